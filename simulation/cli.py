@@ -1,0 +1,145 @@
+"""Command line: ``valuechain run | validate | list``.
+
+Exit status: 0 success, 2 bad input (one line ``error: FILE: key: what is wrong``, nothing
+written), 1 internal failure (one line; the traceback with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from .errors import InputError
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line with exit status 2."""
+
+    def error(self, message: str):
+        print(f"error: {self.prog}: {' '.join(message.split())} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="valuechain", description=__doc__.splitlines()[0])
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a scenario and write its results")
+    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("--out", help="results directory (default: results/<scenario name>/)")
+    run.add_argument("--replications", type=int, help="number of replications (overrides the file)")
+    run.add_argument("--seed", type=int, help="root seed (overrides the file)")
+    run.add_argument("--workers", type=int, default=1, help="processes for replications (default 1)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a dotted key with a YAML value, e.g. policy.electricity_price.default=0.30")
+    run.add_argument("--overwrite", action="store_true", help="replace results in a non-empty --out")
+    run.add_argument("--engine", choices=["vectorized", "reference"], default="vectorized")
+    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    val = sub.add_parser("validate", help="check scenario or chain files without running them")
+    val.add_argument("files", nargs="+")
+    val.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+
+    lst = sub.add_parser("list", help="list built-in chains and scenarios")
+    lst.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def _check_int(name: str, value: int | None, lo: int, hi: int) -> None:
+    if value is not None and not (lo <= value <= hi):
+        raise InputError(f"--{name}", "", f"must be between {lo} and {hi}", value)
+
+
+def cmd_run(args) -> int:
+    from .runner import run_scenario
+    from .scenario import load_scenario
+    from .store import check_out_dir, write_results
+
+    _check_int("replications", args.replications, 1, 100_000)
+    _check_int("seed", args.seed, 0, 2**63 - 1)
+    _check_int("workers", args.workers, 1, 1024)
+    scenario = load_scenario(args.scenario, args.set)
+    out = Path(args.out) if args.out else Path("results") / scenario.name
+    check_out_dir(out, args.overwrite)
+    results = run_scenario(scenario, replications=args.replications, seed=args.seed, workers=args.workers,
+                           engine=args.engine)
+    write_results(results, out, overwrite=args.overwrite)
+    print(summary_table(results))
+    print(f"\nresults: {out}/ ({results.runs.shape[0]} replication(s); manifest.json, "
+          f"stages_rep*.parquet, fiscal_cost.parquet)")
+    return 0
+
+
+def summary_table(results) -> str:
+    """Value added, investment, employment and fiscal cost by sector, first and last year."""
+    st, fc = results.stages, results.fiscal
+    years = [int(st.year.min()), int(st.year.max())]
+    nrep = st.replication.nunique()
+    by = st[st.year.isin(years)].groupby(["sector", "year"])[["value_added", "investment", "employment"]].sum() / nrep
+    fiscal = fc[fc.year.isin(years)].groupby(["sector", "year"]).fiscal_cost.sum() / nrep
+    table = by.join(fiscal).unstack("year")
+    table.columns = [f"{m}_{y}" for m, y in table.columns]
+    table.loc["total"] = table.sum()
+    cols = [f"{m}_{y}" for m in ("value_added", "investment", "employment", "fiscal_cost") for y in years]
+    table = table[cols]
+    head = (f"scenario {results.scenario.name}: mean of {nrep} replication(s); money in million yuan, "
+            f"employment in workers")
+    return head + "\n" + table.to_string(float_format=lambda x: f"{x:,.0f}")
+
+
+def cmd_validate(args) -> int:
+    from .chain import chain_from_dict
+    from .scenario import load_scenario
+    from .yamlio import load_yaml_mapping
+
+    for file in args.files:
+        data = load_yaml_mapping(file)
+        if "stages" in data:
+            chain = chain_from_dict(data, file)
+            print(f"ok: {file}: chain '{chain.name}' with {chain.n_stages} stages")
+        else:
+            sc = load_scenario(file)
+            print(f"ok: {file}: scenario '{sc.name}' on chain '{sc.chain.name}'")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from .chain import builtin_chains
+
+    print("chains:")
+    for name in builtin_chains():
+        print(f"  {name}")
+    print(f"scenarios ({SCENARIO_DIR}):")
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        print(f"  {path.relative_to(SCENARIO_DIR.parent)}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as err:
+        print(f"error: {err.line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal failure: one line, traceback only with --debug
+        if args.debug:
+            traceback.print_exc()
+        msg = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(f"error: internal failure: {msg} (rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Input-output maths as pure functions (after pymrio's ``iomath``).
+
+Notation: ``A[i, j]`` is the quantity of good i used per unit of output of good j
+(technical coefficients), ``x`` gross output, ``f`` final demand, ``v`` primary cost per
+unit of output. Quantities may be physical (units per unit) or monetary (yuan per yuan);
+the algebra is the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def technical_coefficients(Z: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``A = Z diag(x)^-1``: inputs per unit of output; columns with zero output give 0."""
+    Z = np.asarray(Z, dtype=float)
+    x = np.asarray(x, dtype=float)
+    inv = np.divide(1.0, x, out=np.zeros_like(x), where=x != 0)
+    return Z * inv[np.newaxis, :]
+
+
+def leontief_inverse(A: np.ndarray) -> np.ndarray:
+    """``L = (I - A)^-1``; raises ``ValueError`` if ``I - A`` is singular."""
+    A = np.asarray(A, dtype=float)
+    n = A.shape[0]
+    try:
+        return np.linalg.inv(np.eye(n) - A)
+    except np.linalg.LinAlgError as exc:
+        raise ValueError("I - A is singular: the chain is not productive") from exc
+
+
+def leontief_quantity(A: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Gross output meeting final demand: ``x = (I - A)^-1 f``."""
+    A = np.asarray(A, dtype=float)
+    return np.linalg.solve(np.eye(A.shape[0]) - A, np.asarray(f, dtype=float))
+
+
+def leontief_price(A: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Unit costs (cost-push prices) from primary costs: ``p = (I - A^T)^-1 v``.
+
+    ``p_j = sum_i A[i, j] p_i + v_j``: each good's unit cost is the cost of its inputs
+    plus its primary cost per unit.
+    """
+    A = np.asarray(A, dtype=float)
+    return np.linalg.solve(np.eye(A.shape[0]) - A.T, np.asarray(v, dtype=float))
+
+
+def output_multipliers(A: np.ndarray) -> np.ndarray:
+    """Type-I output multipliers: column sums of the Leontief inverse.
+
+    Entry j is the total output of all stages needed per unit of final demand for j.
+    """
+    return leontief_inverse(A).sum(axis=0)
+
+
+def value_added_multipliers(A: np.ndarray, va_per_unit: np.ndarray) -> np.ndarray:
+    """Value added generated in the whole chain per unit of final demand for each good."""
+    return np.asarray(va_per_unit, dtype=float) @ leontief_inverse(A)

@@ -1,0 +1,168 @@
+"""The firms' yearly rules as pure functions on numpy arrays (or scalars).
+
+Every function takes values in and returns values out, with no hidden state, so the
+vectorized engine applies it to all firms at once and the reference engine applies it to
+one agent at a time. Money is in yuan, quantities in the stage's physical unit per year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# ----------------------------------------------------------------------------- prices and costs
+
+
+def unit_variable_cost(material_yuan_per_unit, other_yuan_per_unit, kwh_per_unit, power_yuan_per_kwh,
+                       workers_per_unit, wage_yuan_per_worker, productivity):
+    """Unit variable cost = chain materials + (other inputs + power + labour) / productivity.
+
+    Productivity scales the primary inputs only, so chain input coefficients (the Leontief
+    matrix) are the same for every firm.
+    """
+    primary = other_yuan_per_unit + kwh_per_unit * power_yuan_per_kwh + workers_per_unit * wage_yuan_per_worker
+    return material_yuan_per_unit + primary / productivity
+
+
+def produces(netback_yuan_per_unit, unit_variable_cost_yuan):
+    """A firm produces (up to capacity) while the export netback covers unit variable cost."""
+    return netback_yuan_per_unit >= unit_variable_cost_yuan
+
+
+# ----------------------------------------------------------------------------- tax
+
+
+def holiday_tax_rate(tax_year, exempt_years, half_years, half_rate, base_rate):
+    """Corporate income tax rate in the firm's ``tax_year``-th year of revenue (1 = first).
+
+    Years 1..E exempt, E+1..E+H at ``half_rate``, then ``base_rate`` ("two exempt, three
+    half": E=2, H=3, half_rate = 25%/2). ``tax_year < 1`` (no revenue yet) gives 0.
+    """
+    t = np.asarray(tax_year)
+    rate = np.where(t <= exempt_years, 0.0, np.where(t <= exempt_years + half_years, half_rate, base_rate))
+    rate = np.where(t < 1, 0.0, rate)
+    return rate if rate.ndim else float(rate)
+
+
+def geometric_sum(w, first, last):
+    """``sum_{h=first}^{last} w**h`` (0 when last < first); w in (0, 1)."""
+    first = np.asarray(first, dtype=float)
+    last = np.asarray(last, dtype=float)
+    total = (w ** first - w ** (last + 1.0)) / (1.0 - w)
+    return np.where(last >= first, total, 0.0)
+
+
+def pv_tax_weight(tax_year_now, exempt_years, half_years, half_rate, base_rate, w, first_h, last_h):
+    """``sum_h w**h * rate(tax_year_now + h)`` for h in [first_h, last_h], in closed form."""
+    y0 = np.asarray(tax_year_now, dtype=float)
+    half_first = np.maximum(first_h, exempt_years + 1 - y0)
+    half_last = np.minimum(last_h, exempt_years + half_years - y0)
+    base_first = np.maximum(first_h, exempt_years + half_years + 1 - y0)
+    return half_rate * geometric_sum(w, half_first, half_last) + base_rate * geometric_sum(w, base_first, last_h)
+
+
+def profitability_index(margin_yuan_per_unit, utilisation, capital_yuan_per_unit, depreciation_rate,
+                        discount_rate, build_lag_years, horizon_years, tax_year_now, exempt_years,
+                        half_years, half_rate, base_rate, debt_share, subsidy_points, subsidy_years):
+    """q = PV of one unit of new capacity per yuan of capital cost, minus 1.
+
+    The unit is ordered now (h = 0), produces from h = 1 + lag for ``horizon_years`` years,
+    decays at the depreciation rate and earns ``utilisation * margin`` a year, taxed at the
+    firm's schedule (depreciation deductible). A share ``debt_share`` of the cost is borrowed
+    with an interest subsidy of ``subsidy_points`` percentage points for ``subsidy_years``.
+    ``q > 0`` means the increment pays.
+    """
+    beta = 1.0 / (1.0 + discount_rate)
+    w = beta * (1.0 - depreciation_rate)
+    first_h = 1.0 + build_lag_years
+    last_h = build_lag_years + horizon_years
+    cash = utilisation * margin_yuan_per_unit
+    taxable = cash - depreciation_rate * capital_yuan_per_unit
+    tax_weight = pv_tax_weight(tax_year_now, exempt_years, half_years, half_rate, base_rate, w, first_h, last_h)
+    pv = cash * geometric_sum(w, first_h, last_h) - np.maximum(taxable, 0.0) * tax_weight
+    pv_subsidy = subsidy_points / 100.0 * debt_share * capital_yuan_per_unit * geometric_sum(beta, 0.0, subsidy_years - 1.0)
+    return (pv + pv_subsidy) / capital_yuan_per_unit - 1.0
+
+
+# ----------------------------------------------------------------------------- investment, entry, exit
+
+
+def investment_rate(q, depreciation_rate, elasticity, max_rate):
+    """Gross investment per unit of capacity: ``delta * (1 + q)**elasticity``, capped.
+
+    A smooth q-rule: at q = 0 firms replace what wears out, above it they expand, and at
+    q <= -1 (the increment is worth nothing) they stop investing.
+    """
+    base = np.maximum(1.0 + q, 0.0)
+    return np.minimum(depreciation_rate * base ** elasticity, max_rate)
+
+
+def finance_investment(desired_yuan, cash_yuan, debt_yuan, capital_yuan, debt_share, max_debt_to_capital):
+    """Split investment into new loans and own funds, limited by cash and borrowing capacity.
+
+    Returns ``(investment, new_loans)``. Loans cover ``debt_share`` of the cost (more if cash
+    is short) up to ``max_debt_to_capital * capital - debt``; own funds cover the rest.
+    """
+    own = np.maximum(cash_yuan, 0.0)
+    headroom = np.maximum(max_debt_to_capital * capital_yuan - debt_yuan, 0.0)
+    invest = np.minimum(desired_yuan, own + headroom)
+    loans = np.minimum(np.maximum(debt_share * invest, invest - own), headroom)
+    return invest, loans
+
+
+def entry_probability(q, sensitivity):
+    """Chance that a potential investor builds a new plant: 0 for q <= 0, rising to 1."""
+    return np.tanh(sensitivity * np.maximum(q, 0.0))
+
+
+def exits(loss_years, equity_yuan, loss_years_limit):
+    """A firm exits after ``loss_years_limit`` consecutive losses or with negative equity."""
+    return (loss_years >= loss_years_limit) | (equity_yuan < 0.0)
+
+
+# ----------------------------------------------------------------------------- accounts
+
+
+def firm_accounts(output, local_share, export_price_yuan, local_price_yuan, subsidy_yuan_per_unit,
+                  material_local_yuan, material_imported_yuan, other_yuan, kwh, power_price, workers,
+                  wage, productivity, depreciation_yuan, debt_yuan, interest_rate, working_capital_share,
+                  fixed_subsidy_base_yuan, fixed_points, wc_points):
+    """One year's accounts of a firm; quantities per unit are stage values.
+
+    ``export_price_yuan`` is the factory-gate price of an export (market price - freight);
+    sales are at factory-gate prices, so value added = sales - intermediate inputs, where
+    intermediate inputs are chain materials (imported ones with their inbound freight), other
+    inputs and electricity. The freight subsidy is an operating subsidy (not value added).
+    """
+    exported = output * (1.0 - local_share)
+    sales = output * local_share * local_price_yuan + exported * export_price_yuan
+    freight_subsidy = exported * subsidy_yuan_per_unit
+    kwh_used = output * kwh / productivity
+    electricity = kwh_used * power_price
+    imported = output * material_imported_yuan
+    intermediate = output * (material_local_yuan + other_yuan / productivity) + imported + electricity
+    employment = output * workers / productivity
+    labour = employment * wage
+    working_capital = working_capital_share * (intermediate + labour)
+    interest_subsidy = fixed_points / 100.0 * fixed_subsidy_base_yuan + wc_points / 100.0 * working_capital
+    interest = interest_rate * (debt_yuan + working_capital) - interest_subsidy
+    profit = sales + freight_subsidy - intermediate - labour - depreciation_yuan - interest
+    return {
+        "sales": sales,
+        "exports": exported,
+        "freight_subsidy": freight_subsidy,
+        "kwh": kwh_used,
+        "imported_inputs": imported,
+        "intermediate_inputs": intermediate,
+        "value_added": sales - intermediate,
+        "employment": employment,
+        "labour_cost": labour,
+        "interest_subsidy": interest_subsidy,
+        "profit": profit,
+    }
+
+
+def income_tax(profit_yuan, rate, statutory_rate):
+    """Tax paid and the tax expenditure against the statutory rate (no tax on losses)."""
+    taxable = np.maximum(profit_yuan, 0.0)
+    paid = rate * taxable
+    return paid, statutory_rate * taxable - paid

@@ -1,0 +1,334 @@
+"""Safe YAML input for scenario, sweep and chain files: a guarded SafeLoader (no duplicate keys,
+no alias bombs), ``inherits:`` deep-merging, ``--set`` overrides and one-line pydantic errors.
+Every problem with user input raises :class:`simulation.errors.InputError`."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import types
+import typing
+from collections import abc
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from simulation.errors import InputError
+
+MAX_ALIAS_USES = 1000
+MAX_NODES = 100_000  # nodes counted as if every alias were expanded
+_BOMB = "too many YAML aliases/nodes (possible alias bomb)"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _AliasBomb(Exception):
+    """Internal signal: the document would expand to too many nodes."""
+
+
+class GuardedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that counts alias uses while composing the node graph."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.alias_uses = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if self.check_event(AliasEvent):
+            self.alias_uses += 1
+            if self.alias_uses > MAX_ALIAS_USES:
+                raise _AliasBomb
+        return super().compose_node(parent, index)
+
+
+def _check_nodes(root: Node, file: str, prefix: str) -> None:
+    """Walk the node graph as construction would expand it: reject duplicate keys and alias bombs
+    (more than MAX_NODES nodes visited) and anchors used inside themselves."""
+    visited = 0
+    open_nodes: set[int] = set()
+
+    def walk(node: Node, path: str) -> None:
+        nonlocal visited
+        visited += 1
+        if visited > MAX_NODES:
+            raise _AliasBomb
+        if id(node) in open_nodes:
+            raise InputError(file, path, "recursive YAML alias (an anchor used inside itself)")
+        open_nodes.add(id(node))
+        if isinstance(node, MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG:  # `<<: *base` merges, later keys override
+                    walk(value_node, path)
+                    continue
+                name = key_node.value if isinstance(key_node, ScalarNode) else "?"
+                sub = f"{path}.{name}" if path else str(name)
+                if isinstance(key_node, ScalarNode):
+                    if (key_node.tag, name) in seen:
+                        line = key_node.start_mark.line + 1
+                        msg = f"duplicated key (line {line}); each key may appear once"
+                        raise InputError(file, sub, msg)
+                    seen.add((key_node.tag, name))
+                walk(value_node, sub)
+        elif isinstance(node, SequenceNode):
+            for i, child in enumerate(node.value):
+                walk(child, f"{path}.{i}" if path else str(i))
+        open_nodes.discard(id(node))
+
+    walk(root, prefix)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """First line of a PyYAML error, with its line and column when known."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        mark = exc.problem_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return exc.problem + where
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _load_any(text: str, file: str, key: str = "", got: object = None) -> Any:
+    """Parse one YAML document with the guarded loader; any problem raises InputError."""
+    loader: GuardedLoader | None = None
+    try:
+        loader = GuardedLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node, file, key)
+        return loader.construct_document(node)
+    except _AliasBomb:
+        raise InputError(file, key, _BOMB) from None
+    except RecursionError:
+        raise InputError(file, key, "not valid YAML: nested too deeply", got=got) from None
+    except yaml.YAMLError as exc:
+        raise InputError(file, key, f"not valid YAML: {_yaml_problem(exc)}", got=got) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def load_yaml_text(text: str, file: str) -> dict:
+    """Parse YAML ``text`` (read from ``file``) whose top level must be a mapping."""
+    data = _load_any(text, file)
+    if not isinstance(data, dict):
+        got = "empty file" if data is None else type(data).__name__
+        raise InputError(file, "", "top level must be a mapping of keys to values", got=got)
+    return data
+
+
+def load_yaml_mapping(path: str | Path) -> dict:
+    """Read a UTF-8 YAML file safely; its top level must be a mapping."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(file, "", "file not found") from None
+    except UnicodeDecodeError as exc:
+        msg = f"not valid YAML: not UTF-8 text (byte {exc.start})"
+        raise InputError(file, "", msg) from None
+    except OSError as exc:
+        raise InputError(file, "", f"cannot read file: {exc.strerror or exc}") from None
+    return load_yaml_text(text, file)
+
+
+def parse_yaml_value(text: str, file: str, key: str) -> Any:
+    """Parse one YAML scalar or flow value, e.g. ``0.30`` -> 0.3, ``[1, 2]``, ``{a: 1}``, ``true``.
+
+    Uses YAML 1.1 rules (PyYAML): ``yes``/``no``/``on``/``off`` are booleans, ``1e5`` is a string.
+    """
+    return _load_any(text, file, key, got=text)
+
+
+def closest_key(name: str, valid: Iterable[str]) -> str | None:
+    """The valid key most similar to ``name`` (difflib ratio >= 0.6), or None."""
+    matches = difflib.get_close_matches(name, [str(v) for v in valid], n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """New dict: mappings merge recursively; any other value in ``override`` replaces ``base``'s.
+
+    Inputs are not mutated and the result shares no mutable values with them.
+    """
+    merged: dict = {}
+    for key, value in base.items():
+        if key not in override:
+            merged[key] = copy.deepcopy(value)
+        elif isinstance(value, dict) and isinstance(override[key], dict):
+            merged[key] = deep_merge(value, override[key])
+        else:
+            merged[key] = copy.deepcopy(override[key])
+    for key, value in override.items():
+        if key not in base:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def resolve_inherits(path: str | Path, load: Callable[[Path], dict] = load_yaml_mapping) -> dict:
+    """Load ``path``; if it has ``inherits: parent.yaml`` (relative to its folder), deep-merge it
+    over the recursively resolved parent. The result has no ``inherits`` key, and ``chain``/``base``
+    file names are absolute."""
+    return _resolve(Path(path), load, [])
+
+
+def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path]) -> dict:
+    file, data = str(path), dict(load(path))
+    for name in ("chain", "base"):  # file names written here are relative to this file's folder
+        value = data.get(name)
+        if isinstance(value, str) and value.lower().endswith((".yaml", ".yml")):
+            data[name] = str((path.parent / value).resolve())
+    if "inherits" not in data:
+        return data
+    target = data.pop("inherits")
+    if not isinstance(target, str) or not target.strip():
+        raise InputError(file, "inherits", "must be a file name", got=target)
+    parent = path.parent / target
+    chain = [*chain, path]
+    if parent.resolve() in {p.resolve() for p in chain}:
+        names = " -> ".join(p.name for p in [*chain, parent])
+        raise InputError(file, "inherits", f"inheritance loop: {names}")
+    try:
+        base = _resolve(parent, load, chain)
+    except InputError as exc:
+        if exc.file == str(parent) and exc.message == "file not found":
+            raise InputError(file, "inherits", "inherited file not found", got=target) from None
+        raise
+    return deep_merge(base, data)
+
+
+def _unknown_key(name: str, valid: Iterable[str]) -> str:
+    suggestion = closest_key(name, valid)
+    return "unknown key" + (f"; did you mean '{suggestion}'?" if suggestion else "")
+
+
+def apply_set(
+    data: dict,
+    assignment: str,
+    file: str = "--set",
+    valid_paths: Callable[[list[str]], Iterable[str] | None] | None = None,
+) -> dict:
+    """Return a copy of ``data`` with ``assignment`` (``dotted.key=YAML_VALUE``) applied.
+
+    Missing intermediate mappings are created; a numeric part indexes an existing list.
+    ``file`` names the source in errors. ``valid_paths(parts)``, if given, returns the valid keys
+    below ``parts`` (empty or None: anything goes there), e.g.
+    ``lambda parts: valid_keys_at(Scenario, parts)``; unknown keys then fail early.
+    """
+    key, sep, raw = assignment.partition("=")
+    key = key.strip()
+    if not sep:
+        raise InputError(file, "", "expected KEY=VALUE", got=assignment)
+    if not key:
+        raise InputError(file, "", "empty key", got=assignment)
+    parts = [part.strip() for part in key.split(".")]
+    if not all(parts):
+        raise InputError(file, key, "empty part in dotted key", got=assignment)
+    for i, part in enumerate(parts):
+        valid = list(valid_paths(parts[:i]) or []) if valid_paths else []
+        if valid and part not in valid:
+            raise InputError(file, ".".join(parts[: i + 1]), _unknown_key(part, valid))
+    return _set_in(data, parts, parse_yaml_value(raw, file, key), file, [])
+
+
+def _set_in(node: Any, parts: list[str], value: Any, file: str, done: list[str]) -> Any:
+    """Copy of ``node`` with ``value`` set at ``parts``; ``done`` is the path walked so far."""
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, dict):
+        new: Any = dict(node)
+        child = new.get(head)
+    elif isinstance(node, list) and head.isdigit() and int(head) < len(node):
+        new, head = list(node), int(head)  # type: ignore[assignment]
+        child = new[head]
+    else:
+        if isinstance(node, list):
+            msg = f"cannot set '{head}': the list has {len(node)} items, numbered from 0"
+        else:
+            msg = f"cannot set '{head}': the value here is not a mapping"
+        raise InputError(file, ".".join(done), msg, got=node)
+    done = [*done, str(head)]
+    new[head] = _set_in({} if child is None else child, rest, value, file, done) if rest else value
+    return new
+
+
+def _members(ann: Any) -> Iterable[Any]:
+    """Types inside Optional/Union/Annotated, without None."""
+    origin = typing.get_origin(ann)
+    if origin is typing.Annotated:
+        yield from _members(typing.get_args(ann)[0])
+    elif origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(ann):
+            yield from _members(arg)
+    elif ann is not type(None):
+        yield ann
+
+
+def _model_in(ann: Any) -> type[pydantic.BaseModel] | None:
+    """The first pydantic model among the types in ``ann``, or None."""
+    models = (m for m in _members(ann) if isinstance(m, type) and issubclass(m, pydantic.BaseModel))
+    return next(models, None)
+
+
+def _field_key(name: str, info: Any) -> str:
+    """The key a user writes for a field: its validation alias or alias if set, else its name."""
+    alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
+    return alias or name
+
+
+def _child(ann: Any, part: Any) -> Any:
+    """Annotation one step down ``part`` (field, list index or dict key), or None."""
+    if (model := _model_in(ann)) is not None:
+        fields = model.model_fields.items()
+        return next((f.annotation for n, f in fields if part in (n, _field_key(n, f))), None)
+    for member in _members(ann):
+        origin, args = typing.get_origin(member), typing.get_args(member)
+        sequences = (list, tuple, set, frozenset, abc.Sequence, abc.Set)
+        if origin in sequences and args and str(part).isdigit():
+            return args[0]
+        if origin in (dict, abc.Mapping, abc.MutableMapping) and len(args) == 2:
+            return args[1]
+    return None
+
+
+def valid_keys_at(model: type[pydantic.BaseModel], loc: Iterable[Any]) -> list[str]:
+    """Keys a user may write at ``loc`` in ``model`` (aliases where defined); [] if free-form."""
+    ann: Any = model
+    for part in loc:
+        ann = _child(ann, part)
+        if ann is None:
+            return []
+    model = _model_in(ann)
+    return [_field_key(n, f) for n, f in model.model_fields.items()] if model else []
+
+
+def _friendly(msg: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    if msg[:1].isupper() and not msg[1:2].isupper():
+        msg = msg[0].lower() + msg[1:]
+    return msg
+
+
+def format_validation_error(
+    file: str, exc: pydantic.ValidationError, model: type[pydantic.BaseModel] | None = None
+) -> InputError:
+    """One-line InputError for the first error in ``exc``; key is the dotted ``loc``.
+
+    Unknown keys (``extra="forbid"``) are reported before any other error, since a misspelt key
+    also causes a "missing" error for the key meant; they get a "did you mean" suggestion from
+    ``model``'s fields (see :func:`valid_keys_at`).
+    """
+    errors = exc.errors(include_url=False)
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = list(err["loc"])
+    key = ".".join(str(part) for part in loc)
+    if err["type"] == "missing":
+        return InputError(file, key, "required key is missing")
+    if err["type"] == "extra_forbidden" and loc:
+        valid = valid_keys_at(model, loc[:-1]) if model is not None else []
+        return InputError(file, key, _unknown_key(str(loc[-1]), valid), got=err.get("input"))
+    return InputError(file, key, _friendly(err["msg"]), got=err.get("input"))
