@@ -8,6 +8,7 @@ indexed by the firms' stages, or scalars for one firm) and call the same
 from __future__ import annotations
 
 import mesa
+from mesa.agent import AgentSet
 import numpy as np
 
 from . import firm
@@ -16,7 +17,7 @@ from .agents import FirmAgent
 FLOWS = (
     "output", "sales", "exports", "imported_inputs", "intermediate_inputs", "value_added", "employment",
     "profit", "tax_paid", "investment", "primary_cost", "fiscal_power", "freight_subsidy", "fiscal_tax",
-    "interest_subsidy",
+    "interest_subsidy", "local_inputs",
 )
 
 
@@ -149,11 +150,11 @@ class VectorEngine:
     def stage_count(self) -> np.ndarray:
         return np.bincount(self.st.stage, weights=self.st.alive, minlength=self.model.chain.n_stages)
 
-    def agent_set(self) -> mesa.AgentSet:
+    def agent_set(self) -> AgentSet:
         for row in np.flatnonzero(self.st.alive):
             if int(row) not in self._handles:
                 self._handles[int(row)] = FirmAgent(self.model, int(row))
-        return mesa.AgentSet([self._handles[r] for r in sorted(self._handles)], random=self.model.random)
+        return AgentSet([self._handles[r] for r in sorted(self._handles)], random=self.model.random)
 
 
 class ReferenceEngine:
@@ -161,7 +162,7 @@ class ReferenceEngine:
 
     def __init__(self, model):
         self.model = model
-        self.agents = mesa.AgentSet([], random=model.random)
+        self.agents = AgentSet([], random=model.random)
 
     def begin_year(self) -> None:
         self.agents.do("begin_year")
@@ -206,7 +207,7 @@ class ReferenceEngine:
             total[agent.stage] += 1
         return total
 
-    def agent_set(self) -> mesa.AgentSet:
+    def agent_set(self) -> AgentSet:
         return self.agents
 
 

@@ -73,6 +73,7 @@ def settle(f: dict, s: dict) -> dict:
         "fiscal_power": power_gap * acc["kwh"],
         "primary_cost": acc["intermediate_inputs"] - acc["imported_inputs"]
         - s["output"] * f["material_local"] + acc["labour_cost"],
+        "local_inputs": s["output"] * f["material_local"],
         "investment": invest,
         "new_units": invest / f["capital_cost"],
         "new_loans": loans,

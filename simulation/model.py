@@ -15,6 +15,7 @@ The firm-level work is done by an engine: ``vectorized`` (all firms at once, num
 from __future__ import annotations
 
 import mesa
+from mesa.agent import AgentSet
 import numpy as np
 
 from . import markets, rules
@@ -169,7 +170,7 @@ class ValueChainModel(mesa.Model):
         return count.reshape(c.n_stages, z).sum(axis=1)
 
     # ------------------------------------------------------------------ inspection
-    def firm_agents(self) -> mesa.AgentSet:
+    def firm_agents(self) -> AgentSet:
         """The living firms as Mesa agents (light handles over the arrays)."""
         return self.engine.agent_set()
 

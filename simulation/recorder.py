@@ -25,6 +25,8 @@ UNITS = {
     "exits": "firms that left this year",
     "profit": "million yuan, before income tax",
     "tax_paid": "million yuan of corporate income tax",
+    "local_sales_value": "million yuan of local sales at the local price (sellers' average netback)",
+    "local_inputs": "million yuan of chain inputs bought from local suppliers",
     "sales": "million yuan at factory-gate prices",
     "intermediate_inputs": "million yuan (chain inputs, other inputs, electricity)",
     "price": "yuan per stage unit (destination market)",
@@ -32,7 +34,7 @@ UNITS = {
     "fiscal_cost": "million yuan",
 }
 STAGE_COLUMNS = list(UNITS)[:-1]
-MONEY = {"value_added", "investment", "imported_inputs", "profit", "tax_paid", "sales", "intermediate_inputs"}
+MONEY = {"local_sales_value", "local_inputs", "value_added", "investment", "imported_inputs", "profit", "tax_paid", "sales", "intermediate_inputs"}
 LEVERS = {
     "electricity_price": "fiscal_power",
     "freight_subsidy": "freight_subsidy",
@@ -81,6 +83,8 @@ class Recorder:
             "exits": sums["exits"],
             "profit": sums["profit"],
             "tax_paid": sums["tax_paid"],
+            "local_sales_value": q.local_sales * ctx["local_price"],
+            "local_inputs": sums["local_inputs"],
             "sales": sums["sales"],
             "intermediate_inputs": sums["intermediate_inputs"],
             "price": price,

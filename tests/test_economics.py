@@ -1,0 +1,127 @@
+"""The model against theory: Leontief quantity and price models, accounting identities, levers."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DATA
+
+from simulation import iomath
+from simulation.runner import run_scenario
+from simulation.scenario import load_scenario
+
+LEONTIEF_SETTINGS = [
+    "firms.productivity_sd=0", "firms.entry=false", "firms.exit=false", "firms.capacity_limits=false",
+    "firms.min_per_stage=1", "shocks.price_volatility=0", "replications=1",
+]
+CHAINS = [str(DATA / "tiny.yaml"), "default"]
+
+
+def scenario(which, *overrides):
+    if which == "default":
+        from conftest import ROOT
+
+        return load_scenario(ROOT / "scenarios" / "baseline.yaml", list(overrides))
+    return load_scenario(which, list(overrides))
+
+
+def outside_demand(chain, t, price):
+    """Exogenous outside demand, recomputed from the chain file's formula."""
+    return chain.demand0 * (1 + chain.demand_growth) ** t * (price / chain.price0) ** (-chain.elasticity)
+
+
+@pytest.mark.parametrize("which", CHAINS)
+def test_gross_output_is_the_leontief_solution(which):
+    sc = scenario(which, *LEONTIEF_SETTINGS)
+    res = run_scenario(sc)
+    c = sc.chain
+    for year, frame in res.stages.groupby("year"):
+        frame = frame.set_index("stage").loc[c.order]
+        f = outside_demand(c, year - sc.spec.horizon.start, frame.price.to_numpy())
+        x = iomath.leontief_quantity(c.A, f)
+        np.testing.assert_allclose(frame.output.to_numpy(), x, rtol=1e-3)
+        assert (frame.exports.to_numpy() == pytest.approx(f, rel=1e-9))
+
+
+@pytest.mark.parametrize("which", CHAINS)
+def test_primary_cost_change_moves_unit_costs_as_the_leontief_price_model(which):
+    sc = scenario(which, *LEONTIEF_SETTINGS, "horizon.years=1")
+    c = sc.chain
+    upstream = c.order[0]
+    dearer = scenario(which, *LEONTIEF_SETTINGS, "horizon.years=1",
+                      f"policy.electricity_price.rules=[{{stages: [{upstream}], price_yuan_per_kwh: 0.60}}]")
+    base = run_scenario(sc).stages.set_index("stage").loc[c.order]
+    high = run_scenario(dearer).stages.set_index("stage").loc[c.order]
+    dv = np.zeros(c.n_stages)
+    dv[0] = c.kwh[0] * (0.60 - 0.40)
+    expected = iomath.leontief_price(c.A, dv)
+    np.testing.assert_allclose((high.unit_cost - base.unit_cost).to_numpy(), expected, rtol=1e-9, atol=1e-9)
+    assert expected[0] > 0  # the test moves something
+
+
+@pytest.fixture(scope="module")
+def full_run():
+    sc = scenario(str(DATA / "tiny.yaml"), "policy.electricity_price.default=0.30",
+                  "policy.freight_subsidy.rules=[{stages: [metal], yuan_per_t: 800}]",
+                  "policy.tax.holidays=[{exempt_years: 2, half_years: 3}]",
+                  "policy.interest_subsidy.rules=[{fixed_asset_points: 2, working_capital_points: 4}]")
+    return sc, run_scenario(sc)
+
+
+def test_value_added_is_sales_minus_intermediate_inputs(full_run):
+    _, res = full_run
+    st = res.stages
+    np.testing.assert_allclose(st.value_added, st.sales - st.intermediate_inputs, rtol=1e-12, atol=1e-9)
+
+
+def test_local_sales_equal_local_purchases_every_year(full_run):
+    _, res = full_run
+    by_year = res.stages.groupby(["replication", "year"])[["local_sales_value", "local_inputs"]].sum()
+    np.testing.assert_allclose(by_year.local_sales_value, by_year.local_inputs, rtol=1e-9)
+    assert (by_year.local_inputs > 0).all()
+
+
+def test_quantities_add_up_and_stay_non_negative(full_run):
+    _, res = full_run
+    st = res.stages
+    np.testing.assert_allclose(st.output, st.exports + st.local_sales, rtol=1e-12)
+    for col in ("capacity", "output", "employment", "firms", "exports", "local_sales"):
+        assert (st[col] >= 0).all(), col
+
+
+def test_fiscal_cost_parts_match_their_definitions():
+    """Electricity gap x kWh; subsidy per tonne x tonnes exported; tax gap against 25%."""
+    sc = scenario(str(DATA / "tiny.yaml"), "firms.productivity_sd=0", "policy.electricity_price.default=0.30",
+                  "policy.freight_subsidy.rules=[{stages: [metal], yuan_per_t: 800}]",
+                  "policy.tax.default_rate=0.15")
+    res = run_scenario(sc)
+    st = res.stages.set_index(["replication", "year", "stage"])
+    fc = res.fiscal.pivot_table(index=["replication", "year", "stage"], columns="lever", values="fiscal_cost")
+    fc = fc.reindex(st.index)
+    kwh = st.output * sc.chain.kwh[[sc.chain.index[s] for s in st.index.get_level_values("stage")]]
+    np.testing.assert_allclose(fc.electricity_price, 0.10 * kwh * 1e-6, rtol=1e-9)
+    metal = st.xs("metal", level="stage")
+    np.testing.assert_allclose(fc.xs("metal", level="stage").freight_subsidy, 800 * metal.exports * 1e-6, rtol=1e-9)
+    np.testing.assert_allclose(fc.tax, st.tax_paid * (0.25 - 0.15) / 0.15, rtol=1e-9)
+    total = res.fiscal.groupby("year").fiscal_cost.sum()
+    parts = fc.groupby("year").sum().sum(axis=1)
+    np.testing.assert_allclose(total, parts, rtol=1e-12)
+
+
+def test_levers_set_to_zero_reproduce_the_baseline_exactly():
+    path = str(DATA / "tiny.yaml")
+    base = run_scenario(scenario(path))
+    zero = run_scenario(scenario(
+        path, "policy.electricity_price.rules=[{sectors: [equipment], price_yuan_per_kwh: 0.40}]",
+        "policy.freight_subsidy.rules=[{stages: [metal], yuan_per_t: 0}]",
+        "policy.tax.holidays=[{exempt_years: 0, half_years: 0}]",
+        "policy.interest_subsidy.rules=[{fixed_asset_points: 0, working_capital_points: 0}]"))
+    pd.testing.assert_frame_equal(base.stages, zero.stages)
+    pd.testing.assert_frame_equal(base.fiscal, zero.fiscal)
+
+
+def test_engines_agree_on_a_policy_mix(full_run):
+    sc, vec = full_run
+    ref = run_scenario(sc, engine="reference")
+    num = vec.stages.select_dtypes("number").columns
+    np.testing.assert_allclose(ref.stages[num].to_numpy(), vec.stages[num].to_numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ref.fiscal.fiscal_cost, vec.fiscal.fiscal_cost, rtol=1e-9, atol=1e-9)

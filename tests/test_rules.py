@@ -1,0 +1,80 @@
+"""Unit tests of the pure rules: tax schedules, present values, investment and finance."""
+
+import numpy as np
+import pytest
+
+from simulation import rules
+
+
+def test_two_exempt_three_half_then_preferential_or_statutory():
+    years = np.arange(1, 9)
+    pref = rules.holiday_tax_rate(years, 2, 3, 0.125, 0.15)
+    np.testing.assert_array_equal(pref, [0, 0, 0.125, 0.125, 0.125, 0.15, 0.15, 0.15])
+    stat = rules.holiday_tax_rate(years, 2, 3, 0.125, 0.25)
+    np.testing.assert_array_equal(stat, [0, 0, 0.125, 0.125, 0.125, 0.25, 0.25, 0.25])
+
+
+def test_five_exempt_special_zone():
+    rates = rules.holiday_tax_rate(np.arange(1, 8), 5, 0, 0.125, 0.15)
+    np.testing.assert_array_equal(rates, [0, 0, 0, 0, 0, 0.15, 0.15])
+
+
+def test_no_revenue_yet_pays_nothing_and_scalars_work():
+    assert rules.holiday_tax_rate(0, 0, 0, 0.125, 0.25) == 0.0
+    assert rules.holiday_tax_rate(1, 0, 0, 0.125, 0.25) == 0.25
+    assert isinstance(rules.holiday_tax_rate(3, 2, 3, 0.125, 0.25), float)
+
+
+def test_pv_tax_weight_equals_explicit_sum():
+    w = 0.85
+    for y0 in (-2, 1, 3, 6):
+        explicit = sum(w**h * rules.holiday_tax_rate(y0 + h, 2, 3, 0.125, 0.25) for h in range(2, 22))
+        closed = rules.pv_tax_weight(y0, 2, 3, 0.125, 0.25, w, 2, 21)
+        assert closed == pytest.approx(explicit, rel=1e-12)
+
+
+def test_profitability_index_matches_discounted_cash_flow():
+    margin, u, k, d, r, lag, T = 900.0, 0.9, 5000.0, 0.08, 0.08, 1, 20
+    beta, pv = 1 / (1 + r), 0.0
+    for h in range(1 + lag, lag + T + 1):
+        survive = (1 - d) ** h
+        cash = u * margin
+        pv += beta**h * survive * (cash - 0.25 * (cash - d * k))
+    q = rules.profitability_index(margin, u, k, d, r, lag, T, 5, 0, 0, 0.125, 0.25, 0.6, 0.0, 0)
+    assert q == pytest.approx(pv / k - 1, rel=1e-12)
+    # a tax holiday and an interest subsidy both raise q
+    q_hol = rules.profitability_index(margin, u, k, d, r, lag, T, -lag, 2, 3, 0.125, 0.25, 0.6, 0.0, 0)
+    q_sub = rules.profitability_index(margin, u, k, d, r, lag, T, 5, 0, 0, 0.125, 0.25, 0.6, 2.0, 5)
+    assert q_hol > q and q_sub > q
+    assert q_sub - q == pytest.approx(0.02 * 0.6 * sum(beta**h for h in range(5)), rel=1e-12)
+
+
+def test_investment_rate_replaces_depreciation_at_q_zero_and_is_capped():
+    assert rules.investment_rate(0.0, 0.08, 1.0, 0.3) == pytest.approx(0.08)
+    assert rules.investment_rate(-1.5, 0.08, 1.0, 0.3) == 0.0
+    assert rules.investment_rate(10.0, 0.08, 1.0, 0.3) == 0.3
+    qs = np.linspace(-0.9, 1.0, 20)
+    assert np.all(np.diff(rules.investment_rate(qs, 0.08, 1.0, 5.0)) > 0)
+
+
+def test_finance_investment_respects_cash_and_borrowing_limits():
+    inv, loans = rules.finance_investment(100.0, 50.0, 0.0, 1000.0, 0.6, 0.8)
+    assert (inv, loans) == (100.0, 60.0)
+    inv, loans = rules.finance_investment(100.0, 30.0, 0.0, 1000.0, 0.6, 0.8)  # cash short: borrow more
+    assert (inv, loans) == (100.0, 70.0)
+    inv, loans = rules.finance_investment(100.0, 10.0, 790.0, 1000.0, 0.6, 0.8)  # 10 of headroom
+    assert (inv, loans) == (20.0, 10.0)
+    inv, loans = rules.finance_investment(100.0, 0.0, 0.0, 1000.0, 0.6, 0.8)  # no cash: all borrowed
+    assert (inv, loans) == (100.0, 100.0)
+
+
+def test_entry_probability_zero_for_unprofitable_and_rising():
+    assert rules.entry_probability(-0.2, 3.0) == 0.0
+    p = rules.entry_probability(np.array([0.0, 0.1, 0.3, 1.0]), 3.0)
+    assert p[0] == 0 and np.all(np.diff(p) > 0) and p[-1] < 1
+
+
+def test_income_tax_and_expenditure():
+    paid, expenditure = rules.income_tax(np.array([100.0, -50.0]), np.array([0.15, 0.15]), 0.25)
+    np.testing.assert_allclose(paid, [15.0, 0.0])
+    np.testing.assert_allclose(expenditure, [10.0, 0.0])
