@@ -26,6 +26,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="valuechain", description=__doc__.splitlines()[0])
+    # the subcommands accept --debug too; their default is SUPPRESS so that an absent flag there
+    # does not reset a `valuechain --debug run ...` given before the subcommand
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -39,14 +41,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="override a dotted key with a YAML value, e.g. policy.electricity_price.default=0.30")
     run.add_argument("--overwrite", action="store_true", help="replace results in a non-empty --out")
     run.add_argument("--engine", choices=["vectorized", "reference"], default="vectorized")
-    run.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     val = sub.add_parser("validate", help="check scenario or chain files without running them")
     val.add_argument("files", nargs="+")
-    val.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    val.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     lst = sub.add_parser("list", help="list built-in chains and scenarios")
-    lst.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    lst.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return p
 
 

@@ -39,7 +39,8 @@ def _time_path(lo: float, hi: float):
             if isinstance(x, bool) or not isinstance(x, (int, float)):
                 raise ValueError(f"value for {year} must be a number (got {x!r})")
             if not (lo <= x <= hi):
-                raise ValueError(f"must be between {lo} and {hi} (got {x})")
+                which = "" if year == -1 else f"value for {year} "  # the error's "got" shows the input
+                raise ValueError(f"{which}must be between {lo} and {hi}")
             out[year] = float(x)
         return dict(sorted(out.items()))
 
@@ -244,7 +245,10 @@ def scenario_from_dict(data: dict, file: str, base_dir: Path | None = None) -> L
     try:
         chain = load_chain(spec.chain, relative_to=base_dir)
     except InputError as err:
-        if err.file == spec.chain:
+        # only "cannot find the chain" is the scenario's fault; a problem inside the chain file
+        # keeps that file's name and key path
+        locating = err.message == "file not found" or err.message.startswith("unknown built-in chain")
+        if err.file == spec.chain and not err.key and locating:
             raise InputError(file, "chain", err.message, spec.chain) from None
         raise
     check_targets(spec, chain, file)
