@@ -2,16 +2,17 @@
 
 A ``FirmAgent`` stores only its row number; its attributes read the arrays, so a user can
 inspect firms the Mesa way (``model.firm_agents()``) while the vectorized engine never
-creates an object per firm. The reference engine calls ``plan`` and ``step`` on each agent.
+creates an object per firm. The reference engine calls ``begin_year``, ``plan`` and ``step``
+on each agent in turn; they apply the same rules as the vectorized engine, to one firm.
 """
 
 from __future__ import annotations
 
 import mesa
-import numpy as np
 
 from . import firm
 from .chain import ZONES
+from .state import PENDING_SLOTS
 
 
 class FirmAgent(mesa.Agent):
@@ -21,20 +22,19 @@ class FirmAgent(mesa.Agent):
         super().__init__(model)
         self.row = row
 
-    # ---- attributes read from the arrays
     def _get(self, name: str):
         return self.model.state.raw(name)[..., self.row]
 
     def _set(self, name: str, value) -> None:
         self.model.state.raw(name)[..., self.row] = value
 
-    stage = property(lambda self: int(self._get("stage")))
     cell = property(lambda self: int(self._get("cell")))
+    stage = property(lambda self: self.cell // 3)
     stage_name = property(lambda self: self.model.chain.order[self.stage])
     sector = property(lambda self: self.model.chain.sector_of(self.stage_name))
-    zone = property(lambda self: ZONES[int(self._get("zone"))])
+    zone = property(lambda self: ZONES[self.cell % 3])
     capacity = property(lambda self: float(self._get("capacity")))
-    productivity = property(lambda self: float(self._get("productivity")))
+    productivity = property(lambda self: 1.0 / float(self._get("inv_productivity")))
     debt = property(lambda self: float(self._get("debt")))
     cash = property(lambda self: float(self._get("cash")))
     first_revenue_year = property(lambda self: int(self._get("first_revenue_year")))
@@ -45,44 +45,33 @@ class FirmAgent(mesa.Agent):
                 f"capacity={self.capacity:.4g}, cash={self.cash:.4g}, debt={self.debt:.4g})")
 
     # ---- the reference engine's yearly rules, one agent at a time
-    def begin_year(self) -> None:
-        pending = self._get("pending").copy()
-        self._set("capacity", self.capacity + pending[0])
-        self._set("pending", np.append(pending[1:], 0.0))
-        sub = self._get("sub_debt").copy()
-        self._set("sub_debt", np.append(0.0, sub[:-1] * (1.0 - 1.0 / firm.LOAN_TERM_YEARS)))
+    def begin_year(self, year: int) -> None:
+        pending = self._get("pending")
+        self._set("capacity", self.capacity + pending[year % PENDING_SLOTS])
+        pending[year % PENDING_SLOTS] = 0.0
 
-    def plan(self, netback_by_stage, material_by_stage, pol) -> float:
-        c, s, cell = self.model.chain, self.stage, self.cell
-        _, self._producing = firm.plan(
-            netback_by_stage[s], material_by_stage[s], c.other_inputs[s], c.kwh[s],
-            pol.power_price.ravel()[cell], c.workers[s], c.wage[s], self.productivity, self.capacity)
-        return float(self._producing)
+    def plan(self, threshold) -> tuple[float, float]:
+        producing = float(self._get("inv_productivity")) <= threshold[self.cell]  # rules.produces
+        return self.capacity, self.capacity * producing
 
-    def step(self, ctx: dict) -> dict:
-        from .engine import firm_inputs
-
-        model, s = self.model, self.stage
-        inputs = firm_inputs(model, ctx, s, self.cell)
-        sub = self._get("sub_debt")
+    def step(self, k: dict, year: int) -> dict:
+        """Accounts, tax, investment and financing for this year (``firm.firm_year``)."""
+        model, cell = self.model, self.cell
+        st = model.state
         state = {
-            "output": float(self._producing) * ctx["stage_ratio"][s], "productivity": self.productivity,
-            "capacity": self.capacity, "debt": self.debt, "cash": self.cash,
-            "sub_debt_base": float(sum(sub[k] for k in range(len(sub)) if k < inputs["fixed_years"])),
+            "capacity": self.capacity, "inv_productivity": float(self._get("inv_productivity")),
+            "debt": self.debt, "cash": self.cash,
+            "sub_debt_base": float(model.subsidised_debt(st.raw("sub_debt")[:, self.row: self.row + 1],
+                                                         lambda per_cell: per_cell[cell: cell + 1], year)[0]),
             "first_revenue_year": self.first_revenue_year, "loss_years": int(self._get("loss_years")),
             "pending_total": float(self._get("pending").sum()),
         }
-        out = firm.settle(inputs, state)
-        out["output"] = state["output"]
+        out = firm.firm_year(k, lambda name: k[name][cell], cell, state, year)
         for name in ("cash", "debt", "capacity", "first_revenue_year", "loss_years"):
             self._set(name, out[name])
-        pending = self._get("pending")
-        pending[int(inputs["build_lag"])] += out["new_units"]
-        self._set("pending", pending)
-        if inputs["fixed_points"] > 0 and inputs["fixed_years"] > 0:
-            sub = self._get("sub_debt")
-            sub[0] += out["new_loans"]
-            self._set("sub_debt", sub)
+        self._get("pending")[(year + 1 + int(self._get("lag"))) % PENDING_SLOTS] += out["new_units"]
+        if st.vintages:
+            self._get("sub_debt")[year % st.vintages] = out["new_loans"] * k["subsidised_loans"][cell]
         return out
 
     def leave(self) -> None:

@@ -43,6 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=["vectorized", "reference"], default="vectorized")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
+    swp = sub.add_parser("sweep", help="run a sweep file's points x replications into a resumable store")
+    swp.add_argument("sweep", help="sweep YAML file")
+    swp.add_argument("--out", help="results directory (default: results/<sweep name>/)")
+    swp.add_argument("--workers", type=int, help="local processes (default: one per core; 1 = in this process)")
+    swp.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    swp.add_argument("--resume", action="store_true", help="skip the runs already finished in --out")
+    swp.add_argument("--overwrite", action="store_true", help="replace a previous sweep's results in --out")
+    swp.add_argument("--quiet", action="store_true", help="no progress bar")
+    swp.add_argument("--dry-run", action="store_true", help="validate and describe the design; write nothing")
+    swp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
     val = sub.add_parser("validate", help="check scenario or chain files without running them")
     val.add_argument("files", nargs="+")
     val.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -94,6 +105,12 @@ def summary_table(results) -> str:
     return head + "\n" + table.to_string(float_format=lambda x: f"{x:,.0f}")
 
 
+def cmd_sweep(args) -> int:
+    from .sweep_runner import sweep_command
+
+    return sweep_command(args)
+
+
 def cmd_validate(args) -> int:
     from .chain import chain_from_dict
     from .scenario import load_scenario
@@ -122,7 +139,7 @@ def cmd_list(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list}
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "validate": cmd_validate, "list": cmd_list}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,210 +1,190 @@
 """Engines apply the firm rules each year: all firms at once, or one Mesa agent at a time.
 
-Both engines build the same per-firm inputs with :func:`firm_inputs` (arrays of stage values
-indexed by the firms' stages, or scalars for one firm) and call the same
-``firm.plan`` / ``firm.settle``, so they agree to rounding.
+Both call the same :func:`simulation.firm.firm_year` — the vectorized engine with arrays of
+all firms, the reference engine with one agent's scalars — and both return sums by cell
+(stage x zone), from which the model builds the stage accounts.
 """
 
 from __future__ import annotations
 
-import mesa
-from mesa.agent import AgentSet
 import numpy as np
+from mesa.agent import AgentSet
 
 from . import firm
 from .agents import FirmAgent
+from .state import PENDING_SLOTS
 
-FLOWS = (
-    "output", "sales", "exports", "imported_inputs", "intermediate_inputs", "value_added", "employment",
-    "profit", "tax_paid", "investment", "primary_cost", "fiscal_power", "freight_subsidy", "fiscal_tax",
-    "interest_subsidy", "local_inputs",
-)
-
-
-def firm_inputs(model, ctx: dict, stage, cell) -> dict:
-    """Stage and policy values a firm (``stage``, ``cell`` ints) or many firms (arrays) need."""
-    c, fs, pol = model.chain, model.spec.firms, ctx["pol"]
-    return {
-        "year": ctx["year"],
-        "local_share": ctx["local_share"][stage],
-        "export_price": ctx["export_price"][stage],
-        "local_price": ctx["local_price"][stage],
-        "subsidy": pol.subsidy_per_unit.ravel()[cell],
-        "material_local": ctx["material_local"][stage],
-        "material_imported": ctx["material_imported"][stage],
-        "material_cost": ctx["material_cost"][stage],
-        "other": c.other_inputs[stage],
-        "kwh": c.kwh[stage],
-        "power_price": pol.power_price.ravel()[cell],
-        "power_counts": pol.power_counts.ravel()[cell],
-        "reference_power_price": pol.reference_power_price,
-        "workers": c.workers[stage],
-        "wage": c.wage[stage],
-        "depreciation": c.depreciation[stage],
-        "capital_cost": c.capital_cost[stage],
-        "build_lag": c.build_lag[stage],
-        "interest_rate": fs.interest_rate,
-        "working_capital_share": fs.working_capital_share,
-        "fixed_points": pol.fixed_points.ravel()[cell],
-        "fixed_years": pol.fixed_years.ravel()[cell],
-        "wc_points": pol.wc_points.ravel()[cell],
-        "wc_years": pol.wc_years.ravel()[cell],
-        "wc_from": pol.wc_from.ravel()[cell],
-        "holiday_from": pol.holiday_from.ravel()[cell],
-        "exempt": pol.holiday_exempt.ravel()[cell],
-        "half": pol.holiday_half.ravel()[cell],
-        "half_rate": pol.statutory_rate / 2.0,
-        "base_rate": pol.tax_base_rate.ravel()[cell],
-        "statutory_rate": pol.statutory_rate,
-        "expected_netback": ctx["expected_netback"][stage] + pol.subsidy_per_unit.ravel()[cell],
-        "utilisation": ctx["utilisation"][stage],
-        "discount_rate": fs.discount_rate,
-        "horizon": fs.evaluation_years,
-        "debt_share": fs.debt_share,
-        "max_debt_to_capital": fs.max_debt_to_capital,
-        "elasticity": fs.investment_elasticity,
-        "max_rate": fs.max_investment_rate,
-        "loss_limit": fs.exit_after_loss_years,
-        "exit_enabled": fs.exit,
-    }
+SUMMED = ("X", "Y", "profit", "tax_paid", "fiscal_tax", "interest_subsidy", "investment")
 
 
 class VectorEngine:
-    """All firms at once on numpy arrays (dead rows are inert: zero capacity, cash and debt)."""
+    """All firms at once on numpy arrays kept in cell blocks (``state.FirmState``).
+
+    Per-cell coefficients reach the firms by ``np.repeat`` and totals come back by
+    ``np.add.reduceat``; dead and free rows are inert (no capacity, cash or debt). The rows are
+    processed in chunks of ``CHUNK_ROWS`` so that the ~100 temporaries of a firm-year stay in
+    the processor's cache instead of streaming every array through main memory each time.
+    """
+
+    CHUNK_ROWS = 65536
 
     def __init__(self, model):
         self.model = model
-        self._handles: dict[int, FirmAgent] = {}
+        self._handles: dict[int, FirmAgent] = {}  # firm_id -> handle, made on request
+        self._plan_key = None
+        self._chunks: list = []
 
     @property
     def st(self):
         return self.model.state
 
-    def begin_year(self) -> None:
+    def chunks(self) -> list[tuple[slice, slice, np.ndarray, np.ndarray]]:
+        """Row ranges with their cells: (rows, cells, rows per cell in range, local region starts)."""
         st = self.st
-        st.capacity[:] += st.pending[0]
-        st.pending[:-1] = st.pending[1:]
-        st.pending[-1] = 0.0
-        sub = st.sub_debt
-        sub[1:] = sub[:-1] * (1.0 - 1.0 / firm.LOAN_TERM_YEARS)
-        sub[0] = 0.0
+        key = (st.rebuilds, st.n)
+        if key != self._plan_key:
+            self._chunks = []
+            starts = st.starts
+            for a in range(0, st.n, self.CHUNK_ROWS):
+                b = min(a + self.CHUNK_ROWS, st.n)
+                c0 = int(np.searchsorted(starts, a, side="right")) - 1
+                c1 = int(np.searchsorted(starts, b, side="left"))
+                lo = np.maximum(starts[c0:c1], a)
+                hi = np.minimum(starts[c0 + 1: c1 + 1], b)
+                self._chunks.append((slice(a, b), slice(c0, c1), hi - lo, lo - a))
+            self._plan_key = key
+        return self._chunks
 
-    def plan(self, netback_by_stage, material_by_stage, pol) -> np.ndarray:
-        st, c = self.st, self.model.chain
-        stage, cell = st.stage, st.cell
-        _, self._producing = firm.plan(
-            netback_by_stage[stage], material_by_stage[stage], c.other_inputs[stage], c.kwh[stage],
-            pol.power_price.ravel()[cell], c.workers[stage], c.wage[stage], st.productivity, st.capacity)
-        return np.bincount(stage, weights=self._producing, minlength=c.n_stages)
+    def begin_year(self, year: int) -> None:
+        """Capacity ordered earlier arrives."""
+        st = self.st
+        slot = st.pending[year % PENDING_SLOTS]
+        np.add(st.capacity, slot, out=st.capacity)
+        slot[:] = 0.0
 
-    def stage_sum_capacity(self) -> np.ndarray:
-        return np.bincount(self.st.stage, weights=self.st.capacity, minlength=self.model.chain.n_stages)
+    def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Capacity (all, and of the firms that produce) by cell."""
+        st = self.st
+        capacity, producing = np.zeros(st.n_cells), np.zeros(st.n_cells)
+        for rows, cells, sizes, local in self.chunks():
+            cap = st.capacity[rows]
+            capacity[cells] += np.add.reduceat(cap, local)
+            works = st.inv_productivity[rows] <= np.repeat(threshold[cells], sizes)
+            producing[cells] += np.add.reduceat(cap * works, local)
+        return capacity, producing
 
-    def settle(self, ctx: dict) -> dict:
-        st, c = self.st, self.model.chain
-        stage = st.stage
-        inputs = firm_inputs(self.model, ctx, stage, st.cell)
-        years = np.arange(st.vintages)[:, None]
-        sub_base = (st.sub_debt * (years < inputs["fixed_years"][None, :])).sum(axis=0)
-        state = {
-            "output": self._producing * ctx["stage_ratio"][stage], "productivity": st.productivity,
-            "capacity": st.capacity, "debt": st.debt, "cash": st.cash, "sub_debt_base": sub_base,
-            "first_revenue_year": st.first_revenue_year, "loss_years": st.loss_years,
-            "pending_total": st.pending.sum(axis=0),
-        }
-        out = firm.settle(inputs, state)
-        out["output"] = state["output"]
-        st.cash[:] = out["cash"]
-        st.debt[:] = out["debt"]
-        st.capacity[:] = out["capacity"]
-        st.first_revenue_year[:] = out["first_revenue_year"]
-        st.loss_years[:] = out["loss_years"]
-        n = len(stage)
-        new_units = out["new_units"]
-        for lag in np.unique(c.build_lag):
-            mask = c.build_lag[stage] == lag
-            st.pending[lag][mask] += new_units[mask]
-        subsidised = (inputs["fixed_points"] > 0) & (inputs["fixed_years"] > 0)
-        st.sub_debt[0] += np.where(subsidised, out["new_loans"], 0.0)
-        sums = {k: np.bincount(stage, weights=out[k], minlength=c.n_stages) for k in FLOWS}
-        leaving = np.flatnonzero(out["exit"] & st.alive) if n else np.array([], dtype=int)
-        sums["exits"] = np.bincount(stage[leaving], minlength=c.n_stages)
+    def settle(self, k: dict, year: int) -> dict:
+        st, m = self.st, self.model
+        sums = {name: np.zeros(st.n_cells) for name in SUMMED}
+        leaving = []
+        for rows, cells, sizes, local in self.chunks():
+            def spread(per_cell, cells=cells, sizes=sizes):
+                return np.repeat(per_cell[cells], sizes)
+
+            pending = st.pending[:, rows]
+            state = {
+                "capacity": st.capacity[rows], "inv_productivity": st.inv_productivity[rows], "debt": st.debt[rows],
+                "cash": st.cash[rows], "sub_debt_base": m.subsidised_debt(st.sub_debt[:, rows], spread, year),
+                "first_revenue_year": st.first_revenue_year[rows], "loss_years": st.loss_years[rows],
+                "pending_total": pending.sum(axis=0),
+            }
+            out = firm.firm_year(k, lambda name, spread=spread: spread(k[name]), st.cell[rows], state, year)
+            st.cash[rows] = out["cash"]
+            st.debt[rows] = out["debt"]
+            st.capacity[rows] = out["capacity"]
+            st.first_revenue_year[rows] = out["first_revenue_year"]
+            st.loss_years[rows] = out["loss_years"]
+            lag = st.lag[rows]
+            for lag_value in range(PENDING_SLOTS):
+                slot = pending[(year + 1 + lag_value) % PENDING_SLOTS]
+                np.add(slot, out["new_units"], out=slot, where=lag == lag_value)
+            if st.vintages:
+                st.sub_debt[year % st.vintages, rows] = out["new_loans"] * spread(k["subsidised_loans"])
+            for name in SUMMED:
+                sums[name][cells] += np.add.reduceat(out[name], local)
+            leaving.append(rows.start + np.flatnonzero(out["exit"] & st.alive[rows]))
+        leaving = np.concatenate(leaving) if leaving else np.zeros(0, dtype=np.int64)
+        sums["exits"] = np.bincount(st.cell[leaving], minlength=st.n_cells)
         self._remove(leaving)
         return sums
 
     def _remove(self, rows: np.ndarray) -> None:
         st = self.st
+        if self._handles:
+            for row in rows:
+                handle = self._handles.pop(int(st.firm_id[row]), None)
+                if handle is not None:
+                    handle.remove()
         st.alive[rows] = False
         for name in ("capacity", "debt", "cash"):
             getattr(st, name)[rows] = 0.0
         st.pending[:, rows] = 0.0
         st.sub_debt[:, rows] = 0.0
-        for row in rows:
-            handle = self._handles.pop(int(row), None)
-            if handle is not None:
-                handle.remove()
 
-    def added(self, rows: np.ndarray) -> None:
-        """New firms need no objects: handles are made on request."""
+    def added(self, rows: np.ndarray, mapping: np.ndarray | None) -> None:
+        """New firms need no objects; after a layout rebuild, handles learn their new rows."""
+        if mapping is not None:
+            for handle in self._handles.values():
+                handle.row = int(mapping[handle.row])
 
-    def stage_count(self) -> np.ndarray:
-        return np.bincount(self.st.stage, weights=self.st.alive, minlength=self.model.chain.n_stages)
+    def count(self) -> np.ndarray:
+        return np.bincount(self.st.cell[self.st.alive], minlength=self.st.n_cells)
 
     def agent_set(self) -> AgentSet:
-        for row in np.flatnonzero(self.st.alive):
-            if int(row) not in self._handles:
-                self._handles[int(row)] = FirmAgent(self.model, int(row))
-        return AgentSet([self._handles[r] for r in sorted(self._handles)], random=self.model.random)
+        st = self.st
+        for row in np.flatnonzero(st.alive):
+            fid = int(st.firm_id[row])
+            if fid not in self._handles:
+                self._handles[fid] = FirmAgent(self.model, int(row))
+        return AgentSet([self._handles[f] for f in sorted(self._handles)], random=self.model.random)
 
 
 class ReferenceEngine:
-    """One Mesa agent at a time: ``agents.do("plan")``, markets, then ``agents.do("step")``."""
+    """One Mesa agent at a time, as idiomatic Mesa code: ``agents.do(...)`` each phase."""
 
     def __init__(self, model):
         self.model = model
+        self.n_cells = model.chain.n_stages * 3
         self.agents = AgentSet([], random=model.random)
 
-    def begin_year(self) -> None:
-        self.agents.do("begin_year")
+    def begin_year(self, year: int) -> None:
+        self.agents.do("begin_year", year)
 
-    def plan(self, netback_by_stage, material_by_stage, pol) -> np.ndarray:
-        self._plan_ctx = (netback_by_stage, material_by_stage, pol)
-        total = np.zeros(self.model.chain.n_stages)
+    def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        capacity, producing = np.zeros(self.n_cells), np.zeros(self.n_cells)
         for agent in self.agents:
-            total[agent.stage] += agent.plan(*self._plan_ctx)
-        return total
+            total, used = agent.plan(threshold)
+            capacity[agent.cell] += total
+            producing[agent.cell] += used
+        return capacity, producing
 
-    def stage_sum_capacity(self) -> np.ndarray:
-        total = np.zeros(self.model.chain.n_stages)
-        for agent in self.agents:
-            total[agent.stage] += agent.capacity
-        return total
-
-    def settle(self, ctx: dict) -> dict:
-        n_s = self.model.chain.n_stages
-        sums = {k: np.zeros(n_s) for k in FLOWS}
-        sums["exits"] = np.zeros(n_s, dtype=np.int64)
+    def settle(self, k: dict, year: int) -> dict:
+        sums = {name: np.zeros(self.n_cells) for name in SUMMED}
+        sums["exits"] = np.zeros(self.n_cells, dtype=np.int64)
         leaving = []
         for agent in self.agents:
-            out = agent.step(ctx)
-            for k in FLOWS:
-                sums[k][agent.stage] += out[k]
+            out = agent.step(k, year)
+            for name in SUMMED:
+                sums[name][agent.cell] += out[name]
             if out["exit"]:
                 leaving.append(agent)
         for agent in leaving:
-            sums["exits"][agent.stage] += 1
+            sums["exits"][agent.cell] += 1
             agent.leave()
             self.agents.remove(agent)
         return sums
 
-    def added(self, rows: np.ndarray) -> None:
+    def added(self, rows: np.ndarray, mapping: np.ndarray | None) -> None:
+        if mapping is not None:
+            for agent in self.agents:
+                agent.row = int(mapping[agent.row])
         for row in rows:
             self.agents.add(FirmAgent(self.model, int(row)))
 
-    def stage_count(self) -> np.ndarray:
-        total = np.zeros(self.model.chain.n_stages)
+    def count(self) -> np.ndarray:
+        total = np.zeros(self.n_cells, dtype=np.int64)
         for agent in self.agents:
-            total[agent.stage] += 1
+            total[agent.cell] += 1
         return total
 
     def agent_set(self) -> AgentSet:

@@ -1,8 +1,16 @@
-"""One firm-year, composed from the rules: the same function serves arrays and scalars.
+"""One firm-year, written once for arrays (all firms) and scalars (one Mesa agent).
 
-``plan`` decides production; ``settle`` books the year's accounts, tax, investment and
-financing and returns the firm's new state. Inputs are stage values already looked up for the
-firm (and this year's lever values for its stage and zone), so the function is pure.
+Everything that is the same for all firms of a (stage, zone) *cell* — prices, lever values,
+technology — is folded each year into per-cell coefficients by :func:`cell_coefficients`
+(arrays of length ``n_stages * 3``). A firm differs only by its state: capacity, the inverse
+of its productivity, debt, cash, subsidised loans, first revenue year and loss record.
+With ``X`` = output and ``Y`` = output / productivity, every flow is linear in (X, Y):
+
+    sales = s_x X,  chain materials = m_x X,  other inputs + power = i_y Y,  labour = l_y Y,
+    profit = (s_x + subsidy_x - m_x) X - (i_y + l_y) Y - depreciation - interest
+
+so the stage accounts need only the sums of X and Y by cell; tax, interest, investment and
+exit are non-linear and are summed firm by firm.
 """
 
 from __future__ import annotations
@@ -12,75 +20,173 @@ import numpy as np
 from . import rules
 
 LOAN_TERM_YEARS = 10  # fixed-asset loans amortise linearly over this many years (assumption)
+AMORTISATION = 1.0 - 1.0 / LOAN_TERM_YEARS
+NO_REVENUE_YET = 1_000_000  # first_revenue_year of a firm that has not sold anything yet
 
 
-def plan(netback, material_cost, other, kwh, power_price, workers, wage, productivity, capacity):
-    """Unit variable cost and the capacity the firm puts to work this year."""
-    uvc = rules.unit_variable_cost(material_cost, other, kwh, power_price, workers, wage, productivity)
-    return uvc, np.where(rules.produces(netback, uvc), capacity, 0.0)
+def tax_tables(exempt, half, half_rate, base_rate, lag, w, first_h, last_h, slots: int):
+    """Per cell, holiday (0/1) and tax-year slot: the tax rate now and the PV tax weight of an increment.
 
-
-def settle(f: dict, s: dict) -> dict:
-    """Book one year for a firm (or many at once).
-
-    ``f`` holds stage and policy values for the firm; ``s`` its state and this year's output.
-    Returns flows (for the records) and the new state.
+    Slot 0 is a firm with no revenue yet (rate 0; an increment's first output year is its
+    first tax year, i.e. ``tax_year_now = -lag``); slot s >= 1 is the s-th year of revenue,
+    the last slot standing for every later year. Returns two arrays of shape (cells, 2, slots).
     """
-    acc = rules.firm_accounts(
-        s["output"], f["local_share"], f["export_price"], f["local_price"], f["subsidy"],
-        f["material_local"], f["material_imported"], f["other"], f["kwh"], f["power_price"],
-        f["workers"], f["wage"], s["productivity"], f["depreciation"] * s["capacity"] * f["capital_cost"],
-        s["debt"], f["interest_rate"], f["working_capital_share"], s["sub_debt_base"], f["fixed_points"],
-        np.where(f["year"] - np.maximum(s["first_revenue_year"], f["wc_from"]) < f["wc_years"], f["wc_points"], 0.0),
-    )
-    year = f["year"]
-    first_rev = np.where((s["output"] > 0) & (s["first_revenue_year"] > year), year, s["first_revenue_year"])
-    has_holiday = first_rev >= f["holiday_from"]
-    tax_year = year - first_rev + 1
-    rate = rules.holiday_tax_rate(tax_year, np.where(has_holiday, f["exempt"], 0.0),
-                                  np.where(has_holiday, f["half"], 0.0), f["half_rate"], f["base_rate"])
-    tax, tax_expenditure = rules.income_tax(acc["profit"], rate, f["statutory_rate"])
-    depreciation = f["depreciation"] * s["capacity"] * f["capital_cost"]
-    principal = s["debt"] / LOAN_TERM_YEARS
-    cash = s["cash"] + acc["profit"] - tax + depreciation - principal
-    debt = s["debt"] - principal
-    capacity = s["capacity"] * (1.0 - f["depreciation"])
+    cells = len(base_rate)
+    s = np.arange(slots, dtype=float)[None, None, :]
+    on = np.array([0.0, 1.0])[None, :, None]
+    ex = exempt[:, None, None] * on
+    hf = half[:, None, None] * on
+    base = base_rate[:, None, None]
+    rate = rules.holiday_tax_rate(s + 0 * ex, ex, hf, half_rate, base)
+    y0 = np.where(s == 0, -lag[:, None, None], s)
+    weight = rules.pv_tax_weight(y0, ex, hf, half_rate, base, w[:, None, None], first_h[:, None, None],
+                                 last_h[:, None, None])
+    shape = (cells, 2, slots)
+    return np.broadcast_to(rate, shape).copy(), np.broadcast_to(weight, shape).copy()
 
-    # investment: value of one more unit of capacity under expected prices and this firm's schedule
-    uvc = rules.unit_variable_cost(f["material_cost"], f["other"], f["kwh"], f["power_price"], f["workers"],
-                                   f["wage"], s["productivity"])
-    margin = f["expected_netback"] - uvc
-    q = rules.profitability_index(
-        margin, f["utilisation"], f["capital_cost"], f["depreciation"], f["discount_rate"], f["build_lag"],
-        f["horizon"], np.where(first_rev > year, -f["build_lag"], tax_year),
-        np.where(has_holiday, f["exempt"], 0.0), np.where(has_holiday, f["half"], 0.0),
-        f["half_rate"], f["base_rate"], f["debt_share"], f["fixed_points"], f["fixed_years"])
-    rate_inv = rules.investment_rate(q, f["depreciation"], f["elasticity"], f["max_rate"])
-    capital = (s["capacity"] + s["pending_total"]) * f["capital_cost"]
-    desired = rate_inv * s["capacity"] * f["capital_cost"]
-    invest, loans = rules.finance_investment(desired, cash, debt, capital, f["debt_share"], f["max_debt_to_capital"])
+
+def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
+    """Book one year for firms with the given state (arrays for many firms, scalars for one).
+
+    ``k`` holds per-cell coefficients (``cell_coefficients``) and ``g(name)`` returns
+    coefficient ``name`` for the firm(s): ``k[name][cell]`` for one firm, or the per-cell array
+    spread over all firms. ``cell`` is only needed to look up the tax tables when the scenario
+    has tax holidays. ``state``: capacity, inv_productivity, debt, cash, sub_debt_base,
+    first_revenue_year, loss_years, pending_total. Returns flows and the new state.
+
+    Interest at rate r on fixed-asset debt and on working capital (a share of variable costs)
+    is folded into the coefficients: ``profit = profit_x X - cost_y Y - dep cap - r debt``.
+    """
+    cap, inv_phi, debt0 = state["capacity"], state["inv_productivity"], state["debt"]
+    X = cap * (inv_phi <= g("threshold")) * g("stage_ratio")  # output: producing firms at the stage's rate
+    Y = X * inv_phi
+    produced = X > 0
+    first_rev = np.minimum(state["first_revenue_year"], NO_REVENUE_YET - (NO_REVENUE_YET - year) * produced)
+    depreciation_yuan = g("dep_per_unit") * cap
+    profit = g("profit_x") * X - g("cost_y") * Y - depreciation_yuan - k["interest_rate"] * debt0
+    if k["has_interest_subsidy"]:
+        wc_eligible = (year - np.maximum(first_rev, g("wc_from"))) < g("wc_years")
+        interest_subsidy = (g("fixed_rate") * state["sub_debt_base"]
+                            + (g("wc_rate_x") * X + g("wc_rate_y") * Y) * wc_eligible)
+        profit = profit + interest_subsidy
+    else:
+        interest_subsidy = 0.0 * X
+
+    # corporate income tax by the firm's schedule (holidays count from the first revenue year)
+    taxable = np.maximum(profit, 0.0)
+    started = first_rev <= year
+    if k["has_holidays"]:
+        slots = k["slots"]
+        holiday = first_rev >= g("holiday_from")
+        idx = (cell * 2 + holiday) * slots + np.clip(year - first_rev + 1, 0, slots - 1)
+        rate, tax_weight_k = np.take(k["tax_rate"], idx), np.take(k["tax_weight_k"], idx)
+    else:
+        rate, tax_weight_k = g("base_rate") * started, g("base_tax_weight_k")
+    tax = rate * taxable
+    cash = state["cash"] + profit - tax + depreciation_yuan - debt0 / LOAN_TERM_YEARS
+    debt = debt0 * AMORTISATION
+
+    # investment: q of one more unit of capacity, limited by cash and borrowing
+    capital_cost, depreciation = g("capital_cost"), g("depreciation")
+    q = increment_q(g, inv_phi, tax_weight_k)
+    desired = rules.investment_rate(q, depreciation, k["elasticity"], k["max_rate"]) * cap * capital_cost
+    capital = (cap + state["pending_total"]) * capital_cost
+    invest, loans = rules.finance_investment(desired, cash, debt, capital, k["debt_share"], k["max_debt_to_capital"])
     cash = cash - (invest - loans)
     debt = debt + loans
-    equity = cash + capital + invest - debt
-    made_loss = acc["profit"] < 0
-    loss_years = np.where(first_rev <= year, np.where(made_loss, s["loss_years"] + 1, 0), s["loss_years"])
-    exit_now = f["exit_enabled"] & rules.exits(loss_years, equity, f["loss_limit"])
-    power_gap = np.where(f["power_counts"], f["reference_power_price"] - f["power_price"], 0.0)
+    losses = state["loss_years"]
+    loss_years = losses + started * ((losses + 1) * (profit < 0) - losses)
+    leaving = rules.exits(loss_years, cash + capital + invest - debt, k["loss_limit"]) & k["exit_enabled"]
     return {
-        **acc,
-        "tax_paid": tax,
-        "fiscal_tax": tax_expenditure,
-        "fiscal_power": power_gap * acc["kwh"],
-        "primary_cost": acc["intermediate_inputs"] - acc["imported_inputs"]
-        - s["output"] * f["material_local"] + acc["labour_cost"],
-        "local_inputs": s["output"] * f["material_local"],
-        "investment": invest,
-        "new_units": invest / f["capital_cost"],
-        "new_loans": loans,
-        "cash": cash,
-        "debt": debt,
-        "capacity": capacity,
-        "first_revenue_year": first_rev,
-        "loss_years": loss_years,
-        "exit": exit_now,
+        "X": X, "Y": Y, "profit": profit, "tax_paid": tax, "fiscal_tax": k["statutory_rate"] * taxable - tax,
+        "interest_subsidy": interest_subsidy, "investment": invest, "new_units": invest / capital_cost,
+        "new_loans": loans, "cash": cash, "debt": debt, "capacity": cap - cap * depreciation,
+        "first_revenue_year": first_rev, "loss_years": loss_years, "exit": leaving,
+    }
+
+
+def increment_q(g, inv_phi, tax_weight_k):
+    """q of one more unit of capacity: PV per yuan of capital cost minus 1 (``rules.profitability_index``).
+
+    Per unit and year: cash = utilisation x (expected netback - materials - primary cost x
+    1/productivity), taxed at the firm's schedule (PV weight per yuan of capital
+    ``tax_weight_k``, depreciation deductible), plus the value of subsidised loans.
+    """
+    cash = g("util_margin") - g("util_cost_y") * inv_phi
+    return (cash * g("annuity_k") - np.maximum(cash - g("dep_per_unit"), 0.0) * tax_weight_k
+            + g("subsidy_value_k_minus_1"))
+
+
+def production_threshold(chain, pol, export_price, expected_material) -> np.ndarray:
+    """Per cell, the largest 1/productivity at which the export netback covers unit variable cost.
+
+    A firm produces iff ``netback >= materials + primary / productivity`` (``rules.produces``),
+    i.e. iff ``1/productivity <= (netback - materials) / primary``.
+    """
+    z = 3
+    netback = np.repeat(export_price, z) + pol.subsidy_per_unit.ravel() - np.repeat(expected_material, z)
+    primary = np.repeat(chain.other_inputs + chain.workers * chain.wage, z) + np.repeat(chain.kwh, z) * \
+        pol.power_price.ravel()
+    return np.divide(netback, primary, out=np.where(netback >= 0, np.inf, -np.inf), where=primary > 0)
+
+
+def cell_coefficients(chain, spec, pol, stage_values: dict, threshold: np.ndarray) -> dict:
+    """Fold this year's prices, market outcomes and levers into per-cell coefficients.
+
+    ``stage_values`` (arrays by stage): ``local_share`` of sales, ``local_price``,
+    ``export_price`` (market price - freight), ``material_local`` / ``material_imported`` (yuan
+    of chain inputs per unit of output, imported ones with inbound freight),
+    ``expected_netback`` (trend price - freight), ``utilisation`` and ``stage_ratio``;
+    ``threshold`` is this year's ``production_threshold``.
+    """
+    f = spec.firms
+    z = 3
+    rep = lambda v: np.repeat(np.asarray(v, dtype=float), z)  # noqa: E731  stage -> cell
+    power = pol.power_price.ravel()
+    subsidy = pol.subsidy_per_unit.ravel()
+    share = rep(stage_values["local_share"])
+    sales_x = share * rep(stage_values["local_price"]) + (1 - share) * rep(stage_values["export_price"])
+    subsidy_x = (1 - share) * subsidy
+    materials_x = rep(stage_values["material_local"]) + rep(stage_values["material_imported"])
+    inputs_y = rep(chain.other_inputs) + rep(chain.kwh) * power
+    labour_y = rep(chain.workers) * rep(chain.wage)
+    cost_y = inputs_y + labour_y
+    capital_cost, depreciation, lag = rep(chain.capital_cost), rep(chain.depreciation), rep(chain.build_lag)
+    beta = 1.0 / (1.0 + f.discount_rate)
+    w = beta * (1.0 - depreciation)
+    first_h, last_h = 1.0 + lag, lag + f.evaluation_years
+    slots = int(max(pol.holiday_exempt.max() + pol.holiday_half.max(), 0)) + 2
+    rate_t, weight_t = tax_tables(pol.holiday_exempt.ravel(), pol.holiday_half.ravel(), pol.statutory_rate / 2,
+                                  pol.tax_base_rate.ravel(), lag, w, first_h, last_h, slots)
+    fixed_points = pol.fixed_points.ravel()
+    r = f.interest_rate
+    util = rep(stage_values["utilisation"])
+    wc_x, wc_y = f.working_capital_share * materials_x, f.working_capital_share * cost_y  # working capital / unit
+    return {
+        "threshold": threshold, "stage_ratio": rep(stage_values["stage_ratio"]),
+        "wc_from": pol.wc_from.ravel(), "wc_years": pol.wc_years.ravel(),
+        "fixed_rate": fixed_points / 100.0,
+        "wc_rate_x": pol.wc_points.ravel() / 100.0 * wc_x, "wc_rate_y": pol.wc_points.ravel() / 100.0 * wc_y,
+        "interest_rate": r, "dep_per_unit": depreciation * capital_cost,
+        "profit_x": sales_x + subsidy_x - materials_x - r * wc_x, "cost_y": cost_y + r * wc_y,
+        "slots": slots, "holiday_from": pol.holiday_from.ravel(), "tax_rate": rate_t.ravel(),
+        "tax_weight_k": (weight_t / capital_cost[:, None, None]).ravel(), "statutory_rate": pol.statutory_rate,
+        "util_margin": util * (rep(stage_values["expected_netback"]) + subsidy - materials_x),
+        "util_cost_y": util * cost_y,
+        "has_holidays": bool(np.any(pol.holiday_exempt + pol.holiday_half > 0)),
+        "has_interest_subsidy": bool(np.any(pol.fixed_points > 0) or np.any(pol.wc_points > 0)),
+        "base_rate": pol.tax_base_rate.ravel(), "base_tax_weight_k": weight_t[:, 0, -1] / capital_cost,
+        "capital_cost": capital_cost, "annuity_k": rules.geometric_sum(w, first_h, last_h) / capital_cost,
+        "subsidy_value_k_minus_1": fixed_points / 100.0 * f.debt_share
+        * rules.geometric_sum(beta, 0.0, pol.fixed_years.ravel() - 1.0) - 1.0,
+        "build_lag": lag.astype(np.intp),
+        "subsidised_loans": ((fixed_points > 0) & (pol.fixed_years.ravel() > 0)) * 1.0,
+        "depreciation": depreciation, "elasticity": f.investment_elasticity, "max_rate": f.max_investment_rate,
+        "debt_share": f.debt_share, "max_debt_to_capital": f.max_debt_to_capital,
+        "exit_enabled": f.exit, "loss_limit": f.exit_after_loss_years,
+        # linear account coefficients, for the stage totals
+        "sales_x": sales_x, "subsidy_x": subsidy_x, "materials_x": materials_x, "inputs_y": inputs_y,
+        "interest_x": r * wc_x, "interest_y": r * wc_y,
+        "labour_y": labour_y, "kwh_y": rep(chain.kwh),
+        "power_gap": np.where(pol.power_counts.ravel(), pol.reference_power_price - power, 0.0),
     }

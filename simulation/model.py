@@ -15,17 +15,17 @@ The firm-level work is done by an engine: ``vectorized`` (all firms at once, num
 from __future__ import annotations
 
 import mesa
-from mesa.agent import AgentSet
 import numpy as np
+from mesa.agent import AgentSet
 
-from . import markets, rules
+from . import firm, markets, rules
 from .agents import FirmAgent
 from .chain import ZONES
 from .engine import ENGINES
 from .policy import demand_multiplier, price_multiplier, year_policy
 from .recorder import Recorder
 from .scenario import LoadedScenario
-from .state import MAX_BUILD_LAG, NO_REVENUE_YET, FirmState
+from .state import MAX_BUILD_LAG, PENDING_SLOTS, FirmState
 
 
 class ValueChainModel(mesa.Model):
@@ -45,13 +45,11 @@ class ValueChainModel(mesa.Model):
         self.replication = replication
         self.year = self.spec.horizon.start
         f = self.spec.firms
-        years_max = max([r.fixed_asset_years for r in self.spec.policy.interest_subsidy.rules] + [1])
-        self.state = FirmState(capacity=1024, subsidy_vintages=years_max)
+        years_max = max([r.fixed_asset_years for r in self.spec.policy.interest_subsidy.rules] + [0])
+        self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max)
         zs = self.spec.firms.zone_shares
         self.zone_shares = np.array([zs.ordinary, zs.difficult_area, zs.special_zone])
-        n_s = self.chain.n_stages
         self.local_ratio = (self.chain.initial_capacity > 0).astype(float)  # last year's local supply ratio
-        self.utilisation = np.ones(n_s)
         self.recorder = Recorder(self)
         self.engine = ENGINES[engine](self)
         self._populate(f)
@@ -71,103 +69,117 @@ class ValueChainModel(mesa.Model):
         stage_cap = np.where(c.initial_capacity > 0, c.initial_capacity * f.scale, c.plant_capacity * counts)
         capacity = size / total[stage] * stage_cap[stage] if n else size
         zone = rng.choice(len(ZONES), size=n, p=self.zone_shares)
-        productivity = self._draw_productivity(n)
+        inv_productivity = 1.0 / self._draw_productivity(n)
         age = rng.integers(0, f.initial_age_max_years, size=n)
         capital = capacity * c.capital_cost[stage]
-        self.state.add(
-            n, alive=True, stage=stage, zone=zone, cell=stage * 3 + zone, productivity=productivity,
-            capacity=capacity, debt=0.5 * f.debt_share * capital, cash=0.1 * capital,
-            first_revenue_year=self.year - 1 - age, entry_year=self.year - 1 - age, loss_years=0,
+        cell = stage * 3 + zone
+        order = np.argsort(cell, kind="stable")
+        rows, mapping = self.state.add(
+            cell[order], lag=c.build_lag[stage[order]], inv_productivity=inv_productivity[order],
+            capacity=capacity[order],
+            debt=(0.5 * f.debt_share * capital)[order], cash=(0.1 * capital)[order],
+            first_revenue_year=(self.year - 1 - age)[order], entry_year=(self.year - 1 - age)[order],
         )
-        self.engine.added(np.arange(n))
+        self.engine.added(rows, mapping)
 
     def _draw_productivity(self, n: int) -> np.ndarray:
-        sd = self.spec.firms.productivity_sd
-        return rng_lognormal(self.rng, sd, n)
+        return rng_lognormal(self.rng, self.spec.firms.productivity_sd, n)
+
+    def subsidised_debt(self, sub_debt: np.ndarray, spread, year: int):
+        """Balance of fixed-asset loans still within their subsidy years, per firm.
+
+        The loans of year Y0 are subsidised in years Y0+1 .. Y0+N (N by cell) and amortise
+        linearly: in year Y0+a the balance is ``loan * (1 - 1/term)**(a-1)``.
+        """
+        vintages = sub_debt.shape[0]
+        total = np.zeros(sub_debt.shape[1])
+        years = spread(self._fixed_years) if vintages else None
+        for age in range(1, vintages + 1):
+            weight = firm.AMORTISATION ** (age - 1) * (age <= years)
+            total += sub_debt[(year - age) % vintages] * weight
+        return total
 
     # ------------------------------------------------------------------ one year
     def step(self) -> None:
-        spec, c = self.spec, self.chain
-        t = self.year - spec.horizon.start
+        spec, c, year = self.spec, self.chain, self.year
+        t = year - spec.horizon.start
         f = spec.firms
         shock = self.rng.normal(0.0, 1.0, c.n_stages)
         sigma = spec.shocks.price_volatility
-        trend = c.price0 * (1.0 + c.price_growth) ** t * price_multiplier(spec, c, self.year)
+        trend = c.price0 * (1.0 + c.price_growth) ** t * price_multiplier(spec, c, year)
         price = trend * np.exp(sigma * shock - 0.5 * sigma**2)
         demand = (c.demand0 * f.scale * (1.0 + c.demand_growth) ** t * (price / c.price0) ** (-c.elasticity)
-                  * demand_multiplier(spec, c, self.year))
-        pol = year_policy(spec, c, self.year, price)
-        subsidy_avg = pol.subsidy_per_unit @ self.zone_shares
-        local_price = price - c.freight_out + subsidy_avg  # sellers' average netback
+                  * demand_multiplier(spec, c, year))
+        pol = year_policy(spec, c, year, price)
+        self._fixed_years = pol.fixed_years.ravel()
+        local_price = price - c.freight_out + pol.subsidy_per_unit @ self.zone_shares  # sellers' mean netback
         import_price = price + c.freight_in
+        export_price = price - c.freight_out
         expected_material = c.A.T @ (self.local_ratio * local_price + (1 - self.local_ratio) * import_price)
 
-        self.engine.begin_year()
-        producing = self.engine.plan(price - c.freight_out, expected_material, pol)
-        q = markets.solve(c.A, producing, demand, f.capacity_limits)
-        local_share = np.divide(q.local_sales, q.output, out=np.zeros(c.n_stages), where=q.output > 0)
-        material_local = c.A.T @ (q.local_ratio * local_price)
-        material_imported = c.A.T @ ((1 - q.local_ratio) * import_price)
-        stage_capacity = self.engine.stage_sum_capacity()
-        utilisation = np.divide(q.output, stage_capacity, out=np.ones(c.n_stages), where=stage_capacity > 0)
-        ctx = dict(
-            year=self.year, price=price, trend=trend, local_price=local_price, pol=pol,
-            local_share=local_share, material_local=material_local, material_imported=material_imported,
-            utilisation=utilisation, stage_ratio=q.utilisation, export_price=price - c.freight_out,
-            material_cost=material_local + material_imported, expected_netback=trend - c.freight_out,
-            import_price=import_price, local_ratio=q.local_ratio, stage_capacity=stage_capacity,
-        )
-        sums = self.engine.settle(ctx)
-        self.entry_investment = np.zeros(c.n_stages)
-        entrants = self._entry(ctx) if f.entry else np.zeros(c.n_stages, dtype=np.int64)
+        # production plans, then the stage markets (downstream first)
+        self.engine.begin_year(year)
+        threshold = firm.production_threshold(c, pol, export_price, expected_material)
+        capacity_cells, producing_cells = self.engine.plan(threshold)
+        capacity = to_stage(capacity_cells)
+        q = markets.solve(c.A, to_stage(producing_cells), demand, f.capacity_limits)
+        stage_values = {
+            "local_share": np.divide(q.local_sales, q.output, out=np.zeros(c.n_stages), where=q.output > 0),
+            "local_price": local_price, "export_price": export_price,
+            "material_local": c.A.T @ (q.local_ratio * local_price),
+            "material_imported": c.A.T @ ((1 - q.local_ratio) * import_price),
+            "expected_netback": trend - c.freight_out,
+            "utilisation": np.divide(q.output, capacity, out=np.ones(c.n_stages), where=capacity > 0),
+            "stage_ratio": q.utilisation,
+        }
+        k = firm.cell_coefficients(c, spec, pol, stage_values, threshold)
+        sums = self.engine.settle(k, year)
+        entrants, entry_investment = self._entry(k) if f.entry else (np.zeros(c.n_stages, dtype=np.int64), 0.0)
         self.local_ratio = q.local_ratio
-        self.utilisation = utilisation
-        self.recorder.record(self.year, q, sums, entrants, price, ctx, pol)
+        self.recorder.record(year, q, k, sums, stage_values, capacity, entrants, entry_investment,
+                             price, import_price)
         self.year += 1
         if self.year >= spec.horizon.start + spec.horizon.years:
             self.running = False
 
     # ------------------------------------------------------------------ entry
-    def _entry(self, ctx) -> np.ndarray:
-        """Potential investors per stage and zone build a plant with probability rising in q."""
-        c, f, pol = self.chain, self.spec.firms, ctx["pol"]
-        z = len(ZONES)
-        netback = ctx["expected_netback"][:, None] + pol.subsidy_per_unit
-        uvc = rules.unit_variable_cost(
-            (ctx["material_local"] + ctx["material_imported"])[:, None], c.other_inputs[:, None],
-            c.kwh[:, None], pol.power_price, c.workers[:, None], c.wage[:, None], 1.0)
-        lag = c.build_lag[:, None].astype(float)
-        first_rev = self.year + 1 + lag
-        has_holiday = first_rev >= pol.holiday_from
-        u = np.where(ctx["utilisation"] > 0, ctx["utilisation"], 1.0)[:, None]
-        q_new = rules.profitability_index(
-            netback - uvc, u, c.capital_cost[:, None], c.depreciation[:, None], f.discount_rate, lag,
-            f.evaluation_years, -lag, np.where(has_holiday, pol.holiday_exempt, 0.0),
-            np.where(has_holiday, pol.holiday_half, 0.0), pol.statutory_rate / 2, pol.tax_base_rate,
-            f.debt_share, pol.fixed_points, pol.fixed_years)
-        self.entry_q = q_new
-        mean = f.potential_entrants_per_stage * f.scale * self.zone_shares[None, :] * rules.entry_probability(
-            q_new, f.entry_sensitivity)
-        count = self.rng.poisson(mean).ravel()
+    def _entry(self, k: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Potential investors per (stage, zone) cell build a plant with probability rising in q.
+
+        A new plant has productivity 1, produces after the build lag and gets the full tax
+        holiday of its cell; ``q`` is the same increment value incumbents use.
+        """
+        c, f = self.chain, self.spec.firms
+        cells = np.arange(c.n_stages * 3)
+        if k["has_holidays"]:
+            holiday = (self.year + 1 + k["build_lag"]) >= k["holiday_from"]
+            tax_weight = k["tax_weight_k"][(cells * 2 + holiday) * k["slots"]]  # slot 0: no revenue yet
+        else:
+            tax_weight = k["base_tax_weight_k"]
+        q_new = firm.increment_q(lambda name: k[name], 1.0, tax_weight)
+        self.entry_q = q_new.reshape(c.n_stages, 3)
+        mean = (f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, c.n_stages)
+                * rules.entry_probability(q_new, f.entry_sensitivity))
+        count = self.rng.poisson(mean)
         total = int(count.sum())
+        investment = np.zeros(c.n_stages)
         if total:
-            cell = np.repeat(np.arange(c.n_stages * z), count)
-            stage, zone = cell // z, cell % z
+            cell = np.repeat(cells, count)
+            stage = cell // 3
             size = c.plant_capacity[stage]
             cost = size * c.capital_cost[stage]
             loans = f.debt_share * cost
-            lag_s = c.build_lag[stage]
-            rows = self.state.add(
-                total, alive=True, stage=stage, zone=zone, cell=cell, productivity=self._draw_productivity(total),
-                capacity=0.0, debt=loans, cash=0.0, first_revenue_year=NO_REVENUE_YET, entry_year=self.year,
-                loss_years=0,
+            rows, mapping = self.state.add(
+                cell, lag=c.build_lag[stage], inv_productivity=1.0 / self._draw_productivity(total), debt=loans,
+                first_revenue_year=firm.NO_REVENUE_YET, entry_year=self.year,
             )
-            self.state.raw("pending")[lag_s, rows] = size
-            eligible = (pol.fixed_points.ravel()[cell] > 0) & (pol.fixed_years.ravel()[cell] > 0)
-            self.state.raw("sub_debt")[0, rows] = np.where(eligible, loans, 0.0)
-            self.entry_investment = np.bincount(stage, weights=cost, minlength=c.n_stages)
-            self.engine.added(rows)
-        return count.reshape(c.n_stages, z).sum(axis=1)
+            arrival = (self.year + 1 + c.build_lag[stage]) % PENDING_SLOTS
+            self.state.raw("pending")[arrival, rows] = size
+            if self.state.vintages:
+                self.state.raw("sub_debt")[self.year % self.state.vintages, rows] = loans * k["subsidised_loans"][cell]
+            investment = np.bincount(stage, weights=cost, minlength=c.n_stages)
+            self.engine.added(rows, mapping)
+        return count.reshape(c.n_stages, 3).sum(axis=1), investment
 
     # ------------------------------------------------------------------ inspection
     def firm_agents(self) -> AgentSet:
@@ -177,6 +189,11 @@ class ValueChainModel(mesa.Model):
     def run(self) -> None:
         while self.running:
             self.step()
+
+
+def to_stage(cells: np.ndarray) -> np.ndarray:
+    """Sum a per-cell (stage x zone) array over zones."""
+    return cells.reshape(-1, 3).sum(axis=1)
 
 
 def rng_lognormal(rng: np.random.Generator, sd: float, n: int) -> np.ndarray:

@@ -25,7 +25,7 @@ UNITS = {
     "exits": "firms that left this year",
     "profit": "million yuan, before income tax",
     "tax_paid": "million yuan of corporate income tax",
-    "local_sales_value": "million yuan of local sales at the local price (sellers' average netback)",
+    "local_sales_value": "million yuan of local sales at the local price (sellers' mean netback)",
     "local_inputs": "million yuan of chain inputs bought from local suppliers",
     "sales": "million yuan at factory-gate prices",
     "intermediate_inputs": "million yuan (chain inputs, other inputs, electricity)",
@@ -34,13 +34,9 @@ UNITS = {
     "fiscal_cost": "million yuan",
 }
 STAGE_COLUMNS = list(UNITS)[:-1]
-MONEY = {"local_sales_value", "local_inputs", "value_added", "investment", "imported_inputs", "profit", "tax_paid", "sales", "intermediate_inputs"}
-LEVERS = {
-    "electricity_price": "fiscal_power",
-    "freight_subsidy": "freight_subsidy",
-    "tax": "fiscal_tax",
-    "interest_subsidy": "interest_subsidy",
-}
+MONEY = {"local_sales_value", "local_inputs", "value_added", "investment", "imported_inputs", "profit", "tax_paid",
+         "sales", "intermediate_inputs"}
+LEVERS = ("electricity_price", "freight_subsidy", "tax", "interest_subsidy")
 
 
 def unit_costs(A, local_ratio, import_price, primary_per_unit) -> np.ndarray:
@@ -57,43 +53,56 @@ def unit_costs(A, local_ratio, import_price, primary_per_unit) -> np.ndarray:
 
 
 class Recorder:
+    """Collects one row of stage totals per year; ``stage_frame`` / ``fiscal_frame`` make tidy tables."""
+
     def __init__(self, model):
         self.model = model
         self.stage_rows: list[dict] = []
         self.fiscal_rows: list[dict] = []
 
-    def record(self, year, q, sums, entrants, price, ctx, pol) -> None:
+    def record(self, year, q, k, sums, stage_values, capacity, entrants, entry_investment, price,
+               import_price) -> None:
+        """Stage accounts from the cell sums of X = output and Y = output / productivity (see ``firm``)."""
         c, engine = self.model.chain, self.model.engine
-        nominal = c.other_inputs + c.kwh * pol.power_price[:, 0] + c.workers * c.wage
-        primary = np.divide(sums["primary_cost"], q.output, out=nominal.copy(), where=q.output > 0)
-        capacity = ctx["stage_capacity"]
-        investment = sums["investment"] + self.model.entry_investment
+        X, Y = sums["X"], sums["Y"]
+        stage = lambda v: v.reshape(-1, 3).sum(axis=1)  # noqa: E731
+        x = stage(X)
+        primary = np.divide(stage(Y * (k["inputs_y"] + k["labour_y"])), x,
+                            out=(k["inputs_y"] + k["labour_y"]).reshape(-1, 3)[:, 0].copy(), where=x > 0)
+        sales = stage(k["sales_x"] * X)
+        intermediate = stage(k["materials_x"] * X + k["inputs_y"] * Y)
         row = {
-            "firms": engine.stage_count(),
+            "firms": stage(engine.count()),
             "capacity": capacity,
             "output": q.output,
             "utilisation": np.divide(q.output, capacity, out=np.zeros(c.n_stages), where=capacity > 0),
-            "value_added": sums["value_added"],
-            "investment": investment,
-            "employment": sums["employment"],
+            "value_added": sales - intermediate,
+            "investment": stage(sums["investment"]) + entry_investment,
+            "employment": stage(Y) * c.workers,
             "exports": q.exports,
             "local_sales": q.local_sales,
-            "imported_inputs": sums["imported_inputs"],
+            "imported_inputs": x * stage_values["material_imported"],
             "entries": entrants,
-            "exits": sums["exits"],
-            "profit": sums["profit"],
-            "tax_paid": sums["tax_paid"],
-            "local_sales_value": q.local_sales * ctx["local_price"],
-            "local_inputs": sums["local_inputs"],
-            "sales": sums["sales"],
-            "intermediate_inputs": sums["intermediate_inputs"],
+            "exits": stage(sums["exits"]),
+            "profit": stage(sums["profit"]),
+            "tax_paid": stage(sums["tax_paid"]),
+            "local_sales_value": q.local_sales * stage_values["local_price"],
+            "local_inputs": x * stage_values["material_local"],
+            "sales": sales,
+            "intermediate_inputs": intermediate,
             "price": price,
-            "unit_cost": unit_costs(c.A, q.local_ratio, ctx["import_price"], primary),
+            "unit_cost": unit_costs(c.A, q.local_ratio, import_price, primary),
         }
-        for k in MONEY:
-            row[k] = row[k] * MONEY_SCALE
+        for name in MONEY:
+            row[name] = row[name] * MONEY_SCALE
         self.stage_rows.append({"year": year, **row})
-        self.fiscal_rows.append({"year": year, **{lever: sums[key] * MONEY_SCALE for lever, key in LEVERS.items()}})
+        fiscal = {
+            "electricity_price": stage(k["power_gap"] * k["kwh_y"] * Y),
+            "freight_subsidy": stage(k["subsidy_x"] * X),
+            "tax": stage(sums["fiscal_tax"]),
+            "interest_subsidy": stage(sums["interest_subsidy"]),
+        }
+        self.fiscal_rows.append({"year": year, **{lever: v * MONEY_SCALE for lever, v in fiscal.items()}})
 
     def stage_frame(self) -> pd.DataFrame:
         c = self.model.chain

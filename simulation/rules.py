@@ -79,7 +79,8 @@ def profitability_index(margin_yuan_per_unit, utilisation, capital_yuan_per_unit
     taxable = cash - depreciation_rate * capital_yuan_per_unit
     tax_weight = pv_tax_weight(tax_year_now, exempt_years, half_years, half_rate, base_rate, w, first_h, last_h)
     pv = cash * geometric_sum(w, first_h, last_h) - np.maximum(taxable, 0.0) * tax_weight
-    pv_subsidy = subsidy_points / 100.0 * debt_share * capital_yuan_per_unit * geometric_sum(beta, 0.0, subsidy_years - 1.0)
+    loan = debt_share * capital_yuan_per_unit
+    pv_subsidy = subsidy_points / 100.0 * loan * geometric_sum(beta, 0.0, subsidy_years - 1.0)
     return (pv + pv_subsidy) / capital_yuan_per_unit - 1.0
 
 
@@ -93,7 +94,9 @@ def investment_rate(q, depreciation_rate, elasticity, max_rate):
     q <= -1 (the increment is worth nothing) they stop investing.
     """
     base = np.maximum(1.0 + q, 0.0)
-    return np.minimum(depreciation_rate * base ** elasticity, max_rate)
+    if elasticity != 1.0:
+        base = base**elasticity
+    return np.minimum(depreciation_rate * base, max_rate)
 
 
 def finance_investment(desired_yuan, cash_yuan, debt_yuan, capital_yuan, debt_share, max_debt_to_capital):

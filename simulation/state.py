@@ -1,8 +1,14 @@
-"""Firm state as a structure of arrays, one row per firm ever created.
+"""Firm state as a structure of arrays, kept in blocks by (stage, zone) cell.
 
-Rows are never moved: an exiting firm is marked dead, an entrant is appended. The arrays grow
-by doubling, so entry costs amortised O(1) per firm and exit copies nothing. Views of the
-first ``n`` rows are what the engines work on.
+Rows of cell c live in the region ``[starts[c], starts[c + 1])``: its living and dead firms
+first, then free slots. Because the regions are contiguous and in cell order, a per-cell
+coefficient reaches every firm with ``np.repeat`` and per-cell totals come from
+``np.add.reduceat`` — both far cheaper than a gather or ``np.bincount`` over random cells.
+
+Exit marks a row dead (its capacity, cash and debt become zero, so it adds nothing to any
+sum); entry fills the free slots of the entrant's cell. Only when a cell runs out of slots is
+the whole layout rebuilt, with dead rows dropped and a quarter of spare room per cell, so a
+rebuild happens rarely and entry costs amortised O(1) per firm: no year copies all arrays.
 """
 
 from __future__ import annotations
@@ -10,66 +16,118 @@ from __future__ import annotations
 import numpy as np
 
 MAX_BUILD_LAG = 3
-NO_REVENUE_YET = 1_000_000  # first_revenue_year of a firm that has not sold anything yet
+PENDING_SLOTS = MAX_BUILD_LAG + 1  # ring buffer: capacity arriving in year Y sits in slot Y % 4
+SPARE_SHARE = 0.25  # free slots kept per cell when the layout is rebuilt
+SPARE_MIN = 2
 
 FIELDS: dict[str, tuple[type, int]] = {
-    # name: (dtype, columns); columns > 0 make 2-D arrays of shape (columns, rows), 0 a 1-D array
+    # name: (dtype, rows); rows > 0 makes a 2-D array of shape (rows, firms), 0 a 1-D array
     "alive": (np.bool_, 0),
-    "stage": (np.int32, 0),
-    "zone": (np.int8, 0),
-    "cell": (np.int32, 0),  # stage * 3 + zone: index into the policy tables
-    "productivity": (np.float64, 0),
+    "cell": (np.int32, 0),  # stage * 3 + zone
+    "lag": (np.int8, 0),  # build lag of the firm's stage, years
+    "inv_productivity": (np.float64, 0),  # 1 / productivity
     "capacity": (np.float64, 0),  # units per year, producing now
-    "pending": (np.float64, MAX_BUILD_LAG + 1),  # pending[k]: capacity arriving in k + 1 years
+    "pending": (np.float64, PENDING_SLOTS),  # capacity under construction, by year of arrival % 4
     "debt": (np.float64, 0),  # fixed-asset loans, yuan
     "cash": (np.float64, 0),
     "first_revenue_year": (np.int32, 0),
     "entry_year": (np.int32, 0),
     "loss_years": (np.int16, 0),
+    "firm_id": (np.int64, 0),  # stable identity (rows move when the layout is rebuilt)
 }
+FILL = {"inv_productivity": 1.0, "firm_id": -1}  # values of free rows (others are zero)
 
 
 class FirmState:
-    """Arrays of firm attributes; ``sub_debt[k]`` holds subsidised loans taken k years ago."""
+    """Arrays of firm attributes in cell blocks; ``sub_debt[Y % K]`` holds subsidised loans of year Y."""
 
-    def __init__(self, capacity: int = 1024, subsidy_vintages: int = 1):
-        self.n = 0
-        self.vintages = max(1, subsidy_vintages)
-        self._alloc = max(16, capacity)
-        self._arrays: dict[str, np.ndarray] = {}
-        for name, (dtype, cols) in self._fields().items():
-            shape = (cols, self._alloc) if cols else (self._alloc,)
-            self._arrays[name] = np.zeros(shape, dtype=dtype)
+    def __init__(self, n_cells: int, subsidy_vintages: int = 0):
+        self.n_cells = n_cells
+        self.vintages = subsidy_vintages  # years of subsidised loans kept (0: no interest subsidy)
+        self.starts = np.zeros(n_cells + 1, dtype=np.int64)
+        self.used = np.zeros(n_cells, dtype=np.int64)  # rows taken (alive or dead) at the start of each region
+        self.next_id = 0
+        self.rebuilds = 0
+        self._arrays = self._allocate(np.zeros(n_cells, dtype=np.int64))
 
-    def _fields(self) -> dict[str, tuple[type, int]]:
-        return {**FIELDS, "sub_debt": (np.float64, self.vintages)}
+    # ------------------------------------------------------------------ layout
+    @property
+    def n(self) -> int:
+        """Rows in the layout, free slots included."""
+        return int(self.starts[-1])
 
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    def _allocate(self, need: np.ndarray) -> dict[str, np.ndarray]:
+        sizes = need + np.maximum(np.ceil(need * SPARE_SHARE).astype(np.int64), SPARE_MIN)
+        self.starts = np.concatenate([[0], np.cumsum(sizes)])
+        n = self.n
+        arrays = {}
+        for name, (dtype, rows) in FIELDS.items():
+            shape = (rows, n) if rows else (n,)
+            arrays[name] = np.full(shape, FILL.get(name, 0), dtype=dtype)
+        arrays["sub_debt"] = np.zeros((self.vintages, n))
+        arrays["cell"][:] = np.repeat(np.arange(self.n_cells), sizes)
+        return arrays
+
+    def _rebuild(self, extra: np.ndarray) -> np.ndarray:
+        """New layout with room for ``extra`` more firms per cell; returns old row -> new row (-1: dropped)."""
+        old, old_starts = self._arrays, self.starts
+        keep = old["alive"]
+        old_cell = old["cell"]
+        alive_per_cell = np.bincount(old_cell[keep], minlength=self.n_cells)
+        self._arrays = self._allocate(alive_per_cell + extra)
+        rows_old = np.flatnonzero(keep)  # already in cell order
+        offset = np.arange(rows_old.size) - np.repeat(np.cumsum(alive_per_cell) - alive_per_cell, alive_per_cell)
+        rows_new = self.starts[:-1][old_cell[rows_old]] + offset
+        for name, arr in self._arrays.items():
+            arr[..., rows_new] = old[name][..., rows_old]
+        self.used = alive_per_cell.copy()
+        mapping = np.full(int(old_starts[-1]), -1, dtype=np.int64)
+        mapping[rows_old] = rows_new
+        self.rebuilds += 1
+        return mapping
+
+    # ------------------------------------------------------------------ access
     def __getattr__(self, name: str) -> np.ndarray:
         arrays = self.__dict__.get("_arrays")
         if arrays is None or name not in arrays:
             raise AttributeError(name)
-        a = arrays[name]
-        return a[..., : self.n]
+        return arrays[name]
 
     def raw(self, name: str) -> np.ndarray:
-        """The whole backing array (for in-place row writes)."""
         return self._arrays[name]
 
-    def add(self, count: int, **values: np.ndarray | float) -> np.ndarray:
-        """Append ``count`` firms; returns their row numbers."""
-        need = self.n + count
-        if need > self._alloc:
-            new_alloc = max(need, 2 * self._alloc)
-            for name, a in self._arrays.items():
-                grown = np.zeros(a.shape[:-1] + (new_alloc,), dtype=a.dtype)
-                grown[..., : self.n] = a[..., : self.n]
-                self._arrays[name] = grown
-            self._alloc = new_alloc
-        rows = np.arange(self.n, need)
+    def spread(self, per_cell: np.ndarray) -> np.ndarray:
+        """A per-cell value for every row."""
+        return np.repeat(per_cell, self.sizes)
+
+    def cell_sum(self, values: np.ndarray) -> np.ndarray:
+        """Per-cell totals of a per-row array (free and dead rows must hold zero)."""
+        return np.add.reduceat(values, self.starts[:-1])
+
+    # ------------------------------------------------------------------ entry
+    def add(self, cells: np.ndarray, **values) -> tuple[np.ndarray, np.ndarray | None]:
+        """Place new firms of the given (sorted) cells; returns their rows and, after a rebuild,
+        the old-row -> new-row mapping (else None)."""
+        cells = np.asarray(cells, dtype=np.int64)
+        count = np.bincount(cells, minlength=self.n_cells)
+        mapping = None
+        if np.any(self.used + count > self.sizes):
+            mapping = self._rebuild(count)
+        first = self.starts[:-1] + self.used
+        offset = np.arange(cells.size) - np.repeat(np.cumsum(count) - count, count)
+        rows = first[cells] + offset
+        self.used += count
+        arrays = self._arrays
+        arrays["alive"][rows] = True
+        arrays["firm_id"][rows] = np.arange(self.next_id, self.next_id + cells.size)
+        self.next_id += cells.size
         for name, v in values.items():
-            self._arrays[name][..., rows] = v
-        self.n = need
-        return rows
+            arrays[name][..., rows] = v
+        return rows, mapping
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self._arrays.values())

@@ -1,0 +1,467 @@
+"""Running a sweep: runs (point x replication) on any executor, streamed to a resumable store.
+
+Layout of a sweep directory::
+
+    sweep.json          what is run (sweep spec, base scenario, design, hash); written first
+    points.parquet      point, name (mixes), overrides (JSON), one column per varied key
+    runs/p00012_r003.parquet   one run: its stage and fiscal rows, told apart by a ``table``
+                        column; the run's identity (point, replication, seed, spawn key,
+                        scenario hash) is in the file's metadata
+    runs.parquet        the runs index: point, parameters, replication, seed, spawn_key,
+                        status (ok/failed/pending), error, duration_s, attempts; rewritten as runs finish
+    manifest.json       written last: counts, status, seeds, versions, times
+
+Every file is written to a temporary name and renamed (``os.replace``). The driver keeps no run
+results: at most ``window`` runs are in flight, and each is written as it completes and dropped.
+A model error is recorded as ``status=failed`` with its message and the sweep goes on. Only
+infrastructure failures (a worker process that dies) are retried, at most ``max_retries`` times
+per run; after a pool with several runs in flight breaks, those runs are retried one at a time so
+that a crashing run is charged alone. ``resume=True`` skips every run whose file opens and
+matches the planned run (point, replication, seed, spawn key, scenario hash) and redoes the rest.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import runner
+from .errors import InputError
+from .recorder import UNITS
+from .scenario import LoadedScenario
+from .store import atomic_write_json, atomic_write_parquet, check_out_dir, versions
+from .sweep import Sweep, describe, load_sweep
+
+RUNS_DIR = "runs"
+OWN_FILES = ("sweep.json", "points.parquet", "runs.parquet", "manifest.json")
+RUN_META = b"valuechain.run"
+INDEX_EVERY_S = 1.0  # rewrite the runs index at most this often while runs finish (and at the end)
+
+
+def run_file_name(point: int, replication: int) -> str:
+    return f"p{point:05d}_r{replication:03d}.parquet"
+
+
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run; the model never knows where it runs."""
+
+    point: int
+    replication: int
+    scenario: LoadedScenario
+    seed: np.random.SeedSequence
+    identity: dict  # point, replication, seed, spawn_key, scenario_hash
+    engine: str = "vectorized"
+
+
+def execute_run(task: RunTask) -> tuple[dict, bytes | None]:
+    """Worker side: run the model and return (record, Parquet bytes of the run's rows).
+
+    A model error is returned as a record with ``status="failed"`` (it is data, not retried).
+    """
+    t0 = time.perf_counter()
+    try:
+        stages, fiscal, _ = runner.run_replication(task.scenario, task.replication, task.seed, task.engine)
+    except Exception as exc:  # the model's failure, reported as data
+        record = {**task.identity, "status": "failed", "error": one_line(exc),
+                  "duration_s": time.perf_counter() - t0}
+        return record, None
+    record = {**task.identity, "status": "ok", "error": None, "duration_s": time.perf_counter() - t0}
+    tables = {}
+    for name, frame in (("stages", stages), ("fiscal", fiscal)):
+        frame = frame.assign(point=task.point)
+        keys = ["scenario", "point"]
+        frame = frame[keys + [c for c in frame.columns if c not in keys]]
+        tables[name] = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    columns = {name: t.column_names for name, t in tables.items()}
+    table = pa.concat_tables(
+        [t.append_column("table", pa.array([name] * t.num_rows, pa.string())) for name, t in tables.items()],
+        promote_options="default")
+    meta = {**record, "columns": columns}
+    table = table.replace_schema_metadata({RUN_META: json.dumps(meta).encode()})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return record, buf.getvalue()
+
+
+class InProcessExecutor(Executor):
+    """Runs each submitted call at once in this process (``--workers 1``)."""
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+def default_workers() -> int:
+    """One worker per core available to this process."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass
+class SweepSummary:
+    """What a sweep did: counts, where the results are, the first failures."""
+
+    out: Path
+    n_runs: int
+    n_ok: int = 0
+    n_failed: int = 0
+    n_skipped: int = 0  # finished runs found on resume, not computed again
+    n_computed: int = 0
+    failures: list[tuple[int, int, str]] = field(default_factory=list)  # (point, replication, error)
+    duration_s: float = 0.0
+
+
+# ------------------------------------------------------------------------------ the store
+def points_frame(sweep: Sweep) -> pd.DataFrame:
+    """One row per point: id, name (mixes), overrides as JSON and one column per varied key.
+
+    A key a mix does not set is missing (the base value applies). Numeric and boolean columns
+    keep their type; anything else (lists, mappings, mixed types) is stored as JSON text.
+    """
+    frame = pd.DataFrame({
+        "point": [p.point for p in sweep.points],
+        "name": [p.name for p in sweep.points],
+        "overrides": [json.dumps(p.overrides, sort_keys=True) for p in sweep.points],
+    })
+    for key in sweep.parameter_keys:
+        values = [p.overrides.get(key) for p in sweep.points]
+        given = [v for v in values if v is not None]
+        if all(isinstance(v, bool) for v in given):
+            frame[key] = pd.array(values, dtype="boolean")
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in given):
+            frame[key] = np.array([np.nan if v is None else float(v) for v in values])
+        elif all(isinstance(v, str) for v in given):
+            frame[key] = pd.array(values, dtype="str")
+        else:
+            frame[key] = [None if v is None else json.dumps(v, sort_keys=True) for v in values]
+    return frame
+
+
+def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool) -> bool:
+    """Check ``out`` (raises InputError, writes nothing); True if it holds this sweep to resume."""
+    marker = out / "sweep.json"
+    if resume and marker.exists():
+        try:
+            found = json.loads(marker.read_text()).get("sweep_hash")
+        except (OSError, ValueError):
+            found = None
+        if found != sweep.hash():
+            raise InputError(str(out), "--resume", f"holds a different sweep (hash {found}, this one "
+                             f"{sweep.hash()}); choose another --out or start again with --overwrite")
+        return True
+    if resume and out.is_dir() and any(out.iterdir()):
+        raise InputError(str(out), "--resume", "not a sweep results directory (no sweep.json)")
+    check_out_dir(out, overwrite)
+    return False
+
+
+def _clean(out: Path, stale_runs: bool) -> None:
+    """Remove our own leftovers only: temporary files, and on a fresh start our previous files."""
+    runs = out / RUNS_DIR
+    for tmp in [*out.glob(".*.tmp-*"), *runs.glob(".*.tmp-*")]:
+        tmp.unlink(missing_ok=True)
+    (out / "manifest.json").unlink(missing_ok=True)  # a manifest marks a finished sweep
+    if stale_runs:
+        for name in OWN_FILES:
+            (out / name).unlink(missing_ok=True)
+        for old in runs.glob("p*_r*.parquet"):
+            old.unlink()
+
+
+def _write_bytes(data: bytes, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _finished(path: Path, identity: dict) -> dict | None:
+    """The stored record if ``path`` opens and belongs to the planned run, else None."""
+    try:
+        info = json.loads(pq.read_schema(path).metadata[RUN_META])
+    except Exception:  # missing, truncated or foreign file: the run is done again
+        return None
+    same = all(info.get(k) == v for k, v in identity.items())
+    return info if same and info.get("status") == "ok" else None
+
+
+class _Index:
+    """Per-run status kept as small arrays (no results), written as ``runs.parquet``."""
+
+    def __init__(self, sweep: Sweep, points: pd.DataFrame):
+        self.sweep = sweep
+        n_rep = sweep.replications
+        self.point = np.repeat(np.arange(len(sweep.points)), n_rep)
+        self.replication = np.tile(np.arange(n_rep), len(sweep.points))
+        n = self.point.size
+        self.status = np.full(n, "pending", dtype=object)
+        self.error = np.full(n, None, dtype=object)
+        self.duration_s = np.full(n, np.nan)
+        self.attempts = np.zeros(n, dtype=np.int64)
+        self.params = points.drop(columns=["overrides"])
+        self.last_write = 0.0
+
+    def frame(self) -> pd.DataFrame:
+        runs = pd.DataFrame({
+            "point": self.point, "replication": self.replication, "seed": self.sweep.seed,
+            "spawn_key": [[int(r)] for r in self.replication], "status": self.status.astype(str),
+            "error": self.error, "duration_s": self.duration_s, "attempts": self.attempts,
+            "file": [f"{RUNS_DIR}/{run_file_name(p, r)}" for p, r in zip(self.point, self.replication)],
+        })
+        runs = runs.merge(self.params, on="point", how="left")
+        first = ["point", "name", *self.sweep.parameter_keys, "replication"]
+        return runs[first + [c for c in runs.columns if c not in first]]
+
+    def write(self, out: Path, force: bool = False) -> None:
+        if force or time.monotonic() - self.last_write >= INDEX_EVERY_S:
+            atomic_write_parquet(self.frame(), out / "runs.parquet")
+            self.last_write = time.monotonic()
+
+
+# ------------------------------------------------------------------------------ the driver
+def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Executor] | None = None,
+              out: str | Path | None = None, *, workers: int | None = None, resume: bool = False,
+              overwrite: bool = False, progress: bool = True, max_retries: int = 2,
+              window: int | None = None, engine: str = "vectorized") -> SweepSummary:
+    """Run every point x replication of ``sweep`` and store the results in ``out``.
+
+    ``executor``: any ``concurrent.futures``-style executor (e.g. a Dask
+    ``client.get_executor(pure=False)``; not shut down here), or a zero-argument factory of one
+    (recreated if its worker processes die). Default: ``workers`` processes (one per core);
+    ``workers=1`` runs in this process. ``window`` bounds the runs in flight (default 3 x
+    workers). Results are identical whatever executes them: run (point, k) always uses the
+    k-th child seed of the sweep seed.
+    """
+    sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
+    out = Path(out) if out is not None else Path("results") / sweep.name
+    started = time.time()
+    resuming = prepare_out(out, sweep, resume, overwrite)
+    (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+    _clean(out, stale_runs=not resuming)
+    points = points_frame(sweep)
+    if not resuming:
+        atomic_write_json(_sweep_info(sweep), out / "sweep.json")
+        atomic_write_parquet(points, out / "points.parquet")
+
+    index = _Index(sweep, points)
+    seeds = sweep.seeds()
+    cache: dict[int, LoadedScenario] = {}
+
+    def task(i: int) -> RunTask:
+        p, r = int(index.point[i]), int(index.replication[i])
+        if p not in cache:
+            cache.clear()  # runs are point-major: keep one point's scenario at a time
+            cache[p] = sweep.scenario(sweep.points[p])
+        identity = {"point": p, "replication": r, "seed": sweep.seed, "spawn_key": list(seeds[r].spawn_key),
+                    "scenario_hash": cache[p].spec.hash()}
+        return RunTask(p, r, cache[p], seeds[r], identity, engine)
+
+    summary = SweepSummary(out, index.point.size)
+    todo: deque[int] = deque()
+    for i in range(index.point.size):
+        found = _finished(out / RUNS_DIR / run_file_name(index.point[i], index.replication[i]),
+                          task(i).identity) if resuming else None
+        if found:
+            index.status[i], index.duration_s[i] = "ok", found.get("duration_s", np.nan)
+            summary.n_skipped += 1
+        else:
+            todo.append(i)
+    summary.n_ok = summary.n_skipped
+    index.write(out, force=True)
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=summary.n_runs, initial=summary.n_skipped, desc=f"sweep {sweep.name}", unit="run",
+               file=sys.stderr, disable=not progress, smoothing=0.05)
+    own = executor is None or (callable(executor) and not isinstance(executor, Executor))
+    n_workers = workers or default_workers()
+    factory: Callable[[], Executor] | None
+    if executor is None:
+        factory = InProcessExecutor if n_workers == 1 else (lambda: ProcessPoolExecutor(max_workers=n_workers))
+    else:
+        factory = executor if own else None  # type: ignore[assignment]
+    pool: Executor = factory() if factory else executor  # type: ignore[assignment]
+    window = window or max(2, 3 * (n_workers if own and workers else _capacity(pool)))
+    in_flight: dict[Future, int] = {}
+    suspects: set[int] = set()  # runs in flight when a pool broke: retried one at a time
+
+    def record(i: int, rec: dict, data: bytes | None) -> None:
+        if data is not None:
+            _write_bytes(data, out / RUNS_DIR / run_file_name(index.point[i], index.replication[i]))
+        index.status[i], index.error[i], index.duration_s[i] = rec["status"], rec["error"], rec["duration_s"]
+        suspects.discard(i)
+        summary.n_computed += 1
+        if rec["status"] == "ok":
+            summary.n_ok += 1
+        else:
+            summary.n_failed += 1
+            if len(summary.failures) < 10:
+                summary.failures.append((int(index.point[i]), int(index.replication[i]), rec["error"]))
+        bar.update(1)
+        bar.set_postfix(failed=summary.n_failed, refresh=False)
+        index.write(out)
+
+    def infrastructure_failure(i: int, exc: BaseException, charge: bool = True) -> None:
+        index.attempts[i] += 1 if charge else 0
+        if index.attempts[i] > max_retries:
+            msg = f"infrastructure failure after {index.attempts[i]} attempts: {one_line(exc)}"
+            record(i, {"status": "failed", "error": msg, "duration_s": np.nan}, None)
+        else:
+            todo.appendleft(i)
+
+    try:
+        while todo or in_flight:
+            while todo and len(in_flight) < (1 if suspects else window):
+                i = todo.popleft()
+                try:
+                    in_flight[pool.submit(execute_run, task(i))] = i
+                except (BrokenProcessPool, RuntimeError) as exc:  # the executor is unusable
+                    todo.appendleft(i)
+                    if not own:
+                        raise RuntimeError(f"the executor failed: {one_line(exc)}") from exc
+                    pool = _restart(pool, factory)
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            broken: BaseException | None = None
+            n_at_break = len(in_flight)
+            for fut in done:
+                i = in_flight.pop(fut)
+                try:
+                    rec, data = fut.result()
+                except BrokenProcessPool as exc:
+                    broken = exc
+                    suspects.add(i)
+                    continue
+                except Exception as exc:  # e.g. a Dask worker lost: retry this run
+                    infrastructure_failure(i, exc)
+                    continue
+                index.attempts[i] += 1
+                record(i, rec, data)
+            if broken is not None:
+                suspects.update(in_flight.values())
+                in_flight.clear()
+                for i in sorted(suspects, reverse=True):
+                    if i not in todo:
+                        # charge a run only when it was alone in the pool: then it caused the break
+                        infrastructure_failure(i, broken, charge=n_at_break == 1)
+                if own:
+                    pool = _restart(pool, factory)
+                else:
+                    raise RuntimeError(f"the executor's worker processes died: {one_line(broken)}")
+                suspects &= set(todo)
+    finally:
+        for fut in in_flight:
+            fut.cancel()
+        if own:
+            pool.shutdown(wait=not in_flight, cancel_futures=True)
+        bar.close()
+        index.write(out, force=True)
+    summary.duration_s = time.time() - started
+    atomic_write_json(_manifest(sweep, summary, started, resuming, pool), out / "manifest.json")
+    return summary
+
+
+def _capacity(pool: Executor) -> int:
+    """How many runs ``pool`` executes at once (best effort)."""
+    if isinstance(pool, InProcessExecutor):
+        return 1
+    client = getattr(pool, "_client", None)  # dask.distributed ClientExecutor
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
+    return int(getattr(pool, "_max_workers", 0) or default_workers())
+
+
+def _restart(pool: Executor, factory: Callable[[], Executor] | None) -> Executor:
+    pool.shutdown(wait=False, cancel_futures=True)
+    assert factory is not None
+    return factory()
+
+
+def _sweep_info(sweep: Sweep) -> dict:
+    return {
+        "kind": "valuechain sweep", "name": sweep.name, "file": sweep.file, "sweep_hash": sweep.hash(),
+        "design": sweep.design, "design_info": sweep.design_info, "parameters": sweep.parameter_keys,
+        "n_points": len(sweep.points), "replications": sweep.replications, "seed": sweep.seed,
+        "spec": sweep.spec.model_dump(mode="json", by_alias=True),
+        "base_scenario": sweep.base.spec.model_dump(mode="json"), "base_scenario_file": sweep.base.file,
+        "chain_file": str(sweep.base.chain.path),
+    }
+
+
+def _manifest(sweep: Sweep, summary: SweepSummary, started: float, resumed: bool, pool: Executor) -> dict:
+    return {
+        **_sweep_info(sweep),
+        "base_scenario_hash": sweep.base.spec.hash(),
+        "spawn_keys": [list(s.spawn_key) for s in sweep.seeds()],
+        "runs": summary.n_runs, "ok": summary.n_ok, "failed": summary.n_failed,
+        "skipped_on_resume": summary.n_skipped, "resumed": resumed,
+        "status": "complete" if summary.n_failed == 0 else "complete_with_failures",
+        "executor": type(pool).__name__, "started": started, "finished": time.time(),
+        "versions": versions(), "units": UNITS,
+        "layout": {"runs": "runs/pPPPPP_rRRR.parquet; column 'table' is 'stages' or 'fiscal'",
+                   "index": "runs.parquet", "points": "points.parquet"},
+    }
+
+
+# ------------------------------------------------------------------------------ command line
+def sweep_command(args: Any) -> int:
+    """``valuechain sweep``: validate, check the output folder, connect, run, report."""
+    sweep = load_sweep(args.sweep)
+    if args.dry_run:
+        print(describe(sweep))
+        return 0
+    if args.workers is not None and not (1 <= args.workers <= 1024):
+        raise InputError("--workers", "", "must be between 1 and 1024", args.workers)
+    if args.workers is not None and args.scheduler:
+        raise InputError("--workers", "", "not used with --scheduler (the cluster's workers run the sweep)")
+    out = Path(args.out) if args.out else Path("results") / sweep.name
+    prepare_out(out, sweep, args.resume, args.overwrite)  # bad input fails before anything is written
+    if not args.scheduler:
+        summary = run_sweep(sweep, None, out, workers=args.workers, resume=args.resume,
+                            overwrite=args.overwrite, progress=not args.quiet)
+    else:
+        from dask.distributed import Client
+
+        try:
+            client = Client(args.scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError("--scheduler", "", f"cannot connect to the Dask scheduler: {one_line(exc)}",
+                             args.scheduler) from None
+        with client:
+            window = 3 * max(1, sum(client.nthreads().values()))
+            summary = run_sweep(sweep, client.get_executor(pure=False), out, resume=args.resume,
+                                overwrite=args.overwrite, progress=not args.quiet, window=window)
+    done = f"{summary.n_ok} ok" + (f" ({summary.n_skipped} already done)" if summary.n_skipped else "")
+    print(f"sweep {sweep.name}: {summary.n_runs} run(s): {done}, {summary.n_failed} failed; "
+          f"{summary.duration_s:.1f} s; results: {out}/")
+    if summary.n_failed:
+        p, r, err = summary.failures[0]
+        print(f"error: {summary.n_failed} of {summary.n_runs} run(s) failed; first: point {p} replication {r}: "
+              f"{err} (status and error of each run in {out / 'runs.parquet'})", file=sys.stderr)
+        return 1
+    return 0
