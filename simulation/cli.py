@@ -7,6 +7,7 @@ written), 1 internal failure (one line; the traceback with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -149,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"error: {err.line()}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a program that stopped reading (e.g. head)
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        return 0
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

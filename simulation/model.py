@@ -39,6 +39,10 @@ class ValueChainModel(mesa.Model):
         if isinstance(rng, np.random.SeedSequence):
             rng = np.random.default_rng(rng)
         super().__init__(rng=rng)
+        # Common random numbers across scenarios: each year's draws come from a stream derived from
+        # this root (itself drawn from the model's generator), so what year t draws does not depend
+        # on how many draws earlier years needed (entry counts differ between policy scenarios).
+        self._stream_root = int(self.rng.integers(2**63))
         self.scenario = scenario
         self.spec = scenario.spec
         self.chain = scenario.chain
@@ -82,8 +86,12 @@ class ValueChainModel(mesa.Model):
         )
         self.engine.added(rows, mapping)
 
-    def _draw_productivity(self, n: int) -> np.ndarray:
-        return rng_lognormal(self.rng, self.spec.firms.productivity_sd, n)
+    def _draw_productivity(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        return rng_lognormal(rng or self.rng, self.spec.firms.productivity_sd, n)
+
+    def stream(self, year: int, purpose: int) -> np.random.Generator:
+        """Generator for one purpose (0 prices, 1 entry counts, 2 entrants) in one year, from the model's root."""
+        return np.random.default_rng(np.random.SeedSequence(self._stream_root, spawn_key=(year, purpose)))
 
     def subsidised_debt(self, sub_debt: np.ndarray, spread, year: int):
         """Balance of fixed-asset loans still within their subsidy years, per firm.
@@ -104,7 +112,7 @@ class ValueChainModel(mesa.Model):
         spec, c, year = self.spec, self.chain, self.year
         t = year - spec.horizon.start
         f = spec.firms
-        shock = self.rng.normal(0.0, 1.0, c.n_stages)
+        shock = self.stream(year, 0).normal(0.0, 1.0, c.n_stages)
         sigma = spec.shocks.price_volatility
         trend = c.price0 * (1.0 + c.price_growth) ** t * price_multiplier(spec, c, year)
         price = trend * np.exp(sigma * shock - 0.5 * sigma**2)
@@ -160,7 +168,7 @@ class ValueChainModel(mesa.Model):
         self.entry_q = q_new.reshape(c.n_stages, 3)
         mean = (f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, c.n_stages)
                 * rules.entry_probability(q_new, f.entry_sensitivity))
-        count = self.rng.poisson(mean)
+        count = rules.poisson_from_uniform(self.stream(self.year, 1).random(mean.size), mean)
         total = int(count.sum())
         investment = np.zeros(c.n_stages)
         if total:
@@ -170,7 +178,7 @@ class ValueChainModel(mesa.Model):
             cost = size * c.capital_cost[stage]
             loans = f.debt_share * cost
             rows, mapping = self.state.add(
-                cell, lag=c.build_lag[stage], inv_productivity=1.0 / self._draw_productivity(total), debt=loans,
+                cell, lag=c.build_lag[stage], inv_productivity=1.0 / self._draw_productivity(total, self.stream(self.year, 2)), debt=loans,
                 first_revenue_year=firm.NO_REVENUE_YET, entry_year=self.year,
             )
             arrival = (self.year + 1 + c.build_lag[stage]) % PENDING_SLOTS

@@ -15,7 +15,7 @@ UNITS = {
     "capacity": "stage unit per year (producing capacity at the start of the year)",
     "output": "stage unit per year",
     "utilisation": "output / capacity",
-    "value_added": "million yuan (sales at factory gate - intermediate inputs)",
+    "value_added": "million yuan (sales at factory gate - intermediate inputs; subsidies excluded)",
     "investment": "million yuan (incumbents' expansion and replacement + new plants)",
     "employment": "workers",
     "exports": "stage unit per year shipped out of the region",
@@ -28,7 +28,7 @@ UNITS = {
     "local_sales_value": "million yuan of local sales at the local price (sellers' mean netback)",
     "local_inputs": "million yuan of chain inputs bought from local suppliers",
     "sales": "million yuan at factory-gate prices",
-    "intermediate_inputs": "million yuan (chain inputs, other inputs, electricity)",
+    "intermediate_inputs": "million yuan (chain inputs, other inputs, electricity at its supply cost)",
     "price": "yuan per stage unit (destination market)",
     "unit_cost": "yuan per stage unit, variable cost with local inputs valued at cost",
     "fiscal_cost": "million yuan",
@@ -70,7 +70,8 @@ class Recorder:
         primary = np.divide(stage(Y * (k["inputs_y"] + k["labour_y"])), x,
                             out=(k["inputs_y"] + k["labour_y"]).reshape(-1, 3)[:, 0].copy(), where=x > 0)
         sales = stage(k["sales_x"] * X)
-        intermediate = stage(k["materials_x"] * X + k["inputs_y"] * Y)
+        # power is valued at its supply cost: a discount booked as fiscal cost is a subsidy, not value added
+        intermediate = stage(k["materials_x"] * X + (k["inputs_y"] + k["power_gap"] * k["kwh_y"]) * Y)
         row = {
             "firms": stage(engine.count()),
             "capacity": capacity,

@@ -117,6 +117,22 @@ def entry_probability(q, sensitivity):
     return np.tanh(sensitivity * np.maximum(q, 0.0))
 
 
+def poisson_from_uniform(u, mean, max_count: int = 10_000):
+    """Poisson draws by inverting the CDF at uniforms ``u``: one uniform per draw whatever the mean,
+    so paired scenarios that differ in one cell's mean draw the same numbers everywhere else."""
+    u, mean = np.asarray(u, dtype=float), np.asarray(mean, dtype=float)
+    count = np.zeros(u.shape, dtype=np.int64)
+    p = np.exp(-mean)
+    cdf = p.copy()
+    active = u > cdf
+    while active.any() and count.max() < max_count:
+        count += active
+        p = np.where(active, p * mean / np.maximum(count, 1), p)
+        cdf = np.where(active, cdf + p, cdf)
+        active = active & (u > cdf)
+    return count
+
+
 def exits(loss_years, equity_yuan, loss_years_limit):
     """A firm exits after ``loss_years_limit`` consecutive losses or with negative equity."""
     return (loss_years >= loss_years_limit) | (equity_yuan < 0.0)

@@ -11,6 +11,8 @@ with ``log: true``) and a ``design``:
 - ``sobol``: Saltelli's extension of the Sobol' sequence (``SALib.sample.sobol.sample`` with
   ``calc_second_order=False``): ``N = samples`` (a power of 2) base rows, ``N * (D + 2)``
   points for ``D`` parameters, in the row order ``SALib.analyze.sobol.analyze`` expects.
+- ``morris``: Morris elementary-effect trajectories (``SALib.sample.morris.sample``, 4 levels):
+  ``samples`` trajectories of ``D + 1`` points each, for ``analysis.sensitivity`` screening.
 - ``mixes``: a list of named policy mixes, each a short set of overrides
   (``- {name: cheap_power, set: {policy.electricity_price.default: 0.25}}``).
 
@@ -40,7 +42,7 @@ from .errors import InputError
 from .scenario import LoadedScenario, Scenario, check_targets, load_scenario, scenario_from_dict
 from .yamlio import _set_in, apply_set, format_validation_error, resolve_inherits, valid_keys_at
 
-Design = Literal["grid", "lhs", "sobol", "mixes"]
+Design = Literal["grid", "lhs", "sobol", "morris", "mixes"]
 MAX_POINTS = 1_000_000
 DESIGN_STREAM = 2**32 - 1  # spawn key of the design's sampling stream; replications use 0, 1, ...
 SWEEP_WIDE_KEYS = ("name", "seed", "replications")  # set once for the whole sweep, never per point
@@ -283,6 +285,14 @@ def _design_points(spec: SweepSpec, design: str, seed: int, file: str) -> tuple[
         from scipy.stats import qmc
 
         unit = qmc.LatinHypercube(d=len(keys), rng=rng).random(spec.samples)
+    elif design == "morris":  # trajectories on the 4-level unit grid, mapped to each parameter's range
+        from SALib.sample import morris as salib_morris
+
+        unit_problem = {"num_vars": len(keys), "names": keys, "bounds": [[0.0, 1.0]] * len(keys)}
+        unit = salib_morris.sample(unit_problem, spec.samples, num_levels=4, seed=rng)
+        info.update(N=spec.samples, num_levels=4, problem={
+            "num_vars": len(keys), "names": keys,
+            "bounds": [[p.low, p.high] if p.values is None else [0, len(p.values)] for p in params]})
     else:  # sobol: Saltelli rows on the unit cube, mapped to each parameter's range afterwards
         from SALib.sample import sobol as salib_sobol
 

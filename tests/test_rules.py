@@ -78,3 +78,14 @@ def test_income_tax_and_expenditure():
     paid, expenditure = rules.income_tax(np.array([100.0, -50.0]), np.array([0.15, 0.15]), 0.25)
     np.testing.assert_allclose(paid, [15.0, 0.0])
     np.testing.assert_allclose(expenditure, [10.0, 0.0])
+
+
+def test_poisson_from_uniform_matches_the_poisson_distribution():
+    rng = np.random.default_rng(3)
+    for mean in (0.0, 0.3, 2.5, 12.0):
+        draws = rules.poisson_from_uniform(rng.random(200_000), np.full(200_000, mean))
+        assert draws.mean() == pytest.approx(mean, abs=0.03 + 0.01 * mean)
+        assert draws.var() == pytest.approx(mean, abs=0.05 + 0.02 * mean)
+    # monotone in the uniform: a larger mean never gives fewer entrants for the same u
+    u = rng.random(1000)
+    assert np.all(rules.poisson_from_uniform(u, np.full(1000, 2.0)) >= rules.poisson_from_uniform(u, np.full(1000, 1.0)))

@@ -1,0 +1,138 @@
+"""Speed and memory of the engines: firm-steps per second and bytes per firm at 1k-1M firms.
+
+    python benchmarks/bench.py            # full table (a few minutes), JSON in benchmarks/
+    python benchmarks/bench.py --quick    # < 60 s; last line: firm_steps_per_s=... at 100k firms
+
+A firm-step is one firm's yearly update (counted over living firms). Populations are the
+default scenario with ``firms.scale`` set so that the region starts with the given number of
+firms. Memory per firm is the peak of memory allocated while building and running the model
+(``tracemalloc``, which sees numpy's buffers), divided by the number of firms at the start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from simulation.model import ValueChainModel  # noqa: E402
+from simulation.runner import run_scenario  # noqa: E402
+from simulation.scenario import load_scenario  # noqa: E402
+
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def scenario_for(n_firms: int, years: int):
+    base = load_scenario(BASELINE, ["replications=1"])
+    start_firms = int(base.chain.initial_firms.sum())
+    return load_scenario(BASELINE, [f"firms.scale={n_firms / start_firms}", f"horizon.years={years}", "replications=1"])
+
+
+def firm_steps_per_second(engine: str, n_firms: int, years: int) -> dict:
+    """Time ``years`` steps (model construction timed apart)."""
+    sc = scenario_for(n_firms, years)
+    t0 = time.perf_counter()
+    model = ValueChainModel(sc, rng=1, engine=engine)
+    t1 = time.perf_counter()
+    steps = 0
+    for _ in range(years):
+        steps += int(model.state.alive.sum())
+        model.step()
+    t2 = time.perf_counter()
+    return {"engine": engine, "firms": int(model.state.alive.sum()), "start_firms": n_firms, "years": years,
+            "firm_steps": steps, "build_s": t1 - t0, "run_s": t2 - t1, "firm_steps_per_s": steps / (t2 - t1)}
+
+
+def bytes_per_firm(engine: str, n_firms: int, years: int) -> float:
+    sc = scenario_for(n_firms, years)
+    tracemalloc.start()
+    model = ValueChainModel(sc, rng=1, engine=engine)
+    start_firms = int(model.state.alive.sum())
+    model.run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / start_firms
+
+
+def default_wall_time(repeats: int = 5) -> float:
+    sc = load_scenario(BASELINE, ["replications=1"])
+    run_scenario(sc)  # warm up imports and caches
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run_scenario(sc)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def sweep_time(runs: int, workers: int) -> float:
+    """Wall time of ``runs`` runs of the default scenario on ``workers`` processes."""
+    sc = load_scenario(BASELINE, [f"replications={runs}"])
+    t0 = time.perf_counter()
+    run_scenario(sc, workers=workers)
+    return time.perf_counter() - t0
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine()}
+    for pkg in ("numpy", "mesa", "pandas"):
+        info[pkg] = metadata.version(pkg)
+    return info
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="100k firms only; finishes within 60 s")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    args = ap.parse_args()
+    rows = []
+    if args.quick:
+        vec = firm_steps_per_second("vectorized", 100_000, 10)
+        ref = firm_steps_per_second("reference", 100_000, 1)
+        rows = [vec, ref]
+        mem = bytes_per_firm("vectorized", 100_000, 5)
+        vec["bytes_per_firm"] = mem
+    else:
+        for n in (1_000, 10_000, 100_000, 1_000_000):
+            vec = firm_steps_per_second("vectorized", n, 15)
+            vec["bytes_per_firm"] = bytes_per_firm("vectorized", n, 15)
+            rows.append(vec)
+            if n <= 100_000:  # the reference engine at 1M firms would take hours
+                years = 15 if n <= 10_000 else 2
+                ref = firm_steps_per_second("reference", n, years)
+                if n <= 10_000:
+                    ref["bytes_per_firm"] = bytes_per_firm("reference", n, 3)
+                rows.append(ref)
+    print(f"machine: {machine()}")
+    print(f"{'engine':<11} {'firms':>9} {'years':>5} {'firm-steps/s':>14} {'build s':>8} {'bytes/firm':>10}")
+    for r in rows:
+        mem = f"{r['bytes_per_firm']:.0f}" if "bytes_per_firm" in r else "-"
+        print(f"{r['engine']:<11} {r['start_firms']:>9,} {r['years']:>5} {r['firm_steps_per_s']:>14,.0f} "
+              f"{r['build_s']:>8.3f} {mem:>10}")
+    result = {"machine": machine(), "rows": rows}
+    at = {r["engine"]: r for r in rows if r["start_firms"] == 100_000}
+    speedup = at["vectorized"]["firm_steps_per_s"] / at["reference"]["firm_steps_per_s"]
+    if not args.quick:
+        result["default_scenario_s"] = default_wall_time()
+        result["sweep_1000_runs_s"] = sweep_time(1000, os.cpu_count() or 1)
+        print(f"default scenario, one run: {result['default_scenario_s']:.3f} s (median of 5, after import)")
+        print(f"1,000 runs of the default scenario on {os.cpu_count()} processes: {result['sweep_1000_runs_s']:.1f} s")
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(f"written: {args.out}")
+    print(f"firm_steps_per_s={at['vectorized']['firm_steps_per_s']:.0f} speedup_vs_reference={speedup:.0f} "
+          f"bytes_per_firm={at['vectorized']['bytes_per_firm']:.0f}")
+
+
+if __name__ == "__main__":
+    main()

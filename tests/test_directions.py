@@ -1,0 +1,78 @@
+"""Directions of policy effects on the default chain, with the same seeds (paired runs)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from simulation.runner import run_scenario
+from simulation.scenario import load_scenario
+
+SCEN = ROOT / "scenarios"
+FAST = ["replications=3", "horizon.years=10"]
+ELECTRICITY_INTENSIVE = ["electrolytic_aluminium", "polysilicon", "calcium_carbide", "industrial_silicon"]
+LIGHT = ["garments", "branded_foods", "steel_structures", "plastics_products", "fruit_processed"]
+
+
+def run(file="baseline.yaml", *overrides):
+    return run_scenario(load_scenario(SCEN / file, FAST + list(overrides)))
+
+
+def by_stage(res, col):
+    return res.stages.groupby("stage")[col].sum()
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return run()
+
+
+def test_cheaper_power_raises_investment_more_in_electricity_intensive_stages(baseline):
+    cheap = run("baseline.yaml", "policy.electricity_price.default=0.30")
+    change = by_stage(cheap, "investment") / by_stage(baseline, "investment") - 1
+    assert change[ELECTRICITY_INTENSIVE].min() > change[LIGHT].max()
+    assert change[ELECTRICITY_INTENSIVE].min() > 0
+
+
+def test_yarn_freight_subsidy_raises_textile_exports(baseline):
+    sub = run("baseline.yaml", "policy.freight_subsidy.rules=[{stages: [cotton_yarn], yuan_per_t: 800}]")
+    assert by_stage(sub, "exports")["cotton_yarn"] > by_stage(baseline, "exports")["cotton_yarn"]
+    fc = sub.fiscal.groupby("lever").fiscal_cost.sum()
+    assert fc["freight_subsidy"] > 0 and fc.drop("freight_subsidy").abs().max() == 0
+
+
+def test_tax_holiday_raises_entries(baseline):
+    holiday = run("tax_holiday.yaml")
+    assert holiday.stages.entries.sum() > baseline.stages.entries.sum()
+    assert holiday.fiscal.groupby("lever").fiscal_cost.sum()["tax"] > 0
+
+
+def test_interest_subsidy_raises_investment_in_capital_intensive_stages(baseline):
+    sub = run("baseline.yaml", "policy.interest_subsidy.rules=[{fixed_asset_points: 2.0, fixed_asset_years: 5}]")
+    chain = load_scenario(SCEN / "baseline.yaml").chain
+    intensity = pd.Series(chain.capital_cost / chain.price0, index=chain.order)  # capital per yuan of output
+    present = by_stage(baseline, "investment") > 0
+    ranked = intensity[present[present].index].sort_values()
+    heavy, light = ranked.index[-5:], ranked.index[:5]
+    change = by_stage(sub, "investment") / by_stage(baseline, "investment") - 1
+    assert (change[heavy] > 0).all()
+    assert change[heavy].mean() > change[light].mean()
+
+
+def test_every_lever_at_zero_reproduces_the_baseline_exactly(baseline):
+    zero = run(
+        "baseline.yaml",
+        "policy.electricity_price.rules=[{sectors: [textiles_apparel], price_yuan_per_kwh: 0.40}]",
+        "policy.freight_subsidy.rules=[{stages: [cotton_yarn], yuan_per_t: 0}, {stages: [garments], share_of_sales: 0}]",
+        "policy.tax.holidays=[{zones: [difficult_area], exempt_years: 0, half_years: 0}]",
+        "policy.interest_subsidy.rules=[{sectors: [textiles_apparel], fixed_asset_points: 0, working_capital_points: 0}]",
+    )
+    pd.testing.assert_frame_equal(baseline.stages, zero.stages)
+    np.testing.assert_array_equal(baseline.fiscal.fiscal_cost, zero.fiscal.fiscal_cost)
+
+
+def test_package_raises_downstream_investment_and_costs_money(baseline):
+    pkg = run("policy_package_2016.yaml")
+    deep = lambda r: r.stages[r.stages.tier == "deep"].investment.sum()  # noqa: E731
+    assert deep(pkg) > deep(baseline)
+    assert pkg.fiscal.fiscal_cost.sum() > 0
