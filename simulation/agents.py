@@ -50,9 +50,10 @@ class FirmAgent(mesa.Agent):
         self._set("capacity", self.capacity + pending[year % PENDING_SLOTS])
         pending[year % PENDING_SLOTS] = 0.0
 
-    def plan(self, threshold) -> tuple[float, float]:
-        producing = float(self._get("inv_productivity")) <= threshold[self.cell]  # rules.produces
-        return self.capacity, self.capacity * producing
+    def plan(self, threshold) -> tuple[float, float, float]:
+        """Capacity, capacity put to work (``rules.produces``) and capacity under construction."""
+        producing = float(self._get("inv_productivity")) <= threshold[self.cell]
+        return self.capacity, self.capacity * producing, float(self._get("pending").sum())
 
     def step(self, k: dict, year: int) -> dict:
         """Accounts, tax, investment and financing for this year (``firm.firm_year``)."""

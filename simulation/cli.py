@@ -55,6 +55,34 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument("--dry-run", action="store_true", help="validate and describe the design; write nothing")
     swp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
+    cmp = sub.add_parser("compare", help="scenario minus baseline with confidence intervals (paired replications)")
+    cmp.add_argument("results", help="results directory of the scenario")
+    cmp.add_argument("baseline", help="results directory of the baseline (same seed)")
+    cmp.add_argument("--metric", default="value_added", help="value_added (default), investment, employment, "
+                     "downstream_investment, fiscal_cost, processing_depth, ... (see analysis.compare)")
+    cmp.add_argument("--by", help="sector, stage or tier (lever for fiscal_cost); default: the whole region")
+    when = cmp.add_mutually_exclusive_group()
+    when.add_argument("--year", type=int, help="one year only")
+    when.add_argument("--cumulative", action="store_true", help="summed over the horizon (the default)")
+    when.add_argument("--pv", type=float, metavar="RATE", help="present value at RATE (e.g. 0.05), base year = first")
+    cmp.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
+    cmp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    plt = sub.add_parser("plot", help="draw a publication figure from results or a sweep")
+    plt.add_argument("results", help="results directory, a folder of them, or a sweep directory")
+    plt.add_argument("--kind", required=True, choices=["paths", "effects", "frontier", "heatmap", "sobol", "chain"])
+    plt.add_argument("--out", required=True, help="FILE.png (300 dpi), FILE.pdf or FILE.svg")
+    plt.add_argument("--baseline", help="baseline results directory (effects, chain; optional for paths, frontier)")
+    plt.add_argument("--metric", default="value_added", help="outcome to plot (default value_added)")
+    plt.add_argument("--by", help="effects: group by sector (default), stage or tier")
+    plt.add_argument("--x", help="heatmap: varied key on the x axis (default: the sweep's first)")
+    plt.add_argument("--y", help="heatmap: varied key on the y axis (default: the sweep's second)")
+    pwhen = plt.add_mutually_exclusive_group()
+    pwhen.add_argument("--year", type=int, help="one year only")
+    pwhen.add_argument("--cumulative", action="store_true", help="summed over the horizon (the default)")
+    pwhen.add_argument("--pv", type=float, metavar="RATE", help="present value at RATE, base year = first")
+    plt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
     val = sub.add_parser("validate", help="check scenario or chain files without running them")
     val.add_argument("files", nargs="+")
     val.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -112,6 +140,18 @@ def cmd_sweep(args) -> int:
     return sweep_command(args)
 
 
+def cmd_compare(args) -> int:
+    from analysis.compare import compare_command
+
+    return compare_command(args)
+
+
+def cmd_plot(args) -> int:
+    from analysis.plots_cli import plot_command
+
+    return plot_command(args)
+
+
 def cmd_validate(args) -> int:
     from .chain import chain_from_dict
     from .scenario import load_scenario
@@ -140,7 +180,8 @@ def cmd_list(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "validate": cmd_validate, "list": cmd_list}
+COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "compare": cmd_compare, "plot": cmd_plot, "validate": cmd_validate,
+            "list": cmd_list}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,16 +62,17 @@ class VectorEngine:
         np.add(st.capacity, slot, out=st.capacity)
         slot[:] = 0.0
 
-    def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Capacity (all, and of the firms that produce) by cell."""
+    def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Capacity (all, of the firms that produce, and under construction) by cell."""
         st = self.st
-        capacity, producing = np.zeros(st.n_cells), np.zeros(st.n_cells)
+        capacity, producing, pipeline = np.zeros(st.n_cells), np.zeros(st.n_cells), np.zeros(st.n_cells)
         for rows, cells, sizes, local in self.chunks():
             cap = st.capacity[rows]
             capacity[cells] += np.add.reduceat(cap, local)
             works = st.inv_productivity[rows] <= np.repeat(threshold[cells], sizes)
             producing[cells] += np.add.reduceat(cap * works, local)
-        return capacity, producing
+            pipeline[cells] += np.add.reduceat(st.pending[:, rows].sum(axis=0), local)
+        return capacity, producing, pipeline
 
     def settle(self, k: dict, year: int) -> dict:
         st, m = self.st, self.model
@@ -150,13 +151,14 @@ class ReferenceEngine:
     def begin_year(self, year: int) -> None:
         self.agents.do("begin_year", year)
 
-    def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        capacity, producing = np.zeros(self.n_cells), np.zeros(self.n_cells)
+    def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        capacity, producing, pipeline = np.zeros(self.n_cells), np.zeros(self.n_cells), np.zeros(self.n_cells)
         for agent in self.agents:
-            total, used = agent.plan(threshold)
+            total, used, building = agent.plan(threshold)
             capacity[agent.cell] += total
             producing[agent.cell] += used
-        return capacity, producing
+            pipeline[agent.cell] += building
+        return capacity, producing, pipeline
 
     def settle(self, k: dict, year: int) -> dict:
         sums = {name: np.zeros(self.n_cells) for name in SUMMED}

@@ -4,9 +4,11 @@ Everything that is the same for all firms of a (stage, zone) *cell* — prices, 
 technology — is folded each year into per-cell coefficients by :func:`cell_coefficients`
 (arrays of length ``n_stages * 3``). A firm differs only by its state: capacity, the inverse
 of its productivity, debt, cash, subsidised loans, first revenue year and loss record.
-With ``X`` = output and ``Y`` = output / productivity, every flow is linear in (X, Y):
+Productivity saves power and labour; materials (chain inputs and other inputs) are used at
+fixed coefficients. With ``X`` = output and ``Y`` = output / productivity, every flow is linear
+in (X, Y):
 
-    sales = s_x X,  chain materials = m_x X,  other inputs + power = i_y Y,  labour = l_y Y,
+    sales = s_x X,  materials = m_x X,  power = i_y Y,  labour = l_y Y,
     profit = (s_x + subsidy_x - m_x) X - (i_y + l_y) Y - depreciation - interest
 
 so the stage accounts need only the sums of X and Y by cell; tax, interest, investment and
@@ -94,8 +96,8 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
     invest, loans = rules.finance_investment(desired, cash, debt, capital, k["debt_share"], k["max_debt_to_capital"])
     cash = cash - (invest - loans)
     debt = debt + loans
-    losses = state["loss_years"]
-    loss_years = losses + started * ((losses + 1) * (profit < 0) - losses)
+    losses = state["loss_years"]  # consecutive years in which the firm lost cash (profit + depreciation < 0)
+    loss_years = losses + started * ((losses + 1) * (profit + depreciation_yuan < 0) - losses)
     leaving = rules.exits(loss_years, cash + capital + invest - debt, k["loss_limit"]) & k["exit_enabled"]
     return {
         "X": X, "Y": Y, "profit": profit, "tax_paid": tax, "fiscal_tax": k["statutory_rate"] * taxable - tax,
@@ -120,13 +122,12 @@ def increment_q(g, inv_phi, tax_weight_k):
 def production_threshold(chain, pol, export_price, expected_material) -> np.ndarray:
     """Per cell, the largest 1/productivity at which the export netback covers unit variable cost.
 
-    A firm produces iff ``netback >= materials + primary / productivity`` (``rules.produces``),
-    i.e. iff ``1/productivity <= (netback - materials) / primary``.
+    A firm produces iff ``netback >= materials + (power + labour) / productivity``
+    (``rules.produces``), i.e. iff ``1/productivity <= (netback - materials) / (power + labour)``.
     """
     z = 3
-    netback = np.repeat(export_price, z) + pol.subsidy_per_unit.ravel() - np.repeat(expected_material, z)
-    primary = np.repeat(chain.other_inputs + chain.workers * chain.wage, z) + np.repeat(chain.kwh, z) * \
-        pol.power_price.ravel()
+    netback = (np.repeat(export_price - expected_material - chain.other_inputs, z) + pol.subsidy_per_unit.ravel())
+    primary = np.repeat(chain.workers * chain.wage, z) + np.repeat(chain.kwh, z) * pol.power_price.ravel()
     return np.divide(netback, primary, out=np.where(netback >= 0, np.inf, -np.inf), where=primary > 0)
 
 
@@ -136,7 +137,8 @@ def cell_coefficients(chain, spec, pol, stage_values: dict, threshold: np.ndarra
     ``stage_values`` (arrays by stage): ``local_share`` of sales, ``local_price``,
     ``export_price`` (market price - freight), ``material_local`` / ``material_imported`` (yuan
     of chain inputs per unit of output, imported ones with inbound freight),
-    ``expected_netback`` (trend price - freight), ``utilisation`` and ``stage_ratio``;
+    ``expected_netback`` (trend price - freight), ``expected_material`` (chain inputs per unit at
+    trend prices), ``utilisation`` (expected for new capacity) and ``stage_ratio``;
     ``threshold`` is this year's ``production_threshold``.
     """
     f = spec.firms
@@ -147,8 +149,9 @@ def cell_coefficients(chain, spec, pol, stage_values: dict, threshold: np.ndarra
     share = rep(stage_values["local_share"])
     sales_x = share * rep(stage_values["local_price"]) + (1 - share) * rep(stage_values["export_price"])
     subsidy_x = (1 - share) * subsidy
-    materials_x = rep(stage_values["material_local"]) + rep(stage_values["material_imported"])
-    inputs_y = rep(chain.other_inputs) + rep(chain.kwh) * power
+    chain_x = rep(stage_values["material_local"]) + rep(stage_values["material_imported"])
+    materials_x = chain_x + rep(chain.other_inputs)  # chain inputs and other inputs, per unit of output
+    inputs_y = rep(chain.kwh) * power
     labour_y = rep(chain.workers) * rep(chain.wage)
     cost_y = inputs_y + labour_y
     capital_cost, depreciation, lag = rep(chain.capital_cost), rep(chain.depreciation), rep(chain.build_lag)
@@ -171,7 +174,8 @@ def cell_coefficients(chain, spec, pol, stage_values: dict, threshold: np.ndarra
         "profit_x": sales_x + subsidy_x - materials_x - r * wc_x, "cost_y": cost_y + r * wc_y,
         "slots": slots, "holiday_from": pol.holiday_from.ravel(), "tax_rate": rate_t.ravel(),
         "tax_weight_k": (weight_t / capital_cost[:, None, None]).ravel(), "statutory_rate": pol.statutory_rate,
-        "util_margin": util * (rep(stage_values["expected_netback"]) + subsidy - materials_x),
+        "util_margin": util * (rep(stage_values["expected_netback"]) + subsidy - rep(stage_values["expected_material"])
+                               - rep(chain.other_inputs)),
         "util_cost_y": util * cost_y,
         "has_holidays": bool(np.any(pol.holiday_exempt + pol.holiday_half > 0)),
         "has_interest_subsidy": bool(np.any(pol.fixed_points > 0) or np.any(pol.wc_points > 0)),

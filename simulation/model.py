@@ -20,7 +20,7 @@ from mesa.agent import AgentSet
 
 from . import firm, markets, rules
 from .agents import FirmAgent
-from .chain import ZONES
+from .chain import SECTORS, ZONES
 from .engine import ENGINES
 from .policy import demand_multiplier, price_multiplier, year_policy
 from .recorder import Recorder
@@ -84,6 +84,11 @@ class ValueChainModel(mesa.Model):
             debt=(0.5 * f.debt_share * capital)[order], cash=(0.1 * capital)[order],
             first_revenue_year=(self.year - 1 - age)[order], entry_year=(self.year - 1 - age)[order],
         )
+        # steady-state pipeline: what incumbents ordered to replace wear arrives in the first lag years
+        pending = self.state.raw("pending")
+        for ahead in range(1, MAX_BUILD_LAG + 1):
+            arriving = ahead <= c.build_lag[stage[order]]
+            pending[(self.year + ahead) % PENDING_SLOTS, rows] = c.depreciation[stage[order]] * capacity[order] * arriving
         self.engine.added(rows, mapping)
 
     def _draw_productivity(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -112,7 +117,7 @@ class ValueChainModel(mesa.Model):
         spec, c, year = self.spec, self.chain, self.year
         t = year - spec.horizon.start
         f = spec.firms
-        shock = self.stream(year, 0).normal(0.0, 1.0, c.n_stages)
+        shock = self.stream(year, 0).normal(0.0, 1.0, len(SECTORS))[c.sector_id]  # common within a sector
         sigma = spec.shocks.price_volatility
         trend = c.price0 * (1.0 + c.price_growth) ** t * price_multiplier(spec, c, year)
         price = trend * np.exp(sigma * shock - 0.5 * sigma**2)
@@ -128,7 +133,7 @@ class ValueChainModel(mesa.Model):
         # production plans, then the stage markets (downstream first)
         self.engine.begin_year(year)
         threshold = firm.production_threshold(c, pol, export_price, expected_material)
-        capacity_cells, producing_cells = self.engine.plan(threshold)
+        capacity_cells, producing_cells, pipeline_cells = self.engine.plan(threshold)
         capacity = to_stage(capacity_cells)
         q = markets.solve(c.A, to_stage(producing_cells), demand, f.capacity_limits)
         stage_values = {
@@ -137,7 +142,11 @@ class ValueChainModel(mesa.Model):
             "material_local": c.A.T @ (q.local_ratio * local_price),
             "material_imported": c.A.T @ ((1 - q.local_ratio) * import_price),
             "expected_netback": trend - c.freight_out,
-            "utilisation": np.divide(q.output, capacity, out=np.ones(c.n_stages), where=capacity > 0),
+            "expected_material": c.A.T @ (q.local_ratio * (trend - c.freight_out + pol.subsidy_per_unit @ self.zone_shares)
+                                          + (1 - q.local_ratio) * (trend + c.freight_in)),
+            # sales a unit of new capacity can expect: demand over capacity already there or being built
+            "utilisation": np.minimum(1.0, np.divide(q.local_demand + demand, capacity + to_stage(pipeline_cells),
+                                                     out=np.ones(c.n_stages), where=capacity > 0)),
             "stage_ratio": q.utilisation,
         }
         k = firm.cell_coefficients(c, spec, pol, stage_values, threshold)

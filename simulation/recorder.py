@@ -67,8 +67,9 @@ class Recorder:
         X, Y = sums["X"], sums["Y"]
         stage = lambda v: v.reshape(-1, 3).sum(axis=1)  # noqa: E731
         x = stage(X)
-        primary = np.divide(stage(Y * (k["inputs_y"] + k["labour_y"])), x,
-                            out=(k["inputs_y"] + k["labour_y"]).reshape(-1, 3)[:, 0].copy(), where=x > 0)
+        power_labour = np.divide(stage(Y * (k["inputs_y"] + k["labour_y"])), x,
+                                 out=(k["inputs_y"] + k["labour_y"]).reshape(-1, 3)[:, 0].copy(), where=x > 0)
+        primary = c.other_inputs + power_labour
         sales = stage(k["sales_x"] * X)
         # power is valued at its supply cost: a discount booked as fiscal cost is a subsidy, not value added
         intermediate = stage(k["materials_x"] * X + (k["inputs_y"] + k["power_gap"] * k["kwh_y"]) * Y)

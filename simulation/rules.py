@@ -14,13 +14,13 @@ import numpy as np
 
 def unit_variable_cost(material_yuan_per_unit, other_yuan_per_unit, kwh_per_unit, power_yuan_per_kwh,
                        workers_per_unit, wage_yuan_per_worker, productivity):
-    """Unit variable cost = chain materials + (other inputs + power + labour) / productivity.
+    """Unit variable cost = chain materials + other inputs + (power + labour) / productivity.
 
-    Productivity scales the primary inputs only, so chain input coefficients (the Leontief
-    matrix) are the same for every firm.
+    Productivity saves power and labour only, so material coefficients (the Leontief matrix
+    and the other inputs) are the same for every firm.
     """
-    primary = other_yuan_per_unit + kwh_per_unit * power_yuan_per_kwh + workers_per_unit * wage_yuan_per_worker
-    return material_yuan_per_unit + primary / productivity
+    power_labour = kwh_per_unit * power_yuan_per_kwh + workers_per_unit * wage_yuan_per_worker
+    return material_yuan_per_unit + other_yuan_per_unit + power_labour / productivity
 
 
 def produces(netback_yuan_per_unit, unit_variable_cost_yuan):
@@ -134,7 +134,7 @@ def poisson_from_uniform(u, mean, max_count: int = 10_000):
 
 
 def exits(loss_years, equity_yuan, loss_years_limit):
-    """A firm exits after ``loss_years_limit`` consecutive losses or with negative equity."""
+    """A firm exits after ``loss_years_limit`` consecutive years of cash losses or with negative equity."""
     return (loss_years >= loss_years_limit) | (equity_yuan < 0.0)
 
 
