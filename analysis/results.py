@@ -56,10 +56,11 @@ def local_sourcing_ratio(stages: pd.DataFrame, by: list[str] | None = None) -> p
 
 def per_fiscal_cost(stages: pd.DataFrame, fiscal: pd.DataFrame, baseline_stages: pd.DataFrame,
                     baseline_fiscal: pd.DataFrame, metric: str = "value_added") -> pd.DataFrame:
-    """Change in ``metric`` over the horizon per 10,000 yuan of extra fiscal cost, by replication.
+    """Change in ``metric`` (summed over the horizon) per 10,000 yuan of extra fiscal cost, by replication.
 
-    Paired by replication (common random numbers). Money columns are in million yuan, so the
-    ratio of two of them times 1 gives yuan per yuan; employment gives jobs per 10,000 yuan.
+    Paired by replication (common random numbers). Money metrics (million yuan) give yuan per
+    10,000 yuan of fiscal cost; ``employment`` (workers, summed over years = job-years) gives
+    job-years per 10,000 yuan.
     """
     def totals(st, fc):
         m = st.groupby("replication")[metric].sum()
@@ -69,5 +70,6 @@ def per_fiscal_cost(stages: pd.DataFrame, fiscal: pd.DataFrame, baseline_stages:
     m1, c1 = totals(stages, fiscal)
     m0, c0 = totals(baseline_stages, baseline_fiscal)
     d_metric, d_cost = m1 - m0, c1 - c0
-    per_10k = d_metric / (d_cost * 1e6) * 1e4
+    metric_scale = 1.0 if metric in ("employment", "firms", "entries", "exits") else 1e6  # money: million yuan
+    per_10k = d_metric * metric_scale / (d_cost * 1e6) * 1e4
     return pd.DataFrame({f"delta_{metric}": d_metric, "delta_fiscal_cost": d_cost, f"{metric}_per_10k_yuan": per_10k})

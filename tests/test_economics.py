@@ -125,3 +125,16 @@ def test_engines_agree_on_a_policy_mix(full_run):
     num = vec.stages.select_dtypes("number").columns
     np.testing.assert_allclose(ref.stages[num].to_numpy(), vec.stages[num].to_numpy(), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(ref.fiscal.fiscal_cost, vec.fiscal.fiscal_cost, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("file", ["baseline.yaml", "policy_package_2016.yaml"])
+def test_engines_agree_on_the_default_chain(file):
+    """Vectorized and per-agent reference engines: same rules, same numbers (1e-9 relative)."""
+    from conftest import ROOT
+
+    sc = load_scenario(ROOT / "scenarios" / file, ["replications=1", "horizon.years=8", "firms.scale=0.25"])
+    vec, ref = run_scenario(sc), run_scenario(sc, engine="reference")
+    num = vec.stages.select_dtypes("number").columns
+    np.testing.assert_allclose(ref.stages[num].to_numpy(), vec.stages[num].to_numpy(), rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(ref.fiscal.fiscal_cost, vec.fiscal.fiscal_cost, rtol=1e-9, atol=1e-6)
+    assert vec.stages.entries.sum() > 0 and vec.stages.exits.sum() >= 0  # entry is exercised
