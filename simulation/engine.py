@@ -14,7 +14,7 @@ from . import firm
 from .agents import FirmAgent
 from .state import PENDING_SLOTS
 
-SUMMED = ("X", "Y", "profit", "tax_paid", "fiscal_tax", "interest_subsidy", "investment")
+SUMMED = ("X", "Y", "profit", "tax_paid", "taxable", "interest_subsidy", "investment")
 
 
 class VectorEngine:
@@ -26,7 +26,7 @@ class VectorEngine:
     the processor's cache instead of streaming every array through main memory each time.
     """
 
-    CHUNK_ROWS = 65536
+    CHUNK_ROWS = 16_384
 
     def __init__(self, model):
         self.model = model
@@ -95,14 +95,20 @@ class VectorEngine:
             st.capacity[rows] = out["capacity"]
             st.first_revenue_year[rows] = out["first_revenue_year"]
             st.loss_years[rows] = out["loss_years"]
-            lag = st.lag[rows]
-            for lag_value in range(PENDING_SLOTS):
-                slot = pending[(year + 1 + lag_value) % PENDING_SLOTS]
-                np.add(slot, out["new_units"], out=slot, where=lag == lag_value)
+            lags = np.unique(k["build_lag"][cells])
+            if lags.size == 1:
+                slot = pending[(year + 1 + int(lags[0])) % PENDING_SLOTS]
+                slot += out["new_units"]
+            else:
+                lag = st.lag[rows]
+                for lag_value in lags:
+                    slot = pending[(year + 1 + int(lag_value)) % PENDING_SLOTS]
+                    np.add(slot, out["new_units"], out=slot, where=lag == lag_value)
             if st.vintages:
                 st.sub_debt[year % st.vintages, rows] = out["new_loans"] * spread(k["subsidised_loans"])
             for name in SUMMED:
-                sums[name][cells] += np.add.reduceat(out[name], local)
+                if np.ndim(out[name]):  # a flow that is zero for everyone comes back as a scalar 0
+                    sums[name][cells] += np.add.reduceat(out[name], local)
             leaving.append(rows.start + np.flatnonzero(out["exit"] & st.alive[rows]))
         leaving = np.concatenate(leaving) if leaving else np.zeros(0, dtype=np.int64)
         sums["exits"] = np.bincount(st.cell[leaving], minlength=st.n_cells)

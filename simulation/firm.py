@@ -72,7 +72,7 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
                             + (g("wc_rate_x") * X + g("wc_rate_y") * Y) * wc_eligible)
         profit = profit + interest_subsidy
     else:
-        interest_subsidy = 0.0 * X
+        interest_subsidy = 0.0
 
     # corporate income tax by the firm's schedule (holidays count from the first revenue year)
     taxable = np.maximum(profit, 0.0)
@@ -85,7 +85,8 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
     else:
         rate, tax_weight_k = g("base_rate") * started, g("base_tax_weight_k")
     tax = rate * taxable
-    cash = state["cash"] + profit - tax + depreciation_yuan - debt0 / LOAN_TERM_YEARS
+    cash_flow = profit + depreciation_yuan  # before tax and repayment
+    cash = state["cash"] + cash_flow - tax - debt0 / LOAN_TERM_YEARS
     debt = debt0 * AMORTISATION
 
     # investment: q of one more unit of capacity, limited by cash and borrowing
@@ -96,11 +97,11 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
     invest, loans = rules.finance_investment(desired, cash, debt, capital, k["debt_share"], k["max_debt_to_capital"])
     cash = cash - (invest - loans)
     debt = debt + loans
-    losses = state["loss_years"]  # consecutive years in which the firm lost cash (profit + depreciation < 0)
-    loss_years = losses + started * ((losses + 1) * (profit + depreciation_yuan < 0) - losses)
+    # consecutive years in which the firm, once producing, lost cash (firms still building count none)
+    loss_years = (state["loss_years"] + 1) * ((cash_flow < 0) & started)
     leaving = rules.exits(loss_years, cash + capital + invest - debt, k["loss_limit"]) & k["exit_enabled"]
     return {
-        "X": X, "Y": Y, "profit": profit, "tax_paid": tax, "fiscal_tax": k["statutory_rate"] * taxable - tax,
+        "X": X, "Y": Y, "profit": profit, "tax_paid": tax, "taxable": taxable,
         "interest_subsidy": interest_subsidy, "investment": invest, "new_units": invest / capital_cost,
         "new_loans": loans, "cash": cash, "debt": debt, "capacity": cap - cap * depreciation,
         "first_revenue_year": first_rev, "loss_years": loss_years, "exit": leaving,

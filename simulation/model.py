@@ -50,9 +50,12 @@ class ValueChainModel(mesa.Model):
         self.year = self.spec.horizon.start
         f = self.spec.firms
         years_max = max([r.fixed_asset_years for r in self.spec.policy.interest_subsidy.rules] + [0])
-        self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max)
         zs = self.spec.firms.zone_shares
         self.zone_shares = np.array([zs.ordinary, zs.difficult_area, zs.special_zone])
+        # room for about two years of entry at the highest rate in every cell before a rebuild
+        entry_room = np.ceil(2 * f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, self.chain.n_stages))
+        self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max,
+                               min_spare=np.maximum(entry_room.astype(np.int64), 2) if f.entry else 2)
         self.local_ratio = (self.chain.initial_capacity > 0).astype(float)  # last year's local supply ratio
         self.recorder = Recorder(self)
         self.engine = ENGINES[engine](self)

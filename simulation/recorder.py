@@ -101,7 +101,7 @@ class Recorder:
         fiscal = {
             "electricity_price": stage(k["power_gap"] * k["kwh_y"] * Y),
             "freight_subsidy": stage(k["subsidy_x"] * X),
-            "tax": stage(sums["fiscal_tax"]),
+            "tax": stage(k["statutory_rate"] * sums["taxable"] - sums["tax_paid"]),  # tax expenditure
             "interest_subsidy": stage(sums["interest_subsidy"]),
         }
         self.fiscal_rows.append({"year": year, **{lever: v * MONEY_SCALE for lever, v in fiscal.items()}})

@@ -7,8 +7,9 @@ coefficient reaches every firm with ``np.repeat`` and per-cell totals come from
 
 Exit marks a row dead (its capacity, cash and debt become zero, so it adds nothing to any
 sum); entry fills the free slots of the entrant's cell. Only when a cell runs out of slots is
-the whole layout rebuilt, with dead rows dropped and a quarter of spare room per cell, so a
-rebuild happens rarely and entry costs amortised O(1) per firm: no year copies all arrays.
+the whole layout rebuilt, with dead rows dropped and spare room per cell (a tenth of its
+firms, and at least about two years of expected entry), so a rebuild happens rarely and entry
+costs amortised O(1) per firm: no year copies all arrays.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 MAX_BUILD_LAG = 3
 PENDING_SLOTS = MAX_BUILD_LAG + 1  # ring buffer: capacity arriving in year Y sits in slot Y % 4
-SPARE_SHARE = 0.25  # free slots kept per cell when the layout is rebuilt
+SPARE_SHARE = 0.10  # free slots kept per cell when the layout is rebuilt
 SPARE_MIN = 2
 
 FIELDS: dict[str, tuple[type, int]] = {
@@ -41,8 +42,9 @@ FILL = {"inv_productivity": 1.0, "firm_id": -1}  # values of free rows (others a
 class FirmState:
     """Arrays of firm attributes in cell blocks; ``sub_debt[Y % K]`` holds subsidised loans of year Y."""
 
-    def __init__(self, n_cells: int, subsidy_vintages: int = 0):
+    def __init__(self, n_cells: int, subsidy_vintages: int = 0, min_spare: np.ndarray | int = SPARE_MIN):
         self.n_cells = n_cells
+        self.min_spare = np.broadcast_to(np.asarray(min_spare, dtype=np.int64), (n_cells,)).copy()
         self.vintages = subsidy_vintages  # years of subsidised loans kept (0: no interest subsidy)
         self.starts = np.zeros(n_cells + 1, dtype=np.int64)
         self.used = np.zeros(n_cells, dtype=np.int64)  # rows taken (alive or dead) at the start of each region
@@ -61,7 +63,7 @@ class FirmState:
         return np.diff(self.starts)
 
     def _allocate(self, need: np.ndarray) -> dict[str, np.ndarray]:
-        sizes = need + np.maximum(np.ceil(need * SPARE_SHARE).astype(np.int64), SPARE_MIN)
+        sizes = need + np.maximum(np.ceil(need * SPARE_SHARE).astype(np.int64), self.min_spare)
         self.starts = np.concatenate([[0], np.cumsum(sizes)])
         n = self.n
         arrays = {}
