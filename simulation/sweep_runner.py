@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -116,6 +117,12 @@ class InProcessExecutor(Executor):
         return future
 
 
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of fresh interpreters ("spawn"): the same behaviour whatever was imported before
+    (mesa.batchrunner sets the global start method) and no fork of a threaded driver."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def default_workers() -> int:
     """One worker per core available to this process."""
     try:
@@ -134,7 +141,7 @@ class SweepSummary:
     n_failed: int = 0
     n_skipped: int = 0  # finished runs found on resume, not computed again
     n_computed: int = 0
-    failures: list[tuple[int, int, str]] = field(default_factory=list)  # (point, replication, error)
+    failures: list[tuple[int, int, str]] = field(default_factory=list)  # first 10: (point, replication, error)
     duration_s: float = 0.0
 
 
@@ -303,7 +310,7 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     n_workers = workers or default_workers()
     factory: Callable[[], Executor] | None
     if executor is None:
-        factory = InProcessExecutor if n_workers == 1 else (lambda: ProcessPoolExecutor(max_workers=n_workers))
+        factory = InProcessExecutor if n_workers == 1 else (lambda: process_pool(n_workers))
     else:
         factory = executor if own else None  # type: ignore[assignment]
     pool: Executor = factory() if factory else executor  # type: ignore[assignment]
@@ -321,8 +328,6 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
             summary.n_ok += 1
         else:
             summary.n_failed += 1
-            if len(summary.failures) < 10:
-                summary.failures.append((int(index.point[i]), int(index.replication[i]), rec["error"]))
         bar.update(1)
         bar.set_postfix(failed=summary.n_failed, refresh=False)
         index.write(out)
@@ -349,7 +354,7 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             broken: BaseException | None = None
             n_at_break = len(in_flight)
-            for fut in done:
+            for fut in sorted(done, key=in_flight.__getitem__):  # in run order, for reproducible logs
                 i = in_flight.pop(fut)
                 try:
                     rec, data = fut.result()
@@ -382,6 +387,8 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
         bar.close()
         index.write(out, force=True)
     summary.duration_s = time.time() - started
+    failed = np.flatnonzero(index.status == "failed")[:10]
+    summary.failures = [(int(index.point[i]), int(index.replication[i]), index.error[i]) for i in failed]
     atomic_write_json(_manifest(sweep, summary, started, resuming, pool), out / "manifest.json")
     return summary
 
