@@ -1,0 +1,405 @@
+"""Policy minus baseline, paired by replication, with t confidence intervals.
+
+Replication ``k`` of a scenario and of its baseline ran with the same child seed (common random
+numbers), so the effect is estimated from the paired differences ``d_k = y_k(policy) -
+y_k(baseline)``, ``k = 1..n``:
+
+    effect = mean(d),   se = sd(d) / sqrt(n),   CI = effect +/- t_{n-1, 1-alpha/2} * se.
+
+The shared replication noise (prices, entry draws) cancels in ``d_k``, which is why paired
+intervals are much tighter than the unpaired (Welch) interval also offered here.
+
+An outcome ``y_k`` is a metric summed over the stages of a group (the region, a sector, a stage
+or a tier) and reduced over the horizon in one of four ways: one ``year``; cumulated over all
+years (the default); in present value at ``pv`` = r with base year t0 = the first year,
+``sum_t y_t / (1 + r)**(t - t0)``; or ``each_year`` separately (a time path of effects).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulation.chain import SECTORS, TIERS
+from simulation.errors import InputError
+
+from .results import RunSet, load_results
+
+ADDITIVE = ("value_added", "investment", "employment", "output", "capacity", "exports", "local_sales",
+            "imported_inputs", "entries", "exits", "profit", "tax_paid", "sales", "intermediate_inputs",
+            "local_sales_value", "local_inputs", "firms")
+DERIVED = ("downstream_investment", "fiscal_cost", "processing_depth")
+METRICS = ADDITIVE + DERIVED
+GROUPS = ("sector", "stage", "tier")
+MONEY = {"value_added", "investment", "imported_inputs", "profit", "tax_paid", "sales", "intermediate_inputs",
+         "local_sales_value", "local_inputs", "downstream_investment", "fiscal_cost"}
+
+
+@dataclass
+class Run:
+    """A run set with where it came from (a directory or a scenario name), for messages."""
+
+    stages: pd.DataFrame
+    fiscal: pd.DataFrame
+    runs: pd.DataFrame
+    manifest: dict
+    source: str
+
+    @property
+    def name(self) -> str:
+        names = self.stages["scenario"].unique() if "scenario" in self.stages else []
+        return str(names[0]) if len(names) == 1 else self.source
+
+
+RunLike = RunSet | Run | str | Path | Any
+
+
+def as_run(obj: RunLike) -> Run:
+    """A :class:`Run` from a results directory, an ``analysis.RunSet`` or a ``simulation.Results``."""
+    if isinstance(obj, Run):
+        return obj
+    if isinstance(obj, (str, Path)):
+        d = Path(obj)
+        if not (d / "manifest.json").is_file():
+            why = "no such directory" if not d.exists() else "not a results directory (no manifest.json)"
+            raise InputError(str(d), "", why)
+        rs = load_results(d)
+        return Run(rs.stages, rs.fiscal, rs.runs, rs.manifest, str(d))
+    if isinstance(obj, RunSet):
+        return Run(obj.stages, obj.fiscal, obj.runs, obj.manifest, str(obj.manifest.get("scenario_file", "results")))
+    if hasattr(obj, "stages") and hasattr(obj, "fiscal") and hasattr(obj, "scenario"):  # simulation.Results
+        sc = obj.scenario
+        manifest = {"scenario": sc.spec.model_dump(mode="json"), "scenario_file": sc.file,
+                    "chain_file": str(sc.chain.path)}
+        return Run(obj.stages, obj.fiscal, obj.runs, manifest, sc.name)
+    raise TypeError(f"expected a results directory, RunSet or Results, got {type(obj).__name__}")
+
+
+def subset(run: RunLike, **where: str | list[str]) -> Run:
+    """The run restricted to stages matching ``where`` (e.g. ``sector='chemicals'``, ``tier=['deep']``)."""
+    run = as_run(run)
+    st, fc = run.stages, run.fiscal
+    for col, val in where.items():
+        if val is None:
+            continue
+        vals = [val] if isinstance(val, str) else list(val)
+        if col not in GROUPS:
+            raise InputError(f"--{col}", "", f"can only select by {', '.join(GROUPS)}", col)
+        unknown = set(vals) - set(st[col].unique())
+        if unknown:
+            raise InputError(f"--{col}", "", f"not in the results; choose from {', '.join(sorted(st[col].unique()))}",
+                             sorted(unknown)[0])
+        st, fc = st[st[col].isin(vals)], fc[fc[col].isin(vals)]
+    return Run(st, fc, run.runs, run.manifest, run.source)
+
+
+def is_sweep(directory: str | Path) -> bool:
+    """True for a sweep directory (its manifest or sweep.json says ``kind: valuechain sweep``)."""
+    d = Path(directory)
+    for name in ("manifest.json", "sweep.json"):
+        if (d / name).is_file():
+            try:
+                return json.loads((d / name).read_text()).get("kind") == "valuechain sweep"
+            except (OSError, ValueError):
+                return False
+    return False
+
+
+def load_many(directory: str | Path) -> dict[str, Run]:
+    """Results below ``directory``: itself if it is a results directory, the points of a sweep
+    (see :func:`runs_from_sweep`), or every subdirectory holding a ``manifest.json``, by name."""
+    d = Path(directory)
+    if not d.is_dir():
+        raise InputError(str(d), "", "no such directory")
+    if is_sweep(d):
+        from .sweep import load_sweep
+
+        return runs_from_sweep(load_sweep(d))
+    if (d / "manifest.json").is_file():
+        run = as_run(d)
+        return {run.name: run}
+    found = {sub.name: as_run(sub) for sub in sorted(d.iterdir()) if (sub / "manifest.json").is_file()}
+    if not found:
+        raise InputError(str(d), "", "holds no results (no manifest.json in it or its subdirectories)")
+    return found
+
+
+def runs_from_sweep(sweep: Any) -> dict[str, Run]:
+    """One :class:`Run` per point of a loaded sweep (``analysis.load_sweep``), keyed by the mix name
+    or ``point <i>``. Replication k of every point used the same seed, so points compare paired."""
+    out: dict[str, Run] = {}
+    names = sweep.points.set_index("point")["name"] if "name" in sweep.points else pd.Series(dtype=object)
+    st_groups = dict(tuple(sweep.stages.groupby("point")))
+    fc_groups = dict(tuple(sweep.fiscal.groupby("point")))
+    runs = sweep.runs
+    for p in sorted(st_groups):
+        name = names.get(p)
+        label = str(name) if isinstance(name, str) and name else f"point {p}"
+        st = st_groups[p].assign(scenario=label)
+        fc = fc_groups.get(p, sweep.fiscal.iloc[:0]).assign(scenario=label)
+        r = runs[runs["point"] == p] if "point" in runs else runs
+        out[label] = Run(st, fc, r, sweep.manifest, f"{sweep.manifest.get('name', 'sweep')}: {label}")
+    return out
+
+
+def check_metric(metric: str, by: str | None = None) -> None:
+    """Raise :class:`InputError` for an unknown metric or grouping (messages name the CLI option)."""
+    if metric not in METRICS:
+        raise InputError("--metric", "", f"unknown metric; choose one of {', '.join(METRICS)}", metric)
+    allowed = GROUPS + (("lever",) if metric == "fiscal_cost" else ())
+    if metric == "processing_depth":
+        allowed = ("sector",)
+    if by is not None and by not in allowed:
+        raise InputError("--by", "", f"cannot group {metric} by this; choose one of {', '.join(allowed)}", by)
+
+
+def discount_weights(years: pd.Series, rate: float, base_year: int) -> pd.Series:
+    """Present-value weights ``(1 + r)**-(t - t0)``."""
+    if not (-1 < rate < 10):
+        raise InputError("--pv", "", "discount rate must be a fraction between -1 and 10 (e.g. 0.05)", rate)
+    return (1.0 + rate) ** -(years.astype(float) - base_year)
+
+
+def yearly(run: Run, metric: str, by: str | None) -> pd.DataFrame:
+    """``replication, year, [by,] metric`` summed over stages (numerator/denominator for ratios)."""
+    keys = ["replication", "year"] + ([by] if by else [])
+    st = run.stages
+    if metric == "fiscal_cost":
+        return run.fiscal.groupby(keys, as_index=False)["fiscal_cost"].sum()
+    if metric == "downstream_investment":
+        deep = st.assign(downstream_investment=st["investment"].where(st["tier"] == "deep", 0.0))
+        return deep.groupby(keys, as_index=False)["downstream_investment"].sum()
+    if metric == "processing_depth":
+        va = st.assign(deep_va=st["value_added"].where(st["tier"] == "deep", 0.0))
+        return va.groupby(keys, as_index=False)[["deep_va", "value_added"]].sum()
+    return st.groupby(keys, as_index=False)[metric].sum()
+
+
+def outcomes(run: RunLike, metric: str = "value_added", by: str | None = None, *, year: int | None = None,
+             pv: float | None = None, each_year: bool = False) -> pd.Series:
+    """Per-replication outcome ``y_k`` (Series indexed by ``[by,] [year,] replication``).
+
+    Cumulated over the horizon unless ``year`` (that year only), ``pv`` (present value at rate
+    ``pv``, base year = first year) or ``each_year`` (no reduction over years) is given.
+    """
+    run = as_run(run)
+    check_metric(metric, by)
+    if sum(x is not None and x is not False for x in (year, pv, each_year)) > 1:
+        raise InputError("--year/--pv", "", "give at most one of year, pv and each_year")
+    df = yearly(run, metric, by)
+    cols = ["deep_va", "value_added"] if metric == "processing_depth" else [metric]
+    years = run.stages["year"]
+    if year is not None:
+        if year not in set(years.unique()):
+            raise InputError("--year", "", f"not a simulated year ({int(years.min())}-{int(years.max())})", year)
+        df = df[df["year"] == year]
+    elif pv is not None:
+        w = discount_weights(df["year"], pv, int(years.min()))
+        df = df.assign(**{c: df[c] * w for c in cols})
+    keys = ([by] if by else []) + (["year"] if each_year else []) + ["replication"]
+    agg = df.groupby(keys)[cols].sum()
+    if metric == "processing_depth":
+        out = agg["deep_va"] / agg["value_added"].where(agg["value_added"] != 0)
+    else:
+        out = agg[metric]
+    return out.rename(metric)
+
+
+def check_paired(run: Run, base: Run, reps: list) -> None:
+    """Replication k must have used the same seed in both run sets (common random numbers)."""
+    cols = [c for c in ("seed", "spawn_key") if c in run.runs and c in base.runs]
+    if not cols or run.runs.empty or base.runs.empty:
+        return
+    a = run.runs.set_index("replication")
+    b = base.runs.set_index("replication")
+    for k in reps:
+        if k not in a.index or k not in b.index:
+            continue
+        for c in cols:
+            x, y = a.at[k, c], b.at[k, c]
+            if c == "spawn_key":
+                x, y = tuple(np.ravel(x)), tuple(np.ravel(y))
+            if x != y:
+                raise InputError(run.source, f"runs.{c}", f"replication {k} did not use the same {c} as "
+                                 f"{base.source}, so the runs are not paired; compare them unpaired", x)
+
+
+def summarize(diffs: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
+    """Mean, standard error, t confidence interval and p-value of paired differences."""
+    d = np.asarray(diffs, dtype=float)
+    d = d[np.isfinite(d)]
+    n = d.size
+    mean = float(d.mean()) if n else np.nan
+    if n < 2:
+        return {"n": n, "effect": mean, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
+    se = float(d.std(ddof=1) / np.sqrt(n))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    p = float(2 * stats.t.sf(abs(mean) / se, n - 1)) if se > 0 else (1.0 if mean == 0 else 0.0)
+    return {"n": n, "effect": mean, "se": se, "ci_low": mean - half, "ci_high": mean + half, "p_value": p}
+
+
+def summarize_unpaired(y1: np.ndarray, y0: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
+    """Welch interval for ``mean(y1) - mean(y0)`` with Welch-Satterthwaite degrees of freedom."""
+    y1, y0 = np.asarray(y1, float), np.asarray(y0, float)
+    n1, n0 = y1.size, y0.size
+    mean = float(y1.mean() - y0.mean())
+    if n1 < 2 or n0 < 2:
+        return {"n": min(n1, n0), "effect": mean, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                "p_value": np.nan}
+    v1, v0 = y1.var(ddof=1) / n1, y0.var(ddof=1) / n0
+    se = float(np.sqrt(v1 + v0))
+    if se == 0:
+        return {"n": min(n1, n0), "effect": mean, "se": 0.0, "ci_low": mean, "ci_high": mean,
+                "p_value": 1.0 if mean == 0 else 0.0}
+    df = (v1 + v0) ** 2 / (v1**2 / (n1 - 1) + v0**2 / (n0 - 1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, df)) * se
+    p = float(2 * stats.t.sf(abs(mean) / se, df))
+    return {"n": min(n1, n0), "effect": mean, "se": se, "ci_low": mean - half, "ci_high": mean + half, "p_value": p}
+
+
+def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by: str | None = None, *,
+            year: int | None = None, pv: float | None = None, each_year: bool = False, paired: bool = True,
+            confidence: float = 0.95) -> pd.DataFrame:
+    """Effect of a scenario on ``metric`` against its baseline, with a ``confidence`` t interval.
+
+    ``by``: None (the whole region), ``'sector'``, ``'stage'`` or ``'tier'`` (``'lever'`` for
+    ``fiscal_cost``). Horizon: cumulative (default), ``year=Y``, ``pv=r`` or ``each_year=True``.
+    ``results``/``baseline``: results directories, ``RunSet`` or ``simulation.Results``.
+
+    Returns one row per group with ``baseline_mean, scenario_mean, effect`` (= mean paired
+    difference), ``se, ci_low, ci_high, p_value, pct_effect`` (= 100 effect / baseline_mean) and
+    ``n`` (replications). ``paired=False`` gives the Welch interval instead.
+    Money is in million yuan; employment in workers (cumulated: worker-years).
+    """
+    if not 0 < confidence < 1:
+        raise InputError("--confidence", "", "must be between 0 and 1", confidence)
+    run, base = as_run(results), as_run(baseline)
+    kw = {"year": year, "pv": pv, "each_year": each_year}
+    y1 = outcomes(run, metric, by, **kw)
+    y0 = outcomes(base, metric, by, **kw)
+    groups = [n for n in y1.index.names if n != "replication"]
+    reps = sorted(set(y1.index.get_level_values("replication")) & set(y0.index.get_level_values("replication")))
+    if paired:
+        if not reps:
+            raise InputError(run.source, "replication", f"no replication in common with {base.source}")
+        check_paired(run, base, reps)
+    rows = []
+    keys = _ordered(set(y1.index.droplevel("replication")) | set(y0.index.droplevel("replication")), groups,
+                    run) if groups else [()]
+    for key in keys:
+        a = _select(y1, groups, key)
+        b = _select(y0, groups, key)
+        if paired:
+            a = a.reindex(reps, fill_value=0.0)
+            b = b.reindex(reps, fill_value=0.0)
+            s = summarize((a - b).to_numpy(), confidence)
+        else:
+            s = summarize_unpaired(a.to_numpy(), b.to_numpy(), confidence)
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(groups, key)) if groups else {"region": "all"}
+        b_mean = float(b.mean()) if len(b) else np.nan
+        row.update({"scenario": run.name, "baseline": base.name, "metric": metric,
+                    "baseline_mean": b_mean, "scenario_mean": float(a.mean()) if len(a) else np.nan, **s})
+        row["pct_effect"] = 100 * s["effect"] / b_mean if b_mean != 0 and np.isfinite(b_mean) else np.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    first = groups if groups else ["region"]
+    cols = first + ["scenario", "baseline", "metric", "n", "baseline_mean", "scenario_mean", "effect", "se",
+                    "ci_low", "ci_high", "pct_effect", "p_value"]
+    out = out[cols]
+    out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired,
+                      "horizon": horizon_label(run, year, pv, each_year), "units": metric_unit(metric, year, pv,
+                                                                                             each_year)})
+    return out
+
+
+def _ordered(keys: set, groups: list[str], run: Run) -> list:
+    """Groups in reading order: tiers raw -> rough -> deep, sectors in the standard order, stages
+    upstream first (the order of the results), levers and years as they come."""
+    rank: dict[str, dict] = {"tier": {t: i for i, t in enumerate(TIERS)},
+                             "sector": {s: i for i, s in enumerate(SECTORS)}}
+    if "stage" in run.stages:
+        rank["stage"] = {s: i for i, s in enumerate(dict.fromkeys(run.stages["stage"]))}
+
+    def key(k):
+        k = k if isinstance(k, tuple) else (k,)
+        return tuple((rank.get(g, {}).get(v, len(rank.get(g, {}))), str(v)) for g, v in zip(groups, k))
+
+    return sorted(keys, key=key)
+
+
+def _select(y: pd.Series, groups: list[str], key: Any) -> pd.Series:
+    if not groups:
+        return y.droplevel([n for n in y.index.names if n != "replication"]) if y.index.nlevels > 1 else y
+    key = key if isinstance(key, tuple) else (key,)
+    try:
+        return y.xs(key, level=groups)
+    except KeyError:
+        return pd.Series(dtype=float)
+
+
+def compare_many(results: Mapping[str, RunLike], baseline: RunLike, metric: str = "value_added",
+                 by: str | None = None, **kwargs: Any) -> pd.DataFrame:
+    """:func:`compare` for several scenarios against one baseline; ``scenario`` holds the mapping's key."""
+    base = as_run(baseline)
+    frames = []
+    for name, res in results.items():
+        df = compare(res, base, metric, by, **kwargs)
+        df["scenario"] = name
+        frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs.update(frames[0].attrs if frames else {})
+    return out
+
+
+def horizon_label(run: Run, year: int | None, pv: float | None, each_year: bool) -> str:
+    y = run.stages["year"]
+    span = f"{int(y.min())}-{int(y.max())}"
+    if year is not None:
+        return f"in {year}"
+    if pv is not None:
+        return f"present value {span} at {pv:.1%}, base year {int(y.min())}"
+    return "by year" if each_year else f"cumulative {span}"
+
+
+def metric_unit(metric: str, year: int | None = None, pv: float | None = None, each_year: bool = False) -> str:
+    """The unit of an outcome: money in million yuan; employment in workers or worker-years."""
+    if metric in MONEY:
+        return "million yuan"
+    if metric == "processing_depth":
+        return "share of value added"
+    if metric == "employment":
+        return "workers" if (year is not None or each_year) else "worker-years"
+    if metric in ("firms", "entries", "exits"):
+        return "firms"
+    return "stage units"
+
+
+def format_table(df: pd.DataFrame) -> str:
+    """A plain-text table for the command line."""
+    head = (f"{df.attrs.get('metric', '')}: scenario minus baseline, {df.attrs.get('horizon', '')}, "
+            f"{df.attrs.get('units', '')}; {'paired' if df.attrs.get('paired', True) else 'unpaired'} "
+            f"{df.attrs.get('confidence', 0.95):.0%} t interval over replications")
+    show = df.drop(columns=["metric"]).copy()
+    for c in ("baseline_mean", "scenario_mean", "effect", "se", "ci_low", "ci_high"):
+        show[c] = show[c].map(lambda x: f"{x:,.4g}" if abs(x) < 100 else f"{x:,.0f}")
+    show["pct_effect"] = show["pct_effect"].map(lambda x: f"{x:+.2f}%" if np.isfinite(x) else "n/a")
+    show["p_value"] = show["p_value"].map(lambda x: f"{x:.3g}")
+    return head + "\n" + show.to_string(index=False)
+
+
+def compare_command(args: Any) -> int:
+    """``valuechain compare RESULTS_DIR BASELINE_DIR``: print the effect table."""
+    if args.pv is not None and args.year is not None:
+        raise InputError("--pv", "", "give one of --year, --cumulative and --pv")
+    table = compare(args.results, args.baseline, args.metric, args.by, year=args.year, pv=args.pv,
+                    confidence=args.confidence)
+    print(format_table(table))
+    return 0

@@ -1,0 +1,101 @@
+"""``valuechain plot RESULTS_DIR --kind KIND --out FILE``: which data each kind of figure reads.
+
+=========  ==============================================================  ==================
+kind       RESULTS_DIR                                                     needs
+=========  ==============================================================  ==================
+paths      a results directory, a folder of them, or a sweep               (--baseline)
+effects    a results directory (by --by, default sector), or a folder      --baseline
+           of them / a sweep (one row per scenario or point)
+frontier   a folder of results directories or a sweep (one point each)     (--baseline)
+heatmap    a sweep; --x and --y name two varied keys (default: first two)
+sobol      a sweep with design sobol or morris
+chain      a results directory                                             --baseline
+=========  ==============================================================  ==================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from simulation.errors import InputError
+
+KINDS = ("paths", "effects", "frontier", "heatmap", "sobol", "chain")
+
+
+def _horizon(args: Any) -> dict:
+    if args.pv is not None and args.year is not None:
+        raise InputError("--pv", "", "give one of --year, --cumulative and --pv")
+    return {"year": args.year, "pv": args.pv}
+
+
+def _need_baseline(args: Any) -> None:
+    if not args.baseline:
+        raise InputError("--baseline", "", f"--kind {args.kind} needs --baseline DIR (the results to compare with)")
+
+
+def _sweep(directory: str):
+    from .compare import is_sweep
+    from .sensitivity import _load
+
+    if not is_sweep(directory):
+        raise InputError(directory, "", "not a sweep directory (written by valuechain sweep)")
+    return _load(directory)
+
+
+def _without_baseline(runs: dict, args: Any) -> dict:
+    """Drop the baseline's own directory from a folder of results (it is drawn as the baseline)."""
+    if not args.baseline:
+        return runs
+    base = Path(args.baseline).resolve()
+    return {k: v for k, v in runs.items() if Path(v.source).resolve() != base} or runs
+
+
+def plot_command(args: Any) -> int:
+    """Draw the figure ``args.kind`` from ``args.results`` and write it to ``args.out``."""
+    from . import plots, plots_chain
+    from .compare import compare, compare_many, load_many
+    from .cost import cost_value_points
+    from .sensitivity import sensitivity, sweep_outcomes
+    from .style import FORMATS, close
+
+    out = Path(args.out)
+    if out.suffix.lower() not in FORMATS:
+        raise InputError(str(out), "--out", "unsupported figure format; use .png, .pdf or .svg", out.suffix or None)
+    if not out.parent.exists():
+        raise InputError(str(out), "--out", "directory does not exist")
+    hz = _horizon(args)
+    metric = args.metric
+    if args.kind == "paths":
+        fig = plots.plot_paths(_without_baseline(load_many(args.results), args), metric,
+                               baseline=args.baseline or None)
+    elif args.kind == "effects":
+        _need_baseline(args)
+        runs = _without_baseline(load_many(args.results), args)
+        if len(runs) == 1:
+            table = compare(next(iter(runs.values())), args.baseline, metric, args.by or "sector", **hz)
+        else:
+            table = compare_many(runs, args.baseline, metric, args.by, **hz)
+        fig = plots.plot_effects(table)
+    elif args.kind == "frontier":
+        runs = _without_baseline(load_many(args.results), args)
+        fig = plots.plot_frontier(cost_value_points(runs, args.baseline or None, value=metric, **hz), metric)
+    elif args.kind == "heatmap":
+        sw = _sweep(args.results)
+        keys = list(sw.parameters)
+        x, y = args.x or (keys[0] if keys else None), args.y or (keys[1] if len(keys) > 1 else None)
+        if x is None or y is None:
+            raise InputError(args.results, "parameters", "a heatmap needs a sweep over two parameters (or --x/--y)")
+        for flag, key in (("--x", x), ("--y", y)):
+            if key not in keys:
+                raise InputError(flag, "", f"not a varied key of the sweep; choose one of {', '.join(keys)}", key)
+        fig = plots.plot_heatmap(sweep_outcomes(sw, metric, **hz), x, y, metric)
+    elif args.kind == "sobol":
+        fig = plots.plot_sobol(sensitivity(_sweep(args.results), metric, **hz))
+    else:  # chain
+        _need_baseline(args)
+        fig = plots_chain.plot_chain(args.results, args.baseline, metric=metric, **hz)
+    plots.st.save(fig, out)
+    close(fig)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,213 @@
+"""Global sensitivity of an outcome to the swept parameters: Sobol indices and Morris screening (SALib).
+
+The model is stochastic, so an outcome at design point i is ``y_ik = f(x_i) + e_ik`` over
+replications k = 1..R. The indices are computed on the replication means ``Y_i = mean_k y_ik``,
+which is what SALib's estimators expect from a deterministic model. Replication noise is reported
+beside them in two ways:
+
+- ``*_rep_low`` / ``*_rep_high`` / ``*_rep_sd``: the indices recomputed on ``n_boot`` bootstrap
+  resamples of the replications (draw R replication numbers with replacement, the same draw for
+  every point, which keeps the common random numbers intact, average, recompute) -> the 2.5/97.5
+  percentiles and standard deviation: how much the indices move from noise in the means;
+- ``*_single_sd``: the standard deviation of the indices computed on each single replication.
+
+``noise_share`` (in ``.attrs``, see :func:`replication_noise`): the share of the variance of the
+means that is replication noise not shared by all points. Noise inflates total indices (ST) of every parameter and
+adds to ``1 - sum S1``; if ``noise_share`` is not small, add replications before reading the indices.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.errors import InputError
+
+from .compare import Run, metric_unit, outcomes
+
+
+def replication_noise(Y: np.ndarray) -> float:
+    """Share of the variance of the point means due to replication noise (see module docstring).
+
+    With common random numbers, part of the noise is the same at every point (replication k is
+    a good or bad draw everywhere) and shifts all means alike, leaving the indices untouched. The
+    noise that matters is the point x replication interaction ``r_ik = y_ik - Y_i - m_k + m``
+    (``m_k``: mean of replication k over points); its variance in a point mean is
+    ``sum r_ik^2 / ((n - 1)(R - 1)) / R`` (two-way ANOVA), compared with ``var_i(Y_i)``.
+    """
+    Y = np.asarray(Y, float)
+    if Y.ndim == 1 or Y.shape[1] < 2 or Y.shape[0] < 2:
+        return float("nan")
+    n, R = Y.shape
+    r = Y - Y.mean(axis=1, keepdims=True) - Y.mean(axis=0, keepdims=True) + Y.mean()
+    noise = float((r**2).sum() / ((n - 1) * (R - 1)) / R)
+    signal = float(Y.mean(axis=1).var(ddof=1))
+    return noise / signal if signal > 0 else float("inf")
+
+
+def _indices(kind: str, problem: dict, X: np.ndarray | None, y: np.ndarray, *, num_levels: int, num_resamples: int,
+             conf_level: float, seed: int) -> dict[str, np.ndarray]:
+    if kind == "sobol":
+        from SALib.analyze import sobol
+
+        r = sobol.analyze(problem, y, calc_second_order=False, num_resamples=num_resamples, conf_level=conf_level,
+                          seed=seed)
+        return {k: np.asarray(r[k], float) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+    from SALib.analyze import morris
+
+    r = morris.analyze(problem, X, y, num_resamples=num_resamples, conf_level=conf_level, num_levels=num_levels,
+                       seed=seed)
+    return {k: np.asarray(r[k], float) for k in ("mu", "mu_star", "sigma", "mu_star_conf")}
+
+
+def _analyze(kind: str, problem: dict, Y: np.ndarray, X: np.ndarray | None, *, num_levels: int = 4,
+             num_resamples: int = 100, conf_level: float = 0.95, n_boot: int = 100, seed: int = 0) -> pd.DataFrame:
+    Y = np.asarray(Y, float)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if not np.isfinite(Y).all():
+        raise InputError("sweep", "runs", "some points have no result (failed or missing runs); the sensitivity "
+                         "design needs every point")
+    kw = {"num_levels": num_levels, "conf_level": conf_level, "seed": seed}
+    main = _indices(kind, problem, X, Y.mean(axis=1), num_resamples=num_resamples, **kw)
+    out = pd.DataFrame({"parameter": list(problem["names"]), **main})
+    names = ("S1", "ST") if kind == "sobol" else ("mu_star",)
+    R = Y.shape[1]
+    if R >= 2:
+        rng = np.random.default_rng(seed)
+        boot = {n: [] for n in names}
+        for _ in range(n_boot):
+            take = rng.integers(0, R, size=R)
+            r = _indices(kind, problem, X, Y[:, take].mean(axis=1), num_resamples=2, **kw)
+            for n in names:
+                boot[n].append(r[n])
+        single = {n: [] for n in names}
+        for k in range(R):
+            r = _indices(kind, problem, X, Y[:, k], num_resamples=2, **kw)
+            for n in names:
+                single[n].append(r[n])
+        for n in names:
+            b = np.vstack(boot[n])
+            out[f"{n}_rep_low"], out[f"{n}_rep_high"] = np.percentile(b, [2.5, 97.5], axis=0)
+            out[f"{n}_rep_sd"] = b.std(axis=0, ddof=1)
+            out[f"{n}_single_sd"] = np.vstack(single[n]).std(axis=0, ddof=1)
+    out.attrs.update({"method": kind, "replications": R, "points": Y.shape[0], "noise_share": replication_noise(Y)})
+    return out
+
+
+def sobol_indices(Y: np.ndarray, problem: dict, *, num_resamples: int = 100, conf_level: float = 0.95,
+                  n_boot: int = 100, seed: int = 0) -> pd.DataFrame:
+    """Sobol first-order ``S1`` and total ``ST`` indices from outputs ``Y`` (points x replications).
+
+    Rows of ``Y`` in the order of ``SALib.sample.sobol.sample(problem, N, calc_second_order=False)``
+    (``N (D + 2)`` points). ``S1_i = V[E(Y|X_i)] / V(Y)``, ``ST_i = E[V(Y|X_~i)] / V(Y)`` (Saltelli
+    2010 / Jansen estimators in SALib); ``*_conf`` is SALib's bootstrap half-width over sample
+    rows; replication-noise columns as in the module docstring.
+    """
+    return _analyze("sobol", problem, Y, None, num_resamples=num_resamples, conf_level=conf_level, n_boot=n_boot,
+                    seed=seed)
+
+
+def morris_indices(X: np.ndarray, Y: np.ndarray, problem: dict, *, num_levels: int = 4, num_resamples: int = 100,
+                   conf_level: float = 0.95, n_boot: int = 100, seed: int = 0) -> pd.DataFrame:
+    """Morris screening: ``mu``, ``mu_star`` (mean |elementary effect|), ``sigma``, ``mu_star_conf``.
+
+    ``X``: the Morris design (``SALib.sample.morris.sample(problem, r, num_levels)``, r (D + 1)
+    rows, in parameter units or on the unit cube: only which parameter moved, and in which
+    direction, is read from it); ``Y``: outputs, points x replications. The elementary effect of
+    parameter j on trajectory t is ``(Y(x + Delta e_j) - Y(x)) / Delta`` with ``Delta = p / (2 (p - 1))``
+    for p = ``num_levels``, i.e. the change in Y per unit of the parameter's range.
+    """
+    return _analyze("morris", problem, Y, np.asarray(X, float), num_levels=num_levels, num_resamples=num_resamples,
+                    conf_level=conf_level, n_boot=n_boot, seed=seed)
+
+
+def sensitivity_from_outcomes(frame: pd.DataFrame, problem: dict, metric: str, *, method: str = "sobol",
+                              num_levels: int = 4, **kwargs) -> pd.DataFrame:
+    """Indices from a tidy frame of per-point outcomes (``point, replication, <metric>`` and, for
+    Morris, one column per ``problem['names']``), points in design order (the pure core)."""
+    Y = frame.pivot_table(index="point", columns="replication", values=metric, aggfunc="sum", dropna=False)
+    Y = Y.sort_index()
+    if method == "sobol":
+        out = sobol_indices(Y.to_numpy(float), problem, **kwargs)
+    elif method == "morris":
+        X = frame.groupby("point")[list(problem["names"])].first().sort_index().to_numpy(float)
+        out = morris_indices(X, Y.to_numpy(float), problem, num_levels=num_levels, **kwargs)
+    else:
+        raise InputError("--method", "", "choose sobol or morris", method)
+    out.attrs["metric"] = metric
+    return out
+
+
+def sweep_outcomes(sweep, metric: str = "value_added", *, year: int | None = None, pv: float | None = None,
+                   by: str | None = None) -> pd.DataFrame:
+    """One row per (point, replication) (and group ``by``) with the parameters and the outcome.
+
+    ``sweep``: a sweep directory or ``analysis.SweepResults``. The outcome is ``metric`` summed
+    over stages (and cumulated, in one ``year`` or in present value ``pv``) as in
+    :func:`analysis.compare.outcomes`.
+    """
+    sw = _load(sweep)
+    st, fc = sw.stages, sw.fiscal
+    reps = int(st["replication"].max()) + 1 if len(st) else 1
+    # one pseudo-replication per (point, replication), so that every outcome of compare.outcomes applies
+    key = lambda df: df.assign(replication=df["point"].astype(np.int64) * reps + df["replication"])  # noqa: E731
+    y = outcomes(Run(key(st), key(fc), pd.DataFrame(), sw.manifest, "sweep"), metric, by, year=year, pv=pv)
+    df = y.reset_index()
+    df["point"], df["replication"] = df["replication"] // reps, df["replication"] % reps
+    params = sw.points.drop(columns=[c for c in ("overrides",) if c in sw.points])
+    df = df.merge(params, on="point", how="left")
+    first = ["point", "replication"] + ([by] if by else [])
+    df = df[first + [c for c in df.columns if c not in first]]
+    y_all = st["year"]
+    span = f"{int(y_all.min())}-{int(y_all.max())}" if len(st) else ""
+    horizon = f"in {year}" if year is not None else (f"present value {span} at {pv:.1%}" if pv is not None
+                                                    else f"cumulative {span}")
+    df.attrs.update({"metric": metric, "horizon": horizon, "units": metric_unit(metric, year, pv)})
+    return df
+
+
+def _load(sweep):
+    if isinstance(sweep, (str, Path)):
+        from .sweep import load_sweep
+
+        d = Path(sweep)
+        if not (d / "manifest.json").is_file():
+            raise InputError(str(d), "", "not a finished sweep directory (no manifest.json)")
+        return load_sweep(d)
+    return sweep
+
+
+def sensitivity(sweep, metric: str = "value_added", *, method: str | None = None, year: int | None = None,
+                pv: float | None = None, n_boot: int = 100, seed: int = 0, num_resamples: int = 100,
+                conf_level: float = 0.95) -> pd.DataFrame:
+    """Sobol or Morris indices of ``metric`` over a sweep directory (or ``SweepResults``).
+
+    The method follows the sweep's design: ``design: sobol`` (Saltelli sample; the problem and N
+    are in the manifest's ``design_info``) gives S1/ST, ``design: morris`` gives mu*/sigma.
+    Other designs (grid, lhs, mixes) carry no estimator; run a sobol or morris sweep.
+    """
+    sw = _load(sweep)
+    design = sw.manifest.get("design")
+    info = sw.manifest.get("design_info", {}) or {}
+    method = method or design
+    if method not in ("sobol", "morris") or design != method or "problem" not in info:
+        raise InputError(str(sw.manifest.get("file", "sweep")), "design",
+                         f"sensitivity needs a sweep with design: sobol or design: morris, not '{design}'", design)
+    frame = sweep_outcomes(sw, metric, year=year, pv=pv)
+    problem = {k: info["problem"][k] for k in ("num_vars", "names", "bounds")}
+    if method == "morris":
+        # a parameter given as a list of values enters the design by its position in that list
+        spec = sw.manifest.get("spec", {}).get("parameters", {}) or {}
+        for name in problem["names"]:
+            values = (spec.get(name) or {}).get("values") if isinstance(spec.get(name), dict) else None
+            if values:
+                codes = {repr(v): i for i, v in enumerate(values)}
+                frame[name] = frame[name].map(lambda v, c=codes: c.get(repr(v), np.nan))
+        return sensitivity_from_outcomes(frame, problem, metric, method="morris",
+                                         num_levels=int(info.get("num_levels", 4)), n_boot=n_boot, seed=seed,
+                                         num_resamples=num_resamples, conf_level=conf_level)
+    return sensitivity_from_outcomes(frame, problem, metric, method="sobol", n_boot=n_boot, seed=seed,
+                                     num_resamples=num_resamples, conf_level=conf_level)

@@ -1,0 +1,190 @@
+"""Every plot writes a real PNG (300 dpi) and a vector PDF/SVG; the CLI's compare and plot commands
+work on real results and fail on bad input with one line and exit status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+from conftest import DATA
+from PIL import Image
+
+from analysis import (
+    compare,
+    compare_many,
+    cost_effectiveness,
+    cost_value_points,
+    plot_chain,
+    plot_effects,
+    plot_frontier,
+    plot_heatmap,
+    plot_paths,
+    plot_sobol,
+    sensitivity,
+    sweep_outcomes,
+)
+from analysis.plots_chain import chain_graph, layout, stage_depths
+from analysis.style import COLUMN_IN, DPI, save
+from simulation import load_chain
+from simulation.cli import main
+from simulation.errors import InputError
+
+TINY = str(DATA / "tiny.yaml")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plot_runs")
+    todo = {"base": [], "power": ["--set", "policy.electricity_price.default=0.30"],
+            "tax": ["--set", "policy.tax.default_rate=0.15"]}
+    for name, extra in todo.items():
+        assert main(["run", TINY, "--out", str(root / "mixes" / name), "--replications", "4", *extra]) == 0
+    sweep = root / "grid.yaml"
+    sweep.write_text(f"name: grid\nbase: {TINY}\ndesign: grid\nreplications: 2\nparameters:\n"
+                     "  policy.electricity_price.default: [0.3, 0.35, 0.4]\n  policy.tax.default_rate: [0.15, 0.25]\n")
+    assert main(["sweep", str(sweep), "--out", str(root / "grid"), "--workers", "1", "--quiet"]) == 0
+    sobol = root / "sobol.yaml"
+    sobol.write_text(f"name: sobol\nbase: {TINY}\ndesign: sobol\nsamples: 4\nreplications: 2\nparameters:\n"
+                     "  policy.electricity_price.default: {low: 0.25, high: 0.45}\n"
+                     "  policy.tax.default_rate: {low: 0.1, high: 0.25}\n")
+    assert main(["sweep", str(sobol), "--out", str(root / "sobol"), "--workers", "1", "--quiet"]) == 0
+    d = root / "mixes"
+    return {"base": d / "base", "power": d / "power", "tax": d / "tax", "mixes": d, "grid": root / "grid",
+            "sobol": root / "sobol"}
+
+
+def check_png(path: Path, max_width_in: float | None = None) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 1024
+    with Image.open(path) as im:
+        dpi = im.info["dpi"]
+        assert abs(dpi[0] - DPI) < 1 and abs(dpi[1] - DPI) < 1
+        if max_width_in:
+            assert im.size[0] <= max_width_in * DPI * 1.05, im.size  # readable at that width, not shrunk
+
+
+def check_vector(path: Path) -> None:
+    data = path.read_bytes()
+    assert len(data) > 1024
+    assert data[:5] == b"%PDF-" if path.suffix == ".pdf" else b"<svg" in data[:2000]
+
+
+def figures(runs):
+    """(name, function drawing the figure to ``out``, expected maximum width in inches)."""
+    b, p, t = runs["base"], runs["power"], runs["tax"]
+    mixes = {"cheap power": p, "15% tax": t}
+    ce = cost_effectiveness(mixes, b)
+    grid = sweep_outcomes(runs["grid"], "value_added")
+    sob = sensitivity(runs["sobol"], n_boot=10)
+    return [
+        ("paths", lambda out: plot_paths(mixes, baseline=b, out=out), COLUMN_IN),
+        ("paths_diff", lambda out: plot_paths(mixes, "employment", baseline=b, difference=True, out=out), COLUMN_IN),
+        ("effects", lambda out: plot_effects(compare(p, b, by="stage"), out=out), COLUMN_IN),
+        ("effects_many", lambda out: plot_effects(compare_many(mixes, b, by="tier"), out=out), COLUMN_IN),
+        ("effects_cost", lambda out: plot_effects(ce[ce.metric == "value_added"], out=out), COLUMN_IN),
+        ("frontier", lambda out: plot_frontier(cost_value_points(mixes, b), out=out), COLUMN_IN),
+        ("heatmap", lambda out: plot_heatmap(grid, "policy.electricity_price.default", "policy.tax.default_rate",
+                                             out=out), COLUMN_IN),
+        ("sobol", lambda out: plot_sobol(sob, out=out), COLUMN_IN),
+        ("chain", lambda out: plot_chain(p, b, out=out), 7.5),
+    ]
+
+
+def test_each_plot_writes_png_and_pdf(runs, tmp_path):
+    for name, draw, width in figures(runs):
+        fig = draw(tmp_path / f"{name}.png")  # the function writes the PNG ...
+        save(fig, tmp_path / f"{name}.pdf")  # ... and the same figure goes to PDF
+        plt.close(fig)
+        check_png(tmp_path / f"{name}.png", width)
+        check_vector(tmp_path / f"{name}.pdf")
+    fig = plot_chain(runs["power"], runs["base"], out=tmp_path / "chain.svg")
+    plt.close(fig)
+    check_vector(tmp_path / "chain.svg")
+
+
+def test_axes_carry_units(runs):
+    fig = plot_paths({"power": runs["power"]}, baseline=runs["base"])
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "Value added (million yuan per year)" and ax.get_xlabel() == "Year"
+    plt.close(fig)
+    fig = plot_effects(compare(runs["power"], runs["base"], by="sector"))
+    assert "(million yuan)" in fig.axes[0].get_xlabel()
+    plt.close(fig)
+
+
+def test_bad_figure_format_is_refused(runs, tmp_path):
+    fig = plot_effects(compare(runs["power"], runs["base"]))
+    with pytest.raises(InputError, match="unsupported figure format"):
+        save(fig, tmp_path / "figure.jpg")
+    plt.close(fig)
+
+
+def test_chain_layout_follows_the_dag():
+    chain = load_chain("xinjiang")
+    inputs = {s: list(chain.spec.stages[s].inputs) for s in chain.order}
+    depth = stage_depths(inputs)
+    assert depth["ginned_cotton"] == 0 and depth["cotton_yarn"] == 1 and depth["garments"] == 4
+    assert depth["cells_modules"] == 3  # silicon -> polysilicon -> wafers -> cells/modules
+    sector = {s: chain.spec.stages[s].sector for s in chain.order}
+    pos, bands = layout(inputs, sector, depth)
+    assert all(pos[s][0] == depth[s] for s in pos)
+    assert len({pos[s] for s in pos}) == len(pos)  # no two stages on one spot
+    assert len(bands) == 7
+    for s, ins in inputs.items():  # every input sits strictly upstream (to the left)
+        assert all(pos[i][0] < pos[s][0] for i in ins)
+
+
+def test_chain_graph_from_manifest(runs):
+    from analysis.compare import as_run
+
+    inputs, sector = chain_graph(as_run(runs["power"]))
+    assert inputs["parts"] == ["metal", "ore"] and sector["parts"] == "equipment"
+
+
+def test_cli_compare_prints_a_table(runs, capsys):
+    assert main(["compare", str(runs["power"]), str(runs["base"]), "--by", "stage", "--pv", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert "present value 2016-2025 at 5.0%" in out and "metal" in out and "ci_low" in out
+    assert main(["compare", str(runs["power"]), str(runs["base"]), "--metric", "fiscal_cost", "--by", "lever",
+                 "--year", "2020"]) == 0
+    assert "electricity_price" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "{power}", "{base}", "--metric", "va"], "error: --metric: unknown metric"),
+    (["compare", "{power}", "{mixes}/nope"], "nope: no such directory"),
+    (["compare", "{power}", "{base}", "--year", "1999"], "error: --year: not a simulated year"),
+    (["plot", "{power}", "--kind", "chain", "--out", "{tmp}/x.png"], "error: --baseline: --kind chain needs"),
+    (["plot", "{power}", "--kind", "chain", "--baseline", "{base}", "--out", "{tmp}/x.gif"],
+     "unsupported figure format"),
+    (["plot", "{grid}", "--kind", "sobol", "--out", "{tmp}/x.png"], "sensitivity needs a sweep with design"),
+    (["plot", "{power}", "--kind", "heatmap", "--out", "{tmp}/x.png"], "not a sweep directory"),
+    (["plot", "{grid}", "--kind", "heatmap", "--x", "firms.scale", "--out", "{tmp}/x.png"],
+     "error: --x: not a varied key"),
+])
+def test_cli_bad_input_exits_2_with_one_line(runs, tmp_path, capsys, argv, message):
+    argv = [a.format(tmp=tmp_path, **{k: str(v) for k, v in runs.items()}) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+@pytest.mark.parametrize("kind, source, extra", [
+    ("paths", "mixes", ["--baseline", "{base}"]),
+    ("effects", "power", ["--baseline", "{base}", "--by", "tier"]),
+    ("effects", "mixes", ["--baseline", "{base}"]),
+    ("frontier", "mixes", ["--baseline", "{base}"]),
+    ("frontier", "grid", []),
+    ("heatmap", "grid", []),
+    ("sobol", "sobol", []),
+    ("chain", "power", ["--baseline", "{base}", "--year", "2020"]),
+])
+def test_cli_plot_writes_each_kind(runs, tmp_path, capsys, kind, source, extra):
+    out = tmp_path / f"{kind}.png"
+    extra = [a.format(**{k: str(v) for k, v in runs.items()}) for a in extra]
+    assert main(["plot", str(runs[source]), "--kind", kind, "--out", str(out), *extra]) == 0
+    check_png(out)
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert not plt.get_fignums()  # the command closes its figure
