@@ -185,10 +185,15 @@ class Sweep:
         check_targets(spec, self.base.chain, self.file)
         return LoadedScenario(spec, self.base.chain, self.base.file)
 
+    def scenario_hash(self, scenario: LoadedScenario) -> str:
+        """Hash of a point's scenario with the chain named, not located: moving the folder
+        keeps it (the chain's content is in :meth:`hash`)."""
+        return scenario.spec.model_copy(update={"chain": scenario.chain.name}).hash()
+
     def hash(self) -> str:
-        """Content hash of what is run: base scenario, points, replications, seed (not file paths)."""
+        """Content hash of what is run: base scenario, chain, points, replications, seed (no paths)."""
         content = {
-            "base": self.base.spec.model_dump(mode="json"),
+            "base": self.scenario_hash(self.base),
             "chain": self.base.chain.spec.model_dump(mode="json"),
             "points": [[p.name, p.overrides] for p in self.points],
             "replications": self.replications,

@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -117,10 +118,23 @@ class InProcessExecutor(Executor):
         return future
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: end this worker if the driver dies (e.g. SIGKILL), instead of
+    waiting forever on a queue whose other end is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def process_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of fresh interpreters ("spawn"): the same behaviour whatever was imported before
     (mesa.batchrunner sets the global start method) and no fork of a threaded driver."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
 
 
 def default_workers() -> int:
@@ -286,7 +300,7 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
             cache.clear()  # runs are point-major: keep one point's scenario at a time
             cache[p] = sweep.scenario(sweep.points[p])
         identity = {"point": p, "replication": r, "seed": sweep.seed, "spawn_key": list(seeds[r].spawn_key),
-                    "scenario_hash": cache[p].spec.hash()}
+                    "scenario_hash": sweep.scenario_hash(cache[p])}
         return RunTask(p, r, cache[p], seeds[r], identity, engine)
 
     summary = SweepSummary(out, index.point.size)
@@ -302,7 +316,7 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     summary.n_ok = summary.n_skipped
     index.write(out, force=True)
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(total=summary.n_runs, initial=summary.n_skipped, desc=f"sweep {sweep.name}", unit="run",
                file=sys.stderr, disable=not progress, smoothing=0.05)
@@ -317,6 +331,7 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     window = window or max(2, 3 * (n_workers if own and workers else _capacity(pool)))
     in_flight: dict[Future, int] = {}
     suspects: set[int] = set()  # runs in flight when a pool broke: retried one at a time
+    submit_failures = 0  # consecutive submits refused by the executor
 
     def record(i: int, rec: dict, data: bytes | None) -> None:
         if data is not None:
@@ -346,10 +361,12 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
                 i = todo.popleft()
                 try:
                     in_flight[pool.submit(execute_run, task(i))] = i
+                    submit_failures = 0
                 except (BrokenProcessPool, RuntimeError) as exc:  # the executor is unusable
                     todo.appendleft(i)
-                    if not own:
-                        raise RuntimeError(f"the executor failed: {one_line(exc)}") from exc
+                    submit_failures += 1
+                    if not own or submit_failures > max_retries:
+                        raise RuntimeError(f"the executor refuses work: {one_line(exc)}") from exc
                     pool = _restart(pool, factory)
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             broken: BaseException | None = None
