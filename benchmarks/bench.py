@@ -76,11 +76,22 @@ def default_wall_time(repeats: int = 5) -> float:
 
 
 def sweep_time(runs: int, workers: int) -> float:
-    """Wall time of ``runs`` runs of the default scenario on ``workers`` processes."""
-    sc = load_scenario(BASELINE, [f"replications={runs}"])
-    t0 = time.perf_counter()
-    run_scenario(sc, workers=workers)
-    return time.perf_counter() - t0
+    """Wall time of a sweep of ``runs`` runs of the default scenario (100-level grid of the power
+    price x replications) on ``workers`` processes, written to a temporary store."""
+    import tempfile
+
+    from simulation.sweep_runner import run_sweep
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep_file = Path(tmp) / "sweep.yaml"
+        sweep_file.write_text(
+            f"base: {BASELINE}\ndesign: grid\nreplications: {runs // 100}\n"
+            "parameters:\n  policy.electricity_price.default: {low: 0.25, high: 0.45, levels: 100}\n")
+        t0 = time.perf_counter()
+        summary = run_sweep(str(sweep_file), out=Path(tmp) / "out", workers=workers, progress=False)
+        elapsed = time.perf_counter() - t0
+    assert summary.n_failed == 0 and summary.n_ok == runs, summary
+    return elapsed
 
 
 def machine() -> dict:

@@ -9,6 +9,7 @@ on each agent in turn; they apply the same rules as the vectorized engine, to on
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from . import firm
 from .chain import ZONES
@@ -77,7 +78,5 @@ class FirmAgent(mesa.Agent):
 
     def leave(self) -> None:
         """Exit: the firm's capacity, loans and cash leave the economy."""
-        for name in ("capacity", "debt", "cash", "pending", "sub_debt"):
-            self._set(name, 0.0)
-        self._set("alive", False)
+        self.model.state.remove(np.array([self.row]))
         self.remove()

@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     pwhen.add_argument("--pv", type=float, metavar="RATE", help="present value at RATE, base year = first")
     plt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    val = sub.add_parser("validate", help="check scenario or chain files without running them")
+    val = sub.add_parser("validate", help="check scenario, sweep or chain files without running them")
     val.add_argument("files", nargs="+")
     val.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
@@ -162,6 +162,11 @@ def cmd_validate(args) -> int:
         if "stages" in data:
             chain = chain_from_dict(data, file)
             print(f"ok: {file}: chain '{chain.name}' with {chain.n_stages} stages")
+        elif "base" in data:
+            from .sweep import load_sweep
+
+            sweep = load_sweep(file)
+            print(f"ok: {file}: sweep with {len(sweep.points)} point(s) on '{sweep.base.name}'")
         else:
             sc = load_scenario(file)
             print(f"ok: {file}: scenario '{sc.name}' on chain '{sc.chain.name}'")

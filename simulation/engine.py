@@ -7,8 +7,6 @@ all firms, the reference engine with one agent's scalars — and both return sum
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from mesa.agent import AgentSet
 
@@ -25,19 +23,17 @@ class VectorEngine:
     Per-cell coefficients reach the firms by ``np.repeat`` and totals come back by
     ``np.add.reduceat``; dead and free rows are inert (no capacity, cash or debt). The rows are
     processed in chunks of ``CHUNK_ROWS`` so that the ~100 temporaries of a firm-year stay in
-    the processor's cache instead of streaming every array through main memory each time;
-    chunks write disjoint rows, so ``threads > 1`` runs them concurrently with the same result.
+    the processor's cache instead of streaming every array through main memory each time.
     """
 
     CHUNK_ROWS = 16_384
 
-    def __init__(self, model, threads: int = 1):
+    def __init__(self, model):
         self.model = model
-        self.threads = threads
-        self._pool: ThreadPoolExecutor | None = None
         self._handles: dict[int, FirmAgent] = {}  # firm_id -> handle, made on request
         self._plan_key = None
         self._chunks: list = []
+        self._building: list = []  # capacity under construction per chunk, from plan to settle
 
     @property
     def st(self):
@@ -67,14 +63,6 @@ class VectorEngine:
         np.add(st.capacity, slot, out=st.capacity)
         slot[:] = 0.0
 
-    def _map(self, task, chunks):
-        """Apply ``task`` to every chunk, in order (on ``threads`` threads: numpy releases the GIL)."""
-        if self.threads > 1 and len(chunks) > 1:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self.threads)
-            return list(self._pool.map(task, chunks))
-        return [task(chunk) for chunk in chunks]
-
     def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Capacity (all, of the firms that produce, and under construction) by cell."""
         st = self.st
@@ -83,12 +71,14 @@ class VectorEngine:
             rows, cells, sizes, local = chunk
             cap = st.capacity[rows]
             works = st.inv_productivity[rows] <= np.repeat(threshold[cells], sizes)
-            return (np.add.reduceat(cap, local), np.add.reduceat(cap * works, local),
-                    np.add.reduceat(st.pending[:, rows].sum(axis=0), local))
+            building = st.pending[:, rows].sum(axis=0)
+            self._building.append(building)  # reused by settle: orders do not change in between
+            return np.add.reduceat(cap, local), np.add.reduceat(cap * works, local), np.add.reduceat(building, local)
 
         chunks = self.chunks()
+        self._building = []
         totals = [np.zeros(st.n_cells) for _ in range(3)]
-        for (_, cells, _, _), parts in zip(chunks, self._map(task, chunks)):
+        for (_, cells, _, _), parts in zip(chunks, map(task, chunks)):
             for total, part in zip(totals, parts):
                 total[cells] += part
         return tuple(totals)
@@ -96,8 +86,8 @@ class VectorEngine:
     def settle(self, k: dict, year: int) -> dict:
         st, m = self.st, self.model
 
-        def task(chunk):
-            rows, cells, sizes, local = chunk
+        def task(chunk_and_building):
+            (rows, cells, sizes, local), building = chunk_and_building
 
             def spread(per_cell):
                 return np.repeat(per_cell[cells], sizes)
@@ -107,7 +97,7 @@ class VectorEngine:
                 "capacity": st.capacity[rows], "inv_productivity": st.inv_productivity[rows], "debt": st.debt[rows],
                 "cash": st.cash[rows], "sub_debt_base": m.subsidised_debt(st.sub_debt[:, rows], spread, year),
                 "first_revenue_year": st.first_revenue_year[rows], "loss_years": st.loss_years[rows],
-                "pending_total": pending.sum(axis=0),
+                "pending_total": building,
             }
             out = firm.firm_year(k, lambda name: spread(k[name]), st.cell[rows], state, year)
             st.cash[rows] = out["cash"]
@@ -133,7 +123,7 @@ class VectorEngine:
         chunks = self.chunks()
         sums = {name: np.zeros(st.n_cells) for name in SUMMED}
         leaving = [np.zeros(0, dtype=np.int64)]
-        for (_, cells, _, _), (parts, gone) in zip(chunks, self._map(task, chunks)):
+        for (_, cells, _, _), (parts, gone) in zip(chunks, map(task, zip(chunks, self._building))):
             for name, part in parts.items():
                 sums[name][cells] += part
             leaving.append(gone)
@@ -149,11 +139,7 @@ class VectorEngine:
                 handle = self._handles.pop(int(st.firm_id[row]), None)
                 if handle is not None:
                     handle.remove()
-        st.alive[rows] = False
-        for name in ("capacity", "debt", "cash"):
-            getattr(st, name)[rows] = 0.0
-        st.pending[:, rows] = 0.0
-        st.sub_debt[:, rows] = 0.0
+        st.remove(rows)
 
     def added(self, rows: np.ndarray, mapping: np.ndarray | None) -> None:
         """New firms need no objects; after a layout rebuild, handles learn their new rows."""
@@ -162,7 +148,7 @@ class VectorEngine:
                 handle.row = int(mapping[handle.row])
 
     def count(self) -> np.ndarray:
-        return np.bincount(self.st.cell[self.st.alive], minlength=self.st.n_cells)
+        return self.st.alive_count.copy()
 
     def agent_set(self) -> AgentSet:
         st = self.st
@@ -176,7 +162,7 @@ class VectorEngine:
 class ReferenceEngine:
     """One Mesa agent at a time, as idiomatic Mesa code: ``agents.do(...)`` each phase."""
 
-    def __init__(self, model, threads: int = 1):
+    def __init__(self, model):
         self.model = model
         self.n_cells = model.chain.n_stages * 3
         self.agents = AgentSet([], random=model.random)

@@ -64,7 +64,8 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
     Y = X * inv_phi
     produced = X > 0
     first_rev = np.minimum(state["first_revenue_year"], NO_REVENUE_YET - (NO_REVENUE_YET - year) * produced)
-    depreciation_yuan = g("dep_per_unit") * cap
+    dep_per_unit = g("dep_per_unit")
+    depreciation_yuan = dep_per_unit * cap
     profit = g("profit_x") * X - g("cost_y") * Y - depreciation_yuan - k["interest_rate"] * debt0
     if k["has_interest_subsidy"]:
         wc_eligible = (year - np.maximum(first_rev, g("wc_from"))) < g("wc_years")
@@ -91,7 +92,7 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
 
     # investment: q of one more unit of capacity, limited by cash and borrowing
     capital_cost, depreciation = g("capital_cost"), g("depreciation")
-    q = increment_q(g, inv_phi, tax_weight_k)
+    q = increment_q(g, inv_phi, tax_weight_k, dep_per_unit)
     desired = rules.investment_rate(q, depreciation, k["elasticity"], k["max_rate"]) * cap * capital_cost
     capital = (cap + state["pending_total"]) * capital_cost
     invest, loans = rules.finance_investment(desired, cash, debt, capital, k["debt_share"], k["max_debt_to_capital"])
@@ -108,7 +109,7 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
     }
 
 
-def increment_q(g, inv_phi, tax_weight_k):
+def increment_q(g, inv_phi, tax_weight_k, dep_per_unit=None):
     """q of one more unit of capacity: PV per yuan of capital cost minus 1 (``rules.profitability_index``).
 
     Per unit and year: cash = utilisation x (expected netback - materials - primary cost x
@@ -116,7 +117,8 @@ def increment_q(g, inv_phi, tax_weight_k):
     ``tax_weight_k``, depreciation deductible), plus the value of subsidised loans.
     """
     cash = g("util_margin") - g("util_cost_y") * inv_phi
-    return (cash * g("annuity_k") - np.maximum(cash - g("dep_per_unit"), 0.0) * tax_weight_k
+    dep = g("dep_per_unit") if dep_per_unit is None else dep_per_unit
+    return (cash * g("annuity_k") - np.maximum(cash - dep, 0.0) * tax_weight_k
             + g("subsidy_value_k_minus_1"))
 
 

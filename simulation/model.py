@@ -32,12 +32,10 @@ class ValueChainModel(mesa.Model):
     """Firms along a chain under a policy scenario.
 
     Parameters: ``scenario`` (a :class:`LoadedScenario`), ``rng`` (a seed, ``SeedSequence`` or
-    ``Generator`` passed to ``mesa.Model``), ``engine`` (``"vectorized"`` or ``"reference"``),
-    ``threads`` (threads of the vectorized engine; results do not depend on it).
+    ``Generator`` passed to ``mesa.Model``), ``engine`` (``"vectorized"`` or ``"reference"``).
     """
 
-    def __init__(self, scenario: LoadedScenario, rng=None, engine: str = "vectorized", replication: int = 0,
-                 threads: int = 1):
+    def __init__(self, scenario: LoadedScenario, rng=None, engine: str = "vectorized", replication: int = 0):
         if isinstance(rng, np.random.SeedSequence):
             rng = np.random.default_rng(rng)
         super().__init__(rng=rng)
@@ -60,7 +58,7 @@ class ValueChainModel(mesa.Model):
                                min_spare=np.maximum(entry_room.astype(np.int64), 2) if f.entry else 2)
         self.local_ratio = (self.chain.initial_capacity > 0).astype(float)  # last year's local supply ratio
         self.recorder = Recorder(self)
-        self.engine = ENGINES[engine](self, threads=threads)
+        self.engine = ENGINES[engine](self)
         self._populate(f)
         self.running = True
 

@@ -48,6 +48,7 @@ class FirmState:
         self.vintages = subsidy_vintages  # years of subsidised loans kept (0: no interest subsidy)
         self.starts = np.zeros(n_cells + 1, dtype=np.int64)
         self.used = np.zeros(n_cells, dtype=np.int64)  # rows taken (alive or dead) at the start of each region
+        self.alive_count = np.zeros(n_cells, dtype=np.int64)  # living firms per cell
         self.next_id = 0
         self.rebuilds = 0
         self._arrays = self._allocate(np.zeros(n_cells, dtype=np.int64))
@@ -123,6 +124,7 @@ class FirmState:
         offset = np.arange(cells.size) - np.repeat(np.cumsum(count) - count, count)
         rows = first[cells] + offset
         self.used += count
+        self.alive_count += count
         arrays = self._arrays
         arrays["alive"][rows] = True
         arrays["firm_id"][rows] = np.arange(self.next_id, self.next_id + cells.size)
@@ -130,6 +132,16 @@ class FirmState:
         for name, v in values.items():
             arrays[name][..., rows] = v
         return rows, mapping
+
+    def remove(self, rows: np.ndarray) -> None:
+        """Exit: the rows stay in place, dead and inert (no capacity, loans, cash or orders)."""
+        arrays = self._arrays
+        self.alive_count -= np.bincount(arrays["cell"][rows], minlength=self.n_cells)
+        arrays["alive"][rows] = False
+        for name in ("capacity", "debt", "cash"):
+            arrays[name][rows] = 0.0
+        arrays["pending"][:, rows] = 0.0
+        arrays["sub_debt"][:, rows] = 0.0
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self._arrays.values())

@@ -198,3 +198,15 @@ def test_list_builtin(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0] == "chains:"
     for name in builtin_chains():
         assert f"  {name}" in lines
+
+
+def test_validate_accepts_scenario_sweep_and_chain_files(capsys):
+    from conftest import ROOT
+
+    files = [ROOT / "scenarios" / "baseline.yaml", ROOT / "scenarios" / "sweep_electricity_price.yaml",
+             ROOT / "scenarios" / "chains" / "xinjiang.yaml"]
+    assert main(["validate", *map(str, files)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("scenario 'baseline' on chain 'xinjiang'")
+    assert out[1].endswith("sweep with 9 point(s) on 'baseline'")
+    assert out[2].endswith("chain 'xinjiang' with 35 stages")
