@@ -53,7 +53,8 @@ class ValueChainModel(mesa.Model):
         zs = self.spec.firms.zone_shares
         self.zone_shares = np.array([zs.ordinary, zs.difficult_area, zs.special_zone])
         # room for about two years of entry at the highest rate in every cell before a rebuild
-        entry_room = np.ceil(2 * f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, self.chain.n_stages))
+        entry_rate = f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, self.chain.n_stages)
+        entry_room = np.ceil(2 * entry_rate)
         self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max,
                                min_spare=np.maximum(entry_room.astype(np.int64), 2) if f.entry else 2)
         self.local_ratio = (self.chain.initial_capacity > 0).astype(float)  # last year's local supply ratio
@@ -91,7 +92,8 @@ class ValueChainModel(mesa.Model):
         pending = self.state.raw("pending")
         for ahead in range(1, MAX_BUILD_LAG + 1):
             arriving = ahead <= c.build_lag[stage[order]]
-            pending[(self.year + ahead) % PENDING_SLOTS, rows] = c.depreciation[stage[order]] * capacity[order] * arriving
+            replacement = c.depreciation[stage[order]] * capacity[order]
+            pending[(self.year + ahead) % PENDING_SLOTS, rows] = replacement * arriving
         self.engine.added(rows, mapping)
 
     def _draw_productivity(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -128,7 +130,8 @@ class ValueChainModel(mesa.Model):
                   * demand_multiplier(spec, c, year))
         pol = year_policy(spec, c, year, price)
         self._fixed_years = pol.fixed_years.ravel()
-        local_price = price - c.freight_out + pol.subsidy_per_unit @ self.zone_shares  # sellers' mean netback
+        subsidy_mean = pol.subsidy_per_unit @ self.zone_shares
+        local_price = price - c.freight_out + subsidy_mean  # sellers' mean netback
         import_price = price + c.freight_in
         export_price = price - c.freight_out
         expected_material = c.A.T @ (self.local_ratio * local_price + (1 - self.local_ratio) * import_price)
@@ -145,7 +148,7 @@ class ValueChainModel(mesa.Model):
             "material_local": c.A.T @ (q.local_ratio * local_price),
             "material_imported": c.A.T @ ((1 - q.local_ratio) * import_price),
             "expected_netback": trend - c.freight_out,
-            "expected_material": c.A.T @ (q.local_ratio * (trend - c.freight_out + pol.subsidy_per_unit @ self.zone_shares)
+            "expected_material": c.A.T @ (q.local_ratio * (trend - c.freight_out + subsidy_mean)
                                           + (1 - q.local_ratio) * (trend + c.freight_in)),
             # sales a unit of new capacity can expect: demand over capacity already there or being built
             "utilisation": np.minimum(1.0, np.divide(q.local_demand + demand, capacity + to_stage(pipeline_cells),
@@ -190,7 +193,8 @@ class ValueChainModel(mesa.Model):
             cost = size * c.capital_cost[stage]
             loans = f.debt_share * cost
             rows, mapping = self.state.add(
-                cell, lag=c.build_lag[stage], inv_productivity=1.0 / self._draw_productivity(total, self.stream(self.year, 2)), debt=loans,
+                cell, lag=c.build_lag[stage], debt=loans,
+                inv_productivity=1.0 / self._draw_productivity(total, self.stream(self.year, 2)),
                 first_revenue_year=firm.NO_REVENUE_YET, entry_year=self.year,
             )
             arrival = (self.year + 1 + c.build_lag[stage]) % PENDING_SLOTS

@@ -69,9 +69,11 @@ def test_every_lever_at_zero_reproduces_the_baseline_exactly(baseline):
     zero = run(
         "baseline.yaml",
         "policy.electricity_price.rules=[{sectors: [textiles_apparel], price_yuan_per_kwh: 0.40}]",
-        "policy.freight_subsidy.rules=[{stages: [cotton_yarn], yuan_per_t: 0}, {stages: [garments], share_of_sales: 0}]",
+        "policy.freight_subsidy.rules=[{stages: [cotton_yarn], yuan_per_t: 0},"
+        " {stages: [garments], share_of_sales: 0}]",
         "policy.tax.holidays=[{zones: [difficult_area], exempt_years: 0, half_years: 0}]",
-        "policy.interest_subsidy.rules=[{sectors: [textiles_apparel], fixed_asset_points: 0, working_capital_points: 0}]",
+        "policy.interest_subsidy.rules=[{sectors: [textiles_apparel], fixed_asset_points: 0,"
+        " working_capital_points: 0}]",
     )
     pd.testing.assert_frame_equal(baseline.stages, zero.stages)
     np.testing.assert_array_equal(baseline.fiscal.fiscal_cost, zero.fiscal.fiscal_cost)
