@@ -8,8 +8,8 @@ coefficient reaches every firm with ``np.repeat`` and per-cell totals come from
 Exit marks a row dead (its capacity, cash and debt become zero, so it adds nothing to any
 sum); entry fills the free slots of the entrant's cell. Only when a cell runs out of slots is
 the whole layout rebuilt, with dead rows dropped and spare room per cell (a tenth of its
-firms, and at least about two years of expected entry), so a rebuild happens rarely and entry
-costs amortised O(1) per firm: no year copies all arrays.
+firms, and at least about two years of expected entry, doubled for a cell each time it runs
+out), so rebuilds are rare and entry costs amortised O(1) per firm: no year copies all arrays.
 """
 
 from __future__ import annotations
@@ -118,7 +118,10 @@ class FirmState:
         cells = np.asarray(cells, dtype=np.int64)
         count = np.bincount(cells, minlength=self.n_cells)
         mapping = None
-        if np.any(self.used + count > self.sizes):
+        overflow = self.used + count > self.sizes
+        if np.any(overflow):
+            # a cell that ran out of room gets twice the spare room from now on (amortised growth)
+            self.min_spare[overflow] *= 2
             mapping = self._rebuild(count)
         first = self.starts[:-1] + self.used
         offset = np.arange(cells.size) - np.repeat(np.cumsum(count) - count, count)

@@ -52,6 +52,9 @@ def chain_text(**replace: str) -> str:
 
 CYCLE = {"    other_inputs_yuan_per_unit: 600\n": "    inputs: {parts: 0.1}\n    other_inputs_yuan_per_unit: 600\n"}
 ZERO_PRICE = {"    price_yuan_per_unit: 16000\n": "    price_yuan_per_unit: 0\n"}
+UNKNOWN_INPUT = {"    inputs: {ore: 2.0}\n": "    inputs: {oar: 2.0}\n"}
+NO_SOURCE = {"    sources: {default: \"assumption: test\", electricity_kwh_per_unit: \"CALIBRATION.md: 13,599 kWh/t "
+             "(2016), rounded\"}\n": "    sources: {electricity_kwh_per_unit: \"CALIBRATION.md\"}\n"}
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -194,6 +197,8 @@ def test_bad_scenario_contents(
 CHAIN_CASES = [
     ("cycle", CYCLE, "stages.ore.inputs", ["cycle", "ore -> parts -> metal -> ore"]),
     ("zero_price", ZERO_PRICE, "stages.metal.price_yuan_per_unit", ["greater than 0", "(got 0)"]),
+    ("unknown_input", UNKNOWN_INPUT, "stages.metal.inputs.oar", ["input is not a stage of this chain"]),
+    ("no_source", NO_SOURCE, "stages.metal.sources", ["no source for", "assumption"]),
 ]
 
 

@@ -1,0 +1,49 @@
+"""The firm arrays: cell blocks, entry into free slots, rare rebuilds that keep every firm's data."""
+
+import numpy as np
+from conftest import ROOT
+
+from simulation.model import ValueChainModel
+from simulation.scenario import load_scenario
+from simulation.state import FirmState
+
+
+def test_add_places_firms_in_their_cell_blocks_and_sums_by_cell():
+    st = FirmState(n_cells=3, min_spare=2)
+    rows, _ = st.add(np.array([0, 0, 2]), capacity=np.array([1.0, 2.0, 5.0]))
+    assert np.all(st.cell[rows] == [0, 0, 2])
+    np.testing.assert_array_equal(st.cell_sum(st.capacity), [3.0, 0.0, 5.0])
+    np.testing.assert_array_equal(st.spread(np.array([10.0, 20.0, 30.0]))[rows], [10.0, 10.0, 30.0])
+    np.testing.assert_array_equal(st.alive_count, [2, 0, 1])
+
+
+def test_entry_uses_free_slots_and_a_rebuild_keeps_every_firm():
+    st = FirmState(n_cells=2, min_spare=2)
+    rows, _ = st.add(np.array([0, 1]), capacity=np.array([1.0, 7.0]))
+    ids = st.firm_id[rows].copy()
+    more, mapping = st.add(np.array([1]), capacity=np.array([8.0]))  # fits in cell 1's spare room
+    assert mapping is None and st.rebuilds == 0
+    st.remove(rows[:1])  # the cell-0 firm exits
+    crowd, mapping = st.add(np.array([1, 1, 1, 1]), capacity=np.ones(4))  # overflows cell 1: rebuild
+    assert st.rebuilds == 1 and mapping is not None
+    assert mapping[rows[0]] == -1  # the dead row is dropped
+    kept = mapping[rows[1]]
+    assert st.firm_id[kept] == ids[1] and st.capacity[kept] == 7.0 and st.cell[kept] == 1
+    assert st.capacity[mapping[more[0]]] == 8.0
+    np.testing.assert_array_equal(st.alive_count, [0, 6])
+    np.testing.assert_array_equal(st.cell_sum(st.capacity), [0.0, 19.0])
+
+
+def test_a_full_run_rebuilds_rarely_and_handles_follow_their_firms():
+    sc = load_scenario(ROOT / "scenarios" / "policy_package_2016.yaml", ["replications=1"])
+    model = ValueChainModel(sc, rng=5)
+    model.step()
+    agents = model.firm_agents()
+    first = list(agents)[0]
+    identity = int(model.state.firm_id[first.row])
+    model.run()
+    assert model.recorder.stage_frame().entries.sum() > 50
+    assert model.state.rebuilds <= sc.spec.horizon.years // 2  # entry does not copy the arrays every year
+    if first.alive:
+        assert int(model.state.firm_id[first.row]) == identity
+    assert len(model.firm_agents()) == int(model.state.alive.sum())
