@@ -58,12 +58,22 @@ def test_primary_cost_change_moves_unit_costs_as_the_leontief_price_model(which)
     assert expected[0] > 0  # the test moves something
 
 
-@pytest.fixture(scope="module")
-def full_run():
-    sc = scenario(str(DATA / "tiny.yaml"), "policy.electricity_price.default=0.30",
-                  "policy.freight_subsidy.rules=[{stages: [metal], yuan_per_t: 800}]",
-                  "policy.tax.holidays=[{exempt_years: 2, half_years: 3}]",
-                  "policy.interest_subsidy.rules=[{fixed_asset_points: 2, working_capital_points: 4}]")
+def tiny_mix():
+    return scenario(str(DATA / "tiny.yaml"), "policy.electricity_price.default=0.30",
+                    "policy.freight_subsidy.rules=[{stages: [metal], yuan_per_t: 800}]",
+                    "policy.tax.holidays=[{exempt_years: 2, half_years: 3}]",
+                    "policy.interest_subsidy.rules=[{fixed_asset_points: 2, working_capital_points: 4}]")
+
+
+@pytest.fixture(scope="module", params=["tiny_mix", "default_package"])
+def full_run(request):
+    """A full run with every lever active: the tiny chain with a mix, the default chain's 2016 package."""
+    if request.param == "tiny_mix":
+        sc = tiny_mix()
+    else:
+        from conftest import ROOT
+
+        sc = load_scenario(ROOT / "scenarios" / "policy_package_2016.yaml", ["replications=2", "firms.scale=0.5"])
     return sc, run_scenario(sc)
 
 
@@ -119,8 +129,9 @@ def test_levers_set_to_zero_reproduce_the_baseline_exactly():
     pd.testing.assert_frame_equal(base.fiscal, zero.fiscal)
 
 
-def test_engines_agree_on_a_policy_mix(full_run):
-    sc, vec = full_run
+def test_engines_agree_on_a_policy_mix():
+    sc = tiny_mix()
+    vec = run_scenario(sc)
     ref = run_scenario(sc, engine="reference")
     num = vec.stages.select_dtypes("number").columns
     np.testing.assert_allclose(ref.stages[num].to_numpy(), vec.stages[num].to_numpy(), rtol=1e-9, atol=1e-9)
