@@ -265,14 +265,17 @@ def plot_heatmap(frame: pd.DataFrame, x: str, y: str, metric: str = "value_added
         if grid:
             xs, ys = mean.columns.to_numpy(float), mean.index.to_numpy(float)
             mesh = ax.pcolormesh(_edges(xs), _edges(ys), mean.to_numpy(float), cmap="viridis", shading="flat")
+            cell_scale = 1.0
             if mean.size <= 36:
                 vals = mean.to_numpy(float)
                 mid = np.nanmin(vals) + 0.55 * (np.nanmax(vals) - np.nanmin(vals))
+                # keep cell labels to ~5 characters at column width: large values are shown in thousands
+                cell_scale = 1e3 if np.nanmax(np.abs(vals)) >= 1e5 else 1.0
                 for i, yy in enumerate(ys):
                     for j, xx in enumerate(xs):
-                        v = vals[i, j]
+                        v = vals[i, j] / cell_scale
                         ax.text(xx, yy, f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}", ha="center", va="center",
-                                fontsize=6, color="black" if v > mid else "white")
+                                fontsize=6, color="black" if v * cell_scale > mid else "white")
             ax.set_xticks(xs)
             ax.set_yticks(ys)
             ax.grid(False)
@@ -283,6 +286,8 @@ def plot_heatmap(frame: pd.DataFrame, x: str, y: str, metric: str = "value_added
         cb_label = st.label(metric, unit or frame.attrs.get("units"))
         if frame.attrs.get("horizon"):
             cb_label = cb_label.replace(" (", f", {frame.attrs['horizon']}\n(", 1)
+        if grid and cell_scale != 1.0:
+            cb_label += "\ncell labels in thousands"
         cb.set_label(cb_label)
         st.thousands(cb.ax.yaxis)
         cb.ax.tick_params(labelsize=7)
