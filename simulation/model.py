@@ -156,6 +156,7 @@ class ValueChainModel(mesa.Model):
             "stage_ratio": q.utilisation,
         }
         k = firm.cell_coefficients(c, spec, pol, stage_values, threshold)
+        self.last_year = {"policy": pol, "stage_values": stage_values, "coefficients": k}  # for inspection
         sums = self.engine.settle(k, year)
         entrants, entry_investment = self._entry(k) if f.entry else (np.zeros(c.n_stages, dtype=np.int64), 0.0)
         self.local_ratio = q.local_ratio

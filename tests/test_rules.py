@@ -74,12 +74,6 @@ def test_entry_probability_zero_for_unprofitable_and_rising():
     assert p[0] == 0 and np.all(np.diff(p) > 0) and p[-1] < 1
 
 
-def test_income_tax_and_expenditure():
-    paid, expenditure = rules.income_tax(np.array([100.0, -50.0]), np.array([0.15, 0.15]), 0.25)
-    np.testing.assert_allclose(paid, [15.0, 0.0])
-    np.testing.assert_allclose(expenditure, [10.0, 0.0])
-
-
 def test_poisson_from_uniform_matches_the_poisson_distribution():
     rng = np.random.default_rng(3)
     for mean in (0.0, 0.3, 2.5, 12.0):
