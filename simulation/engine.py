@@ -14,7 +14,7 @@ from . import firm
 from .agents import FirmAgent
 from .state import PENDING_SLOTS
 
-SUMMED = ("X", "Y", "profit", "tax_paid", "taxable", "interest_subsidy", "investment")
+SUMMED = ("X", "Y", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment")
 
 
 class VectorEngine:
@@ -100,6 +100,9 @@ class VectorEngine:
                 "pending_total": building,
             }
             out = firm.firm_year(k, lambda name: spread(k[name]), st.cell[rows], state, year)
+            # totals first: some outputs (debt_start) are views of the state about to be overwritten;
+            # a flow that is zero for everyone comes back as a scalar 0 and needs no sum
+            parts = {name: np.add.reduceat(out[name], local) for name in SUMMED if np.ndim(out[name])}
             st.cash[rows] = out["cash"]
             st.debt[rows] = out["debt"]
             st.capacity[rows] = out["capacity"]
@@ -116,8 +119,6 @@ class VectorEngine:
                     np.add(slot, out["new_units"], out=slot, where=lag == lag_value)
             if st.vintages:
                 st.sub_debt[year % st.vintages, rows] = out["new_loans"] * spread(k["subsidised_loans"])
-            # a flow that is zero for everyone comes back as a scalar 0 and needs no sum
-            parts = {name: np.add.reduceat(out[name], local) for name in SUMMED if np.ndim(out[name])}
             return parts, rows.start + np.flatnonzero(out["exit"] & st.alive[rows])
 
         chunks = self.chunks()

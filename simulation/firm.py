@@ -21,7 +21,7 @@ import numpy as np
 
 from . import rules
 
-LOAN_TERM_YEARS = 10  # fixed-asset loans amortise linearly over this many years (assumption)
+LOAN_TERM_YEARS = rules.LOAN_TERM_YEARS
 AMORTISATION = 1.0 - 1.0 / LOAN_TERM_YEARS
 NO_REVENUE_YET = 1_000_000  # first_revenue_year of a firm that has not sold anything yet
 
@@ -102,7 +102,7 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
     loss_years = (state["loss_years"] + 1) * ((cash_flow < 0) & started)
     leaving = rules.exits(loss_years, cash + capital + invest - debt, k["loss_limit"]) & k["exit_enabled"]
     return {
-        "X": X, "Y": Y, "profit": profit, "tax_paid": tax, "taxable": taxable,
+        "X": X, "Y": Y, "debt_start": debt0, "profit": profit, "tax_paid": tax, "taxable": taxable,
         "interest_subsidy": interest_subsidy, "investment": invest, "new_units": invest / capital_cost,
         "new_loans": loans, "cash": cash, "debt": debt, "capacity": cap - cap * depreciation,
         "first_revenue_year": first_rev, "loss_years": loss_years, "exit": leaving,
@@ -185,7 +185,7 @@ def cell_coefficients(chain, spec, pol, stage_values: dict, threshold: np.ndarra
         "base_rate": pol.tax_base_rate.ravel(), "base_tax_weight_k": weight_t[:, 0, -1] / capital_cost,
         "capital_cost": capital_cost, "annuity_k": rules.geometric_sum(w, first_h, last_h) / capital_cost,
         "subsidy_value_k_minus_1": fixed_points / 100.0 * f.debt_share
-        * rules.geometric_sum(beta, 0.0, pol.fixed_years.ravel() - 1.0) - 1.0,
+        * rules.subsidy_annuity(beta, pol.fixed_years.ravel()) - 1.0,
         "build_lag": lag.astype(np.intp),
         "subsidised_loans": ((fixed_points > 0) & (pol.fixed_years.ravel() > 0)) * 1.0,
         "depreciation": depreciation, "elasticity": f.investment_elasticity, "max_rate": f.max_investment_rate,

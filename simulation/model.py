@@ -126,7 +126,9 @@ class ValueChainModel(mesa.Model):
         sigma = spec.shocks.price_volatility
         trend = c.price0 * (1.0 + c.price_growth) ** t * price_multiplier(spec, c, year)
         price = trend * np.exp(sigma * shock - 0.5 * sigma**2)
-        demand = (c.demand0 * f.scale * (1.0 + c.demand_growth) ** t * (price / c.price0) ** (-c.elasticity)
+        # outside demand the region can reach: it follows the trend price (the region is a price
+        # taker; a year's price shock changes what a unit earns, not how much can be sold)
+        demand = (c.demand0 * f.scale * (1.0 + c.demand_growth) ** t * (trend / c.price0) ** (-c.elasticity)
                   * demand_multiplier(spec, c, year))
         pol = year_policy(spec, c, year, price)
         self._fixed_years = pol.fixed_years.ravel()
@@ -141,6 +143,7 @@ class ValueChainModel(mesa.Model):
         threshold = firm.production_threshold(c, pol, export_price, expected_material)
         capacity_cells, producing_cells, pipeline_cells = self.engine.plan(threshold)
         capacity = to_stage(capacity_cells)
+        built_or_building = capacity + to_stage(pipeline_cells)
         q = markets.solve(c.A, to_stage(producing_cells), demand, f.capacity_limits)
         stage_values = {
             "local_share": np.divide(q.local_sales, q.output, out=np.zeros(c.n_stages), where=q.output > 0),
@@ -151,8 +154,8 @@ class ValueChainModel(mesa.Model):
             "expected_material": c.A.T @ (q.local_ratio * (trend - c.freight_out + subsidy_mean)
                                           + (1 - q.local_ratio) * (trend + c.freight_in)),
             # sales a unit of new capacity can expect: demand over capacity already there or being built
-            "utilisation": np.minimum(1.0, np.divide(q.local_demand + demand, capacity + to_stage(pipeline_cells),
-                                                     out=np.ones(c.n_stages), where=capacity > 0)),
+            "utilisation": np.minimum(1.0, np.divide(q.local_demand + demand, built_or_building,
+                                                     out=np.ones(c.n_stages), where=built_or_building > 0)),
             "stage_ratio": q.utilisation,
         }
         k = firm.cell_coefficients(c, spec, pol, stage_values, threshold)

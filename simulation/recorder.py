@@ -24,6 +24,9 @@ UNITS = {
     "entries": "new plants started this year",
     "exits": "firms that left this year",
     "profit": "million yuan, before income tax",
+    "labour_cost": "million yuan of wages",
+    "depreciation": "million yuan (capacity x capital cost x depreciation rate)",
+    "interest": "million yuan of interest paid on fixed-asset and working-capital loans, net of subsidy",
     "tax_paid": "million yuan of corporate income tax",
     "local_sales_value": "million yuan of local sales at the local price (sellers' mean netback)",
     "local_inputs": "million yuan of chain inputs bought from local suppliers",
@@ -35,7 +38,7 @@ UNITS = {
 }
 STAGE_COLUMNS = list(UNITS)[:-1]
 MONEY = {"local_sales_value", "local_inputs", "value_added", "investment", "imported_inputs", "profit", "tax_paid",
-         "sales", "intermediate_inputs"}
+         "sales", "intermediate_inputs", "labour_cost", "depreciation", "interest"}
 LEVERS = ("electricity_price", "freight_subsidy", "tax", "interest_subsidy")
 
 
@@ -87,6 +90,10 @@ class Recorder:
             "entries": entrants,
             "exits": stage(sums["exits"]),
             "profit": stage(sums["profit"]),
+            "labour_cost": stage(k["labour_y"] * Y),
+            "depreciation": k["dep_per_unit"].reshape(-1, 3)[:, 0] * capacity,
+            "interest": stage(k["interest_rate"] * sums["debt_start"] + k["interest_x"] * X + k["interest_y"] * Y
+                              - sums["interest_subsidy"]),
             "tax_paid": stage(sums["tax_paid"]),
             "local_sales_value": q.local_sales * stage_values["local_price"],
             "local_inputs": x * stage_values["material_local"],

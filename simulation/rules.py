@@ -60,6 +60,18 @@ def pv_tax_weight(tax_year_now, exempt_years, half_years, half_rate, base_rate, 
     return half_rate * geometric_sum(w, half_first, half_last) + base_rate * geometric_sum(w, base_first, last_h)
 
 
+LOAN_TERM_YEARS = 10  # fixed-asset loans amortise linearly over this many years (assumption)
+
+
+def subsidy_annuity(beta, years):
+    """PV per yuan borrowed now of one point-year of interest subsidy for ``years`` years.
+
+    The subsidy is paid in years 1..N on the balance outstanding, which falls by 1/term a
+    year: ``sum_{a=1..N} beta**a * (1 - 1/term)**(a-1)``.
+    """
+    return beta * geometric_sum(beta * (1.0 - 1.0 / LOAN_TERM_YEARS), 0.0, np.asarray(years, dtype=float) - 1.0)
+
+
 def profitability_index(margin_yuan_per_unit, utilisation, capital_yuan_per_unit, depreciation_rate,
                         discount_rate, build_lag_years, horizon_years, tax_year_now, exempt_years,
                         half_years, half_rate, base_rate, debt_share, subsidy_points, subsidy_years):
@@ -68,7 +80,8 @@ def profitability_index(margin_yuan_per_unit, utilisation, capital_yuan_per_unit
     The unit is ordered now (h = 0), produces from h = 1 + lag for ``horizon_years`` years,
     decays at the depreciation rate and earns ``utilisation * margin`` a year, taxed at the
     firm's schedule (depreciation deductible). A share ``debt_share`` of the cost is borrowed
-    with an interest subsidy of ``subsidy_points`` percentage points for ``subsidy_years``.
+    with an interest subsidy of ``subsidy_points`` percentage points for ``subsidy_years`` (paid
+    on the amortising balance, see ``subsidy_annuity``).
     ``q > 0`` means the increment pays.
     """
     beta = 1.0 / (1.0 + discount_rate)
@@ -80,7 +93,7 @@ def profitability_index(margin_yuan_per_unit, utilisation, capital_yuan_per_unit
     tax_weight = pv_tax_weight(tax_year_now, exempt_years, half_years, half_rate, base_rate, w, first_h, last_h)
     pv = cash * geometric_sum(w, first_h, last_h) - np.maximum(taxable, 0.0) * tax_weight
     loan = debt_share * capital_yuan_per_unit
-    pv_subsidy = subsidy_points / 100.0 * loan * geometric_sum(beta, 0.0, subsidy_years - 1.0)
+    pv_subsidy = subsidy_points / 100.0 * loan * subsidy_annuity(beta, subsidy_years)
     return (pv + pv_subsidy) / capital_yuan_per_unit - 1.0
 
 

@@ -83,6 +83,19 @@ def test_value_added_is_sales_minus_intermediate_inputs(full_run):
     np.testing.assert_allclose(st.value_added, st.sales - st.intermediate_inputs, rtol=1e-12, atol=1e-9)
 
 
+def test_value_added_equals_the_incomes_it_pays(full_run):
+    """Income side, from the firms' own accounts: VA = wages + profit + depreciation + interest
+    - subsidies (freight subsidy and the power discount booked as fiscal cost)."""
+    _, res = full_run
+    keys = ["replication", "year", "stage"]
+    st = res.stages.set_index(keys)
+    fc = res.fiscal.pivot_table(index=keys, columns="lever", values="fiscal_cost").reindex(st.index)
+    incomes = (st.labour_cost + st.profit + st.depreciation + st.interest - fc.freight_subsidy
+               - fc.electricity_price)
+    np.testing.assert_allclose(st.value_added, incomes, rtol=1e-9, atol=1e-6)
+    assert (st.interest != 0).any() and (st.depreciation > 0).any()
+
+
 def test_local_sales_equal_local_purchases_every_year(full_run):
     _, res = full_run
     by_year = res.stages.groupby(["replication", "year"])[["local_sales_value", "local_inputs"]].sum()

@@ -46,7 +46,9 @@ def test_profitability_index_matches_discounted_cash_flow():
     q_hol = rules.profitability_index(margin, u, k, d, r, lag, T, -lag, 2, 3, 0.125, 0.25, 0.6, 0.0, 0)
     q_sub = rules.profitability_index(margin, u, k, d, r, lag, T, 5, 0, 0, 0.125, 0.25, 0.6, 2.0, 5)
     assert q_hol > q and q_sub > q
-    assert q_sub - q == pytest.approx(0.02 * 0.6 * sum(beta**h for h in range(5)), rel=1e-12)
+    # 2 points on the 60% borrowed, paid in years 1-5 on a balance amortising over 10 years
+    paid = sum(beta**a * 0.9 ** (a - 1) for a in range(1, 6))
+    assert q_sub - q == pytest.approx(0.02 * 0.6 * paid, rel=1e-12)
 
 
 def test_investment_rate_replaces_depreciation_at_q_zero_and_is_capped():
