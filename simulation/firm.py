@@ -122,14 +122,19 @@ def increment_q(g, inv_phi, tax_weight_k, dep_per_unit=None):
             + g("subsidy_value_k_minus_1"))
 
 
-def production_threshold(chain, pol, export_price, expected_material) -> np.ndarray:
-    """Per cell, the largest 1/productivity at which the export netback covers unit variable cost.
+def production_threshold(chain, pol, export_price, expected_material, local_price, local_share) -> np.ndarray:
+    """Per cell, the largest 1/productivity at which the expected price covers unit variable cost.
 
-    A firm produces iff ``netback >= materials + (power + labour) / productivity``
-    (``rules.produces``), i.e. iff ``1/productivity <= (netback - materials) / (power + labour)``.
+    The expected price mixes local sales (share ``local_share`` of output, at ``local_price``) and
+    exports (at the export netback: price - freight + the cell's subsidy). A firm produces iff
+    ``price >= materials + (power + labour) / productivity`` (``rules.produces``), i.e. iff
+    ``1/productivity <= (price - materials) / (power + labour)``.
     """
     z = 3
-    netback = (np.repeat(export_price - expected_material - chain.other_inputs, z) + pol.subsidy_per_unit.ravel())
+    share = np.repeat(local_share, z)
+    expected_price = (share * np.repeat(local_price, z)
+                      + (1 - share) * (np.repeat(export_price, z) + pol.subsidy_per_unit.ravel()))
+    netback = expected_price - np.repeat(expected_material + chain.other_inputs, z)
     primary = np.repeat(chain.workers * chain.wage, z) + np.repeat(chain.kwh, z) * pol.power_price.ravel()
     return np.divide(netback, primary, out=np.where(netback >= 0, np.inf, -np.inf), where=primary > 0)
 
@@ -140,8 +145,10 @@ def cell_coefficients(chain, spec, pol, stage_values: dict, threshold: np.ndarra
     ``stage_values`` (arrays by stage): ``local_share`` of sales, ``local_price``,
     ``export_price`` (market price - freight), ``material_local`` / ``material_imported`` (yuan
     of chain inputs per unit of output, imported ones with inbound freight),
-    ``expected_netback`` (trend price - freight), ``expected_material`` (chain inputs per unit at
-    trend prices), ``utilisation`` (expected for new capacity) and ``stage_ratio``;
+    ``expected_netback`` (what a new unit earns at trend prices, before any freight subsidy),
+    ``marginal_export_share`` (1 if a new unit is shipped out, 0 if sold locally),
+    ``expected_material`` (chain inputs per unit at trend prices), ``utilisation`` (expected for
+    new capacity) and ``stage_ratio``;
     ``threshold`` is this year's ``production_threshold``.
     """
     f = spec.firms
@@ -177,8 +184,8 @@ def cell_coefficients(chain, spec, pol, stage_values: dict, threshold: np.ndarra
         "profit_x": sales_x + subsidy_x - materials_x - r * wc_x, "cost_y": cost_y + r * wc_y,
         "slots": slots, "holiday_from": pol.holiday_from.ravel(), "tax_rate": rate_t.ravel(),
         "tax_weight_k": (weight_t / capital_cost[:, None, None]).ravel(), "statutory_rate": pol.statutory_rate,
-        "util_margin": util * (rep(stage_values["expected_netback"]) + subsidy - rep(stage_values["expected_material"])
-                               - rep(chain.other_inputs)),
+        "util_margin": util * (rep(stage_values["expected_netback"]) + rep(stage_values["marginal_export_share"])
+                               * subsidy - rep(stage_values["expected_material"]) - rep(chain.other_inputs)),
         "util_cost_y": util * cost_y,
         "has_holidays": bool(np.any(pol.holiday_exempt + pol.holiday_half > 0)),
         "has_interest_subsidy": bool(np.any(pol.fixed_points > 0) or np.any(pol.wc_points > 0)),

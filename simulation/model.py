@@ -57,7 +57,12 @@ class ValueChainModel(mesa.Model):
         entry_room = np.ceil(2 * entry_rate)
         self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max,
                                min_spare=np.maximum(entry_room.astype(np.int64), 2) if f.entry else 2)
-        self.local_ratio = (self.chain.initial_capacity > 0).astype(float)  # last year's local supply ratio
+        c0 = self.chain
+        self.local_ratio = (c0.initial_capacity > 0).astype(float)  # last year's local supply ratio
+        # share of its output a stage expects to sell locally: first year, local buyers at full capacity
+        self.expected_local_share = np.minimum(1.0, np.divide(c0.A @ c0.initial_capacity, c0.initial_capacity,
+                                                              out=np.zeros(c0.n_stages),
+                                                              where=c0.initial_capacity > 0))
         self.recorder = Recorder(self)
         self.engine = ENGINES[engine](self)
         self._populate(f)
@@ -96,6 +101,14 @@ class ValueChainModel(mesa.Model):
             pending[(self.year + ahead) % PENDING_SLOTS, rows] = replacement * arriving
         self.engine.added(rows, mapping)
 
+    def local_price(self, price: np.ndarray, subsidy_mean: np.ndarray) -> np.ndarray:
+        """Price of a local sale: between the sellers' mean export netback and the buyers' import
+        price, at ``firms.local_price_share`` of the way (0: sellers get their netback, the
+        calibration of the default chain; 0.5: buyer and seller split the freight saved)."""
+        c = self.chain
+        netback = price - c.freight_out + subsidy_mean
+        return netback + self.spec.firms.local_price_share * (price + c.freight_in - netback)
+
     def _draw_productivity(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
         return rng_lognormal(rng or self.rng, self.spec.firms.productivity_sd, n)
 
@@ -133,14 +146,15 @@ class ValueChainModel(mesa.Model):
         pol = year_policy(spec, c, year, price)
         self._fixed_years = pol.fixed_years.ravel()
         subsidy_mean = pol.subsidy_per_unit @ self.zone_shares
-        local_price = price - c.freight_out + subsidy_mean  # sellers' mean netback
         import_price = price + c.freight_in
         export_price = price - c.freight_out
+        local_price = self.local_price(price, subsidy_mean)
         expected_material = c.A.T @ (self.local_ratio * local_price + (1 - self.local_ratio) * import_price)
 
         # production plans, then the stage markets (downstream first)
         self.engine.begin_year(year)
-        threshold = firm.production_threshold(c, pol, export_price, expected_material)
+        threshold = firm.production_threshold(c, pol, export_price, expected_material, local_price,
+                                              self.expected_local_share)
         capacity_cells, producing_cells, pipeline_cells = self.engine.plan(threshold)
         capacity = to_stage(capacity_cells)
         built_or_building = capacity + to_stage(pipeline_cells)
@@ -150,8 +164,11 @@ class ValueChainModel(mesa.Model):
             "local_price": local_price, "export_price": export_price,
             "material_local": c.A.T @ (q.local_ratio * local_price),
             "material_imported": c.A.T @ ((1 - q.local_ratio) * import_price),
-            "expected_netback": trend - c.freight_out,
-            "expected_material": c.A.T @ (q.local_ratio * (trend - c.freight_out + subsidy_mean)
+            # a new unit is sold locally where local buyers still import, else shipped out
+            "marginal_export_share": (q.local_ratio >= 1.0) * 1.0,
+            "expected_netback": np.where(q.local_ratio >= 1.0, trend - c.freight_out,
+                                         self.local_price(trend, subsidy_mean)),
+            "expected_material": c.A.T @ (q.local_ratio * self.local_price(trend, subsidy_mean)
                                           + (1 - q.local_ratio) * (trend + c.freight_in)),
             # sales a unit of new capacity can expect: demand over capacity already there or being built
             "utilisation": np.minimum(1.0, np.divide(q.local_demand + demand, built_or_building,
@@ -163,6 +180,8 @@ class ValueChainModel(mesa.Model):
         sums = self.engine.settle(k, year)
         entrants, entry_investment = self._entry(k) if f.entry else (np.zeros(c.n_stages, dtype=np.int64), 0.0)
         self.local_ratio = q.local_ratio
+        self.expected_local_share = np.minimum(1.0, np.divide(q.local_demand, capacity, out=np.zeros(c.n_stages),
+                                                              where=capacity > 0))
         self.recorder.record(year, q, k, sums, stage_values, capacity, entrants, entry_investment,
                              price, import_price)
         self.year += 1

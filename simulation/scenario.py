@@ -200,6 +200,7 @@ class Firms(_Strict):
     max_debt_to_capital: float = Field(default=0.8, ge=0, le=10)
     working_capital_share: float = Field(default=0.25, ge=0, le=5)
     evaluation_years: int = Field(default=20, ge=1, le=100)
+    local_price_share: float = Field(default=0.0, ge=0, le=1)  # local price: netback + share x (import - netback)
     initial_age_max_years: int = Field(default=10, ge=1, le=100)
 
 

@@ -162,3 +162,17 @@ def test_engines_agree_on_the_default_chain(file):
     np.testing.assert_allclose(ref.stages[num].to_numpy(), vec.stages[num].to_numpy(), rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(ref.fiscal.fiscal_cost, vec.fiscal.fiscal_cost, rtol=1e-9, atol=1e-6)
     assert vec.stages.entries.sum() > 0 and vec.stages.exits.sum() >= 0  # entry is exercised
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_local_sales_are_priced_between_netback_and_import_parity(share):
+    """firms.local_price_share = 0: sellers' export netback; 1: buyers' import price."""
+    sc = scenario(str(DATA / "tiny.yaml"), f"firms.local_price_share={share}", "replications=1")
+    st = run_scenario(sc).stages
+    c = sc.chain
+    local = st[st.local_sales > 0]
+    idx = [c.index[s] for s in local.stage]
+    netback, import_price = local.price - c.freight_out[idx], local.price + c.freight_in[idx]
+    expected = netback + share * (import_price - netback)
+    np.testing.assert_allclose(local.local_sales_value * 1e6 / local.local_sales, expected, rtol=1e-12)
+    assert len(local) > 0

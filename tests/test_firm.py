@@ -31,7 +31,8 @@ def test_increment_q_is_the_profitability_index(year_one):
         s, z = divmod(cell, 3)
         power_labour = c.kwh[s] * pol.power_price[s, z] + c.workers[s] * c.wage[s]
         for inv_phi in (0.8, 1.0, 1.25):
-            margin = (sv["expected_netback"][s] + pol.subsidy_per_unit[s, z] - sv["expected_material"][s]
+            margin = (sv["expected_netback"][s] + sv["marginal_export_share"][s] * pol.subsidy_per_unit[s, z]
+                      - sv["expected_material"][s]
                       - c.other_inputs[s] - power_labour * inv_phi)
             for slot in range(k["slots"]):
                 for holiday in (0, 1):
@@ -51,14 +52,16 @@ def test_production_threshold_is_the_rule_produces(year_one):
     k, pol = last["coefficients"], last["policy"]
     expected_material = c.A.T @ np.full(c.n_stages, 1000.0)  # any material cost will do for this identity
     export_price = c.price0 * np.linspace(0.6, 1.1, c.n_stages)
-    threshold = firm.production_threshold(c, pol, export_price, expected_material)
+    local_price = c.price0 * 0.95
+    local_share = np.array([0.7, 0.2, 0.0])
+    threshold = firm.production_threshold(c, pol, export_price, expected_material, local_price, local_share)
     for cell in range(c.n_stages * 3):
         s, z = divmod(cell, 3)
-        netback = export_price[s] + pol.subsidy_per_unit[s, z]
+        price = local_share[s] * local_price[s] + (1 - local_share[s]) * (export_price[s] + pol.subsidy_per_unit[s, z])
         for productivity in np.linspace(0.3, 3.0, 28):
             uvc = rules.unit_variable_cost(expected_material[s], c.other_inputs[s], c.kwh[s], pol.power_price[s, z],
                                            c.workers[s], c.wage[s], productivity)
-            assert (1 / productivity <= threshold[cell]) == rules.produces(netback, uvc)
+            assert (1 / productivity <= threshold[cell]) == rules.produces(price, uvc)
     assert k["threshold"].shape == (c.n_stages * 3,)
 
 
