@@ -4,16 +4,11 @@ from .compare import compare, compare_many, load_many, outcomes, runs_from_sweep
 from .cost import cost_effectiveness, cost_value_points, efficient_frontier, rank_mixes
 from .plots import plot_effects, plot_frontier, plot_heatmap, plot_paths, plot_sobol
 from .plots_chain import plot_chain
-from .results import (
-    load_results,
-    local_sourcing_ratio,
-    per_fiscal_cost,
-    processing_depth,
-)
+from .results import load_results, local_sourcing_ratio, processing_depth
 from .sensitivity import morris_indices, sensitivity, sensitivity_from_outcomes, sobol_indices, sweep_outcomes
 from .sweep import SweepResults, load_sweep
 
-__all__ = ["load_results", "local_sourcing_ratio", "per_fiscal_cost", "processing_depth", "SweepResults", "load_sweep"]
+__all__ = ["load_results", "local_sourcing_ratio", "processing_depth", "SweepResults", "load_sweep"]
 __all__ += ["compare", "compare_many", "load_many", "outcomes", "runs_from_sweep", "cost_effectiveness",
             "cost_value_points", "efficient_frontier", "rank_mixes", "morris_indices", "sensitivity",
             "sensitivity_from_outcomes", "sobol_indices", "sweep_outcomes", "plot_chain", "plot_effects",

@@ -27,19 +27,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simulation import recorder
 from simulation.chain import SECTORS, TIERS
 from simulation.errors import InputError
 
 from .results import RunSet, load_results
 
-ADDITIVE = ("value_added", "investment", "employment", "output", "capacity", "exports", "local_sales",
-            "imported_inputs", "entries", "exits", "profit", "tax_paid", "sales", "intermediate_inputs",
-            "local_sales_value", "local_inputs", "firms")
+# the results' own column list: every recorded stage column that adds up across stages
+_FIRST = ("value_added", "investment", "employment")  # the headline metrics, listed first in messages
+ADDITIVE = _FIRST + tuple(c for c in recorder.STAGE_COLUMNS
+                          if c not in _FIRST + ("utilisation", "price", "unit_cost"))
 DERIVED = ("downstream_investment", "fiscal_cost", "processing_depth")
 METRICS = ADDITIVE + DERIVED
 GROUPS = ("sector", "stage", "tier")
-MONEY = {"value_added", "investment", "imported_inputs", "profit", "tax_paid", "sales", "intermediate_inputs",
-         "local_sales_value", "local_inputs", "downstream_investment", "fiscal_cost"}
+MONEY = set(recorder.MONEY) | {"downstream_investment", "fiscal_cost"}
 
 
 @dataclass
