@@ -20,8 +20,6 @@ from typing import Any
 
 from simulation.errors import InputError
 
-KINDS = ("paths", "effects", "frontier", "heatmap", "sobol", "chain")
-
 
 def _horizon(args: Any) -> dict:
     if args.pv is not None and args.year is not None:

@@ -39,7 +39,7 @@ class FirmAgent(mesa.Agent):
     debt = property(lambda self: float(self._get("debt")))
     cash = property(lambda self: float(self._get("cash")))
     first_revenue_year = property(lambda self: int(self._get("first_revenue_year")))
-    alive = property(lambda self: bool(self._get("alive")))
+    alive = property(lambda self: self.row >= 0 and bool(self._get("alive")))
 
     def __repr__(self) -> str:
         return (f"FirmAgent(id={self.unique_id}, stage={self.stage_name}, zone={self.zone}, "
@@ -79,4 +79,5 @@ class FirmAgent(mesa.Agent):
     def leave(self) -> None:
         """Exit: the firm's capacity, loans and cash leave the economy."""
         self.model.state.remove(np.array([self.row]))
+        self.row = -1
         self.remove()

@@ -10,7 +10,6 @@ special entry ``default`` (which must start with ``assumption``) covers the fiel
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -214,10 +213,6 @@ class Chain:
     @property
     def n_stages(self) -> int:
         return len(self.order)
-
-    @cached_property
-    def downstream_stages(self) -> list[str]:
-        return [s for s, t in zip(self.order, self.tier) if t == "deep"]
 
     def sector_of(self, stage: str) -> str:
         return self.spec.stages[stage].sector

@@ -15,6 +15,7 @@ from pathlib import Path
 from .errors import InputError
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+PLOT_KINDS = ("paths", "effects", "frontier", "heatmap", "sobol", "chain")  # valuechain plot --kind
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     plt = sub.add_parser("plot", help="draw a publication figure from results or a sweep")
     plt.add_argument("results", help="results directory, a folder of them, or a sweep directory")
-    plt.add_argument("--kind", required=True, choices=["paths", "effects", "frontier", "heatmap", "sobol", "chain"])
+    plt.add_argument("--kind", required=True, choices=PLOT_KINDS)
     plt.add_argument("--out", required=True, help="FILE.png (300 dpi), FILE.pdf or FILE.svg")
     plt.add_argument("--baseline", help="baseline results directory (effects, chain; optional for paths, frontier)")
     plt.add_argument("--metric", default="value_added", help="outcome to plot (default value_added)")

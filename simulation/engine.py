@@ -33,7 +33,7 @@ class VectorEngine:
         self._handles: dict[int, FirmAgent] = {}  # firm_id -> handle, made on request
         self._plan_key = None
         self._chunks: list = []
-        self._building: list = []  # capacity under construction per chunk, from plan to settle
+        self._planned: list = []  # per chunk: capacity put to work and under construction, plan -> settle
 
     @property
     def st(self):
@@ -53,6 +53,8 @@ class VectorEngine:
                 lo = np.maximum(starts[c0:c1], a)
                 hi = np.minimum(starts[c0 + 1: c1 + 1], b)
                 self._chunks.append((slice(a, b), slice(c0, c1), hi - lo, lo - a))
+            lag_by_cell = np.repeat(self.model.chain.build_lag, 3)
+            self._lags = {cells.start: np.unique(lag_by_cell[cells]) for _, cells, _, _ in self._chunks}
             self._plan_key = key
         return self._chunks
 
@@ -72,11 +74,12 @@ class VectorEngine:
             cap = st.capacity[rows]
             works = st.inv_productivity[rows] <= np.repeat(threshold[cells], sizes)
             building = st.pending[:, rows].sum(axis=0)
-            self._building.append(building)  # reused by settle: orders do not change in between
-            return np.add.reduceat(cap, local), np.add.reduceat(cap * works, local), np.add.reduceat(building, local)
+            working = cap * works
+            self._planned.append((working, building))  # reused by settle: nothing changes in between
+            return np.add.reduceat(cap, local), np.add.reduceat(working, local), np.add.reduceat(building, local)
 
         chunks = self.chunks()
-        self._building = []
+        self._planned = []
         totals = [np.zeros(st.n_cells) for _ in range(3)]
         for (_, cells, _, _), parts in zip(chunks, map(task, chunks)):
             for total, part in zip(totals, parts):
@@ -86,8 +89,8 @@ class VectorEngine:
     def settle(self, k: dict, year: int) -> dict:
         st, m = self.st, self.model
 
-        def task(chunk_and_building):
-            (rows, cells, sizes, local), building = chunk_and_building
+        def task(chunk_and_plan):
+            (rows, cells, sizes, local), (working, building) = chunk_and_plan
 
             def spread(per_cell):
                 return np.repeat(per_cell[cells], sizes)
@@ -95,7 +98,9 @@ class VectorEngine:
             pending = st.pending[:, rows]
             state = {
                 "capacity": st.capacity[rows], "inv_productivity": st.inv_productivity[rows], "debt": st.debt[rows],
-                "cash": st.cash[rows], "sub_debt_base": m.subsidised_debt(st.sub_debt[:, rows], spread, year),
+                "cash": st.cash[rows], "working_capacity": working,
+                "sub_debt_base": (m.subsidised_debt(st.sub_debt[:, rows], spread, year)
+                                  if k["has_interest_subsidy"] else 0.0),
                 "first_revenue_year": st.first_revenue_year[rows], "loss_years": st.loss_years[rows],
                 "pending_total": building,
             }
@@ -108,7 +113,7 @@ class VectorEngine:
             st.capacity[rows] = out["capacity"]
             st.first_revenue_year[rows] = out["first_revenue_year"]
             st.loss_years[rows] = out["loss_years"]
-            lags = np.unique(k["build_lag"][cells])
+            lags = self._lags[cells.start]
             if lags.size == 1:
                 slot = pending[(year + 1 + int(lags[0])) % PENDING_SLOTS]
                 slot += out["new_units"]
@@ -124,7 +129,7 @@ class VectorEngine:
         chunks = self.chunks()
         sums = {name: np.zeros(st.n_cells) for name in SUMMED}
         leaving = [np.zeros(0, dtype=np.int64)]
-        for (_, cells, _, _), (parts, gone) in zip(chunks, map(task, zip(chunks, self._building))):
+        for (_, cells, _, _), (parts, gone) in zip(chunks, map(task, zip(chunks, self._planned))):
             for name, part in parts.items():
                 sums[name][cells] += part
             leaving.append(gone)
@@ -139,6 +144,7 @@ class VectorEngine:
             for row in rows:
                 handle = self._handles.pop(int(st.firm_id[row]), None)
                 if handle is not None:
+                    handle.row = -1  # the firm has left; its row may be reused after a rebuild
                     handle.remove()
         st.remove(rows)
 

@@ -54,13 +54,18 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
     coefficient ``name`` for the firm(s): ``k[name][cell]`` for one firm, or the per-cell array
     spread over all firms. ``cell`` is only needed to look up the tax tables when the scenario
     has tax holidays. ``state``: capacity, inv_productivity, debt, cash, sub_debt_base,
-    first_revenue_year, loss_years, pending_total. Returns flows and the new state.
+    first_revenue_year, loss_years, pending_total and, optionally, working_capacity (capacity of
+    the firms whose price covers unit variable cost, as computed when planning). Returns flows
+    and the new state.
 
     Interest at rate r on fixed-asset debt and on working capital (a share of variable costs)
     is folded into the coefficients: ``profit = profit_x X - cost_y Y - dep cap - r debt``.
     """
     cap, inv_phi, debt0 = state["capacity"], state["inv_productivity"], state["debt"]
-    X = cap * (inv_phi <= g("threshold")) * g("stage_ratio")  # output: producing firms at the stage's rate
+    working = state.get("working_capacity")  # capacity put to work, if the caller already has it
+    if working is None:
+        working = cap * (inv_phi <= g("threshold"))  # production pays (``production_threshold``)
+    X = working * g("stage_ratio")  # output: producing firms at the stage's rate
     Y = X * inv_phi
     produced = X > 0
     first_rev = np.minimum(state["first_revenue_year"], NO_REVENUE_YET - (NO_REVENUE_YET - year) * produced)

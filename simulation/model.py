@@ -1,11 +1,13 @@
 """The Mesa model: owns the random generator, the firms' state, the stage markets and the records.
 
 A year (``step``):
-1. prices and demand (trend x policy price paths x a lognormal shock), lever tables;
-2. each firm's plan: produce up to capacity if its export netback covers unit variable cost;
+1. prices (trend x policy price paths x a lognormal shock common to a sector), outside demand
+   (at the trend price), lever tables;
+2. each firm's plan: produce up to capacity if its expected price (local sales at the local price,
+   the rest at its export netback) covers unit variable cost (``firm.production_threshold``);
 3. stage markets, downstream first: local buyers take local output first, the rest is exported
    up to outside demand (``markets.solve``);
-4. each firm's accounts, tax, investment and financing (``firm.settle``);
+4. each firm's accounts, tax, investment and financing (``firm.firm_year``, applied by the engine);
 5. entry (Poisson number of new plants per stage and zone, rising in a new plant's q) and exit;
 6. records per stage and lever.
 The firm-level work is done by an engine: ``vectorized`` (all firms at once, numpy) or
@@ -91,7 +93,7 @@ class ValueChainModel(mesa.Model):
             cell[order], lag=c.build_lag[stage[order]], inv_productivity=inv_productivity[order],
             capacity=capacity[order],
             debt=(0.5 * f.debt_share * capital)[order], cash=(0.1 * capital)[order],
-            first_revenue_year=(self.year - 1 - age)[order], entry_year=(self.year - 1 - age)[order],
+            first_revenue_year=(self.year - 1 - age)[order],
         )
         # steady-state pipeline: what incumbents ordered to replace wear arrives in the first lag years
         pending = self.state.raw("pending")
@@ -149,6 +151,7 @@ class ValueChainModel(mesa.Model):
         import_price = price + c.freight_in
         export_price = price - c.freight_out
         local_price = self.local_price(price, subsidy_mean)
+        local_price_trend = self.local_price(trend, subsidy_mean)
         expected_material = c.A.T @ (self.local_ratio * local_price + (1 - self.local_ratio) * import_price)
 
         # production plans, then the stage markets (downstream first)
@@ -166,9 +169,8 @@ class ValueChainModel(mesa.Model):
             "material_imported": c.A.T @ ((1 - q.local_ratio) * import_price),
             # a new unit is sold locally where local buyers still import, else shipped out
             "marginal_export_share": (q.local_ratio >= 1.0) * 1.0,
-            "expected_netback": np.where(q.local_ratio >= 1.0, trend - c.freight_out,
-                                         self.local_price(trend, subsidy_mean)),
-            "expected_material": c.A.T @ (q.local_ratio * self.local_price(trend, subsidy_mean)
+            "expected_netback": np.where(q.local_ratio >= 1.0, trend - c.freight_out, local_price_trend),
+            "expected_material": c.A.T @ (q.local_ratio * local_price_trend
                                           + (1 - q.local_ratio) * (trend + c.freight_in)),
             # sales a unit of new capacity can expect: demand over capacity already there or being built
             "utilisation": np.minimum(1.0, np.divide(q.local_demand + demand, built_or_building,
@@ -203,7 +205,6 @@ class ValueChainModel(mesa.Model):
         else:
             tax_weight = k["base_tax_weight_k"]
         q_new = firm.increment_q(lambda name: k[name], 1.0, tax_weight)
-        self.entry_q = q_new.reshape(c.n_stages, 3)
         mean = (f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, c.n_stages)
                 * rules.entry_probability(q_new, f.entry_sensitivity))
         count = rules.poisson_from_uniform(self.stream(self.year, 1).random(mean.size), mean)
@@ -218,7 +219,7 @@ class ValueChainModel(mesa.Model):
             rows, mapping = self.state.add(
                 cell, lag=c.build_lag[stage], debt=loans,
                 inv_productivity=1.0 / self._draw_productivity(total, self.stream(self.year, 2)),
-                first_revenue_year=firm.NO_REVENUE_YET, entry_year=self.year,
+                first_revenue_year=firm.NO_REVENUE_YET,
             )
             arrival = (self.year + 1 + c.build_lag[stage]) % PENDING_SLOTS
             self.state.raw("pending")[arrival, rows] = size

@@ -24,7 +24,10 @@ def unit_variable_cost(material_yuan_per_unit, other_yuan_per_unit, kwh_per_unit
 
 
 def produces(netback_yuan_per_unit, unit_variable_cost_yuan):
-    """A firm produces (up to capacity) while the export netback covers unit variable cost."""
+    """A firm produces (up to capacity) while its price covers unit variable cost.
+
+    Reference form of the rule; the engines apply it through ``firm.production_threshold``.
+    """
     return netback_yuan_per_unit >= unit_variable_cost_yuan
 
 

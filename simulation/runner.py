@@ -7,7 +7,7 @@ numbers: replication k of any scenario with the same seed sees the same random s
 from __future__ import annotations
 
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,8 +66,10 @@ def run_scenario(scenario: LoadedScenario, replications: int | None = None, seed
     if executor is None and workers <= 1:
         outs = [run_replication(scenario, k, s, engine) for k, s in enumerate(seeds)]
     else:
+        from .sweep_runner import process_pool
+
         own = executor is None
-        pool = executor or ProcessPoolExecutor(max_workers=workers)
+        pool = executor or process_pool(workers)
         try:
             futures = [pool.submit(run_replication, scenario, k, s, engine) for k, s in enumerate(seeds)]
             outs = [f.result() for f in futures]

@@ -32,7 +32,6 @@ FIELDS: dict[str, tuple[type, int]] = {
     "debt": (np.float64, 0),  # fixed-asset loans, yuan
     "cash": (np.float64, 0),
     "first_revenue_year": (np.int32, 0),
-    "entry_year": (np.int32, 0),
     "loss_years": (np.int16, 0),
     "firm_id": (np.int64, 0),  # stable identity (rows move when the layout is rebuilt)
 }
@@ -103,10 +102,6 @@ class FirmState:
     def raw(self, name: str) -> np.ndarray:
         return self._arrays[name]
 
-    def spread(self, per_cell: np.ndarray) -> np.ndarray:
-        """A per-cell value for every row."""
-        return np.repeat(per_cell, self.sizes)
-
     def cell_sum(self, values: np.ndarray) -> np.ndarray:
         """Per-cell totals of a per-row array (free and dead rows must hold zero)."""
         return np.add.reduceat(values, self.starts[:-1])
@@ -145,6 +140,3 @@ class FirmState:
             arrays[name][rows] = 0.0
         arrays["pending"][:, rows] = 0.0
         arrays["sub_debt"][:, rows] = 0.0
-
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in self._arrays.values())

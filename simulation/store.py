@@ -31,6 +31,13 @@ def check_out_dir(out: Path, overwrite: bool) -> None:
         raise InputError(str(out), "--out", "directory exists and is not empty; pass --overwrite to replace it")
 
 
+def atomic_write_bytes(data: bytes, path: Path) -> None:
+    """Write to a temporary name in the same folder, then rename: readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     df.to_parquet(tmp, index=False)

@@ -46,7 +46,7 @@ from . import runner
 from .errors import InputError
 from .recorder import UNITS
 from .scenario import LoadedScenario
-from .store import atomic_write_json, atomic_write_parquet, check_out_dir, versions
+from .store import atomic_write_bytes, atomic_write_json, atomic_write_parquet, check_out_dir, versions
 from .sweep import Sweep, describe, load_sweep
 
 RUNS_DIR = "runs"
@@ -216,12 +216,6 @@ def _clean(out: Path, stale_runs: bool) -> None:
             old.unlink()
 
 
-def _write_bytes(data: bytes, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _finished(path: Path, identity: dict) -> dict | None:
     """The stored record if ``path`` opens and belongs to the planned run, else None."""
     try:
@@ -335,7 +329,7 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
 
     def record(i: int, rec: dict, data: bytes | None) -> None:
         if data is not None:
-            _write_bytes(data, out / RUNS_DIR / run_file_name(index.point[i], index.replication[i]))
+            atomic_write_bytes(data, out / RUNS_DIR / run_file_name(index.point[i], index.replication[i]))
         index.status[i], index.error[i], index.duration_s[i] = rec["status"], rec["error"], rec["duration_s"]
         suspects.discard(i)
         summary.n_computed += 1

@@ -13,7 +13,7 @@ def test_add_places_firms_in_their_cell_blocks_and_sums_by_cell():
     rows, _ = st.add(np.array([0, 0, 2]), capacity=np.array([1.0, 2.0, 5.0]))
     assert np.all(st.cell[rows] == [0, 0, 2])
     np.testing.assert_array_equal(st.cell_sum(st.capacity), [3.0, 0.0, 5.0])
-    np.testing.assert_array_equal(st.spread(np.array([10.0, 20.0, 30.0]))[rows], [10.0, 10.0, 30.0])
+    np.testing.assert_array_equal(np.repeat([10.0, 20.0, 30.0], st.sizes)[rows], [10.0, 10.0, 30.0])
     np.testing.assert_array_equal(st.alive_count, [2, 0, 1])
 
 
@@ -38,12 +38,14 @@ def test_a_full_run_rebuilds_rarely_and_handles_follow_their_firms():
     sc = load_scenario(ROOT / "scenarios" / "policy_package_2016.yaml", ["replications=1"])
     model = ValueChainModel(sc, rng=5)
     model.step()
-    agents = model.firm_agents()
-    first = list(agents)[0]
-    identity = int(model.state.firm_id[first.row])
+    handles = {int(model.state.firm_id[a.row]): a for a in model.firm_agents()}
+    rebuilds_before = model.state.rebuilds
     model.run()
     assert model.recorder.stage_frame().entries.sum() > 50
-    assert model.state.rebuilds <= sc.spec.horizon.years // 2  # entry does not copy the arrays every year
-    if first.alive:
-        assert int(model.state.firm_id[first.row]) == identity
+    assert model.state.rebuilds > rebuilds_before  # the layout was rebuilt during the run...
+    assert model.state.rebuilds <= sc.spec.horizon.years // 2  # ...but not every year
+    survivors = [(fid, a) for fid, a in handles.items() if a.alive]
+    assert survivors
+    for fid, agent in survivors:  # handles follow their firms to the new rows
+        assert int(model.state.firm_id[agent.row]) == fid
     assert len(model.firm_agents()) == int(model.state.alive.sum())
