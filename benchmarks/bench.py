@@ -94,6 +94,19 @@ def sweep_time(runs: int, workers: int) -> float:
     return elapsed
 
 
+def profile(n_firms: int, years: int) -> None:
+    """Where a year's time goes: cProfile of ``years`` steps of the vectorized engine."""
+    import cProfile
+    import pstats
+
+    model = ValueChainModel(scenario_for(n_firms, years), rng=1)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    model.run()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"simulation|numpy.*(reduce|repeat)", 14)
+
+
 def machine() -> dict:
     info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
             "processor": platform.processor() or platform.machine()}
@@ -106,7 +119,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100k firms only; finishes within 60 s")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    ap.add_argument("--profile", action="store_true", help="profile the vectorized engine at 100k firms and stop")
     args = ap.parse_args()
+    if args.profile:
+        profile(100_000, 10)
+        return
     rows = []
     if args.quick:
         vec = firm_steps_per_second("vectorized", 100_000, 10)
