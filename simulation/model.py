@@ -106,10 +106,14 @@ class ValueChainModel(mesa.Model):
     def local_price(self, price: np.ndarray, subsidy_mean: np.ndarray) -> np.ndarray:
         """Price of a local sale: between the sellers' mean export netback and the buyers' import
         price, at ``firms.local_price_share`` of the way (0: sellers get their netback, the
-        calibration of the default chain; 0.5: buyer and seller split the freight saved)."""
+        calibration of the default chain; 0.5: buyer and seller split the freight saved), or
+        further where local buyers were short last year: a stage that met only a share r of
+        local demand sells at least ``1 - r`` of the way to import parity (scarcity)."""
         c = self.chain
         netback = price - c.freight_out + subsidy_mean
-        return netback + self.spec.firms.local_price_share * (price + c.freight_in - netback)
+        # where local buyers could not get enough last year (they imported), sellers can ask more
+        share = np.maximum(self.spec.firms.local_price_share, 1.0 - self.local_ratio)
+        return netback + share * (price + c.freight_in - netback)
 
     def _draw_productivity(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
         return rng_lognormal(rng or self.rng, self.spec.firms.productivity_sd, n)

@@ -28,11 +28,13 @@ def baseline():
 def test_cheaper_power_raises_investment_more_in_electricity_intensive_stages(baseline):
     """Power at 0.30 instead of 0.40 yuan/kWh everywhere: stages where power is >= 25% of the
     output price (aluminium, polysilicon, industrial silicon, calcium carbide for chlor-alkali/PVC)
-    expand investment more than every stage where it is <= 1.2%."""
+    expand investment more than every stage where it is <= 1.2% and that buys nothing from them
+    (their direct buyers gain too, through more and cheaper local supply)."""
     chain = load_scenario(SCEN / "baseline.yaml").chain
     power_share = pd.Series(chain.kwh * 0.40 / chain.price0, index=chain.order)
     intensive = power_share[power_share >= 0.25].index
-    light = power_share[power_share <= 0.012].index
+    buys_from_intensive = chain.A[[chain.index[s] for s in intensive]].sum(axis=0) > 0
+    light = power_share[(power_share <= 0.012).to_numpy() & ~buys_from_intensive].index
     assert {"electrolytic_aluminium", "polysilicon", "calcium_carbide"} <= set(intensive) and len(light) >= 5
     cheap = run("baseline.yaml", "policy.electricity_price.default=0.30")
     change = (by_stage(cheap, "investment") / by_stage(baseline, "investment") - 1).dropna()

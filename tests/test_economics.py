@@ -166,7 +166,8 @@ def test_engines_agree_on_the_default_chain(file):
 
 @pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
 def test_local_sales_are_priced_between_netback_and_import_parity(share):
-    """firms.local_price_share = 0: sellers' export netback; 1: buyers' import price."""
+    """firms.local_price_share = 0: sellers' export netback; 1: buyers' import price (on the tiny
+    chain local buyers are always served in full, so there is no scarcity mark-up)."""
     sc = scenario(str(DATA / "tiny.yaml"), f"firms.local_price_share={share}", "replications=1")
     st = run_scenario(sc).stages
     c = sc.chain
@@ -176,3 +177,18 @@ def test_local_sales_are_priced_between_netback_and_import_parity(share):
     expected = netback + share * (import_price - netback)
     np.testing.assert_allclose(local.local_sales_value * 1e6 / local.local_sales, expected, rtol=1e-12)
     assert len(local) > 0
+
+
+def test_local_price_rises_toward_import_parity_when_local_buyers_were_short():
+    """If local buyers got only a quarter of what they needed last year (they imported the rest),
+    sellers can ask three quarters of the way from their netback to the import price."""
+    from simulation.model import ValueChainModel
+
+    sc = scenario(str(DATA / "tiny.yaml"))
+    model = ValueChainModel(sc, rng=1)
+    c = sc.chain
+    model.local_ratio = np.array([1.0, 0.25, 1.0])
+    price, subsidy = c.price0, np.zeros(c.n_stages)
+    netback, import_price = price - c.freight_out, price + c.freight_in
+    expected = netback + np.array([0.0, 0.75, 0.0]) * (import_price - netback)
+    np.testing.assert_allclose(model.local_price(price, subsidy), expected, rtol=1e-12)
