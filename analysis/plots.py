@@ -274,7 +274,7 @@ def plot_heatmap(frame: pd.DataFrame, x: str, y: str, metric: str = "value_added
                 for i, yy in enumerate(ys):
                     for j, xx in enumerate(xs):
                         v = vals[i, j] / cell_scale
-                        ax.text(xx, yy, f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}", ha="center", va="center",
+                        ax.text(xx, yy, st.number(v), ha="center", va="center",
                                 fontsize=6, color="black" if v * cell_scale > mid else "white")
             ax.set_xticks(xs)
             ax.set_yticks(ys)

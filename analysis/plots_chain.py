@@ -166,7 +166,7 @@ def plot_chain(results: RunLike, baseline: RunLike, *, metric: str = "value_adde
 def _amount(v: float, metric: str) -> str:
     if metric in st.LABELS and st.LABELS[metric][1] == "million yuan":
         v = v / 1e3  # billion yuan
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    return st.number(v)
 
 
 def _pct(p: float) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.errors import InputError
+from simulation.recorder import keys_first
 
 from .compare import Run, metric_unit, outcomes
 
@@ -160,7 +161,7 @@ def sweep_outcomes(sweep, metric: str = "value_added", *, year: int | None = Non
     params = sw.points.drop(columns=[c for c in ("overrides",) if c in sw.points])
     df = df.merge(params, on="point", how="left")
     first = ["point", "replication"] + ([by] if by else [])
-    df = df[first + [c for c in df.columns if c not in first]]
+    df = keys_first(df, first)
     y_all = st["year"]
     span = f"{int(y_all.min())}-{int(y_all.max())}" if len(st) else ""
     horizon = f"in {year}" if year is not None else (f"present value {span} at {pv:.1%}" if pv is not None

@@ -63,6 +63,11 @@ RC = {
     "svg.fonttype": "none",
 }
 
+def number(v: float) -> str:
+    """A value for a label: thousands separators from 100 up, three significant digits below."""
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 # metric -> (axis label, unit). Money in the results is in million yuan.
 LABELS = {
     "value_added": ("Value added", "million yuan"),

@@ -16,6 +16,8 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from simulation.recorder import keys_first
+
 TIDY_KEYS = ["scenario", "point", "replication", "year", "sector", "stage", "tier"]
 
 
@@ -90,6 +92,6 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
             return pd.DataFrame(columns=TIDY_KEYS)
         frame = pd.concat(frames, ignore_index=True).merge(params, on="point", how="left")
         first = ["scenario", "point", *[c for c in params.columns if c != "point"]]
-        return frame[first + [c for c in frame.columns if c not in first]]
+        return keys_first(frame, first)
 
     return SweepResults(tidy(stages), tidy(fiscal), runs, points, manifest)

@@ -19,7 +19,6 @@ import statistics
 import sys
 import time
 import tracemalloc
-from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from simulation.model import ValueChainModel  # noqa: E402
 from simulation.runner import run_scenario  # noqa: E402
 from simulation.scenario import load_scenario  # noqa: E402
+from simulation.store import versions  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
@@ -108,11 +108,7 @@ def profile(n_firms: int, years: int) -> None:
 
 
 def machine() -> dict:
-    info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine()}
-    for pkg in ("numpy", "mesa", "pandas"):
-        info[pkg] = metadata.version(pkg)
-    return info
+    return {**versions(), "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ def tax_tables(exempt, half, half_rate, base_rate, lag, w, first_h, last_h, slot
     ex = exempt[:, None, None] * on
     hf = half[:, None, None] * on
     base = base_rate[:, None, None]
-    rate = rules.holiday_tax_rate(s + 0 * ex, ex, hf, half_rate, base)
+    rate = rules.holiday_tax_rate(s, ex, hf, half_rate, base)
     y0 = np.where(s == 0, -lag[:, None, None], s)
     weight = rules.pv_tax_weight(y0, ex, hf, half_rate, base, w[:, None, None], first_h[:, None, None],
                                  last_h[:, None, None])

@@ -27,7 +27,7 @@ from .engine import ENGINES
 from .policy import demand_multiplier, price_multiplier, year_policy
 from .recorder import Recorder
 from .scenario import LoadedScenario
-from .state import MAX_BUILD_LAG, PENDING_SLOTS, FirmState
+from .state import MAX_BUILD_LAG, PENDING_SLOTS, FirmState, to_stage
 
 
 class ValueChainModel(mesa.Model):
@@ -241,11 +241,6 @@ class ValueChainModel(mesa.Model):
     def run(self) -> None:
         while self.running:
             self.step()
-
-
-def to_stage(cells: np.ndarray) -> np.ndarray:
-    """Sum a per-cell (stage x zone) array over zones."""
-    return cells.reshape(-1, 3).sum(axis=1)
 
 
 def rng_lognormal(rng: np.random.Generator, sd: float, n: int) -> np.ndarray:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .state import to_stage
+
 MONEY_SCALE = 1e-6  # yuan -> million yuan
 UNITS = {
     "firms": "firms alive at year end",
@@ -42,6 +44,11 @@ MONEY = {"local_sales_value", "local_inputs", "value_added", "investment", "impo
 LEVERS = ("electricity_price", "freight_subsidy", "tax", "interest_subsidy")
 
 
+def keys_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The same frame with the ``keys`` columns first (the tidy layout's convention)."""
+    return frame[list(keys) + [c for c in frame.columns if c not in keys]]
+
+
 def unit_costs(A, local_ratio, import_price, primary_per_unit) -> np.ndarray:
     """Cost pass-through: ``c_j = sum_i A_ij (r_i c_i + (1 - r_i) m_i) + v_j``, upstream first.
 
@@ -68,7 +75,7 @@ class Recorder:
         """Stage accounts from the cell sums of X = output and Y = output / productivity (see ``firm``)."""
         c, engine = self.model.chain, self.model.engine
         X, Y = sums["X"], sums["Y"]
-        stage = lambda v: v.reshape(-1, 3).sum(axis=1)  # noqa: E731
+        stage = to_stage
         x = stage(X)
         power_labour = np.divide(stage(Y * (k["inputs_y"] + k["labour_y"])), x,
                                  out=(k["inputs_y"] + k["labour_y"]).reshape(-1, 3)[:, 0].copy(), where=x > 0)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .recorder import keys_first
 from .scenario import LoadedScenario
 
 
@@ -45,8 +46,7 @@ def run_replication(scenario: LoadedScenario, replication: int, seed: np.random.
     record = {**keys, "seed": scenario.spec.seed, "spawn_key": list(seed.spawn_key),
               "status": "ok", "duration_s": time.perf_counter() - t0}
     order = ["scenario", "replication", "year", "sector", "stage", "tier"]
-    stages = stages[order + [c for c in stages.columns if c not in order]]
-    fiscal = fiscal[order + [c for c in fiscal.columns if c not in order]]
+    stages, fiscal = keys_first(stages, order), keys_first(fiscal, order)
     return stages, fiscal, record
 
 

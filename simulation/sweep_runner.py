@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from . import runner
 from .errors import InputError
-from .recorder import UNITS
+from .recorder import UNITS, keys_first
 from .scenario import LoadedScenario
 from .store import atomic_write_bytes, atomic_write_json, atomic_write_parquet, check_out_dir, versions
 from .sweep import Sweep, describe, load_sweep
@@ -92,8 +92,7 @@ def execute_run(task: RunTask) -> tuple[dict, bytes | None]:
     tables = {}
     for name, frame in (("stages", stages), ("fiscal", fiscal)):
         frame = frame.assign(point=task.point)
-        keys = ["scenario", "point"]
-        frame = frame[keys + [c for c in frame.columns if c not in keys]]
+        frame = keys_first(frame, ["scenario", "point"])
         tables[name] = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
     columns = {name: t.column_names for name, t in tables.items()}
     table = pa.concat_tables(
@@ -251,7 +250,7 @@ class _Index:
         })
         runs = runs.merge(self.params, on="point", how="left")
         first = ["point", "name", *self.sweep.parameter_keys, "replication"]
-        return runs[first + [c for c in runs.columns if c not in first]]
+        return keys_first(runs, first)
 
     def write(self, out: Path, force: bool = False) -> None:
         if force or time.monotonic() - self.last_write >= INDEX_EVERY_S:
