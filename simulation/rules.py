@@ -8,6 +8,7 @@ one agent at a time. Money is in yuan, quantities in the stage's physical unit p
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 # ----------------------------------------------------------------------------- prices and costs
 
@@ -133,20 +134,27 @@ def entry_probability(q, sensitivity):
     return np.tanh(sensitivity * np.maximum(q, 0.0))
 
 
-def poisson_from_uniform(u, mean, max_count: int = 10_000):
-    """Poisson draws by inverting the CDF at uniforms ``u``: one uniform per draw whatever the mean,
-    so paired scenarios that differ in one cell's mean draw the same numbers everywhere else."""
-    u, mean = np.asarray(u, dtype=float), np.asarray(mean, dtype=float)
-    count = np.zeros(u.shape, dtype=np.int64)
-    p = np.exp(-mean)
-    cdf = p.copy()
-    active = u > cdf
-    while active.any() and count.max() < max_count:
-        count += active
-        p = np.where(active, p * mean / np.maximum(count, 1), p)
-        cdf = np.where(active, cdf + p, cdf)
-        active = active & (u > cdf)
-    return count
+def poisson_from_uniform(u, mean):
+    """Poisson draws by inverting the CDF at uniforms ``u``: the smallest k with P(N <= k) >= u.
+
+    One uniform per draw whatever the mean, so paired scenarios that differ in one cell's mean
+    draw the same numbers everywhere else. The search starts at the normal approximation with
+    its skewness correction (``k ~ m + sqrt(m) z + (z^2 - 1) / 6``) and steps to the exact
+    answer, which is a few steps away for any mean (no underflow of ``exp(-mean)`` for large ones).
+    """
+    u, mean = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(mean, dtype=float))
+    z = special.ndtri(np.clip(u, 1e-300, 1.0 - 1e-16))
+    guess = np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0)
+    k = np.where(mean > 0, np.clip(guess, 0.0, None), 0.0)
+    below = special.pdtr(k, mean) < u
+    while below.any():  # too low: step up until the CDF reaches u
+        k = k + below
+        below = special.pdtr(k, mean) < u
+    above = (k > 0) & (special.pdtr(k - 1.0, mean) >= u)
+    while above.any():  # the one below reaches u too: step down
+        k = k - above
+        above = (k > 0) & (special.pdtr(k - 1.0, mean) >= u)
+    return k.astype(np.int64)
 
 
 def exits(loss_years, equity_yuan, loss_years_limit):

@@ -86,3 +86,13 @@ def test_poisson_from_uniform_matches_the_poisson_distribution():
     u = rng.random(1000)
     more, fewer = rules.poisson_from_uniform(u, np.full(1000, 2.0)), rules.poisson_from_uniform(u, np.full(1000, 1.0))
     assert np.all(more >= fewer)
+
+
+def test_poisson_from_uniform_is_the_inverse_cdf_for_small_and_large_means():
+    """Same draws as scipy's Poisson quantile function, including means where exp(-mean) underflows."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    u = rng.random(50_000)
+    mean = rng.choice([0.0, 1e-9, 0.01, 0.7, 4.0, 35.0, 800.0, 2_000.0, 1e5], size=u.size)
+    assert np.array_equal(rules.poisson_from_uniform(u, mean), stats.poisson.ppf(u, mean).astype(np.int64))
