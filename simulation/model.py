@@ -27,7 +27,7 @@ from .engine import ENGINES
 from .policy import demand_multiplier, price_multiplier, year_policy
 from .recorder import Recorder
 from .scenario import LoadedScenario
-from .state import MAX_BUILD_LAG, PENDING_SLOTS, FirmState, to_stage
+from .state import MAX_BUILD_LAG, PENDING_SLOTS, SPARE_MIN, FirmState, to_stage
 
 
 class ValueChainModel(mesa.Model):
@@ -54,11 +54,12 @@ class ValueChainModel(mesa.Model):
         years_max = max([r.fixed_asset_years for r in self.spec.policy.interest_subsidy.rules] + [0])
         zs = self.spec.firms.zone_shares
         self.zone_shares = np.array([zs.ordinary, zs.difficult_area, zs.special_zone])
-        # room for about two years of entry at the highest rate in every cell before a rebuild
+        # room for about four years of entry at the highest rate (every potential entrant builds)
+        # in every cell before a rebuild; a cell that runs out doubles its room (``FirmState.add``)
         entry_rate = f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, self.chain.n_stages)
         entry_room = np.ceil(2 * entry_rate)
         self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max,
-                               min_spare=np.maximum(entry_room.astype(np.int64), 2) if f.entry else 2)
+                               min_spare=np.maximum(entry_room.astype(np.int64), SPARE_MIN) if f.entry else SPARE_MIN)
         c0 = self.chain
         self.local_ratio = (c0.initial_capacity > 0).astype(float)  # last year's local supply ratio
         # share of its output a stage expects to sell locally: first year, local buyers at full capacity

@@ -7,8 +7,8 @@ coefficient reaches every firm with ``np.repeat`` and per-cell totals come from
 
 Exit marks a row dead (its capacity, cash and debt become zero, so it adds nothing to any
 sum); entry fills the free slots of the entrant's cell. Only when a cell runs out of slots is
-the whole layout rebuilt, with dead rows dropped and spare room per cell (a tenth of its
-firms, and at least about two years of expected entry, doubled for a cell each time it runs
+the whole layout rebuilt, with dead rows dropped and spare room per cell (a fiftieth of its
+firms, and at least about four years of the highest entry, doubled for a cell each time it runs
 out), so rebuilds are rare and entry costs amortised O(1) per firm: no year copies all arrays.
 """
 
@@ -18,8 +18,8 @@ import numpy as np
 
 MAX_BUILD_LAG = 3
 PENDING_SLOTS = MAX_BUILD_LAG + 1  # ring buffer: capacity arriving in year Y sits in slot Y % 4
-SPARE_SHARE = 0.10  # free slots kept per cell when the layout is rebuilt
-SPARE_MIN = 2
+SPARE_SHARE = 0.02  # free slots kept per cell when the layout is rebuilt (besides room for entry)
+SPARE_MIN = 4
 
 FIELDS: dict[str, tuple[type, int]] = {
     # name: (dtype, rows); rows > 0 makes a 2-D array of shape (rows, firms), 0 a 1-D array
@@ -120,8 +120,9 @@ class FirmState:
         mapping = None
         overflow = self.used + count > self.sizes
         if np.any(overflow):
-            # a cell that ran out of room gets twice the spare room from now on (amortised growth)
-            self.min_spare[overflow] *= 2
+            # a cell that ran out of room gets twice the spare room from now on (amortised growth);
+            # placing the first firms of a cell is not running out
+            self.min_spare[overflow & (self.used > 0)] *= 2
             mapping = self._rebuild(count)
         first = self.starts[:-1] + self.used
         offset = np.arange(cells.size) - np.repeat(np.cumsum(count) - count, count)
