@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import solve_triangular
 
 from .state import to_stage
 
@@ -50,16 +51,13 @@ def keys_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def unit_costs(A, local_ratio, import_price, primary_per_unit) -> np.ndarray:
-    """Cost pass-through: ``c_j = sum_i A_ij (r_i c_i + (1 - r_i) m_i) + v_j``, upstream first.
+    """Cost pass-through: ``c_j = sum_i A_ij (r_i c_i + (1 - r_i) m_i) + v_j``, i.e.
+    ``(I - A^T diag(r)) c = A^T ((1 - r) m) + v``, a triangular system (stages in topological order).
 
     With every input local (r = 1) this is the Leontief price model ``c = (I - A^T)^-1 v``.
     """
-    n = len(primary_per_unit)
-    cost = np.zeros(n)
-    for j in range(n):
-        col = A[:, j]
-        cost[j] = col @ (local_ratio * cost + (1 - local_ratio) * import_price) + primary_per_unit[j]
-    return cost
+    system = np.eye(len(primary_per_unit)) - A.T * local_ratio
+    return solve_triangular(system, A.T @ ((1 - local_ratio) * import_price) + primary_per_unit, lower=True)
 
 
 class Recorder:
