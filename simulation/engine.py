@@ -7,6 +7,8 @@ all firms, the reference engine with one agent's scalars — and both return sum
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from mesa.agent import AgentSet
 
@@ -14,7 +16,19 @@ from . import firm
 from .agents import FirmAgent
 from .state import PENDING_SLOTS
 
+NO_ROWS = np.zeros(0, dtype=np.int64)
 SUMMED = ("X", "Y", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment")
+
+
+class Chunk(NamedTuple):
+    """A range of rows and the cells it covers (``VectorEngine.chunks``)."""
+
+    rows: slice
+    cells: slice
+    sizes: np.ndarray  # rows of each cell inside the range
+    local: np.ndarray  # where each cell's rows start, counted from the range's start
+    lag_runs: list  # (local row slice, build lag in years): runs of cells whose stages share a lag
+    kept: dict  # firm.CHAIN_COEFFICIENTS spread over the range's rows, kept until the layout changes
 
 
 class VectorEngine:
@@ -22,8 +36,8 @@ class VectorEngine:
 
     Per-cell coefficients reach the firms by ``np.repeat`` and totals come back by
     ``np.add.reduceat``; dead and free rows are inert (no capacity, cash or debt). The rows are
-    processed in chunks of ``CHUNK_ROWS`` so that the ~100 temporaries of a firm-year stay in
-    the processor's cache instead of streaming every array through main memory each time.
+    processed in chunks of ``CHUNK_ROWS`` so that the temporaries of a firm-year stay in the
+    processor's cache; a chunk is large enough that numpy's fixed cost per call stays small.
     """
 
     CHUNK_ROWS = 16_384
@@ -32,29 +46,34 @@ class VectorEngine:
         self.model = model
         self._handles: dict[int, FirmAgent] = {}  # firm_id -> handle, made on request
         self._plan_key = None
-        self._chunks: list = []
+        self._chunks: list[Chunk] = []
         self._planned: list = []  # per chunk: capacity put to work and under construction, plan -> settle
+        self._zeros = np.zeros(self.CHUNK_ROWS)
+        self._zeros.flags.writeable = False
 
     @property
     def st(self):
         return self.model.state
 
-    def chunks(self) -> list[tuple[slice, slice, np.ndarray, np.ndarray]]:
-        """Row ranges with their cells: (rows, cells, rows per cell in range, local region starts)."""
+    def chunks(self) -> list[Chunk]:
+        """The layout cut into ranges of at most ``CHUNK_ROWS`` rows (recomputed after a rebuild)."""
         st = self.st
         key = (st.rebuilds, st.n)
         if key != self._plan_key:
             self._chunks = []
             starts = st.starts
+            lag_by_cell = np.repeat(self.model.chain.build_lag, 3)
             for a in range(0, st.n, self.CHUNK_ROWS):
                 b = min(a + self.CHUNK_ROWS, st.n)
                 c0 = int(np.searchsorted(starts, a, side="right")) - 1
                 c1 = int(np.searchsorted(starts, b, side="left"))
                 lo = np.maximum(starts[c0:c1], a)
                 hi = np.minimum(starts[c0 + 1: c1 + 1], b)
-                self._chunks.append((slice(a, b), slice(c0, c1), hi - lo, lo - a))
-            lag_by_cell = np.repeat(self.model.chain.build_lag, 3)
-            self._lags = {cells.start: np.unique(lag_by_cell[cells]) for _, cells, _, _ in self._chunks}
+                lags = lag_by_cell[c0:c1]
+                change = np.flatnonzero(np.diff(lags)) + 1  # cells where the lag differs from the cell before
+                first, last = np.r_[0, change], np.r_[change, c1 - c0] - 1
+                runs = [(slice(int(lo[i] - a), int(hi[j] - a)), int(lags[i])) for i, j in zip(first, last)]
+                self._chunks.append(Chunk(slice(a, b), slice(c0, c1), hi - lo, lo - a, runs, {}))
             self._plan_key = key
         return self._chunks
 
@@ -67,76 +86,79 @@ class VectorEngine:
 
     def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Capacity (all, of the firms that produce, and under construction) by cell."""
-        st = self.st
-
-        def task(chunk):
-            rows, cells, sizes, local = chunk
-            cap = st.capacity[rows]
-            works = st.inv_productivity[rows] <= np.repeat(threshold[cells], sizes)
-            building = st.pending[:, rows].sum(axis=0)
-            working = cap * works
-            self._planned.append((working, building))  # reused by settle: nothing changes in between
-            return np.add.reduceat(cap, local), np.add.reduceat(working, local), np.add.reduceat(building, local)
-
-        chunks = self.chunks()
+        totals = [np.zeros(self.st.n_cells) for _ in range(3)]
         self._planned = []
-        totals = [np.zeros(st.n_cells) for _ in range(3)]
-        for (_, cells, _, _), parts in zip(chunks, map(task, chunks)):
-            for total, part in zip(totals, parts):
-                total[cells] += part
+        for chunk in self.chunks():
+            for total, part in zip(totals, self._plan_chunk(chunk, threshold)):
+                total[chunk.cells] += part
         return tuple(totals)
 
+    def _plan_chunk(self, chunk: Chunk, threshold: np.ndarray):
+        st, rows = self.st, chunk.rows
+        cap = st.capacity[rows]
+        works = st.inv_productivity[rows] <= np.repeat(threshold[chunk.cells], chunk.sizes)
+        pending = st.pending[:, rows]
+        building = pending[0] + pending[1]  # four slots (PENDING_SLOTS), added row by row: faster than sum(axis=0)
+        building += pending[2]
+        building += pending[3]
+        working = cap * works
+        self._planned.append((working, building))  # reused by settle: nothing changes in between
+        local = chunk.local
+        return np.add.reduceat(cap, local), np.add.reduceat(working, local), np.add.reduceat(building, local)
+
     def settle(self, k: dict, year: int) -> dict:
-        st, m = self.st, self.model
-
-        def task(chunk_and_plan):
-            (rows, cells, sizes, local), (working, building) = chunk_and_plan
-
-            def spread(per_cell):
-                return np.repeat(per_cell[cells], sizes)
-
-            pending = st.pending[:, rows]
-            state = {
-                "capacity": st.capacity[rows], "inv_productivity": st.inv_productivity[rows], "debt": st.debt[rows],
-                "cash": st.cash[rows], "working_capacity": working,
-                "sub_debt_base": (m.subsidised_debt(st.sub_debt[:, rows], spread, year)
-                                  if k["has_interest_subsidy"] else 0.0),
-                "first_revenue_year": st.first_revenue_year[rows], "loss_years": st.loss_years[rows],
-                "pending_total": building,
-            }
-            out = firm.firm_year(k, lambda name: spread(k[name]), st.cell[rows], state, year)
-            # totals first: some outputs (debt_start) are views of the state about to be overwritten;
-            # a flow that is zero for everyone comes back as a scalar 0 and needs no sum
-            parts = {name: np.add.reduceat(out[name], local) for name in SUMMED if np.ndim(out[name])}
-            st.cash[rows] = out["cash"]
-            st.debt[rows] = out["debt"]
-            st.capacity[rows] = out["capacity"]
-            st.first_revenue_year[rows] = out["first_revenue_year"]
-            st.loss_years[rows] = out["loss_years"]
-            lags = self._lags[cells.start]
-            if lags.size == 1:
-                slot = pending[(year + 1 + int(lags[0])) % PENDING_SLOTS]
-                slot += out["new_units"]
-            else:
-                lag = st.lag[rows]
-                for lag_value in lags:
-                    slot = pending[(year + 1 + int(lag_value)) % PENDING_SLOTS]
-                    np.add(slot, out["new_units"], out=slot, where=lag == lag_value)
-            if st.vintages:
-                st.sub_debt[year % st.vintages, rows] = out["new_loans"] * spread(k["subsidised_loans"])
-            return parts, rows.start + np.flatnonzero(out["exit"] & st.alive[rows])
-
-        chunks = self.chunks()
+        """Each firm's year (``firm.firm_year``); returns the flows summed by cell and the exits."""
+        st = self.st
         sums = {name: np.zeros(st.n_cells) for name in SUMMED}
-        leaving = [np.zeros(0, dtype=np.int64)]
-        for (_, cells, _, _), (parts, gone) in zip(chunks, map(task, zip(chunks, self._planned))):
+        leaving = [NO_ROWS]
+        for chunk, planned in zip(self.chunks(), self._planned):
+            parts, gone = self._settle_chunk(chunk, planned, k, year)
             for name, part in parts.items():
-                sums[name][cells] += part
+                sums[name][chunk.cells] += part
             leaving.append(gone)
         leaving = np.concatenate(leaving)
         sums["exits"] = np.bincount(st.cell[leaving], minlength=st.n_cells)
         self._remove(leaving)
         return sums
+
+    def _settle_chunk(self, chunk: Chunk, planned, k: dict, year: int):
+        st, rows, cells, sizes = self.st, chunk.rows, chunk.cells, chunk.sizes
+        working, building = planned
+
+        def spread(per_cell):
+            return np.repeat(per_cell[cells], sizes)
+
+        def coefficient(name):
+            if name not in firm.CHAIN_COEFFICIENTS:
+                return spread(k[name])
+            kept = chunk.kept.get(name)
+            if kept is None:
+                kept = chunk.kept[name] = spread(k[name])
+                kept.flags.writeable = False
+            return kept
+
+        state = {
+            "capacity": st.capacity[rows], "inv_productivity": st.inv_productivity[rows], "debt": st.debt[rows],
+            "cash": st.cash[rows], "working_capacity": working,
+            "sub_debt_base": (self.model.subsidised_debt(st.sub_debt[:, rows], spread, year)
+                              if k["has_interest_subsidy"] else 0.0),
+            "first_revenue_year": st.first_revenue_year[rows], "loss_years": st.loss_years[rows],
+            "pending_total": building,
+        }
+        zero = self._zeros[: rows.stop - rows.start]  # read only
+        out = firm.firm_year(k, coefficient, st.cell[rows], state, year, zero)
+        # totals first: some outputs (debt_start) are views of the state about to be overwritten;
+        # a flow that is zero for everyone comes back as a scalar 0 and needs no sum
+        parts = {name: np.add.reduceat(out[name], chunk.local) for name in SUMMED if np.ndim(out[name])}
+        for name in ("cash", "debt", "capacity", "first_revenue_year", "loss_years"):
+            st.raw(name)[rows] = out[name]
+        pending, new_units = st.pending[:, rows], out["new_units"]
+        for run, lag in chunk.lag_runs:  # new capacity arrives after the build lag
+            pending[(year + 1 + lag) % PENDING_SLOTS, run] += new_units[run]
+        if st.vintages:
+            st.sub_debt[year % st.vintages, rows] = out["new_loans"] * spread(k["subsidised_loans"])
+        leaving = out["exit"] & st.alive[rows]
+        return parts, (rows.start + np.flatnonzero(leaving)) if np.any(leaving) else NO_ROWS
 
     def _remove(self, rows: np.ndarray) -> None:
         st = self.st

@@ -24,6 +24,9 @@ from . import rules
 LOAN_TERM_YEARS = rules.LOAN_TERM_YEARS
 AMORTISATION = 1.0 - 1.0 / LOAN_TERM_YEARS
 NO_REVENUE_YET = 1_000_000  # first_revenue_year of a firm that has not sold anything yet
+CHAIN_COEFFICIENTS = frozenset({"capital_cost", "depreciation", "dep_per_unit", "survival", "units_per_yuan"})
+"""Coefficients of ``cell_coefficients`` that depend on the chain alone, the same every year of a run
+(an engine may keep them spread over the firms from one year to the next)."""
 
 
 def tax_tables(exempt, half, half_rate, base_rate, lag, w, first_h, last_h, slots: int):
@@ -47,7 +50,7 @@ def tax_tables(exempt, half, half_rate, base_rate, lag, w, first_h, last_h, slot
     return np.broadcast_to(rate, shape).copy(), np.broadcast_to(weight, shape).copy()
 
 
-def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
+def firm_year(k: dict, g, cell, state: dict, year: int, zero=0.0) -> dict:
     """Book one year for firms with the given state (arrays for many firms, scalars for one).
 
     ``k`` holds per-cell coefficients (``cell_coefficients``) and ``g(name)`` returns
@@ -55,11 +58,13 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
     spread over all firms. ``cell`` is only needed to look up the tax tables when the scenario
     has tax holidays. ``state``: capacity, inv_productivity, debt, cash, sub_debt_base,
     first_revenue_year, loss_years, pending_total and, optionally, working_capacity (capacity of
-    the firms whose price covers unit variable cost, as computed when planning). Returns flows
-    and the new state.
+    the firms whose price covers unit variable cost, as computed when planning). ``zero``: 0, or
+    zeros shaped like the state (numpy takes the maximum with an array twice as fast as with the
+    number 0). Returns flows and the new state.
 
     Interest at rate r on fixed-asset debt and on working capital (a share of variable costs)
     is folded into the coefficients: ``profit = profit_x X - cost_y Y - dep cap - r debt``.
+    Each operation here is a pass over all firms, and this function is most of a year's time.
     """
     cap, inv_phi, debt0 = state["capacity"], state["inv_productivity"], state["debt"]
     working = state.get("working_capacity")  # capacity put to work, if the caller already has it
@@ -68,9 +73,13 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
     X = working * g("stage_ratio")  # output: producing firms at the stage's rate
     Y = X * inv_phi
     produced = X > 0
-    first_rev = np.minimum(state["first_revenue_year"], NO_REVENUE_YET - (NO_REVENUE_YET - year) * produced)
-    dep_per_unit = g("dep_per_unit")
-    depreciation_yuan = dep_per_unit * cap
+    first_rev = state["first_revenue_year"]
+    started_before = first_rev <= year
+    started = started_before | produced
+    first_sales = np.logical_and(produced, np.logical_not(started_before))
+    if np.any(first_sales):  # rare: most firms started long ago, and the test is cheaper than the update
+        first_rev = np.where(first_sales, year, first_rev)
+    depreciation_yuan = g("dep_per_unit") * cap
     profit = g("profit_x") * X - g("cost_y") * Y - depreciation_yuan - k["interest_rate"] * debt0
     if k["has_interest_subsidy"]:
         wc_eligible = (year - np.maximum(first_rev, g("wc_from"))) < g("wc_years")
@@ -81,50 +90,77 @@ def firm_year(k: dict, g, cell, state: dict, year: int) -> dict:
         interest_subsidy = 0.0
 
     # corporate income tax by the firm's schedule (holidays count from the first revenue year)
-    taxable = np.maximum(profit, 0.0)
-    started = first_rev <= year
+    taxable = np.maximum(profit, zero)
     if k["has_holidays"]:
         slots = k["slots"]
         holiday = first_rev >= g("holiday_from")
         idx = (cell * 2 + holiday) * slots + np.clip(year - first_rev + 1, 0, slots - 1)
         rate, tax_weight_k = np.take(k["tax_rate"], idx), np.take(k["tax_weight_k"], idx)
+    elif k["has_interest_subsidy"]:
+        rate, tax_weight_k = g("base_rate") * started, None
     else:
-        rate, tax_weight_k = g("base_rate") * started, g("base_tax_weight_k")
+        # a firm that has not started has no output, so its profit (- depreciation - interest)
+        # is not positive and the rate applied to it does not matter
+        rate, tax_weight_k = g("base_rate"), None
     tax = rate * taxable
     cash_flow = profit + depreciation_yuan  # before tax and repayment
-    cash = state["cash"] + cash_flow - tax - debt0 / LOAN_TERM_YEARS
     debt = debt0 * AMORTISATION
+    cash = state["cash"] + (cash_flow - tax) - (debt0 - debt)
 
     # investment: q of one more unit of capacity, limited by cash and borrowing
-    capital_cost, depreciation = g("capital_cost"), g("depreciation")
-    q = increment_q(g, inv_phi, tax_weight_k, dep_per_unit)
-    desired = rules.investment_rate(q, depreciation, k["elasticity"], k["max_rate"]) * cap * capital_cost
+    capital_cost = g("capital_cost")
+    desired = desired_investment(k, g, inv_phi, cap, tax_weight_k, zero)
     capital = (cap + state["pending_total"]) * capital_cost
-    invest, loans = rules.finance_investment(desired, cash, debt, capital, k["debt_share"], k["max_debt_to_capital"])
+    invest, loans = rules.finance_investment(desired, cash, debt, capital, k["debt_share"],
+                                             k["max_debt_to_capital"], zero)
     cash = cash - (invest - loans)
     debt = debt + loans
     # consecutive years in which the firm, once producing, lost cash (firms still building count none)
     loss_years = (state["loss_years"] + 1) * ((cash_flow < 0) & started)
-    leaving = rules.exits(loss_years, cash + capital + invest - debt, k["loss_limit"]) & k["exit_enabled"]
+    leaving = (rules.exits(loss_years, cash + capital + invest - debt, k["loss_limit"])
+               if k["exit_enabled"] else False)
     return {
         "X": X, "Y": Y, "debt_start": debt0, "profit": profit, "tax_paid": tax, "taxable": taxable,
-        "interest_subsidy": interest_subsidy, "investment": invest, "new_units": invest / capital_cost,
-        "new_loans": loans, "cash": cash, "debt": debt, "capacity": cap - cap * depreciation,
+        "interest_subsidy": interest_subsidy, "investment": invest, "new_units": invest * g("units_per_yuan"),
+        "new_loans": loans, "cash": cash, "debt": debt, "capacity": cap * g("survival"),
         "first_revenue_year": first_rev, "loss_years": loss_years, "exit": leaving,
     }
 
 
-def increment_q(g, inv_phi, tax_weight_k, dep_per_unit=None):
-    """q of one more unit of capacity: PV per yuan of capital cost minus 1 (``rules.profitability_index``).
+def desired_investment(k: dict, g, inv_phi, cap, tax_weight_k=None, zero=0.0):
+    """Yuan a firm wants to invest: ``rules.investment_rate`` of ``increment_value`` x capacity x capital cost.
+
+    ``tax_weight_k``: the firms' PV tax weights, or None where they are the cell's base weight.
+    Then, with the investment elasticity at 1, the whole rule is a per-cell piecewise-linear
+    function of 1/productivity and takes a third of the passes (``cell_coefficients``:
+    ``desire_*``); ``tests/test_firm.py`` checks it against the plain form below.
+    """
+    if tax_weight_k is None and k["elasticity"] == 1.0:
+        untaxed = g("desire_a_untaxed") - g("desire_b_untaxed") * inv_phi
+        taxed = g("desire_a_taxed") - g("desire_b_taxed") * inv_phi
+        per_unit = np.minimum(np.maximum(np.minimum(untaxed, taxed), zero), g("desire_max"))
+        return per_unit * cap
+    if tax_weight_k is None:
+        tax_weight_k = g("base_tax_weight_k")
+    value = increment_value(g, inv_phi, tax_weight_k, zero)
+    rate = rules.investment_rate_of_value(value, g("depreciation"), k["elasticity"], k["max_rate"], zero)
+    return rate * cap * g("capital_cost")
+
+
+def increment_value(g, inv_phi, tax_weight_k, zero=0.0):
+    """PV of one more unit of capacity per yuan of its capital cost (``1 + rules.profitability_index``).
 
     Per unit and year: cash = utilisation x (expected netback - materials - primary cost x
     1/productivity), taxed at the firm's schedule (PV weight per yuan of capital
     ``tax_weight_k``, depreciation deductible), plus the value of subsidised loans.
     """
     cash = g("util_margin") - g("util_cost_y") * inv_phi
-    dep = g("dep_per_unit") if dep_per_unit is None else dep_per_unit
-    return (cash * g("annuity_k") - np.maximum(cash - dep, 0.0) * tax_weight_k
-            + g("subsidy_value_k_minus_1"))
+    return cash * g("annuity_k") - np.maximum(cash - g("dep_per_unit"), zero) * tax_weight_k + g("subsidy_value_k")
+
+
+def increment_q(g, inv_phi, tax_weight_k):
+    """q of one more unit of capacity: PV per yuan of capital cost minus 1 (``rules.profitability_index``)."""
+    return increment_value(g, inv_phi, tax_weight_k) - 1.0
 
 
 def production_threshold(chain, pol, export_price, expected_material, local_price, local_share) -> np.ndarray:
@@ -173,34 +209,49 @@ def cell_coefficients(chain, spec, pol, stage_values: dict, threshold: np.ndarra
     beta = 1.0 / (1.0 + f.discount_rate)
     w = beta * (1.0 - depreciation)
     first_h, last_h = 1.0 + lag, lag + f.evaluation_years
-    slots = int(max(pol.holiday_exempt.max() + pol.holiday_half.max(), 0)) + 2
-    rate_t, weight_t = tax_tables(pol.holiday_exempt.ravel(), pol.holiday_half.ravel(), pol.statutory_rate / 2,
-                                  pol.tax_base_rate.ravel(), lag, w, first_h, last_h, slots)
+    annuity = rules.geometric_sum(w, first_h, last_h)  # PV of a unit's yearly cash over its horizon
+    has_holidays = bool(np.any(pol.holiday_exempt + pol.holiday_half > 0))
+    if has_holidays:
+        slots = int(max(pol.holiday_exempt.max() + pol.holiday_half.max(), 0)) + 2
+        rate_t, weight_t = tax_tables(pol.holiday_exempt.ravel(), pol.holiday_half.ravel(), pol.statutory_rate / 2,
+                                      pol.tax_base_rate.ravel(), lag, w, first_h, last_h, slots)
+        base_tax_weight = weight_t[:, 0, -1]
+        holiday_tables = {"slots": slots, "tax_rate": rate_t.ravel(),
+                          "tax_weight_k": (weight_t / capital_cost[:, None, None]).ravel()}
+    else:  # every year of every firm at the base rate: no tables needed
+        base_tax_weight = pol.tax_base_rate.ravel() * annuity
+        holiday_tables = {"slots": 0, "tax_rate": None, "tax_weight_k": None}
     fixed_points = pol.fixed_points.ravel()
+    subsidy_value_k = fixed_points / 100.0 * f.debt_share * rules.subsidy_annuity(beta, pol.fixed_years.ravel())
     r = f.interest_rate
     util = rep(stage_values["utilisation"])
+    util_margin = util * (rep(stage_values["expected_netback"]) + rep(stage_values["marginal_export_share"])
+                          * subsidy - rep(stage_values["expected_material"]) - rep(chain.other_inputs))
+    util_cost_y = util * cost_y
+    annuity_k = annuity / capital_cost
+    base_tax_weight_k = base_tax_weight / capital_cost
+    dep_per_unit = depreciation * capital_cost
     wc_x, wc_y = f.working_capital_share * materials_x, f.working_capital_share * cost_y  # working capital / unit
     return {
         "threshold": threshold, "stage_ratio": rep(stage_values["stage_ratio"]),
         "wc_from": pol.wc_from.ravel(), "wc_years": pol.wc_years.ravel(),
         "fixed_rate": fixed_points / 100.0,
         "wc_rate_x": pol.wc_points.ravel() / 100.0 * wc_x, "wc_rate_y": pol.wc_points.ravel() / 100.0 * wc_y,
-        "interest_rate": r, "dep_per_unit": depreciation * capital_cost,
+        "interest_rate": r, "dep_per_unit": dep_per_unit,
         "profit_x": sales_x + subsidy_x - materials_x - r * wc_x, "cost_y": cost_y + r * wc_y,
-        "slots": slots, "holiday_from": pol.holiday_from.ravel(), "tax_rate": rate_t.ravel(),
-        "tax_weight_k": (weight_t / capital_cost[:, None, None]).ravel(), "statutory_rate": pol.statutory_rate,
-        "util_margin": util * (rep(stage_values["expected_netback"]) + rep(stage_values["marginal_export_share"])
-                               * subsidy - rep(stage_values["expected_material"]) - rep(chain.other_inputs)),
-        "util_cost_y": util * cost_y,
-        "has_holidays": bool(np.any(pol.holiday_exempt + pol.holiday_half > 0)),
+        "holiday_from": pol.holiday_from.ravel(), **holiday_tables, "statutory_rate": pol.statutory_rate,
+        "util_margin": util_margin, "util_cost_y": util_cost_y,
+        "has_holidays": has_holidays,
         "has_interest_subsidy": bool(np.any(pol.fixed_points > 0) or np.any(pol.wc_points > 0)),
-        "base_rate": pol.tax_base_rate.ravel(), "base_tax_weight_k": weight_t[:, 0, -1] / capital_cost,
-        "capital_cost": capital_cost, "annuity_k": rules.geometric_sum(w, first_h, last_h) / capital_cost,
-        "subsidy_value_k_minus_1": fixed_points / 100.0 * f.debt_share
-        * rules.subsidy_annuity(beta, pol.fixed_years.ravel()) - 1.0,
+        "base_rate": pol.tax_base_rate.ravel(), "base_tax_weight_k": base_tax_weight_k,
+        "capital_cost": capital_cost, "annuity_k": annuity_k,
+        "subsidy_value_k": subsidy_value_k,
         "build_lag": lag.astype(np.intp),
         "subsidised_loans": ((fixed_points > 0) & (pol.fixed_years.ravel() > 0)) * 1.0,
-        "depreciation": depreciation, "elasticity": f.investment_elasticity, "max_rate": f.max_investment_rate,
+        "depreciation": depreciation, "survival": 1.0 - depreciation, "units_per_yuan": 1.0 / capital_cost,
+        "elasticity": f.investment_elasticity, "max_rate": f.max_investment_rate,
+        **desire_lines(util_margin, util_cost_y, annuity_k, base_tax_weight_k, dep_per_unit, subsidy_value_k,
+                       depreciation, capital_cost, f.max_investment_rate),
         "debt_share": f.debt_share, "max_debt_to_capital": f.max_debt_to_capital,
         "exit_enabled": f.exit, "loss_limit": f.exit_after_loss_years,
         # linear account coefficients, for the stage totals
@@ -208,4 +259,26 @@ def cell_coefficients(chain, spec, pol, stage_values: dict, threshold: np.ndarra
         "interest_x": r * wc_x, "interest_y": r * wc_y,
         "labour_y": labour_y, "kwh_y": rep(chain.kwh),
         "power_gap": np.where(pol.power_counts.ravel(), pol.reference_power_price - power, 0.0),
+    }
+
+
+def desire_lines(util_margin, util_cost_y, annuity_k, tax_weight_k, dep_per_unit, subsidy_value_k, depreciation,
+                 capital_cost, max_rate) -> dict:
+    """Per cell, ``desired_investment`` per unit of capacity as ``min(max(min(untaxed, taxed), 0), desire_max)``.
+
+    With ``c = util_margin - util_cost_y / productivity`` (a unit's yearly cash), the value per
+    yuan is ``c annuity - max(c - dep, 0) tax_weight + subsidy``, the smaller of two lines in c
+    (untaxed, and taxed above depreciation, as the weight is not negative); the investment rate
+    ``depreciation x max(value, 0)`` capped at ``max_rate``, times the capital cost, keeps
+    that form with each line scaled by ``depreciation x capital cost``. Each line is
+    ``a - b / productivity``.
+    """
+    scale = depreciation * capital_cost
+    taxed_slope = annuity_k - tax_weight_k
+    return {
+        "desire_a_untaxed": scale * (util_margin * annuity_k + subsidy_value_k),
+        "desire_b_untaxed": scale * util_cost_y * annuity_k,
+        "desire_a_taxed": scale * (util_margin * taxed_slope + dep_per_unit * tax_weight_k + subsidy_value_k),
+        "desire_b_taxed": scale * util_cost_y * taxed_slope,
+        "desire_max": max_rate * capital_cost,
     }

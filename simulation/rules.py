@@ -110,20 +110,30 @@ def investment_rate(q, depreciation_rate, elasticity, max_rate):
     A smooth q-rule: at q = 0 firms replace what wears out, above it they expand, and at
     q <= -1 (the increment is worth nothing) they stop investing.
     """
-    base = np.maximum(1.0 + q, 0.0)
+    return investment_rate_of_value(1.0 + q, depreciation_rate, elasticity, max_rate)
+
+
+def investment_rate_of_value(value_per_yuan, depreciation_rate, elasticity, max_rate, zero=0.0):
+    """``investment_rate`` in terms of ``1 + q``, the PV of an increment per yuan it costs.
+
+    ``zero``: 0, or an array of zeros shaped like ``value_per_yuan`` (faster for numpy).
+    """
+    base = np.maximum(value_per_yuan, zero)
     if elasticity != 1.0:
         base = base**elasticity
     return np.minimum(depreciation_rate * base, max_rate)
 
 
-def finance_investment(desired_yuan, cash_yuan, debt_yuan, capital_yuan, debt_share, max_debt_to_capital):
+def finance_investment(desired_yuan, cash_yuan, debt_yuan, capital_yuan, debt_share, max_debt_to_capital,
+                       zero=0.0):
     """Split investment into new loans and own funds, limited by cash and borrowing capacity.
 
     Returns ``(investment, new_loans)``. Loans cover ``debt_share`` of the cost (more if cash
     is short) up to ``max_debt_to_capital * capital - debt``; own funds cover the rest.
+    ``zero``: 0, or an array of zeros shaped like the others (faster for numpy).
     """
-    own = np.maximum(cash_yuan, 0.0)
-    headroom = np.maximum(max_debt_to_capital * capital_yuan - debt_yuan, 0.0)
+    own = np.maximum(cash_yuan, zero)
+    headroom = np.maximum(max_debt_to_capital * capital_yuan - debt_yuan, zero)
     invest = np.minimum(desired_yuan, own + headroom)
     loans = np.minimum(np.maximum(debt_share * invest, invest - own), headroom)
     return invest, loans

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import DATA
+from conftest import DATA, ROOT
 
 from simulation import firm, rules
 from simulation.model import ValueChainModel
@@ -80,3 +80,55 @@ def test_a_firm_year_on_scalars_equals_the_same_firm_in_arrays(year_one):
         for name, value in scalar.items():
             assert np.ndim(value) == 0
             assert value == pytest.approx(np.broadcast_to(arrays[name], cells.shape)[i], rel=1e-12), name
+
+
+def test_folded_desired_investment_equals_the_plain_rule():
+    """The per-cell lines of ``desire_lines`` against q -> investment rate -> yuan, over productivities
+    from hopeless to capped, in every cell."""
+    sc = load_scenario(DATA / "tiny.yaml", ["firms.max_investment_rate=0.1", "policy.electricity_price.default=0.30",
+                                            "policy.tax.rules=[{tiers: [deep], rate: 0.15}]"])
+    model = ValueChainModel(sc, rng=3)
+    model.step()
+    k = model.last_year["coefficients"]
+    n_cells = sc.chain.n_stages * 3
+    inv_phi = np.tile(np.geomspace(0.05, 20.0, 400), n_cells)
+    cells = np.repeat(np.arange(n_cells), 400)
+    cap = np.linspace(1.0, 5e4, inv_phi.size)
+    g = lambda name: k[name][cells]  # noqa: E731
+    folded = firm.desired_investment(k, g, inv_phi, cap)
+    q = firm.increment_q(g, inv_phi, g("base_tax_weight_k"))
+    rate = rules.investment_rate(q, g("depreciation"), 1.0, k["max_rate"])
+    plain = rate * cap * g("capital_cost")
+    assert np.allclose(folded, plain, rtol=1e-9, atol=1e-9 * plain.max())
+    # all three pieces occur: no investment, the q-rule, the cap
+    assert (plain == 0).any() and (rate == k["max_rate"]).any() and ((rate > 0) & (rate < k["max_rate"])).any()
+
+
+def test_chain_coefficients_are_the_same_every_year():
+    """The engine keeps firm.CHAIN_COEFFICIENTS spread over the firms across years: they must not move
+    with prices, policy paths or markets."""
+    sc = load_scenario(ROOT / "scenarios" / "policy_package_2016.yaml", ["replications=1"])
+    model = ValueChainModel(sc, rng=2)
+    model.step()
+    first = {name: model.last_year["coefficients"][name].copy() for name in firm.CHAIN_COEFFICIENTS}
+    for _ in range(4):
+        model.step()
+        for name, values in first.items():
+            assert np.array_equal(model.last_year["coefficients"][name], values), name
+
+
+def test_without_holidays_the_base_tax_weight_is_the_rule():
+    sc = load_scenario(DATA / "tiny.yaml", ["policy.tax.rules=[{tiers: [deep], rate: 0.15}]"])
+    model = ValueChainModel(sc, rng=3)
+    model.step()
+    c, f = sc.chain, sc.spec.firms
+    k, pol = model.last_year["coefficients"], model.last_year["policy"]
+    assert not k["has_holidays"] and k["tax_weight_k"] is None
+    for cell in range(c.n_stages * 3):
+        s, z = divmod(cell, 3)
+        w = (1 - c.depreciation[s]) / (1 + f.discount_rate)
+        lag = c.build_lag[s]
+        for tax_year_now in (-lag, 1, 7):
+            weight = rules.pv_tax_weight(tax_year_now, 0, 0, 0.125, pol.tax_base_rate[s, z], w, 1 + lag,
+                                         lag + f.evaluation_years)
+            assert k["base_tax_weight_k"][cell] * c.capital_cost[s] == pytest.approx(weight, rel=1e-12)
