@@ -28,7 +28,7 @@ class Chunk(NamedTuple):
     sizes: np.ndarray  # rows of each cell inside the range
     local: np.ndarray  # where each cell's rows start, counted from the range's start
     lag_runs: list  # (local row slice, build lag in years): runs of cells whose stages share a lag
-    kept: dict  # firm.CHAIN_COEFFICIENTS spread over the range's rows, kept until the layout changes
+    kept: dict  # firm.RUN_CONSTANTS spread over the range's rows, kept until the layout changes
 
 
 class VectorEngine:
@@ -131,7 +131,7 @@ class VectorEngine:
             return per_cell[cells].repeat(sizes)
 
         def coefficient(name):
-            if name not in firm.CHAIN_COEFFICIENTS:
+            if name not in firm.RUN_CONSTANTS:
                 return spread(k[name])
             kept = chunk.kept.get(name)
             if kept is None:

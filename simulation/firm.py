@@ -24,9 +24,9 @@ from . import rules
 LOAN_TERM_YEARS = rules.LOAN_TERM_YEARS
 AMORTISATION = 1.0 - 1.0 / LOAN_TERM_YEARS
 NO_REVENUE_YET = 1_000_000  # first_revenue_year of a firm that has not sold anything yet
-CHAIN_COEFFICIENTS = frozenset({"capital_cost", "depreciation", "dep_per_unit", "survival", "units_per_yuan"})
-"""Coefficients of ``cell_coefficients`` that depend on the chain alone, the same every year of a run
-(an engine may keep them spread over the firms from one year to the next)."""
+RUN_CONSTANTS = frozenset({"capital_cost", "depreciation", "dep_per_unit", "survival", "units_per_yuan", "desire_max"})
+"""Coefficients of ``cell_coefficients`` that depend only on the chain and the firms' settings, the
+same every year of a run (an engine may keep them spread over the firms from one year to the next)."""
 
 
 def tax_tables(exempt, half, half_rate, base_rate, lag, w, first_h, last_h, slots: int):
@@ -76,18 +76,19 @@ def firm_year(k: dict, g, cell, state: dict, year: int, zero=0.0) -> dict:
     first_rev = state["first_revenue_year"]
     started_before = first_rev <= year
     started = started_before | produced
-    first_sales = np.logical_and(produced, np.logical_not(started_before))
+    first_sales = np.greater(produced, started_before)  # producing, and not started before
     if np.any(first_sales):  # rare: most firms started long ago, and the test is cheaper than the update
         first_rev = np.where(first_sales, year, first_rev)
     depreciation_yuan = g("dep_per_unit") * cap
-    profit = g("profit_x") * X - g("cost_y") * Y - depreciation_yuan - k["interest_rate"] * debt0
+    cash_flow = g("profit_x") * X - g("cost_y") * Y - k["interest_rate"] * debt0  # before tax and repayment
     if k["has_interest_subsidy"]:
         wc_eligible = (year - np.maximum(first_rev, g("wc_from"))) < g("wc_years")
         interest_subsidy = (g("fixed_rate") * state["sub_debt_base"]
                             + (g("wc_rate_x") * X + g("wc_rate_y") * Y) * wc_eligible)
-        profit = profit + interest_subsidy
+        cash_flow = cash_flow + interest_subsidy
     else:
         interest_subsidy = 0.0
+    profit = cash_flow - depreciation_yuan
 
     # corporate income tax by the firm's schedule (holidays count from the first revenue year)
     taxable = np.maximum(profit, zero)
@@ -103,7 +104,6 @@ def firm_year(k: dict, g, cell, state: dict, year: int, zero=0.0) -> dict:
         # is not positive and the rate applied to it does not matter
         rate, tax_weight_k = g("base_rate"), None
     tax = rate * taxable
-    cash_flow = profit + depreciation_yuan  # before tax and repayment
     debt = debt0 * AMORTISATION
     cash = state["cash"] + (cash_flow - tax) - (debt0 - debt)
 
@@ -113,12 +113,12 @@ def firm_year(k: dict, g, cell, state: dict, year: int, zero=0.0) -> dict:
     capital = (cap + state["pending_total"]) * capital_cost
     invest, loans = rules.finance_investment(desired, cash, debt, capital, k["debt_share"],
                                              k["max_debt_to_capital"], zero)
-    cash = cash - (invest - loans)
-    debt = debt + loans
     # consecutive years in which the firm, once producing, lost cash (firms still building count none)
     loss_years = (state["loss_years"] + 1) * ((cash_flow < 0) & started)
-    leaving = (rules.exits(loss_years, cash + capital + invest - debt, k["loss_limit"])
-               if k["exit_enabled"] else False)
+    # equity: investing turns cash and new loans into capital, which leaves it unchanged
+    leaving = rules.exits(loss_years, cash + capital - debt, k["loss_limit"]) if k["exit_enabled"] else False
+    cash = cash - (invest - loans)
+    debt = debt + loans
     return {
         "X": X, "Y": Y, "debt_start": debt0, "profit": profit, "tax_paid": tax, "taxable": taxable,
         "interest_subsidy": interest_subsidy, "investment": invest, "new_units": invest * g("units_per_yuan"),

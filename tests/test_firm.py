@@ -104,13 +104,13 @@ def test_folded_desired_investment_equals_the_plain_rule():
     assert (plain == 0).any() and (rate == k["max_rate"]).any() and ((rate > 0) & (rate < k["max_rate"])).any()
 
 
-def test_chain_coefficients_are_the_same_every_year():
-    """The engine keeps firm.CHAIN_COEFFICIENTS spread over the firms across years: they must not move
+def test_run_constants_are_the_same_every_year():
+    """The engine keeps firm.RUN_CONSTANTS spread over the firms across years: they must not move
     with prices, policy paths or markets."""
     sc = load_scenario(ROOT / "scenarios" / "policy_package_2016.yaml", ["replications=1"])
     model = ValueChainModel(sc, rng=2)
     model.step()
-    first = {name: model.last_year["coefficients"][name].copy() for name in firm.CHAIN_COEFFICIENTS}
+    first = {name: model.last_year["coefficients"][name].copy() for name in firm.RUN_CONSTANTS}
     for _ in range(4):
         model.step()
         for name, values in first.items():
