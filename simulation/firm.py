@@ -80,12 +80,15 @@ def firm_year(k: dict, g, cell, state: dict, year: int, zero=0.0) -> dict:
     if np.any(first_sales):  # rare: most firms started long ago, and the test is cheaper than the update
         first_rev = np.where(first_sales, year, first_rev)
     depreciation_yuan = g("dep_per_unit") * cap
-    cash_flow = g("profit_x") * X - g("cost_y") * Y - k["interest_rate"] * debt0  # before tax and repayment
+    # ``x -= ...`` below writes over temporaries made here, never over the state or coefficients
+    cash_flow = g("profit_x") * X  # before tax and repayment
+    cash_flow -= g("cost_y") * Y
+    cash_flow -= k["interest_rate"] * debt0
     if k["has_interest_subsidy"]:
         wc_eligible = (year - np.maximum(first_rev, g("wc_from"))) < g("wc_years")
         interest_subsidy = (g("fixed_rate") * state["sub_debt_base"]
                             + (g("wc_rate_x") * X + g("wc_rate_y") * Y) * wc_eligible)
-        cash_flow = cash_flow + interest_subsidy
+        cash_flow += interest_subsidy
     else:
         interest_subsidy = 0.0
     profit = cash_flow - depreciation_yuan
@@ -105,20 +108,23 @@ def firm_year(k: dict, g, cell, state: dict, year: int, zero=0.0) -> dict:
         rate, tax_weight_k = g("base_rate"), None
     tax = rate * taxable
     debt = debt0 * AMORTISATION
-    cash = state["cash"] + (cash_flow - tax) - (debt0 - debt)
+    cash = cash_flow - tax
+    cash -= debt0 - debt  # repayment
+    cash += state["cash"]
 
     # investment: q of one more unit of capacity, limited by cash and borrowing
     capital_cost = g("capital_cost")
     desired = desired_investment(k, g, inv_phi, cap, tax_weight_k, zero)
-    capital = (cap + state["pending_total"]) * capital_cost
+    capital = cap + state["pending_total"]
+    capital *= capital_cost
     invest, loans = rules.finance_investment(desired, cash, debt, capital, k["debt_share"],
                                              k["max_debt_to_capital"], zero)
     # consecutive years in which the firm, once producing, lost cash (firms still building count none)
     loss_years = (state["loss_years"] + 1) * ((cash_flow < 0) & started)
     # equity: investing turns cash and new loans into capital, which leaves it unchanged
     leaving = rules.exits(loss_years, cash + capital - debt, k["loss_limit"]) if k["exit_enabled"] else False
-    cash = cash - (invest - loans)
-    debt = debt + loans
+    cash -= invest - loans
+    debt += loans
     return {
         "X": X, "Y": Y, "debt_start": debt0, "profit": profit, "tax_paid": tax, "taxable": taxable,
         "interest_subsidy": interest_subsidy, "investment": invest, "new_units": invest * g("units_per_yuan"),
@@ -136,10 +142,15 @@ def desired_investment(k: dict, g, inv_phi, cap, tax_weight_k=None, zero=0.0):
     ``desire_*``); ``tests/test_firm.py`` checks it against the plain form below.
     """
     if tax_weight_k is None and k["elasticity"] == 1.0:
-        untaxed = g("desire_a_untaxed") - g("desire_b_untaxed") * inv_phi
-        taxed = g("desire_a_taxed") - g("desire_b_taxed") * inv_phi
-        per_unit = np.minimum(np.maximum(np.minimum(untaxed, taxed), zero), g("desire_max"))
-        return per_unit * cap
+        untaxed = g("desire_b_untaxed") * inv_phi
+        untaxed = np.subtract(g("desire_a_untaxed"), untaxed, out=rules.scratch(untaxed))
+        taxed = g("desire_b_taxed") * inv_phi
+        taxed = np.subtract(g("desire_a_taxed"), taxed, out=rules.scratch(taxed))
+        per_unit = np.minimum(untaxed, taxed, out=rules.scratch(untaxed))
+        per_unit = np.maximum(per_unit, zero, out=rules.scratch(per_unit))
+        per_unit = np.minimum(per_unit, g("desire_max"), out=rules.scratch(per_unit))
+        per_unit *= cap
+        return per_unit
     if tax_weight_k is None:
         tax_weight_k = g("base_tax_weight_k")
     value = increment_value(g, inv_phi, tax_weight_k, zero)

@@ -133,10 +133,26 @@ def finance_investment(desired_yuan, cash_yuan, debt_yuan, capital_yuan, debt_sh
     ``zero``: 0, or an array of zeros shaped like the others (faster for numpy).
     """
     own = np.maximum(cash_yuan, zero)
-    headroom = np.maximum(max_debt_to_capital * capital_yuan - debt_yuan, zero)
-    invest = np.minimum(desired_yuan, own + headroom)
-    loans = np.minimum(np.maximum(debt_share * invest, invest - own), headroom)
+    headroom = max_debt_to_capital * capital_yuan
+    headroom -= debt_yuan
+    headroom = np.maximum(headroom, zero, out=scratch(headroom))
+    invest = own + headroom
+    invest = np.minimum(desired_yuan, invest, out=scratch(invest))
+    loans = debt_share * invest
+    own = np.subtract(invest, own, out=scratch(own))  # what own funds cannot cover
+    loans = np.maximum(loans, own, out=scratch(loans))
+    loans = np.minimum(loans, headroom, out=scratch(loans))
     return invest, loans
+
+
+def scratch(value):
+    """``out=`` for a numpy function: ``value`` itself when it is an array (a temporary the caller
+    owns and no longer needs), else None (a number: numpy returns a new one).
+
+    Writing results over temporaries instead of allocating new arrays keeps the firm-year's
+    working memory small and in the processor's cache.
+    """
+    return value if isinstance(value, np.ndarray) else None
 
 
 def entry_probability(q, sensitivity):
