@@ -169,9 +169,11 @@ def poisson_from_uniform(u, mean):
     answer, which is a few steps away for any mean (no underflow of ``exp(-mean)`` for large ones).
     """
     u, mean = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(mean, dtype=float))
+    count = np.zeros(u.shape, dtype=np.int64)
+    some = mean > 0  # a mean of 0 draws 0 (often most cells: no entrant where entry does not pay)
+    u, mean = u[some], mean[some]
     z = special.ndtri(np.clip(u, 1e-300, 1.0 - 1e-16))
-    guess = np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0)
-    k = np.where(mean > 0, np.clip(guess, 0.0, None), 0.0)
+    k = np.clip(np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0), 0.0, None)
     below = special.pdtr(k, mean) < u
     while below.any():  # too low: step up until the CDF reaches u
         k = k + below
@@ -180,7 +182,8 @@ def poisson_from_uniform(u, mean):
     while above.any():  # the one below reaches u too: step down
         k = k - above
         above = (k > 0) & (special.pdtr(k - 1.0, mean) >= u)
-    return k.astype(np.int64)
+    count[some] = k
+    return count
 
 
 def exits(loss_years, equity_yuan, loss_years_limit):
