@@ -142,7 +142,9 @@ class ValueChainModel(mesa.Model):
         spec, c, year = self.spec, self.chain, self.year
         t = year - spec.horizon.start
         f = spec.firms
-        shock = self.stream(year, 0).normal(0.0, 1.0, len(SECTORS))[c.sector_id]  # common within a sector
+        # the year's three streams, made together while the interpreter's caches are warm
+        prices_rng, entry_rng, entrants_rng = (self.stream(year, purpose) for purpose in range(3))
+        shock = prices_rng.normal(0.0, 1.0, len(SECTORS))[c.sector_id]  # common within a sector
         sigma = spec.shocks.price_volatility
         trend = c.price0 * (1.0 + c.price_growth) ** t * price_multiplier(spec, c, year)
         price = trend * np.exp(sigma * shock - 0.5 * sigma**2)
@@ -185,7 +187,8 @@ class ValueChainModel(mesa.Model):
         k = firm.cell_coefficients(c, spec, pol, stage_values, threshold)
         self.last_year = {"policy": pol, "stage_values": stage_values, "coefficients": k}  # for inspection
         sums = self.engine.settle(k, year)
-        entrants, entry_investment = self._entry(k) if f.entry else (np.zeros(c.n_stages, dtype=np.int64), 0.0)
+        entrants, entry_investment = (self._entry(k, entry_rng, entrants_rng) if f.entry
+                                      else (np.zeros(c.n_stages, dtype=np.int64), 0.0))
         self.local_ratio = q.local_ratio
         self.expected_local_share = np.minimum(1.0, np.divide(q.local_demand, capacity, out=np.zeros(c.n_stages),
                                                               where=capacity > 0))
@@ -196,11 +199,13 @@ class ValueChainModel(mesa.Model):
             self.running = False
 
     # ------------------------------------------------------------------ entry
-    def _entry(self, k: dict) -> tuple[np.ndarray, np.ndarray]:
+    def _entry(self, k: dict, count_rng: np.random.Generator,
+               entrants_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Potential investors per (stage, zone) cell build a plant with probability rising in q.
 
-        A new plant has productivity 1, produces after the build lag and gets the full tax
-        holiday of its cell; ``q`` is the same increment value incumbents use.
+        Investors judge a plant of average productivity (1) by the increment value incumbents use
+        (``q``); a plant built draws its own productivity, produces after the build lag and gets
+        the full tax holiday of its cell.
         """
         c, f = self.chain, self.spec.firms
         cells = np.arange(c.n_stages * 3)
@@ -212,7 +217,7 @@ class ValueChainModel(mesa.Model):
         q_new = firm.increment_q(lambda name: k[name], 1.0, tax_weight)
         mean = (f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, c.n_stages)
                 * rules.entry_probability(q_new, f.entry_sensitivity))
-        count = rules.poisson_from_uniform(self.stream(self.year, 1).random(mean.size), mean)
+        count = rules.poisson_from_uniform(count_rng.random(mean.size), mean)
         total = int(count.sum())
         investment = np.zeros(c.n_stages)
         if total:
@@ -223,7 +228,7 @@ class ValueChainModel(mesa.Model):
             loans = f.debt_share * cost
             rows, mapping = self.state.add(
                 cell, lag=c.build_lag[stage], debt=loans,
-                inv_productivity=1.0 / self._draw_productivity(total, self.stream(self.year, 2)),
+                inv_productivity=1.0 / self._draw_productivity(total, entrants_rng),
                 first_revenue_year=firm.NO_REVENUE_YET,
             )
             arrival = (self.year + 1 + c.build_lag[stage]) % PENDING_SLOTS
