@@ -164,6 +164,24 @@ def test_engines_agree_on_the_default_chain(file):
     assert vec.stages.entries.sum() > 0 and vec.stages.exits.sum() > 0  # entry and exit are exercised
 
 
+@pytest.mark.parametrize("file", ["baseline.yaml", "policy_package_2016.yaml"])
+def test_chunks_of_any_size_give_the_same_numbers(file, monkeypatch):
+    """The vectorized engine in chunks of 97 rows (cells and runs of equal build lag cut across
+    chunk edges) against the usual chunks (the default chain fits in one)."""
+    from conftest import ROOT
+
+    from simulation.engine import VectorEngine
+
+    sc = load_scenario(ROOT / "scenarios" / file, ["replications=1", "horizon.years=8"])
+    whole = run_scenario(sc)
+    monkeypatch.setattr(VectorEngine, "CHUNK_ROWS", 97)
+    cut = run_scenario(sc)
+    num = whole.stages.select_dtypes("number").columns
+    np.testing.assert_allclose(cut.stages[num].to_numpy(), whole.stages[num].to_numpy(), rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(cut.fiscal.fiscal_cost, whole.fiscal.fiscal_cost, rtol=1e-10, atol=1e-9)
+    assert whole.stages.entries.sum() > 0 and whole.stages.exits.sum() > 0
+
+
 @pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
 def test_local_sales_are_priced_between_netback_and_import_parity(share):
     """firms.local_price_share = 0: sellers' export netback; 1: buyers' import price (on the tiny
