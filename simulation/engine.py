@@ -50,8 +50,7 @@ class VectorEngine:
         self._plan_key = None
         self._chunks: list[Chunk] = []
         self._planned: list = []  # per chunk: capacity put to work and under construction, plan -> settle
-        self._zeros = np.zeros(self.CHUNK_ROWS)
-        self._zeros.flags.writeable = False
+        self._zeros = np.zeros(0)  # as long as the longest chunk, read only
 
     @property
     def st(self):
@@ -76,6 +75,8 @@ class VectorEngine:
                 first, last = np.r_[0, change], np.r_[change, c1 - c0] - 1
                 runs = [(slice(int(lo[i] - a), int(hi[j] - a)), int(lags[i])) for i, j in zip(first, last)]
                 self._chunks.append(Chunk(slice(a, b), slice(c0, c1), hi - lo, lo - a, runs, {}))
+            self._zeros = np.zeros(max((c.rows.stop - c.rows.start for c in self._chunks), default=0))
+            self._zeros.flags.writeable = False
             self._plan_key = key
         return self._chunks
 

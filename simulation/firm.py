@@ -143,12 +143,12 @@ def desired_investment(k: dict, g, inv_phi, cap, tax_weight_k=None, zero=0.0):
     """
     if tax_weight_k is None and k["elasticity"] == 1.0:
         untaxed = g("desire_b_untaxed") * inv_phi
-        untaxed = np.subtract(g("desire_a_untaxed"), untaxed, out=rules.scratch(untaxed))
+        untaxed = np.subtract(g("desire_a_untaxed"), untaxed, out=scratch(untaxed))
         taxed = g("desire_b_taxed") * inv_phi
-        taxed = np.subtract(g("desire_a_taxed"), taxed, out=rules.scratch(taxed))
-        per_unit = np.minimum(untaxed, taxed, out=rules.scratch(untaxed))
-        per_unit = np.maximum(per_unit, zero, out=rules.scratch(per_unit))
-        per_unit = np.minimum(per_unit, g("desire_max"), out=rules.scratch(per_unit))
+        taxed = np.subtract(g("desire_a_taxed"), taxed, out=scratch(taxed))
+        per_unit = np.minimum(untaxed, taxed, out=scratch(untaxed))
+        per_unit = np.maximum(per_unit, zero, out=scratch(per_unit))
+        per_unit = np.minimum(per_unit, g("desire_max"), out=scratch(per_unit))
         per_unit *= cap
         return per_unit
     if tax_weight_k is None:
@@ -172,6 +172,16 @@ def increment_value(g, inv_phi, tax_weight_k, zero=0.0):
 def increment_q(g, inv_phi, tax_weight_k):
     """q of one more unit of capacity: PV per yuan of capital cost minus 1 (``rules.profitability_index``)."""
     return increment_value(g, inv_phi, tax_weight_k) - 1.0
+
+
+def scratch(value):
+    """``out=`` for a numpy function: ``value`` itself when it is an array (a temporary the caller
+    owns, no longer needs, and shaped like the result), else None (a number: numpy returns a new one).
+
+    Writing results over temporaries instead of allocating new arrays keeps the firm-year's
+    working memory small and in the processor's cache.
+    """
+    return value if isinstance(value, np.ndarray) else None
 
 
 def production_threshold(chain, pol, export_price, expected_material, local_price, local_share) -> np.ndarray:

@@ -133,26 +133,10 @@ def finance_investment(desired_yuan, cash_yuan, debt_yuan, capital_yuan, debt_sh
     ``zero``: 0, or an array of zeros shaped like the others (faster for numpy).
     """
     own = np.maximum(cash_yuan, zero)
-    headroom = max_debt_to_capital * capital_yuan
-    headroom -= debt_yuan
-    headroom = np.maximum(headroom, zero, out=scratch(headroom))
-    invest = own + headroom
-    invest = np.minimum(desired_yuan, invest, out=scratch(invest))
-    loans = debt_share * invest
-    own = np.subtract(invest, own, out=scratch(own))  # what own funds cannot cover
-    loans = np.maximum(loans, own, out=scratch(loans))
-    loans = np.minimum(loans, headroom, out=scratch(loans))
+    headroom = np.maximum(max_debt_to_capital * capital_yuan - debt_yuan, zero)
+    invest = np.minimum(desired_yuan, own + headroom)
+    loans = np.minimum(np.maximum(debt_share * invest, invest - own), headroom)
     return invest, loans
-
-
-def scratch(value):
-    """``out=`` for a numpy function: ``value`` itself when it is an array (a temporary the caller
-    owns and no longer needs), else None (a number: numpy returns a new one).
-
-    Writing results over temporaries instead of allocating new arrays keeps the firm-year's
-    working memory small and in the processor's cache.
-    """
-    return value if isinstance(value, np.ndarray) else None
 
 
 def entry_probability(q, sensitivity):
@@ -170,7 +154,7 @@ def poisson_from_uniform(u, mean):
     """
     u, mean = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(mean, dtype=float))
     count = np.zeros(u.shape, dtype=np.int64)
-    some = mean > 0  # a mean of 0 draws 0 (often most cells: no entrant where entry does not pay)
+    some = (mean > 0) & (u > 0)  # a mean of 0 draws 0 (often most cells: no entrant where entry does not pay)
     u, mean = u[some], mean[some]
     z = special.ndtri(np.clip(u, 1e-300, 1.0 - 1e-16))
     k = np.clip(np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0), 0.0, None)

@@ -96,3 +96,19 @@ def test_poisson_from_uniform_is_the_inverse_cdf_for_small_and_large_means():
     u = rng.random(50_000)
     mean = rng.choice([0.0, 1e-9, 0.01, 0.7, 4.0, 35.0, 800.0, 2_000.0, 1e5], size=u.size)
     assert np.array_equal(rules.poisson_from_uniform(u, mean), stats.poisson.ppf(u, mean).astype(np.int64))
+
+
+def test_poisson_from_uniform_at_the_ends_of_the_unit_interval():
+    """u = 0 draws 0 at once whatever the mean (no walk down from the normal guess)."""
+    assert rules.poisson_from_uniform(0.0, 1e12) == 0
+    assert rules.poisson_from_uniform(np.array([0.0, 0.5]), np.array([3.0, 0.0])).tolist() == [0, 0]
+    from scipy import stats
+
+    u_top = 1.0 - 2.0**-53  # the largest uniform numpy draws
+    assert rules.poisson_from_uniform(u_top, 4.0) == stats.poisson.ppf(u_top, 4.0) == 29
+
+
+def test_finance_investment_broadcasts():
+    invest, loans = rules.finance_investment(np.array([100.0, 100.0]), np.array([50.0, 0.0]), np.zeros(2),
+                                             np.array([1000.0]), 0.6, 0.8)
+    assert invest.tolist() == [100.0, 100.0] and loans.tolist() == [60.0, 100.0]
