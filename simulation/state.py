@@ -67,9 +67,14 @@ class FirmState:
     def sizes(self) -> np.ndarray:
         return np.diff(self.starts)
 
-    def _allocate(self, need: np.ndarray) -> dict[str, np.ndarray]:
+    def _layout(self, need: np.ndarray) -> np.ndarray:
+        """Set ``starts`` for regions holding ``need`` firms per cell plus spare room; returns the sizes."""
         sizes = need + np.maximum(np.ceil(need * SPARE_SHARE).astype(np.int64), self.min_spare)
         self.starts = np.concatenate([[0], np.cumsum(sizes)])
+        return sizes
+
+    def _allocate(self, need: np.ndarray) -> dict[str, np.ndarray]:
+        sizes = self._layout(need)
         n = self.n
         arrays = {}
         for name, (dtype, rows) in FIELDS.items():
@@ -80,19 +85,32 @@ class FirmState:
         return arrays
 
     def _rebuild(self, extra: np.ndarray) -> np.ndarray:
-        """New layout with room for ``extra`` more firms per cell; returns old row -> new row (-1: dropped)."""
+        """New layout with room for ``extra`` more firms per cell; returns old row -> new row (-1: dropped).
+
+        Living firms keep their order and fill the head of their cell's new region: each new row
+        gathers its old row (one ``take`` per field row), then the free rows get their fill values.
+        """
         old, old_starts = self._arrays, self.starts
         keep = old["alive"]
-        old_cell = old["cell"]
-        alive_per_cell = np.bincount(old_cell[keep], minlength=self.n_cells)
-        self._arrays = self._allocate(alive_per_cell + extra)
+        alive_per_cell = np.bincount(old["cell"][keep], minlength=self.n_cells)
+        sizes = self._layout(alive_per_cell + extra)
+        n, starts = self.n, self.starts[:-1]
         rows_old = np.flatnonzero(keep)  # already in cell order
-        offset = np.arange(rows_old.size) - np.repeat(np.cumsum(alive_per_cell) - alive_per_cell, alive_per_cell)
-        rows_new = self.starts[:-1][old_cell[rows_old]] + offset
-        for name, arr in self._arrays.items():
-            source = old[name].reshape(-1, old[name].shape[-1])
-            for row_new, row_old in zip(arr.reshape(-1, arr.shape[-1]), source):  # 1-D copies: 3x faster
-                row_new[rows_new] = row_old[rows_old]
+        new_cell = np.repeat(np.arange(self.n_cells), sizes)
+        filled = (np.arange(n) - starts[new_cell]) < alive_per_cell[new_cell]  # the head of each region
+        rows_new = np.flatnonzero(filled)
+        free = np.flatnonzero(~filled)
+        source = np.zeros(n, dtype=np.int64)
+        source[rows_new] = rows_old
+        arrays = {}
+        for name, arr in old.items():
+            new = np.empty(arr.shape[:-1] + (n,), dtype=arr.dtype)
+            for row_new, row_old in zip(new.reshape(-1, n), arr.reshape(-1, arr.shape[-1])):
+                row_old.take(source, out=row_new, mode="clip")  # "clip": unbuffered (indices are valid)
+                row_new[free] = FILL.get(name, 0)
+            arrays[name] = new
+        arrays["cell"][:] = new_cell
+        self._arrays = arrays
         self.used = alive_per_cell.copy()
         mapping = np.full(int(old_starts[-1]), -1, dtype=np.int64)
         mapping[rows_old] = rows_new
