@@ -38,8 +38,8 @@ class VectorEngine:
     ``np.add.reduceat``; dead and free rows are inert (no capacity, cash or debt). The rows are
     processed in chunks of ``CHUNK_ROWS`` so that the temporaries of a firm-year stay in the
     processor's cache, while numpy's fixed cost per call (about a microsecond) stays small next
-    to the work of a call (``benchmarks/bench.py``: 32k rows ran a few per cent faster than 16k
-    at 100k firms and about a tenth faster at 1M).
+    to the work of a call (on a 2-core development machine, 32k rows ran a few per cent faster
+    than 16k at 100k firms and about a tenth faster at 1M; threads over chunks ran slower).
     """
 
     CHUNK_ROWS = 32_768
