@@ -6,7 +6,8 @@ coefficient reaches every firm with ``np.repeat`` and per-cell totals come from
 ``np.add.reduceat`` — both far cheaper than a gather or ``np.bincount`` over random cells.
 
 Exit marks a row dead (its capacity, cash and debt become zero, so it adds nothing to any
-sum); entry fills the free slots of the entrant's cell. Only when a cell runs out of slots is
+sum); entry takes the dead rows of the entrant's cell first, then its free slots. Only when a
+cell runs out of slots is
 the whole layout rebuilt, with dead rows dropped and spare room per cell (a fiftieth of its
 firms, and at least about three years of the highest entry, doubled for a cell each time it runs
 out), so rebuilds are rare and entry costs amortised O(1) per firm: no year copies all arrays.
@@ -56,6 +57,7 @@ class FirmState:
         self.next_id = 0
         self.rebuilds = 0
         self._arrays = self._allocate(np.zeros(n_cells, dtype=np.int64))
+        self._dead = np.zeros(0, dtype=np.int64)  # rows of firms that left, free for entrants of their cell
 
     # ------------------------------------------------------------------ layout
     @property
@@ -111,6 +113,7 @@ class FirmState:
             arrays[name] = new
         arrays["cell"][:] = new_cell
         self._arrays = arrays
+        self._dead = self._dead[:0]
         self.used = alive_per_cell.copy()
         mapping = np.full(int(old_starts[-1]), -1, dtype=np.int64)
         mapping[rows_old] = rows_new
@@ -134,22 +137,35 @@ class FirmState:
     # ------------------------------------------------------------------ entry
     def add(self, cells: np.ndarray, **values) -> tuple[np.ndarray, np.ndarray | None]:
         """Place new firms of the given (sorted) cells; returns their rows and, after a rebuild,
-        the old-row -> new-row mapping (else None)."""
+        the old-row -> new-row mapping (else None).
+
+        A new firm takes the row of a firm of its cell that has left, if there is one, else a free
+        slot; the fields it is not given hold fill values (zero)."""
         cells = np.asarray(cells, dtype=np.int64)
         count = np.bincount(cells, minlength=self.n_cells)
+        dead = np.sort(self._dead)  # rows of firms that left, in cell order
+        dead_per_cell = np.bincount(self._arrays["cell"][dead], minlength=self.n_cells)
+        reused = np.minimum(count, dead_per_cell)
         mapping = None
-        overflow = self.used + count > self.sizes
+        overflow = self.used + count - reused > self.sizes
         if np.any(overflow):
             # a cell that ran out of room gets twice the spare room from now on (amortised growth);
             # placing the first firms of a cell is not running out
             self.min_spare[overflow & (self.used > 0)] *= 2
-            mapping = self._rebuild(count)
-        first = self.starts[:-1] + self.used
-        offset = np.arange(cells.size) - np.repeat(np.cumsum(count) - count, count)
-        rows = first[cells] + offset
-        self.used += count
+            mapping = self._rebuild(count)  # drops the dead rows
+            dead, dead_per_cell, reused = dead[:0], np.zeros_like(count), np.zeros_like(count)
+        rank = np.arange(cells.size) - np.repeat(np.cumsum(count) - count, count)  # within the cell
+        recycled = rank < reused[cells]  # the first entrants of a cell take its dead rows
+        rows = (self.starts[:-1] + self.used - reused)[cells] + rank  # the others, its next free slots
+        taken = (np.cumsum(dead_per_cell) - dead_per_cell)[cells][recycled] + rank[recycled]
+        rows[recycled] = dead[taken]
+        self._dead = np.delete(dead, taken)
+        self.used += count - reused
         self.alive_count += count
         arrays = self._arrays
+        for name in FIELDS.keys() - {"cell"}:  # a recycled row keeps nothing of the firm that left
+            arrays[name][..., rows[recycled]] = FILL.get(name, 0)
+        arrays["sub_debt"][:, rows[recycled]] = 0.0
         arrays["alive"][rows] = True
         arrays["firm_id"][rows] = np.arange(self.next_id, self.next_id + cells.size)
         self.next_id += cells.size
@@ -162,6 +178,7 @@ class FirmState:
         arrays = self._arrays
         self.alive_count -= np.bincount(arrays["cell"][rows], minlength=self.n_cells)
         arrays["alive"][rows] = False
+        self._dead = np.concatenate([self._dead, rows])
         for name in ("capacity", "debt", "cash"):
             arrays[name][rows] = 0.0
         arrays["pending"][:, rows] = 0.0

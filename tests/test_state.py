@@ -34,6 +34,22 @@ def test_entry_uses_free_slots_and_a_rebuild_keeps_every_firm():
     np.testing.assert_array_equal(st.cell_sum(st.capacity), [0.0, 19.0])
 
 
+def test_entrants_take_the_rows_their_cell_lost_first():
+    st = FirmState(n_cells=2, min_spare=3)  # room for three firms a cell
+    rows, _ = st.add(np.array([0, 0, 1]), capacity=np.array([1.0, 2.0, 3.0]), loss_years=np.array([2, 3, 1]))
+    st.remove(rows[[0, 2]])  # one firm of each cell leaves
+    new, mapping = st.add(np.array([0, 0]), capacity=np.array([5.0, 6.0]))
+    assert mapping is None and st.rebuilds == 0
+    assert new[0] == rows[0]  # the cell-0 row is reused, the cell-1 row is not
+    assert st.cell[new[1]] == 0 and new[1] not in rows
+    assert st.loss_years[new[0]] == 0 and st.first_revenue_year[new[0]] == 0  # nothing of the firm that left
+    assert list(st.firm_id[new]) == [3, 4] and st.alive[new].all() and not st.alive[rows[2]]
+    np.testing.assert_array_equal(st.alive_count, [3, 0])
+    np.testing.assert_array_equal(st.cell_sum(st.capacity), [13.0, 0.0])
+    again, _ = st.add(np.array([1]), capacity=np.array([7.0]))
+    assert again[0] == rows[2] and st.capacity[again[0]] == 7.0
+
+
 def test_a_full_run_rebuilds_rarely_and_handles_follow_their_firms():
     sc = load_scenario(ROOT / "scenarios" / "policy_package_2016.yaml", ["replications=1"])
     model = ValueChainModel(sc, rng=5)
