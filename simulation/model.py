@@ -29,6 +29,8 @@ from .recorder import Recorder
 from .scenario import LoadedScenario
 from .state import MAX_BUILD_LAG, PENDING_SLOTS, SPARE_MIN, FirmState, to_stage
 
+ENTRY_ROOM_YEARS = 4  # spare rows per cell: years of entry at the highest rate (every potential entrant builds)
+
 
 class ValueChainModel(mesa.Model):
     """Firms along a chain under a policy scenario.
@@ -54,10 +56,11 @@ class ValueChainModel(mesa.Model):
         years_max = max([r.fixed_asset_years for r in self.spec.policy.interest_subsidy.rules] + [0])
         zs = self.spec.firms.zone_shares
         self.zone_shares = np.array([zs.ordinary, zs.difficult_area, zs.special_zone])
-        # room for about three years of entry at the highest rate (every potential entrant builds)
-        # in every cell before a rebuild; a cell that runs out doubles its room (``FirmState.add``)
+        # room in every cell for ENTRY_ROOM_YEARS of entry at the highest rate before a rebuild (on
+        # the default chain at 100k firms none is needed in 15 years); a cell that runs out doubles
+        # its room (``FirmState.add``)
         entry_rate = f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, self.chain.n_stages)
-        entry_room = np.ceil(3 * entry_rate)
+        entry_room = np.ceil(ENTRY_ROOM_YEARS * entry_rate)
         self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max,
                                min_spare=np.maximum(entry_room.astype(np.int64), SPARE_MIN) if f.entry else SPARE_MIN)
         c0 = self.chain

@@ -9,7 +9,7 @@ Exit marks a row dead (its capacity, cash and debt become zero, so it adds nothi
 sum); entry takes the dead rows of the entrant's cell first, then its free slots. Only when a
 cell runs out of slots is
 the whole layout rebuilt, with dead rows dropped and spare room per cell (a fiftieth of its
-firms, and at least about three years of the highest entry, doubled for a cell each time it runs
+firms, and at least about four years of the highest entry, doubled for a cell each time it runs
 out), so rebuilds are rare and entry costs amortised O(1) per firm: no year copies all arrays.
 """
 
