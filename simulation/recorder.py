@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import solve_triangular
 
-from .state import to_stage
-
 MONEY_SCALE = 1e-6  # yuan -> million yuan
 UNITS = {
     "firms": "firms alive at year end",
@@ -60,83 +58,120 @@ def unit_costs(A, local_ratio, import_price, primary_per_unit) -> np.ndarray:
     return solve_triangular(system, A.T @ ((1 - local_ratio) * import_price) + primary_per_unit, lower=True)
 
 
+CELL_SUMS = ("X", "Y", "investment", "exits", "profit", "debt_start", "interest_subsidy", "tax_paid", "taxable")
+COEFFICIENTS = ("inputs_y", "labour_y", "sales_x", "materials_x", "power_gap", "kwh_y", "dep_per_unit",
+                "interest_x", "interest_y", "subsidy_x", "interest_rate", "statutory_rate")
+
+
 class Recorder:
-    """Collects one row of stage totals per year; ``stage_frame`` / ``fiscal_frame`` make tidy tables."""
+    """Keeps what each year's stage accounts need (cell sums of the firms' flows, the year's
+    coefficients and market outcomes) and computes the accounts of all years at once when
+    ``stage_frame`` / ``fiscal_frame`` ask: the yearly step only files arrays away."""
 
     def __init__(self, model):
         self.model = model
-        self.stage_rows: list[dict] = []
-        self.fiscal_rows: list[dict] = []
+        self.years: list[dict] = []
+        self._accounts: tuple[int, tuple[dict, dict]] | None = None  # (years recorded, accounts)
 
     def record(self, year, q, k, sums, stage_values, capacity, entrants, entry_investment, price,
                import_price) -> None:
-        """Stage accounts from the cell sums of X = output and Y = output / productivity (see ``firm``)."""
-        c, engine = self.model.chain, self.model.engine
-        X, Y = sums["X"], sums["Y"]
-        stage = to_stage
+        """File this year's inputs to the accounts (the arrays are the year's own: nothing rewrites them)."""
+        self.years.append({
+            "year": year, "firms": self.model.engine.count(), "capacity": capacity, "output": q.output,
+            "exports": q.exports, "local_sales": q.local_sales, "local_ratio": q.local_ratio, "entries": entrants,
+            "entry_investment": entry_investment, "price": price, "import_price": import_price,
+            **{name: sums[name] for name in CELL_SUMS}, **{name: k[name] for name in COEFFICIENTS},
+            **{name: stage_values[name] for name in ("material_imported", "material_local", "local_price")},
+        })
+
+    def _stacked(self, name: str, width: int) -> np.ndarray:
+        """``name`` over the years recorded: an array (years, width)."""
+        return np.stack([np.broadcast_to(np.asarray(r[name], dtype=float), (width,)) for r in self.years])
+
+    def accounts(self) -> tuple[dict, dict]:
+        """Stage accounts and fiscal costs by lever, arrays (years, stages), from the cell sums of
+        X = output and Y = output / productivity (see ``firm``)."""
+        if self._accounts is None or self._accounts[0] != len(self.years):
+            self._accounts = (len(self.years), self._compute())
+        return self._accounts[1]
+
+    def _compute(self) -> tuple[dict, dict]:
+        c = self.model.chain
+        n_cells, n_stages = 3 * c.n_stages, c.n_stages
+        cells = {name: self._stacked(name, n_cells) for name in ("firms",) + CELL_SUMS + COEFFICIENTS}
+        stages = {name: self._stacked(name, n_stages) for name in (
+            "capacity", "output", "exports", "local_sales", "local_ratio", "entries", "entry_investment",
+            "price", "import_price", "material_imported", "material_local", "local_price")}
+
+        def stage(per_cell):
+            return per_cell.reshape(len(self.years), n_stages, 3).sum(axis=2)
+
+        def zone0(per_cell):  # a coefficient that is the same in every zone of a stage
+            return per_cell.reshape(len(self.years), n_stages, 3)[:, :, 0]
+
+        k, X, Y, capacity = cells, cells["X"], cells["Y"], stages["capacity"]
         x = stage(X)
         power_labour = np.divide(stage(Y * (k["inputs_y"] + k["labour_y"])), x,
-                                 out=(k["inputs_y"] + k["labour_y"]).reshape(-1, 3)[:, 0].copy(), where=x > 0)
+                                 out=zone0(k["inputs_y"] + k["labour_y"]).copy(), where=x > 0)
         primary = c.other_inputs + power_labour
         sales = stage(k["sales_x"] * X)
         # power is valued at its supply cost: a discount booked as fiscal cost is a subsidy, not value added
         intermediate = stage(k["materials_x"] * X + (k["inputs_y"] + k["power_gap"] * k["kwh_y"]) * Y)
-        row = {
-            "firms": stage(engine.count()),
+        rows = {
+            "firms": stage(k["firms"]),
             "capacity": capacity,
-            "output": q.output,
-            "utilisation": np.divide(q.output, capacity, out=np.zeros(c.n_stages), where=capacity > 0),
+            "output": stages["output"],
+            "utilisation": np.divide(stages["output"], capacity, out=np.zeros_like(capacity), where=capacity > 0),
             "value_added": sales - intermediate,
-            "investment": stage(sums["investment"]) + entry_investment,
+            "investment": stage(k["investment"]) + stages["entry_investment"],
             "employment": stage(Y) * c.workers,
-            "exports": q.exports,
-            "local_sales": q.local_sales,
-            "imported_inputs": x * stage_values["material_imported"],
-            "entries": entrants,
-            "exits": stage(sums["exits"]),
-            "profit": stage(sums["profit"]),
+            "exports": stages["exports"],
+            "local_sales": stages["local_sales"],
+            "imported_inputs": x * stages["material_imported"],
+            "entries": stages["entries"],
+            "exits": stage(k["exits"]),
+            "profit": stage(k["profit"]),
             "labour_cost": stage(k["labour_y"] * Y),
-            "depreciation": k["dep_per_unit"].reshape(-1, 3)[:, 0] * capacity,
-            "interest": stage(k["interest_rate"] * sums["debt_start"] + k["interest_x"] * X + k["interest_y"] * Y
-                              - sums["interest_subsidy"]),
-            "tax_paid": stage(sums["tax_paid"]),
-            "local_sales_value": q.local_sales * stage_values["local_price"],
-            "local_inputs": x * stage_values["material_local"],
+            "depreciation": zone0(k["dep_per_unit"]) * capacity,
+            "interest": stage(k["interest_rate"] * k["debt_start"] + k["interest_x"] * X + k["interest_y"] * Y
+                              - k["interest_subsidy"]),
+            "tax_paid": stage(k["tax_paid"]),
+            "local_sales_value": stages["local_sales"] * stages["local_price"],
+            "local_inputs": x * stages["material_local"],
             "sales": sales,
             "intermediate_inputs": intermediate,
-            "price": price,
-            "unit_cost": unit_costs(c.A, q.local_ratio, import_price, primary),
+            "price": stages["price"],
+            "unit_cost": np.stack([unit_costs(c.A, r, m, v) for r, m, v in
+                                   zip(stages["local_ratio"], stages["import_price"], primary)]),
         }
         for name in MONEY:
-            row[name] = row[name] * MONEY_SCALE
-        self.stage_rows.append({"year": year, **row})
+            rows[name] = rows[name] * MONEY_SCALE
         fiscal = {
             "electricity_price": stage(k["power_gap"] * k["kwh_y"] * Y),
             "freight_subsidy": stage(k["subsidy_x"] * X),
-            "tax": stage(k["statutory_rate"] * sums["taxable"] - sums["tax_paid"]),  # tax expenditure
-            "interest_subsidy": stage(sums["interest_subsidy"]),
+            "tax": stage(k["statutory_rate"] * k["taxable"] - k["tax_paid"]),  # tax expenditure
+            "interest_subsidy": stage(k["interest_subsidy"]),
         }
-        self.fiscal_rows.append({"year": year, **{lever: v * MONEY_SCALE for lever, v in fiscal.items()}})
+        return rows, {lever: v * MONEY_SCALE for lever, v in fiscal.items()}
+
+    def _keys(self, repeat: int = 1) -> dict:
+        """year, sector, stage, tier for each year x ``repeat`` x stage."""
+        c = self.model.chain
+        n, years = c.n_stages, np.array([r["year"] for r in self.years], dtype=np.int64)
+        tile = len(years) * repeat
+        return {"year": np.repeat(years, repeat * n), "sector": np.tile(c.sector, tile),
+                "stage": np.tile(c.order, tile), "tier": np.tile(c.tier, tile)}
 
     def stage_frame(self) -> pd.DataFrame:
-        c = self.model.chain
-        n = c.n_stages
-        frames = []
-        for rec in self.stage_rows:
-            data = {"year": np.full(n, rec["year"], dtype=np.int64), "sector": c.sector, "stage": c.order,
-                    "tier": c.tier}
-            data.update({k: np.asarray(rec[k], dtype=float) for k in STAGE_COLUMNS})
-            frames.append(pd.DataFrame(data))
-        df = pd.concat(frames, ignore_index=True)
-        for k in ("firms", "entries", "exits"):
-            df[k] = df[k].astype(np.int64)
+        rows, _ = self.accounts()
+        df = pd.DataFrame({**self._keys(), **{name: rows[name].ravel() for name in STAGE_COLUMNS}})
+        for name in ("firms", "entries", "exits"):
+            df[name] = df[name].astype(np.int64)
         return df
 
     def fiscal_frame(self) -> pd.DataFrame:
-        c = self.model.chain
-        frames = []
-        for rec in self.fiscal_rows:
-            for lever in LEVERS:
-                frames.append(pd.DataFrame({"year": rec["year"], "sector": c.sector, "stage": c.order, "tier": c.tier,
-                                            "lever": lever, "fiscal_cost": rec[lever]}))
-        return pd.concat(frames, ignore_index=True)
+        _, fiscal = self.accounts()
+        costs = np.stack([fiscal[lever] for lever in LEVERS], axis=1)  # (years, levers, stages)
+        return pd.DataFrame({**self._keys(len(LEVERS)),
+                             "lever": np.tile(np.repeat(LEVERS, self.model.chain.n_stages), len(self.years)),
+                             "fiscal_cost": costs.ravel()})
