@@ -118,7 +118,8 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
         "per-cell coefficients": (firm, "cell_coefficients"),
         "settle (firm-years, sums, state)": (engine.VectorEngine, "settle"),
         "  of which firm_year": (firm, "firm_year"),
-        "entry": (model.ValueChainModel, "_entry"),
+        "entry decisions (how many plants, where)": (model.ValueChainModel, "_entry_decisions"),
+        "entry (placing the new plants)": (model.ValueChainModel, "_entry"),
         "records": (recorder.Recorder, "record"),
         "arrivals (begin_year)": (engine.VectorEngine, "begin_year"),
     }

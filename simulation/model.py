@@ -189,8 +189,10 @@ class ValueChainModel(mesa.Model):
         }
         k = firm.cell_coefficients(c, spec, pol, stage_values, threshold)
         self.last_year = {"policy": pol, "stage_values": stage_values, "coefficients": k}  # for inspection
+        if f.entry:  # decided on this year's q before the firms' year is settled (which it does not use)
+            plants, plants_inv_productivity = self._entry_decisions(k, entry_rng, entrants_rng)
         sums = self.engine.settle(k, year)
-        entrants, entry_investment = (self._entry(k, entry_rng, entrants_rng) if f.entry
+        entrants, entry_investment = (self._entry(k, plants, plants_inv_productivity) if f.entry
                                       else (np.zeros(c.n_stages, dtype=np.int64), 0.0))
         self.local_ratio = q.local_ratio
         self.expected_local_share = np.minimum(1.0, np.divide(q.local_demand, capacity, out=np.zeros(c.n_stages),
@@ -202,13 +204,13 @@ class ValueChainModel(mesa.Model):
             self.running = False
 
     # ------------------------------------------------------------------ entry
-    def _entry(self, k: dict, count_rng: np.random.Generator,
-               entrants_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Potential investors per (stage, zone) cell build a plant with probability rising in q.
+    def _entry_decisions(self, k: dict, count_rng: np.random.Generator,
+                         entrants_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Potential investors per (stage, zone) cell build a plant with probability rising in q:
+        the number of new plants per cell and their 1/productivity.
 
         Investors judge a plant of average productivity (1) by the increment value incumbents use
-        (``q``); a plant built draws its own productivity, produces after the build lag and gets
-        the full tax holiday of its cell.
+        (``q``); a plant built draws its own productivity.
         """
         c, f = self.chain, self.spec.firms
         cells = np.arange(c.n_stages * 3)
@@ -222,16 +224,21 @@ class ValueChainModel(mesa.Model):
                 * rules.entry_probability(q_new, f.entry_sensitivity))
         count = rules.poisson_from_uniform(count_rng.random(mean.size), mean)
         total = int(count.sum())
+        return count, (1.0 / self._draw_productivity(total, entrants_rng) if total else np.zeros(0))
+
+    def _entry(self, k: dict, count: np.ndarray, inv_productivity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Place the new plants (``count`` per cell): each produces after the build lag and gets the
+        full tax holiday of its cell. Returns plants and their investment per stage."""
+        c, f = self.chain, self.spec.firms
         investment = np.zeros(c.n_stages)
-        if total:
-            cell = np.repeat(cells, count)
+        if inv_productivity.size:
+            cell = np.repeat(np.arange(c.n_stages * 3), count)
             stage = cell // 3
             size = c.plant_capacity[stage]
             cost = size * c.capital_cost[stage]
             loans = f.debt_share * cost
             rows, mapping = self.state.add(
-                cell, lag=c.build_lag[stage], debt=loans,
-                inv_productivity=1.0 / self._draw_productivity(total, entrants_rng),
+                cell, lag=c.build_lag[stage], debt=loans, inv_productivity=inv_productivity,
                 first_revenue_year=firm.NO_REVENUE_YET,
             )
             arrival = (self.year + 1 + c.build_lag[stage]) % PENDING_SLOTS
