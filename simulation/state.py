@@ -7,10 +7,10 @@ coefficient reaches every firm with ``np.repeat`` and per-cell totals come from
 
 Exit marks a row dead (its capacity, cash and debt become zero, so it adds nothing to any
 sum); entry takes the dead rows of the entrant's cell first, then its free slots. Only when a
-cell runs out of slots is
-the whole layout rebuilt, with dead rows dropped and spare room per cell (a fiftieth of its
-firms, and at least about four years of the highest entry, doubled for a cell each time it runs
-out), so rebuilds are rare and entry costs amortised O(1) per firm: no year copies all arrays.
+cell runs out of slots is the whole layout rebuilt, with dead rows dropped and spare room per
+cell (a fiftieth of its firms, and at least about four years of the highest entry, doubled for a
+cell each time it runs out), so rebuilds are rare and entry costs amortised O(1) per firm: no
+year copies all arrays.
 """
 
 from __future__ import annotations
@@ -107,8 +107,9 @@ class FirmState:
         arrays = {}
         for name, arr in old.items():
             new = np.empty(arr.shape[:-1] + (n,), dtype=arr.dtype)
-            for row_new, row_old in zip(new.reshape(-1, n), arr.reshape(-1, arr.shape[-1])):
-                row_old.take(source, out=row_new, mode="clip")  # "clip": unbuffered (indices are valid)
+            for row_new, row_old in zip(np.atleast_2d(new), np.atleast_2d(arr)):  # 1-D views of each row
+                if rows_old.size:  # (an empty layout has nothing to take from)
+                    row_old.take(source, out=row_new, mode="clip")  # "clip": unbuffered (indices are valid)
                 row_new[free] = FILL.get(name, 0)
             arrays[name] = new
         arrays["cell"][:] = new_cell
