@@ -37,9 +37,8 @@ class VectorEngine:
     Per-cell coefficients reach the firms by ``np.repeat`` and totals come back by
     ``np.add.reduceat``; dead and free rows are inert (no capacity, cash or debt). The rows are
     processed in chunks of ``CHUNK_ROWS`` so that the temporaries of a firm-year stay in the
-    processor's cache, while numpy's fixed cost per call (about a microsecond) stays small next
-    to the work of a call (on a 2-core development machine, 32k rows ran a few per cent faster
-    than 16k at 100k firms and about a tenth faster at 1M; threads over chunks ran slower).
+    processor's cache, while numpy's fixed cost per call stays small next to the work of a call
+    (larger and smaller chunks, and threads over chunks, ran no faster on a 2-core machine).
     """
 
     CHUNK_ROWS = 32_768
@@ -101,9 +100,9 @@ class VectorEngine:
         cap = st.capacity[rows]
         works = st.inv_productivity[rows] <= np.repeat(threshold[chunk.cells], chunk.sizes)
         pending = st.pending[:, rows]
-        building = pending[0] + pending[1]  # four slots (PENDING_SLOTS), added row by row: faster than sum(axis=0)
-        building += pending[2]
-        building += pending[3]
+        building = pending[0] + pending[1]  # the slots added row by row: faster than sum(axis=0)
+        for slot in pending[2:]:
+            building += slot
         working = cap * works
         self._planned.append((working, building))  # reused by settle: nothing changes in between
         local = chunk.local

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import solve_triangular
 
+from .state import to_stage
+
 MONEY_SCALE = 1e-6  # yuan -> million yuan
 UNITS = {
     "firms": "firms alive at year end",
@@ -103,39 +105,36 @@ class Recorder:
             "capacity", "output", "exports", "local_sales", "local_ratio", "entries", "entry_investment",
             "price", "import_price", "material_imported", "material_local", "local_price")}
 
-        def stage(per_cell):
-            return per_cell.reshape(len(self.years), n_stages, 3).sum(axis=2)
-
         def zone0(per_cell):  # a coefficient that is the same in every zone of a stage
             return per_cell.reshape(len(self.years), n_stages, 3)[:, :, 0]
 
         k, X, Y, capacity = cells, cells["X"], cells["Y"], stages["capacity"]
-        x = stage(X)
-        power_labour = np.divide(stage(Y * (k["inputs_y"] + k["labour_y"])), x,
+        x = to_stage(X)
+        power_labour = np.divide(to_stage(Y * (k["inputs_y"] + k["labour_y"])), x,
                                  out=zone0(k["inputs_y"] + k["labour_y"]).copy(), where=x > 0)
         primary = c.other_inputs + power_labour
-        sales = stage(k["sales_x"] * X)
+        sales = to_stage(k["sales_x"] * X)
         # power is valued at its supply cost: a discount booked as fiscal cost is a subsidy, not value added
-        intermediate = stage(k["materials_x"] * X + (k["inputs_y"] + k["power_gap"] * k["kwh_y"]) * Y)
+        intermediate = to_stage(k["materials_x"] * X + (k["inputs_y"] + k["power_gap"] * k["kwh_y"]) * Y)
         rows = {
-            "firms": stage(k["firms"]),
+            "firms": to_stage(k["firms"]),
             "capacity": capacity,
             "output": stages["output"],
             "utilisation": np.divide(stages["output"], capacity, out=np.zeros_like(capacity), where=capacity > 0),
             "value_added": sales - intermediate,
-            "investment": stage(k["investment"]) + stages["entry_investment"],
-            "employment": stage(Y) * c.workers,
+            "investment": to_stage(k["investment"]) + stages["entry_investment"],
+            "employment": to_stage(Y) * c.workers,
             "exports": stages["exports"],
             "local_sales": stages["local_sales"],
             "imported_inputs": x * stages["material_imported"],
             "entries": stages["entries"],
-            "exits": stage(k["exits"]),
-            "profit": stage(k["profit"]),
-            "labour_cost": stage(k["labour_y"] * Y),
+            "exits": to_stage(k["exits"]),
+            "profit": to_stage(k["profit"]),
+            "labour_cost": to_stage(k["labour_y"] * Y),
             "depreciation": zone0(k["dep_per_unit"]) * capacity,
-            "interest": stage(k["interest_rate"] * k["debt_start"] + k["interest_x"] * X + k["interest_y"] * Y
+            "interest": to_stage(k["interest_rate"] * k["debt_start"] + k["interest_x"] * X + k["interest_y"] * Y
                               - k["interest_subsidy"]),
-            "tax_paid": stage(k["tax_paid"]),
+            "tax_paid": to_stage(k["tax_paid"]),
             "local_sales_value": stages["local_sales"] * stages["local_price"],
             "local_inputs": x * stages["material_local"],
             "sales": sales,
@@ -147,10 +146,10 @@ class Recorder:
         for name in MONEY:
             rows[name] = rows[name] * MONEY_SCALE
         fiscal = {
-            "electricity_price": stage(k["power_gap"] * k["kwh_y"] * Y),
-            "freight_subsidy": stage(k["subsidy_x"] * X),
-            "tax": stage(k["statutory_rate"] * k["taxable"] - k["tax_paid"]),  # tax expenditure
-            "interest_subsidy": stage(k["interest_subsidy"]),
+            "electricity_price": to_stage(k["power_gap"] * k["kwh_y"] * Y),
+            "freight_subsidy": to_stage(k["subsidy_x"] * X),
+            "tax": to_stage(k["statutory_rate"] * k["taxable"] - k["tax_paid"]),  # tax expenditure
+            "interest_subsidy": to_stage(k["interest_subsidy"]),
         }
         return rows, {lever: v * MONEY_SCALE for lever, v in fiscal.items()}
 

@@ -40,8 +40,8 @@ FILL = {"inv_productivity": 1.0, "firm_id": -1}  # values of free rows (others a
 
 
 def to_stage(cells: np.ndarray) -> np.ndarray:
-    """Sum a per-cell (stage x zone) array over zones."""
-    return cells.reshape(-1, 3).sum(axis=1)
+    """Sum a per-cell (stage x zone) array over zones (along its last axis)."""
+    return cells.reshape(*cells.shape[:-1], -1, 3).sum(axis=-1)
 
 
 class FirmState:
