@@ -397,9 +397,8 @@ def format_table(df: pd.DataFrame) -> str:
 
 
 def compare_command(args: Any) -> int:
-    """``valuechain compare RESULTS_DIR BASELINE_DIR``: print the effect table."""
-    if args.pv is not None and args.year is not None:
-        raise InputError("--pv", "", "give one of --year, --cumulative and --pv")
+    """``valuechain compare RESULTS_DIR BASELINE_DIR``: print the effect table (the command line
+    takes one of --year, --cumulative and --pv)."""
     table = compare(args.results, args.baseline, args.metric, args.by, year=args.year, pv=args.pv,
                     confidence=args.confidence)
     print(format_table(table))

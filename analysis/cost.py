@@ -76,6 +76,7 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
     kw = {"year": year, "pv": pv}
     c0 = outcomes(base, "fiscal_cost", **kw)
     c0_lever = outcomes(base, "fiscal_cost", "lever", **kw)
+    y0 = {metric: outcomes(base, metric, **kw) for metric in metrics}  # the baseline's, once
     rows = []
     for name, res in results.items():
         run = as_run(res)
@@ -87,7 +88,7 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
         dc = (c1 - c0).reindex(reps).to_numpy()
         by_lever = (outcomes(run, "fiscal_cost", "lever", **kw) - c0_lever).groupby(level="lever").mean()
         for metric in metrics:
-            dy = (outcomes(run, metric, **kw) - outcomes(base, metric, **kw)).reindex(reps).to_numpy()
+            dy = (outcomes(run, metric, **kw) - y0[metric]).reindex(reps).to_numpy()
             scale = per_yuan if metric in MONEY else per_yuan / 1e6  # money / million yuan -> per yuan
             r = ratio_ci(dy, dc, confidence, method)
             unit = metric_unit(metric, year, pv).replace("million yuan", "yuan")
@@ -151,6 +152,7 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
     """
     kw = {"year": year, "pv": pv}
     base = as_run(baseline) if baseline is not None else None
+    y0 = {m: outcomes(base, m, **kw) for m in ("fiscal_cost", value)} if base is not None else {}
     rows = []
     horizon = ""
     for name, res in results.items():
@@ -160,9 +162,8 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
         for m in ("fiscal_cost", value):
             y = outcomes(run, m, **kw)
             if base is not None:
-                y0 = outcomes(base, m, **kw)
-                reps = sorted(set(y.index) & set(y0.index))
-                y = (y - y0).reindex(reps)
+                reps = sorted(set(y.index) & set(y0[m].index))
+                y = (y - y0[m]).reindex(reps)
             s = summarize(y.to_numpy(), confidence)
             row.update({m: s["effect"], f"{m}_low": s["ci_low"], f"{m}_high": s["ci_high"]})
         rows.append(row)

@@ -22,9 +22,7 @@ from simulation.errors import InputError
 
 
 def _horizon(args: Any) -> dict:
-    if args.pv is not None and args.year is not None:
-        raise InputError("--pv", "", "give one of --year, --cumulative and --pv")
-    return {"year": args.year, "pv": args.pv}
+    return {"year": args.year, "pv": args.pv}  # the command line takes one of --year, --cumulative and --pv
 
 
 def _need_baseline(args: Any) -> None:

@@ -29,7 +29,8 @@ OKABE_ITO = {
     "reddish_purple": "#CC79A7",
 }
 # order for series: strong, well-separated hues first; yellow last (weak on white)
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+PALETTE = [OKABE_ITO[name] for name in
+           ("blue", "vermillion", "bluish_green", "reddish_purple", "orange", "sky_blue", "black", "yellow")]
 GREY = "#7F7F7F"
 COLUMN_IN = 3.5
 PAGE_IN = 7.2

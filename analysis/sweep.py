@@ -37,19 +37,6 @@ class SweepResults:
         """The varied dotted scenario keys (the parameter columns)."""
         return list(self.manifest.get("parameters", []))
 
-    @property
-    def sobol_problem(self) -> dict | None:
-        """The SALib problem of a Sobol design (pass it with outputs ordered by point to
-        ``SALib.analyze.sobol.analyze(problem, Y, calc_second_order=False)``), else None."""
-        return self.manifest.get("design_info", {}).get("problem")
-
-    def point_means(self, metric: str = "value_added", year: int | None = None) -> pd.Series:
-        """``metric`` summed over stages (and years, or one ``year``), averaged over replications,
-        one value per point in point order: the ``Y`` a sensitivity analysis wants."""
-        st = self.stages if year is None else self.stages[self.stages.year == year]
-        per_run = st.groupby(["point", "replication"])[metric].sum()
-        return per_run.groupby("point").mean().rename(metric)
-
 
 def _split(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The stage and fiscal rows of one run file."""

@@ -231,26 +231,32 @@ class _Index:
     def __init__(self, sweep: Sweep, points: pd.DataFrame):
         self.sweep = sweep
         n_rep = sweep.replications
-        self.point = np.repeat(np.arange(len(sweep.points)), n_rep)
-        self.replication = np.tile(np.arange(n_rep), len(sweep.points))
-        n = self.point.size
+        self.point = point = np.repeat(np.arange(len(sweep.points)), n_rep)
+        self.replication = replication = np.tile(np.arange(n_rep), len(sweep.points))
+        n = point.size
         self.status = np.full(n, "pending", dtype=object)
         self.error = np.full(n, None, dtype=object)
         self.duration_s = np.full(n, np.nan)
         self.attempts = np.zeros(n, dtype=np.int64)
-        self.params = points.drop(columns=["overrides"])
         self.last_write = 0.0
+        # the columns that never change, built once (the index is rewritten every INDEX_EVERY_S)
+        runs = pd.DataFrame({
+            "point": point, "replication": replication, "seed": sweep.seed,
+            "spawn_key": [[int(r)] for r in replication], **self._changing(),
+            "file": [f"{RUNS_DIR}/{run_file_name(p, r)}" for p, r in zip(point, replication)],
+        })
+        runs = runs.merge(points.drop(columns=["overrides"]), on="point", how="left")
+        self._frame = keys_first(runs, ["point", "name", *sweep.parameter_keys, "replication"])
+
+    def _changing(self) -> dict:
+        return {"status": self.status.astype(str), "error": self.error, "duration_s": self.duration_s,
+                "attempts": self.attempts}
 
     def frame(self) -> pd.DataFrame:
-        runs = pd.DataFrame({
-            "point": self.point, "replication": self.replication, "seed": self.sweep.seed,
-            "spawn_key": [[int(r)] for r in self.replication], "status": self.status.astype(str),
-            "error": self.error, "duration_s": self.duration_s, "attempts": self.attempts,
-            "file": [f"{RUNS_DIR}/{run_file_name(p, r)}" for p, r in zip(self.point, self.replication)],
-        })
-        runs = runs.merge(self.params, on="point", how="left")
-        first = ["point", "name", *self.sweep.parameter_keys, "replication"]
-        return keys_first(runs, first)
+        runs = self._frame.copy()
+        for name, values in self._changing().items():
+            runs[name] = values
+        return runs
 
     def write(self, out: Path, force: bool = False) -> None:
         if force or time.monotonic() - self.last_write >= INDEX_EVERY_S:
@@ -285,16 +291,18 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
 
     index = _Index(sweep, points)
     seeds = sweep.seeds()
-    cache: dict[int, LoadedScenario] = {}
+    cache: dict[int, tuple[LoadedScenario, str]] = {}  # point -> its scenario and that scenario's hash
 
     def task(i: int) -> RunTask:
         p, r = int(index.point[i]), int(index.replication[i])
         if p not in cache:
             cache.clear()  # runs are point-major: keep one point's scenario at a time
-            cache[p] = sweep.scenario(sweep.points[p])
+            scenario = sweep.scenario(sweep.points[p])
+            cache[p] = scenario, sweep.scenario_hash(scenario)
+        scenario, scenario_hash = cache[p]
         identity = {"point": p, "replication": r, "seed": sweep.seed, "spawn_key": list(seeds[r].spawn_key),
-                    "scenario_hash": sweep.scenario_hash(cache[p])}
-        return RunTask(p, r, cache[p], seeds[r], identity, engine)
+                    "scenario_hash": scenario_hash}
+        return RunTask(p, r, scenario, seeds[r], identity, engine)
 
     summary = SweepSummary(out, index.point.size)
     todo: deque[int] = deque()
