@@ -235,8 +235,9 @@ class LoadedScenario:
         return LoadedScenario(self.spec.model_copy(update=changes), self.chain, self.file)
 
 
-def scenario_from_dict(data: dict, file: str, base_dir: Path | None = None) -> LoadedScenario:
-    """Validate a scenario mapping (already merged) and load its chain."""
+def scenario_from_dict(data: dict, file: str, base_dir: Path | None = None,
+                       chain: Chain | None = None) -> LoadedScenario:
+    """Validate a scenario mapping (already merged) and load its chain (or use ``chain``, already loaded)."""
     data = dict(data)
     data.pop("inherits", None)
     try:
@@ -244,7 +245,7 @@ def scenario_from_dict(data: dict, file: str, base_dir: Path | None = None) -> L
     except ValidationError as exc:
         raise format_validation_error(file, exc, Scenario) from None
     try:
-        chain = load_chain(spec.chain, relative_to=base_dir)
+        chain = chain if chain is not None else load_chain(spec.chain, relative_to=base_dir)
     except InputError as err:
         # only "cannot find the chain" is the scenario's fault; a problem inside the chain file
         # keeps that file's name and key path

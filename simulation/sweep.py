@@ -39,7 +39,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import InputError
-from .scenario import LoadedScenario, Scenario, check_targets, load_scenario, scenario_from_dict
+from .scenario import LoadedScenario, Scenario, scenario_from_dict
 from .yamlio import _set_in, apply_set, format_validation_error, resolve_inherits, valid_keys_at
 
 Design = Literal["grid", "lhs", "sobol", "morris", "mixes"]
@@ -174,16 +174,10 @@ class Sweep:
         data = {**data, "seed": self.seed, "replications": self.replications}
         if point.name is not None:
             data["name"] = point.name
-        base_dir = Path(self.file).resolve().parent
         if any(k.split(".")[0] == "chain" for k in point.overrides):
-            return scenario_from_dict(data, self.file, base_dir)
-        data.pop("inherits", None)
-        try:
-            spec = Scenario.model_validate(data)
-        except ValidationError as exc:
-            raise format_validation_error(self.file, exc, Scenario) from None
-        check_targets(spec, self.base.chain, self.file)
-        return LoadedScenario(spec, self.base.chain, self.base.file)
+            return scenario_from_dict(data, self.file, Path(self.file).resolve().parent)
+        scenario = scenario_from_dict(data, self.file, chain=self.base.chain)  # the base's chain, not read again
+        return LoadedScenario(scenario.spec, scenario.chain, self.base.file)
 
     def scenario_hash(self, scenario: LoadedScenario) -> str:
         """Hash of a point's scenario with the chain named, not located: moving the folder
@@ -215,16 +209,17 @@ def load_sweep(path: str | Path) -> Sweep:
     if not base_path.is_absolute():
         base_path = path.resolve().parent / base_path
     try:
-        base = load_scenario(base_path)
+        base_data = resolve_inherits(base_path)  # read once: the points start from it too
     except InputError as err:
         if err.file == str(base_path) and err.message == "file not found":
             raise InputError(file, "base", "base scenario file not found", spec.base) from None
         raise
+    base = scenario_from_dict(base_data, str(base_path), base_path.resolve().parent)
     design = spec.design or ("mixes" if spec.mixes else "grid")
     _check_design(spec, design, file)
     seed = spec.seed if spec.seed is not None else base.spec.seed
     points, info = _design_points(spec, design, seed, file)
-    sweep = Sweep(spec, file, spec.name or path.stem, design, base, resolve_inherits(base_path), points,
+    sweep = Sweep(spec, file, spec.name or path.stem, design, base, base_data, points,
                   replications=spec.replications or base.spec.replications, seed=seed, design_info=info)
     _check_keys(sweep)
     for point in points:
