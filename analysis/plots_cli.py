@@ -39,12 +39,16 @@ def _sweep(directory: str):
     return _load(directory)
 
 
-def _without_baseline(runs: dict, args: Any) -> dict:
-    """Drop the baseline's own directory from a folder of results (it is drawn as the baseline)."""
+def _without_baseline(runs: dict, args: Any) -> tuple[dict, Any]:
+    """Drop the baseline's own directory from a folder of results (it is drawn as the baseline);
+    returns the runs and the baseline (the run already read, else ``args.baseline``, or None)."""
     if not args.baseline:
-        return runs
+        return runs, None
     base = Path(args.baseline).resolve()
-    return {k: v for k, v in runs.items() if Path(v.source).resolve() != base} or runs
+    inside = [k for k, v in runs.items() if Path(v.source).resolve() == base]
+    if not inside or len(inside) == len(runs):
+        return runs, args.baseline
+    return {k: v for k, v in runs.items() if k not in inside}, runs[inside[0]]
 
 
 def plot_command(args: Any) -> int:
@@ -53,29 +57,25 @@ def plot_command(args: Any) -> int:
     from .compare import compare, compare_many, load_many
     from .cost import cost_value_points
     from .sensitivity import sensitivity, sweep_outcomes
-    from .style import FORMATS, close
+    from .style import check_out, close
 
-    out = Path(args.out)
-    if out.suffix.lower() not in FORMATS:
-        raise InputError(str(out), "--out", "unsupported figure format; use .png, .pdf or .svg", out.suffix or None)
-    if not out.parent.exists():
-        raise InputError(str(out), "--out", "directory does not exist")
+    out = check_out(args.out)  # before any work
     hz = _horizon(args)
     metric = args.metric
     if args.kind == "paths":
-        fig = plots.plot_paths(_without_baseline(load_many(args.results), args), metric,
-                               baseline=args.baseline or None)
+        runs, baseline = _without_baseline(load_many(args.results), args)
+        fig = plots.plot_paths(runs, metric, baseline=baseline)
     elif args.kind == "effects":
         _need_baseline(args)
-        runs = _without_baseline(load_many(args.results), args)
+        runs, baseline = _without_baseline(load_many(args.results), args)
         if len(runs) == 1:
-            table = compare(next(iter(runs.values())), args.baseline, metric, args.by or "sector", **hz)
+            table = compare(next(iter(runs.values())), baseline, metric, args.by or "sector", **hz)
         else:
-            table = compare_many(runs, args.baseline, metric, args.by, **hz)
+            table = compare_many(runs, baseline, metric, args.by, **hz)
         fig = plots.plot_effects(table)
     elif args.kind == "frontier":
-        runs = _without_baseline(load_many(args.results), args)
-        fig = plots.plot_frontier(cost_value_points(runs, args.baseline or None, value=metric, **hz), metric)
+        runs, baseline = _without_baseline(load_many(args.results), args)
+        fig = plots.plot_frontier(cost_value_points(runs, baseline, value=metric, **hz), metric)
     elif args.kind == "heatmap":
         sw = _sweep(args.results)
         keys = list(sw.parameters)

@@ -139,8 +139,8 @@ def figure(width: str | float = "column", aspect: float = 0.72, nrows: int = 1, 
     return fig, ax
 
 
-def save(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` as PNG (300 dpi), PDF or SVG by the extension of ``path``; returns the path."""
+def check_out(path: str | Path) -> Path:
+    """``path`` as a Path if a figure can be written there (a known format, an existing folder)."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in FORMATS:
@@ -148,6 +148,13 @@ def save(fig: Figure, path: str | Path) -> Path:
                          "or .svg")
     if not path.parent.exists():
         raise InputError(str(path), "--out", "directory does not exist")
+    return path
+
+
+def save(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` as PNG (300 dpi), PDF or SVG by the extension of ``path``; returns the path."""
+    path = check_out(path)
+    ext = path.suffix.lower()
     with style():
         fig.savefig(path, dpi=DPI, format=ext[1:], metadata=_metadata(ext))
     return path

@@ -34,9 +34,11 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
 def scenario_for(n_firms: int, years: int):
-    base = load_scenario(BASELINE, ["replications=1"])
-    start_firms = int(base.chain.initial_firms.sum())
-    return load_scenario(BASELINE, [f"firms.scale={n_firms / start_firms}", f"horizon.years={years}", "replications=1"])
+    base = load_scenario(BASELINE)
+    scale = n_firms / int(base.chain.initial_firms.sum())
+    firms = base.spec.firms.model_copy(update={"scale": scale})
+    return base.with_overrides(firms=firms, horizon=base.spec.horizon.model_copy(update={"years": years}),
+                               replications=1)
 
 
 def firm_steps_per_second(engine: str, n_firms: int, years: int, repeats: int = 1) -> dict:

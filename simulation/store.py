@@ -11,6 +11,8 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -31,23 +33,27 @@ def check_out_dir(out: Path, overwrite: bool) -> None:
         raise InputError(str(out), "--out", "directory exists and is not empty; pass --overwrite to replace it")
 
 
-def atomic_write_bytes(data: bytes, path: Path) -> None:
-    """Write to a temporary name in the same folder, then rename: readers never see half a file."""
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary name in the same folder to write to; renamed to ``path`` when the block ends,
+    so readers never see half a file."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
+    yield tmp
     os.replace(tmp, path)
+
+
+def atomic_write_bytes(data: bytes, path: Path) -> None:
+    with _replacing(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    with _replacing(path) as tmp:
+        df.to_parquet(tmp, index=False)
 
 
 def atomic_write_json(data: dict, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    atomic_write_bytes(json.dumps(data, indent=2, sort_keys=True, default=str).encode(), path)
 
 
 def versions() -> dict:

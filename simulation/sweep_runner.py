@@ -477,10 +477,9 @@ def sweep_command(args: Any) -> int:
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError("--scheduler", "", f"cannot connect to the Dask scheduler: {one_line(exc)}",
                              args.scheduler) from None
-        with client:
-            window = 3 * max(1, sum(client.nthreads().values()))
+        with client:  # run_sweep keeps three runs in flight per cluster thread (``_capacity``)
             summary = run_sweep(sweep, client.get_executor(pure=False), out, resume=args.resume,
-                                overwrite=args.overwrite, progress=not args.quiet, window=window)
+                                overwrite=args.overwrite, progress=not args.quiet)
     done = f"{summary.n_ok} ok" + (f" ({summary.n_skipped} already done)" if summary.n_skipped else "")
     print(f"sweep {sweep.name}: {summary.n_runs} run(s): {done}, {summary.n_failed} failed; "
           f"{summary.duration_s:.1f} s; results: {out}/")
