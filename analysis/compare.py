@@ -139,13 +139,13 @@ def runs_from_sweep(sweep: Any) -> dict[str, Run]:
     names = sweep.points.set_index("point")["name"] if "name" in sweep.points else pd.Series(dtype=object)
     st_groups = dict(tuple(sweep.stages.groupby("point")))
     fc_groups = dict(tuple(sweep.fiscal.groupby("point")))
-    runs = sweep.runs
+    run_groups = dict(tuple(sweep.runs.groupby("point"))) if "point" in sweep.runs else {}
     for p in sorted(st_groups):
         name = names.get(p)
         label = str(name) if isinstance(name, str) and name else f"point {p}"
         st = st_groups[p].assign(scenario=label)
         fc = fc_groups.get(p, sweep.fiscal.iloc[:0]).assign(scenario=label)
-        r = runs[runs["point"] == p] if "point" in runs else runs
+        r = run_groups.get(p, sweep.runs.iloc[:0]) if run_groups else sweep.runs
         out[label] = Run(st, fc, r, sweep.manifest, f"{sweep.manifest.get('name', 'sweep')}: {label}")
     return out
 

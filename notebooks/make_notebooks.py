@@ -281,9 +281,10 @@ summary = run_sweep(work / "grid.yaml", out=work / "grid", workers=1, progress=F
 print(f"{summary.n_ok} runs ok, {summary.n_failed} failed")
 """),
     code("""
-from analysis import plot_heatmap, sweep_outcomes
+from analysis import load_sweep, plot_heatmap, sweep_outcomes
 
-grid = sweep_outcomes(work / "grid", "value_added")
+grid_sweep = load_sweep(work / "grid")  # read once, used below too
+grid = sweep_outcomes(grid_sweep, "value_added")
 fig = plot_heatmap(grid, "policy.electricity_price.rules.1.price_yuan_per_kwh",
                    "policy.freight_subsidy.rules.0.yuan_per_t", "value_added")
 """),
@@ -294,9 +295,8 @@ what these two levers can buy:
 """),
     code("""
 from analysis import cost_value_points, plot_frontier, runs_from_sweep
-from analysis.sweep import load_sweep
 
-points = cost_value_points(runs_from_sweep(load_sweep(work / "grid")))
+points = cost_value_points(runs_from_sweep(grid_sweep))
 fig = plot_frontier(points)
 """),
     md("""
@@ -324,7 +324,8 @@ print(f"{summary.n_ok} runs ok, {summary.n_failed} failed")
     code("""
 from analysis import plot_sobol, sensitivity
 
-indices = sensitivity(work / "sobol", "value_added")
+sobol_sweep = load_sweep(work / "sobol")
+indices = sensitivity(sobol_sweep, "value_added")
 print(f"replication noise: {indices.attrs['noise_share']:.0%} of the variance of the point means")
 fig = plot_sobol(indices)
 indices[["parameter", "S1", "S1_conf", "ST", "ST_conf", "S1_rep_sd", "ST_rep_sd"]]
@@ -339,7 +340,7 @@ replications both are large here: treat the ranking, not the numbers. The same a
 cost, which responds to the levers almost deterministically:
 """),
     code("""
-sensitivity(work / "sobol", "fiscal_cost")[["parameter", "S1", "ST", "S1_rep_sd"]]
+sensitivity(sobol_sweep, "fiscal_cost")[["parameter", "S1", "ST", "S1_rep_sd"]]
 """),
     md("""
 **Caveats.** Ranges matter as much as the model: a parameter swept over a wide range will look
