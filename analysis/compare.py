@@ -27,20 +27,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulation import recorder
-from simulation.chain import SECTORS, TIERS
-from simulation.errors import InputError
-
+from ..simulation import schema
+from ..simulation.config.chain import SECTORS, TIERS
+from ..simulation.config.errors import InputError
 from .results import RunSet, load_results
 
 # the results' own column list: every recorded stage column that adds up across stages
 _FIRST = ("value_added", "investment", "employment")  # the headline metrics, listed first in messages
-ADDITIVE = _FIRST + tuple(c for c in recorder.STAGE_COLUMNS
+ADDITIVE = _FIRST + tuple(c for c in schema.STAGE_COLUMNS
                           if c not in _FIRST + ("utilisation", "price", "unit_cost"))
 DERIVED = ("downstream_investment", "fiscal_cost", "processing_depth")
 METRICS = ADDITIVE + DERIVED
 GROUPS = ("sector", "stage", "tier")
-MONEY = set(recorder.MONEY) | {"downstream_investment", "fiscal_cost"}
+MONEY = set(schema.MONEY) | {"downstream_investment", "fiscal_cost"}
 
 
 @dataclass

@@ -26,13 +26,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulation import recorder
-from simulation.errors import InputError
-
+from ..simulation import schema
+from ..simulation.config.errors import InputError
 from .compare import MONEY, RunLike, as_run, check_paired, horizon_label, metric_unit, outcomes, summarize
 
 COST_METRICS = ("value_added", "downstream_investment", "employment")
-LEVERS = recorder.LEVERS
+LEVERS = schema.LEVERS
 
 
 def ratio_ci(dy: np.ndarray, dc: np.ndarray, confidence: float = 0.95, method: str = "delta") -> dict[str, float]:

@@ -17,8 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from simulation.errors import InputError
-
+from ..simulation.config.errors import InputError
 from . import style as st
 from .compare import RunLike, as_run, compare, outcomes, subset, summarize
 

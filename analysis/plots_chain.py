@@ -20,8 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from simulation.chain import SECTORS, Chain, load_chain
-
+from ..simulation.config.chain import SECTORS, Chain, load_chain
 from . import style as st
 from .compare import RunLike, as_run, compare
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from simulation.errors import InputError
+from ..simulation.config.errors import InputError
 
 
 def _horizon(args: Any) -> dict:

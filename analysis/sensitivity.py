@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.errors import InputError
-from simulation.recorder import keys_first
-
+from ..simulation.config.errors import InputError
+from ..simulation.schema import keys_first
 from .compare import Run, metric_unit, outcomes
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from simulation.recorder import keys_first
+from ..simulation.schema import keys_first
 
 TIDY_KEYS = ["scenario", "point", "replication", "year", "sector", "stage", "tier"]
 

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from simulation.model import ValueChainModel  # noqa: E402
-from simulation.runner import run_scenario  # noqa: E402
-from simulation.scenario import load_scenario  # noqa: E402
-from simulation.store import versions  # noqa: E402
+from valuechain.simulation.abm.model import ValueChainModel  # noqa: E402
+from valuechain.simulation.config.scenario import load_scenario  # noqa: E402
+from valuechain.simulation.running.runner import run_scenario  # noqa: E402
+from valuechain.simulation.running.store import versions  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
@@ -92,7 +92,7 @@ def sweep_time(runs: int, workers: int) -> float:
     price x replications) on ``workers`` processes, written to a temporary store."""
     import tempfile
 
-    from simulation.sweep_runner import run_sweep
+    from valuechain.simulation.running.sweeps import run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         sweep_file = Path(tmp) / "sweep.yaml"
@@ -112,7 +112,8 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
     from contextlib import ExitStack
     from unittest import mock
 
-    from simulation import engine, firm, markets, model, recorder
+    from valuechain.simulation.abm import engine, model, recorder
+    from valuechain.simulation.economy import firm, markets
 
     phases = {  # label: (owner, attribute); nested phases are listed after the phase they are in
         "plan (which firms produce)": (engine.VectorEngine, "plan"),

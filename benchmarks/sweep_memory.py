@@ -46,7 +46,7 @@ seed: 1
 
 def child(sweep: str, out: str, workers: int) -> None:
     """The measured driver: import, run the sweep, print one JSON line."""
-    from simulation import run_sweep
+    from valuechain.simulation import run_sweep
 
     after_import = peak_rss_mb()
     t0 = time.perf_counter()

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from simulation.cli import main
+from valuechain.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "figures"

@@ -63,7 +63,7 @@ at its 0.40 yuan/kWh supply cost, statutory 25% income tax, no subsidies) and
     code(SETUP),
     code(SMALL),
     code("""
-from simulation import load_scenario, run_scenario
+from valuechain.simulation import load_scenario, run_scenario
 
 baseline = run_scenario(load_scenario("scenarios/baseline.yaml", SMALL))
 package = run_scenario(load_scenario("scenarios/policy_package_2016.yaml", SMALL))
@@ -92,7 +92,7 @@ shared noise (a bad price year hits both runs) cancels in *d_k*, which makes the
 tighter than comparing two independent sets of runs would.
 """),
     code("""
-from analysis import compare
+from valuechain.analysis import compare
 
 compare(package, baseline)  # value added, cumulated over the horizon, the whole region
 """),
@@ -105,7 +105,7 @@ from raw materials towards deep processing, so the `deep` row is the one to watc
 compare(package, baseline, by="tier")[["tier", "baseline_mean", "effect", "ci_low", "ci_high", "pct_effect"]]
 """),
     code("""
-from analysis import plot_paths
+from valuechain.analysis import plot_paths
 
 fig = plot_paths({"policy package 2016": package}, baseline=baseline, difference=True)
 """),
@@ -121,7 +121,7 @@ under the package (billion yuan over the horizon) and its change against the bas
 numbers are changes whose 95% interval excludes zero.
 """),
     code("""
-from analysis import plot_chain
+from valuechain.analysis import plot_chain
 
 fig = plot_chain(package, baseline)
 """),
@@ -148,7 +148,7 @@ and combined?
     code(SETUP),
     code(SMALL),
     code("""
-from simulation import load_scenario, run_scenario
+from valuechain.simulation import load_scenario, run_scenario
 
 names = ["electricity_price", "freight_subsidy", "tax_holiday", "interest_subsidy", "policy_package_2016"]
 baseline = run_scenario(load_scenario("scenarios/baseline.yaml", SMALL))
@@ -161,7 +161,7 @@ Extra fiscal cost against the baseline, by lever, cumulated over the horizon (mi
 over replications). A lever alone costs only through its own line; the package through all four.
 """),
     code("""
-from analysis import compare_many
+from valuechain.analysis import compare_many
 
 cost = compare_many(runs, baseline, "fiscal_cost", by="lever")
 cost.pivot(index="scenario", columns="lever", values="effect").loc[names]
@@ -176,7 +176,7 @@ fiscal cost, *ΔC_k*. The yield is the ratio of the paired sums, *R = ΣΔY_k / 
 per 10,000 yuan, employment in worker-years (jobs × years) per 10,000 yuan.
 """),
     code("""
-from analysis import cost_effectiveness, rank_mixes
+from valuechain.analysis import cost_effectiveness, rank_mixes
 
 ce = cost_effectiveness(runs, baseline)
 ce[["scenario", "metric", "delta", "delta_fiscal_cost", "ratio", "ci_low", "ci_high", "unit"]]
@@ -194,7 +194,7 @@ subsidised goods.
 rank_mixes(ce, "downstream_investment")[["rank", "scenario", "ratio", "ci_low", "ci_high"]]
 """),
     code("""
-from analysis import plot_effects
+from valuechain.analysis import plot_effects
 
 fig = plot_effects(ce[ce.metric == "value_added"])
 """),
@@ -205,7 +205,7 @@ A scenario is *dominated* if another one costs no more and brings no less value 
 form the efficient frontier: the best value added on offer at each level of fiscal cost.
 """),
     code("""
-from analysis import cost_value_points, plot_frontier
+from valuechain.analysis import cost_value_points, plot_frontier
 
 points = cost_value_points(runs, baseline)
 fig = plot_frontier(points)
@@ -275,13 +275,13 @@ parameters:
   policy.freight_subsidy.rules.0.yuan_per_t: [0, 800, 1600]
 \"\"\")
 
-from simulation import run_sweep
+from valuechain.simulation import run_sweep
 
 summary = run_sweep(work / "grid.yaml", out=work / "grid", workers=1, progress=False)
 print(f"{summary.n_ok} runs ok, {summary.n_failed} failed")
 """),
     code("""
-from analysis import load_sweep, plot_heatmap, sweep_outcomes
+from valuechain.analysis import load_sweep, plot_heatmap, sweep_outcomes
 
 grid_sweep = load_sweep(work / "grid")  # read once, used below too
 grid = sweep_outcomes(grid_sweep, "value_added")
@@ -294,7 +294,7 @@ Fiscal cost moves along with it; plotted against each other, the grid points tra
 what these two levers can buy:
 """),
     code("""
-from analysis import cost_value_points, plot_frontier, runs_from_sweep
+from valuechain.analysis import cost_value_points, plot_frontier, runs_from_sweep
 
 points = cost_value_points(runs_from_sweep(grid_sweep))
 fig = plot_frontier(points)
@@ -322,7 +322,7 @@ summary = run_sweep(work / "sobol.yaml", out=work / "sobol", workers=1, progress
 print(f"{summary.n_ok} runs ok, {summary.n_failed} failed")
 """),
     code("""
-from analysis import plot_sobol, sensitivity
+from valuechain.analysis import plot_sobol, sensitivity
 
 sobol_sweep = load_sweep(work / "sobol")
 indices = sensitivity(sobol_sweep, "value_added")

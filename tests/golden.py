@@ -35,12 +35,8 @@ def frame_hash(df: pd.DataFrame) -> str:
 
 
 def compute() -> dict[str, str]:
-    try:
-        from valuechain.analysis import load_sweep
-        from valuechain.simulation import load_scenario, run_scenario, run_sweep
-    except ImportError:  # before the one namespace (kept for regenerating the hashes of old commits)
-        from analysis import load_sweep
-        from simulation import load_scenario, run_scenario, run_sweep
+    from valuechain.analysis import load_sweep
+    from valuechain.simulation import load_scenario, run_scenario, run_sweep
 
     scenarios = ROOT / "scenarios"
     out: dict[str, str] = {}

@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import DATA
-
-from analysis import (
+from valuechain.analysis import (
     compare,
     compare_many,
     cost_effectiveness,
@@ -22,10 +21,11 @@ from analysis import (
     sobol_indices,
     sweep_outcomes,
 )
-from analysis.compare import summarize
-from analysis.cost import ratio_ci
-from simulation.cli import main
-from simulation.errors import InputError
+from valuechain.analysis.compare import summarize
+from valuechain.analysis.cost import ratio_ci
+from valuechain.simulation.config.errors import InputError
+
+from valuechain.cli import main
 
 TINY = str(DATA / "tiny.yaml")
 KEYS = ["scenario", "replication", "year", "sector", "stage", "tier"]
@@ -34,7 +34,7 @@ KEYS = ["scenario", "replication", "year", "sector", "stage", "tier"]
 # ----------------------------------------------------------------------------- synthetic results
 def synthetic(values: np.ndarray, name: str, cost: np.ndarray | None = None, seed: int = 1):
     """A RunSet with one stage per column of ``values`` (replications x experiments), one year."""
-    from analysis.results import RunSet
+    from valuechain.analysis.results import RunSet
 
     n_rep, n_exp = values.shape
     rep, exp = np.meshgrid(np.arange(n_rep), np.arange(n_exp), indexing="ij")
@@ -137,7 +137,7 @@ def test_groups_add_up_to_the_region(tiny_runs):
 
 
 def test_inputs_directory_runset_and_results_agree(tiny_runs):
-    from simulation import load_scenario, run_scenario
+    from valuechain.simulation import load_scenario, run_scenario
 
     from_dirs = compare(tiny_runs["power"], tiny_runs["base"])
     from_sets = compare(load_results(tiny_runs["power"]), load_results(tiny_runs["base"]))

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import DATA
 
-from simulation.cli import main
-from tests.conftest import DATA
+from valuechain.cli import main
 
 BASE = """\
 name: tiny
@@ -331,7 +331,7 @@ def test_internal_error_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # cmd_run does `from .runner import run_scenario` when called, so patch the runner module
-    monkeypatch.setattr("simulation.runner.run_scenario", _boom)
+    monkeypatch.setattr("valuechain.simulation.running.runner.run_scenario", _boom)
     path = scenario(tmp_path, BASE)
     line = run_bad([str(path)], tmp_path, capsys, expect_status=1)
     assert "boom" in line
@@ -343,7 +343,7 @@ def test_internal_error_is_one_line(
 def test_internal_error_with_debug_shows_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    monkeypatch.setattr("simulation.runner.run_scenario", _boom)
+    monkeypatch.setattr("valuechain.simulation.running.runner.run_scenario", _boom)
     path = scenario(tmp_path, BASE)
     out = tmp_path / "out"
     args = ["run", str(path), "--out", str(out)]

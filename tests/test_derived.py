@@ -2,8 +2,7 @@
 
 import pandas as pd
 import pytest
-
-from analysis import local_sourcing_ratio, processing_depth
+from valuechain.analysis import local_sourcing_ratio, processing_depth
 
 
 def frame(rows):

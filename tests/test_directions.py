@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
-
-from simulation.runner import run_scenario
-from simulation.scenario import load_scenario
+from valuechain.simulation.config.scenario import load_scenario
+from valuechain.simulation.running.runner import run_scenario
 
 SCEN = ROOT / "scenarios"
 FAST = ["replications=3", "horizon.years=10"]

@@ -4,10 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import DATA
-
-from simulation import iomath
-from simulation.runner import run_scenario
-from simulation.scenario import load_scenario
+from valuechain.simulation.config.scenario import load_scenario
+from valuechain.simulation.economy import iomath
+from valuechain.simulation.running.runner import run_scenario
 
 LEONTIEF_SETTINGS = [
     "firms.productivity_sd=0", "firms.entry=false", "firms.exit=false", "firms.capacity_limits=false",
@@ -169,8 +168,7 @@ def test_chunks_of_any_size_give_the_same_numbers(file, monkeypatch):
     """The vectorized engine in chunks of 97 rows (cells and runs of equal build lag cut across
     chunk edges) against the usual chunks (the default chain fits in one)."""
     from conftest import ROOT
-
-    from simulation.engine import VectorEngine
+    from valuechain.simulation.abm.engine import VectorEngine
 
     sc = load_scenario(ROOT / "scenarios" / file, ["replications=1", "horizon.years=8"])
     whole = run_scenario(sc)
@@ -200,7 +198,7 @@ def test_local_sales_are_priced_between_netback_and_import_parity(share):
 def test_local_price_rises_toward_import_parity_when_local_buyers_were_short():
     """If local buyers got only a quarter of what they needed last year (they imported the rest),
     sellers can ask three quarters of the way from their netback to the import price."""
-    from simulation.model import ValueChainModel
+    from valuechain.simulation.abm.model import ValueChainModel
 
     sc = scenario(str(DATA / "tiny.yaml"))
     model = ValueChainModel(sc, rng=1)

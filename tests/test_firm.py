@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 from conftest import DATA, ROOT
-
-from simulation import firm, rules
-from simulation.model import ValueChainModel
-from simulation.scenario import load_scenario
+from valuechain.simulation.abm.model import ValueChainModel
+from valuechain.simulation.config.scenario import load_scenario
+from valuechain.simulation.economy import firm, rules
 
 
 @pytest.fixture(scope="module")

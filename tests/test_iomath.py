@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-
-from simulation import iomath
-from simulation.chain import load_chain
+from valuechain.simulation.config.chain import load_chain
+from valuechain.simulation.economy import iomath
 
 Z = np.array([[150.0, 500.0], [200.0, 100.0]])  # interindustry flows
 x = np.array([1000.0, 2000.0])  # gross output

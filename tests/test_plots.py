@@ -9,8 +9,7 @@ import matplotlib.pyplot as plt
 import pytest
 from conftest import DATA
 from PIL import Image
-
-from analysis import (
+from valuechain.analysis import (
     compare,
     compare_many,
     cost_effectiveness,
@@ -24,11 +23,12 @@ from analysis import (
     sensitivity,
     sweep_outcomes,
 )
-from analysis.plots_chain import chain_graph, layout, stage_depths
-from analysis.style import COLUMN_IN, DPI, save
-from simulation import load_chain
-from simulation.cli import main
-from simulation.errors import InputError
+from valuechain.analysis.plots_chain import chain_graph, layout, stage_depths
+from valuechain.analysis.style import COLUMN_IN, DPI, save
+from valuechain.simulation import load_chain
+from valuechain.simulation.config.errors import InputError
+
+from valuechain.cli import main
 
 TINY = str(DATA / "tiny.yaml")
 
@@ -136,7 +136,7 @@ def test_chain_layout_follows_the_dag():
 
 
 def test_chain_graph_from_manifest(runs):
-    from analysis.compare import as_run
+    from valuechain.analysis.compare import as_run
 
     inputs, sector = chain_graph(as_run(runs["power"]))
     assert inputs["parts"] == ["metal", "ore"] and sector["parts"] == "equipment"

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from simulation import rules
+from valuechain.simulation.economy import rules
 
 
 def test_two_exempt_three_half_then_preferential_or_statutory():

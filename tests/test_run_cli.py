@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import DATA
 from pandas.testing import assert_frame_equal
+from valuechain.analysis.results import load_results
+from valuechain.simulation.config.scenario import load_scenario
 
-from analysis.results import load_results
-from simulation.cli import main
-from simulation.scenario import load_scenario
-from tests.conftest import DATA
+from valuechain.cli import main
 
 TINY = DATA / "tiny.yaml"
 KEYS = ["scenario", "replication", "year", "sector", "stage"]
@@ -178,19 +178,18 @@ def test_list_prints_chain_names(
     for name in ("alpha", "beta"):
         shutil.copy(DATA / "tiny_chain.yaml", chains / f"{name}.yaml")
     shutil.copy(TINY, scenarios / "tiny.yaml")
-    monkeypatch.setattr("simulation.chain.BUILTIN_CHAIN_DIR", chains)
-    monkeypatch.setattr("simulation.cli.SCENARIO_DIR", scenarios)
+    monkeypatch.setattr("valuechain.simulation.config.builtin.data_dir", lambda: scenarios)
     assert main(["list"]) == 0
     stdout, err = capsys.readouterr()
     assert err == ""
     lines = stdout.splitlines()
     assert lines[0] == "chains:"
     assert lines[1:3] == ["  alpha", "  beta"]
-    assert "  scenarios/tiny.yaml" in lines
+    assert lines[3:5] == ["scenarios (valuechain run NAME):", "  tiny"]
 
 
 def test_list_builtin(capsys: pytest.CaptureFixture[str]) -> None:
-    from simulation.chain import builtin_chains
+    from valuechain.simulation.config.builtin import builtin_chains
 
     assert main(["list"]) == 0
     stdout, _ = capsys.readouterr()

@@ -2,10 +2,9 @@
 
 import numpy as np
 from conftest import ROOT
-
-from simulation.model import ValueChainModel
-from simulation.scenario import load_scenario
-from simulation.state import FirmState
+from valuechain.simulation.abm.model import ValueChainModel
+from valuechain.simulation.abm.state import FirmState
+from valuechain.simulation.config.scenario import load_scenario
 
 
 def test_add_places_firms_in_their_cell_blocks_and_sums_by_cell():

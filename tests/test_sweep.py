@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 import psutil  # comes with dask.distributed
 import pytest
+from valuechain.analysis import load_sweep as load_results
+from valuechain.simulation import run_sweep
+from valuechain.simulation.config.errors import InputError
+from valuechain.simulation.config.sweep import load_sweep
+from valuechain.simulation.running import runner
 
-from analysis import load_sweep as load_results
-from simulation import run_sweep, runner
-from simulation.cli import main
-from simulation.errors import InputError
-from simulation.sweep import load_sweep
+from valuechain.cli import main
 
 DATA = Path(__file__).resolve().parent / "data"
 PRICE = "policy.electricity_price.default"
@@ -126,7 +127,7 @@ def test_common_random_numbers_pair_replications_across_points(folder: Path) -> 
 def test_killed_sweep_resumes_without_redoing_finished_runs(folder: Path, capsys) -> None:
     sweep = write(folder, GRID.replace("levels: 2", "levels: 10"))  # 20 points x 2 = 40 runs
     out, runs_dir = folder / "killed", folder / "killed" / "runs"
-    cmd = [sys.executable, "-m", "simulation.cli", "sweep", str(sweep), "--out", str(out), "--workers", "2",
+    cmd = [sys.executable, "-m", "valuechain", "sweep", str(sweep), "--out", str(out), "--workers", "2",
            "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[psutil.Process] = []

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pydantic
 import pytest
-
-from simulation.errors import InputError
-from simulation.yamlio import (
+from valuechain.simulation.config.errors import InputError
+from valuechain.simulation.config.yamlio import (
     apply_set,
     closest_key,
     deep_merge,

@@ -129,14 +129,14 @@ PKG_INTEREST = (2.0, 5)  # interest subsidy: percentage points, years
 
 def _load(name: str):
     """Validate the chain with the project's own loader (pydantic schema, acyclic inputs)."""
-    from simulation.chain import load_chain
+    from valuechain.simulation.config.chain import load_chain
 
     return load_chain(name)
 
 
 def q_index(margin: float, stage, package: bool = False) -> float:
     """q of one unit of new capacity for a new entrant, by the engine's rule."""
-    from simulation import rules
+    from valuechain.simulation.economy import rules
 
     lag = stage.build_lag_years
     exempt, half, points, years = PKG_HOLIDAY + PKG_INTEREST if package else (0, 0, 0.0, 0)

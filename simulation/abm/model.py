@@ -20,13 +20,13 @@ import mesa
 import numpy as np
 from mesa.agent import AgentSet
 
-from . import firm, markets, rules
+from ..config.chain import SECTORS, ZONES
+from ..config.scenario import LoadedScenario
+from ..economy import firm, markets, rules
+from ..economy.policy import demand_multiplier, price_multiplier, year_policy
 from .agents import FirmAgent
-from .chain import SECTORS, ZONES
 from .engine import ENGINES
-from .policy import demand_multiplier, price_multiplier, year_policy
 from .recorder import Recorder
-from .scenario import LoadedScenario
 from .state import MAX_BUILD_LAG, PENDING_SLOTS, SPARE_MIN, FirmState, to_stage
 
 ENTRY_ROOM_YEARS = 4  # spare rows per cell: years of entry at the highest rate (every potential entrant builds)

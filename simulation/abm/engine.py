@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from mesa.agent import AgentSet
 
-from . import firm
+from ..economy import firm
 from .agents import FirmAgent
 from .state import PENDING_SLOTS
 

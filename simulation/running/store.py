@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
-from .recorder import UNITS
+from ..config.errors import InputError
+from ..schema import UNITS
 
 OWN_PATTERNS = ("stages_rep*.parquet", "fiscal_cost.parquet", "runs.parquet", "manifest.json")
 DEPENDENCIES = ("numpy", "scipy", "mesa", "pandas", "pyarrow", "pydantic", "PyYAML")

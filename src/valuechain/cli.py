@@ -12,9 +12,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from .errors import InputError
+from .simulation.config.errors import InputError
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 PLOT_KINDS = ("paths", "effects", "frontier", "heatmap", "sobol", "chain")  # valuechain plot --kind
 
 
@@ -99,14 +98,15 @@ def _check_int(name: str, value: int | None, lo: int, hi: int) -> None:
 
 
 def cmd_run(args) -> int:
-    from .runner import run_scenario
-    from .scenario import load_scenario
-    from .store import check_out_dir, write_results
+    from .simulation.config.builtin import scenario_path
+    from .simulation.config.scenario import load_scenario
+    from .simulation.running.runner import run_scenario
+    from .simulation.running.store import check_out_dir, write_results
 
     _check_int("replications", args.replications, 1, 100_000)
     _check_int("seed", args.seed, 0, 2**63 - 1)
     _check_int("workers", args.workers, 1, 1024)
-    scenario = load_scenario(args.scenario, args.set)
+    scenario = load_scenario(scenario_path(args.scenario), args.set)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_out_dir(out, args.overwrite)
     results = run_scenario(scenario, replications=args.replications, seed=args.seed, workers=args.workers,
@@ -136,27 +136,27 @@ def summary_table(results) -> str:
 
 
 def cmd_sweep(args) -> int:
-    from .sweep_runner import sweep_command
+    from .simulation.running.sweeps import sweep_command
 
     return sweep_command(args)
 
 
 def cmd_compare(args) -> int:
-    from analysis.compare import compare_command
+    from .analysis.compare import compare_command
 
     return compare_command(args)
 
 
 def cmd_plot(args) -> int:
-    from analysis.plots_cli import plot_command
+    from .analysis.plots_cli import plot_command
 
     return plot_command(args)
 
 
 def cmd_validate(args) -> int:
-    from .chain import chain_from_dict
-    from .scenario import load_scenario
-    from .yamlio import load_yaml_mapping
+    from .simulation.config.chain import chain_from_dict
+    from .simulation.config.scenario import load_scenario
+    from .simulation.config.yamlio import load_yaml_mapping
 
     for file in args.files:
         data = load_yaml_mapping(file)
@@ -164,7 +164,7 @@ def cmd_validate(args) -> int:
             chain = chain_from_dict(data, file)
             print(f"ok: {file}: chain '{chain.name}' with {chain.n_stages} stages")
         elif "base" in data:
-            from .sweep import load_sweep
+            from .simulation.config.sweep import load_sweep
 
             sweep = load_sweep(file)
             print(f"ok: {file}: sweep with {len(sweep.points)} point(s) on '{sweep.base.name}'")
@@ -175,14 +175,18 @@ def cmd_validate(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from .chain import builtin_chains
+    """Built-in chains, scenarios and sweeps, by the names ``run``, ``sweep`` and ``chain:`` accept."""
+    from .simulation.config.builtin import builtin_chains, data_dir
+    from .simulation.config.yamlio import load_yaml_mapping
 
-    print("chains:")
-    for name in builtin_chains():
-        print(f"  {name}")
-    print(f"scenarios ({SCENARIO_DIR}):")
-    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
-        print(f"  {path.relative_to(SCENARIO_DIR.parent)}")
+    scenarios, sweeps = [], []
+    for path in sorted(data_dir().glob("*.yaml")):
+        (sweeps if "base" in load_yaml_mapping(path) else scenarios).append(path.stem)
+    for title, names in (("chains", builtin_chains()), ("scenarios (valuechain run NAME)", scenarios),
+                         ("sweeps (valuechain sweep NAME)", sweeps)):
+        print(f"{title}:")
+        for name in names:
+            print(f"  {name}")
     return 0
 
 

@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import io
 import json
-import multiprocessing
-import os
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,12 +39,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..config.builtin import scenario_path
+from ..config.errors import InputError
+from ..config.scenario import LoadedScenario
+from ..config.sweep import Sweep, describe, load_sweep
+from ..schema import UNITS, keys_first
 from . import runner
-from .errors import InputError
-from .recorder import UNITS, keys_first
-from .scenario import LoadedScenario
+from .executors import InProcessExecutor, default_workers, process_pool
 from .store import atomic_write_bytes, atomic_write_json, atomic_write_parquet, check_out_dir, versions
-from .sweep import Sweep, describe, load_sweep
 
 RUNS_DIR = "runs"
 OWN_FILES = ("sweep.json", "points.parquet", "runs.parquet", "manifest.json")
@@ -103,45 +102,6 @@ def execute_run(task: RunTask) -> tuple[dict, bytes | None]:
     buf = io.BytesIO()
     pq.write_table(table, buf)
     return record, buf.getvalue()
-
-
-class InProcessExecutor(Executor):
-    """Runs each submitted call at once in this process (``--workers 1``)."""
-
-    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except Exception as exc:
-            future.set_exception(exc)
-        return future
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this worker if the driver dies (e.g. SIGKILL), instead of
-    waiting forever on a queue whose other end is gone."""
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of fresh interpreters ("spawn"): the same behaviour whatever was imported before
-    (mesa.batchrunner sets the global start method) and no fork of a threaded driver."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_exit_with_parent, initargs=(os.getpid(),))
-
-
-def default_workers() -> int:
-    """One worker per core available to this process."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 @dataclass
@@ -456,7 +416,7 @@ def _manifest(sweep: Sweep, summary: SweepSummary, started: float, resumed: bool
 # ------------------------------------------------------------------------------ command line
 def sweep_command(args: Any) -> int:
     """``valuechain sweep``: validate, check the output folder, connect, run, report."""
-    sweep = load_sweep(args.sweep)
+    sweep = load_sweep(scenario_path(args.sweep))
     if args.dry_run:
         print(describe(sweep))
         return 0

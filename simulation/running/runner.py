@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .recorder import keys_first
-from .scenario import LoadedScenario
+from ..config.scenario import LoadedScenario
+from ..schema import keys_first
 
 
 @dataclass
@@ -35,7 +35,7 @@ def child_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
 def run_replication(scenario: LoadedScenario, replication: int, seed: np.random.SeedSequence,
                     engine: str = "vectorized") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """One run of the model; returns (stage frame, fiscal frame, run record)."""
-    from .model import ValueChainModel
+    from ..abm.model import ValueChainModel
 
     t0 = time.perf_counter()
     model = ValueChainModel(scenario, rng=seed, engine=engine, replication=replication)
@@ -66,7 +66,7 @@ def run_scenario(scenario: LoadedScenario, replications: int | None = None, seed
     if executor is None and workers <= 1:
         outs = [run_replication(scenario, k, s, engine) for k, s in enumerate(seeds)]
     else:
-        from .sweep_runner import process_pool
+        from .executors import process_pool
 
         own = executor is None
         pool = executor or process_pool(workers)

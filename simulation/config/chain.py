@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import builtin
+from .builtin import builtin_chains
 from .errors import InputError
 from .yamlio import format_validation_error, load_yaml_mapping
 
@@ -40,7 +42,6 @@ Sector = Literal[
 TIERS = ("raw", "rough", "deep")
 MARKETS = ("inland_east", "central_asia", "europe")
 ZONES = ("ordinary", "difficult_area", "special_zone")
-BUILTIN_CHAIN_DIR = Path(__file__).resolve().parent.parent / "scenarios" / "chains"
 
 STAGE_NUMBER_FIELDS = (
     "weight_t_per_unit",
@@ -253,15 +254,11 @@ def topological_order(spec: ChainFile, file: str) -> list[str]:
 def chain_path(name_or_path: str, relative_to: Path | None = None) -> Path:
     """A built-in chain name (``xinjiang``) or a path to a chain file."""
     if not name_or_path.endswith((".yaml", ".yml")):
-        return BUILTIN_CHAIN_DIR / f"{name_or_path}.yaml"
+        return builtin.chain_dir() / f"{name_or_path}.yaml"
     p = Path(name_or_path)
     if not p.is_absolute() and relative_to is not None:
         p = relative_to / p
     return p
-
-
-def builtin_chains() -> list[str]:
-    return sorted(p.stem for p in BUILTIN_CHAIN_DIR.glob("*.yaml"))
 
 
 def load_chain(name_or_path: str | Path, relative_to: Path | None = None) -> Chain:

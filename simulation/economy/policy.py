@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chain import SECTORS, ZONES, Chain
-from .scenario import Scenario, Target, value_at
+from ..config.chain import SECTORS, ZONES, Chain
+from ..config.scenario import Scenario, Target, value_at
 
 N_ZONES = len(ZONES)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from . import firm
-from .chain import ZONES
+from ..config.chain import ZONES
+from ..economy import firm
 from .state import PENDING_SLOTS
 
 

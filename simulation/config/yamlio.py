@@ -18,7 +18,7 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from simulation.errors import InputError
+from .errors import InputError
 
 MAX_ALIAS_USES = 1000
 MAX_NODES = 100_000  # nodes counted as if every alias were expanded

@@ -1,0 +1,1 @@
+"""Built-in scenarios, sweeps and chains (``chains/``), shipped as package data of ``valuechain``."""

@@ -1,0 +1,1 @@
+"""The policy levers, one module each, and their registry."""

@@ -1,0 +1,1 @@
+"""Running: replications, sweeps, executors and the results store on disk."""

@@ -1,0 +1,47 @@
+"""The results schema: tidy keys, columns, units and levers, shared by the model and the analysis.
+
+Money is in million yuan (``MONEY_SCALE``), quantities in each stage's physical unit per
+year, employment in workers. ``UNITS`` documents every column; the manifest carries it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TIDY_KEYS = ["scenario", "replication", "year", "sector", "stage", "tier"]
+MONEY_SCALE = 1e-6  # yuan -> million yuan
+UNITS = {
+    "firms": "firms alive at year end",
+    "capacity": "stage unit per year (producing capacity at the start of the year)",
+    "output": "stage unit per year",
+    "utilisation": "output / capacity",
+    "value_added": "million yuan (sales at factory gate - intermediate inputs; subsidies excluded)",
+    "investment": "million yuan (incumbents' expansion and replacement + new plants)",
+    "employment": "workers",
+    "exports": "stage unit per year shipped out of the region",
+    "local_sales": "stage unit per year sold to local downstream stages",
+    "imported_inputs": "million yuan of chain inputs bought outside the region, with inbound freight",
+    "entries": "new plants started this year",
+    "exits": "firms that left this year",
+    "profit": "million yuan, before income tax",
+    "labour_cost": "million yuan of wages",
+    "depreciation": "million yuan (capacity x capital cost x depreciation rate)",
+    "interest": "million yuan of interest paid on fixed-asset and working-capital loans, net of subsidy",
+    "tax_paid": "million yuan of corporate income tax",
+    "local_sales_value": "million yuan of local sales at the local price (sellers' mean netback)",
+    "local_inputs": "million yuan of chain inputs bought from local suppliers",
+    "sales": "million yuan at factory-gate prices",
+    "intermediate_inputs": "million yuan (chain inputs, other inputs, electricity at its supply cost)",
+    "price": "yuan per stage unit (destination market)",
+    "unit_cost": "yuan per stage unit, variable cost with local inputs valued at cost",
+    "fiscal_cost": "million yuan",
+}
+STAGE_COLUMNS = list(UNITS)[:-1]
+MONEY = {"local_sales_value", "local_inputs", "value_added", "investment", "imported_inputs", "profit", "tax_paid",
+         "sales", "intermediate_inputs", "labour_cost", "depreciation", "interest"}
+LEVERS = ("electricity_price", "freight_subsidy", "tax", "interest_subsidy")
+
+
+def keys_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The same frame with the ``keys`` columns first (the tidy layout's convention)."""
+    return frame[list(keys) + [c for c in frame.columns if c not in keys]]
