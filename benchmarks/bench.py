@@ -113,12 +113,12 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
     from unittest import mock
 
     from valuechain.simulation.abm import engine, model, recorder
-    from valuechain.simulation.economy import firm, markets
+    from valuechain.simulation.economy import coefficients, firm, markets
 
     phases = {  # label: (owner, attribute); nested phases are listed after the phase they are in
         "plan (which firms produce)": (engine.VectorEngine, "plan"),
         "markets": (markets, "solve"),
-        "per-cell coefficients": (firm, "cell_coefficients"),
+        "per-cell coefficients": (coefficients, "cell_coefficients"),
         "settle (firm-years, sums, state)": (engine.VectorEngine, "settle"),
         "  of which firm_year": (firm, "firm_year"),
         "entry decisions (how many plants, where)": (model.ValueChainModel, "_entry_decisions"),

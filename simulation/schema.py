@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .economy.levers import LEVERS as _REGISTRY
+
 TIDY_KEYS = ["scenario", "replication", "year", "sector", "stage", "tier"]
 MONEY_SCALE = 1e-6  # yuan -> million yuan
 UNITS = {
@@ -39,7 +41,7 @@ UNITS = {
 STAGE_COLUMNS = list(UNITS)[:-1]
 MONEY = {"local_sales_value", "local_inputs", "value_added", "investment", "imported_inputs", "profit", "tax_paid",
          "sales", "intermediate_inputs", "labour_cost", "depreciation", "interest"}
-LEVERS = ("electricity_price", "freight_subsidy", "tax", "interest_subsidy")
+LEVERS = tuple(lever.key for lever in _REGISTRY)  # the fiscal table's levers, from the registry
 
 
 def keys_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -198,13 +198,12 @@ def test_local_sales_are_priced_between_netback_and_import_parity(share):
 def test_local_price_rises_toward_import_parity_when_local_buyers_were_short():
     """If local buyers got only a quarter of what they needed last year (they imported the rest),
     sellers can ask three quarters of the way from their netback to the import price."""
-    from valuechain.simulation.abm.model import ValueChainModel
+    from valuechain.simulation.economy.year import local_price
 
     sc = scenario(str(DATA / "tiny.yaml"))
-    model = ValueChainModel(sc, rng=1)
     c = sc.chain
-    model.local_ratio = np.array([1.0, 0.25, 1.0])
+    local_ratio = np.array([1.0, 0.25, 1.0])
     price, subsidy = c.price0, np.zeros(c.n_stages)
     netback, import_price = price - c.freight_out, price + c.freight_in
     expected = netback + np.array([0.0, 0.75, 0.0]) * (import_price - netback)
-    np.testing.assert_allclose(model.local_price(price, subsidy), expected, rtol=1e-12)
+    np.testing.assert_allclose(local_price(c, 0.0, local_ratio, price, subsidy), expected, rtol=1e-12)

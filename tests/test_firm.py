@@ -1,11 +1,12 @@
-"""The folded per-cell coefficients of simulation.firm against the plain rules they stand for."""
+"""The folded per-cell coefficients (economy.coefficients) against the plain rules they stand for."""
 
 import numpy as np
 import pytest
 from conftest import DATA, ROOT
 from valuechain.simulation.abm.model import ValueChainModel
 from valuechain.simulation.config.scenario import load_scenario
-from valuechain.simulation.economy import firm, rules
+from valuechain.simulation.economy import coefficients, firm, rules
+from valuechain.simulation.economy.coefficients import Spread
 
 
 @pytest.fixture(scope="module")
@@ -25,20 +26,20 @@ def year_one():
 def test_increment_q_is_the_profitability_index(year_one):
     sc, model = year_one
     c, f, last = sc.chain, sc.spec.firms, model.last_year
-    k, pol, sv = last["coefficients"], last["policy"], last["stage_values"]
+    k, pol, sv = last.coefficients, last.terms, last.market
     for cell in range(c.n_stages * 3):
         s, z = divmod(cell, 3)
         power_labour = c.kwh[s] * pol.power_price[s, z] + c.workers[s] * c.wage[s]
         for inv_phi in (0.8, 1.0, 1.25):
-            margin = (sv["expected_netback"][s] + sv["marginal_export_share"][s] * pol.subsidy_per_unit[s, z]
-                      - sv["expected_material"][s]
+            margin = (sv.expected_netback[s] + sv.marginal_export_share[s] * pol.subsidy_per_unit[s, z]
+                      - sv.expected_material[s]
                       - c.other_inputs[s] - power_labour * inv_phi)
-            for slot in range(k["slots"]):
+            for slot in range(k.slots):
                 for holiday in (0, 1):
-                    idx = (cell * 2 + holiday) * k["slots"] + slot
-                    q_firm = firm.increment_q(lambda name, cell=cell: k[name][cell], inv_phi, k["tax_weight_k"][idx])
+                    idx = (cell * 2 + holiday) * k.slots + slot
+                    q_firm = firm.increment_q(Spread(k, lambda v, cell=cell: v[cell]), inv_phi, k.tax_weight_k[idx])
                     q_rule = rules.profitability_index(
-                        margin, sv["utilisation"][s], c.capital_cost[s], c.depreciation[s], f.discount_rate,
+                        margin, sv.utilisation[s], c.capital_cost[s], c.depreciation[s], f.discount_rate,
                         c.build_lag[s], f.evaluation_years, -c.build_lag[s] if slot == 0 else slot,
                         pol.holiday_exempt[s, z] * holiday, pol.holiday_half[s, z] * holiday, 0.125,
                         pol.tax_base_rate[s, z], f.debt_share, pol.fixed_points[s, z], pol.fixed_years[s, z])
@@ -48,12 +49,12 @@ def test_increment_q_is_the_profitability_index(year_one):
 def test_production_threshold_is_the_rule_produces(year_one):
     sc, model = year_one
     c, last = sc.chain, model.last_year
-    k, pol = last["coefficients"], last["policy"]
+    k, pol = last.coefficients, last.terms
     expected_material = c.A.T @ np.full(c.n_stages, 1000.0)  # any material cost will do for this identity
     export_price = c.price0 * np.linspace(0.6, 1.1, c.n_stages)
     local_price = c.price0 * 0.95
     local_share = np.array([0.7, 0.2, 0.0])
-    threshold = firm.production_threshold(c, pol, export_price, expected_material, local_price, local_share)
+    threshold = coefficients.production_threshold(c, pol, export_price, expected_material, local_price, local_share)
     for cell in range(c.n_stages * 3):
         s, z = divmod(cell, 3)
         price = local_share[s] * local_price[s] + (1 - local_share[s]) * (export_price[s] + pol.subsidy_per_unit[s, z])
@@ -61,21 +62,21 @@ def test_production_threshold_is_the_rule_produces(year_one):
             uvc = rules.unit_variable_cost(expected_material[s], c.other_inputs[s], c.kwh[s], pol.power_price[s, z],
                                            c.workers[s], c.wage[s], productivity)
             assert (1 / productivity <= threshold[cell]) == rules.produces(price, uvc)
-    assert k["threshold"].shape == (c.n_stages * 3,)
+    assert k.threshold.shape == (c.n_stages * 3,)
 
 
 def test_a_firm_year_on_scalars_equals_the_same_firm_in_arrays(year_one):
     sc, model = year_one
-    k = model.last_year["coefficients"]
+    k = model.last_year.coefficients
     cells = np.array([0, 4, 8])
     state = {"capacity": np.array([5e4, 2e4, 3e3]), "inv_productivity": np.array([0.9, 1.1, 1.0]),
              "debt": np.array([1e8, 5e7, 2e7]), "cash": np.array([1e7, -1e6, 0.0]),
              "sub_debt_base": np.array([0.0, 0.0, 1e7]), "first_revenue_year": np.array([2010, 2016, 1_000_000]),
              "loss_years": np.array([0, 2, 0]), "pending_total": np.array([0.0, 1e3, 5e3])}
-    arrays = firm.firm_year(k, lambda name: k[name][cells], cells, state, 2016)
+    arrays = firm.firm_year(k, Spread(k, lambda v: v[cells]), cells, state, 2016)
     for i, cell in enumerate(cells):
         one = {name: value[i].item() for name, value in state.items()}
-        scalar = firm.firm_year(k, lambda name, cell=cell: k[name][cell], int(cell), one, 2016)
+        scalar = firm.firm_year(k, Spread(k, lambda v, cell=cell: v[cell]), int(cell), one, 2016)
         for name, value in scalar.items():
             assert np.ndim(value) == 0
             assert value == pytest.approx(np.broadcast_to(arrays[name], cells.shape)[i], rel=1e-12), name
@@ -88,32 +89,32 @@ def test_folded_desired_investment_equals_the_plain_rule():
                                             "policy.tax.rules=[{tiers: [deep], rate: 0.15}]"])
     model = ValueChainModel(sc, rng=3)
     model.step()
-    k = model.last_year["coefficients"]
+    k = model.last_year.coefficients
     n_cells = sc.chain.n_stages * 3
     inv_phi = np.tile(np.geomspace(0.05, 20.0, 400), n_cells)
     cells = np.repeat(np.arange(n_cells), 400)
     cap = np.linspace(1.0, 5e4, inv_phi.size)
-    g = lambda name: k[name][cells]  # noqa: E731
+    g = Spread(k, lambda v: v[cells])
     folded = firm.desired_investment(k, g, inv_phi, cap)
-    q = firm.increment_q(g, inv_phi, g("base_tax_weight_k"))
-    rate = rules.investment_rate(q, g("depreciation"), 1.0, k["max_rate"])
-    plain = rate * cap * g("capital_cost")
+    q = firm.increment_q(g, inv_phi, g.base_tax_weight_k)
+    rate = rules.investment_rate(q, g.depreciation, 1.0, k.max_rate)
+    plain = rate * cap * g.capital_cost
     assert np.allclose(folded, plain, rtol=1e-9, atol=1e-9 * plain.max())
     # all three pieces occur: no investment, the q-rule, the cap
-    assert (plain == 0).any() and (rate == k["max_rate"]).any() and ((rate > 0) & (rate < k["max_rate"])).any()
+    assert (plain == 0).any() and (rate == k.max_rate).any() and ((rate > 0) & (rate < k.max_rate)).any()
 
 
 def test_run_constants_are_the_same_every_year():
-    """The engine keeps firm.RUN_CONSTANTS spread over the firms across years: they must not move
+    """The engine keeps coefficients.RUN_CONSTANTS spread over the firms across years: they must not move
     with prices, policy paths or markets."""
     sc = load_scenario(ROOT / "scenarios" / "policy_package_2016.yaml", ["replications=1"])
     model = ValueChainModel(sc, rng=2)
     model.step()
-    first = {name: model.last_year["coefficients"][name].copy() for name in firm.RUN_CONSTANTS}
+    first = {name: getattr(model.last_year.coefficients, name).copy() for name in coefficients.RUN_CONSTANTS}
     for _ in range(4):
         model.step()
         for name, values in first.items():
-            assert np.array_equal(model.last_year["coefficients"][name], values), name
+            assert np.array_equal(getattr(model.last_year.coefficients, name), values), name
 
 
 def test_without_holidays_the_base_tax_weight_is_the_rule():
@@ -121,8 +122,8 @@ def test_without_holidays_the_base_tax_weight_is_the_rule():
     model = ValueChainModel(sc, rng=3)
     model.step()
     c, f = sc.chain, sc.spec.firms
-    k, pol = model.last_year["coefficients"], model.last_year["policy"]
-    assert not k["has_holidays"] and k["tax_weight_k"] is None
+    k, pol = model.last_year.coefficients, model.last_year.terms
+    assert not k.has_holidays and k.tax_weight_k is None
     for cell in range(c.n_stages * 3):
         s, z = divmod(cell, 3)
         w = (1 - c.depreciation[s]) / (1 + f.discount_rate)
@@ -130,4 +131,4 @@ def test_without_holidays_the_base_tax_weight_is_the_rule():
         for tax_year_now in (-lag, 1, 7):
             weight = rules.pv_tax_weight(tax_year_now, 0, 0, 0.125, pol.tax_base_rate[s, z], w, 1 + lag,
                                          lag + f.evaluation_years)
-            assert k["base_tax_weight_k"][cell] * c.capital_cost[s] == pytest.approx(weight, rel=1e-12)
+            assert k.base_tax_weight_k[cell] * c.capital_cost[s] == pytest.approx(weight, rel=1e-12)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..config.chain import ZONES
 from ..economy import firm
+from ..economy.coefficients import CellCoefficients, Spread
 from .state import PENDING_SLOTS
 
 
@@ -56,24 +57,25 @@ class FirmAgent(mesa.Agent):
         producing = float(self._get("inv_productivity")) <= threshold[self.cell]
         return self.capacity, self.capacity * producing, float(self._get("pending").sum())
 
-    def step(self, k: dict, year: int) -> dict:
+    def step(self, k: CellCoefficients, year: int) -> dict:
         """Accounts, tax, investment and financing for this year (``firm.firm_year``)."""
         model, cell = self.model, self.cell
         st = model.state
         state = {
             "capacity": self.capacity, "inv_productivity": float(self._get("inv_productivity")),
             "debt": self.debt, "cash": self.cash,
-            "sub_debt_base": float(model.subsidised_debt(st.raw("sub_debt")[:, self.row: self.row + 1],
-                                                         lambda per_cell: per_cell[cell: cell + 1], year)[0]),
+            "sub_debt_base": float(firm.subsidised_debt(st.raw("sub_debt")[:, self.row: self.row + 1],
+                                                        k.fixed_years[cell: cell + 1] if st.vintages else None,
+                                                        year)[0]),
             "first_revenue_year": self.first_revenue_year, "loss_years": int(self._get("loss_years")),
             "pending_total": float(self._get("pending").sum()),
         }
-        out = firm.firm_year(k, lambda name: k[name][cell], cell, state, year)
+        out = firm.firm_year(k, Spread(k, lambda per_cell: per_cell[cell]), cell, state, year)
         for name in ("cash", "debt", "capacity", "first_revenue_year", "loss_years"):
             self._set(name, out[name])
         self._get("pending")[(year + 1 + int(self._get("lag"))) % PENDING_SLOTS] += out["new_units"]
         if st.vintages:
-            self._get("sub_debt")[year % st.vintages] = out["new_loans"] * k["subsidised_loans"][cell]
+            self._get("sub_debt")[year % st.vintages] = out["new_loans"] * k.subsidised_loans[cell]
         return out
 
     def leave(self) -> None:

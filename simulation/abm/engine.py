@@ -1,23 +1,42 @@
 """Engines apply the firm rules each year: all firms at once, or one Mesa agent at a time.
 
-Both call the same :func:`simulation.firm.firm_year` — the vectorized engine with arrays of
-all firms, the reference engine with one agent's scalars — and both return sums by cell
-(stage x zone), from which the model builds the stage accounts.
+Both call the same :func:`economy.firm.firm_year` — the vectorized engine with arrays of
+all firms, the reference engine with one agent's scalars — and both return the firms' flows
+summed by cell (stage x zone), a :class:`CellSums`, from which ``economy.accounts`` builds the
+stage accounts. An engine works on the firms' state it is given and never calls back into the
+model (the reference engine holds the model only to make Mesa agents).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from mesa.agent import AgentSet
 
 from ..economy import firm
+from ..economy.coefficients import CellCoefficients, Spread
 from .agents import FirmAgent
-from .state import PENDING_SLOTS
+from .state import PENDING_SLOTS, FirmState
 
 NO_ROWS = np.zeros(0, dtype=np.int64)
 SUMMED = ("X", "Y", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment")
+
+
+@dataclass(frozen=True)
+class CellSums:
+    """The firms' flows of one year summed by cell (yuan; X = output, Y = output / productivity)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    debt_start: np.ndarray
+    profit: np.ndarray
+    tax_paid: np.ndarray
+    taxable: np.ndarray
+    interest_subsidy: np.ndarray
+    investment: np.ndarray
+    exits: np.ndarray  # firms that left
 
 
 class Chunk(NamedTuple):
@@ -28,7 +47,7 @@ class Chunk(NamedTuple):
     sizes: np.ndarray  # rows of each cell inside the range
     local: np.ndarray  # where each cell's rows start, counted from the range's start
     lag_runs: list  # (local row slice, build lag in years): runs of cells whose stages share a lag
-    kept: dict  # firm.RUN_CONSTANTS spread over the range's rows, kept until the layout changes
+    kept: dict  # coefficients.RUN_CONSTANTS spread over the range's rows, kept until the layout changes
 
 
 class VectorEngine:
@@ -43,17 +62,14 @@ class VectorEngine:
 
     CHUNK_ROWS = 32_768
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, state: FirmState, chain, model=None):
+        self.st = state
+        self.chain = chain
         self._handles: dict[int, FirmAgent] = {}  # firm_id -> handle, made on request
         self._plan_key = None
         self._chunks: list[Chunk] = []
         self._planned: list = []  # per chunk: capacity put to work and under construction, plan -> settle
         self._zeros = np.zeros(0)  # as long as the longest chunk, read only
-
-    @property
-    def st(self):
-        return self.model.state
 
     def chunks(self) -> list[Chunk]:
         """The layout cut into ranges of at most ``CHUNK_ROWS`` rows (recomputed after a rebuild)."""
@@ -62,7 +78,7 @@ class VectorEngine:
         if key != self._plan_key:
             self._chunks = []
             starts = st.starts
-            lag_by_cell = np.repeat(self.model.chain.build_lag, 3)
+            lag_by_cell = np.repeat(self.chain.build_lag, 3)
             for a in range(0, st.n, self.CHUNK_ROWS):
                 b = min(a + self.CHUNK_ROWS, st.n)
                 c0 = int(np.searchsorted(starts, a, side="right")) - 1
@@ -108,7 +124,7 @@ class VectorEngine:
         local = chunk.local
         return np.add.reduceat(cap, local), np.add.reduceat(working, local), np.add.reduceat(building, local)
 
-    def settle(self, k: dict, year: int) -> dict:
+    def settle(self, k: CellCoefficients, year: int) -> CellSums:
         """Each firm's year (``firm.firm_year``); returns the flows summed by cell and the exits."""
         st = self.st
         sums = {name: np.zeros(st.n_cells) for name in SUMMED}
@@ -121,34 +137,25 @@ class VectorEngine:
         leaving = np.concatenate(leaving)
         sums["exits"] = np.bincount(st.cell[leaving], minlength=st.n_cells)
         self._remove(leaving)
-        return sums
+        return CellSums(**sums)
 
-    def _settle_chunk(self, chunk: Chunk, planned, k: dict, year: int):
+    def _settle_chunk(self, chunk: Chunk, planned, k: CellCoefficients, year: int):
         st, rows, cells, sizes = self.st, chunk.rows, chunk.cells, chunk.sizes
         working, building = planned
 
         def spread(per_cell):
             return per_cell[cells].repeat(sizes)
 
-        def coefficient(name):
-            if name not in firm.RUN_CONSTANTS:
-                return spread(k[name])
-            kept = chunk.kept.get(name)
-            if kept is None:
-                kept = chunk.kept[name] = spread(k[name])
-                kept.flags.writeable = False
-            return kept
-
         state = {
             "capacity": st.capacity[rows], "inv_productivity": st.inv_productivity[rows], "debt": st.debt[rows],
             "cash": st.cash[rows], "working_capacity": working,
-            "sub_debt_base": (self.model.subsidised_debt(st.sub_debt[:, rows], spread, year)
-                              if k["has_interest_subsidy"] else 0.0),
+            "sub_debt_base": (firm.subsidised_debt(st.sub_debt[:, rows], spread(k.fixed_years) if st.vintages
+                                                   else None, year) if k.has_interest_subsidy else 0.0),
             "first_revenue_year": st.first_revenue_year[rows], "loss_years": st.loss_years[rows],
             "pending_total": building,
         }
         zero = self._zeros[: rows.stop - rows.start]  # read only
-        out = firm.firm_year(k, coefficient, st.cell[rows], state, year, zero)
+        out = firm.firm_year(k, Spread(k, spread, chunk.kept), st.cell[rows], state, year, zero)
         # totals first: some outputs (debt_start) are views of the state about to be overwritten;
         # a flow that is zero for everyone comes back as a scalar 0 and needs no sum
         parts = {name: np.add.reduceat(out[name], chunk.local) for name in SUMMED if np.ndim(out[name])}
@@ -158,7 +165,7 @@ class VectorEngine:
         for run, lag in chunk.lag_runs:  # new capacity arrives after the build lag
             pending[(year + 1 + lag) % PENDING_SLOTS, run] += new_units[run]
         if st.vintages:
-            st.sub_debt[year % st.vintages, rows] = out["new_loans"] * spread(k["subsidised_loans"])
+            st.sub_debt[year % st.vintages, rows] = out["new_loans"] * spread(k.subsidised_loans)
         leaving = out["exit"] & st.alive[rows]
         return parts, (rows.start + np.flatnonzero(leaving)) if np.any(leaving) else NO_ROWS
 
@@ -181,21 +188,22 @@ class VectorEngine:
     def count(self) -> np.ndarray:
         return self.st.alive_count.copy()
 
-    def agent_set(self) -> AgentSet:
+    def agent_set(self, model) -> AgentSet:
+        """Light Mesa agents over the living firms' rows (made on request, kept across years)."""
         st = self.st
         for row in np.flatnonzero(st.alive):
             fid = int(st.firm_id[row])
             if fid not in self._handles:
-                self._handles[fid] = FirmAgent(self.model, int(row))
-        return AgentSet([self._handles[f] for f in sorted(self._handles)], random=self.model.random)
+                self._handles[fid] = FirmAgent(model, int(row))
+        return AgentSet([self._handles[f] for f in sorted(self._handles)], random=model.random)
 
 
 class ReferenceEngine:
     """One Mesa agent at a time, as idiomatic Mesa code: ``agents.do(...)`` each phase."""
 
-    def __init__(self, model):
-        self.model = model
-        self.n_cells = model.chain.n_stages * 3
+    def __init__(self, state: FirmState, chain, model):
+        self.model = model  # Mesa agents belong to a model; the engine never calls it
+        self.n_cells = chain.n_stages * 3
         self.agents = AgentSet([], random=model.random)
 
     def begin_year(self, year: int) -> None:
@@ -210,7 +218,7 @@ class ReferenceEngine:
             pipeline[agent.cell] += building
         return capacity, producing, pipeline
 
-    def settle(self, k: dict, year: int) -> dict:
+    def settle(self, k: CellCoefficients, year: int) -> CellSums:
         sums = {name: np.zeros(self.n_cells) for name in SUMMED}
         sums["exits"] = np.zeros(self.n_cells, dtype=np.int64)
         leaving = []
@@ -224,7 +232,7 @@ class ReferenceEngine:
             sums["exits"][agent.cell] += 1
             agent.leave()
             self.agents.remove(agent)
-        return sums
+        return CellSums(**sums)
 
     def added(self, rows: np.ndarray, mapping: np.ndarray | None) -> None:
         if mapping is not None:
@@ -239,7 +247,7 @@ class ReferenceEngine:
             total[agent.cell] += 1
         return total
 
-    def agent_set(self) -> AgentSet:
+    def agent_set(self, model) -> AgentSet:
         return self.agents
 
 

@@ -39,11 +39,6 @@ FIELDS: dict[str, tuple[type, int]] = {
 FILL = {"inv_productivity": 1.0, "firm_id": -1}  # values of free rows (others are zero)
 
 
-def to_stage(cells: np.ndarray) -> np.ndarray:
-    """Sum a per-cell (stage x zone) array over zones (along its last axis)."""
-    return cells.reshape(*cells.shape[:-1], -1, 3).sum(axis=-1)
-
-
 class FirmState:
     """Arrays of firm attributes in cell blocks; ``sub_debt[Y % K]`` holds subsidised loans of year Y."""
 

@@ -10,139 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, create_model, model_validator
 
-from .chain import Chain, Sector, load_chain
+from ..economy.levers import LEVERS
+from .chain import Chain, load_chain
 from .errors import InputError
+from .targets import Target, _Strict
 from .yamlio import apply_set, closest_key, format_validation_error, resolve_inherits, valid_keys_at
 
-Zone = Literal["ordinary", "difficult_area", "special_zone"]
-Tier = Literal["raw", "rough", "deep"]
-
-
-def _time_path(lo: float, hi: float):
-    """A number (all years) or ``{year: number}`` (that value from each year on)."""
-
-    def check(v: Any) -> dict[int, float]:
-        if isinstance(v, bool):
-            raise ValueError("must be a number or a mapping of year to number")
-        if isinstance(v, (int, float)):
-            v = {-1: v}
-        if not isinstance(v, dict) or not v:
-            raise ValueError("must be a number or a mapping of year to number")
-        out: dict[int, float] = {}
-        for year, x in v.items():
-            if isinstance(year, bool) or not isinstance(year, int) or not (-1 <= year <= 3000):
-                raise ValueError(f"year keys must be whole years (got {year!r})")
-            if isinstance(x, bool) or not isinstance(x, (int, float)):
-                raise ValueError(f"value for {year} must be a number (got {x!r})")
-            if not (lo <= x <= hi):
-                which = "" if year == -1 else f"value for {year} "  # the error's "got" shows the input
-                raise ValueError(f"{which}must be between {lo} and {hi}")
-            out[year] = float(x)
-        return dict(sorted(out.items()))
-
-    return Annotated[dict[int, float], BeforeValidator(check)]
-
-
-def value_at(path: dict[int, float], year: int, neutral: float) -> float:
-    """Value of a time path in ``year``; ``neutral`` before its first year."""
-    value = neutral
-    for start, x in path.items():
-        if start == -1 or start <= year:
-            value = x
-        else:
-            break
-    return value
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Target(_Strict):
-    """Which firms a rule applies to; an empty list means all."""
-
-    sectors: list[Sector] = Field(default_factory=list)
-    stages: list[str] = Field(default_factory=list)
-    tiers: list[Tier] = Field(default_factory=list)
-    zones: list[Zone] = Field(default_factory=list)
-
-
-class ElectricityRule(Target):
-    price_yuan_per_kwh: _time_path(0.0, 5.0)
-    counts_as_fiscal_cost: bool | None = None
-
-
-class ElectricityPrice(_Strict):
-    """Industrial power price; fiscal cost = (reference - price) x kWh where it counts."""
-
-    reference_yuan_per_kwh: float = Field(default=0.40, gt=0, le=5)
-    default: _time_path(0.0, 5.0) = Field(default_factory=lambda: {-1: 0.40})
-    counts_as_fiscal_cost: bool = True
-    rules: list[ElectricityRule] = Field(default_factory=list)
-
-
-class FreightRule(Target):
-    yuan_per_t: _time_path(0.0, 1e5) | None = None
-    share_of_sales: _time_path(0.0, 1.0) | None = None
-    share_of_freight: _time_path(0.0, 1.0) | None = None
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> FreightRule:
-        given = [k for k in ("yuan_per_t", "share_of_sales", "share_of_freight") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of yuan_per_t, share_of_sales, share_of_freight")
-        return self
-
-
-class FreightSubsidy(_Strict):
-    """Subsidy on goods shipped out of the region; the last matching rule applies."""
-
-    rules: list[FreightRule] = Field(default_factory=list)
-
-
-class TaxRule(Target):
-    rate: _time_path(0.0, 1.0)
-
-
-class Holiday(Target):
-    """Exempt years then half-rate years, counted from the firm's first revenue year."""
-
-    exempt_years: int = Field(ge=0, le=20)
-    half_years: int = Field(default=0, ge=0, le=20)
-    from_year: int = Field(default=-1, ge=-1, le=3000)  # firms whose first revenue is this year or later
-
-
-class Tax(_Strict):
-    """Corporate income tax; tax expenditure is measured against the statutory rate."""
-
-    statutory_rate: float = Field(default=0.25, ge=0, le=1)
-    default_rate: _time_path(0.0, 1.0) = Field(default_factory=lambda: {-1: 0.25})
-    rules: list[TaxRule] = Field(default_factory=list)
-    holidays: list[Holiday] = Field(default_factory=list)
-
-
-class InterestRule(Target):
-    fixed_asset_points: _time_path(0.0, 20.0) = Field(default_factory=lambda: {-1: 0.0})
-    fixed_asset_years: int = Field(default=5, ge=0, le=30)
-    working_capital_points: _time_path(0.0, 20.0) = Field(default_factory=lambda: {-1: 0.0})
-    working_capital_years: int = Field(default=3, ge=0, le=30)
-
-
-class InterestSubsidy(_Strict):
-    """Interest subsidy in percentage points on loans; the last matching rule applies."""
-
-    rules: list[InterestRule] = Field(default_factory=list)
-
-
-class Policy(_Strict):
-    electricity_price: ElectricityPrice = Field(default_factory=ElectricityPrice)
-    freight_subsidy: FreightSubsidy = Field(default_factory=FreightSubsidy)
-    tax: Tax = Field(default_factory=Tax)
-    interest_subsidy: InterestSubsidy = Field(default_factory=InterestSubsidy)
+# ``policy``: one block per lever, each block's schema in its lever's module (``economy.levers``)
+Policy = create_model("Policy", __base__=_Strict, __doc__="The policy levers, one block each (``LEVERS``).",
+                      **{lever.key: (lever.schema, Field(default_factory=lever.schema)) for lever in LEVERS})
 
 
 class PricePath(Target):
@@ -276,15 +156,9 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
 
 def check_targets(spec: Scenario, chain: Chain, file: str) -> None:
     """Every stage named by a lever or a shock must exist in the chain."""
-    groups = {
-        "policy.electricity_price.rules": spec.policy.electricity_price.rules,
-        "policy.freight_subsidy.rules": spec.policy.freight_subsidy.rules,
-        "policy.tax.rules": spec.policy.tax.rules,
-        "policy.tax.holidays": spec.policy.tax.holidays,
-        "policy.interest_subsidy.rules": spec.policy.interest_subsidy.rules,
-        "shocks.price_paths": spec.shocks.price_paths,
-        "shocks.demand": spec.shocks.demand,
-    }
+    groups = {f"policy.{lever.key}.{name}": rules for lever in LEVERS
+              for name, rules in lever.rule_lists(getattr(spec.policy, lever.key)).items()}
+    groups.update({"shocks.price_paths": spec.shocks.price_paths, "shocks.demand": spec.shocks.demand})
     for key, rules in groups.items():
         for i, rule in enumerate(rules):
             for j, stage in enumerate(rule.stages):

@@ -1,0 +1,66 @@
+"""What every rule of a scenario shares: its targeting keys and its time paths.
+
+A rule targets (stage, zone) cells by ``sectors``, ``stages``, ``tiers`` and ``zones`` (an empty
+list means all). A lever's value is a number (every year) or ``{year: value}`` (that value from
+each year on; ``value_at`` gives the lever's neutral value before the first year).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from .chain import Sector
+
+Zone = Literal["ordinary", "difficult_area", "special_zone"]
+Tier = Literal["raw", "rough", "deep"]
+
+
+def _time_path(lo: float, hi: float):
+    """A number (all years) or ``{year: number}`` (that value from each year on)."""
+
+    def check(v: Any) -> dict[int, float]:
+        if isinstance(v, bool):
+            raise ValueError("must be a number or a mapping of year to number")
+        if isinstance(v, (int, float)):
+            v = {-1: v}
+        if not isinstance(v, dict) or not v:
+            raise ValueError("must be a number or a mapping of year to number")
+        out: dict[int, float] = {}
+        for year, x in v.items():
+            if isinstance(year, bool) or not isinstance(year, int) or not (-1 <= year <= 3000):
+                raise ValueError(f"year keys must be whole years (got {year!r})")
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise ValueError(f"value for {year} must be a number (got {x!r})")
+            if not (lo <= x <= hi):
+                which = "" if year == -1 else f"value for {year} "  # the error's "got" shows the input
+                raise ValueError(f"{which}must be between {lo} and {hi}")
+            out[year] = float(x)
+        return dict(sorted(out.items()))
+
+    return Annotated[dict[int, float], BeforeValidator(check)]
+
+
+def value_at(path: dict[int, float], year: int, neutral: float) -> float:
+    """Value of a time path in ``year``; ``neutral`` before its first year."""
+    value = neutral
+    for start, x in path.items():
+        if start == -1 or start <= year:
+            value = x
+        else:
+            break
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(_Strict):
+    """Which firms a rule applies to; an empty list means all."""
+
+    sectors: list[Sector] = Field(default_factory=list)
+    stages: list[str] = Field(default_factory=list)
+    tiers: list[Tier] = Field(default_factory=list)
+    zones: list[Zone] = Field(default_factory=list)

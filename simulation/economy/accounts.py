@@ -1,0 +1,96 @@
+"""Stage accounts and each lever's fiscal cost, from the firms' summed flows (pure functions).
+
+The firms' year returns sums by (stage, zone) cell of X = output and Y = output / productivity and
+of the non-linear flows (profit, tax, interest subsidy, investment, exits); with the year's
+coefficients these give every stage account exactly (``economy.coefficients``). Arrays are
+(years, cells) and (years, stages): one call books a whole run.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from scipy.linalg import solve_triangular
+
+from ..schema import MONEY, MONEY_SCALE
+from .levers import LEVERS
+from .targeting import to_stage
+
+CELL_SUMS = ("X", "Y", "investment", "exits", "profit", "debt_start", "interest_subsidy", "tax_paid", "taxable")
+"""The firms' flows summed by cell each year (``engine.settle``)."""
+ACCOUNT_COEFFICIENTS = ("inputs_y", "labour_y", "sales_x", "materials_x", "power_gap", "kwh_y", "dep_per_unit",
+                        "interest_x", "interest_y", "subsidy_x", "interest_rate")
+COEFFICIENTS = tuple(dict.fromkeys(ACCOUNT_COEFFICIENTS + tuple(
+    name for lever in LEVERS for name in lever.cost_reads if name not in CELL_SUMS)))
+"""The coefficients the accounts and the levers' fiscal costs read (kept by the recorder each year)."""
+STAGE_VALUES = ("capacity", "output", "exports", "local_sales", "local_ratio", "entries", "entry_investment",
+                "price", "import_price", "material_imported", "material_local", "local_price")
+"""What the accounts read by stage each year."""
+
+
+def unit_costs(A, local_ratio, import_price, primary_per_unit) -> np.ndarray:
+    """Cost pass-through: ``c_j = sum_i A_ij (r_i c_i + (1 - r_i) m_i) + v_j``, i.e.
+    ``(I - A^T diag(r)) c = A^T ((1 - r) m) + v``, a triangular system (stages in topological order).
+
+    With every input local (r = 1) this is the Leontief price model ``c = (I - A^T)^-1 v``.
+    """
+    system = np.eye(len(primary_per_unit)) - A.T * local_ratio
+    return solve_triangular(system, A.T @ ((1 - local_ratio) * import_price) + primary_per_unit, lower=True)
+
+
+def fiscal_costs(k) -> dict[str, np.ndarray]:
+    """Each lever's fiscal cost in million yuan by stage (``k``: flows and coefficients by cell)."""
+    return {lever.key: to_stage(lever.fiscal_cost(k)) * MONEY_SCALE for lever in LEVERS}
+
+
+def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.ndarray]) -> tuple[dict, dict]:
+    """Stage accounts (money in million yuan) and fiscal costs by lever, arrays (years, stages).
+
+    ``cells``: ``firms``, ``CELL_SUMS`` and ``COEFFICIENTS`` as (years, cells); ``stages``:
+    ``STAGE_VALUES`` as (years, stages).
+    """
+    c = chain
+    n_years, n_stages = stages["capacity"].shape
+
+    def zone0(per_cell):  # a coefficient that is the same in every zone of a stage
+        return per_cell.reshape(n_years, n_stages, 3)[:, :, 0]
+
+    k, X, Y, capacity = cells, cells["X"], cells["Y"], stages["capacity"]
+    x = to_stage(X)
+    power_labour = np.divide(to_stage(Y * (k["inputs_y"] + k["labour_y"])), x,
+                             out=zone0(k["inputs_y"] + k["labour_y"]).copy(), where=x > 0)
+    primary = c.other_inputs + power_labour
+    sales = to_stage(k["sales_x"] * X)
+    # power is valued at its supply cost: a discount booked as fiscal cost is a subsidy, not value added
+    intermediate = to_stage(k["materials_x"] * X + (k["inputs_y"] + k["power_gap"] * k["kwh_y"]) * Y)
+    rows = {
+        "firms": to_stage(k["firms"]),
+        "capacity": capacity,
+        "output": stages["output"],
+        "utilisation": np.divide(stages["output"], capacity, out=np.zeros_like(capacity), where=capacity > 0),
+        "value_added": sales - intermediate,
+        "investment": to_stage(k["investment"]) + stages["entry_investment"],
+        "employment": to_stage(Y) * c.workers,
+        "exports": stages["exports"],
+        "local_sales": stages["local_sales"],
+        "imported_inputs": x * stages["material_imported"],
+        "entries": stages["entries"],
+        "exits": to_stage(k["exits"]),
+        "profit": to_stage(k["profit"]),
+        "labour_cost": to_stage(k["labour_y"] * Y),
+        "depreciation": zone0(k["dep_per_unit"]) * capacity,
+        "interest": to_stage(k["interest_rate"] * k["debt_start"] + k["interest_x"] * X + k["interest_y"] * Y
+                          - k["interest_subsidy"]),
+        "tax_paid": to_stage(k["tax_paid"]),
+        "local_sales_value": stages["local_sales"] * stages["local_price"],
+        "local_inputs": x * stages["material_local"],
+        "sales": sales,
+        "intermediate_inputs": intermediate,
+        "price": stages["price"],
+        "unit_cost": np.stack([unit_costs(c.A, r, m, v) for r, m, v in
+                               zip(stages["local_ratio"], stages["import_price"], primary)]),
+    }
+    for name in MONEY:
+        rows[name] = rows[name] * MONEY_SCALE
+    return rows, fiscal_costs(SimpleNamespace(**cells))

@@ -1,0 +1,257 @@
+"""The year's per-cell coefficients: prices, market outcomes and lever terms folded for the firms.
+
+Everything that is the same for all firms of a (stage, zone) *cell* is folded each year into a
+frozen :class:`CellCoefficients` (arrays of length ``n_stages * 3``), which the firms' year
+(``economy.firm``) reads. Productivity saves power and labour; materials are used at fixed
+coefficients. With ``X`` = output and ``Y`` = output / productivity, the linear flows are
+
+    sales = sales_x X,  materials = materials_x X,  power = inputs_y Y,  labour = labour_y Y,
+    profit = profit_x X - cost_y Y - depreciation - interest on debt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import rules
+from .terms import CellTerms
+
+RUN_CONSTANTS = frozenset({"capital_cost", "depreciation", "dep_per_unit", "survival", "units_per_yuan", "desire_max"})
+"""Coefficients that depend only on the chain and the firms' settings, the same every year of a run
+(an engine may keep them spread over the firms from one year to the next)."""
+
+
+@dataclass(frozen=True)
+class StageMarket:
+    """This year's market outcome by stage, as the coefficients need it (arrays by stage)."""
+
+    local_share: np.ndarray  # share of output sold to local buyers
+    local_price: np.ndarray  # yuan per unit sold locally
+    export_price: np.ndarray  # market price - outbound freight, yuan per unit
+    material_local: np.ndarray  # yuan of local chain inputs per unit of output
+    material_imported: np.ndarray  # yuan of imported chain inputs (with inbound freight) per unit
+    marginal_export_share: np.ndarray  # 1 if a new unit is shipped out, 0 if sold locally
+    expected_netback: np.ndarray  # what a new unit earns at trend prices, before any freight subsidy
+    expected_material: np.ndarray  # chain inputs per unit at trend prices
+    utilisation: np.ndarray  # sales a unit of new capacity can expect
+    stage_ratio: np.ndarray  # output / producing capacity this year
+
+
+@dataclass(frozen=True)
+class CellCoefficients:
+    """Per-cell coefficients of one year (arrays of length n_stages x 3, or scalars where the same
+    for all). Money in yuan, quantities in the stage's unit; ``_x`` per unit of output, ``_y`` per
+    unit of output / productivity, ``_k`` per yuan of capital."""
+
+    # production
+    threshold: np.ndarray  # largest 1/productivity at which production pays
+    stage_ratio: np.ndarray  # output / producing capacity
+    # linear accounts
+    sales_x: np.ndarray
+    subsidy_x: np.ndarray  # freight subsidy received per unit of output
+    materials_x: np.ndarray  # chain and other inputs
+    inputs_y: np.ndarray  # power at the price paid
+    labour_y: np.ndarray
+    kwh_y: np.ndarray
+    power_gap: np.ndarray  # yuan/kWh booked as fiscal cost (reference - price where it counts)
+    profit_x: np.ndarray
+    cost_y: np.ndarray
+    interest_x: np.ndarray  # interest on working capital
+    interest_y: np.ndarray
+    interest_rate: float
+    dep_per_unit: np.ndarray  # depreciation, yuan per unit of capacity
+    # interest subsidy
+    has_interest_subsidy: bool
+    fixed_rate: np.ndarray  # share of the subsidised fixed-asset balance paid back
+    fixed_years: np.ndarray
+    wc_rate_x: np.ndarray
+    wc_rate_y: np.ndarray
+    wc_from: np.ndarray
+    wc_years: np.ndarray
+    subsidised_loans: np.ndarray  # 1 where this year's new loans are subsidised
+    subsidy_value_k: np.ndarray  # PV of the subsidy per yuan of capital
+    # tax
+    has_holidays: bool
+    statutory_rate: float
+    base_rate: np.ndarray
+    holiday_from: np.ndarray
+    slots: int  # tax-year slots of the holiday tables (0: none)
+    tax_rate: np.ndarray | None  # (cells, 2, slots) flattened, or None
+    tax_weight_k: np.ndarray | None
+    base_tax_weight_k: np.ndarray
+    # investment
+    capital_cost: np.ndarray
+    depreciation: np.ndarray
+    survival: np.ndarray
+    units_per_yuan: np.ndarray
+    build_lag: np.ndarray
+    annuity_k: np.ndarray
+    util_margin: np.ndarray
+    util_cost_y: np.ndarray
+    elasticity: float
+    max_rate: float
+    desire_a_untaxed: np.ndarray
+    desire_b_untaxed: np.ndarray
+    desire_a_taxed: np.ndarray
+    desire_b_taxed: np.ndarray
+    desire_max: np.ndarray
+    # financing and exit
+    debt_share: float
+    max_debt_to_capital: float
+    exit_enabled: bool
+    loss_limit: int
+
+
+def tax_tables(exempt, half, half_rate, base_rate, lag, w, first_h, last_h, slots: int):
+    """Per cell, holiday (0/1) and tax-year slot: the tax rate now and the PV tax weight of an increment.
+
+    Slot 0 is a firm with no revenue yet (rate 0; an increment's first output year is its
+    first tax year, i.e. ``tax_year_now = -lag``); slot s >= 1 is the s-th year of revenue,
+    the last slot standing for every later year. Returns two arrays of shape (cells, 2, slots).
+    """
+    cells = len(base_rate)
+    s = np.arange(slots, dtype=float)[None, None, :]
+    on = np.array([0.0, 1.0])[None, :, None]
+    ex = exempt[:, None, None] * on
+    hf = half[:, None, None] * on
+    base = base_rate[:, None, None]
+    rate = rules.holiday_tax_rate(s, ex, hf, half_rate, base)
+    y0 = np.where(s == 0, -lag[:, None, None], s)
+    weight = rules.pv_tax_weight(y0, ex, hf, half_rate, base, w[:, None, None], first_h[:, None, None],
+                                 last_h[:, None, None])
+    shape = (cells, 2, slots)
+    return np.broadcast_to(rate, shape).copy(), np.broadcast_to(weight, shape).copy()
+
+
+def production_threshold(chain, terms: CellTerms, export_price, expected_material, local_price,
+                         local_share) -> np.ndarray:
+    """Per cell, the largest 1/productivity at which the expected price covers unit variable cost.
+
+    The expected price mixes local sales (share ``local_share`` of output, at ``local_price``) and
+    exports (at the export netback: price - freight + the cell's subsidy). A firm produces iff
+    ``price >= materials + (power + labour) / productivity`` (``rules.produces``), i.e. iff
+    ``1/productivity <= (price - materials) / (power + labour)``.
+    """
+    z = 3
+    share = np.repeat(local_share, z)
+    expected_price = (share * np.repeat(local_price, z)
+                      + (1 - share) * (np.repeat(export_price, z) + terms.subsidy_per_unit.ravel()))
+    netback = expected_price - np.repeat(expected_material + chain.other_inputs, z)
+    primary = np.repeat(chain.workers * chain.wage, z) + np.repeat(chain.kwh, z) * terms.power_price.ravel()
+    return np.divide(netback, primary, out=np.where(netback >= 0, np.inf, -np.inf), where=primary > 0)
+
+
+def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold: np.ndarray) -> CellCoefficients:
+    """Fold this year's prices, market outcome (``market``) and lever terms into per-cell coefficients.
+
+    ``f``: the scenario's ``firms`` settings; ``threshold``: this year's ``production_threshold``.
+    """
+    z = 3
+    rep = lambda v: np.repeat(np.asarray(v, dtype=float), z)  # noqa: E731  stage -> cell
+    power = terms.power_price.ravel()
+    subsidy = terms.subsidy_per_unit.ravel()
+    share = rep(market.local_share)
+    sales_x = share * rep(market.local_price) + (1 - share) * rep(market.export_price)
+    subsidy_x = (1 - share) * subsidy
+    chain_x = rep(market.material_local) + rep(market.material_imported)
+    materials_x = chain_x + rep(chain.other_inputs)  # chain inputs and other inputs, per unit of output
+    inputs_y = rep(chain.kwh) * power
+    labour_y = rep(chain.workers) * rep(chain.wage)
+    cost_y = inputs_y + labour_y
+    capital_cost, depreciation, lag = rep(chain.capital_cost), rep(chain.depreciation), rep(chain.build_lag)
+    beta = 1.0 / (1.0 + f.discount_rate)
+    w = beta * (1.0 - depreciation)
+    first_h, last_h = 1.0 + lag, lag + f.evaluation_years
+    annuity = rules.geometric_sum(w, first_h, last_h)  # PV of a unit's yearly cash over its horizon
+    has_holidays = bool(np.any(terms.holiday_exempt + terms.holiday_half > 0))
+    if has_holidays:
+        slots = int(max(terms.holiday_exempt.max() + terms.holiday_half.max(), 0)) + 2
+        rate_t, weight_t = tax_tables(terms.holiday_exempt.ravel(), terms.holiday_half.ravel(),
+                                      terms.statutory_rate / 2, terms.tax_base_rate.ravel(), lag, w, first_h, last_h,
+                                      slots)
+        base_tax_weight = weight_t[:, 0, -1]
+        tax_rate, tax_weight_k = rate_t.ravel(), (weight_t / capital_cost[:, None, None]).ravel()
+    else:  # every year of every firm at the base rate: no tables needed
+        base_tax_weight = terms.tax_base_rate.ravel() * annuity
+        slots, tax_rate, tax_weight_k = 0, None, None
+    fixed_points = terms.fixed_points.ravel()
+    subsidy_value_k = fixed_points / 100.0 * f.debt_share * rules.subsidy_annuity(beta, terms.fixed_years.ravel())
+    r = f.interest_rate
+    util = rep(market.utilisation)
+    util_margin = util * (rep(market.expected_netback) + rep(market.marginal_export_share)
+                          * subsidy - rep(market.expected_material) - rep(chain.other_inputs))
+    util_cost_y = util * cost_y
+    annuity_k = annuity / capital_cost
+    base_tax_weight_k = base_tax_weight / capital_cost
+    dep_per_unit = depreciation * capital_cost
+    wc_x, wc_y = f.working_capital_share * materials_x, f.working_capital_share * cost_y  # working capital / unit
+    lines = desire_lines(util_margin, util_cost_y, annuity_k, base_tax_weight_k, dep_per_unit, subsidy_value_k,
+                         depreciation, capital_cost, f.max_investment_rate)
+    return CellCoefficients(
+        threshold=threshold, stage_ratio=rep(market.stage_ratio),
+        sales_x=sales_x, subsidy_x=subsidy_x, materials_x=materials_x, inputs_y=inputs_y, labour_y=labour_y,
+        kwh_y=rep(chain.kwh),
+        power_gap=np.where(terms.power_counts.ravel(), terms.reference_power_price - power, 0.0),
+        profit_x=sales_x + subsidy_x - materials_x - r * wc_x, cost_y=cost_y + r * wc_y,
+        interest_x=r * wc_x, interest_y=r * wc_y, interest_rate=r, dep_per_unit=dep_per_unit,
+        has_interest_subsidy=bool(np.any(terms.fixed_points > 0) or np.any(terms.wc_points > 0)),
+        fixed_rate=fixed_points / 100.0, fixed_years=terms.fixed_years.ravel(),
+        wc_rate_x=terms.wc_points.ravel() / 100.0 * wc_x, wc_rate_y=terms.wc_points.ravel() / 100.0 * wc_y,
+        wc_from=terms.wc_from.ravel(), wc_years=terms.wc_years.ravel(),
+        subsidised_loans=((fixed_points > 0) & (terms.fixed_years.ravel() > 0)) * 1.0,
+        subsidy_value_k=subsidy_value_k,
+        has_holidays=has_holidays, statutory_rate=terms.statutory_rate, base_rate=terms.tax_base_rate.ravel(),
+        holiday_from=terms.holiday_from.ravel(), slots=slots, tax_rate=tax_rate, tax_weight_k=tax_weight_k,
+        base_tax_weight_k=base_tax_weight_k,
+        capital_cost=capital_cost, depreciation=depreciation, survival=1.0 - depreciation,
+        units_per_yuan=1.0 / capital_cost, build_lag=lag.astype(np.intp), annuity_k=annuity_k,
+        util_margin=util_margin, util_cost_y=util_cost_y, elasticity=f.investment_elasticity,
+        max_rate=f.max_investment_rate, **lines,
+        debt_share=f.debt_share, max_debt_to_capital=f.max_debt_to_capital,
+        exit_enabled=f.exit, loss_limit=f.exit_after_loss_years,
+    )
+
+
+def desire_lines(util_margin, util_cost_y, annuity_k, tax_weight_k, dep_per_unit, subsidy_value_k, depreciation,
+                 capital_cost, max_rate) -> dict:
+    """Per cell, ``desired_investment`` per unit of capacity as ``min(max(min(untaxed, taxed), 0), desire_max)``.
+
+    With ``c = util_margin - util_cost_y / productivity`` (a unit's yearly cash), the value per
+    yuan is ``c annuity - max(c - dep, 0) tax_weight + subsidy``, the smaller of two lines in c
+    (untaxed, and taxed above depreciation, as the weight is not negative); the investment rate
+    ``depreciation x max(value, 0)`` capped at ``max_rate``, times the capital cost, keeps
+    that form with each line scaled by ``depreciation x capital cost``. Each line is
+    ``a - b / productivity``.
+    """
+    scale = depreciation * capital_cost
+    taxed_slope = annuity_k - tax_weight_k
+    return {
+        "desire_a_untaxed": scale * (util_margin * annuity_k + subsidy_value_k),
+        "desire_b_untaxed": scale * util_cost_y * annuity_k,
+        "desire_a_taxed": scale * (util_margin * taxed_slope + dep_per_unit * tax_weight_k + subsidy_value_k),
+        "desire_b_taxed": scale * util_cost_y * taxed_slope,
+        "desire_max": max_rate * capital_cost,
+    }
+
+
+class Spread:
+    """The coefficients as the firms of a block of rows see them: ``g.name`` is the per-cell array
+    ``name`` spread over the rows (``spread(per_cell)``), or, for one firm, its cell's value."""
+
+    __slots__ = ("_k", "_spread", "_kept")
+
+    def __init__(self, k: CellCoefficients, spread, kept: dict | None = None):
+        self._k, self._spread, self._kept = k, spread, kept
+
+    def __getattr__(self, name: str):
+        kept = self._kept
+        if kept is not None and name in RUN_CONSTANTS:
+            value = kept.get(name)
+            if value is None:
+                value = kept[name] = self._spread(getattr(self._k, name))
+                if isinstance(value, np.ndarray):
+                    value.flags.writeable = False
+            return value
+        return self._spread(getattr(self._k, name))
