@@ -12,6 +12,7 @@ import pytest
 from conftest import DATA
 from pandas.testing import assert_frame_equal
 from valuechain.analysis.results import load_results
+from valuechain.simulation.config.errors import InputError
 from valuechain.simulation.config.scenario import load_scenario
 
 from valuechain.cli import main
@@ -209,3 +210,14 @@ def test_validate_accepts_scenario_sweep_and_chain_files(capsys):
     assert out[0].endswith("scenario 'baseline' on chain 'xinjiang'")
     assert out[1].endswith("sweep with 9 point(s) on 'baseline'")
     assert out[2].endswith("chain 'xinjiang' with 35 stages")
+
+
+def test_with_overrides_validates_like_the_file():
+    sc = load_scenario(TINY)
+    with pytest.raises(InputError) as err:
+        sc.with_overrides(replications=-5)
+    assert err.value.line() == f"{TINY}: replications: input should be greater than or equal to 1 (got -5)"
+    with pytest.raises(InputError, match="firms.scale"):
+        sc.with_overrides(firms={**sc.spec.firms.model_dump(), "scale": 0})
+    assert sc.with_overrides(replications=4).spec.replications == 4
+    assert sc.with_overrides(firms=sc.spec.firms.model_copy(update={"scale": 0.5})).spec.firms.scale == 0.5

@@ -112,7 +112,18 @@ class LoadedScenario:
         return self.spec.name
 
     def with_overrides(self, **changes: Any) -> LoadedScenario:
-        return LoadedScenario(self.spec.model_copy(update=changes), self.chain, self.file)
+        """The same scenario with top-level keys replaced, validated like the file (``InputError``).
+
+        Values may be plain data (``replications=4``, ``firms={"scale": 0.5}``) or schema objects."""
+        data = self.spec.model_dump()
+        data.update({key: value.model_dump() if hasattr(value, "model_dump") else value
+                     for key, value in changes.items()})
+        try:
+            spec = Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise format_validation_error(self.file, exc, Scenario) from None
+        check_targets(spec, self.chain, self.file)
+        return LoadedScenario(spec, self.chain, self.file)
 
 
 def scenario_from_dict(data: dict, file: str, base_dir: Path | None = None,
