@@ -42,6 +42,8 @@ STAGE_COLUMNS = list(UNITS)[:-1]
 MONEY = {"local_sales_value", "local_inputs", "value_added", "investment", "imported_inputs", "profit", "tax_paid",
          "sales", "intermediate_inputs", "labour_cost", "depreciation", "interest"}
 LEVERS = tuple(lever.key for lever in _REGISTRY)  # the fiscal table's levers, from the registry
+LEVER_LABELS = {lever.key: lever.label for lever in _REGISTRY}
+LEVER_COST_DEFINITIONS = {lever.key: lever.cost_definition for lever in _REGISTRY}
 
 
 def keys_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

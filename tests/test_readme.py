@@ -3,7 +3,6 @@
 import json
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,14 +19,13 @@ def quick_start_commands() -> list[str]:
 
 def test_quick_start_has_install_main_job_and_test_command():
     commands = quick_start_commands()
-    assert commands == ['pip install -e ".[test]"', "valuechain run scenarios/baseline.yaml", "pytest"]
+    assert commands == ['pip install -e ".[test]"', "valuechain run baseline", "pytest"]
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands[0] in ci and "\npytest" in ci
 
 
 def test_main_command_runs_as_written(tmp_path):
-    """Run the README's main command in a fresh folder holding the scenarios, as a new user would."""
-    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    """Run the README's main command in a fresh, empty folder, as a new user would."""
     argv = shlex.split(quick_start_commands()[1])
     exe = Path(sys.executable).parent / argv[0]
     proc = subprocess.run([str(exe), *argv[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300)

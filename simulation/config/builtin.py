@@ -36,6 +36,11 @@ def is_name(text: str) -> bool:
 def scenario_path(name_or_path: str | Path) -> Path:
     """The file for ``name_or_path``: a built-in scenario's path for a bare name, else the path."""
     text = str(name_or_path)
-    if is_name(text) and (data_dir() / f"{text}.yaml").exists():
-        return data_dir() / f"{text}.yaml"
+    if is_name(text) and not Path(text).exists():
+        if (data_dir() / f"{text}.yaml").exists():
+            return data_dir() / f"{text}.yaml"
+        from .errors import InputError
+
+        raise InputError(text, "", "no such file, nor a built-in scenario or sweep of that name "
+                                   f"(built-in: {', '.join(builtin_scenarios())})")
     return Path(name_or_path)

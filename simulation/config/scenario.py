@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field, ValidationError, create_model, model_validator
 
 from ..economy.levers import LEVERS
+from .builtin import scenario_path
 from .chain import Chain, load_chain
 from .errors import InputError
 from .targets import Target, _Strict
@@ -149,8 +150,9 @@ def scenario_from_dict(data: dict, file: str, base_dir: Path | None = None,
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadedScenario:
-    """Load, merge (``inherits``), override (``KEY=VALUE``) and validate a scenario file."""
-    path = Path(path)
+    """Load, merge (``inherits``), override (``KEY=VALUE``) and validate a scenario file, or a
+    built-in scenario by name (``load_scenario("baseline")``, names from ``valuechain list``)."""
+    path = scenario_path(path)
     data = resolve_inherits(path)
     for assignment in overrides:
         data = apply_set(data, assignment, "--set", valid_paths=lambda parts: valid_keys_at(Scenario, parts))

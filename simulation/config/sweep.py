@@ -38,6 +38,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from .builtin import scenario_path
 from .errors import InputError
 from .scenario import LoadedScenario, Scenario, scenario_from_dict
 from .yamlio import _set_in, apply_set, format_validation_error, resolve_inherits, valid_keys_at
@@ -197,8 +198,9 @@ class Sweep:
 
 
 def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file and every point's scenario; raise ``InputError`` if bad."""
-    path = Path(path)
+    """Read and validate a sweep file (or a built-in sweep by name) and every point's scenario;
+    raise ``InputError`` if bad."""
+    path = scenario_path(path)
     file = str(path)
     data = resolve_inherits(path)
     try:

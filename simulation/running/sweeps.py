@@ -39,7 +39,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..config.builtin import scenario_path
 from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
 from ..config.sweep import Sweep, describe, load_sweep
@@ -416,7 +415,7 @@ def _manifest(sweep: Sweep, summary: SweepSummary, started: float, resumed: bool
 # ------------------------------------------------------------------------------ command line
 def sweep_command(args: Any) -> int:
     """``valuechain sweep``: validate, check the output folder, connect, run, report."""
-    sweep = load_sweep(scenario_path(args.sweep))
+    sweep = load_sweep(args.sweep)
     if args.dry_run:
         print(describe(sweep))
         return 0

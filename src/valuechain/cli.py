@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario and write its results")
-    run.add_argument("scenario", help="scenario YAML file")
+    run.add_argument("scenario", help="scenario YAML file, or a built-in scenario's name (valuechain list)")
     run.add_argument("--out", help="results directory (default: results/<scenario name>/)")
     run.add_argument("--replications", type=int, help="number of replications (overrides the file)")
     run.add_argument("--seed", type=int, help="root seed (overrides the file)")
@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     swp = sub.add_parser("sweep", help="run a sweep file's points x replications into a resumable store")
-    swp.add_argument("sweep", help="sweep YAML file")
+    swp.add_argument("sweep", help="sweep YAML file, or a built-in sweep's name (valuechain list)")
     swp.add_argument("--out", help="results directory (default: results/<sweep name>/)")
     swp.add_argument("--workers", type=int, help="local processes (default: one per core; 1 = in this process)")
     swp.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
@@ -98,7 +98,6 @@ def _check_int(name: str, value: int | None, lo: int, hi: int) -> None:
 
 
 def cmd_run(args) -> int:
-    from .simulation.config.builtin import scenario_path
     from .simulation.config.scenario import load_scenario
     from .simulation.running.runner import run_scenario
     from .simulation.running.store import check_out_dir, write_results
@@ -106,7 +105,7 @@ def cmd_run(args) -> int:
     _check_int("replications", args.replications, 1, 100_000)
     _check_int("seed", args.seed, 0, 2**63 - 1)
     _check_int("workers", args.workers, 1, 1024)
-    scenario = load_scenario(scenario_path(args.scenario), args.set)
+    scenario = load_scenario(args.scenario, args.set)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_out_dir(out, args.overwrite)
     results = run_scenario(scenario, replications=args.replications, seed=args.seed, workers=args.workers,
