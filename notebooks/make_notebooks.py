@@ -128,7 +128,7 @@ fig = plot_chain(package, baseline)
     md("""
 **Caveats.** These runs are deliberately small (a fifth of the firms, few replications, ten years):
 the intervals are wide and stages with few firms are noisy. The model is a laboratory for comparing
-levers under stated assumptions (see `CALIBRATION.md` and the sources in the chain file), not a
+levers under stated assumptions (see `docs/calibration.md` and the sources in the chain file), not a
 forecast of Xinjiang's output. Next: `02_compare_policy_mixes.ipynb` asks which lever buys most
 per yuan of fiscal cost.
 """),

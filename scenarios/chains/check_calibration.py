@@ -15,7 +15,7 @@ stage has initial capacity (imported from ``import_market`` otherwise), it print
 * ``el%``      = electricity / unit cost (direct); ``el%emb`` adds the electricity embodied in
   local inputs (a_ij x the upstream stage's own embodied electricity cost);
 * ``VA%``      = (netback - inputs - other inputs - electricity) / netback, with its reference,
-  the value-added rate of the matching sector of China's 2007 input-output table (CALIBRATION.md);
+  the value-added rate of the matching sector of China's 2007 input-output table (docs/calibration.md §6);
 * ``q``        = the profitability index of one unit of new capacity, computed by the engine's
   own rule ``simulation.rules.profitability_index``: PV / capital - 1, where the unit is ordered
   now, produces from year 1 + build lag for ``evaluation_years`` (20) years at full utilisation,
@@ -77,7 +77,7 @@ EL_INTENSIVE = {
     "pvc_resin": "embodied",
 }
 
-# Value-added rates of China's 2007 input-output table, as given in CALIBRATION.md; the farm
+# Value-added rates of China's 2007 input-output table, as given in docs/calibration.md §6; the farm
 # rate is not there and is an assumption (farm value added is mostly labour and land).
 IO_VA = {
     "farm": 0.50,

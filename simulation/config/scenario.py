@@ -61,7 +61,7 @@ class ZoneShares(_Strict):
 
 
 class Firms(_Strict):
-    """Firm population and behaviour. Defaults are modelling assumptions (see README)."""
+    """Firm population and behaviour. Defaults are modelling assumptions (docs/calibration.md §11.2)."""
 
     scale: float = Field(default=1.0, gt=0, le=10_000)
     min_per_stage: int = Field(default=0, ge=0, le=1000)
