@@ -53,8 +53,9 @@ def chain_text(**replace: str) -> str:
 CYCLE = {"    other_inputs_yuan_per_unit: 600\n": "    inputs: {parts: 0.1}\n    other_inputs_yuan_per_unit: 600\n"}
 ZERO_PRICE = {"    price_yuan_per_unit: 16000\n": "    price_yuan_per_unit: 0\n"}
 UNKNOWN_INPUT = {"    inputs: {ore: 2.0}\n": "    inputs: {oar: 2.0}\n"}
-NO_SOURCE = {"    sources: {default: \"assumption: test\", electricity_kwh_per_unit: \"docs/calibration.md §2.2: 13,599 kWh/t "
-             "(2016), rounded\"}\n": "    sources: {electricity_kwh_per_unit: \"docs/calibration.md §2.2\"}\n"}
+NO_SOURCE = {"    sources: {default: \"assumption: test\", electricity_kwh_per_unit: "
+             "\"docs/calibration.md §2.2: 13,599 kWh/t (2016), rounded\"}\n":
+             "    sources: {electricity_kwh_per_unit: \"docs/calibration.md §2.2\"}\n"}
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -14,6 +14,21 @@ def test_two_exempt_three_half_then_preferential_or_statutory():
     np.testing.assert_array_equal(stat, [0, 0, 0.125, 0.125, 0.125, 0.25, 0.25, 0.25])
 
 
+def test_a_holiday_never_raises_tax_above_the_firms_own_rate():
+    """Hand-computed: a firm on 10% (below half the statutory 25%) keeps 10% in its half years; one on
+    15% pays 12.5%; the PV weight follows the same schedule."""
+    years = np.arange(1, 8)
+    np.testing.assert_array_equal(rules.holiday_tax_rate(years, 2, 3, 0.125, 0.10),
+                                  [0, 0, 0.10, 0.10, 0.10, 0.10, 0.10])
+    np.testing.assert_array_equal(rules.holiday_tax_rate(years, 2, 3, 0.125, 0.15),
+                                  [0, 0, 0.125, 0.125, 0.125, 0.15, 0.15])
+    for base in (0.0, 0.05, 0.10, 0.125, 0.15, 0.25):
+        assert np.all(rules.holiday_tax_rate(np.arange(0, 12), 2, 3, 0.125, base) <= base)
+    w = 0.9
+    explicit = sum(w**h * (0.10 if 3 <= h <= 5 else (0.10 if h > 5 else 0.0)) for h in range(1, 21))
+    assert rules.pv_tax_weight(0, 2, 3, 0.125, 0.10, w, 1, 20) == pytest.approx(explicit, rel=1e-12)
+
+
 def test_five_exempt_special_zone():
     rates = rules.holiday_tax_rate(np.arange(1, 8), 5, 0, 0.125, 0.15)
     np.testing.assert_array_equal(rates, [0, 0, 0, 0, 0, 0.15, 0.15])

@@ -42,6 +42,20 @@ def _time_path(lo: float, hi: float):
     return Annotated[dict[int, float], BeforeValidator(check)]
 
 
+def rule_value(path: dict[int, float] | None, year: int) -> float | None:
+    """A rule's value in ``year``, or None before its first year (then the rule does nothing: the
+    earlier rules and the default stay in force). One meaning for every lever's time paths."""
+    if path is None:
+        return None
+    value = None
+    for start, x in path.items():
+        if start == -1 or start <= year:
+            value = x
+        else:
+            break
+    return value
+
+
 def value_at(path: dict[int, float], year: int, neutral: float) -> float:
     """Value of a time path in ``year``; ``neutral`` before its first year."""
     value = neutral

@@ -16,11 +16,14 @@ from scipy import special
 def holiday_tax_rate(tax_year, exempt_years, half_years, half_rate, base_rate):
     """Corporate income tax rate in the firm's ``tax_year``-th year of revenue (1 = first).
 
-    Years 1..E exempt, E+1..E+H at ``half_rate``, then ``base_rate`` ("two exempt, three
-    half": E=2, H=3, half_rate = 25%/2). ``tax_year < 1`` (no revenue yet) gives 0.
+    Years 1..E exempt, E+1..E+H at ``half_rate`` or the firm's own ``base_rate`` if that is lower
+    (a holiday never raises tax: a firm on the 15% preferential rate pays 12.5%, half the statutory
+    25%, and one on a 10% rate keeps its 10%), then ``base_rate`` ("two exempt, three half": E=2,
+    H=3, half_rate = 25%/2). ``tax_year < 1`` (no revenue yet) gives 0.
     """
     t = np.asarray(tax_year)
-    rate = np.where(t <= exempt_years, 0.0, np.where(t <= exempt_years + half_years, half_rate, base_rate))
+    half = np.minimum(half_rate, base_rate)
+    rate = np.where(t <= exempt_years, 0.0, np.where(t <= exempt_years + half_years, half, base_rate))
     rate = np.where(t < 1, 0.0, rate)
     return rate if rate.ndim else float(rate)
 
@@ -34,8 +37,10 @@ def geometric_sum(w, first, last):
 
 
 def pv_tax_weight(tax_year_now, exempt_years, half_years, half_rate, base_rate, w, first_h, last_h):
-    """``sum_h w**h * rate(tax_year_now + h)`` for h in [first_h, last_h], in closed form."""
+    """``sum_h w**h * rate(tax_year_now + h)`` for h in [first_h, last_h], in closed form
+    (``rate`` as in ``holiday_tax_rate``: the half-rate years at the lower of the two rates)."""
     y0 = np.asarray(tax_year_now, dtype=float)
+    half_rate = np.minimum(half_rate, base_rate)
     half_first = np.maximum(first_h, exempt_years + 1 - y0)
     half_last = np.minimum(last_h, exempt_years + half_years - y0)
     base_first = np.maximum(first_h, exempt_years + half_years + 1 - y0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ...config.targets import Target, _Strict, _time_path, value_at
+from ...config.targets import Target, _Strict, _time_path, rule_value, value_at
 from ..targeting import target_mask
 from .base import Lever
 
@@ -38,11 +38,11 @@ def terms(ep: ElectricityPrice, chain, year: int, price, t):
     counts = np.full(shape, ep.counts_as_fiscal_cost)
     for rule in ep.rules:
         m = target_mask(rule, chain)
-        rule_price = value_at(rule.price_yuan_per_kwh, year, np.nan)  # before its first year: no change
-        if not np.isnan(rule_price):
+        rule_price = rule_value(rule.price_yuan_per_kwh, year)
+        if rule_price is not None:  # before its first year the rule does nothing
             power[m] = rule_price
-        if rule.counts_as_fiscal_cost is not None:
-            counts[m] = rule.counts_as_fiscal_cost
+            if rule.counts_as_fiscal_cost is not None:
+                counts[m] = rule.counts_as_fiscal_cost
     return t.set(power_price=power, power_counts=counts, reference_power_price=ep.reference_yuan_per_kwh)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, model_validator
 
-from ...config.targets import Target, _Strict, _time_path, value_at
+from ...config.targets import Target, _Strict, _time_path, rule_value
 from ..targeting import target_mask
 from .base import Lever
 
@@ -39,14 +39,15 @@ class FreightSubsidy(_Strict):
 def terms(block: FreightSubsidy, chain, year: int, price, t):
     subsidy = np.zeros(t.subsidy_per_unit.shape)
     for rule in block.rules:
-        m = target_mask(rule, chain)
         if rule.yuan_per_t is not None:
-            per_unit = value_at(rule.yuan_per_t, year, 0.0) * chain.weight_t
+            value, base = rule_value(rule.yuan_per_t, year), chain.weight_t
         elif rule.share_of_sales is not None:
-            per_unit = value_at(rule.share_of_sales, year, 0.0) * price
+            value, base = rule_value(rule.share_of_sales, year), price
         else:
-            per_unit = value_at(rule.share_of_freight, year, 0.0) * chain.freight_out
-        subsidy = np.where(m, per_unit[:, None], subsidy)
+            value, base = rule_value(rule.share_of_freight, year), chain.freight_out
+        if value is None:  # before its first year the rule does nothing
+            continue
+        subsidy = np.where(target_mask(rule, chain), (value * base)[:, None], subsidy)
     return t.set(subsidy_per_unit=subsidy)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ...config.targets import Target, _Strict, _time_path, value_at
+from ...config.targets import Target, _Strict, _time_path, rule_value
 from ..targeting import first_active_year, target_mask
 from .base import Lever
 
@@ -34,13 +34,17 @@ def terms(block: InterestSubsidy, chain, year: int, price, t):
     shape = t.fixed_points.shape
     fixed_p, fixed_y = np.zeros(shape), np.zeros(shape)
     wc_p, wc_y, wc_from = np.zeros(shape), np.zeros(shape), np.full(shape, 1e9)
-    for rule in block.rules:
+    for rule in block.rules:  # each part of a rule does nothing before its first year
         m = target_mask(rule, chain)
-        fixed_p[m] = value_at(rule.fixed_asset_points, year, 0.0)
-        fixed_y[m] = rule.fixed_asset_years
-        wc_p[m] = value_at(rule.working_capital_points, year, 0.0)
-        wc_y[m] = rule.working_capital_years
-        wc_from[m] = first_active_year(rule.working_capital_points, 0.0)
+        points = rule_value(rule.fixed_asset_points, year)
+        if points is not None:
+            fixed_p[m] = points
+            fixed_y[m] = rule.fixed_asset_years
+        points = rule_value(rule.working_capital_points, year)
+        if points is not None:
+            wc_p[m] = points
+            wc_y[m] = rule.working_capital_years
+            wc_from[m] = first_active_year(rule.working_capital_points, 0.0)
     return t.set(fixed_points=fixed_p, fixed_years=fixed_y, wc_points=wc_p, wc_years=wc_y, wc_from=wc_from)
 
 

@@ -3,9 +3,10 @@
 Scenario block ``policy.tax``: ``statutory_rate`` (the benchmark, 25%), ``default_rate``, ``rules``
 (targeting + ``rate``, e.g. the Western Development 15%), ``holidays`` (targeting +
 ``exempt_years``, ``half_years``, ``from_year``: firms whose first revenue year is that year or
-later get years at 0, then years at half the statutory rate). Effect: the tax schedule of each
-firm and the tax weight in the value of new capacity. Fiscal cost: tax expenditure, the statutory
-rate x taxable profit minus the tax paid.
+later get years at 0, then years at half the statutory rate or their own rate if lower; the
+holiday exists from ``announced``, by default ``from_year``, so no firm plans on it earlier).
+Effect: the tax schedule of each firm and the tax weight in the value of new capacity.
+Fiscal cost: tax expenditure, the statutory rate x taxable profit minus the tax paid.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ...config.targets import Target, _Strict, _time_path, value_at
+from ...config.targets import Target, _Strict, _time_path, rule_value, value_at
 from ..targeting import target_mask
 from .base import Lever
 
@@ -28,6 +29,12 @@ class Holiday(Target):
     exempt_years: int = Field(ge=0, le=20)
     half_years: int = Field(default=0, ge=0, le=20)
     from_year: int = Field(default=-1, ge=-1, le=3000)  # firms whose first revenue is this year or later
+    announced: int | None = Field(default=None, ge=-1, le=3000)  # default: from_year (firms cannot foresee it)
+
+    @property
+    def known_from(self) -> int:
+        """The year from which firms know the holiday (its announcement; -1: from the start)."""
+        return self.from_year if self.announced is None else self.announced
 
 
 class Tax(_Strict):
@@ -43,11 +50,15 @@ def terms(tax: Tax, chain, year: int, price, t):
     shape = t.tax_base_rate.shape
     base = np.full(shape, value_at(tax.default_rate, year, tax.statutory_rate))
     for rule in tax.rules:
-        base[target_mask(rule, chain)] = value_at(rule.rate, year, tax.statutory_rate)
+        rate = rule_value(rule.rate, year)
+        if rate is not None:  # before its first year the rule does nothing
+            base[target_mask(rule, chain)] = rate
     exempt = np.zeros(shape)
     half = np.zeros(shape)
     hol_from = np.full(shape, 1e9)  # 1e9: no holiday
     for h in tax.holidays:
+        if year < h.known_from:  # not announced yet: nobody plans on it, and it is not in force
+            continue
         m = target_mask(h, chain)
         exempt[m], half[m], hol_from[m] = h.exempt_years, h.half_years, h.from_year
     return t.set(tax_base_rate=base, holiday_exempt=exempt, holiday_half=half, holiday_from=hol_from,
