@@ -1,26 +1,38 @@
-"""Cost-effectiveness of levers and policy mixes, their ranking and the efficient frontier.
+"""Cost-effectiveness of levers and policy mixes: gross and net cost, sign-aware ratios and rankings.
 
 For a mix m against its baseline, with replication k paired by seed, let ``dY_k`` be the change in
-an outcome and ``dC_k`` the change in total fiscal cost (all levers), both cumulated over the
-horizon (or in present value). The yield per yuan is the ratio of paired sums
+an outcome and ``dC_k`` the change in cost, both reduced over the horizon (cumulated, one year or
+in present value). The yield is the ratio of paired sums
 
     R = sum_k dY_k / sum_k dC_k = mean(dY) / mean(dC),
 
-reported per 10,000 yuan of extra fiscal cost. Its confidence interval is by the **delta method**
-(default): with sample variances s_Y^2, s_C^2 and covariance s_YC of the paired differences,
+reported per 10,000 yuan. Cost is *gross* (what the model books for the levers) or *net* (gross
+minus the induced change in corporate income tax and VAT, times the marginal cost of public funds;
+see :mod:`analysis.fiscal`). Units: value added and downstream investment (investment in
+``tier == 'deep'`` stages) in yuan per 10,000 yuan; employment cumulated over years in job-years
+(jobs x years) per 10,000 yuan (workers for a single ``year``); cost per additional job-year in
+yuan.
 
-    se(R) = sqrt((s_Y^2 - 2 R s_YC + R^2 s_C^2) / n) / |mean(dC)|,   CI = R +/- t_{n-1} se(R).
+**Signs.** A ratio is a price only when the cost is positive. ``status`` says which case a row is:
+``costs money`` (ranked by R), ``costs nothing`` (mean cost zero: R is reported as +inf, -inf or 0
+by the sign of the effect, never NaN) or ``raises revenue`` (mean cost negative: R is the change
+per 10,000 yuan of revenue *raised*, ``mean(dY) / |mean(dC)|``). Rankings put every lever that
+costs money first, then those that cost nothing, then those that raise revenue: a lever that
+raises revenue never ranks above one that costs money.
 
-``method='replication'`` instead averages the per-replication ratios ``dY_k / dC_k`` and gives
-their t interval (unstable when some dC_k are near zero). Units: value added and downstream
-investment (investment in ``tier == 'deep'`` stages) in yuan per 10,000 yuan; employment
-cumulated over years is in worker-years (jobs x years) per 10,000 yuan, and in workers per
-10,000 yuan for a single ``year``.
+**Intervals.** Default ``method='fieller'``: Fieller's interval for a ratio of means of paired
+differences, the set of R with ``(mean(dY) - R mean(dC))^2 <= t^2 var(mean(dY) - R mean(dC))``
+(t with n-1 degrees of freedom). It is valid when the cost's interval includes zero, and then
+unbounded: the row is flagged ``reliable = False`` (the cost's t interval includes zero) and the
+interval reported as (-inf, inf). ``method='delta'``: the delta method,
+``se(R) = sqrt((s_Y^2 - 2 R s_YC + R^2 s_C^2) / n) / |mean(dC)|``, ``CI = R +/- t se(R)``
+(misleading near zero cost); ``method='replication'``: the t interval of per-replication ratios.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,14 +40,20 @@ from scipy import stats
 
 from ..simulation import schema
 from ..simulation.config.errors import InputError
-from .compare import MONEY, RunLike, as_run, check_paired, horizon_label, metric_unit, outcomes, summarize
+from . import fiscal
+from .compare import MONEY, RunLike, as_run, check_paired, horizon_label, metric_unit, outcomes, summarize, yearly
 
 COST_METRICS = ("value_added", "downstream_investment", "employment")
 LEVERS = schema.LEVERS
+METHODS = ("fieller", "delta", "replication")
+STATUS_ORDER = {"costs money": 0, "no additional jobs": 1, "costs nothing": 2, "raises revenue": 3}
+LOWER_IS_BETTER = {"cost_per_job_year"}
+ZERO_COST = 1e-9  # million yuan (a thousandth of a yuan): below this a mean cost is zero
 
 
 def ratio_ci(dy: np.ndarray, dc: np.ndarray, confidence: float = 0.95, method: str = "delta") -> dict[str, float]:
-    """Ratio ``mean(dy) / mean(dc)`` with a delta-method (or per-replication) t interval."""
+    """Ratio ``mean(dy) / mean(dc)`` with a delta-method, Fieller or per-replication t interval
+    (NaN when ``mean(dc) == 0``; :func:`ratio_row` labels that case instead)."""
     dy, dc = np.asarray(dy, float), np.asarray(dc, float)
     n = dy.size
     if method == "replication":
@@ -43,34 +61,83 @@ def ratio_ci(dy: np.ndarray, dc: np.ndarray, confidence: float = 0.95, method: s
             r = np.where(dc != 0, dy / np.where(dc != 0, dc, 1.0), np.nan)
         s = summarize(r, confidence)
         return {"ratio": s["effect"], "se": s["se"], "ci_low": s["ci_low"], "ci_high": s["ci_high"]}
-    if method != "delta":
-        raise ValueError(f"method must be 'delta' or 'replication', got {method!r}")
-    my, mc = dy.mean(), dc.mean()
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    my, mc = (dy.mean(), dc.mean()) if n else (np.nan, 0.0)
     if mc == 0 or n == 0:
         return {"ratio": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
     r = my / mc
     if n < 2:
-        return {"ratio": r, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+        return {"ratio": r, "se": np.nan, "ci_low": -np.inf, "ci_high": np.inf}
     cov = np.cov(dy, dc, ddof=1)
-    var = max(cov[0, 0] - 2 * r * cov[0, 1] + r * r * cov[1, 1], 0.0) / n
-    se = float(np.sqrt(var) / abs(mc))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * se
-    return {"ratio": float(r), "se": se, "ci_low": float(r - half), "ci_high": float(r + half)}
+    t = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    se = float(np.sqrt(max(cov[0, 0] - 2 * r * cov[0, 1] + r * r * cov[1, 1], 0.0) / n) / abs(mc))
+    if method == "delta":
+        return {"ratio": float(r), "se": se, "ci_low": float(r - t * se), "ci_high": float(r + t * se)}
+    lo, hi = fieller(my, mc, cov / n, t)
+    return {"ratio": float(r), "se": se, "ci_low": lo, "ci_high": hi}
+
+
+def fieller(my: float, mc: float, v: np.ndarray, t: float) -> tuple[float, float]:
+    """Fieller's interval for ``my / mc`` given the covariance ``v`` of the two means; (-inf, inf)
+    when ``mc`` is not significantly different from zero (``mc^2 <= t^2 v_cc``)."""
+    a = mc * mc - t * t * v[1, 1]
+    b = -2.0 * (my * mc - t * t * v[0, 1])
+    c = my * my - t * t * v[0, 0]
+    if a <= 0:
+        return -np.inf, np.inf
+    disc = max(b * b - 4 * a * c, 0.0)
+    root = np.sqrt(disc)
+    return float((-b - root) / (2 * a)), float((-b + root) / (2 * a))
+
+
+def cost_status(dc: np.ndarray) -> str:
+    m = float(np.mean(dc)) if len(dc) else 0.0
+    return "costs money" if m > ZERO_COST else ("raises revenue" if m < -ZERO_COST else "costs nothing")
+
+
+def cost_reliable(dc: np.ndarray, confidence: float = 0.95) -> bool:
+    """True if the cost's paired t interval excludes zero (then the Fieller interval is bounded)."""
+    s = summarize(dc, confidence)
+    return bool(np.isfinite(s["ci_low"]) and (s["ci_low"] > 0 or s["ci_high"] < 0))
+
+
+def ratio_row(dy: np.ndarray, dc: np.ndarray, confidence: float = 0.95, method: str = "fieller",
+              scale: float = 1.0) -> dict:
+    """``ratio, se, ci_low, ci_high`` (times ``scale``), ``status`` and ``reliable``; never NaN."""
+    dy, dc = np.asarray(dy, float), np.asarray(dc, float)
+    status = cost_status(dc)
+    if status == "costs nothing":
+        my = float(dy.mean()) if dy.size else 0.0
+        r = 0.0 if my == 0 else np.sign(my) * np.inf
+        return {"ratio": r, "se": np.inf, "ci_low": -np.inf, "ci_high": np.inf, "status": status, "reliable": False}
+    sign = 1.0 if status == "costs money" else -1.0  # revenue raised: per yuan of |cost|
+    r = ratio_ci(dy, sign * dc, confidence, method)
+    out = {k: (v * scale if np.isfinite(v) else (v if not np.isnan(v) else np.inf)) for k, v in r.items()}
+    if np.isnan(r["ci_low"]):
+        out["ci_low"], out["ci_high"] = -np.inf, np.inf
+    out.update({"status": status, "reliable": cost_reliable(dc, confidence)})
+    return out
+
+
+def _as_mapping(results) -> dict:
+    if isinstance(results, Mapping):
+        return dict(results)
+    run = as_run(results)
+    return {run.name: run}
 
 
 def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLike,
                        metrics: Sequence[str] = COST_METRICS, *, year: int | None = None, pv: float | None = None,
-                       per_yuan: float = 1e4, confidence: float = 0.95, method: str = "delta") -> pd.DataFrame:
-    """Change in each metric per ``per_yuan`` (10,000) yuan of extra fiscal cost, per scenario.
+                       per_yuan: float = 1e4, confidence: float = 0.95, method: str = "fieller") -> pd.DataFrame:
+    """Change in each metric per ``per_yuan`` (10,000) yuan of extra *gross* fiscal cost, per scenario.
 
-    ``results``: one run set or a mapping ``{name: run set}`` (levers alone and mixes), all paired
-    with ``baseline``. One row per (scenario, metric) with ``delta`` (mean change, metric's unit),
-    ``delta_fiscal_cost`` (mean, million yuan), its split ``cost_<lever>`` by lever, ``ratio``,
-    ``se``, ``ci_low``, ``ci_high`` (per ``per_yuan`` yuan; see the module docstring) and ``unit``.
+    One row per (scenario, metric) with ``delta`` (mean change, metric's unit), ``delta_fiscal_cost``
+    (mean, million yuan), its split ``cost_<lever>``, ``ratio, se, ci_low, ci_high`` (per ``per_yuan``
+    yuan), ``status``, ``reliable`` and ``unit`` (see the module docstring for signs and intervals).
+    Net cost, present values and deadweight: :func:`cost_report`.
     """
-    if not isinstance(results, Mapping):
-        run = as_run(results)
-        results = {run.name: run}
+    results = _as_mapping(results)
     base = as_run(baseline)
     kw = {"year": year, "pv": pv}
     c0 = outcomes(base, "fiscal_cost", **kw)
@@ -89,12 +156,11 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
         for metric in metrics:
             dy = (outcomes(run, metric, **kw) - y0[metric]).reindex(reps).to_numpy()
             scale = per_yuan if metric in MONEY else per_yuan / 1e6  # money / million yuan -> per yuan
-            r = ratio_ci(dy, dc, confidence, method)
             unit = metric_unit(metric, year, pv).replace("million yuan", "yuan")
             row = {"scenario": name, "metric": metric, "n": len(reps), "delta": float(dy.mean()),
                    "delta_fiscal_cost": float(dc.mean())}
             row.update({f"cost_{lv}": float(by_lever.get(lv, 0.0)) for lv in LEVERS})
-            row.update({k: v * scale for k, v in r.items()})
+            row.update(ratio_row(dy, dc, confidence, method, scale))
             row["unit"] = f"{unit} per {per_yuan:,.0f} yuan"
             rows.append(row)
     out = pd.DataFrame(rows)
@@ -102,19 +168,148 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
     return out
 
 
-def rank_mixes(table: pd.DataFrame, metric: str = "value_added") -> pd.DataFrame:
-    """Scenarios ranked by yield per yuan of ``metric`` (best first), from :func:`cost_effectiveness`.
-
-    ``ci_overlaps_next`` flags a rank whose interval overlaps the next one's: treat such neighbours
-    as not distinguishable at the stated confidence.
-    """
-    t = table[table["metric"] == metric].sort_values("ratio", ascending=False, na_position="last")
-    t = t.reset_index(drop=True)
+def _sign_aware_order(t: pd.DataFrame, ascending: bool = False) -> pd.DataFrame:
+    """Rows that cost money first (by ratio), then the other statuses in :data:`STATUS_ORDER`."""
+    group = t["status"].map(STATUS_ORDER).fillna(len(STATUS_ORDER)) if "status" in t else 0
+    key = pd.DataFrame({"g": group, "r": t["ratio"]}, index=t.index)
+    order = key.sort_values(["g", "r"], ascending=[True, ascending], na_position="last", kind="stable").index
+    t = t.loc[order].reset_index(drop=True)
     t.insert(0, "rank", np.arange(1, len(t) + 1))
-    nxt_high = t["ci_high"].shift(-1)
-    t["ci_overlaps_next"] = (t["ci_low"] <= nxt_high) & nxt_high.notna()
+    nxt_low, nxt_high = t["ci_low"].shift(-1), t["ci_high"].shift(-1)
+    same = t["status"].eq(t["status"].shift(-1)) if "status" in t else True
+    t["ci_overlaps_next"] = (t["ci_low"] <= nxt_high) & (nxt_low <= t["ci_high"]) & nxt_high.notna() & same
     return t
 
+
+def rank_mixes(table: pd.DataFrame, metric: str = "value_added") -> pd.DataFrame:
+    """Scenarios ranked by yield per yuan of ``metric`` (best first), from :func:`cost_effectiveness`
+    or the ``ratios`` of :func:`cost_report` (one basis). Sign-aware: levers that cost money first (by
+    ratio), then those that cost nothing, then those that raise revenue. ``ci_overlaps_next`` flags a
+    rank whose interval overlaps the next one's (not distinguishable at the stated confidence).
+    """
+    return _sign_aware_order(table[table["metric"] == metric], ascending=metric in LOWER_IS_BETTER)
+
+
+# ----------------------------------------------------------------------------- the full report
+@dataclass
+class CostReport:
+    """``costs``: one row per scenario (gross, induced tax, net, PV, by lever, deadweight share);
+    ``ratios``: one row per (scenario, basis, metric); ``by_year``: mean costs by year;
+    ``deadweight``: by lever; ``effects``: direct and indirect effects; ``attrs``: the settings."""
+
+    costs: pd.DataFrame
+    ratios: pd.DataFrame
+    by_year: pd.DataFrame
+    deadweight: pd.DataFrame
+    effects: pd.DataFrame
+    attrs: dict = field(default_factory=dict)
+
+
+RATIO_METRICS = ("value_added", "employment", "downstream_investment")
+
+
+def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, rate: float = fiscal.DISCOUNT_RATE,
+                mcpf: float = fiscal.MCPF, rules: fiscal.FiscalRules | None = None, perspective: str = "region",
+                power_opportunity: fiscal.TimePath | None = None, captive: bool = False, confidence: float = 0.95,
+                per_yuan: float = 1e4, method: str = "fieller", effects: bool = True) -> CostReport:
+    """What a yuan buys, gross and net, in present value at ``rate`` beside undiscounted sums.
+
+    ``costs`` (million yuan; ``_pv`` = present value at ``rate``, base year the first): ``gross``,
+    ``tax_change`` (induced CIT + VAT, the budget's share), ``net`` = gross - tax_change,
+    ``economic`` = MCPF x net, with the electricity lever at its shadow cost when
+    ``power_opportunity`` (yuan/kWh) is given (``power_shadow`` beside it); ``gross_<lever>``,
+    ``net_<lever>``; ``deadweight_share`` (cost-weighted over levers); ``value_added``,
+    ``employment`` (job-years), ``downstream_investment`` (mean changes, undiscounted).
+    ``ratios``: per 10,000 yuan of ``gross`` and of ``net`` (= economic) cost, on present values at
+    ``rate`` (``rate=0``: cumulated), with ``status``, ``reliable`` and the interval of ``method``;
+    rows with ``metric == 'cost_per_job_year'`` give yuan per additional job-year.
+    """
+    if not 0 < confidence < 1:
+        raise InputError("--confidence", "", "must be between 0 and 1", confidence)
+    if not 0.5 <= mcpf <= 5:
+        raise InputError("--mcpf", "", "must be between 0.5 and 5 (documented range 1.0-1.5)", mcpf)
+    if method not in METHODS:
+        raise InputError("--interval", "", f"choose one of {', '.join(METHODS)}", method)
+    fiscal.check_rate(rate)
+    rules = rules or fiscal.FiscalRules.for_perspective(perspective)
+    from .impacts import deadweight, direct_indirect
+
+    results = _as_mapping(results)
+    base = as_run(baseline)
+    cost_rows, ratio_rows, years = [], [], []
+    for name, res in results.items():
+        run = as_run(res)
+        yc = fiscal.yearly_costs(run, base, rules)
+        reps = sorted(set(yc.index.get_level_values("replication")))
+        if not reps:
+            raise InputError(run.source, "replication", f"no replication in common with {base.source}")
+        check_paired(run, base, reps)
+        for metric in RATIO_METRICS:
+            d = yearly(run, metric, None).set_index(["replication", "year"])[metric]
+            d0 = yearly(base, metric, None).set_index(["replication", "year"])[metric]
+            yc[metric] = (d - d0).reindex(yc.index).fillna(0.0)
+        if power_opportunity is not None:
+            yc["power_shadow"] = fiscal.shadow_costs(run, base, power_opportunity, captive=captive).reindex(
+                yc.index).fillna(0.0)
+            yc["economic"] = mcpf * (yc["net"] - yc["gross_electricity_price"] + yc["power_shadow"])
+        else:
+            yc["economic"] = mcpf * yc["net"]
+        cum, pv = fiscal.present_value(yc, 0.0), fiscal.present_value(yc, rate)
+        row = {"scenario": name, "n": len(reps)}
+        for col in ("gross", "tax_change", "net", "economic"):
+            row[col], row[f"{col}_pv"] = float(cum[col].mean()), float(pv[col].mean())
+        if "power_shadow" in yc:
+            row["power_shadow"], row["power_shadow_pv"] = float(cum["power_shadow"].mean()), float(
+                pv["power_shadow"].mean())
+        row["tax_cit"], row["tax_vat"] = float(cum["tax_cit"].mean()), float(cum["tax_vat"].mean())
+        for lv in LEVERS:
+            row[f"gross_{lv}"], row[f"net_{lv}"] = float(cum[f"gross_{lv}"].mean()), float(cum[f"net_{lv}"].mean())
+        dw = deadweight({name: run}, base)
+        paid = dw["cost"].where(dw["cost"] > 0, 0.0)
+        row["deadweight_share"] = float((dw["deadweight_share"] * paid).sum() / paid.sum()) if paid.sum() > 0 else 0.0
+        for metric in RATIO_METRICS:
+            row[metric] = float(cum[metric].mean())
+        cost_rows.append(row)
+        for basis, col in (("gross", "gross"), ("net", "economic")):
+            dc = pv[col].to_numpy()
+            for metric in RATIO_METRICS:
+                scale = per_yuan if metric in MONEY else per_yuan / 1e6
+                unit = (metric_unit(metric).replace("million yuan", "yuan")) + f" per {per_yuan:,.0f} yuan"
+                r = ratio_row(pv[metric].to_numpy(), dc, confidence, method, scale)
+                ratio_rows.append({"scenario": name, "basis": basis, "metric": metric, "n": len(reps),
+                                   "cost": float(dc.mean()), "delta": float(pv[metric].mean()), **r, "unit": unit})
+            jobs = pv["employment"].to_numpy()
+            status = cost_status(dc)
+            if status == "costs money" and jobs.mean() > 0:
+                r = ratio_row(dc * 1e6, jobs, confidence, method, 1.0)  # yuan per additional job-year
+                r["status"] = status
+            else:
+                no_jobs = status == "costs money"
+                r = {"ratio": np.inf if no_jobs else 0.0, "se": np.inf, "ci_low": -np.inf, "ci_high": np.inf,
+                     "status": "no additional jobs" if no_jobs else status, "reliable": False}
+            ratio_rows.append({"scenario": name, "basis": basis, "metric": "cost_per_job_year", "n": len(reps),
+                               "cost": float(dc.mean()), "delta": float(jobs.mean()), **r,
+                               "unit": "yuan per additional job-year"})
+        years.append(yc.groupby(level="year").mean().assign(scenario=name).reset_index())
+    first = as_run(next(iter(results.values()))) if results else base
+    attrs = {"rate": rate, "mcpf": mcpf, "rules": rules.describe(), "power_opportunity": power_opportunity,
+             "captive": captive, "confidence": confidence, "method": method, "per_yuan": per_yuan,
+             "horizon": horizon_label(first, None, None, False), "baseline": base.name,
+             "base_year": int(first.stages["year"].min())}
+    eff = (direct_indirect(results, base, confidence=confidence, chain=fiscal.run_chain(base)) if effects
+           else pd.DataFrame())
+    report = CostReport(pd.DataFrame(cost_rows), pd.DataFrame(ratio_rows),
+                        pd.concat(years, ignore_index=True) if years else pd.DataFrame(),
+                        deadweight(results, base), eff, attrs)
+    for frame in (report.costs, report.ratios, report.by_year):
+        frame.attrs.update(attrs)
+    return report
+
+
+def rank_costs(report: CostReport, metric: str = "value_added", basis: str = "net") -> pd.DataFrame:
+    """The sign-aware ranking of :func:`rank_mixes` on one ``basis`` (gross or net) of a report."""
+    t = report.ratios[report.ratios["basis"] == basis]
+    return rank_mixes(t, metric)
 
 def efficient_frontier(points: pd.DataFrame, cost: str = "fiscal_cost", value: str = "value_added") -> pd.Series:
     """Boolean mask of the points on the cost/value efficient frontier.
@@ -170,3 +365,113 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
     out["on_frontier"] = efficient_frontier(out, "fiscal_cost", value)
     out.attrs.update({"relative_to_baseline": base is not None, "value": value, "horizon": horizon})
     return out
+
+
+# ----------------------------------------------------------------------------- command line
+def _num(x: float) -> str:
+    if not np.isfinite(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
+
+
+def _cell(row: pd.Series) -> str:
+    if row["status"] == "costs nothing":
+        return "costs nothing"
+    if row["status"] == "no additional jobs":
+        return "no additional jobs"
+    ci = "unbounded" if not (np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])) else \
+        f"{_num(row['ci_low'])} to {_num(row['ci_high'])}"
+    text = f"{_num(row['ratio'])} [{ci}]"
+    if row["status"] == "raises revenue":
+        text += " per yuan raised"
+    return text + ("" if row["reliable"] else " (unreliable)")
+
+
+def format_cost_report(report: CostReport, metric: str = "value_added", basis: str = "net", *,
+                       by_year: bool = False) -> str:
+    """The cost table, the ratios and the sign-aware ranking as plain text, units in the headers."""
+    a = report.attrs
+    c = report.costs
+    n = int(c["n"].min()) if len(c) else 0
+    names = {"fieller": "Fieller", "delta": "delta-method t", "replication": "per-replication t"}
+    power = (f"; electricity lever at its shadow price {a['power_opportunity']} yuan/kWh"
+             f"{' (captive power included)' if a['captive'] else ''}" if a["power_opportunity"] is not None else "")
+    lines = [
+        f"What a yuan buys: scenario minus baseline '{a['baseline']}', {a['horizon']}, {n} paired replications",
+        f"Money in million yuan; PV = present value at {a['rate']:.1%} to {a['base_year']}, beside undiscounted sums.",
+        f"Net = gross - induced tax change (CIT at the statutory rate + VAT on value added; {a['rules']}).",
+        f"Economic cost = MCPF {a['mcpf']:g} x net{power}. Intervals: {names[a['method']]} {a['confidence']:.0%} "
+        "over paired replications (unbounded and 'unreliable' where the cost's interval includes zero).",
+        "", "Cost (million yuan)"]
+    cols = ["scenario", "gross", "gross_pv", "tax_change", "net", "net_pv", "economic_pv", "deadweight_share"]
+    show = c[cols].copy()
+    for col in cols[1:-1]:
+        show[col] = show[col].map(_num)
+    show["deadweight_share"] = c["deadweight_share"].map(lambda x: f"{x:.0%}")
+    lines.append(show.rename(columns={"deadweight_share": "deadweight"}).to_string(index=False))
+    lines += ["", "By lever, undiscounted (million yuan; net allocates the tax change by gross shares)"]
+    lev = pd.DataFrame([{"scenario": r["scenario"], "lever": lv, "gross": _num(r[f"gross_{lv}"]),
+                         "net": _num(r[f"net_{lv}"])} for _, r in c.iterrows() for lv in LEVERS
+                        if abs(r[f"gross_{lv}"]) > ZERO_COST])
+    if len(lev):
+        lines.append(lev.to_string(index=False))
+    if by_year and len(report.by_year):
+        lines += ["", "By year, mean over replications (million yuan)"]
+        lines.append(report.by_year[["scenario", "year", "gross", "tax_change", "net"]].to_string(
+            index=False, float_format=lambda x: f"{x:,.1f}"))
+    r = report.ratios
+    units = {"value_added": "value added (yuan)", "employment": "job-years",
+             "downstream_investment": "downstream investment (yuan)", "cost_per_job_year": "yuan per job-year"}
+    lines += ["", f"Per {a['per_yuan']:,.0f} yuan of cost in present value (cost per additional job-year in yuan)"]
+    wide = r.assign(text=r.apply(_cell, axis=1)).pivot_table(index=["scenario", "basis"], columns="metric",
+                                                             values="text", aggfunc="first", sort=False)
+    wide = wide[[m for m in units if m in wide]].rename(columns=units).reset_index()
+    lines.append(wide.to_string(index=False))
+    ranked = rank_costs(report, metric, basis)
+    lines += ["", f"Ranking by {units.get(metric, metric)} per {a['per_yuan']:,.0f} yuan of {basis} cost "
+              "(levers that cost money first; then those that cost nothing; then those that raise revenue)"]
+    ranked = ranked.assign(ratio=ranked.apply(_cell, axis=1),
+                           cost=ranked["cost"].map(_num),
+                           overlaps_next=ranked["ci_overlaps_next"].map({True: "yes", False: ""}))
+    lines.append(ranked[["rank", "scenario", "status", "cost", "ratio", "overlaps_next"]].rename(
+        columns={"cost": f"{basis} cost PV"}).to_string(index=False))
+    e = report.effects
+    if len(e):
+        va = e[(e["metric"] == "value_added") & (e["lever"] == "all")]
+        lines += ["", "Value added, direct (targeted stages) and indirect (the rest of the chain), cumulative, "
+                  "million yuan; io_indirect = upstream value added a Leontief model predicts"]
+        cols = ["scenario", "direct", "indirect", "total"] + (["io_indirect"] if "io_indirect" in va else [])
+        lines.append(va[cols].to_string(index=False, float_format=_num))
+    return "\n".join(lines)
+
+
+def cost_command(args) -> int:
+    """``valuechain cost RESULTS_DIR BASELINE_DIR``: print the cost table and the ranking."""
+    from pathlib import Path
+
+    from .compare import load_many
+    from .impacts import multiplier_table
+
+    base = as_run(args.baseline)
+    runs = {k: v for k, v in load_many(args.results).items()
+            if Path(v.source).resolve() != Path(args.baseline).resolve()}
+    if not runs:
+        raise InputError(args.results, "", "holds no results other than the baseline")
+    if args.csv and not Path(args.csv).resolve().parent.is_dir():
+        raise InputError("--csv", "", "its folder does not exist", args.csv)
+    report = cost_report(runs, base, rate=args.rate, mcpf=args.mcpf, perspective=args.perspective,
+                         power_opportunity=args.power_opportunity, captive=args.captive,
+                         confidence=args.confidence, method=args.interval)
+    print(format_cost_report(report, args.metric, args.basis, by_year=args.by_year))
+    if args.multipliers:
+        chain = fiscal.run_chain(base)
+        if chain is None:
+            raise InputError(args.baseline, "manifest.chain_file", "cannot load the chain for the multipliers")
+        table = multiplier_table(chain)
+        print(f"\nLeontief multipliers of chain '{chain.name}' ({table.attrs['units']})")
+        print(table.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+    if args.csv:
+        out = report.ratios.merge(report.costs.drop(columns=["n"]), on="scenario", suffixes=("", "_scenario"))
+        out.to_csv(args.csv, index=False)
+        print(f"\nwrote {args.csv}")
+    return 0

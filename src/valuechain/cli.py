@@ -68,6 +68,27 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
     cmp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
+    cst = sub.add_parser("cost", help="what a yuan buys: gross and net cost, present values, ratios, ranking")
+    cst.add_argument("results", help="results directory, a folder of them, or a sweep directory")
+    cst.add_argument("baseline", help="results directory of the baseline (same seed)")
+    cst.add_argument("--rate", type=float, default=0.08, help="discount rate for present values (default 0.08)")
+    cst.add_argument("--mcpf", type=float, default=1.0, help="marginal cost of public funds (default 1; 1.0-1.5)")
+    cst.add_argument("--perspective", choices=["region", "government"], default="region",
+                     help="whose budget: the region's tax shares (default) or the consolidated government's")
+    cst.add_argument("--power-opportunity", type=float, metavar="YUAN_PER_KWH",
+                     help="value the electricity lever at this opportunity cost of power (e.g. 0.25 to 0.40)")
+    cst.add_argument("--captive", action="store_true", help="with --power-opportunity: include captive power")
+    cst.add_argument("--metric", default="value_added",
+                     choices=["value_added", "employment", "downstream_investment", "cost_per_job_year"],
+                     help="ranking metric (default value_added)")
+    cst.add_argument("--basis", choices=["net", "gross"], default="net", help="ranking cost basis (default net)")
+    cst.add_argument("--interval", choices=["fieller", "delta", "replication"], default="fieller")
+    cst.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
+    cst.add_argument("--by-year", action="store_true", help="also print gross, tax change and net by year")
+    cst.add_argument("--multipliers", action="store_true", help="also print the chain's Leontief multipliers")
+    cst.add_argument("--csv", metavar="FILE", help="write the ratio and cost table as CSV")
+    cst.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
     plt = sub.add_parser("plot", help="draw a publication figure from results or a sweep")
     plt.add_argument("results", help="results directory, a folder of them, or a sweep directory")
     plt.add_argument("--kind", required=True, choices=PLOT_KINDS)
@@ -146,6 +167,12 @@ def cmd_compare(args) -> int:
     return compare_command(args)
 
 
+def cmd_cost(args) -> int:
+    from .analysis.cost import cost_command
+
+    return cost_command(args)
+
+
 def cmd_plot(args) -> int:
     from .analysis.plots_cli import plot_command
 
@@ -191,6 +218,7 @@ def cmd_list(args) -> int:
 
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "compare": cmd_compare, "plot": cmd_plot, "validate": cmd_validate,
             "list": cmd_list}
+COMMANDS["cost"] = cmd_cost
 
 
 def main(argv: list[str] | None = None) -> int:

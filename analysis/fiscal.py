@@ -1,0 +1,249 @@
+"""Net fiscal cost, present values, the marginal cost of public funds and the shadow price of power.
+
+All money in million yuan; every quantity is a paired difference scenario minus baseline,
+replication by replication (common random numbers), then averaged in :mod:`analysis.cost`.
+
+**Gross cost** of lever l in year t: the change in what the model books for it,
+``G_lt = C_lt(scenario) - C_lt(baseline)`` (power discount (reference - price) x kWh, freight
+subsidies paid, tax expenditure against the statutory rate, interest subsidies paid).
+
+**Induced tax change** in year t (what the budget gets back):
+
+    T_t = s_CIT(t) * dCIT_t + s_VAT(t) * v(t) * dVA_t,
+
+with ``dCIT_t`` the change in corporate income tax at the statutory rate on the taxable base
+(``tax_paid + tax expenditure``: the part of the change that is not the tax lever's own cost),
+``dVA_t`` the change in value added, ``v(t)`` the VAT rate and ``s_CIT``, ``s_VAT`` the shares the
+budget keeps. With ``s = 1`` the identity is the consolidated budget's: ``G - T = d(subsidies paid)
+- d(tax_paid) - dVAT``. VAT is charged on value added (sales less intermediate inputs): China's
+VAT is consumption-type since 2009 (capital goods are deductible too), so ``v * dVA`` is an upper
+bound of the VAT change when investment rises. **Net cost** ``N_t = G_t - T_t`` (exactly); by lever
+the induced tax is allocated in proportion to each lever's share of the replication's cumulative
+gross cost (an accounting convention: a mix's induced taxes are not identified lever by lever), so
+the levers' net costs add up to the total.
+
+**Defaults** (:class:`FiscalRules`; every number is a documented default the user can change):
+
+- VAT rate on manufacturing 17% to April 2018, 16% from 1 May 2018 (财税〔2018〕32号), 13% from
+  1 April 2019 (财政部 税务总局 海关总署公告2019年第39号); change years use the months' average:
+  2018 = 0.1633, 2019 = 0.1375.
+- Local (regional) share of VAT 25% before the 2016 reform, 50% from 1 May 2016 (State Council,
+  国发〔2016〕26号, the 50/50 transitional split after 营改增); 2016 = 0.4167 (4 months at 25%).
+- Local share of corporate income tax 40% (60/40 central/local since 2003, 国发〔2001〕37号).
+- ``perspective='region'`` (default) uses those shares: the regional budget is taken to pay the
+  levers' gross cost in full and to keep only its share of the induced taxes.
+  ``perspective='government'`` sets both shares to 1 (consolidated central + local budget).
+- Discount rate 8%: the social discount rate of NDRC/MOHURD, 《建设项目经济评价方法与参数》
+  (3rd ed., 2006). Present value ``PV_r = sum_t y_t / (1 + r)^(t - t0)``, t0 = first year; at
+  r = 0 it is the undiscounted sum (same code path, so equal exactly).
+- Marginal cost of public funds (MCPF) 1.0, documented range 1.0-1.5 (Dahlby 2008, *The Marginal
+  Cost of Public Funds*, MIT Press): the economic cost of a net budget yuan is MCPF yuan.
+- Shadow price of power (opportunity cost) — an **assumption** with a range: the accounting
+  reference 0.40 yuan/kWh ("supply cost", the scenarios' ``reference_yuan_per_kwh``) as the high,
+  the Xinjiang coal-power benchmark 0.25 yuan/kWh (发改价格规〔2019〕1658号, see CALIBRATION.md)
+  as the low (the generator's price, no grid cost); externalities would raise it (Parry, Heine,
+  Lis & Li, IMF 2014, *Getting Energy Prices Right*). No default: the fiscal cost is used unless
+  the user gives one.
+
+**Shadow cost of the power lever**: ``S_t = sum (w(t) - p_st) * kWh_st`` over the cells where the
+lever acts (price below or above the reference), minus the same in the baseline, where ``w`` is the
+opportunity cost, ``p_st`` the price paid (from the run's scenario, the policy's own rules via
+``simulation.economy.policy.year_policy``; zones weighted by the scenario's zone shares when a rule
+targets zones) and ``kWh_st = kwh_per_unit x output / productivity = kwh_per_unit x employment /
+workers_per_unit_year`` (exact: the model books employment and kWh on the same
+output-over-productivity sum). Only cells whose power counts as a fiscal cost enter, unless
+``captive=True``: then power marked ``counts_as_fiscal_cost: false`` (captive plants) enters too, at
+its opportunity cost. Power sold at the reference elsewhere is not the lever's (the rent on extra
+kWh sold above a low opportunity cost is left out). With ``w`` = the reference and no captive rules,
+``S`` equals the booked electricity cost. """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from ..simulation import schema
+from ..simulation.config.errors import InputError
+from .compare import Run, discount_weights
+
+VAT_RATE = {1994: 0.17, 2018: 0.17 * 4 / 12 + 0.16 * 8 / 12, 2019: 0.16 * 3 / 12 + 0.13 * 9 / 12, 2020: 0.13}
+VAT_LOCAL_SHARE = {1994: 0.25, 2016: 0.25 * 4 / 12 + 0.50 * 8 / 12, 2017: 0.50}
+CIT_LOCAL_SHARE = {2003: 0.40}
+DISCOUNT_RATE = 0.08
+MCPF = 1.0
+MCPF_RANGE = (1.0, 1.5)
+POWER_OPPORTUNITY_RANGE = (0.25, 0.40)  # yuan/kWh: coal benchmark (low), supply cost (high); assumption
+PERSPECTIVES = ("region", "government")
+
+TimePath = float | Mapping[int, float]
+
+
+def value_at(path: TimePath, year: int) -> float:
+    """A number, or ``{year: value}`` meaning "from that year on" (the earliest entry before it)."""
+    if not isinstance(path, Mapping):
+        return float(path)
+    keys = sorted(int(k) for k in path)
+    past = [k for k in keys if k <= year]
+    return float(path[past[-1] if past else keys[0]])
+
+
+@dataclass(frozen=True)
+class FiscalRules:
+    """Tax rates and shares used to compute the induced tax change (see the module docstring)."""
+
+    vat_rate: TimePath = field(default_factory=lambda: dict(VAT_RATE))
+    vat_share: TimePath = field(default_factory=lambda: dict(VAT_LOCAL_SHARE))
+    cit_share: TimePath = field(default_factory=lambda: dict(CIT_LOCAL_SHARE))
+    perspective: str = "region"
+
+    @classmethod
+    def for_perspective(cls, perspective: str = "region", **changes) -> FiscalRules:
+        if perspective not in PERSPECTIVES:
+            raise InputError("--perspective", "", f"choose one of {', '.join(PERSPECTIVES)}", perspective)
+        rules = cls(perspective=perspective)
+        if perspective == "government":
+            rules = replace(rules, vat_share=1.0, cit_share=1.0)
+        return replace(rules, **changes)
+
+    def describe(self) -> str:
+        def show(p: TimePath) -> str:
+            if not isinstance(p, Mapping):
+                return f"{p:.4g}"
+            return ", ".join(f"{k}: {v:.4g}" for k, v in sorted(p.items()))
+        return (f"{self.perspective} budget: VAT rate {{{show(self.vat_rate)}}}, VAT share {{{show(self.vat_share)}}}, "
+                f"CIT share {{{show(self.cit_share)}}}")
+
+
+def check_rate(rate: float, name: str = "--rate") -> None:
+    if not (-1 < rate < 10):
+        raise InputError(name, "", "discount rate must be a fraction between -1 and 10 (e.g. 0.08)", rate)
+
+
+def _by_rep_year(frame: pd.DataFrame, cols: list[str], extra: list[str] | None = None) -> pd.DataFrame:
+    return frame.groupby(["replication", "year"] + (extra or []))[cols].sum()
+
+
+def yearly_costs(run: Run, base: Run, rules: FiscalRules | None = None) -> pd.DataFrame:
+    """Per replication and year: gross cost by lever (``gross_<lever>``), ``gross``, ``tax_cit``,
+    ``tax_vat``, ``tax_change`` and ``net`` = gross - tax_change; the net cost by lever
+    (``net_<lever>``) allocates the tax change by the levers' shares of the replication's cumulative gross
+    cost. Million yuan, undiscounted.
+    """
+    rules = rules or FiscalRules()
+    f1 = run.fiscal.groupby(["replication", "year", "lever"])["fiscal_cost"].sum().unstack("lever")
+    f0 = base.fiscal.groupby(["replication", "year", "lever"])["fiscal_cost"].sum().unstack("lever")
+    idx = f1.index.intersection(f0.index)
+    f1 = f1.reindex(idx).reindex(columns=schema.LEVERS, fill_value=0.0).fillna(0.0)
+    f0 = f0.reindex(idx).reindex(columns=schema.LEVERS, fill_value=0.0).fillna(0.0)
+    gross = f1 - f0
+    s1, s0 = (_by_rep_year(r.stages, ["value_added", "tax_paid"]).reindex(idx) for r in (run, base))
+    d_va = (s1["value_added"] - s0["value_added"]).to_numpy()
+    d_cit = ((s1["tax_paid"] + f1["tax"]) - (s0["tax_paid"] + f0["tax"])).to_numpy()  # at the statutory rate
+    years = idx.get_level_values("year")
+    vat = np.array([value_at(rules.vat_rate, y) for y in years])
+    s_vat = np.array([value_at(rules.vat_share, y) for y in years])
+    s_cit = np.array([value_at(rules.cit_share, y) for y in years])
+    out = pd.DataFrame(index=idx)
+    for lv in schema.LEVERS:
+        out[f"gross_{lv}"] = gross[lv].to_numpy()
+    out["gross"] = gross.to_numpy().sum(axis=1)
+    out["tax_cit"] = s_cit * d_cit
+    out["tax_vat"] = s_vat * vat * d_va
+    out["tax_change"] = out["tax_cit"] + out["tax_vat"]
+    out["net"] = out["gross"] - out["tax_change"]
+    # the tax change is allocated to the levers by their share of the replication's cumulative gross cost
+    cum = gross.groupby(level="replication").transform("sum")
+    total = cum.sum(axis=1).to_numpy()
+    for lv in schema.LEVERS:
+        share = np.divide(cum[lv].to_numpy(), total, out=np.full(len(total), 1.0 / len(schema.LEVERS)),
+                          where=total != 0)
+        out[f"net_{lv}"] = out[f"gross_{lv}"] - share * out["tax_change"]
+    return out
+
+
+def present_value(yearly: pd.DataFrame | pd.Series, rate: float, base_year: int | None = None) -> pd.DataFrame:
+    """``sum_t y_t / (1 + rate)^(t - t0)`` per replication (``yearly`` indexed by replication, year).
+
+    ``rate = 0`` gives the undiscounted sum: the weights are exactly 1.
+    """
+    check_rate(rate)
+    years = pd.Series(yearly.index.get_level_values("year"), index=yearly.index)
+    t0 = int(years.min()) if base_year is None else base_year
+    w = discount_weights(years, rate, t0).to_numpy()
+    weighted = yearly.mul(w, axis=0)
+    return weighted.groupby(level="replication").sum()
+
+
+def run_chain(run: Run):
+    """The chain a run used (from its manifest's ``chain_file``), or None."""
+    from ..simulation.config.chain import load_chain
+
+    path = run.manifest.get("chain_file")
+    try:
+        return load_chain(path) if path else None
+    except (InputError, OSError):
+        return None
+
+
+def _scenario_power(run: Run):
+    """The run's scenario spec and chain (from its manifest), for the power prices of each year."""
+    from ..simulation.config.chain import load_chain
+    from ..simulation.config.scenario import Scenario
+
+    spec_data = run.manifest.get("scenario")
+    chain_file = run.manifest.get("chain_file")
+    if not spec_data or not chain_file:
+        raise InputError(run.source, "manifest", "needs the scenario and chain_file to value power at a shadow price")
+    return Scenario.model_validate(_year_keys(spec_data)), load_chain(chain_file)
+
+
+def _year_keys(obj):
+    """JSON turned the time paths' year keys into strings; turn them back into whole years."""
+    if isinstance(obj, dict):
+        whole = bool(obj) and all(isinstance(k, str) and k.lstrip("-").isdigit() for k in obj)
+        return {(int(k) if whole else k): _year_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_year_keys(v) for v in obj]
+    return obj
+
+
+def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False) -> pd.Series:
+    """``sum_stages (w - p) * kWh`` per replication and year (million yuan; see the module docstring)."""
+    from ..simulation.economy.policy import year_policy
+
+    spec, chain = _scenario_power(run)
+    zones = spec.firms.zone_shares
+    zw = np.array([zones.ordinary, zones.difficult_area, zones.special_zone], float)
+    zw = zw / zw.sum() if zw.sum() > 0 else np.full(3, 1 / 3)
+    st = run.stages.set_index(["replication", "year", "stage"])
+    emp = st["employment"].unstack("stage").reindex(columns=chain.order, fill_value=0.0).fillna(0.0)
+    out_units = st["output"].unstack("stage").reindex(columns=chain.order, fill_value=0.0).fillna(0.0)
+    price = st["price"].unstack("stage").reindex(columns=chain.order).fillna(0.0)
+    y_units = np.where(chain.workers > 0, emp.to_numpy() / np.where(chain.workers > 0, chain.workers, 1.0),
+                       out_units.to_numpy())
+    kwh = y_units * chain.kwh
+    gap = np.empty_like(kwh)
+    cache: dict[int, np.ndarray] = {}
+    for row, (_, year) in enumerate(emp.index):
+        year = int(year)
+        if year not in cache:
+            pol = year_policy(spec, chain, year, price.iloc[row].to_numpy())
+            # the lever acts where the price differs from the reference and counts as fiscal cost, or on
+            # captive power (not a fiscal cost) when asked
+            ref = pol.reference_power_price
+            acts = (pol.power_counts & (pol.power_price != ref)) | (captive & ~pol.power_counts)
+            w = value_at(opportunity, year)
+            cache[year] = ((w - pol.power_price) * acts) @ zw  # yuan/kWh by stage, zones weighted
+        gap[row] = cache[year]
+    return pd.Series((gap * kwh).sum(axis=1) * schema.MONEY_SCALE, index=emp.index, name="power_shadow")
+
+
+def shadow_costs(run: Run, base: Run, opportunity: TimePath, *, captive: bool = False) -> pd.Series:
+    """Change in the shadow cost of power, scenario minus baseline, per replication and year."""
+    s1 = power_shadow_cost(run, opportunity, captive=captive)
+    s0 = power_shadow_cost(base, opportunity, captive=captive)
+    idx = s1.index.intersection(s0.index)
+    return (s1.reindex(idx) - s0.reindex(idx)).rename("power_shadow")

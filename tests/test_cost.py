@@ -1,0 +1,262 @@
+"""analysis.cost / fiscal / impacts: net = gross - tax change, PV(0) = sum, sign-aware rankings, labelled
+zero cost, deadweight 0 and 1 in the analytic cases, direct + indirect = total, shadow power, multipliers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DATA
+from valuechain.analysis import compare
+from valuechain.analysis.compare import Run
+from valuechain.analysis.cost import cost_effectiveness, cost_report, fieller, rank_costs, rank_mixes, ratio_row
+from valuechain.analysis.fiscal import (
+    VAT_RATE,
+    FiscalRules,
+    present_value,
+    shadow_costs,
+    value_at,
+    yearly_costs,
+)
+from valuechain.analysis.impacts import deadweight, direct_indirect, multiplier_table
+from valuechain.simulation import schema
+from valuechain.simulation.config.chain import load_chain
+
+from valuechain.cli import main
+
+TINY = str(DATA / "tiny.yaml")
+LEVERS = schema.LEVERS
+
+
+def frames(name: str, stage_values: dict, costs: dict, reps: int = 4, years=(2016, 2017, 2018), seed=1) -> Run:
+    """A hand-made run: ``stage_values[stage] = {column: f(rep, year)}``, ``costs[(stage, lever)] = f(rep, year)``."""
+    rows, fis = [], []
+    for k in range(reps):
+        for y in years:
+            for stage, cols in stage_values.items():
+                row = {"scenario": name, "replication": k, "year": y, "sector": "equipment", "stage": stage,
+                       "tier": "deep" if stage == "deep" else "rough"}
+                for col in ("value_added", "investment", "employment", "output", "capacity", "exports", "tax_paid"):
+                    f = cols.get(col, 0.0)
+                    row[col] = float(f(k, y) if callable(f) else f)
+                rows.append(row)
+                for lv in LEVERS:
+                    f = costs.get((stage, lv), 0.0)
+                    fis.append({**{c: row[c] for c in schema.TIDY_KEYS}, "lever": lv,
+                                "fiscal_cost": float(f(k, y) if callable(f) else f)})
+    runs = pd.DataFrame({"scenario": name, "replication": range(reps), "seed": seed})
+    return Run(pd.DataFrame(rows), pd.DataFrame(fis), runs, {}, name)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cost")
+    runs = {"base": [], "power": ["--set", "policy.electricity_price.default=0.30"],
+            "dear_power": ["--set", "policy.electricity_price.default=0.45"],
+            "captive": ["--set", "policy.electricity_price.rules=[{stages: [metal], price_yuan_per_kwh: 0.30, "
+                        "counts_as_fiscal_cost: false}]"]}
+    for name, extra in runs.items():
+        assert main(["run", TINY, "--out", str(root / name), "--replications", "4", *extra]) == 0
+    return {name: root / name for name in runs}
+
+
+# ----------------------------------------------------------------------------- net cost and present value
+def test_net_cost_is_gross_minus_induced_tax_exactly():
+    base = frames("base", {"a": {"value_added": 100, "tax_paid": 10}}, {})
+    pol = frames("pol", {"a": {"value_added": lambda k, y: 130 + k, "tax_paid": 14}},
+                 {("a", "freight_subsidy"): 20, ("a", "tax"): 3})
+    rules = FiscalRules(vat_rate=0.13, vat_share=0.5, cit_share=0.4)
+    yc = yearly_costs(pol, base, rules)
+    assert np.array_equal(yc["net"], yc["gross"] - yc["tax_change"])
+    # induced CIT at the statutory rate = d(tax_paid + tax expenditure) = (14 + 3) - 10 = 7
+    d_va = np.array([30.0 + k for k in range(4) for _ in range(3)])
+    assert np.allclose(yc["tax_change"], 0.4 * 7 + 0.5 * 0.13 * d_va, rtol=0, atol=1e-12)
+    assert np.allclose(yc["gross"], 23.0) and np.allclose(yc["gross_tax"], 3.0)
+    # by lever the net costs add up to the total
+    assert np.allclose(yc[[f"net_{lv}" for lv in LEVERS]].sum(axis=1), yc["net"], rtol=1e-13)
+    # consolidated budget: net = d(subsidies) - d(tax_paid) - d(VAT)
+    gov = yearly_costs(pol, base, FiscalRules.for_perspective("government", vat_rate=0.13))
+    assert np.allclose(gov["net"], 20 - 4 - 0.13 * d_va)
+    report = cost_report({"pol": pol}, base, rules=rules, rate=0.05, effects=False)
+    c = report.costs.iloc[0]
+    assert np.isclose(c["net"], c["gross"] - c["tax_change"], rtol=1e-13)
+    assert np.isclose(c["net_pv"], c["gross_pv"] - c["tax_change_pv"], rtol=1e-13)
+
+
+def test_present_value_at_zero_is_the_sum():
+    base = frames("base", {"a": {"value_added": 100}}, {})
+    pol = frames("pol", {"a": {"value_added": lambda k, y: 100 + (y - 2015) * (k + 1)}},
+                 {("a", "electricity_price"): lambda k, y: 10.0 * (y - 2015) + k})
+    yc = yearly_costs(pol, base)
+    assert present_value(yc, 0.0).equals(yc.groupby(level="replication").sum())
+    pv = present_value(yc["gross"], 0.1)
+    manual = (yc["gross"] / 1.1 ** (yc.index.get_level_values("year") - 2016)).groupby(level="replication").sum()
+    assert np.allclose(pv, manual, rtol=1e-13) and (pv < yc["gross"].groupby(level="replication").sum()).all()
+    report = cost_report({"pol": pol}, base, rate=0.0, effects=False)
+    c = report.costs.iloc[0]
+    assert c["gross_pv"] == c["gross"] and c["net_pv"] == c["net"]
+
+
+def test_default_tax_rates_and_shares():
+    assert value_at(VAT_RATE, 2016) == 0.17 and value_at(VAT_RATE, 2020) == 0.13 and value_at(VAT_RATE, 2030) == 0.13
+    assert np.isclose(value_at(VAT_RATE, 2019), 0.1375)
+    r = FiscalRules()
+    assert value_at(r.cit_share, 2016) == 0.40 and value_at(r.vat_share, 2018) == 0.50
+    assert np.isclose(value_at(r.vat_share, 2016), 0.25 / 3 + 0.5 * 2 / 3)
+    g = FiscalRules.for_perspective("government")
+    assert value_at(g.vat_share, 2016) == 1.0 and value_at(g.cit_share, 2016) == 1.0
+
+
+# ----------------------------------------------------------------------------- signs and intervals
+def test_revenue_raising_lever_never_ranks_above_a_cost_positive_one():
+    base = frames("base", {"a": {"value_added": 1000}}, {})
+    # dear power: raises revenue (cost -10) and destroys value added (-500): old ratio +50 per yuan
+    dear = frames("dear", {"a": {"value_added": lambda k, y: 500 - k}}, {("a", "electricity_price"): -10})
+    cheap = frames("cheap", {"a": {"value_added": lambda k, y: 1001 + k}}, {("a", "electricity_price"): 100})
+    free = frames("free", {"a": {"value_added": 1100}}, {})
+    ce = cost_effectiveness({"dear": dear, "cheap": cheap, "free": free}, base, ["value_added"])
+    ranked = rank_mixes(ce)
+    assert list(ranked["scenario"]) == ["cheap", "free", "dear"]
+    assert list(ranked["status"]) == ["costs money", "costs nothing", "raises revenue"]
+    dear_row = ranked.set_index("scenario").loc["dear"]
+    assert dear_row["ratio"] < 0  # value added lost per 10,000 yuan raised
+    report = cost_report({"dear": dear, "cheap": cheap, "free": free}, base, effects=False)
+    assert list(rank_costs(report, "value_added", "gross")["scenario"]) == ["cheap", "free", "dear"]
+    # net of induced VAT the free lever raises revenue, and dear power costs money (lost VAT) for a loss
+    for basis in ("gross", "net"):
+        r = rank_costs(report, "value_added", basis)
+        money = np.flatnonzero(r["status"] == "costs money")
+        revenue = np.flatnonzero(r["status"] == "raises revenue")
+        assert len(money) and len(revenue) and money.max() < revenue.min()
+    net = rank_costs(report, "value_added", "net").set_index("scenario")
+    assert net.loc["free", "status"] == "raises revenue" and net.loc["dear", "ratio"] < 0
+
+
+def test_zero_cost_lever_is_labelled_not_nan():
+    base = frames("base", {"a": {"value_added": 100, "employment": 10}}, {("a", "electricity_price"): 5})
+    captive = frames("captive", {"a": {"value_added": 150, "employment": 12}}, {("a", "electricity_price"): 5})
+    ce = cost_effectiveness({"captive": captive}, base)
+    assert (ce["status"] == "costs nothing").all()
+    assert not ce[["ratio", "ci_low", "ci_high"]].isna().any().any()
+    assert ce.set_index("metric").loc["value_added", "ratio"] == np.inf
+    report = cost_report({"captive": captive}, base, effects=False)
+    numeric = report.ratios.select_dtypes("number")
+    assert not numeric.isna().any().any()
+    assert set(report.ratios.loc[report.ratios["basis"] == "gross", "status"]) == {"costs nothing"}
+    # net of the VAT and income tax on the extra value added it raises revenue
+    assert set(report.ratios.loc[report.ratios["basis"] == "net", "status"]) == {"raises revenue"}
+    row = ratio_row(np.zeros(4), np.zeros(4))
+    assert row["ratio"] == 0.0 and row["status"] == "costs nothing"
+
+
+def test_fieller_interval_is_unbounded_when_the_cost_interval_includes_zero():
+    rng = np.random.default_rng(3)
+    dc = rng.normal(0.5, 5.0, 10)  # cost not distinguishable from zero
+    dy = 3.0 * dc + rng.normal(0, 1, 10)
+    r = ratio_row(dy, dc, method="fieller")
+    if r["status"] == "costs money":
+        assert not r["reliable"] and r["ci_low"] == -np.inf and r["ci_high"] == np.inf
+    # a well-measured cost: bounded interval that holds the point estimate, close to the delta method
+    dc = rng.normal(100, 5, 12)
+    dy = 2.0 * dc + rng.normal(0, 5, 12)
+    f, d = ratio_row(dy, dc, method="fieller"), ratio_row(dy, dc, method="delta")
+    assert f["reliable"] and f["ci_low"] < f["ratio"] < f["ci_high"]
+    assert np.isclose(f["ci_low"], d["ci_low"], rtol=0.01) and np.isclose(f["ci_high"], d["ci_high"], rtol=0.01)
+    # textbook case: equal variances, no covariance -> roots of the quadratic
+    lo, hi = fieller(2.0, 1.0, np.diag([0.01, 0.01]), 2.0)
+    assert np.isclose((2 - lo) ** 2, 4 * (0.01 + lo**2 * 0.01)) and np.isclose((2 - hi) ** 2, 4 * (0.01 + hi**2 * 0.01))
+
+
+# ----------------------------------------------------------------------------- deadweight
+def test_deadweight_is_zero_for_a_lever_on_new_capacity_the_baseline_lacks():
+    base = frames("base", {"old": {"output": 100, "capacity": 100}, "new": {"output": 0, "capacity": 0}}, {})
+    pol = frames("pol", {"old": {"output": 100, "capacity": 100}, "new": {"output": 50, "capacity": 60}},
+                 {("new", "interest_subsidy"): 7, ("new", "electricity_price"): 3})
+    dw = deadweight({"pol": pol}, base).set_index("lever")
+    assert dw.loc["interest_subsidy", "deadweight_share"] == 0.0
+    assert dw.loc["electricity_price", "deadweight_share"] == 0.0
+    assert dw.loc["tax", "status"] == "no cost"
+    st = deadweight({"pol": pol}, base, by_stage=True).set_index(["lever", "stage"])
+    # 3 years x 7 million yuan for 60 additional units of capacity a year
+    assert np.isclose(st.loc[("interest_subsidy", "new"), "cost_per_additional_unit"], 21e6 / 180)
+
+
+def test_deadweight_is_one_for_a_transfer_on_unchanged_output():
+    base = frames("base", {"a": {"output": lambda k, y: 100 + k, "exports": 80}}, {})
+    pol = frames("pol", {"a": {"output": lambda k, y: 100 + k, "exports": 80}},
+                 {("a", "electricity_price"): 4, ("a", "freight_subsidy"): 2})
+    dw = deadweight({"pol": pol}, base).set_index("lever")
+    assert dw.loc["electricity_price", "deadweight_share"] == 1.0
+    assert dw.loc["freight_subsidy", "deadweight_share"] == 1.0
+    # half the output is new: half the cost is deadweight
+    half = frames("half", {"a": {"output": lambda k, y: 2 * (100 + k), "exports": 80}}, {("a", "tax"): 4})
+    assert np.isclose(deadweight({"h": half}, base).set_index("lever").loc["tax", "deadweight_share"], 0.5)
+
+
+# ----------------------------------------------------------------------------- direct and indirect
+def test_direct_plus_indirect_is_total():
+    base = frames("base", {"a": {"value_added": 10}, "b": {"value_added": 20}, "c": {"value_added": 5}}, {})
+    pol = frames("pol", {"a": {"value_added": lambda k, y: 14 + k}, "b": {"value_added": 23},
+                         "c": {"value_added": 5.5}}, {("a", "freight_subsidy"): 1, ("b", "tax"): 1})
+    e = direct_indirect({"pol": pol}, base, ["value_added"]).set_index("lever")
+    assert e.loc["all", "targeted"] == "a, b"
+    assert np.isclose(e.loc["all", "indirect"], 0.5 * 3)
+    assert np.isclose(e.loc["freight_subsidy", "direct"], 3 * 5.5)  # 3 years x mean(4 + k) over k = 0..3
+    for _, row in e.iterrows():
+        assert row["direct"] + row["indirect"] == row["total"]
+
+
+def test_direct_indirect_on_real_runs(tiny):
+    e = direct_indirect({"power": tiny["power"]}, tiny["base"], ["value_added", "employment"],
+                        chain=load_chain(DATA / "tiny_chain.yaml"))
+    total = compare(tiny["power"], tiny["base"]).loc[0, "effect"]
+    va = e[e["metric"] == "value_added"].iloc[0]
+    assert np.isclose(va["direct"] + va["indirect"], va["total"], rtol=1e-12) and np.isclose(va["total"], total)
+    assert np.isfinite(va["io_indirect"])
+
+
+# ----------------------------------------------------------------------------- power and multipliers
+def test_shadow_cost_of_power_rescales_the_fiscal_cost(tiny):
+    from valuechain.analysis.compare import as_run
+
+    p, b = as_run(tiny["power"]), as_run(tiny["base"])
+    fiscal = yearly_costs(p, b)["gross_electricity_price"]
+    at_ref = shadow_costs(p, b, 0.40).reindex(fiscal.index)
+    assert np.allclose(at_ref, fiscal, rtol=1e-9)
+    half = shadow_costs(p, b, 0.35).reindex(fiscal.index)  # (0.35 - 0.30) / (0.40 - 0.30)
+    assert np.allclose(half, 0.5 * fiscal, rtol=1e-9)
+    cap = as_run(tiny["captive"])
+    assert yearly_costs(cap, b)["gross"].abs().max() == 0  # captive power costs the budget nothing
+    assert shadow_costs(cap, b, 0.40).abs().max() == 0  # ... unless asked
+    assert (shadow_costs(cap, b, 0.40, captive=True) > 0).all()
+
+
+def test_multiplier_table_on_the_tiny_chain():
+    chain = load_chain(DATA / "tiny_chain.yaml")
+    t = multiplier_table(chain).set_index("stage")
+    assert t.loc["ore", "output_multiplier"] == 1.0  # nothing upstream of ore
+    # metal: 2 t ore (3,000 yuan each) per t of metal (16,000 yuan) -> 0.375 yuan per yuan
+    assert np.isclose(t.loc["metal", "output_multiplier"], 1.375)
+    va_ore = (3000 - 600 - 100 * 0.40) / 3000
+    assert np.isclose(t.loc["ore", "va_per_yuan_total"], va_ore)
+    assert np.isclose(t.loc["metal", "va_per_yuan_total"], t.loc["metal", "va_per_yuan_direct"] + 0.375 * va_ore)
+
+
+# ----------------------------------------------------------------------------- command line
+def test_cost_command_prints_units_and_writes_csv(tiny, tmp_path, capsys):
+    out = tmp_path / "cost.csv"
+    folder = tmp_path / "mixes"
+    folder.mkdir()
+    for name in ("power", "dear_power", "captive"):
+        (folder / name).symlink_to(tiny[name], target_is_directory=True)
+    assert main(["cost", str(folder), str(tiny["base"]), "--csv", str(out), "--power-opportunity", "0.25",
+                 "--captive", "--multipliers", "--by-year"]) == 0
+    text = capsys.readouterr().out
+    assert "million yuan" in text and "Fieller 95%" in text and "present value at 8.0%" in text
+    assert "raises revenue" in text and "Leontief multipliers" in text
+    table = pd.read_csv(out)
+    assert {"scenario", "basis", "metric", "ratio", "status", "gross", "net"} <= set(table.columns)
+    ranked = table[(table.metric == "value_added") & (table.basis == "gross")].set_index("scenario")
+    assert ranked.loc["dear_power", "status"] == "raises revenue" and ranked.loc["power", "status"] == "costs money"
+    assert main(["cost", str(tiny["power"]), str(tiny["base"]), "--rate", "20"]) == 2
+    assert "rate" in capsys.readouterr().err
