@@ -167,35 +167,76 @@ cost = compare_many(runs, baseline, "fiscal_cost", by="lever")
 cost.pivot(index="scenario", columns="lever", values="effect").loc[names]
 """),
     md("""
-## Yield per 10,000 yuan
+## Gross and net cost
 
-For each scenario and replication *k* we take the change in the outcome, *ΔY_k*, and in total
-fiscal cost, *ΔC_k*. The yield is the ratio of the paired sums, *R = ΣΔY_k / ΣΔC_k*, scaled to
-10,000 yuan of fiscal cost. Its 95% interval comes from the **delta method**:
-*se(R) = √((s²_Y − 2R s_YC + R² s²_C)/n) / |mean ΔC|*. Value added and investment are in yuan
-per 10,000 yuan, employment in worker-years (jobs × years) per 10,000 yuan.
+The fiscal cost above is **gross**: what the budget pays out or forgoes for the levers. Part of it
+comes back: the extra value added pays value-added tax and the extra profit corporate income tax.
+The **net** cost is the gross cost minus that induced tax change,
+
+*N = G − s_CIT · ΔCIT − s_VAT · v · ΔVA*,
+
+with the VAT rate *v* (17% to April 2018, 16%, then 13% from April 2019) and the shares the region
+keeps (*s_VAT* = 50% of VAT since May 2016, 国发〔2016〕26号; *s_CIT* = 40% of corporate income
+tax since 2003). `cost_report` computes both, cumulated and in **present value** (8% a year by
+default, the NDRC social discount rate; at rate 0 the present value is the plain sum), and
+multiplies the net cost by the marginal cost of public funds (default 1, range 1.0–1.5).
 """),
     code("""
-from valuechain.analysis import cost_effectiveness, rank_mixes
+from valuechain.analysis.cost import cost_report, rank_costs
 
-ce = cost_effectiveness(runs, baseline)
-ce[["scenario", "metric", "delta", "delta_fiscal_cost", "ratio", "ci_low", "ci_high", "unit"]]
-"""),
-    code("""
-rank_mixes(ce, "value_added")[["rank", "scenario", "ratio", "ci_low", "ci_high", "ci_overlaps_next"]]
+report = cost_report(runs, baseline)          # rate=0.08, mcpf=1.0, perspective="region"
+report.costs.set_index("scenario").loc[names, ["gross", "tax_change", "net", "gross_pv", "net_pv",
+                                               "deadweight_share"]]
 """),
     md("""
-A rank whose interval overlaps the next one (`ci_overlaps_next`) is not a firm ranking at this
-number of replications. The same for downstream investment, where the levers differ most in kind:
-power and tax relief reach whichever stage uses power or earns profit, freight subsidies only the
-subsidised goods.
-"""),
-    code("""
-rank_mixes(ce, "downstream_investment")[["rank", "scenario", "ratio", "ci_low", "ci_high"]]
-"""),
-    code("""
-from valuechain.analysis import plot_effects
+`deadweight_share` is the part of the cost paid on output, exports or capacity that the paired
+baseline also had: a blanket power discount mostly pays for production that would have happened
+anyway.
 
+## Yield per 10,000 yuan, gross and net
+
+For each scenario and replication *k* we take the change in the outcome, *ΔY_k*, and in cost,
+*ΔC_k* (present values). The yield is the ratio of the paired sums, *R = ΣΔY_k / ΣΔC_k*, per
+10,000 yuan. Its 95% interval is **Fieller's**, which stays valid when the cost is close to zero:
+then it is unbounded and the row is flagged `reliable = False`. A lever whose cost is zero or
+negative is labelled "costs nothing" or "raises revenue" and is ranked after every lever that costs
+money, never as a bargain. Value added and investment are in yuan per 10,000 yuan, employment in
+job-years per 10,000 yuan; `cost_per_job_year` is in yuan per additional job-year.
+"""),
+    code("""
+r = report.ratios
+r[r.metric == "value_added"][["scenario", "basis", "cost", "delta", "ratio", "ci_low", "ci_high", "status",
+                              "reliable"]]
+"""),
+    code("""
+rank_costs(report, "value_added", "net")[["rank", "scenario", "status", "ratio", "ci_low", "ci_high",
+                                          "reliable", "ci_overlaps_next"]]
+"""),
+    md("""
+Net of induced taxes every lever looks cheaper, and a lever that brings a lot of value added for a
+small cost can even pay for itself (net cost below zero: "raises revenue"). A rank whose interval
+overlaps the next one (`ci_overlaps_next`) is not a firm ranking at this number of replications.
+The same for downstream investment, where the levers differ most in kind: power and tax relief
+reach whichever stage uses power or earns profit, freight subsidies only the subsidised goods.
+"""),
+    code("""
+rank_costs(report, "downstream_investment", "net")[["rank", "scenario", "status", "ratio", "ci_low", "ci_high"]]
+"""),
+    md("""
+## Direct and indirect effects
+
+Each lever's effect on its targeted stages (direct) and on the rest of the chain (indirect,
+through local purchases and sales), as in regional input-output impact tables; direct + indirect =
+total. `cost_effectiveness` gives the older gross-only table, which `plot_effects` draws.
+"""),
+    code("""
+e = report.effects
+e[(e.metric == "value_added") & (e.lever == "all")][["scenario", "direct", "indirect", "total"]]
+"""),
+    code("""
+from valuechain.analysis import cost_effectiveness, plot_effects
+
+ce = cost_effectiveness(runs, baseline)
 fig = plot_effects(ce[ce.metric == "value_added"])
 """),
     md("""
@@ -212,18 +253,20 @@ fig = plot_frontier(points)
 points[["scenario", "fiscal_cost", "value_added", "on_frontier"]]
 """),
     md("""
-## Discounting
+## The price of power
 
-Money spent early and value added earned late are not worth the same. In present value at 5% a
-year (base year = the first year), the yields become:
+Cheap power is booked against an accounting reference of 0.40 yuan/kWh. Its real cost depends on
+what the power could fetch elsewhere: at the Xinjiang coal-power benchmark of 0.25 yuan/kWh (an
+assumption; externalities would raise it, Parry et al., IMF 2014) a price of 0.30 is still above
+the opportunity cost, and the power lever's economic cost shrinks or turns negative.
 """),
     code("""
-pv = cost_effectiveness(runs, baseline, ["value_added"], pv=0.05)
-pv[["scenario", "ratio", "ci_low", "ci_high"]]
+low = cost_report(runs, baseline, power_opportunity=0.25, effects=False)
+low.costs.set_index("scenario").loc[names, ["gross_pv", "net_pv", "power_shadow_pv", "economic_pv"]]
 """),
     md("""
-**Caveats.** Fiscal cost is what the scenario books: cheap power counts only where the scenario says
-the gap to the supply cost is paid by the government, and tax expenditure is measured against the
+**Caveats.** Gross fiscal cost is what the scenario books: cheap power counts only where the scenario
+says the gap to the supply cost is paid by the government, and tax expenditure is measured against the
 statutory 25% rate (firms that would not exist without the holiday would have paid nothing: the
 tax expenditure overstates the revenue lost). Land, approval support and investment attraction,
 also in the 2016 policy, are not modelled. Small settings: few replications and a scaled-down
