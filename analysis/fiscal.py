@@ -40,7 +40,7 @@ the levers' net costs add up to the total.
   Cost of Public Funds*, MIT Press): the economic cost of a net budget yuan is MCPF yuan.
 - Shadow price of power (opportunity cost) — an **assumption** with a range: the accounting
   reference 0.40 yuan/kWh ("supply cost", the scenarios' ``reference_yuan_per_kwh``) as the high,
-  the Xinjiang coal-power benchmark 0.25 yuan/kWh (发改价格规〔2019〕1658号, see CALIBRATION.md)
+  the Xinjiang coal-power benchmark 0.25 yuan/kWh (发改价格规〔2019〕1658号, see docs/calibration.md)
   as the low (the generator's price, no grid cost); externalities would raise it (Parry, Heine,
   Lis & Li, IMF 2014, *Getting Energy Prices Right*). No default: the fiscal cost is used unless
   the user gives one.
@@ -48,7 +48,7 @@ the levers' net costs add up to the total.
 **Shadow cost of the power lever**: ``S_t = sum (w(t) - p_st) * kWh_st`` over the cells where the
 lever acts (price below or above the reference), minus the same in the baseline, where ``w`` is the
 opportunity cost, ``p_st`` the price paid (from the run's scenario, the policy's own rules via
-``simulation.economy.policy.year_policy``; zones weighted by the scenario's zone shares when a rule
+``simulation.economy.levers.year_terms``; zones weighted by the scenario's zone shares when a rule
 targets zones) and ``kWh_st = kwh_per_unit x output / productivity = kwh_per_unit x employment /
 workers_per_unit_year`` (exact: the model books employment and kWh on the same
 output-over-productivity sum). Only cells whose power counts as a fiscal cost enter, unless
@@ -212,7 +212,7 @@ def _year_keys(obj):
 
 def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False) -> pd.Series:
     """``sum_stages (w - p) * kWh`` per replication and year (million yuan; see the module docstring)."""
-    from ..simulation.economy.policy import year_policy
+    from ..simulation.economy.levers import year_terms
 
     spec, chain = _scenario_power(run)
     zones = spec.firms.zone_shares
@@ -230,7 +230,7 @@ def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False)
     for row, (_, year) in enumerate(emp.index):
         year = int(year)
         if year not in cache:
-            pol = year_policy(spec, chain, year, price.iloc[row].to_numpy())
+            pol = year_terms(spec.policy, chain, year, price.iloc[row].to_numpy())
             # the lever acts where the price differs from the reference and counts as fiscal cost, or on
             # captive power (not a fiscal cost) when asked
             ref = pol.reference_power_price
