@@ -375,15 +375,15 @@ def _num(x: float) -> str:
 
 
 def _cell(row: pd.Series) -> str:
-    if row["status"] == "costs nothing":
-        return "costs nothing"
-    if row["status"] == "no additional jobs":
-        return "no additional jobs"
+    if row["status"] in ("costs nothing", "no additional jobs"):
+        return row["status"]
+    if row["metric"] == "cost_per_job_year" and row["status"] != "costs money":
+        return row["status"]
     ci = "unbounded" if not (np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])) else \
         f"{_num(row['ci_low'])} to {_num(row['ci_high'])}"
     text = f"{_num(row['ratio'])} [{ci}]"
     if row["status"] == "raises revenue":
-        text += " per yuan raised"
+        text += " (revenue raised)"
     return text + ("" if row["reliable"] else " (unreliable)")
 
 
