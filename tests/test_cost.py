@@ -260,3 +260,18 @@ def test_cost_command_prints_units_and_writes_csv(tiny, tmp_path, capsys):
     assert ranked.loc["dear_power", "status"] == "raises revenue" and ranked.loc["power", "status"] == "costs money"
     assert main(["cost", str(tiny["power"]), str(tiny["base"]), "--rate", "20"]) == 2
     assert "rate" in capsys.readouterr().err
+
+
+def test_mcpf_scales_net_cost_and_rate_zero_matches_cost_effectiveness(tiny):
+    one = cost_report({"power": tiny["power"]}, tiny["base"], rate=0.0, effects=False)
+    dear = cost_report({"power": tiny["power"]}, tiny["base"], rate=0.0, mcpf=1.3, effects=False)
+    assert np.isclose(dear.costs.loc[0, "economic"], 1.3 * one.costs.loc[0, "net"], rtol=1e-12)
+    assert np.isclose(one.costs.loc[0, "economic"], one.costs.loc[0, "net"], rtol=0)
+    # gross ratios on undiscounted sums are the gross-only table's ratios
+    ce = cost_effectiveness({"power": tiny["power"]}, tiny["base"]).set_index("metric")
+    gross = one.ratios[one.ratios["basis"] == "gross"].set_index("metric")
+    for metric in ("value_added", "employment", "downstream_investment"):
+        assert np.isclose(gross.loc[metric, "ratio"], ce.loc[metric, "ratio"], rtol=1e-10)
+        assert np.isclose(gross.loc[metric, "ci_low"], ce.loc[metric, "ci_low"], rtol=1e-10)
+    by_year = one.by_year.set_index("year")
+    assert np.isclose(by_year["net"].sum(), one.costs.loc[0, "net"], rtol=1e-12)
