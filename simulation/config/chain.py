@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from . import builtin
+from .base import StrictModel
 from .builtin import builtin_chains
 from .errors import InputError
 from .yamlio import format_validation_error, load_yaml_mapping
@@ -62,8 +63,7 @@ STAGE_NUMBER_FIELDS = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel  # extra keys, booleans as numbers and NaN/inf are refused
 
 
 class Market(_Strict):

@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationError, create_model, model_validator
 
 from ..economy.levers import LEVERS
+from .base import PlainName
 from .builtin import scenario_path
 from .chain import Chain, load_chain
 from .errors import InputError
 from .targets import Target, _Strict
-from .yamlio import apply_set, closest_key, format_validation_error, resolve_inherits, valid_keys_at
+from .yamlio import (
+    apply_set,
+    closest_key,
+    format_validation_error,
+    resolve_inherits,
+    resolve_path,
+    valid_keys_at,
+)
 
 # ``policy``: one block per lever, each block's schema in its lever's module (``economy.levers``)
 Policy = create_model("Policy", __base__=_Strict, __doc__="The policy levers, one block each (``LEVERS``).",
@@ -86,7 +96,7 @@ class Firms(_Strict):
 
 
 class Scenario(_Strict):
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: PlainName
     description: str = ""
     chain: str = "xinjiang"
     horizon: Horizon = Field(default_factory=Horizon)
@@ -98,6 +108,12 @@ class Scenario(_Strict):
 
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def chain_hash(chain: Chain) -> str:
+    """Content hash of a validated chain (its numbers and names, not its file's path)."""
+    text = json.dumps(chain.spec.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class LoadedScenario:
@@ -124,6 +140,7 @@ class LoadedScenario:
         except ValidationError as exc:
             raise format_validation_error(self.file, exc, Scenario) from None
         check_targets(spec, self.chain, self.file)
+        check_memory(spec, self.chain, self.file)
         return LoadedScenario(spec, self.chain, self.file)
 
 
@@ -146,6 +163,7 @@ def scenario_from_dict(data: dict, file: str, base_dir: Path | None = None,
             raise InputError(file, "chain", err.message, spec.chain) from None
         raise
     check_targets(spec, chain, file)
+    check_memory(spec, chain, file)
     return LoadedScenario(spec, chain, file)
 
 
@@ -157,7 +175,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     for assignment in overrides:
         data = apply_set(data, assignment, "--set", valid_paths=lambda parts: valid_keys_at(Scenario, parts))
     try:
-        return scenario_from_dict(data, str(path), path.resolve().parent)
+        return scenario_from_dict(data, str(path), resolve_path(path, str(path), "").parent)
     except InputError as err:
         # an override that names a key the schema does not know is the --set's fault
         for assignment in overrides:
@@ -181,3 +199,38 @@ def check_targets(spec: Scenario, chain: Chain, file: str) -> None:
                     if hint:
                         msg += f"; did you mean '{hint}'?"
                     raise InputError(file, f"{key}.{i}.stages.{j}", msg, stage)
+
+
+BYTES_PER_FIRM = 400  # peak bytes per firm of a run (benchmarks/bench.py bytes_per_firm: 393 at 10k firms)
+MEMORY_BUDGET_BYTES = 4_000_000_000  # default; env VALUECHAIN_MEMORY_BUDGET_BYTES
+
+
+def memory_budget() -> int:
+    """Largest memory estimate of one run that is accepted: ``VALUECHAIN_MEMORY_BUDGET_BYTES`` or 4 GB."""
+    raw = os.environ.get("VALUECHAIN_MEMORY_BUDGET_BYTES", "")
+    try:
+        return int(raw) if raw.strip() else MEMORY_BUDGET_BYTES
+    except ValueError:
+        raise InputError("VALUECHAIN_MEMORY_BUDGET_BYTES", "", "must be a whole number of bytes", raw) from None
+
+
+def firm_rows(spec: Scenario, chain: Chain) -> int:
+    """Upper bound of the firms a run holds: the initial firms (``rint(firms x scale)``, at least
+    ``min_per_stage``) plus, with entry on, every potential entrant of every stage in every year
+    (``potential_entrants_per_stage x scale x stages x years``)."""
+    f = spec.firms
+    initial = sum(max(round(n * f.scale), 1 if cap > 0 else 0, f.min_per_stage)
+                  for n, cap in zip(chain.initial_firms.tolist(), chain.initial_capacity.tolist()))
+    entrants = f.potential_entrants_per_stage * f.scale * chain.n_stages * spec.horizon.years if f.entry else 0.0
+    return int(initial + math.ceil(entrants))
+
+
+def check_memory(spec: Scenario, chain: Chain, file: str) -> None:
+    """Refuse up front a run whose firms would not fit in the memory budget (exit 2, not a crash)."""
+    firms = firm_rows(spec, chain)
+    need, budget = firms * BYTES_PER_FIRM, memory_budget()
+    if need > budget:
+        raise InputError(file, "firms.scale", f"a run would hold up to {firms:,} firms (about {need / 1e9:,.1f} GB "
+                         f"over {spec.horizon.years} years); the budget is {budget / 1e9:,.1f} GB (lower "
+                         f"firms.scale or potential_entrants_per_stage, or set VALUECHAIN_MEMORY_BUDGET_BYTES)",
+                         spec.firms.scale)

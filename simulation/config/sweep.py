@@ -36,12 +36,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
+from .base import PlainName, StrictModel, check_plain_name
 from .builtin import scenario_path
 from .errors import InputError
-from .scenario import LoadedScenario, Scenario, scenario_from_dict
-from .yamlio import _set_in, apply_set, format_validation_error, resolve_inherits, valid_keys_at
+from .scenario import LoadedScenario, Scenario, chain_hash, scenario_from_dict
+from .yamlio import _set_in, apply_set, format_validation_error, resolve_inherits, resolve_path, valid_keys_at
 
 Design = Literal["grid", "lhs", "sobol", "morris", "mixes"]
 MAX_POINTS = 1_000_000
@@ -50,8 +51,7 @@ SWEEP_WIDE_KEYS = ("name", "seed", "replications")  # set once for the whole swe
 NAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel  # extra keys, booleans as numbers and NaN/inf are refused
 
 
 def _values_shorthand(v: Any) -> Any:
@@ -109,7 +109,7 @@ class Parameter(_Strict):
 class Mix(_Strict):
     """A named policy mix: dotted scenario keys and the values they take."""
 
-    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
+    name: PlainName
     description: str = ""
     overrides: dict[str, Any] = Field(default_factory=dict, alias="set")
 
@@ -117,7 +117,7 @@ class Mix(_Strict):
 class SweepSpec(_Strict):
     """The sweep file as written (see the module docstring)."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NAME_PATTERN)
+    name: PlainName | None = None
     description: str = ""
     base: str = Field(min_length=1)
     design: Design | None = None
@@ -176,14 +176,15 @@ class Sweep:
         if point.name is not None:
             data["name"] = point.name
         if any(k.split(".")[0] == "chain" for k in point.overrides):
-            return scenario_from_dict(data, self.file, Path(self.file).resolve().parent)
+            return scenario_from_dict(data, self.file, resolve_path(Path(self.file), self.file, "").parent)
         scenario = scenario_from_dict(data, self.file, chain=self.base.chain)  # the base's chain, not read again
         return LoadedScenario(scenario.spec, scenario.chain, self.base.file)
 
     def scenario_hash(self, scenario: LoadedScenario) -> str:
-        """Hash of a point's scenario with the chain named, not located: moving the folder
-        keeps it (the chain's content is in :meth:`hash`)."""
-        return scenario.spec.model_copy(update={"chain": scenario.chain.name}).hash()
+        """Identity of a point: the content hash of its resolved scenario and of its chain's
+        content (not the chain's name or path: moving the folder keeps it, editing the chain
+        file a point varies changes it)."""
+        return scenario.spec.model_copy(update={"chain": "sha256:" + chain_hash(scenario.chain)}).hash()
 
     def hash(self) -> str:
         """Content hash of what is run: base scenario, chain, points, replications, seed (no paths)."""
@@ -209,19 +210,24 @@ def load_sweep(path: str | Path) -> Sweep:
         raise format_validation_error(file, exc, SweepSpec) from None
     base_path = Path(spec.base)
     if not base_path.is_absolute():
-        base_path = path.resolve().parent / base_path
+        base_path = resolve_path(path, file, "").parent / base_path
     try:
         base_data = resolve_inherits(base_path)  # read once: the points start from it too
     except InputError as err:
         if err.file == str(base_path) and err.message == "file not found":
             raise InputError(file, "base", "base scenario file not found", spec.base) from None
         raise
-    base = scenario_from_dict(base_data, str(base_path), base_path.resolve().parent)
+    base = scenario_from_dict(base_data, str(base_path), resolve_path(base_path, file, "base").parent)
     design = spec.design or ("mixes" if spec.mixes else "grid")
     _check_design(spec, design, file)
     seed = spec.seed if spec.seed is not None else base.spec.seed
     points, info = _design_points(spec, design, seed, file)
-    sweep = Sweep(spec, file, spec.name or path.stem, design, base, base_data, points,
+    name = spec.name or path.stem
+    try:
+        check_plain_name(name)
+    except ValueError as exc:  # the file's own name stands in for a missing name:
+        raise InputError(file, "name", f"{exc} (no name: given, so the file name is used)", name) from None
+    sweep = Sweep(spec, file, name, design, base, base_data, points,
                   replications=spec.replications or base.spec.replications, seed=seed, design_info=info)
     _check_keys(sweep)
     for point in points:

@@ -7,10 +7,12 @@ each year on; ``value_at`` gives the lever's neutral value before the first year
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
+from .base import StrictModel
 from .chain import Sector
 
 Zone = Literal["ordinary", "difficult_area", "special_zone"]
@@ -33,6 +35,8 @@ def _time_path(lo: float, hi: float):
                 raise ValueError(f"year keys must be whole years (got {year!r})")
             if isinstance(x, bool) or not isinstance(x, (int, float)):
                 raise ValueError(f"value for {year} must be a number (got {x!r})")
+            if not math.isfinite(x):
+                raise ValueError(f"value for {year} must be a finite number (got {x!r})")
             if not (lo <= x <= hi):
                 which = "" if year == -1 else f"value for {year} "  # the error's "got" shows the input
                 raise ValueError(f"{which}must be between {lo} and {hi}")
@@ -67,8 +71,7 @@ def value_at(path: dict[int, float], year: int, neutral: float) -> float:
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel  # extra keys, booleans as numbers and NaN/inf are refused (every lever's schema too)
 
 
 class Target(_Strict):

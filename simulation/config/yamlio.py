@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import errno
+import os
+import stat
 import types
 import typing
 from collections import abc
@@ -22,6 +25,8 @@ from .errors import InputError
 
 MAX_ALIAS_USES = 1000
 MAX_NODES = 100_000  # nodes counted as if every alias were expanded
+MAX_INHERITS_DEPTH = 50  # files in one ``inherits:`` chain
+MAX_INPUT_BYTES = 10_000_000  # default size limit of an input file; env VALUECHAIN_MAX_INPUT_BYTES
 _BOMB = "too many YAML aliases/nodes (possible alias bomb)"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -45,9 +50,24 @@ class GuardedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-def _check_nodes(root: Node, file: str, prefix: str) -> None:
-    """Walk the node graph as construction would expand it: reject duplicate keys and alias bombs
-    (more than MAX_NODES nodes visited) and anchors used inside themselves."""
+def _key_value(loader: yaml.SafeLoader | None, node: ScalarNode) -> Any:
+    """The value a scalar key takes once constructed (``0x7E0``, ``2_016`` and ``2016`` are all
+    2016; ``1``, ``1.0`` and ``true`` are one dict key in Python too)."""
+    construct = loader.yaml_constructors.get(node.tag) if loader is not None else None
+    if construct is None or node.tag == "tag:yaml.org,2002:str":
+        return ("str", node.value)
+    try:
+        value = construct(loader, node)
+        hash(value)
+    except Exception:  # not a plain scalar: compare by tag and text
+        return (node.tag, node.value)
+    return value
+
+
+def _check_nodes(root: Node, file: str, prefix: str, loader: yaml.SafeLoader | None = None) -> None:
+    """Walk the node graph as construction would expand it: reject duplicate keys (compared as
+    constructed values, so ``2016`` and ``0x7E0`` collide) and alias bombs (more than MAX_NODES
+    nodes visited) and anchors used inside themselves."""
     visited = 0
     open_nodes: set[int] = set()
 
@@ -60,7 +80,7 @@ def _check_nodes(root: Node, file: str, prefix: str) -> None:
             raise InputError(file, path, "recursive YAML alias (an anchor used inside itself)")
         open_nodes.add(id(node))
         if isinstance(node, MappingNode):
-            seen: set[tuple[str, str]] = set()
+            seen: set[Any] = set()
             for key_node, value_node in node.value:
                 if key_node.tag == _MERGE_TAG:  # `<<: *base` merges, later keys override
                     walk(value_node, path)
@@ -68,11 +88,12 @@ def _check_nodes(root: Node, file: str, prefix: str) -> None:
                 name = key_node.value if isinstance(key_node, ScalarNode) else "?"
                 sub = f"{path}.{name}" if path else str(name)
                 if isinstance(key_node, ScalarNode):
-                    if (key_node.tag, name) in seen:
+                    norm = _key_value(loader, key_node)
+                    if norm in seen:
                         line = key_node.start_mark.line + 1
                         msg = f"duplicated key (line {line}); each key may appear once"
                         raise InputError(file, sub, msg)
-                    seen.add((key_node.tag, name))
+                    seen.add(norm)
                 walk(value_node, sub)
         elif isinstance(node, SequenceNode):
             for i, child in enumerate(node.value):
@@ -99,7 +120,7 @@ def _load_any(text: str, file: str, key: str = "", got: object = None) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_nodes(node, file, key)
+        _check_nodes(node, file, key, loader)
         return loader.construct_document(node)
     except _AliasBomb:
         raise InputError(file, key, _BOMB) from None
@@ -121,19 +142,77 @@ def load_yaml_text(text: str, file: str) -> dict:
     return data
 
 
-def load_yaml_mapping(path: str | Path) -> dict:
-    """Read a UTF-8 YAML file safely; its top level must be a mapping."""
-    file = str(path)
+def max_input_bytes() -> int:
+    """Size limit of an input file: ``VALUECHAIN_MAX_INPUT_BYTES`` or 10 MB."""
+    raw = os.environ.get("VALUECHAIN_MAX_INPUT_BYTES", "")
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        return int(raw) if raw.strip() else MAX_INPUT_BYTES
+    except ValueError:
+        raise InputError("VALUECHAIN_MAX_INPUT_BYTES", "", "must be a whole number of bytes", raw) from None
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_input_bytes(path: str | Path) -> bytes:
+    """The bytes of a user's input file: a regular file no larger than :func:`max_input_bytes`.
+
+    ``os.stat`` is checked before the file is opened (a FIFO or a device is never opened, so
+    nothing blocks or streams forever), then again on the open descriptor; at most the limit
+    plus one byte is read. Missing files, symlink loops and unreadable files are InputErrors.
+    """
+    file, limit = str(path), max_input_bytes()
+    try:
+        st = os.stat(path)
     except FileNotFoundError:
         raise InputError(file, "", "file not found") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(file, "", "symlink loop (a link that points back to itself)") from None
+        raise InputError(file, "", f"cannot read file: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(file, "", f"cannot read file: not a regular file ({_kind(st.st_mode)})")
+    if st.st_size > limit:
+        raise InputError(file, "", f"file is {st.st_size:,} bytes; input files may have at most {limit:,} "
+                         f"(set VALUECHAIN_MAX_INPUT_BYTES to allow more)")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise InputError(file, "", f"cannot read file: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for something else since the stat
+            raise InputError(file, "", "cannot read file: not a regular file")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(file, "", f"file has more than {limit:,} bytes (set VALUECHAIN_MAX_INPUT_BYTES "
+                         f"to allow more)")
+    return data
+
+
+def load_yaml_mapping(path: str | Path) -> dict:
+    """Read a UTF-8 YAML file safely (see :func:`read_input_bytes`); its top level must be a mapping."""
+    file = str(path)
+    data = read_input_bytes(path)
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         msg = f"not valid YAML: not UTF-8 text (byte {exc.start})"
         raise InputError(file, "", msg) from None
-    except OSError as exc:
-        raise InputError(file, "", f"cannot read file: {exc.strerror or exc}") from None
     return load_yaml_text(text, file)
+
+
+def resolve_path(path: Path, file: str, key: str) -> Path:
+    """``path.resolve()``; a symlink loop is the InputError of ``file`` at ``key``."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: "Symlink loop" before Python 3.13
+        raise InputError(file, key, "symlink loop (a link that points back to itself)", str(path)) from None
 
 
 def parse_yaml_value(text: str, file: str, key: str) -> Any:
@@ -181,7 +260,7 @@ def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path]) -> dic
     for name in ("chain", "base"):  # file names written here are relative to this file's folder
         value = data.get(name)
         if isinstance(value, str) and value.lower().endswith((".yaml", ".yml")):
-            data[name] = str((path.parent / value).resolve())
+            data[name] = str(resolve_path(path.parent / value, file, name))
     if "inherits" not in data:
         return data
     target = data.pop("inherits")
@@ -189,7 +268,10 @@ def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path]) -> dic
         raise InputError(file, "inherits", "must be a file name", got=target)
     parent = path.parent / target
     chain = [*chain, path]
-    if parent.resolve() in {p.resolve() for p in chain}:
+    if len(chain) >= MAX_INHERITS_DEPTH:
+        raise InputError(file, "inherits", f"too deep: at most {MAX_INHERITS_DEPTH} files may inherit one "
+                         f"from another (this chain starts at {chain[0].name})")
+    if resolve_path(parent, file, "inherits") in {resolve_path(p, file, "inherits") for p in chain}:
         names = " -> ".join(p.name for p in [*chain, parent])
         raise InputError(file, "inherits", f"inheritance loop: {names}")
     try:
