@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from ..simulation.checksums import sha256_file
+from ..simulation.config.errors import InputError
 
 
 @dataclass
@@ -19,16 +23,50 @@ class RunSet:
     manifest: dict
 
 
+def verify_file(path: Path, expected: str | None) -> None:
+    """InputError unless ``path`` exists and its SHA-256 is ``expected``."""
+    if not expected:
+        raise InputError(str(path), "", "no checksum recorded for this file (an unfinished write?); "
+                         "run again with --overwrite")
+    try:
+        found = sha256_file(path)
+    except FileNotFoundError:
+        raise InputError(str(path), "", "file listed in the manifest is missing; run again with --overwrite") from None
+    if found != expected:
+        raise InputError(str(path), "", f"checksum mismatch: the file changed after valuechain wrote it "
+                         f"(sha256 recorded {expected[:12]}..., found {found[:12]}...)")
+
+
 def load_results(directory: str | Path) -> RunSet:
-    """Read a run set written by ``valuechain run`` (or ``simulation.store.write_results``)."""
+    """Read a run set written by ``valuechain run`` (or ``simulation.store.write_results``).
+
+    The manifest must say ``status: complete`` and every file it lists must have the SHA-256
+    recorded there (else :class:`InputError`, exit status 2 from the command line). Only the
+    files the manifest lists are read.
+    """
     d = Path(directory)
     manifest_path = d / "manifest.json"
     if not manifest_path.exists():
         raise FileNotFoundError(f"{d}: no manifest.json (not a finished results directory)")
-    files = sorted(d.glob("stages_rep*.parquet"))
-    stages = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except ValueError:
+        raise InputError(str(manifest_path), "", "not valid JSON (damaged or not written by valuechain)") from None
+    if manifest.get("status") != "complete":
+        raise InputError(str(manifest_path), "status", "the results are unfinished (a write was interrupted); "
+                         "run again with --overwrite", manifest.get("status"))
+    files = manifest.get("files")
+    if isinstance(files, dict):  # every file with its checksum (since checksums were added)
+        for name, digest in files.items():
+            if Path(name).name != name:
+                raise InputError(str(manifest_path), f"files.{name}", "not a file name of this folder")
+            verify_file(d / name, digest)
+        names = sorted(n for n in files if re.fullmatch(r"stages_rep\d{4}\.parquet", n))
+    else:  # an older manifest: the stage files of its replications
+        names = [f"stages_rep{k:04d}.parquet" for k in range(int(manifest.get("replications", 0)))]
+    stages = pd.concat([pd.read_parquet(d / f) for f in names], ignore_index=True)
     return RunSet(stages, pd.read_parquet(d / "fiscal_cost.parquet"), pd.read_parquet(d / "runs.parquet"),
-                  json.loads(manifest_path.read_text()))
+                  manifest)
 
 
 KEYS = ["scenario", "replication", "year"]

@@ -9,6 +9,7 @@ differences taken within a replication are paired.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import pandas as pd
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..simulation.config.errors import InputError
 from ..simulation.schema import keys_first
+from .results import verify_file
 
 TIDY_KEYS = ["scenario", "point", "replication", "year", "sector", "stage", "tier"]
 
@@ -54,6 +57,8 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
 
     Without ``allow_incomplete`` the sweep must have finished (``manifest.json`` exists);
     with it, the runs finished so far are loaded (e.g. to look at an interrupted sweep).
+    Every file's SHA-256 is checked against the manifest (store files) and the runs index (run
+    files); a mismatch or a missing file is an :class:`InputError` (exit status 2 from the CLI).
     """
     d = Path(directory)
     manifest_path = d / "manifest.json"
@@ -64,11 +69,25 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
     else:
         raise FileNotFoundError(f"{d}: no manifest.json (not a finished sweep; allow_incomplete=True to "
                                 f"load the runs finished so far)")
+    files = manifest.get("files") if manifest_path.exists() else None
+    if isinstance(files, dict):  # the store's own files, with the checksums the manifest records
+        for name, digest in files.items():
+            if Path(name).name != name:
+                raise InputError(str(manifest_path), f"files.{name}", "not a file name of this folder")
+            verify_file(d / name, digest)
+    for name in ("runs.parquet", "points.parquet"):
+        if not (d / name).exists():
+            raise InputError(str(d / name), "", "missing from the sweep store; run the sweep again with --resume")
     runs = pd.read_parquet(d / "runs.parquet")
     points = pd.read_parquet(d / "points.parquet")
     ok = runs[runs.status == "ok"]
     stages, fiscal = [], []
-    for file in ok.file:
+    checked = "sha256" in ok.columns  # stores from before checksums have none
+    for file, digest in zip(ok.file, ok["sha256"] if checked else [None] * len(ok)):
+        if not re.fullmatch(r"runs/p\d{5}_r\d{3}\.parquet", str(file)):
+            raise InputError(str(d / "runs.parquet"), "file", "not a run file of this store", file)
+        if checked:
+            verify_file(d / file, digest)
         st, fc = _split(d / file)
         stages.append(st)
         fiscal.append(fc)

@@ -67,13 +67,15 @@ def write(folder: Path, text: str, name: str = "sweep.yaml") -> Path:
 
 
 def frames(out: Path) -> dict[str, pd.DataFrame]:
-    """A finished sweep's tables, sorted, without timings (which differ between runs)."""
+    """A finished sweep's tables, sorted, without timings (which differ between runs) and the run
+    files' checksums (a run file's metadata holds its duration)."""
     res = load_results(out)
     keys = ["point", "replication", "year", "stage"]
     return {
         "stages": res.stages.sort_values(keys).reset_index(drop=True),
         "fiscal": res.fiscal.sort_values([*keys, "lever"]).reset_index(drop=True),
-        "runs": res.runs.drop(columns=["duration_s"]).sort_values(["point", "replication"]).reset_index(drop=True),
+        "runs": res.runs.drop(columns=["duration_s", "sha256"]).sort_values(["point", "replication"])
+                        .reset_index(drop=True),
     }
 
 

@@ -52,3 +52,12 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+WORKERS_PER_CORE = 4  # at most this many worker processes per available core
+
+
+def cap_workers(workers: int, n_runs: int) -> int:
+    """``workers`` capped at the number of runs and at ``WORKERS_PER_CORE`` x the cores: more
+    processes than runs (or than the machine can serve) only cost memory and start-up time."""
+    return max(1, min(workers, n_runs, WORKERS_PER_CORE * default_workers()))

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import sys
 import time
 from collections import deque
@@ -44,11 +46,17 @@ from ..config.scenario import LoadedScenario
 from ..config.sweep import Sweep, describe, load_sweep
 from ..schema import UNITS, keys_first
 from . import runner
-from .executors import InProcessExecutor, default_workers, process_pool
+from .executors import InProcessExecutor, cap_workers, default_workers, process_pool
+from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_file
 from .store import atomic_write_bytes, atomic_write_json, atomic_write_parquet, check_out_dir, versions
 
 RUNS_DIR = "runs"
-OWN_FILES = ("sweep.json", "points.parquet", "runs.parquet", "manifest.json")
+JOURNAL = "runs.sha256"  # one line "runs/pPPPPP_rRRR.parquet SHA256" appended as each run file is written
+OWN_FILES = ("sweep.json", "points.parquet", "runs.parquet", JOURNAL, "manifest.json")
+STORE_FILES = r"sweep\.json|points\.parquet|runs\.parquet|runs\.sha256|manifest\.json"  # exact names
+RUN_FILES = r"p\d{5}_r\d{3}\.parquet"
+SCHEDULER_TIMEOUT_S = 60.0  # default; env VALUECHAIN_SCHEDULER_TIMEOUT_S or --scheduler-timeout
+HEALTH_EVERY_S = 1.0  # how often the driver checks that a Dask scheduler is still there
 RUN_META = b"valuechain.run"
 INDEX_EVERY_S = 1.0  # rewrite the runs index at most this often while runs finish (and at the end)
 
@@ -143,40 +151,88 @@ def points_frame(sweep: Sweep) -> pd.DataFrame:
     return frame
 
 
+class SchedulerLost(RuntimeError):
+    """The Dask scheduler went away and did not come back within the timeout."""
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _store_hash(out: Path) -> str | None:
+    """The sweep hash a store records (``sweep.json``, else ``manifest.json``), or None."""
+    for name in ("sweep.json", "manifest.json"):
+        found = _read_json(out / name).get("sweep_hash")
+        if isinstance(found, str):
+            return found
+    return None
+
+
 def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool) -> bool:
     """Check ``out`` (raises InputError, writes nothing); True if it holds this sweep to resume."""
-    marker = out / "sweep.json"
-    if resume and marker.exists():
-        try:
-            found = json.loads(marker.read_text()).get("sweep_hash")
-        except (OSError, ValueError):
-            found = None
+    check_out_path(out)
+    found = _store_hash(out)
+    if resume and (found is not None or (out / "sweep.json").exists()):
         if found != sweep.hash():
             raise InputError(str(out), "--resume", f"holds a different sweep (hash {found}, this one "
                              f"{sweep.hash()}); choose another --out or start again with --overwrite")
         return True
-    if resume and out.is_dir() and any(out.iterdir()):
+    if resume and out.is_dir() and any(p.name != ".valuechain.lock" for p in out.iterdir()):
         raise InputError(str(out), "--resume", "not a sweep results directory (no sweep.json)")
-    check_out_dir(out, overwrite)
+    check_out_dir(out, overwrite, kind="sweep")
+    if found is None and out.is_dir():  # not our store: a file with one of our names is the user's
+        for name in (*OWN_FILES, RUNS_DIR):
+            if (out / name).exists():
+                raise InputError(str(out / name), "--out", "exists but is not part of a valuechain sweep "
+                                 "store; valuechain replaces only files it wrote; move it or choose another --out")
     return False
 
 
-def _clean(out: Path, stale_runs: bool) -> None:
-    """Remove our own leftovers only: temporary files, and on a fresh start our previous files."""
-    runs = out / RUNS_DIR
-    for tmp in [*out.glob(".*.tmp-*"), *runs.glob(".*.tmp-*")]:
-        tmp.unlink(missing_ok=True)
-    (out / "manifest.json").unlink(missing_ok=True)  # a manifest marks a finished sweep
-    if stale_runs:
+def _recorded_runs(out: Path) -> dict[str, str | None]:
+    """Run files a store records with their SHA-256: the runs index, then the journal (newer)."""
+    files: dict[str, str | None] = {}
+    try:
+        index = pq.read_table(out / "runs.parquet").to_pandas()
+        shas = index["sha256"] if "sha256" in index else [None] * len(index)
+        files.update({f: (h if isinstance(h, str) else None) for f, h in zip(index["file"], shas)})
+    except Exception:  # missing or damaged index: the journal still knows the checksums
+        pass
+    try:
+        lines = (out / JOURNAL).read_text().splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 2 and re.fullmatch(r"[0-9a-f]{64}", parts[1]):
+            files[parts[0]] = parts[1]
+    pattern = re.compile(rf"{RUNS_DIR}/(?:{RUN_FILES})")
+    return {f: h for f, h in files.items() if isinstance(f, str) and pattern.fullmatch(f)}
+
+
+def _clean(out: Path, fresh: bool) -> None:
+    """Remove our own leftovers only: temporary files of earlier writers, the manifest (a store
+    without one is unfinished) and, on a fresh start, the files the previous store recorded."""
+    remove_stale_temporaries(out, STORE_FILES)
+    remove_stale_temporaries(out / RUNS_DIR, RUN_FILES)
+    (out / "manifest.json").unlink(missing_ok=True)  # first: a manifest marks a finished sweep
+    if fresh:
+        for name in _recorded_runs(out):
+            (out / name).unlink(missing_ok=True)
         for name in OWN_FILES:
             (out / name).unlink(missing_ok=True)
-        for old in runs.glob("p*_r*.parquet"):
-            old.unlink()
 
 
-def _finished(path: Path, identity: dict) -> dict | None:
-    """The stored record if ``path`` opens and belongs to the planned run, else None."""
+def _finished(path: Path, identity: dict, expected_sha: str | None) -> dict | None:
+    """The stored record if ``path`` has the recorded checksum and belongs to the planned run."""
+    if not expected_sha:
+        return None  # no checksum recorded: the file cannot be trusted, the run is done again
     try:
+        if sha256_file(path) != expected_sha:
+            return None  # changed (or damaged) since it was written
         info = json.loads(pq.read_schema(path).metadata[RUN_META])
     except Exception:  # missing, truncated or foreign file: the run is done again
         return None
@@ -197,19 +253,22 @@ class _Index:
         self.error = np.full(n, None, dtype=object)
         self.duration_s = np.full(n, np.nan)
         self.attempts = np.zeros(n, dtype=np.int64)
+        self.sha256 = np.full(n, None, dtype=object)
         self.last_write = 0.0
+        self.last_sha: str | None = None
         # the columns that never change, built once (the index is rewritten every INDEX_EVERY_S)
         runs = pd.DataFrame({
             "point": point, "replication": replication, "seed": sweep.seed,
             "spawn_key": [[int(r)] for r in replication], **self._changing(),
             "file": [f"{RUNS_DIR}/{run_file_name(p, r)}" for p, r in zip(point, replication)],
         })
+        self.files = runs["file"].tolist()
         runs = runs.merge(points.drop(columns=["overrides"]), on="point", how="left")
         self._frame = keys_first(runs, ["point", "name", *sweep.parameter_keys, "replication"])
 
     def _changing(self) -> dict:
         return {"status": self.status.astype(str), "error": self.error, "duration_s": self.duration_s,
-                "attempts": self.attempts}
+                "attempts": self.attempts, "sha256": self.sha256}
 
     def frame(self) -> pd.DataFrame:
         runs = self._frame.copy()
@@ -219,7 +278,7 @@ class _Index:
 
     def write(self, out: Path, force: bool = False) -> None:
         if force or time.monotonic() - self.last_write >= INDEX_EVERY_S:
-            atomic_write_parquet(self.frame(), out / "runs.parquet")
+            self.last_sha = atomic_write_parquet(self.frame(), out / "runs.parquet")
             self.last_write = time.monotonic()
 
 
@@ -227,7 +286,8 @@ class _Index:
 def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Executor] | None = None,
               out: str | Path | None = None, *, workers: int | None = None, resume: bool = False,
               overwrite: bool = False, progress: bool = True, max_retries: int = 2,
-              window: int | None = None, engine: str = "vectorized") -> SweepSummary:
+              window: int | None = None, engine: str = "vectorized",
+              scheduler_timeout: float | None = None) -> SweepSummary:
     """Run every point x replication of ``sweep`` and store the results in ``out``.
 
     ``executor``: any ``concurrent.futures``-style executor (e.g. a Dask
@@ -235,18 +295,50 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     (recreated if its worker processes die). Default: ``workers`` processes (one per core);
     ``workers=1`` runs in this process. ``window`` bounds the runs in flight (default 3 x
     workers). Results are identical whatever executes them: run (point, k) always uses the
-    k-th child seed of the sweep seed.
+    k-th child seed of the sweep seed. The folder is locked for the whole sweep (a second
+    writer gets an InputError). An executor whose Dask scheduler is gone for
+    ``scheduler_timeout`` seconds (default ``VALUECHAIN_SCHEDULER_TIMEOUT_S`` or 60) ends the
+    sweep with :class:`SchedulerLost`; the store stays resumable.
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     out = Path(out) if out is not None else Path("results") / sweep.name
+    prepare_out(out, sweep, resume, overwrite)  # bad input fails before the folder is created
+    with output_lock(out):
+        return _run_sweep(sweep, executor, out, workers=workers, resume=resume, overwrite=overwrite,
+                          progress=progress, max_retries=max_retries, window=window, engine=engine,
+                          scheduler_timeout=scheduler_timeout)
+
+
+def scheduler_timeout_s(value: float | None = None) -> float:
+    if value is not None:
+        return float(value)
+    raw = os.environ.get("VALUECHAIN_SCHEDULER_TIMEOUT_S", "")
+    try:
+        return float(raw) if raw.strip() else SCHEDULER_TIMEOUT_S
+    except ValueError:
+        raise InputError("VALUECHAIN_SCHEDULER_TIMEOUT_S", "", "must be a number of seconds", raw) from None
+
+
+def _scheduler_status(pool: Executor) -> str | None:
+    """The Dask client's status ("running" when connected), or None for other executors."""
+    client = getattr(pool, "_client", None)
+    status = getattr(client, "status", None) if client is not None else None
+    return str(getattr(status, "value", status)) if status is not None else None
+
+
+def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None, out: Path, *,
+               workers: int | None, resume: bool, overwrite: bool, progress: bool, max_retries: int,
+               window: int | None, engine: str, scheduler_timeout: float | None) -> SweepSummary:
     started = time.time()
-    resuming = prepare_out(out, sweep, resume, overwrite)
+    timeout_s = scheduler_timeout_s(scheduler_timeout)
+    resuming = prepare_out(out, sweep, resume, overwrite)  # again, now that the folder is locked
+    recorded = _recorded_runs(out) if resuming else {}
     (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-    _clean(out, stale_runs=not resuming)
+    _clean(out, fresh=not resuming)
     points = points_frame(sweep)
-    if not resuming:
-        atomic_write_json(_sweep_info(sweep), out / "sweep.json")
-        atomic_write_parquet(points, out / "points.parquet")
+    store_sha = {"sweep.json": atomic_write_json(_sweep_info(sweep), out / "sweep.json")}  # resume restores both
+    kill_point("sweep:between-sweep-json-and-points")
+    store_sha["points.parquet"] = atomic_write_parquet(points, out / "points.parquet")
 
     index = _Index(sweep, points)
     seeds = sweep.seeds()
@@ -266,22 +358,26 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     summary = SweepSummary(out, index.point.size)
     todo: deque[int] = deque()
     for i in range(index.point.size):
-        found = _finished(out / RUNS_DIR / run_file_name(index.point[i], index.replication[i]),
-                          task(i).identity) if resuming else None
+        name = index.files[i]
+        found = _finished(out / name, task(i).identity, recorded.get(name)) if resuming else None
         if found:
             index.status[i], index.duration_s[i] = "ok", found.get("duration_s", np.nan)
+            index.sha256[i] = recorded[name]
             summary.n_skipped += 1
         else:
             todo.append(i)
     summary.n_ok = summary.n_skipped
     index.write(out, force=True)
+    journal = open(out / JOURNAL, "ab")  # noqa: SIM115  (closed in the finally below)
+    if journal.tell() and not (out / JOURNAL).read_bytes().endswith(b"\n"):
+        journal.write(b"\n")  # a line cut by a kill stays a line of its own
 
     from tqdm import tqdm
 
     bar = tqdm(total=summary.n_runs, initial=summary.n_skipped, desc=f"sweep {sweep.name}", unit="run",
                file=sys.stderr, disable=not progress, smoothing=0.05)
     own = executor is None or (callable(executor) and not isinstance(executor, Executor))
-    n_workers = workers or default_workers()
+    n_workers = cap_workers(workers or default_workers(), max(1, len(todo)))
     factory: Callable[[], Executor] | None
     if executor is None:
         factory = InProcessExecutor if n_workers == 1 else (lambda: process_pool(n_workers))
@@ -292,10 +388,15 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     in_flight: dict[Future, int] = {}
     suspects: set[int] = set()  # runs in flight when a pool broke: retried one at a time
     submit_failures = 0  # consecutive submits refused by the executor
+    lost_since: float | None = None  # when the Dask scheduler was first seen gone
 
     def record(i: int, rec: dict, data: bytes | None) -> None:
         if data is not None:
-            atomic_write_bytes(data, out / RUNS_DIR / run_file_name(index.point[i], index.replication[i]))
+            sha = atomic_write_bytes(data, out / index.files[i])
+            journal.write(f"{index.files[i]} {sha}\n".encode())
+            journal.flush()
+            index.sha256[i] = sha
+            kill_point("sweep:run-recorded")
         index.status[i], index.error[i], index.duration_s[i] = rec["status"], rec["error"], rec["duration_s"]
         suspects.discard(i)
         summary.n_computed += 1
@@ -328,7 +429,17 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
                     if not own or submit_failures > max_retries:
                         raise RuntimeError(f"the executor refuses work: {one_line(exc)}") from exc
                     pool = _restart(pool, factory)
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            done, _ = wait(in_flight, timeout=HEALTH_EVERY_S, return_when=FIRST_COMPLETED)
+            if not done:
+                status = _scheduler_status(pool)
+                if status is None or status == "running":
+                    lost_since = None
+                    continue
+                lost_since = lost_since or time.monotonic()
+                if time.monotonic() - lost_since >= timeout_s:
+                    raise SchedulerLost(f"lost the Dask scheduler (client {status}) for {timeout_s:g} s; "
+                                        f"the store in {out} is resumable with --resume")
+                continue
             broken: BaseException | None = None
             n_at_break = len(in_flight)
             for fut in sorted(done, key=in_flight.__getitem__):  # in run order, for reproducible logs
@@ -362,11 +473,15 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
         if own:
             pool.shutdown(wait=not in_flight, cancel_futures=True)
         bar.close()
+        journal.close()
         index.write(out, force=True)
     summary.duration_s = time.time() - started
     failed = np.flatnonzero(index.status == "failed")[:10]
     summary.failures = [(int(index.point[i]), int(index.replication[i]), index.error[i]) for i in failed]
-    atomic_write_json(_manifest(sweep, summary, started, resuming, pool), out / "manifest.json")
+    store_sha["runs.parquet"] = index.last_sha
+    store_sha[JOURNAL] = sha256_file(out / JOURNAL)
+    manifest = {**_manifest(sweep, summary, started, resuming, pool), "files": store_sha}
+    atomic_write_json(manifest, out / "manifest.json")
     return summary
 
 
@@ -421,6 +536,8 @@ def sweep_command(args: Any) -> int:
         return 0
     if args.workers is not None and not (1 <= args.workers <= 1024):
         raise InputError("--workers", "", "must be between 1 and 1024", args.workers)
+    if args.scheduler_timeout is not None and not (0 < args.scheduler_timeout <= 86_400):
+        raise InputError("--scheduler-timeout", "", "must be between 0 and 86400 seconds", args.scheduler_timeout)
     if args.workers is not None and args.scheduler:
         raise InputError("--workers", "", "not used with --scheduler (the cluster's workers run the sweep)")
     out = Path(args.out) if args.out else Path("results") / sweep.name
@@ -436,9 +553,15 @@ def sweep_command(args: Any) -> int:
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError("--scheduler", "", f"cannot connect to the Dask scheduler: {one_line(exc)}",
                              args.scheduler) from None
-        with client:  # run_sweep keeps three runs in flight per cluster thread (``_capacity``)
+        try:  # run_sweep keeps three runs in flight per cluster thread (``_capacity``)
             summary = run_sweep(sweep, client.get_executor(pure=False), out, resume=args.resume,
-                                overwrite=args.overwrite, progress=not args.quiet)
+                                overwrite=args.overwrite, progress=not args.quiet,
+                                scheduler_timeout=args.scheduler_timeout)
+        finally:
+            try:
+                client.close(timeout=5)
+            except Exception:  # noqa: S110  (a client whose scheduler is gone may not close cleanly)
+                pass
     done = f"{summary.n_ok} ok" + (f" ({summary.n_skipped} already done)" if summary.n_skipped else "")
     print(f"sweep {sweep.name}: {summary.n_runs} run(s): {done}, {summary.n_failed} failed; "
           f"{summary.duration_s:.1f} s; results: {out}/")

@@ -7,6 +7,7 @@ written), 1 internal failure (one line; the traceback with ``--debug``).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import traceback
@@ -15,6 +16,17 @@ from pathlib import Path
 from .simulation.config.errors import InputError
 
 PLOT_KINDS = ("paths", "effects", "frontier", "heatmap", "sobol", "chain")  # valuechain plot --kind
+
+
+def _finite_float(text: str) -> float:
+    """argparse type: a finite number (``nan``, ``inf`` and booleans are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number (got {text!r})")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument("--out", help="results directory (default: results/<sweep name>/)")
     swp.add_argument("--workers", type=int, help="local processes (default: one per core; 1 = in this process)")
     swp.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
+    swp.add_argument("--scheduler-timeout", type=_finite_float, metavar="SECONDS",
+                     help="end the sweep (exit 1, resumable) when the Dask scheduler is gone this long "
+                          "(default 60, or VALUECHAIN_SCHEDULER_TIMEOUT_S)")
     swp.add_argument("--resume", action="store_true", help="skip the runs already finished in --out")
     swp.add_argument("--overwrite", action="store_true", help="replace a previous sweep's results in --out")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -64,8 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     when = cmp.add_mutually_exclusive_group()
     when.add_argument("--year", type=int, help="one year only")
     when.add_argument("--cumulative", action="store_true", help="summed over the horizon (the default)")
-    when.add_argument("--pv", type=float, metavar="RATE", help="present value at RATE (e.g. 0.05), base year = first")
-    cmp.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
+    when.add_argument("--pv", type=_finite_float, metavar="RATE",
+                      help="present value at RATE (e.g. 0.05), base year = first")
+    cmp.add_argument("--confidence", type=_finite_float, default=0.95, help="confidence level (default 0.95)")
     cmp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     cst = sub.add_parser("cost", help="what a yuan buys: gross and net cost, present values, ratios, ranking")
@@ -101,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     pwhen = plt.add_mutually_exclusive_group()
     pwhen.add_argument("--year", type=int, help="one year only")
     pwhen.add_argument("--cumulative", action="store_true", help="summed over the horizon (the default)")
-    pwhen.add_argument("--pv", type=float, metavar="RATE", help="present value at RATE, base year = first")
+    pwhen.add_argument("--pv", type=_finite_float, metavar="RATE", help="present value at RATE, base year = first")
     plt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     val = sub.add_parser("validate", help="check scenario, sweep or chain files without running them")
@@ -120,6 +136,8 @@ def _check_int(name: str, value: int | None, lo: int, hi: int) -> None:
 
 def cmd_run(args) -> int:
     from .simulation.config.scenario import load_scenario
+    from .simulation.running.executors import cap_workers
+    from .simulation.running.outdir import output_lock
     from .simulation.running.runner import run_scenario
     from .simulation.running.store import check_out_dir, write_results
 
@@ -128,10 +146,14 @@ def cmd_run(args) -> int:
     _check_int("workers", args.workers, 1, 1024)
     scenario = load_scenario(args.scenario, args.set)
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    check_out_dir(out, args.overwrite)
-    results = run_scenario(scenario, replications=args.replications, seed=args.seed, workers=args.workers,
-                           engine=args.engine)
-    write_results(results, out, overwrite=args.overwrite)
+    check_out_dir(out, args.overwrite)  # bad input fails before anything is written
+    n_runs = args.replications or scenario.spec.replications
+    workers = cap_workers(args.workers, n_runs)
+    with output_lock(out):  # one writer per folder, from before the first run to the manifest
+        check_out_dir(out, args.overwrite)
+        results = run_scenario(scenario, replications=args.replications, seed=args.seed, workers=workers,
+                               engine=args.engine)
+        write_results(results, out, overwrite=args.overwrite)
     print(summary_table(results))
     print(f"\nresults: {out}/ ({results.runs.shape[0]} replication(s); manifest.json, "
           f"stages_rep*.parquet, fiscal_cost.parquet)")
