@@ -75,7 +75,7 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
             if Path(name).name != name:
                 raise InputError(str(manifest_path), f"files.{name}", "not a file name of this folder")
             verify_file(d / name, digest)
-    for name in ("runs.parquet", "points.parquet"):
+    for name in ("points.parquet", "runs.parquet"):
         if not (d / name).exists():
             raise InputError(str(d / name), "", "missing from the sweep store; run the sweep again with --resume")
     runs = pd.read_parquet(d / "runs.parquet")

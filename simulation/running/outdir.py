@@ -10,7 +10,8 @@
   earlier writer left when it was killed or the disk filled; only the exact temporary names of
   the toolkit's own files are matched, and only while the lock is held.
 - :func:`kill_point` is a test hook: ``VALUECHAIN_TEST_KILL_AT=<point>`` SIGKILLs the process at
-  that point (e.g. ``before-replace:manifest.json``, ``after-replace:sweep.json``).
+  that point (e.g. ``before-replace:manifest.json#2``: when the second manifest written is on
+  disk under its temporary name; ``sweep:between-sweep-json-and-points``).
 """
 
 from __future__ import annotations
@@ -31,9 +32,18 @@ LOCK_NAME = ".valuechain.lock"
 _HELD: dict[Path, int] = {}  # folders this process holds the lock of -> nesting depth
 
 
+_PASSED: dict[str, int] = {}
+
+
 def kill_point(name: str) -> None:
-    """Test hook: SIGKILL this process if ``VALUECHAIN_TEST_KILL_AT`` names this point."""
-    if os.environ.get("VALUECHAIN_TEST_KILL_AT") == name:
+    """Test hook: SIGKILL this process at the point ``VALUECHAIN_TEST_KILL_AT`` names, either
+    ``NAME`` (the first time it is reached) or ``NAME#N`` (the N-th time)."""
+    target = os.environ.get("VALUECHAIN_TEST_KILL_AT")
+    if not target:
+        return
+    _PASSED[name] = _PASSED.get(name, 0) + 1
+    point, _, nth = target.partition("#")
+    if point == name and _PASSED[name] == (int(nth) if nth.isdigit() else 1):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
