@@ -260,7 +260,8 @@ def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path]) -> dic
     for name in ("chain", "base"):  # file names written here are relative to this file's folder
         value = data.get(name)
         if isinstance(value, str) and value.lower().endswith((".yaml", ".yml")):
-            data[name] = str(resolve_path(path.parent / value, file, name))
+            target = path.parent / value  # the folder resolved, the file's own name kept (a link stays .yaml)
+            data[name] = str(resolve_path(target.parent, file, name) / target.name)
     if "inherits" not in data:
         return data
     target = data.pop("inherits")
