@@ -8,16 +8,20 @@ Layout of a sweep directory::
                         column; the run's identity (point, replication, seed, spawn key,
                         scenario hash) is in the file's metadata
     runs.parquet        the runs index: point, parameters, replication, seed, spawn_key,
-                        status (ok/failed/pending), error, duration_s, attempts; rewritten as runs finish
-    manifest.json       written last: counts, status, seeds, versions, times
+                        status (ok/failed/pending), error, duration_s, attempts, file, sha256;
+                        rewritten as runs finish
+    runs.sha256         journal: "runs/pPPPPP_rRRR.parquet SHA256" appended as each run file lands
+    manifest.json       written last: counts, status, seeds, versions, times, SHA-256 of the store files
 
 Every file is written to a temporary name and renamed (``os.replace``). The driver keeps no run
 results: at most ``window`` runs are in flight, and each is written as it completes and dropped.
 A model error is recorded as ``status=failed`` with its message and the sweep goes on. Only
 infrastructure failures (a worker process that dies) are retried, at most ``max_retries`` times
 per run; after a pool with several runs in flight breaks, those runs are retried one at a time so
-that a crashing run is charged alone. ``resume=True`` skips every run whose file opens and
-matches the planned run (point, replication, seed, spawn key, scenario hash) and redoes the rest.
+that a crashing run is charged alone. ``resume=True`` skips every run whose file has the
+recorded SHA-256 and matches the planned run (point, replication, seed, spawn key, and the
+content hash of the point's resolved scenario and chain) and redoes the rest. The folder is
+locked while a sweep writes (:mod:`.outdir`); only files the store records are ever deleted.
 """
 
 from __future__ import annotations
