@@ -387,3 +387,47 @@ def test_lost_scheduler_is_one_line_and_exit_1_from_the_cli(folder: Path, capsys
     assert code == 1
     assert line == ("error: internal failure: SchedulerLost: lost the Dask scheduler (client closed) for 0.5 s; "
                     "the store in s is resumable with --resume (rerun with --debug for the traceback)")
+
+
+def test_killed_dask_scheduler_ends_the_sweep_with_exit_1_in_bounded_time(folder: Path) -> None:
+    """A real scheduler and worker (subprocesses); the scheduler is SIGKILLed mid-sweep."""
+    (folder / "long.yaml").write_text(SWEEP.replace("[0.3, 0.4]", "{low: 0.25, high: 0.45, levels: 20}"))
+    sched_file = folder / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", "0",
+                                  "--no-dashboard", "--scheduler-file", str(sched_file)], **quiet)
+    worker = driver = None
+    try:
+        deadline = time.monotonic() + 30
+        while not sched_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        address = json.loads(sched_file.read_text())["address"]
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                                   "--no-nanny", "--no-dashboard"], cwd=folder, **quiet)
+        env = {**os.environ, "VALUECHAIN_TEST_KILL_AT": ""}
+        driver = subprocess.Popen([sys.executable, "-m", "valuechain", "sweep", "long.yaml", "--out", "s",
+                                   "--scheduler", address, "--quiet", "--scheduler-timeout", "2"], cwd=folder,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        runs = folder / "s" / "runs"
+        while time.monotonic() < deadline + 30 and driver.poll() is None:
+            if runs.is_dir() and len(list(runs.glob("p*.parquet"))) >= 2:
+                break
+            time.sleep(0.02)
+        os.kill(scheduler.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        _, err = driver.communicate(timeout=60)
+        took = time.monotonic() - killed
+    finally:
+        for proc in (driver, worker, scheduler):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+            if proc is not None:
+                proc.wait()
+    assert driver.returncode == 1
+    assert err == ("error: internal failure: SchedulerLost: lost the Dask scheduler (client connecting) for 2 s; "
+                   "the store in s is resumable with --resume (rerun with --debug for the traceback)\n")
+    assert took < 2 + 1 + 5 + 2  # timeout + one health check + the client's close + slack
+    assert not (folder / "s" / "manifest.json").exists()
+    summary = run_sweep("long.yaml", out="s", resume=True, workers=1, progress=False)
+    assert summary.n_skipped >= 2 and summary.n_ok == 40

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import sys
@@ -552,6 +553,15 @@ def sweep_command(args: Any) -> int:
     else:
         from dask.distributed import Client
 
+        # Dask's own log lines (a lost scheduler makes it log tracebacks) would break the one-line
+        # error contract and the progress bar; --debug shows them
+        quieted = [] if getattr(args, "debug", False) else [
+            logging.getLogger(name) for name in ["distributed", "tornado", *logging.root.manager.loggerDict]
+            if name.split(".")[0] in ("distributed", "tornado")]
+        quieted = [log for log in quieted if not log.disabled]
+        for log in quieted:
+            log.disabled = True
+
         try:
             client = Client(args.scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
@@ -566,6 +576,8 @@ def sweep_command(args: Any) -> int:
                 client.close(timeout=5)
             except Exception:  # noqa: S110  (a client whose scheduler is gone may not close cleanly)
                 pass
+            for log in quieted:
+                log.disabled = False
     done = f"{summary.n_ok} ok" + (f" ({summary.n_skipped} already done)" if summary.n_skipped else "")
     print(f"sweep {sweep.name}: {summary.n_runs} run(s): {done}, {summary.n_failed} failed; "
           f"{summary.duration_s:.1f} s; results: {out}/")
