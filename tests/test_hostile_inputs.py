@@ -62,7 +62,7 @@ policy:
     statutory_rate: 0.25
     default_rate: 0.25
     rules: [{stages: [parts], rate: 0.15}]
-    holidays: [{stages: [parts], exempt_years: 2, half_years: 3, from_year: 2016}]
+    holidays: [{stages: [parts], exempt_years: 2, half_years: 3, from_year: 2016, announced: 2016}]
   interest_subsidy:
     rules: [{stages: [metal], fixed_asset_points: 1.0, fixed_asset_years: 5, working_capital_points: 0.5,
              working_capital_years: 3}]
@@ -180,6 +180,9 @@ def test_booleans_are_not_numbers_in_a_scenario(folder: Path, capsys, text: str,
 def test_booleans_are_not_numbers_on_the_command_line_in_a_chain_or_a_sweep(folder: Path, capsys) -> None:
     line = bad(["run", "tiny.yaml", "--set", "firms.scale=yes"], folder, capsys)
     assert line == "error: --set: firms.scale: must be a number, not a boolean (got True)"
+    holiday = "policy.tax.holidays=[{exempt_years: 2, announced: true}]"
+    line = bad(["run", "tiny.yaml", "--set", holiday], folder, capsys)
+    assert line == "error: --set: policy.tax.holidays.0.announced: must be a number, not a boolean (got True)"
     line = bad(["run", "tiny.yaml", "--seed", "true"], folder, capsys)
     assert line == "error: valuechain run: argument --seed: invalid int value: 'true' (see --help)"
     line = bad(["compare", "a", "b", "--pv", "nan"], folder, capsys)

@@ -180,7 +180,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         # an override that names a key the schema does not know is the --set's fault
         for assignment in overrides:
             key = assignment.split("=", 1)[0].strip()
-            if err.key and (key == err.key or key.startswith(err.key + ".")):
+            if err.key and (key == err.key or key.startswith(err.key + ".") or err.key.startswith(key + ".")):
                 raise InputError("--set", err.key, err.message, err.got, show_got=err.show_got) from None
         raise
 
