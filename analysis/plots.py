@@ -120,15 +120,32 @@ def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path
         fig, ax = _axes(ax, aspect=max(0.45, 0.16 + 0.09 * n * max(1, len(hue) * 0.6)))
         ys = np.arange(n)[::-1].astype(float)
         width = 0.7 / len(hue)
+        # an unbounded interval (Fieller, where the cost's interval includes zero) is drawn to the
+        # edge of the finite values with an arrow, and said so under the axis
+        finite = t[["effect", "ci_low", "ci_high"]].to_numpy(dtype=float)
+        finite = finite[np.isfinite(finite)]
+        span = (finite.max() - finite.min()) if finite.size else 1.0
+        edge_lo, edge_hi = (finite.min(), finite.max()) if finite.size else (-1.0, 1.0)
+        edge_lo, edge_hi = edge_lo - 0.15 * (span or 1.0), edge_hi + 0.15 * (span or 1.0)
+        unbounded = False
         for j, h in enumerate(hue):
             sel = t if h is None else t[t["scenario"] == h]
             key = group if group else "scenario"
             sel = sel.set_index(key).reindex(cats)
             offset = (j - (len(hue) - 1) / 2) * width
             colour = st.PALETTE[j % 7]
-            err = np.vstack([sel["effect"] - sel["ci_low"], sel["ci_high"] - sel["effect"]])
+            low, high = sel["ci_low"].to_numpy(dtype=float, copy=True), sel["ci_high"].to_numpy(dtype=float, copy=True)
+            for ends, edge, marker in ((low, edge_lo, "<"), (high, edge_hi, ">")):
+                cut = np.isinf(ends)
+                if cut.any():
+                    unbounded = True
+                    ends[cut] = edge
+                    ax.plot(ends[cut], (ys - offset)[cut], marker, ms=4, color=colour)
+            err = np.vstack([sel["effect"] - low, high - sel["effect"]])
             ax.errorbar(sel["effect"], ys - offset, xerr=np.nan_to_num(err), fmt="o", ms=3.5, color=colour,
                         ecolor=colour, elinewidth=1, capsize=2, label=st.pretty(h) if h else None)
+        if unbounded:
+            xlabel += "\n(arrow: interval unbounded, the cost's interval includes zero)"
         ax.axvline(0, color=st.GREY, lw=0.8)
         st.thousands(ax.xaxis)
         ax.set_yticks(ys, [st.pretty(c) for c in cats])

@@ -37,7 +37,7 @@ base: {base}
 design: lhs
 parameters:
   policy.electricity_price.default: {{low: 0.25, high: 0.45}}
-  firms.entry_sensitivity: {{low: 0.5, high: 8, log: true}}
+  firms.entry_dispersion_q: {{low: 0.05, high: 0.8, log: true}}
 samples: {points}
 replications: {replications}
 seed: 1

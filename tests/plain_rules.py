@@ -26,10 +26,6 @@ def produces(netback_yuan_per_unit, unit_variable_cost_yuan):
     return netback_yuan_per_unit >= unit_variable_cost_yuan
 
 
-def investment_rate(q, depreciation_rate, elasticity, max_rate):
-    """Gross investment per unit of capacity: ``delta * (1 + q)**elasticity``, capped.
-
-    A smooth q-rule: at q = 0 firms replace what wears out, above it they expand, and at
-    q <= -1 (the increment is worth nothing) they stop investing.
-    """
-    return investment_rate_of_value(1.0 + q, depreciation_rate, elasticity, max_rate)
+def investment_rate(q, depreciation_rate, adjustment_cost, max_rate):
+    """Gross investment per unit of capacity: the Hayashi rule ``delta + q / phi``, at least 0, capped."""
+    return investment_rate_of_value(1.0 + q, depreciation_rate, adjustment_cost, max_rate)

@@ -271,7 +271,7 @@ def test_morris_screening_of_a_known_function():
 def tiny_sweeps(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweeps")
     params = ("parameters:\n  policy.electricity_price.default: {low: 0.25, high: 0.45}\n"
-              "  policy.tax.default_rate: {low: 0.10, high: 0.25}\n")
+              "  policy.tax.default_rate: {low: 0.24, high: 0.25}\n")
     out = {}
     for design, extra in (("sobol", "samples: 4\n"), ("morris", "samples: 4\n"), ("grid", "")):
         body = params if design != "grid" else ("parameters:\n  policy.electricity_price.default: [0.3, 0.4]\n"
@@ -289,7 +289,7 @@ def test_sensitivity_on_sweep_directories(tiny_sweeps):
     assert s[["S1", "ST", "S1_rep_sd"]].notna().all().all() and s.attrs["points"] == 4 * 4
     m = sensitivity(tiny_sweeps["morris"], "value_added", n_boot=20).set_index("parameter")
     assert m.attrs["method"] == "morris"
-    # power at 0.25-0.45 yuan/kWh moves value added far more than the tax rate at 10-25%
+    # power at 0.25-0.45 yuan/kWh moves value added far more than the tax rate at 24-25%
     assert m.loc["policy.electricity_price.default", "mu_star"] > m.loc["policy.tax.default_rate", "mu_star"]
     with pytest.raises(InputError, match="sensitivity needs a sweep with design: sobol"):
         sensitivity(tiny_sweeps["grid"])

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DATA
+from conftest import DATA, ROOT
 from valuechain.simulation.config.scenario import load_scenario
 from valuechain.simulation.economy import iomath
 from valuechain.simulation.running.runner import run_scenario
@@ -120,6 +120,8 @@ def test_fiscal_cost_parts_match_their_definitions():
     fc = res.fiscal.pivot_table(index=["replication", "year", "stage"], columns="lever", values="fiscal_cost")
     fc = fc.reindex(st.index)
     kwh = st.output * sc.chain.kwh[[sc.chain.index[s] for s in st.index.get_level_values("stage")]]
+    years = st.index.get_level_values("year") - sc.spec.horizon.start
+    kwh = kwh * (1 - sc.spec.firms.technical_change_per_year) ** years  # technical change saves power
     np.testing.assert_allclose(fc.electricity_price, 0.10 * kwh * 1e-6, rtol=1e-9)
     metal = st.xs("metal", level="stage")
     np.testing.assert_allclose(fc.xs("metal", level="stage").freight_subsidy, 800 * metal.exports * 1e-6, rtol=1e-9)
@@ -195,15 +197,36 @@ def test_local_sales_are_priced_between_netback_and_import_parity(share):
     assert len(local) > 0
 
 
-def test_local_price_rises_toward_import_parity_when_local_buyers_were_short():
-    """If local buyers got only a quarter of what they needed last year (they imported the rest),
-    sellers can ask three quarters of the way from their netback to the import price."""
-    from valuechain.simulation.economy.year import local_price
+def test_local_market_clears_between_netback_and_import_parity():
+    """markets.solve, one upstream stage 0 selling to stage 1 (2 units of 0 per unit of 1)."""
+    from valuechain.simulation.economy import markets
 
-    sc = scenario(str(DATA / "tiny.yaml"))
-    c = sc.chain
-    local_ratio = np.array([1.0, 0.25, 1.0])
-    price, subsidy = c.price0, np.zeros(c.n_stages)
-    netback, import_price = price - c.freight_out, price + c.freight_in
-    expected = netback + np.array([0.0, 0.75, 0.0]) * (import_price - netback)
-    np.testing.assert_allclose(local_price(c, 0.0, local_ratio, price, subsidy), expected, rtol=1e-12)
+    A = np.array([[0.0, 2.0], [0.0, 0.0]])
+    demand = np.array([5.0, 10.0])  # outside demand; stage 1 makes 10, so local demand for 0 is 20
+    ample = markets.solve(A, np.array([30.0, 10.0]), demand, True, np.array([40.0, 10.0]))
+    assert ample.output[0] == 25.0 and ample.exports[0] == 5.0 and not ample.priced_up[0]
+    assert ample.price_position[0] == 0.0
+    cleared = markets.solve(A, np.array([12.0, 10.0]), demand, True, np.array([28.0, 10.0]))
+    assert cleared.priced_up[0] and cleared.output[0] == 20.0 and cleared.exports[0] == 0.0
+    assert cleared.price_position[0] == pytest.approx((20 - 12) / (28 - 12)) and cleared.local_ratio[0] == 1.0
+    assert cleared.utilisation[0] == pytest.approx(20 / 28)
+    short = markets.solve(A, np.array([12.0, 10.0]), demand, True, np.array([16.0, 10.0]))
+    assert short.output[0] == 16.0 and short.price_position[0] == 1.0 and short.local_ratio[0] == pytest.approx(0.8)
+    assert short.utilisation[0] == 1.0
+
+
+def test_no_capacity_idles_beside_imports_if_it_covers_its_cost_at_import_parity():
+    """Every stage-year of the default chain where local buyers import: all capacity that covers its
+    variable cost at import parity produces (output = that capacity)."""
+    from valuechain.simulation.abm.model import ValueChainModel
+
+    sc = scenario(str(ROOT / "scenarios" / "baseline.yaml"), "firms.scale=0.3")
+    model = ValueChainModel(sc, rng=5)
+    checked = 0
+    for _ in range(sc.spec.horizon.years):
+        model.step()
+        q, high = model.last_year.quantities, model.last_year.capacity_at_import_parity
+        importing = q.local_ratio < 1.0
+        np.testing.assert_allclose(q.output[importing], high[importing], rtol=1e-12)
+        checked += importing.sum()
+    assert checked > 0  # the check was not empty

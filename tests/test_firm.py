@@ -98,7 +98,7 @@ def test_folded_desired_investment_equals_the_plain_rule():
     g = Spread(k, lambda v: v[cells])
     folded = firm.desired_investment(k, g, inv_phi, cap)
     q = firm.increment_q(g, inv_phi, g.base_tax_weight_k)
-    rate = plain_rules.investment_rate(q, g.depreciation, 1.0, k.max_rate)
+    rate = plain_rules.investment_rate(q, g.depreciation, k.adjustment_cost, k.max_rate)
     plain = rate * cap * g.capital_cost
     assert np.allclose(folded, plain, rtol=1e-9, atol=1e-9 * plain.max())
     # all three pieces occur: no investment, the q-rule, the cap

@@ -35,9 +35,11 @@ firms:
   min_per_stage: 0
   productivity_sd: 0.15
   zone_shares: {ordinary: 0.75, difficult_area: 0.2, special_zone: 0.05}
+  potential_entrants_per_firm: 0.15
   potential_entrants_per_stage: 3
-  entry_sensitivity: 3
-  investment_elasticity: 1
+  entry_hurdle_q: 0.45
+  entry_dispersion_q: 0.1
+  adjustment_cost: 40
   max_investment_rate: 0.3
   exit_after_loss_years: 3
   interest_rate: 0.049
@@ -48,6 +50,7 @@ firms:
   evaluation_years: 20
   local_price_share: 0.0
   initial_age_max_years: 10
+  technical_change_per_year: 0.005
 policy:
   electricity_price:
     reference_yuan_per_kwh: 0.4
@@ -68,6 +71,7 @@ policy:
              working_capital_years: 3}]
 shocks:
   price_volatility: 0.05
+  market_supply_elasticity: 2.0
   price_paths: [{stages: [ore], from_year: 2017, change_per_year: 0.01}]
   demand: [{stages: [parts], from_year: 2018, to_year: 2019, change: 0.1}]
 replications: 1
@@ -215,11 +219,12 @@ def test_memory_estimate_is_refused_up_front(folder: Path, capsys, monkeypatch) 
     t0 = time.monotonic()
     line = bad(["run", "tiny.yaml", "--set", "firms.scale=10000", "--set", "firms.potential_entrants_per_stage=1e6"],
                folder, capsys)
-    assert line.startswith("error: --set: firms.scale: a run would hold up to 300,000,340,000 firms "
-                           "(about 120,000.1 GB over 10 years); the budget is 4.0 GB")
+    # (340,000 initial firms + 1e6 x 10,000 x 3 stages x 10 years outside investors) x 1.15 ** 10
+    assert line.startswith("error: --set: firms.scale: a run would hold up to 1,213,668,696,203 firms "
+                           "(about 485,467.5 GB over 10 years); the budget is 4.0 GB")
     baseline = str(Path(__file__).parents[1] / "scenarios" / "baseline.yaml")
     line = bad(["run", baseline, "--set", "firms.scale=10000"], folder, capsys)
-    assert "firms.scale: a run would hold up to 45,490,000 firms (about 18.2 GB over 15 years)" in line
+    assert "firms.scale: a run would hold up to 263,356,000 firms (about 105.3 GB over 15 years)" in line
     assert time.monotonic() - t0 < 5
     monkeypatch.setenv("VALUECHAIN_MEMORY_BUDGET_BYTES", "1000")
     line = bad(["run", "tiny.yaml"], folder, capsys)

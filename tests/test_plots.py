@@ -188,3 +188,19 @@ def test_cli_plot_writes_each_kind(runs, tmp_path, capsys, kind, source, extra):
     check_png(out)
     assert f"wrote {out}" in capsys.readouterr().out
     assert not plt.get_fignums()  # the command closes its figure
+
+
+def test_effects_with_an_unbounded_interval_are_drawn_to_the_edge_with_an_arrow(tmp_path):
+    import numpy as np
+    import pandas as pd
+    from valuechain.analysis import plot_effects
+
+    table = pd.DataFrame({"scenario": ["a", "b"], "metric": ["value_added"] * 2, "ratio": [3000.0, 60000.0],
+                          "ci_low": [2000.0, -np.inf], "ci_high": [4000.0, np.inf],
+                          "unit": ["yuan per 10,000 yuan"] * 2})
+    fig = plot_effects(table, out=tmp_path / "e.png")
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    assert np.isfinite(lo) and np.isfinite(hi) and lo < 2000 and hi > 60000
+    arrows = [line for line in ax.get_lines() if line.get_marker() in ("<", ">")]
+    assert len(arrows) == 2 and "unbounded" in ax.get_xlabel()

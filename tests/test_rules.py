@@ -67,11 +67,13 @@ def test_profitability_index_matches_discounted_cash_flow():
 
 
 def test_investment_rate_replaces_depreciation_at_q_zero_and_is_capped():
-    assert plain_rules.investment_rate(0.0, 0.08, 1.0, 0.3) == pytest.approx(0.08)
-    assert plain_rules.investment_rate(-1.5, 0.08, 1.0, 0.3) == 0.0
-    assert plain_rules.investment_rate(10.0, 0.08, 1.0, 0.3) == 0.3
-    qs = np.linspace(-0.9, 1.0, 20)
-    assert np.all(np.diff(plain_rules.investment_rate(qs, 0.08, 1.0, 5.0)) > 0)
+    assert plain_rules.investment_rate(0.0, 0.08, 10.0, 0.3) == pytest.approx(0.08)  # q = 0: replace wear
+    assert plain_rules.investment_rate(0.5, 0.08, 10.0, 0.3) == pytest.approx(0.08 + 0.05)  # delta + q / phi
+    assert plain_rules.investment_rate(-0.5, 0.08, 10.0, 0.3) == pytest.approx(0.08 - 0.05)
+    assert plain_rules.investment_rate(-1.5, 0.08, 10.0, 0.3) == 0.0  # no negative gross investment
+    assert plain_rules.investment_rate(10.0, 0.08, 10.0, 0.3) == 0.3  # the cap
+    qs = np.linspace(-0.7, 1.0, 20)
+    assert np.all(np.diff(plain_rules.investment_rate(qs, 0.08, 10.0, 5.0)) > 0)  # rising in q above the floor
 
 
 def test_finance_investment_respects_cash_and_borrowing_limits():
@@ -85,10 +87,11 @@ def test_finance_investment_respects_cash_and_borrowing_limits():
     assert (inv, loans) == (100.0, 100.0)
 
 
-def test_entry_probability_zero_for_unprofitable_and_rising():
-    assert rules.entry_probability(-0.2, 3.0) == 0.0
-    p = rules.entry_probability(np.array([0.0, 0.1, 0.3, 1.0]), 3.0)
-    assert p[0] == 0 and np.all(np.diff(p) > 0) and p[-1] < 1
+def test_entry_probability_is_logistic_around_the_hurdle():
+    assert rules.entry_probability(0.3, 0.3, 0.1) == pytest.approx(0.5)
+    assert rules.entry_probability(0.3 + 0.1 * np.log(3), 0.3, 0.1) == pytest.approx(0.75)  # logit 3:1
+    p = rules.entry_probability(np.array([-1.0, 0.0, 0.1, 0.3, 1.0]), 0.3, 0.1)
+    assert p[0] < 1e-5 and np.all(np.diff(p) > 0) and p[-1] < 1
 
 
 def test_poisson_from_uniform_matches_the_poisson_distribution():

@@ -264,14 +264,14 @@ def test_grid_is_the_product_of_levels_with_log_spacing(folder: Path) -> None:
 base: tiny.yaml
 parameters:
   {PRICE}: {{low: 0.1, high: 0.4, levels: 3, log: true}}
-  firms.entry_sensitivity: {{low: 1, high: 3}}
+  firms.entry_hurdle_q: {{low: 1, high: 3}}
   firms.exit: [true, false]
 samples: 4
 """))
     assert sweep.design == "grid" and len(sweep.points) == 3 * 4 * 2
     prices = sorted({p.overrides[PRICE] for p in sweep.points})
     assert prices == pytest.approx([0.1, 0.2, 0.4])  # geometric spacing
-    assert sorted({p.overrides["firms.entry_sensitivity"] for p in sweep.points}) == pytest.approx([1, 5 / 3, 7 / 3, 3])
+    assert sorted({p.overrides["firms.entry_hurdle_q"] for p in sweep.points}) == pytest.approx([1, 5 / 3, 7 / 3, 3])
     assert sweep.n_runs == 24 * 2 and sweep.seed == 7  # replications and seed default to the base's
 
 
@@ -281,13 +281,13 @@ base: tiny.yaml
 design: lhs
 parameters:
   {PRICE}: {{low: 0.01, high: 1.0, log: true}}
-  firms.entry_sensitivity: {{low: 0.5, high: 8}}
+  firms.entry_hurdle_q: {{low: 0.5, high: 8}}
 samples: 50
 seed: 3
 """))
     assert len(sweep.points) == 50
     price = np.array([p.overrides[PRICE] for p in sweep.points])
-    sens = np.array([p.overrides["firms.entry_sensitivity"] for p in sweep.points])
+    sens = np.array([p.overrides["firms.entry_hurdle_q"] for p in sweep.points])
     assert price.min() >= 0.01 and price.max() <= 1.0 and sens.min() >= 0.5 and sens.max() <= 8
     # one point in each of the 50 equal strata: of log(price), and of sensitivity
     assert sorted(np.floor((np.log(price) - np.log(0.01)) / np.log(100) * 50).astype(int)) == list(range(50))
@@ -304,8 +304,8 @@ base: tiny.yaml
 design: sobol
 parameters:
   {PRICE}: {{low: 0.25, high: 0.45}}
-  firms.entry_sensitivity: {{low: 0.5, high: 8, log: true}}
-  firms.investment_elasticity: {{low: 0.5, high: 2}}
+  firms.entry_hurdle_q: {{low: 0.5, high: 8, log: true}}
+  firms.adjustment_cost: {{low: 5, high: 30}}
 samples: 256
 """))
     info = sweep.design_info

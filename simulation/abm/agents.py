@@ -52,10 +52,13 @@ class FirmAgent(mesa.Agent):
         self._set("capacity", self.capacity + pending[year % PENDING_SLOTS])
         pending[year % PENDING_SLOTS] = 0.0
 
-    def plan(self, threshold) -> tuple[float, float, float]:
-        """Capacity, capacity put to work (``tests/plain_rules.produces``) and capacity under construction."""
-        producing = float(self._get("inv_productivity")) <= threshold[self.cell]
-        return self.capacity, self.capacity * producing, float(self._get("pending").sum())
+    def plan(self, threshold, threshold_high) -> tuple[float, float, float, float]:
+        """Capacity, capacity put to work at the expected price (``tests/plain_rules.produces``) and
+        at import parity, and capacity under construction."""
+        inv_phi = float(self._get("inv_productivity"))
+        producing = inv_phi <= threshold[self.cell]
+        high = inv_phi <= threshold_high[self.cell]
+        return self.capacity, self.capacity * producing, self.capacity * high, float(self._get("pending").sum())
 
     def step(self, k: CellCoefficients, year: int) -> dict:
         """Accounts, tax, investment and financing for this year (``firm.firm_year``)."""

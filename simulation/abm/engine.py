@@ -102,19 +102,21 @@ class VectorEngine:
         np.add(st.capacity, slot, out=st.capacity)
         slot[:] = 0.0
 
-    def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Capacity (all, of the firms that produce, and under construction) by cell."""
-        totals = [np.zeros(self.st.n_cells) for _ in range(3)]
+    def plan(self, threshold: np.ndarray, threshold_high: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Capacity by cell: all, of the firms that produce at the expected price (``threshold``),
+        of those that would produce at import parity (``threshold_high``), and under construction."""
+        totals = [np.zeros(self.st.n_cells) for _ in range(4)]
         self._planned = []
         for chunk in self.chunks():
-            for total, part in zip(totals, self._plan_chunk(chunk, threshold)):
+            for total, part in zip(totals, self._plan_chunk(chunk, threshold, threshold_high)):
                 total[chunk.cells] += part
         return tuple(totals)
 
-    def _plan_chunk(self, chunk: Chunk, threshold: np.ndarray):
+    def _plan_chunk(self, chunk: Chunk, threshold: np.ndarray, threshold_high: np.ndarray):
         st, rows = self.st, chunk.rows
         cap = st.capacity[rows]
-        works = st.inv_productivity[rows] <= np.repeat(threshold[chunk.cells], chunk.sizes)
+        inv_phi = st.inv_productivity[rows]
+        works = inv_phi <= np.repeat(threshold[chunk.cells], chunk.sizes)
         pending = st.pending[:, rows]
         building = pending[0] + pending[1]  # the slots added row by row: faster than sum(axis=0)
         for slot in pending[2:]:
@@ -122,7 +124,9 @@ class VectorEngine:
         working = cap * works
         self._planned.append((working, building))  # reused by settle: nothing changes in between
         local = chunk.local
-        return np.add.reduceat(cap, local), np.add.reduceat(working, local), np.add.reduceat(building, local)
+        high = cap * (inv_phi <= np.repeat(threshold_high[chunk.cells], chunk.sizes))
+        return (np.add.reduceat(cap, local), np.add.reduceat(working, local), np.add.reduceat(high, local),
+                np.add.reduceat(building, local))
 
     def settle(self, k: CellCoefficients, year: int) -> CellSums:
         """Each firm's year (``firm.firm_year``); returns the flows summed by cell and the exits."""
@@ -142,6 +146,10 @@ class VectorEngine:
     def _settle_chunk(self, chunk: Chunk, planned, k: CellCoefficients, year: int):
         st, rows, cells, sizes = self.st, chunk.rows, chunk.cells, chunk.sizes
         working, building = planned
+        if k.priced_up is not None and np.any(k.priced_up[cells]):  # cells selling at a cleared local price
+            up = k.priced_up[cells].repeat(sizes)
+            working = np.where(up, st.capacity[rows] * (st.inv_productivity[rows] <= k.threshold[cells].repeat(sizes)),
+                               working)
 
         def spread(per_cell):
             return per_cell[cells].repeat(sizes)
@@ -209,14 +217,12 @@ class ReferenceEngine:
     def begin_year(self, year: int) -> None:
         self.agents.do("begin_year", year)
 
-    def plan(self, threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        capacity, producing, pipeline = np.zeros(self.n_cells), np.zeros(self.n_cells), np.zeros(self.n_cells)
+    def plan(self, threshold: np.ndarray, threshold_high: np.ndarray) -> tuple[np.ndarray, ...]:
+        totals = [np.zeros(self.n_cells) for _ in range(4)]
         for agent in self.agents:
-            total, used, building = agent.plan(threshold)
-            capacity[agent.cell] += total
-            producing[agent.cell] += used
-            pipeline[agent.cell] += building
-        return capacity, producing, pipeline
+            for total, part in zip(totals, agent.plan(threshold, threshold_high)):
+                total[agent.cell] += part
+        return tuple(totals)
 
     def settle(self, k: CellCoefficients, year: int) -> CellSums:
         sums = {name: np.zeros(self.n_cells) for name in SUMMED}

@@ -21,7 +21,7 @@ from ..economy import year as economy_year
 from ..economy.levers import interest, year_terms
 from ..economy.rules import poisson_from_uniform
 from ..economy.targeting import to_stage
-from ..economy.year import entry_means, local_price, stage_market, year_prices
+from ..economy.year import entry_means, local_price, potential_entrants, stage_market, year_prices, year_technology
 from .agents import FirmAgent
 from .engine import ENGINES
 from .recorder import Recorder
@@ -57,12 +57,13 @@ class ValueChainModel(mesa.Model):
         # room in every cell for ENTRY_ROOM_YEARS of entry at the highest rate before a rebuild (on
         # the default chain at 100k firms none is needed in 15 years); a cell that runs out doubles
         # its room (``FirmState.add``)
-        entry_rate = f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, self.chain.n_stages)
-        entry_room = np.ceil(ENTRY_ROOM_YEARS * entry_rate)
+        initial_cells = np.repeat(self._initial_counts(f), 3) * np.tile(self.zone_shares, self.chain.n_stages)
+        entry_room = np.ceil(ENTRY_ROOM_YEARS * potential_entrants(f, self.zone_shares, initial_cells))
         self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max,
                                min_spare=np.maximum(entry_room.astype(np.int64), SPARE_MIN) if f.entry else SPARE_MIN)
         c0 = self.chain
         self.local_ratio = (c0.initial_capacity > 0).astype(float)  # last year's local supply ratio
+        self.local_share_last = np.full(c0.n_stages, self.spec.firms.local_price_share)  # and its price position
         # share of its output a stage expects to sell locally: first year, local buyers at full capacity
         self.expected_local_share = np.minimum(1.0, np.divide(c0.A @ c0.initial_capacity, c0.initial_capacity,
                                                               out=np.zeros(c0.n_stages),
@@ -73,12 +74,17 @@ class ValueChainModel(mesa.Model):
         self.running = True
 
     # ------------------------------------------------------------------ population
+    def _initial_counts(self, f) -> np.ndarray:
+        """Firms per stage at the start: the chain's firms x scale (at least one where there is capacity)."""
+        c = self.chain
+        counts = np.rint(c.initial_firms * f.scale).astype(np.int64)
+        counts = np.where(c.initial_capacity > 0, np.maximum(counts, 1), 0)
+        return np.maximum(counts, f.min_per_stage)
+
     def _populate(self, f) -> None:
         c = self.chain
         rng = self.rng
-        counts = np.rint(c.initial_firms * f.scale).astype(np.int64)
-        counts = np.where(c.initial_capacity > 0, np.maximum(counts, 1), 0)
-        counts = np.maximum(counts, f.min_per_stage)
+        counts = self._initial_counts(f)
         stage = np.repeat(np.arange(c.n_stages), counts)
         n = stage.size
         size = rng.lognormal(0.0, 0.6 if f.productivity_sd > 0 else 0.0, n)
@@ -121,26 +127,35 @@ class ValueChainModel(mesa.Model):
         p = year_prices(spec, c, year, shock)
         terms = year_terms(spec.policy, c, year, p.price)
         subsidy_mean = terms.subsidy_per_unit @ self.zone_shares
-        local_now = local_price(c, f.local_price_share, self.local_ratio, p.price, subsidy_mean)
-        local_trend = local_price(c, f.local_price_share, self.local_ratio, p.trend, subsidy_mean)
-        expected_material = c.A.T @ (self.local_ratio * local_now + (1 - self.local_ratio) * p.import_price)
+        # sellers plan at the local price of an ample market; buyers expect last year's clearing price
+        local_ample = local_price(c, f.local_price_share, p.price, subsidy_mean)
+        local_expected = local_price(c, self.local_share_last, p.price, subsidy_mean)
+        expected_material = c.A.T @ (self.local_ratio * local_expected + (1 - self.local_ratio) * p.import_price)
 
-        # production plans, then the stage markets (downstream first)
+        # production plans, then the stage markets cleared downstream first (``markets.solve``)
         self.engine.begin_year(year)
-        threshold = coefficients.production_threshold(c, terms, p.export_price, expected_material, local_now,
+        tech = year_technology(c, f, year - spec.horizon.start)
+        threshold = coefficients.production_threshold(tech, terms, p.export_price, expected_material, local_ample,
                                                       self.expected_local_share)
-        capacity_cells, producing_cells, pipeline_cells = self.engine.plan(threshold)
+        threshold_high = coefficients.import_parity_threshold(tech, terms, p.import_price, expected_material)
+        capacity_cells, producing_cells, high_cells, pipeline_cells = self.engine.plan(threshold, threshold_high)
         capacity = to_stage(capacity_cells)
-        q = markets.solve(c.A, to_stage(producing_cells), p.demand, f.capacity_limits)
+        q = markets.solve(c.A, to_stage(producing_cells), p.demand, f.capacity_limits, to_stage(high_cells))
+        share = np.maximum(f.local_price_share, q.price_position)
+        local_now = local_price(c, share, p.price, subsidy_mean)
+        local_trend = local_price(c, share, p.trend, subsidy_mean)
         market = stage_market(c, p, q, local_now, local_trend, capacity + to_stage(pipeline_cells))
-        k = coefficients.cell_coefficients(c, f, terms, market, threshold)
-        self.last_year = economy_year.Year(p, terms, market, k)  # for inspection
+        up = np.repeat(q.priced_up, 3)
+        k = coefficients.cell_coefficients(c, f, terms, market, np.where(up, threshold_high, threshold),
+                                           up if up.any() else None, tech)
+        self.last_year = economy_year.Year(p, terms, q, to_stage(high_cells), market, k)  # for inspection
         if f.entry:  # decided on this year's q before the firms' year is settled (which it does not use)
             plants, plants_inv_productivity = self._entry_decisions(k, entry_rng, entrants_rng)
         sums = self.engine.settle(k, year)
         entrants, entry_investment = (self._entry(k, plants, plants_inv_productivity) if f.entry
                                       else (np.zeros(c.n_stages, dtype=np.int64), 0.0))
         self.local_ratio = q.local_ratio
+        self.local_share_last = share
         self.expected_local_share = np.minimum(1.0, np.divide(q.local_demand, capacity, out=np.zeros(c.n_stages),
                                                               where=capacity > 0))
         self.recorder.record(year, self.engine.count(), k, sums, {
@@ -157,7 +172,7 @@ class ValueChainModel(mesa.Model):
                          entrants_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """The number of new plants per (stage, zone) cell (Poisson, mean ``economy.year.entry_means``)
         and their 1/productivity (a plant built draws its own productivity)."""
-        mean = entry_means(k, self.chain, self.spec.firms, self.zone_shares, self.year)
+        mean = entry_means(k, self.chain, self.spec.firms, self.zone_shares, self.year, self.state.alive_count)
         count = poisson_from_uniform(count_rng.random(mean.size), mean)
         total = int(count.sum())
         return count, (1.0 / self._draw_productivity(total, entrants_rng) if total else np.zeros(0))

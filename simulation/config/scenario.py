@@ -49,6 +49,9 @@ class DemandShock(Target):
 
 class Shocks(_Strict):
     price_volatility: float = Field(default=0.05, ge=0, le=1)
+    # supply elasticity of the rest of a stage's outside market: how a demand shift splits into a
+    # price and a quantity change (economy/shocks.py; assumption, documented range in docs/calibration.md)
+    market_supply_elasticity: float = Field(default=2.0, gt=0, le=100)
     price_paths: list[PricePath] = Field(default_factory=list)
     demand: list[DemandShock] = Field(default_factory=list)
 
@@ -80,10 +83,16 @@ class Firms(_Strict):
     entry: bool = True
     exit: bool = True
     capacity_limits: bool = True
-    potential_entrants_per_stage: float = Field(default=3.0, ge=0, le=1e6)
-    entry_sensitivity: float = Field(default=3.0, ge=0, le=100)
-    investment_elasticity: float = Field(default=1.0, ge=0, le=20)
-    max_investment_rate: float = Field(default=0.3, ge=0, le=5)
+    # entry: potential investors per (stage, zone) cell a year = per_firm x the cell's firms + the
+    # outside investors of the stage (split by zone shares); each builds a plant with the logistic
+    # probability of its q above a hurdle (rules.entry_probability; docs/calibration.md, benchmarks/moments.py)
+    potential_entrants_per_firm: float = Field(default=0.15, ge=0, le=10)
+    potential_entrants_per_stage: float = Field(default=0.5, ge=0, le=1e6)
+    entry_hurdle_q: float = Field(default=0.45, ge=-1, le=10)
+    entry_dispersion_q: float = Field(default=0.1, gt=0, le=10)
+    # investment: Hayashi rule I/K = delta + q / adjustment_cost, capped (rules.investment_rate_of_value)
+    adjustment_cost: float = Field(default=40.0, gt=0, le=1000)
+    max_investment_rate: float = Field(default=0.5, ge=0, le=5)
     exit_after_loss_years: int = Field(default=3, ge=1, le=50)
     interest_rate: float = Field(default=0.049, ge=0, le=1)
     discount_rate: float = Field(default=0.08, gt=0, le=1)
@@ -93,6 +102,10 @@ class Firms(_Strict):
     evaluation_years: int = Field(default=20, ge=1, le=100)
     local_price_share: float = Field(default=0.0, ge=0, le=1)  # local price: netback + share x (import - netback)
     initial_age_max_years: int = Field(default=10, ge=1, le=100)
+    # cost-reducing technical change: other inputs, power and labour per unit fall by this share a
+    # year (docs/calibration.md: Brandt, Van Biesebroeck & Zhang 2012 measure 2.85% a year of TFP
+    # growth for incumbents, 1998-2007, an upper bound)
+    technical_change_per_year: float = Field(default=0.005, ge=0, le=0.2)
 
 
 class Scenario(_Strict):
@@ -217,12 +230,16 @@ def memory_budget() -> int:
 def firm_rows(spec: Scenario, chain: Chain) -> int:
     """Upper bound of the firms a run holds: the initial firms (``rint(firms x scale)``, at least
     ``min_per_stage``) plus, with entry on, every potential entrant of every stage in every year
-    (``potential_entrants_per_stage x scale x stages x years``)."""
+    (``potential_entrants_per_stage x scale x stages x years`` outside investors, and the
+    incumbents' own pool compounding at ``1 + potential_entrants_per_firm`` a year)."""
     f = spec.firms
     initial = sum(max(round(n * f.scale), 1 if cap > 0 else 0, f.min_per_stage)
                   for n, cap in zip(chain.initial_firms.tolist(), chain.initial_capacity.tolist()))
-    entrants = f.potential_entrants_per_stage * f.scale * chain.n_stages * spec.horizon.years if f.entry else 0.0
-    return int(initial + math.ceil(entrants))
+    if not f.entry:
+        return int(initial)
+    outside = f.potential_entrants_per_stage * f.scale * chain.n_stages * spec.horizon.years
+    growth = (1.0 + f.potential_entrants_per_firm) ** spec.horizon.years
+    return int(math.ceil((initial + outside) * growth))
 
 
 def check_memory(spec: Scenario, chain: Chain, file: str) -> None:

@@ -20,7 +20,7 @@ from .targeting import to_stage
 CELL_SUMS = ("X", "Y", "investment", "exits", "profit", "debt_start", "interest_subsidy", "tax_paid", "taxable")
 """The firms' flows summed by cell each year (``engine.settle``)."""
 ACCOUNT_COEFFICIENTS = ("inputs_y", "labour_y", "sales_x", "materials_x", "power_gap", "kwh_y", "dep_per_unit",
-                        "interest_x", "interest_y", "subsidy_x", "interest_rate")
+                        "interest_x", "interest_y", "subsidy_x", "interest_rate", "tech_factor")
 COEFFICIENTS = tuple(dict.fromkeys(ACCOUNT_COEFFICIENTS + tuple(
     name for lever in LEVERS for name in lever.cost_reads if name not in CELL_SUMS)))
 """The coefficients the accounts and the levers' fiscal costs read (kept by the recorder each year)."""
@@ -60,7 +60,8 @@ def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.nda
     x = to_stage(X)
     power_labour = np.divide(to_stage(Y * (k["inputs_y"] + k["labour_y"])), x,
                              out=zone0(k["inputs_y"] + k["labour_y"]).copy(), where=x > 0)
-    primary = c.other_inputs + power_labour
+    tech = zone0(k["tech_factor"])  # per-unit primary inputs relative to the chain's (technical change)
+    primary = c.other_inputs * tech + power_labour
     sales = to_stage(k["sales_x"] * X)
     # power is valued at its supply cost: a discount booked as fiscal cost is a subsidy, not value added
     intermediate = to_stage(k["materials_x"] * X + (k["inputs_y"] + k["power_gap"] * k["kwh_y"]) * Y)
@@ -71,7 +72,7 @@ def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.nda
         "utilisation": np.divide(stages["output"], capacity, out=np.zeros_like(capacity), where=capacity > 0),
         "value_added": sales - intermediate,
         "investment": to_stage(k["investment"]) + stages["entry_investment"],
-        "employment": to_stage(Y) * c.workers,
+        "employment": to_stage(Y) * (c.workers * tech),
         "exports": stages["exports"],
         "local_sales": stages["local_sales"],
         "imported_inputs": x * stages["material_imported"],

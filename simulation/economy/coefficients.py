@@ -46,7 +46,8 @@ class CellCoefficients:
     unit of output / productivity, ``_k`` per yuan of capital."""
 
     # production
-    threshold: np.ndarray  # largest 1/productivity at which production pays
+    threshold: np.ndarray  # largest 1/productivity at which production pays (at the cleared local price)
+    priced_up: np.ndarray | None  # bool per cell where the local price rose to clear (None: nowhere)
     stage_ratio: np.ndarray  # output / producing capacity
     # linear accounts
     sales_x: np.ndarray
@@ -55,6 +56,7 @@ class CellCoefficients:
     inputs_y: np.ndarray  # power at the price paid
     labour_y: np.ndarray
     kwh_y: np.ndarray
+    tech_factor: float  # per-unit primary inputs relative to the chain's (technical change)
     power_gap: np.ndarray  # yuan/kWh booked as fiscal cost (reference - price where it counts)
     profit_x: np.ndarray
     cost_y: np.ndarray
@@ -90,7 +92,7 @@ class CellCoefficients:
     annuity_k: np.ndarray
     util_margin: np.ndarray
     util_cost_y: np.ndarray
-    elasticity: float
+    adjustment_cost: float  # phi of the Hayashi investment rule
     max_rate: float
     desire_a_untaxed: np.ndarray
     desire_b_untaxed: np.ndarray
@@ -125,7 +127,7 @@ def tax_tables(exempt, half, half_rate, base_rate, lag, w, first_h, last_h, slot
     return np.broadcast_to(rate, shape).copy(), np.broadcast_to(weight, shape).copy()
 
 
-def production_threshold(chain, terms: CellTerms, export_price, expected_material, local_price,
+def production_threshold(tech, terms: CellTerms, export_price, expected_material, local_price,
                          local_share) -> np.ndarray:
     """Per cell, the largest 1/productivity at which the expected price covers unit variable cost.
 
@@ -138,16 +140,29 @@ def production_threshold(chain, terms: CellTerms, export_price, expected_materia
     share = np.repeat(local_share, z)
     expected_price = (share * np.repeat(local_price, z)
                       + (1 - share) * (np.repeat(export_price, z) + terms.subsidy_per_unit.ravel()))
-    netback = expected_price - np.repeat(expected_material + chain.other_inputs, z)
-    primary = np.repeat(chain.workers * chain.wage, z) + np.repeat(chain.kwh, z) * terms.power_price.ravel()
+    netback = expected_price - np.repeat(expected_material + tech.other_inputs, z)
+    primary = np.repeat(tech.workers * tech.wage, z) + np.repeat(tech.kwh, z) * terms.power_price.ravel()
     return np.divide(netback, primary, out=np.where(netback >= 0, np.inf, -np.inf), where=primary > 0)
 
 
-def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold: np.ndarray) -> CellCoefficients:
+def import_parity_threshold(tech, terms: CellTerms, import_price, expected_material) -> np.ndarray:
+    """Per cell, the largest 1/productivity at which all output sold locally at import parity covers
+    unit variable cost: the firms a local shortage brings in (``markets.solve``)."""
+    z = 3
+    netback = np.repeat(import_price - expected_material - tech.other_inputs, z)
+    primary = np.repeat(tech.workers * tech.wage, z) + np.repeat(tech.kwh, z) * terms.power_price.ravel()
+    return np.divide(netback, primary, out=np.where(netback >= 0, np.inf, -np.inf), where=primary > 0)
+
+
+def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold: np.ndarray,
+                      priced_up: np.ndarray | None = None, tech=None) -> CellCoefficients:
     """Fold this year's prices, market outcome (``market``) and lever terms into per-cell coefficients.
 
-    ``f``: the scenario's ``firms`` settings; ``threshold``: this year's ``production_threshold``.
+    ``f``: the scenario's ``firms`` settings; ``threshold``: the year's production threshold per
+    cell (at import parity where the local price rose, ``priced_up`` per cell); ``tech``: the year's
+    per-unit primary inputs (``year.Technology``; default: the chain's).
     """
+    tech = chain if tech is None else tech
     z = 3
     rep = lambda v: np.repeat(np.asarray(v, dtype=float), z)  # noqa: E731  stage -> cell
     power = terms.power_price.ravel()
@@ -156,9 +171,9 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
     sales_x = share * rep(market.local_price) + (1 - share) * rep(market.export_price)
     subsidy_x = (1 - share) * subsidy
     chain_x = rep(market.material_local) + rep(market.material_imported)
-    materials_x = chain_x + rep(chain.other_inputs)  # chain inputs and other inputs, per unit of output
-    inputs_y = rep(chain.kwh) * power
-    labour_y = rep(chain.workers) * rep(chain.wage)
+    materials_x = chain_x + rep(tech.other_inputs)  # chain inputs and other inputs, per unit of output
+    inputs_y = rep(tech.kwh) * power
+    labour_y = rep(tech.workers) * rep(chain.wage)
     cost_y = inputs_y + labour_y
     capital_cost, depreciation, lag = rep(chain.capital_cost), rep(chain.depreciation), rep(chain.build_lag)
     beta = 1.0 / (1.0 + f.discount_rate)
@@ -181,18 +196,18 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
     r = f.interest_rate
     util = rep(market.utilisation)
     util_margin = util * (rep(market.expected_netback) + rep(market.marginal_export_share)
-                          * subsidy - rep(market.expected_material) - rep(chain.other_inputs))
+                          * subsidy - rep(market.expected_material) - rep(tech.other_inputs))
     util_cost_y = util * cost_y
     annuity_k = annuity / capital_cost
     base_tax_weight_k = base_tax_weight / capital_cost
     dep_per_unit = depreciation * capital_cost
     wc_x, wc_y = f.working_capital_share * materials_x, f.working_capital_share * cost_y  # working capital / unit
     lines = desire_lines(util_margin, util_cost_y, annuity_k, base_tax_weight_k, dep_per_unit, subsidy_value_k,
-                         depreciation, capital_cost, f.max_investment_rate)
+                         depreciation, capital_cost, f.max_investment_rate, f.adjustment_cost)
     return CellCoefficients(
-        threshold=threshold, stage_ratio=rep(market.stage_ratio),
+        threshold=threshold, priced_up=priced_up, stage_ratio=rep(market.stage_ratio),
         sales_x=sales_x, subsidy_x=subsidy_x, materials_x=materials_x, inputs_y=inputs_y, labour_y=labour_y,
-        kwh_y=rep(chain.kwh),
+        kwh_y=rep(tech.kwh), tech_factor=getattr(tech, "factor", 1.0),
         power_gap=np.where(terms.power_counts.ravel(), terms.reference_power_price - power, 0.0),
         profit_x=sales_x + subsidy_x - materials_x - r * wc_x, cost_y=cost_y + r * wc_y,
         interest_x=r * wc_x, interest_y=r * wc_y, interest_rate=r, dep_per_unit=dep_per_unit,
@@ -207,7 +222,7 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
         base_tax_weight_k=base_tax_weight_k,
         capital_cost=capital_cost, depreciation=depreciation, survival=1.0 - depreciation,
         units_per_yuan=1.0 / capital_cost, build_lag=lag.astype(np.intp), annuity_k=annuity_k,
-        util_margin=util_margin, util_cost_y=util_cost_y, elasticity=f.investment_elasticity,
+        util_margin=util_margin, util_cost_y=util_cost_y, adjustment_cost=f.adjustment_cost,
         max_rate=f.max_investment_rate, **lines,
         debt_share=f.debt_share, max_debt_to_capital=f.max_debt_to_capital,
         exit_enabled=f.exit, loss_limit=f.exit_after_loss_years,
@@ -215,22 +230,23 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
 
 
 def desire_lines(util_margin, util_cost_y, annuity_k, tax_weight_k, dep_per_unit, subsidy_value_k, depreciation,
-                 capital_cost, max_rate) -> dict:
+                 capital_cost, max_rate, adjustment_cost) -> dict:
     """Per cell, ``desired_investment`` per unit of capacity as ``min(max(min(untaxed, taxed), 0), desire_max)``.
 
     With ``c = util_margin - util_cost_y / productivity`` (a unit's yearly cash), the value per
-    yuan is ``c annuity - max(c - dep, 0) tax_weight + subsidy``, the smaller of two lines in c
-    (untaxed, and taxed above depreciation, as the weight is not negative); the investment rate
-    ``depreciation x max(value, 0)`` capped at ``max_rate``, times the capital cost, keeps
-    that form with each line scaled by ``depreciation x capital cost``. Each line is
-    ``a - b / productivity``.
+    yuan is ``V = c annuity - max(c - dep, 0) tax_weight + subsidy``, the smaller of two lines in c
+    (untaxed, and taxed above depreciation, as the weight is not negative); the Hayashi rate
+    ``delta + (V - 1) / phi`` (``rules.investment_rate_of_value``), floored at 0 and capped at
+    ``max_rate``, times the capital cost, keeps that form: each line becomes
+    ``capital_cost (delta - 1/phi) + (capital_cost / phi) V``, i.e. ``a - b / productivity``.
     """
-    scale = depreciation * capital_cost
+    scale = capital_cost / adjustment_cost
+    offset = capital_cost * (depreciation - 1.0 / adjustment_cost)
     taxed_slope = annuity_k - tax_weight_k
     return {
-        "desire_a_untaxed": scale * (util_margin * annuity_k + subsidy_value_k),
+        "desire_a_untaxed": offset + scale * (util_margin * annuity_k + subsidy_value_k),
         "desire_b_untaxed": scale * util_cost_y * annuity_k,
-        "desire_a_taxed": scale * (util_margin * taxed_slope + dep_per_unit * tax_weight_k + subsidy_value_k),
+        "desire_a_taxed": offset + scale * (util_margin * taxed_slope + dep_per_unit * tax_weight_k + subsidy_value_k),
         "desire_b_taxed": scale * util_cost_y * taxed_slope,
         "desire_max": max_rate * capital_cost,
     }

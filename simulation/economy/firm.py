@@ -110,14 +110,15 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
 
 
 def desired_investment(k: CellCoefficients, g, inv_phi, cap, tax_weight_k=None, zero=0.0):
-    """Yuan a firm wants to invest: ``rules.investment_rate`` of ``increment_value`` x capacity x capital cost.
+    """Yuan a firm wants to invest: the Hayashi rate ``rules.investment_rate_of_value`` of
+    ``increment_value`` x capacity x capital cost.
 
     ``tax_weight_k``: the firms' PV tax weights, or None where they are the cell's base weight.
-    Then, with the investment elasticity at 1, the whole rule is a per-cell piecewise-linear
-    function of 1/productivity and takes 8 passes over the firms instead of 14 (``desire_lines``);
-    ``tests/test_firm.py`` checks it against the plain form below.
+    Then the whole rule is a per-cell piecewise-linear function of 1/productivity and takes 8
+    passes over the firms instead of 14 (``desire_lines``); ``tests/test_firm.py`` checks it
+    against the plain form below.
     """
-    if tax_weight_k is None and k.elasticity == 1.0:
+    if tax_weight_k is None:
         untaxed = g.desire_b_untaxed * inv_phi
         untaxed = np.subtract(g.desire_a_untaxed, untaxed, out=scratch(untaxed))
         taxed = g.desire_b_taxed * inv_phi
@@ -127,10 +128,8 @@ def desired_investment(k: CellCoefficients, g, inv_phi, cap, tax_weight_k=None, 
         per_unit = np.minimum(per_unit, g.desire_max, out=scratch(per_unit))
         per_unit *= cap
         return per_unit
-    if tax_weight_k is None:
-        tax_weight_k = g.base_tax_weight_k
     value = increment_value(g, inv_phi, tax_weight_k, zero)
-    rate = rules.investment_rate_of_value(value, g.depreciation, k.elasticity, k.max_rate, zero)
+    rate = rules.investment_rate_of_value(value, g.depreciation, k.adjustment_cost, k.max_rate, zero)
     return rate * cap * g.capital_cost
 
 

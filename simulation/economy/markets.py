@@ -1,12 +1,20 @@
-"""Stage markets: how much each stage produces, sells locally and exports.
+"""Stage markets, cleared in the same year: how much each stage produces, sells locally and exports.
 
 Stages are in topological order (upstream first), so one pass from downstream to upstream
-settles the year: a stage's local demand is what its local buyers need for the output they
-have already decided, ``sum_j A[i, j] x_j``; local buyers take local output first (it saves
-them the inbound freight), the rest is exported up to outside demand ``f_i``:
+settles the year: a stage's local demand is what its local buyers need for the output they have
+already decided, ``L_i = sum_j A[i, j] x_j``. The local price lies between the sellers' export
+netback and the buyers' import parity (spatial price equilibrium; Samuelson 1952, Takayama &
+Judge 1971):
 
-    x_i = min(K_i, sum_j A[i, j] x_j + f_i)        (K_i: capacity of the producing firms)
+- enough local supply at the netback (``K_low >= L_i``, the capacity of the firms that produce at
+  their expected price): local buyers are served first (it saves them the inbound freight), the
+  rest is exported up to outside demand ``f_i``: ``x_i = min(K_low, L_i + f_i)``, price at netback;
+- local buyers short at the netback: the local price rises, which brings in the firms that cover
+  their cost at import parity (``K_high``); it clears at ``x_i = L_i`` if they suffice (its
+  position between netback and import parity: ``theta = (L_i - K_low) / (K_high - K_low)``), and
+  otherwise sits at import parity with ``x_i = K_high`` and buyers importing the rest.
 
+So no capacity that covers its variable cost at import parity idles while local buyers import.
 Without capacity limits ``x = A x + f``, i.e. the Leontief solution ``x = (I - A)^-1 f``.
 """
 
@@ -17,32 +25,47 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass
+@dataclass(frozen=True)
 class Quantities:
     output: np.ndarray  # units per year, by stage
     local_sales: np.ndarray  # units sold to local downstream buyers
     exports: np.ndarray  # units shipped out of the region
     local_demand: np.ndarray  # units local buyers need
     local_ratio: np.ndarray  # share of local demand met locally (1 where there is none)
-    utilisation: np.ndarray  # output / producing capacity (0 where nothing produces)
+    utilisation: np.ndarray  # output / capacity of the firms producing (0 where nothing produces)
+    priced_up: np.ndarray  # bool: local buyers were short at the netback, the local price rose
+    price_position: np.ndarray  # local price between netback (0) and import parity (1)
 
 
 def solve(A: np.ndarray, producing_capacity: np.ndarray, outside_demand: np.ndarray,
-          capacity_limits: bool = True) -> Quantities:
-    """Stage outputs for one year; ``A[i, j]`` = units of i per unit of j, topological order."""
+          capacity_limits: bool = True, capacity_at_import_parity: np.ndarray | None = None) -> Quantities:
+    """Stage outputs for one year; ``A[i, j]`` = units of i per unit of j, topological order.
+
+    ``producing_capacity``: capacity of the firms that produce at their expected price;
+    ``capacity_at_import_parity``: of those that produce at import parity (default: the same).
+    """
     n = len(outside_demand)
+    high = producing_capacity if capacity_at_import_parity is None else capacity_at_import_parity
     x = np.zeros(n)
     local_demand = np.zeros(n)
+    used = np.array(producing_capacity, dtype=float)
+    up = np.zeros(n, dtype=bool)
+    theta = np.zeros(n)
     for i in range(n - 1, -1, -1):
-        local_demand[i] = A[i] @ x
-        wanted = local_demand[i] + outside_demand[i]
-        if producing_capacity[i] <= 0:
-            x[i] = 0.0
-        elif capacity_limits:
-            x[i] = min(producing_capacity[i], wanted)
-        else:
-            x[i] = wanted
+        local_demand[i] = L = A[i] @ x
+        low = producing_capacity[i]
+        if not capacity_limits:
+            x[i] = L + outside_demand[i] if low > 0 else 0.0
+        elif L <= low:
+            x[i] = min(low, L + outside_demand[i]) if low > 0 else 0.0
+        elif high[i] > low:  # short at the netback: the price rises toward import parity
+            up[i], used[i] = True, high[i]
+            x[i] = min(high[i], L)
+            theta[i] = min(1.0, (L - low) / (high[i] - low))
+        else:  # short even at import parity: buyers import the rest
+            x[i] = low
+            theta[i] = 1.0
     local_sales = np.minimum(x, local_demand)
     ratio = np.divide(local_sales, local_demand, out=np.ones(n), where=local_demand > 0)
-    util = np.divide(x, producing_capacity, out=np.zeros(n), where=producing_capacity > 0)
-    return Quantities(x, local_sales, x - local_sales, local_demand, ratio, util)
+    util = np.divide(x, used, out=np.zeros(n), where=used > 0)
+    return Quantities(x, local_sales, x - local_sales, local_demand, ratio, util, up, theta)

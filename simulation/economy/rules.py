@@ -87,16 +87,19 @@ def profitability_index(margin_yuan_per_unit, utilisation, capital_yuan_per_unit
 # ----------------------------------------------------------------------------- investment, entry, exit
 
 
-def investment_rate_of_value(value_per_yuan, depreciation_rate, elasticity, max_rate, zero=0.0):
-    """Gross investment per unit of capacity, ``delta * value**elasticity`` capped, in terms of the
-    value of an increment per yuan it costs (``1 + q``; the plain q form is in the tests).
+def investment_rate_of_value(value_per_yuan, depreciation_rate, adjustment_cost, max_rate, zero=0.0):
+    """Gross investment per unit of capacity under convex adjustment costs (Hayashi 1982).
+
+    With installation costs ``(phi / 2) (I/K - delta)**2 K`` per yuan of capital, a firm that
+    values one more yuan of capital at ``value_per_yuan`` (marginal q, the PV of an increment per
+    yuan it costs) invests ``I/K = delta + (value - 1) / phi``: it replaces wear at q = 0, expands
+    in proportion to q above it and shrinks below it (not below zero gross investment), capped at
+    ``max_rate``. ``phi`` is ``firms.adjustment_cost`` (docs/calibration.md).
 
     ``zero``: 0, or an array of zeros shaped like ``value_per_yuan`` (faster for numpy).
     """
-    base = np.maximum(value_per_yuan, zero)
-    if elasticity != 1.0:
-        base = base**elasticity
-    return np.minimum(depreciation_rate * base, max_rate)
+    rate = (value_per_yuan - 1.0) / adjustment_cost + depreciation_rate
+    return np.minimum(np.maximum(rate, zero), max_rate)
 
 
 def finance_investment(desired_yuan, cash_yuan, debt_yuan, capital_yuan, debt_share, max_debt_to_capital,
@@ -114,9 +117,14 @@ def finance_investment(desired_yuan, cash_yuan, debt_yuan, capital_yuan, debt_sh
     return invest, loans
 
 
-def entry_probability(q, sensitivity):
-    """Chance that a potential investor builds a new plant: 0 for q <= 0, rising to 1."""
-    return np.tanh(sensitivity * np.maximum(q, 0.0))
+def entry_probability(q, hurdle, dispersion):
+    """Chance that a potential investor builds a new plant of value ``1 + q`` per yuan it costs.
+
+    Investors differ in the return they require above the firms' discount rate (their hurdle: the
+    option value of waiting, information and location costs; Dixit & Pindyck 1994): logistic with
+    median ``hurdle`` and scale ``dispersion``, ``1 / (1 + exp(-(q - hurdle) / dispersion))``.
+    """
+    return 0.5 * (1.0 + np.tanh(0.5 * (np.asarray(q, dtype=float) - hurdle) / dispersion))
 
 
 def poisson_from_uniform(u, mean):

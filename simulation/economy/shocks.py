@@ -1,4 +1,14 @@
-"""The scenario's shocks by year: price paths and demand shifts, by stage."""
+"""The scenario's shocks by year: price paths and demand shifts, by stage.
+
+A demand shift ``change`` for a stage's outside market moves its demand curve ``D = size (1 +
+g)^t (p / p0)^(-sigma)`` (``sigma``: the stage's ``demand.price_elasticity``). The market clears
+with the rest of the market's supply answering the price with elasticity ``eta``
+(``shocks.market_supply_elasticity``): the price is multiplied by ``(1 + change)^(1 / (sigma +
+eta))`` and the quantity the region can ship by ``(1 + change)`` at the old price, i.e. by
+``(1 + change)^(eta / (sigma + eta))`` at the new one. The region is a price taker: a slump reaches
+its firms as a lower price (the marginal ones stop producing, investment falls) and, where its
+outside demand binds, as lower sales.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +29,13 @@ def price_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
     return mult
 
 
+def demand_price_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
+    """The market price effect of the demand shifts in force in ``year``, by stage (see above)."""
+    return demand_multiplier(spec, chain, year) ** (1.0 / (chain.elasticity + spec.shocks.market_supply_elasticity))
+
+
 def demand_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
-    """Demand slowdowns (or booms) in force in ``year``, by stage."""
+    """Demand slowdowns (or booms) in force in ``year``, by stage (shifts of the demand curve)."""
     mult = np.ones(chain.n_stages)
     for shock in spec.shocks.demand:
         if shock.from_year <= year <= shock.to_year:

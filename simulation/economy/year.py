@@ -16,7 +16,7 @@ import numpy as np
 from . import firm, rules
 from .coefficients import CellCoefficients, StageMarket
 from .markets import Quantities
-from .shocks import demand_multiplier, price_multiplier
+from .shocks import demand_multiplier, demand_price_multiplier, price_multiplier
 from .terms import CellTerms
 
 
@@ -37,31 +37,54 @@ class Year:
 
     prices: YearPrices
     terms: CellTerms
+    quantities: Quantities
+    capacity_at_import_parity: np.ndarray  # by stage: the firms that cover their cost at import parity
     market: StageMarket
     coefficients: CellCoefficients
 
 
+@dataclass(frozen=True)
+class Technology:
+    """Per-unit primary inputs by stage in one year: the chain's, lowered by technical change."""
+
+    factor: float  # (1 - firms.technical_change_per_year) ** years since the start
+    other_inputs: np.ndarray  # yuan per unit
+    kwh: np.ndarray  # kWh per unit (at productivity 1)
+    workers: np.ndarray  # workers per unit-year (at productivity 1)
+    wage: np.ndarray  # yuan per worker-year
+
+
+def year_technology(chain, f, years_since_start: int) -> Technology:
+    """Cost-reducing technical change: other inputs, power and labour per unit fall by
+    ``firms.technical_change_per_year`` a year (chain materials stay at fixed coefficients, so the
+    Leontief matrix does not move); docs/calibration.md gives the source and range."""
+    factor = (1.0 - f.technical_change_per_year) ** years_since_start
+    return Technology(factor, chain.other_inputs * factor, chain.kwh * factor, chain.workers * factor, chain.wage)
+
+
 def year_prices(spec, chain, year: int, shock: np.ndarray) -> YearPrices:
-    """Market prices follow their trend, the price paths and ``shock`` (standard normal by stage);
-    outside demand follows the trend price (the region is a price taker: a year's shock changes
-    what a unit earns, not how much can be sold)."""
+    """Market prices follow their trend, the price paths, the demand shifts (``shocks``) and
+    ``shock`` (standard normal by stage); outside demand follows the trend price (the region is a
+    price taker: a year's shock changes what a unit earns, not how much can be sold)."""
     t = year - spec.horizon.start
     sigma = spec.shocks.price_volatility
-    trend = chain.price0 * (1.0 + chain.price_growth) ** t * price_multiplier(spec, chain, year)
+    trend = (chain.price0 * (1.0 + chain.price_growth) ** t * price_multiplier(spec, chain, year)
+             * demand_price_multiplier(spec, chain, year))
     price = trend * np.exp(sigma * shock - 0.5 * sigma**2)
     demand = (chain.demand0 * spec.firms.scale * (1.0 + chain.demand_growth) ** t
               * (trend / chain.price0) ** (-chain.elasticity) * demand_multiplier(spec, chain, year))
     return YearPrices(trend, price, demand, price + chain.freight_in, price - chain.freight_out)
 
 
-def local_price(chain, local_price_share: float, local_ratio, price, subsidy_mean) -> np.ndarray:
-    """Price of a local sale: between the sellers' mean export netback and the buyers' import
-    price, at ``local_price_share`` of the way (0: sellers get their netback, the calibration of
-    the default chain; 0.5: buyer and seller split the freight saved), or further where local
-    buyers were short last year: a stage that met only a share r of local demand sells at least
-    ``1 - r`` of the way to import parity (scarcity)."""
+def local_price(chain, share, price, subsidy_mean) -> np.ndarray:
+    """Price of a local sale: ``share`` of the way from the sellers' mean export netback (price -
+    freight out + their mean freight subsidy) to the buyers' import parity (price + freight in).
+
+    ``share`` by stage: ``firms.local_price_share`` where local supply is ample (0: sellers get their
+    netback, the calibration of the default chain; 0.5: buyer and seller split the freight saved),
+    and the market's clearing position where local buyers were short (``markets.solve``).
+    """
     netback = price - chain.freight_out + subsidy_mean
-    share = np.maximum(local_price_share, 1.0 - local_ratio)
     return netback + share * (price + chain.freight_in - netback)
 
 
@@ -87,7 +110,18 @@ def stage_market(chain, prices: YearPrices, q: Quantities, local_now, local_tren
     )
 
 
-def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: int) -> np.ndarray:
+def potential_entrants(f, zone_shares: np.ndarray, firms_per_cell: np.ndarray) -> np.ndarray:
+    """Potential investors per (stage, zone) cell a year: ``potential_entrants_per_firm`` for each
+    firm of the cell (a market's size brings its own investors: a large stage draws more than a
+    small one) plus the stage's outside investors, ``potential_entrants_per_stage x scale`` split
+    by the zone shares (this is how stages the region lacks can appear)."""
+    n_stages = firms_per_cell.size // 3
+    return (f.potential_entrants_per_firm * firms_per_cell
+            + f.potential_entrants_per_stage * f.scale * np.tile(zone_shares, n_stages))
+
+
+def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: int,
+                firms_per_cell: np.ndarray) -> np.ndarray:
     """Expected new plants per (stage, zone) cell: potential investors x the chance a plant pays.
 
     Investors judge a plant of average productivity (1) by the increment value incumbents use
@@ -100,5 +134,5 @@ def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: in
     else:
         tax_weight = k.base_tax_weight_k
     q_new = firm.increment_q(k, 1.0, tax_weight)
-    return (f.potential_entrants_per_stage * f.scale * np.tile(zone_shares, chain.n_stages)
-            * rules.entry_probability(q_new, f.entry_sensitivity))
+    chance = rules.entry_probability(q_new, f.entry_hurdle_q, f.entry_dispersion_q)
+    return potential_entrants(f, zone_shares, firms_per_cell) * chance
