@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .builtin import data_dir
 from .errors import InputError
@@ -42,13 +42,17 @@ class ObservedRow(_Strict):
     use: Literal["calibration", "validation"]
     note: str = ""
 
-    @model_validator(mode="after")
-    def _use_follows_the_year(self) -> ObservedRow:
-        expected = "calibration" if self.year <= LAST_CALIBRATION_YEAR else "validation"
-        if self.use != expected:
-            raise ValueError(f"use must be '{expected}' for {self.year} (calibration up to "
+    @field_validator("use")
+    @classmethod
+    def _use_follows_the_year(cls, use: str, info: ValidationInfo) -> str:
+        year = info.data.get("year")
+        if year is None:
+            return use
+        expected = "calibration" if year <= LAST_CALIBRATION_YEAR else "validation"
+        if use != expected:
+            raise ValueError(f"use must be '{expected}' for {year} (calibration up to "
                              f"{LAST_CALIBRATION_YEAR}, validation from {LAST_CALIBRATION_YEAR + 1})")
-        return self
+        return use
 
 
 class StageSum(_Strict):
