@@ -1,4 +1,4 @@
-"""Command line: ``valuechain run | backtest | sweep | compare | plot | validate | list``.
+"""Command line: ``valuechain run | backtest | sweep | compare | cost | plot | validate | list``.
 
 Exit status: 0 success, 2 bad input (one line ``error: FILE: key: what is wrong``, nothing
 written), 1 internal failure (one line; the traceback with ``--debug``).
