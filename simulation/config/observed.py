@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
+from .base import StrictModel
 from .builtin import data_dir
 from .errors import InputError
 from .yamlio import load_yaml_mapping
@@ -27,8 +28,8 @@ COLUMNS = ("series", "year", "value", "unit", "source", "use", "note")
 SERIES_NAME = r"^[a-z][a-z0-9_]*$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    """Unknown keys, booleans as numbers and NaN/infinity refused (config.base.StrictModel)."""
 
 
 class ObservedRow(_Strict):

@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from .base import StrictModel
 from .builtin import data_dir
 from .errors import InputError
 from .scenario import Firms
 from .yamlio import load_yaml_mapping
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(StrictModel):
+    """Unknown keys, booleans as numbers and NaN/infinity refused (config.base.StrictModel)."""
 
 
 class Range(_Strict):
