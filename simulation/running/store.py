@@ -171,6 +171,10 @@ def write_results(results, out: Path, overwrite: bool = False) -> Path:
             "status": "complete",
             "units": UNITS,
             "files": files,
+            # what the spread over runs covers: "replications" (random numbers only) or
+            # "parameters+replications" (runs with parameter draws, simulation.running.draws)
+            "interval": "replications",
         }
+        manifest.update(results.meta.get("manifest_extra", {}))
         atomic_write_json(manifest, out / "manifest.json")
     return out

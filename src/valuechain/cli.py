@@ -1,4 +1,4 @@
-"""Command line: ``valuechain run | validate | list``.
+"""Command line: ``valuechain run | backtest | sweep | compare | cost | plot | validate | list``.
 
 Exit status: 0 success, 2 bad input (one line ``error: FILE: key: what is wrong``, nothing
 written), 1 internal failure (one line; the traceback with ``--debug``).
@@ -54,7 +54,21 @@ def _parser() -> argparse.ArgumentParser:
                      help="override a dotted key with a YAML value, e.g. policy.electricity_price.default=0.30")
     run.add_argument("--overwrite", action="store_true", help="replace results in a non-empty --out")
     run.add_argument("--engine", choices=["vectorized", "reference"], default="vectorized")
+    run.add_argument("--parameter-draws", type=int, default=0, metavar="N",
+                     help="draw N sets of the firms' behavioural parameters (Latin hypercube over "
+                          "scenarios/parameters/firms_ranges.yaml) and run every replication of each")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    bt = sub.add_parser("backtest", help="run the recorded 2014-2024 history and score it against the record")
+    bt.add_argument("--out", default="results/backtest", help="folder for backtest.csv and backtest.png "
+                    "(default results/backtest/)")
+    bt.add_argument("--replications", type=int, help="replications (default: the scenario's, 5)")
+    bt.add_argument("--parameter-draws", type=int, default=0, metavar="N", help="parameter draws (default 0)")
+    bt.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    bt.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    bt.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a dotted key in both history scenarios, e.g. firms.scale=0.2")
+    bt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     swp = sub.add_parser("sweep", help="run a sweep file's points x replications into a resumable store")
     swp.add_argument("sweep", help="sweep YAML file, or a built-in sweep's name (valuechain list)")
@@ -144,15 +158,22 @@ def cmd_run(args) -> int:
     _check_int("replications", args.replications, 1, 100_000)
     _check_int("seed", args.seed, 0, 2**63 - 1)
     _check_int("workers", args.workers, 1, 1024)
+    _check_int("parameter-draws", args.parameter_draws, 0, 10_000)
     scenario = load_scenario(args.scenario, args.set)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_out_dir(out, args.overwrite)  # bad input fails before anything is written
-    n_runs = args.replications or scenario.spec.replications
+    n_runs = (args.replications or scenario.spec.replications) * max(1, args.parameter_draws)
     workers = cap_workers(args.workers, n_runs)
     with output_lock(out):  # one writer per folder, from before the first run to the manifest
         check_out_dir(out, args.overwrite)
-        results = run_scenario(scenario, replications=args.replications, seed=args.seed, workers=workers,
-                               engine=args.engine)
+        if args.parameter_draws:
+            from .simulation.running.draws import run_with_draws
+
+            results = run_with_draws(scenario, args.parameter_draws, replications=args.replications,
+                                     seed=args.seed, workers=workers, engine=args.engine)
+        else:
+            results = run_scenario(scenario, replications=args.replications, seed=args.seed, workers=workers,
+                                   engine=args.engine)
         write_results(results, out, overwrite=args.overwrite)
     print(summary_table(results))
     print(f"\nresults: {out}/ ({results.runs.shape[0]} replication(s); manifest.json, "
@@ -175,6 +196,33 @@ def summary_table(results) -> str:
     head = (f"scenario {results.scenario.name}: mean of {nrep} replication(s); money in million yuan, "
             f"employment in workers")
     return head + "\n" + table.to_string(float_format=lambda x: f"{x:,.0f}")
+
+
+def cmd_backtest(args) -> int:
+    """Run the recorded history and the counterfactual, print and write the model-record table."""
+    from .analysis.backtest import backtest_table, format_table, plot_backtest
+    from .simulation.running.backtest import run_history
+
+    _check_int("replications", args.replications, 1, 100_000)
+    _check_int("parameter-draws", args.parameter_draws, 0, 10_000)
+    _check_int("seed", args.seed, 0, 2**63 - 1)
+    _check_int("workers", args.workers, 1, 1024)
+    runs = run_history(args.replications, args.parameter_draws, args.seed, args.set, args.workers)
+    table = backtest_table(runs["recorded"])
+    counterfactual = backtest_table(runs["counterfactual"])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "backtest.csv", index=False)
+    counterfactual.to_csv(out / "backtest_counterfactual.csv", index=False)
+    n = runs["recorded"].runs.shape[0]
+    interval = (f"{args.parameter_draws} parameter draw(s) x replications" if args.parameter_draws
+                else "replications only")
+    plot_backtest(table, out / "backtest.png", counterfactual,
+                  title=f"Recorded 2014-2024 history against the record ({n} runs; range: {interval})")
+    print(f"back-test: history_2014_recorded, {n} run(s), model range = 2.5-97.5% of runs ({interval})")
+    print(format_table(table))
+    print(f"\nwritten: {out}/backtest.csv, backtest_counterfactual.csv, backtest.png")
+    return 0
 
 
 def cmd_sweep(args) -> int:
@@ -241,6 +289,7 @@ def cmd_list(args) -> int:
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "compare": cmd_compare, "plot": cmd_plot, "validate": cmd_validate,
             "list": cmd_list}
 COMMANDS["cost"] = cmd_cost
+COMMANDS["backtest"] = cmd_backtest
 
 
 def main(argv: list[str] | None = None) -> int:

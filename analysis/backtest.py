@@ -1,0 +1,151 @@
+"""The back-test: the model's runs of the recorded history against the observed record.
+
+:func:`model_series` turns stage results into the observed series (per run and year) by the
+mapping of ``scenarios/observed/xinjiang_series.yaml``; :func:`backtest_table` gives, for every
+series and every year, the mean over runs, the 2.5-97.5% range over runs (replications, and
+parameter draws when the runs have them), the record where one is known and
+``error = model_mean / record - 1``; :func:`plot_backtest` draws one panel per series with the
+model band, the record points and the calibration/validation split. Scoring only: running the
+model is the command line's job (``valuechain backtest``, ``simulation.running.backtest``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..simulation.config.observed import LAST_CALIBRATION_YEAR, Observed, check_stages, load_observed
+
+TABLE_COLUMNS = ["series", "year", "unit", "model_mean", "model_low", "model_high", "record", "error"]
+LOW_Q, HIGH_Q = 0.025, 0.975
+
+
+def _stages_of(results) -> pd.DataFrame:
+    return results if isinstance(results, pd.DataFrame) else results.stages
+
+
+def model_series(results, observed: Observed | None = None) -> pd.DataFrame:
+    """``series, year, replication, value``: each observed series computed from every run."""
+    observed = observed or load_observed()
+    st = _stages_of(results)
+    check_stages(observed, set(st.stage.unique()), "the results")
+    frames = []
+    for name, s in observed.series.items():
+        num = st[st.stage.isin(s.numerator.stages)].groupby(["replication", "year"])[s.numerator.column].sum()
+        if s.denominator is not None:
+            den = st[st.stage.isin(s.denominator.stages)].groupby(["replication", "year"])[s.denominator.column].sum()
+            value = num / den.replace(0, np.nan)
+        else:
+            value = num
+        frames.append((value * s.factor).rename("value").reset_index().assign(series=name))
+    return pd.concat(frames, ignore_index=True)[["series", "year", "replication", "value"]]
+
+
+def backtest_table(results, observed: Observed | None = None, years: list[int] | None = None) -> pd.DataFrame:
+    """Model against record for every series and year (``TABLE_COLUMNS``; ``record`` NaN where unknown)."""
+    observed = observed or load_observed()
+    ms = model_series(results, observed)
+    years = sorted(years if years is not None else ms.year.unique())
+    stats = ms.groupby(["series", "year"]).value.agg(
+        model_mean="mean", model_low=lambda v: v.quantile(LOW_Q), model_high=lambda v: v.quantile(HIGH_Q))
+    grid = pd.MultiIndex.from_product([list(observed.series), years], names=["series", "year"])
+    table = stats.reindex(grid).reset_index()
+    rec = observed.frame().set_index(["series", "year"]).value.rename("record")
+    table = table.join(rec, on=["series", "year"])
+    table["unit"] = table.series.map({k: s.unit for k, s in observed.series.items()})
+    table["error"] = table.model_mean / table.record - 1
+    return table[TABLE_COLUMNS]
+
+
+def scored(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a record, with ``use`` (calibration up to 2017, validation after)."""
+    out = table.dropna(subset=["record"]).copy()
+    out["use"] = np.where(out.year <= LAST_CALIBRATION_YEAR, "calibration", "validation")
+    return out
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per series and use: number of records, mean absolute error, share within ±25% and ±50%."""
+    s = scored(table)
+    s["abs_error"] = s.error.abs()
+    g = s.groupby(["series", "use"]).abs_error
+    return pd.DataFrame({"records": g.size(), "mean_abs_error": g.mean(),
+                         "within_25pct": g.apply(lambda v: (v <= 0.25).mean()),
+                         "within_50pct": g.apply(lambda v: (v <= 0.50).mean())}).reset_index()
+
+
+def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
+    """The table as text, in-sample and out-of-sample blocks (rows with a record by default)."""
+    t = scored(table) if only_records else table.assign(
+        use=np.where(table.year <= LAST_CALIBRATION_YEAR, "calibration", "validation"))
+
+    def num(v: float) -> str:
+        if pd.isna(v):
+            return ""
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+    lines = []
+    for use, title in (("calibration", f"in sample (up to {LAST_CALIBRATION_YEAR}, used to calibrate)"),
+                       ("validation", f"out of sample ({LAST_CALIBRATION_YEAR + 1} on, held out)")):
+        part = t[t.use == use]
+        if part.empty:
+            continue
+        rows = [[r.series, str(r.year), r.unit, num(r.model_mean), f"{num(r.model_low)}-{num(r.model_high)}",
+                 num(r.record), "" if pd.isna(r.error) else f"{r.error:+.0%}"] for r in part.itertuples()]
+        head = ["series", "year", "unit", "model", "model 95% range", "record", "error"]
+        widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+        fmt = "  ".join(f"{{:{'<' if i < 3 else '>'}{w}}}" for i, w in enumerate(widths))
+        lines += [title, fmt.format(*head)] + [fmt.format(*r) for r in rows] + [""]
+    return "\n".join(lines).rstrip()
+
+
+def plot_backtest(table: pd.DataFrame, out: str | Path, counterfactual: pd.DataFrame | None = None,
+                  title: str | None = None) -> Path:
+    """One panel per series: the model's mean and 95% range of runs, the record as points
+    (filled = calibration, open = validation), the counterfactual's mean dashed, and the
+    calibration/validation split."""
+    from matplotlib.ticker import MultipleLocator
+
+    from .style import GREY, OKABE_ITO, close, figure, save, style
+
+    series = list(dict.fromkeys(table.series))
+    ncols = 3
+    nrows = int(np.ceil(len(series) / ncols))
+    fig, axes = figure("page", aspect=0.30 * nrows, nrows=nrows, ncols=ncols, sharex=True)
+    axes = np.atleast_1d(axes).ravel()
+    blue, red = OKABE_ITO["blue"], OKABE_ITO["vermillion"]
+    with style():
+        for ax, name in zip(axes, series):
+            t = table[table.series == name].sort_values("year")
+            ax.axvspan(LAST_CALIBRATION_YEAR + 0.5, t.year.max() + 0.5, color="#F2F2F2", zorder=0, lw=0)
+            ax.fill_between(t.year, t.model_low, t.model_high, color=blue, alpha=0.25, lw=0, label="model, 95% of runs")
+            ax.plot(t.year, t.model_mean, color=blue, label="model, mean (recorded history)")
+            if counterfactual is not None:
+                c = counterfactual[counterfactual.series == name].sort_values("year")
+                ax.plot(c.year, c.model_mean, color=GREY, ls="--", lw=1.0, label="model, no-policy counterfactual")
+            r = t.dropna(subset=["record"])
+            cal = r[r.year <= LAST_CALIBRATION_YEAR]
+            val = r[r.year > LAST_CALIBRATION_YEAR]
+            ax.plot(cal.year, cal.record, "o", color=red, ms=4, label="record, calibration (to 2017)")
+            ax.plot(val.year, val.record, "o", mfc="white", mec=red, mew=1.2, ms=4,
+                    label="record, validation (2018 on)")
+            ax.set_title(name.replace("_", " "), loc="left")
+            ax.set_ylabel(t.unit.iloc[0])
+            ax.set_ylim(bottom=0)
+            ax.set_xlim(t.year.min() - 0.5, t.year.max() + 0.5)
+            ax.xaxis.set_major_locator(MultipleLocator(2))
+        for ax in axes[len(series):]:
+            ax.set_visible(False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(facecolor="#F2F2F2", edgecolor="none"))
+        labels.append(f"held-out years ({LAST_CALIBRATION_YEAR + 1} on)")
+        fig.legend(handles, labels, loc="outside lower center", ncol=3)
+        if title:
+            fig.suptitle(title, x=0.01, ha="left", fontsize=8)
+    path = save(fig, out)
+    close(fig)
+    return path

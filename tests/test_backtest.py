@@ -1,0 +1,175 @@
+"""The back-test (issue 13): the 2014 chain, the history scenarios, the observed record and its
+schema, `valuechain backtest`, and parameter draws that widen the interval."""
+
+import importlib.util
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DATA, ROOT
+from valuechain.analysis.backtest import TABLE_COLUMNS, backtest_table
+from valuechain.simulation import load_scenario, run_scenario
+from valuechain.simulation.config.errors import InputError
+from valuechain.simulation.config.observed import load_observed, load_record
+from valuechain.simulation.config.parameters import draw_parameters, load_parameter_ranges
+from valuechain.simulation.config.scenario import Firms
+from valuechain.simulation.running.draws import run_with_draws
+
+from valuechain.cli import main
+
+RECORD = ROOT / "scenarios" / "observed" / "xinjiang_record.csv"
+YEARS = list(range(2014, 2025))
+SMALL = ["firms.scale=0.2"]
+
+
+# ---------------------------------------------------------------- the observed record
+
+def test_the_observed_record_validates_with_a_source_unit_and_year_for_every_row():
+    obs = load_observed()
+    df = obs.frame()
+    assert len(df) >= 20 and df.source.str.len().min() > 0 and df.unit.str.len().min() > 0
+    assert df.year.between(2014, 2024).all()
+    assert set(df.series) == set(obs.series)  # every mapped series has a record, and no record is unmapped
+    assert (df.use == np.where(df.year <= 2017, "calibration", "validation")).all()
+    for name in ("spindles", "local_cotton_share", "textile_apparel_employment", "yarn_output", "cotton_output",
+                 "aluminium_output", "polysilicon_capacity", "textile_fixed_asset_investment", "textile_firms"):
+        assert name in obs.series
+    for s in obs.series.values():
+        assert s.factor_source.strip()
+
+
+def _copy_with(tmp_path, edit):
+    lines = RECORD.read_text().splitlines()
+    lines[2] = edit(lines[2])  # line 3 of the file: the second data row
+    path = tmp_path / "record.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_row_without_a_source_is_refused_with_one_line_naming_the_file_and_row(tmp_path):
+    row = RECORD.read_text().splitlines()[2]
+    series, year, value, unit = row.split(",")[:4]
+    path = _copy_with(tmp_path, lambda _: f"{series},{year},{value},{unit},,calibration,")
+    with pytest.raises(InputError) as info:
+        load_record(path)
+    line = info.value.line()
+    assert "\n" not in line and str(path) in line and f"row 3 ({series} {year})" in line and "source" in line
+
+
+def test_a_held_out_year_marked_for_calibration_and_a_missing_unit_are_refused(tmp_path):
+    path = _copy_with(tmp_path, lambda _: "spindles,2019,20,million spindles,a source,calibration,")
+    with pytest.raises(InputError, match=r"row 3 \(spindles 2019\): use: use must be 'validation'"):
+        load_record(path)
+    path = _copy_with(tmp_path, lambda _: "spindles,2015,10,,a source,calibration,")
+    with pytest.raises(InputError, match=r"row 3 \(spindles 2015\): unit"):
+        load_record(path)
+
+
+# ---------------------------------------------------------------- chain and scenarios
+
+def test_the_2014_chain_passes_its_calibration_checks(capsys):
+    spec = importlib.util.spec_from_file_location("check_calibration", ROOT / "scenarios/chains/check_calibration.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["xinjiang_2014", "--strict"]) == 0
+    out = capsys.readouterr().out
+    assert "flags: 0 unexplained" in out and "MARGIN" not in out
+
+
+def test_the_history_scenarios_start_in_2014_on_the_2014_chain_and_differ_only_in_policy():
+    rec, cf = load_scenario("history_2014_recorded"), load_scenario("history_2014_counterfactual")
+    for sc in (rec, cf):
+        assert sc.chain.name == "xinjiang_2014"
+        assert (sc.spec.horizon.start, sc.spec.horizon.years) == (2014, 11)
+    a, b = rec.spec.model_dump(), cf.spec.model_dump()
+    assert {k for k in a if a[k] != b[k]} == {"name", "description", "policy"}
+    holidays = rec.spec.policy.tax.holidays
+    assert holidays and all(h.announced == 2016 for h in holidays)
+
+
+# ---------------------------------------------------------------- valuechain backtest
+
+def test_backtest_command_writes_a_row_for_every_series_and_year(tmp_path, capsys):
+    out = tmp_path / "bt"
+    assert main(["backtest", "--out", str(out), "--replications", "2", "--set", *SMALL]) == 0
+    table = pd.read_csv(out / "backtest.csv")
+    assert list(table.columns) == TABLE_COLUMNS
+    obs = load_observed()
+    assert len(table) == len(obs.series) * len(YEARS)
+    assert set(table.series) == set(obs.series)
+    assert all(sorted(g.year) == YEARS for _, g in table.groupby("series"))
+    rec = obs.frame().set_index(["series", "year"]).value
+    known = table.dropna(subset=["record"]).set_index(["series", "year"])
+    assert set(known.index) == set(rec.index)
+    np.testing.assert_allclose(known.error, known.model_mean / known.record - 1)
+    assert (table.model_low <= table.model_mean + 1e-12).all() and (table.model_mean <= table.model_high + 1e-12).all()
+    assert (out / "backtest.png").stat().st_size > 10_000 and (out / "backtest_counterfactual.csv").exists()
+    text = capsys.readouterr().out
+    assert "in sample" in text and "out of sample" in text
+
+
+def test_backtest_table_maps_the_model_onto_the_series():
+    sc = load_scenario("history_2014_counterfactual", SMALL + ["replications=1", "horizon.years=2"])
+    res = run_scenario(sc)
+    table = backtest_table(res).set_index(["series", "year"])
+    st = res.stages
+    y = st[(st.year == 2014)].set_index("stage")
+    assert table.loc[("yarn_output", 2014), "model_mean"] == pytest.approx(y.loc["cotton_yarn", "output"] / 1e6)
+    share = y.loc["ginned_cotton", "local_sales"] / y.loc["ginned_cotton", "output"]
+    assert table.loc[("local_cotton_share", 2014), "model_mean"] == pytest.approx(share)
+    spindles = y.loc["cotton_yarn", "capacity"] / 0.083 / 1e6
+    assert table.loc[("spindles", 2014), "model_mean"] == pytest.approx(spindles, rel=1e-3)
+
+
+# ---------------------------------------------------------------- parameter uncertainty
+
+def test_parameter_ranges_are_firms_keys_containing_the_defaults(tmp_path):
+    ranges = load_parameter_ranges()
+    defaults = Firms()
+    assert set(ranges.ranges) <= set(Firms.model_fields)
+    for key, r in ranges.ranges.items():
+        assert r.low <= getattr(defaults, key) <= r.high and r.source.strip()
+    draws = draw_parameters(ranges, 5, seed=1)
+    assert draws == draw_parameters(ranges, 5, seed=1) and len(draws) == 5
+    for key, r in ranges.drawn.items():  # a Latin hypercube: one draw in each fifth of every range
+        values = np.array([d[key] for d in draws])
+        assert ((values >= r.low) & (values <= r.high)).all()
+        if not r.integer and not r.log:
+            assert sorted(np.floor((values - r.low) / (r.high - r.low) * 5).astype(int)) == [0, 1, 2, 3, 4]
+    bad = tmp_path / "ranges.yaml"
+    bad.write_text("parameters:\n  entry_sensitivty: {low: 1, high: 2, source: x}\n")
+    with pytest.raises(InputError, match="entry_sensitivty: not a key of the scenario's firms block"):
+        load_parameter_ranges(bad)
+
+
+def _run_totals(results) -> np.ndarray:
+    """Total investment over the horizon, per run (million yuan)."""
+    return results.stages.groupby("replication").investment.sum().to_numpy()
+
+
+def test_parameter_draws_widen_the_interval_against_replication_noise_alone():
+    small = SMALL + ["horizon.years=6", "replications=3"]
+    package = load_scenario("policy_package_2016", small)
+    noise = _run_totals(run_scenario(package))
+    both = run_with_draws(package, 4)
+    assert both.runs.shape[0] == 12 and sorted(both.runs.draw.unique()) == [0, 1, 2, 3]
+    totals = _run_totals(both)
+    # draw 0's runs use the same random numbers as replications 0..2 (common random numbers)
+    assert list(both.runs.spawn_key[:3]) == [[0], [1], [2]] == list(both.runs.spawn_key[3:6])
+    width = np.quantile(totals, 0.975) - np.quantile(totals, 0.025)
+    assert width > 2 * (noise.max() - noise.min())
+
+
+def test_run_with_parameter_draws_records_its_interval(tmp_path):
+    out = tmp_path / "run"
+    argv = ["run", "policy_package_2016", "--out", str(out), "--replications", "2", "--parameter-draws", "2",
+            "--set", "firms.scale=0.2", "--set", "horizon.years=3"]
+    assert main(argv) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["interval"] == "parameters+replications" and len(manifest["parameter_draws"]) == 2
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert sorted(runs.replication) == [0, 1, 2, 3] and "firms.investment_elasticity" in runs
+    plain = tmp_path / "plain"
+    assert main(["run", str(DATA / "tiny.yaml"), "--out", str(plain)]) == 0
+    assert json.loads((plain / "manifest.json").read_text())["interval"] == "replications"
