@@ -169,7 +169,7 @@ def test_run_with_parameter_draws_records_its_interval(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["interval"] == "parameters+replications" and len(manifest["parameter_draws"]) == 2
     runs = pd.read_parquet(out / "runs.parquet")
-    assert sorted(runs.replication) == [0, 1, 2, 3] and "firms.investment_elasticity" in runs
+    assert sorted(runs.replication) == [0, 1, 2, 3] and "firms.adjustment_cost" in runs
     plain = tmp_path / "plain"
     assert main(["run", str(DATA / "tiny.yaml"), "--out", str(plain)]) == 0
     assert json.loads((plain / "manifest.json").read_text())["interval"] == "replications"

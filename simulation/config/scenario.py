@@ -88,10 +88,10 @@ class Firms(_Strict):
     # probability of its q above a hurdle (rules.entry_probability; docs/calibration.md, benchmarks/moments.py)
     potential_entrants_per_firm: float = Field(default=0.15, ge=0, le=10)
     potential_entrants_per_stage: float = Field(default=0.5, ge=0, le=1e6)
-    entry_hurdle_q: float = Field(default=0.45, ge=-1, le=10)
+    entry_hurdle_q: float = Field(default=0.5, ge=-1, le=10)
     entry_dispersion_q: float = Field(default=0.1, gt=0, le=10)
     # investment: Hayashi rule I/K = delta + q / adjustment_cost, capped (rules.investment_rate_of_value)
-    adjustment_cost: float = Field(default=40.0, gt=0, le=1000)
+    adjustment_cost: float = Field(default=60.0, gt=0, le=1000)
     max_investment_rate: float = Field(default=0.5, ge=0, le=5)
     exit_after_loss_years: int = Field(default=3, ge=1, le=50)
     interest_rate: float = Field(default=0.049, ge=0, le=1)
@@ -105,7 +105,7 @@ class Firms(_Strict):
     # cost-reducing technical change: other inputs, power and labour per unit fall by this share a
     # year (docs/calibration.md: Brandt, Van Biesebroeck & Zhang 2012 measure 2.85% a year of TFP
     # growth for incumbents, 1998-2007, an upper bound)
-    technical_change_per_year: float = Field(default=0.005, ge=0, le=0.2)
+    technical_change_per_year: float = Field(default=0.0075, ge=0, le=0.2)
 
 
 class Scenario(_Strict):
