@@ -21,13 +21,14 @@ from ..economy import year as economy_year
 from ..economy.levers import interest, year_terms
 from ..economy.rules import poisson_from_uniform
 from ..economy.targeting import to_stage
-from ..economy.year import entry_means, local_price, potential_entrants, stage_market, year_prices, year_technology
+from ..economy.year import entry_means, local_price, stage_market, year_prices, year_technology
 from .agents import FirmAgent
 from .engine import ENGINES
 from .recorder import Recorder
 from .state import MAX_BUILD_LAG, PENDING_SLOTS, SPARE_MIN, FirmState
 
-ENTRY_ROOM_YEARS = 4  # spare rows per cell: years of entry at the highest rate (every potential entrant builds)
+ENTRY_ROOM_YEARS = 4  # spare rows per cell: years of entry (``__init__``)
+ENTRY_ROOM_SHARE = 0.1  # ... at this share of the incumbents' pool building
 
 
 class ValueChainModel(mesa.Model):
@@ -54,11 +55,13 @@ class ValueChainModel(mesa.Model):
         years_max = interest.subsidy_vintages(self.spec.policy.interest_subsidy)
         zs = self.spec.firms.zone_shares
         self.zone_shares = np.array([zs.ordinary, zs.difficult_area, zs.special_zone])
-        # room in every cell for ENTRY_ROOM_YEARS of entry at the highest rate before a rebuild (on
-        # the default chain at 100k firms none is needed in 15 years); a cell that runs out doubles
-        # its room (``FirmState.add``)
+        # room in every cell for ENTRY_ROOM_YEARS of the outside investors all building and of a
+        # tenth of the incumbents' own pool (``ENTRY_ROOM_SHARE``): more would carry idle rows
+        # through every pass; a cell that runs out doubles its room (``FirmState.add``)
         initial_cells = np.repeat(self._initial_counts(f), 3) * np.tile(self.zone_shares, self.chain.n_stages)
-        entry_room = np.ceil(ENTRY_ROOM_YEARS * potential_entrants(f, self.zone_shares, initial_cells))
+        outside = f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, self.chain.n_stages)
+        entry_room = np.ceil(ENTRY_ROOM_YEARS * (outside + ENTRY_ROOM_SHARE * f.potential_entrants_per_firm
+                                                 * initial_cells))
         self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max,
                                min_spare=np.maximum(entry_room.astype(np.int64), SPARE_MIN) if f.entry else SPARE_MIN)
         c0 = self.chain

@@ -20,7 +20,7 @@ import numpy as np
 MAX_BUILD_LAG = 3
 PENDING_SLOTS = MAX_BUILD_LAG + 1  # ring buffer: capacity arriving in year Y sits in slot Y % 4
 SPARE_SHARE = 0.02  # free slots kept per cell when the layout is rebuilt (besides room for entry)
-SPARE_MIN = 4
+SPARE_MIN = 8
 
 FIELDS: dict[str, tuple[type, int]] = {
     # name: (dtype, rows); rows > 0 makes a 2-D array of shape (rows, firms), 0 a 1-D array
@@ -49,6 +49,7 @@ class FirmState:
         self.starts = np.zeros(n_cells + 1, dtype=np.int64)
         self.used = np.zeros(n_cells, dtype=np.int64)  # rows taken (alive or dead) at the start of each region
         self.alive_count = np.zeros(n_cells, dtype=np.int64)  # living firms per cell
+        self.recent_entry = np.zeros(n_cells, dtype=np.int64)  # entrants per cell, decaying by half a call
         self.next_id = 0
         self.rebuilds = 0
         self._arrays = self._allocate(np.zeros(n_cells, dtype=np.int64))
@@ -66,7 +67,8 @@ class FirmState:
 
     def _layout(self, need: np.ndarray) -> np.ndarray:
         """Set ``starts`` for regions holding ``need`` firms per cell plus spare room; returns the sizes."""
-        sizes = need + np.maximum(np.ceil(need * SPARE_SHARE).astype(np.int64), self.min_spare)
+        spare = np.maximum(np.ceil(need * SPARE_SHARE).astype(np.int64), self.min_spare)
+        sizes = need + np.maximum(spare, 2 * self.recent_entry)  # and two years of the cell's recent entry
         self.starts = np.concatenate([[0], np.cumsum(sizes)])
         return sizes
 
@@ -139,14 +141,17 @@ class FirmState:
         slot; the fields it is not given hold fill values (zero)."""
         cells = np.asarray(cells, dtype=np.int64)
         count = np.bincount(cells, minlength=self.n_cells)
+        if self.used.any():  # (not the first placement of the population)
+            self.recent_entry = np.maximum(self.recent_entry // 2, count)
         dead = np.sort(self._dead)  # rows of firms that left, in cell order
         dead_per_cell = np.bincount(self._arrays["cell"][dead], minlength=self.n_cells)
         reused = np.minimum(count, dead_per_cell)
         mapping = None
         overflow = self.used + count - reused > self.sizes
         if np.any(overflow):
-            # a cell that ran out of room gets twice the spare room from now on (amortised growth);
-            # placing the first firms of a cell is not running out
+            # a cell that ran out of room gets twice the spare room from now on (amortised growth),
+            # and every cell room for two years of its recent entry; placing the first firms of a
+            # cell is not running out
             self.min_spare[overflow & (self.used > 0)] *= 2
             mapping = self._rebuild(count)  # drops the dead rows
             dead, dead_per_cell, reused = dead[:0], np.zeros_like(count), np.zeros_like(count)
