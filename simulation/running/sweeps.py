@@ -49,7 +49,7 @@ import pyarrow.parquet as pq
 from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
 from ..config.sweep import Sweep, describe, load_sweep
-from ..schema import UNITS, keys_first
+from ..schema import UNITS, chain_hash, keys_first
 from . import runner
 from .executors import InProcessExecutor, cap_workers, default_workers, process_pool
 from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_file
@@ -513,7 +513,7 @@ def _sweep_info(sweep: Sweep) -> dict:
         "n_points": len(sweep.points), "replications": sweep.replications, "seed": sweep.seed,
         "spec": sweep.spec.model_dump(mode="json", by_alias=True),
         "base_scenario": sweep.base.spec.model_dump(mode="json"), "base_scenario_file": sweep.base.file,
-        "chain_file": str(sweep.base.chain.path),
+        "chain_file": str(sweep.base.chain.path), "chain_hash": chain_hash(sweep.base.chain),
     }
 
 
