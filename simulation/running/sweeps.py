@@ -304,7 +304,13 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     writer gets an InputError). An executor whose Dask scheduler is gone for
     ``scheduler_timeout`` seconds (default ``VALUECHAIN_SCHEDULER_TIMEOUT_S`` or 60) ends the
     sweep with :class:`SchedulerLost`; the store stays resumable.
+    Returns a :class:`SweepSummary`; ``n_failed`` counts the
+    runs that failed (check it: a sweep with failures returns normally). In a script, call it
+    under ``if __name__ == "__main__":`` (local workers are "spawn" processes; see
+    :func:`runner.check_main_guard`, which raises at once otherwise).
     """
+    if executor is None and (workers or default_workers()) > 1:
+        runner.check_main_guard("run_sweep")  # before anything is written
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     out = Path(out) if out is not None else Path("results") / sweep.name
     prepare_out(out, sweep, resume, overwrite)  # bad input fails before the folder is created

@@ -290,8 +290,11 @@ def summary_table(results) -> str:
     by = st[st.year.isin(years)].groupby(["sector", "year"])[["value_added", "investment", "employment"]].sum() / nrep
     fiscal = fc[fc.year.isin(years)].groupby(["sector", "year"]).fiscal_cost.sum() / nrep
     table = by.join(fiscal).unstack("year").fillna(0.0)
-    order = list(dict.fromkeys(st["sector"]))  # the chain's order (stages upstream first)
-    table = table.reindex([s for s in order if s in table.index])
+    from .simulation.config.chain import SECTORS
+
+    # the standard sector order, as compare and the figures use it
+    order = [s for s in SECTORS if s in table.index] + sorted(set(table.index) - set(SECTORS))
+    table = table.reindex(order)
     metrics = ("value_added", "investment", "employment", "fiscal_cost")
     rows = [(s, [table.loc[s, (m, y)] for m in metrics for y in years]) for s in table.index]
     rows.append(("total", [table[(m, y)].sum() for m in metrics for y in years]))
@@ -302,8 +305,8 @@ def summary_table(results) -> str:
              f"{'sector':<{w0}} " + " ".join(f"{y:>{w}}" for _ in metrics for y in years)]
     for name, vals in rows:
         lines.append(f"{name:<{w0}} " + " ".join(f"{v:>{w},.0f}" for v in vals))
-    unit = (f"scenario {DISPLAY_NAMES.get(results.scenario.name, results.scenario.name)}: mean of {nrep} "
-            f"replication(s); million yuan, employment in workers")
+    unit = (f"scenario {DISPLAY_NAMES.get(results.scenario.name, results.scenario.name)}\n"
+            f"mean of {nrep} replication(s); million yuan, employment in workers")
     return unit + "\n" + "\n".join(lines)
 
 
