@@ -83,11 +83,14 @@ def plot_paths(results: Mapping[str, RunLike] | RunLike, metric: str = "value_ad
                 n_reps = int(y.index.get_level_values("replication").nunique())
         shift = 1 if (base is not None and not difference) else 0  # the baseline is black
         palette = ["#000000"] * shift + st.colours(len(series) - shift)
-        for (name, df), colour in zip(series.items(), palette):
+        bands = len(series) <= MAX_BANDS  # beyond that, overlapping bands hide the lines
+        keys, labels = _common_keys(list(series))
+        for df, colour, lab in zip(series.values(), palette, labels):
             x = df.index.to_numpy(int)
-            ax.plot(x, df.iloc[:, 0], color=colour, label=name)
-            ax.fill_between(x, df["ci_low"].astype(float), df["ci_high"].astype(float), color=colour, alpha=0.2,
-                            lw=0)
+            ax.plot(x, df.iloc[:, 0], color=colour, label=lab)
+            if bands:
+                ax.fill_between(x, df["ci_low"].astype(float), df["ci_high"].astype(float), color=colour,
+                                alpha=0.2, lw=0)
         ax.set_xlabel("Year")
         unit = st.LABELS.get(metric, ("", "million yuan"))[1]
         per_year = unit if metric in ("employment", "firms", "processing_depth") else f"{unit} per year"
@@ -99,11 +102,28 @@ def plot_paths(results: Mapping[str, RunLike] | RunLike, metric: str = "value_ad
                                                  for v in where.values() if v), loc="left")
         what = ("paired change against the baseline" if difference and paired else
                 "change against the baseline (unpaired)" if difference else "mean")
-        st.caption(ax, f"Lines: {what} over {n_reps} replications; bands: {confidence:.0%} t interval "
-                   f"({st.NOISE}).")
+        st.caption(ax, f"Lines: {what} over {n_reps} replications; " + (
+            f"bands: {confidence:.0%} t interval ({st.NOISE})." if bands else
+            f"no bands with more than {MAX_BANDS} series (plot fewer to see the {confidence:.0%} intervals)."))
         if len(series) > 1 or difference:
-            fig.legend(loc="outside lower center", ncols=2 if len(series) <= 8 else 3, fontsize=6.5)
+            fig.legend(loc="outside lower center", ncols=2 if len(series) <= 6 else 3, fontsize=6.5,
+                       title=keys, title_fontsize=6.5)
     return _finish(fig, out)
+
+
+MAX_BANDS = 4
+
+
+def _common_keys(names: list[str]) -> tuple[str | None, list[str]]:
+    """Sweep-point labels ``k=v, k2=v2`` sharing the same keys -> (``'k, k2'``, values only), so a
+    legend reads its parameter once in its title; other names unchanged (no title)."""
+    import re
+
+    parts = [[kv.split("=", 1) for kv in n.split(", ")] for n in names]
+    ok = all(all(len(kv) == 2 and re.fullmatch(r"[\w.]+", kv[0]) for kv in p) for p in parts)
+    if not names or not ok or len({tuple(k for k, _ in p) for p in parts}) != 1:
+        return None, names
+    return ", ".join(k for k, _ in parts[0]), [", ".join(v for _, v in p) for p in parts]
 
 
 def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path | None = None,
@@ -170,7 +190,10 @@ def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path
             xlabel += "\n(arrow: interval unbounded, the cost's interval includes zero)"
         ax.axvline(0, color=st.GREY, lw=0.8)
         st.thousands(ax.xaxis)
-        ax.set_yticks(ys, [st.pretty(c) if group else st.run_label(c) for c in cats])
+        keys, names = _common_keys([str(c) for c in cats]) if not group else (None, [st.pretty(c) for c in cats])
+        ax.set_yticks(ys, names if group else [st.run_label(c) for c in names])
+        if keys:
+            ax.set_ylabel(keys)
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(xlabel)
         ax.set_ylim(-0.6, n_cats - 0.4)

@@ -392,7 +392,12 @@ sensitivity(sobol_sweep, "fiscal_cost")[["parameter", "S1", "ST", "S1_rep_sd"]]
 **Caveats.** Ranges matter as much as the model: a parameter swept over a wide range will look
 important. For screening many parameters cheaply, use `design: morris` (Morris elementary effects,
 `analysis.sensitivity` reports μ*, σ); for publication-grade indices use `samples` of 512 or more
-and 10 replications, run with `valuechain sweep ... --workers N`.
+and 10 replications (4 levers: 512 × 6 × 10 = 30,720 runs), run with `valuechain sweep ... --workers N`.
+Analyse such a sweep from its folder, `sensitivity("results/<sweep>", ...)` or `valuechain plot
+results/<sweep> --kind sobol`: the run files are then read in batches with only the columns needed,
+so 30,720 runs fit in well under 1 GB (`benchmarks/sweep_analysis_memory.py`), whereas
+`load_sweep` holds every row in memory (about 1 GB per 1,000 runs of the default chain). The
+intervals here, like every interval in this toolkit, cover simulation (replication) noise only.
 """),
 ]
 

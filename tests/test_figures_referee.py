@@ -142,3 +142,17 @@ def test_sweep_legends_show_parameter_values(runs):
     labels = list(load_many(runs / "sobol"))
     assert all(lab.startswith("electricity_price.default=") and ", default_rate=" in lab for lab in labels)
     assert len(set(labels)) == len(labels)
+
+
+def test_sweep_paths_legend_has_values_and_no_band_clutter(runs):
+    from valuechain.analysis import load_many
+
+    points = load_many(runs / "sobol")
+    fig = plot_paths(points)
+    legend = fig.legends[0]
+    assert legend.get_title().get_text() == "electricity_price.default, default_rate"
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert len(texts) == len(points) and all(len(t.split(", ")) == 2 for t in texts)
+    assert not fig.axes[0].collections  # more than four series: lines only, and the caption says so
+    assert "no bands with more than 4 series" in caption(fig)
+    plt.close(fig)
