@@ -241,6 +241,7 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
     cost_rows, ratio_rows, years = [], [], []
     for name, res in results.items():
         run = as_run(res)
+        check_comparable(run, base, what="compare costs")
         yc = fiscal.yearly_costs(run, base, rules)
         reps = sorted(set(yc.index.get_level_values("replication")))
         if not reps:

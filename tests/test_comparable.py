@@ -257,3 +257,11 @@ def test_processing_depth_takes_results(runs):
     a = processing_depth(rs)
     assert a.equals(processing_depth(rs.stages)) and a.equals(processing_depth(runs / "runs" / "base"))
     assert ((a >= 0) & (a <= 1)).all()
+
+
+def test_cost_command_refuses_a_different_economy(runs, capsys):
+    a, b = runs / "runs" / "half", runs / "runs" / "base"
+    assert main(["cost", str(a), str(b)]) == 2
+    assert err_line(capsys) == (
+        f"error: {a}: firms.scale: differs from {b} (1.0), so the two runs simulate economies of different size "
+        "or years; rerun one of them with firms.scale=1.0 before you compare costs (got 0.5)")
