@@ -35,6 +35,16 @@ from .results import RunSet, load_results
 
 NOISE_NOTE = ("intervals and p-values cover simulation (replication) noise only, not uncertainty in the "
               "model's parameters")
+DRAWS_NOTE = ("intervals and p-values cover simulation noise and the firms' behavioural parameter ranges "
+              "(runs with parameter draws), not uncertainty in the chain's calibration")
+
+
+def interval_covers(*runs: Run) -> tuple[str, str]:
+    """(note, short caption) of what the spread over runs covers: parameter draws only when every
+    side was run with them (the manifest's ``interval``), else replication noise only."""
+    if runs and all(r.manifest.get("interval") == "parameters+replications" for r in runs):
+        return DRAWS_NOTE, "simulation noise and parameter draws"
+    return NOISE_NOTE, "simulation noise only"
 
 # the results' own column list: every recorded stage column that adds up across stages
 _FIRST = ("value_added", "investment", "employment")  # the headline metrics, listed first in messages
@@ -369,7 +379,8 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     cols = first + ["scenario", "baseline", "metric", "n", "baseline_mean", "scenario_mean", "effect", "se",
                     "ci_low", "ci_high", "pct_effect", "p_value"]
     out = out[cols]
-    out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired,
+    note, covers = interval_covers(run, base)
+    out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,
                       "horizon": horizon_label(run, year, pv, each_year), "units": metric_unit(metric, year, pv,
                                                                                              each_year)})
     return out
@@ -442,7 +453,7 @@ def format_table(df: pd.DataFrame) -> str:
     head = (f"{df.attrs.get('metric', '')}: scenario minus baseline, {df.attrs.get('horizon', '')}, "
             f"{df.attrs.get('units', '')}; {'paired' if df.attrs.get('paired', True) else 'unpaired'} "
             f"{df.attrs.get('confidence', 0.95):.0%} t interval over replications\n"
-            f"note: {NOISE_NOTE}")
+            f"note: {df.attrs.get('note', NOISE_NOTE)}")
     show = df.drop(columns=["metric"]).copy()
     for c in ("baseline_mean", "scenario_mean", "effect", "se", "ci_low", "ci_high"):
         show[c] = show[c].map(lambda x: f"{x:,.4g}" if abs(x) < 100 else f"{x:,.0f}")

@@ -199,7 +199,7 @@ def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path
         ax.set_ylim(-0.6, n_cats - 0.4)
         if title:
             ax.set_title(title, loc="left")
-        st.caption(ax, f"{what} {conf:.0%} t interval over {n} replications ({st.NOISE}).")
+        st.caption(ax, f"{what} {conf:.0%} t interval over {n} runs ({t.attrs.get('covers', st.NOISE)}).")
         if hue != [None]:
             fig.legend(loc="outside lower center", ncols=2, fontsize=6.5)
     return _finish(fig, out)
