@@ -30,7 +30,21 @@ from scipy import stats
 from ..simulation import schema
 from ..simulation.config.chain import SECTORS, TIERS
 from ..simulation.config.errors import InputError
+from .comparable import check_comparable, common_years
 from .results import RunSet, load_results
+
+NOISE_NOTE = ("intervals and p-values cover simulation (replication) noise only, not uncertainty in the "
+              "model's parameters")
+DRAWS_NOTE = ("intervals and p-values cover simulation noise and the firms' behavioural parameter ranges "
+              "(runs with parameter draws), not uncertainty in the chain's calibration")
+
+
+def interval_covers(*runs: Run) -> tuple[str, str]:
+    """(note, short caption) of what the spread over runs covers: parameter draws only when every
+    side was run with them (the manifest's ``interval``), else replication noise only."""
+    if runs and all(r.manifest.get("interval") == "parameters+replications" for r in runs):
+        return DRAWS_NOTE, "simulation noise and parameter draws"
+    return NOISE_NOTE, "simulation noise only"
 
 # the results' own column list: every recorded stage column that adds up across stages
 _FIRST = ("value_added", "investment", "employment")  # the headline metrics, listed first in messages
@@ -57,6 +71,16 @@ class Run:
         names = self.stages["scenario"].unique() if "scenario" in self.stages else []
         return str(names[0]) if len(names) == 1 else self.source
 
+    @property
+    def label(self) -> str:
+        """The name for titles: a run made with ``--set`` and no ``--name`` shows its overrides,
+        e.g. ``baseline with policy.electricity_price.default=0.30``."""
+        overrides = self.manifest.get("overrides") or []
+        in_file = self.manifest.get("scenario_name_in_file")
+        if overrides and in_file and self.name not in (in_file,) and self.name.startswith(in_file):
+            return f"{in_file} with {', '.join(overrides)}"
+        return self.name
+
 
 RunLike = RunSet | Run | str | Path | Any
 
@@ -67,8 +91,13 @@ def as_run(obj: RunLike) -> Run:
         return obj
     if isinstance(obj, (str, Path)):
         d = Path(obj)
+        if is_sweep(d):
+            raise InputError(str(d), "", "is a sweep directory, not the results of one run; give a directory "
+                             "written by valuechain run (a sweep's points: plot --kind effects, paths or frontier)")
         if not (d / "manifest.json").is_file():
             why = "no such directory" if not d.exists() else "not a results directory (no manifest.json)"
+            if d.is_dir() and any((sub / "manifest.json").is_file() for sub in d.iterdir() if sub.is_dir()):
+                why = "is a folder of results directories; give one of them"
             raise InputError(str(d), "", why)
         rs = load_results(d)
         return Run(rs.stages, rs.fiscal, rs.runs, rs.manifest, str(d))
@@ -77,9 +106,18 @@ def as_run(obj: RunLike) -> Run:
     if hasattr(obj, "stages") and hasattr(obj, "fiscal") and hasattr(obj, "scenario"):  # simulation.Results
         sc = obj.scenario
         manifest = {"scenario": sc.spec.model_dump(mode="json"), "scenario_file": sc.file,
-                    "chain_file": str(sc.chain.path)}
+                    "chain_file": str(sc.chain.path), "chain_hash": schema.chain_hash(sc.chain),
+                    "overrides": list(getattr(obj, "meta", {}).get("overrides", []))}
         return Run(obj.stages, obj.fiscal, obj.runs, manifest, sc.name)
     raise TypeError(f"expected a results directory, RunSet or Results, got {type(obj).__name__}")
+
+
+def on_years(run: Run, years: list[int]) -> Run:
+    """The run restricted to ``years`` (a no-op when it covers exactly those)."""
+    if not years or set(run.stages["year"].unique()) == set(years):
+        return run
+    return Run(run.stages[run.stages["year"].isin(years)], run.fiscal[run.fiscal["year"].isin(years)], run.runs,
+               run.manifest, run.source)
 
 
 def subset(run: RunLike, **where: str | list[str]) -> Run:
@@ -125,28 +163,52 @@ def load_many(directory: str | Path) -> dict[str, Run]:
     if (d / "manifest.json").is_file():
         run = as_run(d)
         return {run.name: run}
-    found = {sub.name: as_run(sub) for sub in sorted(d.iterdir()) if (sub / "manifest.json").is_file()}
+    found = {sub.name: as_run(sub) for sub in sorted(d.iterdir())
+             if (sub / "manifest.json").is_file() and not is_sweep(sub)}  # sweeps are read one at a time
     if not found:
         raise InputError(str(d), "", "holds no results (no manifest.json in it or its subdirectories)")
     return found
 
 
 def runs_from_sweep(sweep: Any) -> dict[str, Run]:
-    """One :class:`Run` per point of a loaded sweep (``analysis.load_sweep``), keyed by the mix name
-    or ``point <i>``. Replication k of every point used the same seed, so points compare paired."""
+    """One :class:`Run` per point of a loaded sweep (``analysis.load_sweep``), keyed by the point's
+    label: the mix name, else its parameter values (see :func:`point_label`). Replication k of
+    every point used the same seed, so points compare paired. Each point's manifest carries its
+    own scenario (the base with the point's overrides), so comparability checks see its settings."""
+    from .comparable import point_scenario
+
     out: dict[str, Run] = {}
-    names = sweep.points.set_index("point")["name"] if "name" in sweep.points else pd.Series(dtype=object)
+    points = sweep.points.set_index("point")
     st_groups = dict(tuple(sweep.stages.groupby("point")))
     fc_groups = dict(tuple(sweep.fiscal.groupby("point")))
     run_groups = dict(tuple(sweep.runs.groupby("point"))) if "point" in sweep.runs else {}
     for p in sorted(st_groups):
-        name = names.get(p)
-        label = str(name) if isinstance(name, str) and name else f"point {p}"
+        row = points.loc[p] if p in points.index else pd.Series(dtype=object)
+        label = point_label(row, sweep.parameters, p)
+        label = label if label not in out else f"{label} (point {p})"
         st = st_groups[p].assign(scenario=label)
         fc = fc_groups.get(p, sweep.fiscal.iloc[:0]).assign(scenario=label)
         r = run_groups.get(p, sweep.runs.iloc[:0]) if run_groups else sweep.runs
-        out[label] = Run(st, fc, r, sweep.manifest, f"{sweep.manifest.get('name', 'sweep')}: {label}")
+        manifest = {**sweep.manifest, "scenario": point_scenario(sweep.manifest.get("base_scenario", {}),
+                                                                  row.get("overrides"))}
+        out[label] = Run(st, fc, r, manifest, f"{sweep.manifest.get('name', 'sweep')}: {label}")
     return out
+
+
+def point_label(row: Mapping, parameters: list[str], point: int) -> str:
+    """A sweep point's label: its mix name, else ``key=value`` of each varied key (the last part of
+    the dotted key, e.g. ``default=0.3, yuan_per_t=500``), else ``point <i>``."""
+    name = row.get("name") if hasattr(row, "get") else None
+    if isinstance(name, str) and name:
+        return name
+    parts = []
+    for key in parameters:
+        v = row.get(key) if hasattr(row, "get") else None
+        if v is None or (isinstance(v, float) and not np.isfinite(v)):
+            continue
+        short = ".".join(key.split(".")[-2:]) if key.split(".")[-1] in ("default", "scale") else key.split(".")[-1]
+        parts.append(f"{short}={v:.4g}" if isinstance(v, (int, float, np.number)) else f"{short}={v}")
+    return ", ".join(parts) if parts else f"point {point}"
 
 
 def check_metric(metric: str, by: str | None = None) -> None:
@@ -228,7 +290,8 @@ def check_paired(run: Run, base: Run, reps: list) -> None:
                 x, y = tuple(np.ravel(x)), tuple(np.ravel(y))
             if x != y:
                 raise InputError(run.source, f"runs.{c}", f"replication {k} did not use the same {c} as "
-                                 f"{base.source}, so the runs are not paired; compare them unpaired", x)
+                                 f"{base.source}, so the runs are not paired; pass --unpaired (paired=False) "
+                                 "for the Welch interval", x)
 
 
 def summarize(diffs: np.ndarray, confidence: float = 0.95) -> dict[str, float]:
@@ -281,6 +344,8 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     if not 0 < confidence < 1:
         raise InputError("--confidence", "", "must be between 0 and 1", confidence)
     run, base = as_run(results), as_run(baseline)
+    check_comparable(run, base)
+    run, base = on_years(run, common_years(run, base)), on_years(base, common_years(run, base))
     kw = {"year": year, "pv": pv, "each_year": each_year}
     y1 = outcomes(run, metric, by, **kw)
     y0 = outcomes(base, metric, by, **kw)
@@ -314,7 +379,8 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     cols = first + ["scenario", "baseline", "metric", "n", "baseline_mean", "scenario_mean", "effect", "se",
                     "ci_low", "ci_high", "pct_effect", "p_value"]
     out = out[cols]
-    out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired,
+    note, covers = interval_covers(run, base)
+    out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,
                       "horizon": horizon_label(run, year, pv, each_year), "units": metric_unit(metric, year, pv,
                                                                                              each_year)})
     return out
@@ -386,19 +452,29 @@ def format_table(df: pd.DataFrame) -> str:
     """A plain-text table for the command line."""
     head = (f"{df.attrs.get('metric', '')}: scenario minus baseline, {df.attrs.get('horizon', '')}, "
             f"{df.attrs.get('units', '')}; {'paired' if df.attrs.get('paired', True) else 'unpaired'} "
-            f"{df.attrs.get('confidence', 0.95):.0%} t interval over replications")
+            f"{df.attrs.get('confidence', 0.95):.0%} t interval over replications\n"
+            f"note: {df.attrs.get('note', NOISE_NOTE)}")
     show = df.drop(columns=["metric"]).copy()
     for c in ("baseline_mean", "scenario_mean", "effect", "se", "ci_low", "ci_high"):
         show[c] = show[c].map(lambda x: f"{x:,.4g}" if abs(x) < 100 else f"{x:,.0f}")
     show["pct_effect"] = show["pct_effect"].map(lambda x: f"{x:+.2f}%" if np.isfinite(x) else "n/a")
-    show["p_value"] = show["p_value"].map(lambda x: f"{x:.3g}")
+    show["p_value"] = show["p_value"].map(lambda x: f"{x:.2g}" if x >= 1e-4 else "<1e-4")
     return head + "\n" + show.to_string(index=False)
 
 
 def compare_command(args: Any) -> int:
     """``valuechain compare RESULTS_DIR BASELINE_DIR``: print the effect table (the command line
-    takes one of --year, --cumulative and --pv)."""
-    table = compare(args.results, args.baseline, args.metric, args.by, year=args.year, pv=args.pv,
-                    confidence=args.confidence)
+    takes one of --year, --cumulative and --pv). RESULTS_DIR may also be a sweep or a folder of
+    results directories (one row per point or scenario); BASELINE_DIR is one run's results."""
+    kw = {"year": args.year, "pv": args.pv, "confidence": args.confidence,
+          "paired": not getattr(args, "unpaired", False)}
+    base = as_run(args.baseline)
+    d = Path(args.results)
+    if d.is_dir() and (is_sweep(d) or not (d / "manifest.json").is_file()):
+        runs = load_many(d)
+        runs = {k: v for k, v in runs.items() if Path(v.source).resolve() != Path(args.baseline).resolve()}
+        table = compare_many(runs, base, args.metric, args.by, **kw)
+    else:
+        table = compare(args.results, base, args.metric, args.by, **kw)
     print(format_table(table))
     return 0

@@ -41,6 +41,7 @@ from scipy import stats
 from ..simulation import schema
 from ..simulation.config.errors import InputError
 from . import fiscal
+from .comparable import check_comparable
 from .compare import MONEY, RunLike, as_run, check_paired, horizon_label, metric_unit, outcomes, summarize, yearly
 
 COST_METRICS = ("value_added", "downstream_investment", "employment")
@@ -146,6 +147,7 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
     rows = []
     for name, res in results.items():
         run = as_run(res)
+        check_comparable(run, base, what="compare costs")
         c1 = outcomes(run, "fiscal_cost", **kw)
         reps = sorted(set(c1.index) & set(c0.index))
         if not reps:
@@ -239,6 +241,7 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
     cost_rows, ratio_rows, years = [], [], []
     for name, res in results.items():
         run = as_run(res)
+        check_comparable(run, base, what="compare costs")
         yc = fiscal.yearly_costs(run, base, rules)
         reps = sorted(set(yc.index.get_level_values("replication")))
         if not reps:
@@ -349,8 +352,11 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
     y0 = {m: outcomes(base, m, **kw) for m in ("fiscal_cost", value)} if base is not None else {}
     rows = []
     horizon = ""
+    first = None
     for name, res in results.items():
         run = as_run(res)
+        first = first or run
+        check_comparable(run, base if base is not None else first, what="compare costs")
         horizon = horizon or horizon_label(run, year, pv, False)
         row: dict = {"scenario": name}
         for m in ("fiscal_cost", value):

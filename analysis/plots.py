@@ -43,51 +43,87 @@ def _as_mapping(results: Mapping[str, RunLike] | RunLike) -> dict[str, RunLike]:
 
 def plot_paths(results: Mapping[str, RunLike] | RunLike, metric: str = "value_added", *,
                baseline: RunLike | None = None, difference: bool = False, where: dict | None = None,
-               confidence: float = 0.95, ax: Axes | None = None, out: str | Path | None = None) -> Figure:
+               confidence: float = 0.95, paired: bool = True, ax: Axes | None = None,
+               out: str | Path | None = None) -> Figure:
     """Yearly ``metric`` (summed over the selected stages) by scenario, mean with a t confidence band.
 
     With ``baseline`` the baseline is drawn too (black); ``difference=True`` draws instead the
     paired effect ``scenario - baseline`` per year with its band (see :func:`analysis.compare`).
     ``where`` selects stages, e.g. ``{'sector': 'textiles_apparel'}`` or ``{'tier': 'deep'}``.
+    Every series has its own colour (:func:`analysis.style.colours`); the legend sits below the axes.
     """
+    from .comparable import check_comparable
+
     if difference and baseline is None:
-        raise InputError("--baseline", "", "a difference plot needs a baseline")
+        raise InputError("--baseline", "", "a difference plot (--difference) needs --baseline DIR")
     runs = {k: subset(v, **(where or {})) for k, v in _as_mapping(results).items()}
     base = subset(baseline, **(where or {})) if baseline is not None else None
+    if base is not None:
+        for run in runs.values():
+            check_comparable(run, base, what="plot them together")
+    n_reps = None
     with st.style():
         fig, ax = _axes(ax)
         series = {}
         if difference:
             for name, run in runs.items():
-                t = compare(run, base, metric, each_year=True, confidence=confidence)
-                series[name] = t.set_index("year")[["effect", "ci_low", "ci_high"]]
+                t = compare(run, base, metric, each_year=True, confidence=confidence, paired=paired)
+                series[st.run_label(name)] = t.set_index("year")[["effect", "ci_low", "ci_high"]]
+                n_reps = int(t["n"].max())
             ax.axhline(0, color=st.GREY, lw=0.8)
         else:
+            named = {st.run_label(k): v for k, v in runs.items()}
             if base is not None:
-                runs = {f"{base.name} (baseline)": base, **{k: v for k, v in runs.items()}}
-            for name, run in runs.items():
+                b = st.run_label(base.name)
+                named = {(b if b.lower() == "baseline" else f"{b} (baseline)"): base, **named}
+            for name, run in named.items():
                 y = outcomes(run, metric, each_year=True)
                 rows = {yr: summarize(g.to_numpy(), confidence) for yr, g in y.groupby(level="year")}
                 series[name] = pd.DataFrame(rows).T.rename(columns={"effect": "mean"})[["mean", "ci_low", "ci_high"]]
-        for i, (name, df) in enumerate(series.items()):
-            shift = 1 if (base is not None and not difference) else 0  # the baseline is black, then as in diffs
-            colour = "#000000" if i < shift else st.PALETTE[(i - shift) % 7]
+                n_reps = int(y.index.get_level_values("replication").nunique())
+        shift = 1 if (base is not None and not difference) else 0  # the baseline is black
+        palette = ["#000000"] * shift + st.colours(len(series) - shift)
+        bands = len(series) <= MAX_BANDS  # beyond that, overlapping bands hide the lines
+        keys, labels = _common_keys(list(series))
+        for df, colour, lab in zip(series.values(), palette, labels):
             x = df.index.to_numpy(int)
-            ax.plot(x, df.iloc[:, 0], color=colour, label=st.pretty(name))
-            ax.fill_between(x, df["ci_low"].astype(float), df["ci_high"].astype(float), color=colour, alpha=0.2,
-                            lw=0)
+            ax.plot(x, df.iloc[:, 0], color=colour, label=lab)
+            if bands:
+                ax.fill_between(x, df["ci_low"].astype(float), df["ci_high"].astype(float), color=colour,
+                                alpha=0.2, lw=0)
         ax.set_xlabel("Year")
         unit = st.LABELS.get(metric, ("", "million yuan"))[1]
         per_year = unit if metric in ("employment", "firms", "processing_depth") else f"{unit} per year"
-        ax.set_ylabel(st.label(metric, per_year, prefix="Change in " if difference else ""))
+        ax.set_ylabel(st.label(metric, per_year, prefix="Change in " if difference else "").replace(" (", "\n(", 1))
         ax.xaxis.get_major_locator().set_params(integer=True)
         st.thousands(ax.yaxis)
-        if len(series) > 1 or difference:
-            ax.legend(loc="best", title=f"mean, {confidence:.0%} CI", title_fontsize=7)
         if where:
-            ax.set_title(", ".join(f"{st.pretty(v) if isinstance(v, str) else ', '.join(map(st.pretty, v))}"
-                                   for v in where.values()))
+            ax.set_title("Stages: " + "; ".join(", ".join(map(st.pretty, [v] if isinstance(v, str) else v))
+                                                 for v in where.values() if v), loc="left")
+        what = ("paired change against the baseline" if difference and paired else
+                "change against the baseline (unpaired)" if difference else "mean")
+        st.caption(ax, f"Lines: {what} over {n_reps} replications; " + (
+            f"bands: {confidence:.0%} t interval ({st.NOISE})." if bands else
+            f"no bands with more than {MAX_BANDS} series (plot fewer to see the {confidence:.0%} intervals)."))
+        if len(series) > 1 or difference:
+            fig.legend(loc="outside lower center", ncols=2 if len(series) <= 6 else 3, fontsize=6.5,
+                       title=keys, title_fontsize=6.5)
     return _finish(fig, out)
+
+
+MAX_BANDS = 4
+
+
+def _common_keys(names: list[str]) -> tuple[str | None, list[str]]:
+    """Sweep-point labels ``k=v, k2=v2`` sharing the same keys -> (``'k, k2'``, values only), so a
+    legend reads its parameter once in its title; other names unchanged (no title)."""
+    import re
+
+    parts = [[kv.split("=", 1) for kv in n.split(", ")] for n in names]
+    ok = all(all(len(kv) == 2 and re.fullmatch(r"[\w.]+", kv[0]) for kv in p) for p in parts)
+    if not names or not ok or len({tuple(k for k, _ in p) for p in parts}) != 1:
+        return None, names
+    return ", ".join(k for k, _ in parts[0]), [", ".join(v for _, v in p) for p in parts]
 
 
 def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path | None = None,
@@ -96,9 +132,10 @@ def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path
 
     ``table`` comes from :func:`analysis.compare`, :func:`analysis.compare_many` (several
     scenarios: one colour each) or :func:`analysis.cost_effectiveness` (one metric; plots the
-    yield per 10,000 yuan).
+    yield per 10,000 yuan). A caption line says what the dots and whiskers are.
     """
     t = table.copy()
+    conf = t.attrs.get("confidence", 0.95)
     if "ratio" in t:
         if t["metric"].nunique() != 1:
             raise InputError("table", "metric", "select one metric of the cost-effectiveness table to plot")
@@ -106,19 +143,24 @@ def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path
         name = st.LABELS.get(t["metric"].iloc[0], (st.pretty(t["metric"].iloc[0]),))[0].lower()
         unit, per = str(t["unit"].iloc[0]).split(" per ", 1)
         xlabel = f"Change in {name} per {per}\nof extra fiscal cost ({unit})"
+        what = f"Dots: ratio of paired sums; whiskers: {t.attrs.get('method', 'delta')}"
     else:
         metric = t["metric"].iloc[0]
         xlabel = st.label(metric, t.attrs.get("units"), prefix="Change in ")
         if t.attrs.get("horizon"):
             xlabel = xlabel.replace(" (", f", {t.attrs['horizon']}\n(", 1)
+        what = ("Dots: mean paired change" if t.attrs.get("paired", True) else "Dots: difference of means") + \
+            "; whiskers:" + ("" if t.attrs.get("paired", True) else " Welch")
+    n = int(t["n"].max()) if "n" in t and len(t) else 0
     group = next((c for c in ("sector", "stage", "tier", "lever", "year") if c in t), None)
     scenarios = list(dict.fromkeys(t["scenario"]))
     cats = list(dict.fromkeys(t[group])) if group else scenarios
     hue = scenarios if (group and len(scenarios) > 1) else [None]
-    n = len(cats)
+    n_cats = len(cats)
+    palette = st.colours(len(hue))
     with st.style():
-        fig, ax = _axes(ax, aspect=max(0.45, 0.16 + 0.09 * n * max(1, len(hue) * 0.6)))
-        ys = np.arange(n)[::-1].astype(float)
+        fig, ax = _axes(ax, aspect=max(0.5, 0.22 + 0.09 * n_cats * max(1, len(hue) * 0.6)))
+        ys = np.arange(n_cats)[::-1].astype(float)
         width = 0.7 / len(hue)
         # an unbounded interval (Fieller, where the cost's interval includes zero) is drawn to the
         # edge of the finite values with an arrow, and said so under the axis
@@ -133,7 +175,7 @@ def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path
             key = group if group else "scenario"
             sel = sel.set_index(key).reindex(cats)
             offset = (j - (len(hue) - 1) / 2) * width
-            colour = st.PALETTE[j % 7]
+            colour = palette[j]
             low, high = sel["ci_low"].to_numpy(dtype=float, copy=True), sel["ci_high"].to_numpy(dtype=float, copy=True)
             for ends, edge, marker in ((low, edge_lo, "<"), (high, edge_hi, ">")):
                 cut = np.isinf(ends)
@@ -143,93 +185,140 @@ def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path
                     ax.plot(ends[cut], (ys - offset)[cut], marker, ms=4, color=colour)
             err = np.vstack([sel["effect"] - low, high - sel["effect"]])
             ax.errorbar(sel["effect"], ys - offset, xerr=np.nan_to_num(err), fmt="o", ms=3.5, color=colour,
-                        ecolor=colour, elinewidth=1, capsize=2, label=st.pretty(h) if h else None)
+                        ecolor=colour, elinewidth=1, capsize=2, label=st.run_label(h) if h else None)
         if unbounded:
             xlabel += "\n(arrow: interval unbounded, the cost's interval includes zero)"
         ax.axvline(0, color=st.GREY, lw=0.8)
         st.thousands(ax.xaxis)
-        ax.set_yticks(ys, [st.pretty(c) for c in cats])
+        keys, names = _common_keys([str(c) for c in cats]) if not group else (None, [st.pretty(c) for c in cats])
+        ax.set_yticks(ys, names if group else [st.run_label(c) for c in names])
+        if keys:
+            ax.set_ylabel(keys)
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(xlabel)
-        ax.set_ylim(-0.6, n - 0.4)
-        if hue != [None]:
-            ax.legend(loc="best")
+        ax.set_ylim(-0.6, n_cats - 0.4)
         if title:
-            ax.set_title(title)
+            ax.set_title(title, loc="left")
+        st.caption(ax, f"{what} {conf:.0%} t interval over {n} runs ({t.attrs.get('covers', st.NOISE)}).")
+        if hue != [None]:
+            fig.legend(loc="outside lower center", ncols=2, fontsize=6.5)
     return _finish(fig, out)
 
 
 def plot_frontier(points: pd.DataFrame, value: str = "value_added", *, ax: Axes | None = None,
-                  out: str | Path | None = None, annotate: bool = True) -> Figure:
+                  out: str | Path | None = None, annotate: bool = True, max_labels: int = 15) -> Figure:
     """Fiscal cost against ``value`` per scenario (or sweep point), the efficient frontier highlighted.
 
     ``points`` from :func:`analysis.cost_value_points` (columns ``fiscal_cost``, ``value`` with
-    optional ``_low``/``_high`` intervals, ``on_frontier``, ``scenario``).
+    optional ``_low``/``_high`` intervals, ``on_frontier``, ``scenario``). Every point is labelled
+    (at most ``max_labels``; beyond that only the frontier's points), each label next to its own
+    point (see :func:`place_labels`).
     """
     rel = points.attrs.get("relative_to_baseline", False)
     prefix = "Change in " if rel else ""
+    conf = points.attrs.get("confidence", 0.95)
+    bars = len(points) <= 8  # with many points, whiskers hide the frontier
     with st.style():
-        fig, ax = _axes(ax, aspect=0.8)
+        fig, ax = _axes(ax, aspect=0.85)
         on = points["on_frontier"].to_numpy(bool)
         for mask, colour, lab in ((~on, st.GREY, "dominated"), (on, st.PALETTE[0], "efficient (frontier)")):
             p = points[mask]
             if p.empty:
                 continue
-            bars = len(points) <= 8  # with many points, whiskers hide the frontier
             xerr = _err(p, "fiscal_cost") if bars else None
             yerr = _err(p, value) if bars else None
             ax.errorbar(p["fiscal_cost"], p[value], xerr=xerr, yerr=yerr, fmt="o", ms=4, color=colour,
-                        elinewidth=0.7, capsize=0, label=lab)
+                        elinewidth=0.7, capsize=0, label=lab, zorder=3)
         f = points[on].sort_values("fiscal_cost")
         ax.plot(f["fiscal_cost"], f[value], color=st.PALETTE[0], lw=1, zorder=1, drawstyle="steps-post")
-        named = "scenario" in points and not points["scenario"].astype(str).str.startswith("point ").all()
-        if annotate and named and len(points) <= 15:
-            place_labels(ax, points["fiscal_cost"].to_numpy(float), points[value].to_numpy(float),
-                         [st.pretty(s) for s in points["scenario"]])
         st.thousands(ax.xaxis, ax.yaxis)
         ax.set_xlabel(st.label("fiscal_cost", prefix=prefix))
         ax.set_ylabel(st.label(value, prefix=prefix))
-        if points.attrs.get("horizon"):
-            ax.set_title(points.attrs["horizon"].capitalize() + (", against the baseline" if rel else ""),
-                         loc="left", fontsize=7)
+        head = points.attrs.get("horizon", "").capitalize() + (", against the baseline" if rel else "")
+        if head:
+            ax.set_title(head, loc="left")
+        key = points.attrs.get("label_key")
+        st.caption(ax, (f"Whiskers: {conf:.0%} t intervals over replications ({st.NOISE}). " if bars else
+                        "Means over replications. ") + "Frontier: points no other beats on both cost and "
+                   f"{st.LABELS.get(value, (st.pretty(value),))[0].lower()}." + (f" Labels: {key}." if key else "")
+                   + (" Only the frontier's points are labelled." if len(points) > max_labels else ""))
         fig.legend(loc="outside lower center", ncols=2)
+        names = points["label"] if "label" in points else points["scenario"] if "scenario" in points else None
+        if annotate and names is not None:
+            show = np.ones(len(points), bool) if len(points) <= max_labels else on
+            idx = np.flatnonzero(show)
+            place_labels(ax, points["fiscal_cost"].to_numpy(float), points[value].to_numpy(float),
+                         [st.run_label(names.iloc[i]) for i in idx], which=idx)
     return _finish(fig, out)
 
 
-def place_labels(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fontsize: float = 6.5) -> None:
-    """Label points without overlaps: try offsets around each point (right, left, above, below, then
-    further out) and keep the first whose box overlaps no label placed before and no other point."""
+def place_labels(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fontsize: float = 6.5,
+                 which: np.ndarray | None = None) -> list:
+    """Label points ``which`` (default all; ``texts`` in that order) without ambiguity or overlaps.
+
+    Candidate spots ring each point (right, left, above, below, then further out, with a leader
+    line). A spot is taken only if its box overlaps no label placed before and no other point, and
+    its own point is the nearest point to the box; otherwise the next is tried, and a label that
+    finds none is drawn with a leader line at the first spot free of other labels. Returns the
+    annotations (their ``xy`` is their point)."""
     fig = ax.figure
     fig.canvas.draw()  # fixes the layout so that display coordinates hold
     renderer = fig.canvas.get_renderer()
     pts = ax.transData.transform(np.column_stack([x, y]))
+    which = np.arange(len(x)) if which is None else np.asarray(which)
+    label_of = dict(zip(which.tolist(), texts))
     placed: list = []
-    candidates = [(4, 2, "left", "bottom"), (4, -2, "left", "top"), (-4, 2, "right", "bottom"),
-                  (-4, -2, "right", "top")] + [(4, 2 + 7 * k * sgn, "left", "bottom" if sgn > 0 else "top")
-                                                for k in range(1, 6) for sgn in (1, -1)]
-    order = np.argsort(-pts[:, 1])
+    out: list = []
+    near = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"), (-5, -3, "right", "top"),
+            (0, 6, "center", "bottom"), (0, -6, "center", "top")]
+    far = [(dx * k, dy * k, ha, va) for k in (2.5, 4, 6) for dx, dy, ha, va in near]
     box_ax = ax.get_window_extent(renderer)
+    order = sorted(label_of, key=lambda i: -pts[i, 1])
+
+    def dist(box, p) -> float:
+        dx = max(box.x0 - p[0], 0, p[0] - box.x1)
+        dy = max(box.y0 - p[1], 0, p[1] - box.y1)
+        return float(np.hypot(dx, dy))
+
     for i in order:
         if not np.isfinite(pts[i]).all():
             continue
-        right_side = pts[i, 0] > box_ax.x0 + 0.6 * box_ax.width  # label points on the right to their left
-        flipped = [(-dx, dy, "right" if ha == "left" else "left", va) for dx, dy, ha, va in candidates]
-        for dx, dy, ha, va in (flipped + candidates if right_side else candidates + flipped):
+        others = np.delete(pts, i, axis=0)
+        others = others[np.isfinite(others).all(axis=1)]
+        right_side = pts[i, 0] > box_ax.x0 + 0.6 * box_ax.width  # points on the right: labels to their left
+        cands = near + far
+        if right_side:
+            cands = [c for c in cands if c[0] <= 0] + [c for c in cands if c[0] > 0]
+        fallback = None
+        for dx, dy, ha, va in cands:
             leader = {"arrowstyle": "-", "color": st.GREY, "lw": 0.5, "shrinkA": 0, "shrinkB": 2} \
-                if abs(dy) > 2 else None
-            t = ax.annotate(texts[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                if np.hypot(dx, dy) > 12 else None
+            t = ax.annotate(label_of[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
                             fontsize=fontsize, zorder=5, arrowprops=leader)
-            box = t.get_window_extent(renderer).expanded(1.05, 1.1)
-            others = np.delete(pts, i, axis=0)
-            hit_point = bool(np.any((others[:, 0] > box.x0 - 3) & (others[:, 0] < box.x1 + 3) &
-                                    (others[:, 1] > box.y0 - 3) & (others[:, 1] < box.y1 + 3)))
-            if not hit_point and not any(box.overlaps(b) for b in placed):
+            t.set_in_layout(False)  # labels live inside the axes; they must not resize them
+            box = t.get_window_extent(renderer).expanded(1.04, 1.1)
+            inside = (box.x0 >= box_ax.x0 - 2 and box.x1 <= box_ax.x1 + 2 and box.y0 >= box_ax.y0 - 2
+                      and box.y1 <= box_ax.y1 + 2)
+            free = not any(box.overlaps(b) for b in placed)
+            hit_point = bool(len(others) and np.any((others[:, 0] > box.x0 - 3) & (others[:, 0] < box.x1 + 3) &
+                                                    (others[:, 1] > box.y0 - 3) & (others[:, 1] < box.y1 + 3)))
+            own_nearest = not len(others) or dist(box, pts[i]) < min(dist(box, p) for p in others)
+            if free and inside and not hit_point and (own_nearest or leader is not None):
                 placed.append(box)
+                out.append(t)
                 break
+            if fallback is None and free and leader is not None:
+                fallback = (dx, dy, ha, va)
             t.remove()
-        else:  # no free spot: keep the default placement
-            placed.append(ax.annotate(texts[i], (x[i], y[i]), xytext=(4, 2), textcoords="offset points",
-                                      fontsize=fontsize).get_window_extent(renderer))
+        else:  # no clean spot: the first spot free of labels, with a leader line to the point
+            dx, dy, ha, va = fallback or (12, 12, "left", "bottom")
+            t = ax.annotate(label_of[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                            fontsize=fontsize, zorder=5,
+                            arrowprops={"arrowstyle": "-", "color": st.GREY, "lw": 0.5, "shrinkA": 0, "shrinkB": 2})
+            t.set_in_layout(False)
+            placed.append(t.get_window_extent(renderer))
+            out.append(t)
+    return out
 
 
 def _err(p: pd.DataFrame, col: str) -> np.ndarray | None:
@@ -242,21 +331,33 @@ def _err(p: pd.DataFrame, col: str) -> np.ndarray | None:
 PARAM_UNITS = (("yuan_per_kwh", "yuan/kWh"), ("electricity_price.default", "yuan/kWh"), ("yuan_per_t", "yuan/t"),
                ("share_of", "share"), ("_points", "percentage points"), ("rate", "share"),
                ("years", "years"), ("scale", "x default"), ("change", "share per year"))
+PARAM_HEADS = {"tax": "Income tax", "firms": "Firms", "shocks": "Shocks"}
 UNIT_WORDS = {"yuan", "per", "kwh", "t", "points", "price", "default"}
 
 
-def param_label(name: str, width: int = 32) -> str:
+def param_label(name: str, width: int = 32, base: dict | None = None) -> str:
     """A readable label for a dotted scenario key, with its unit guessed from the key, e.g.
-    ``policy.freight_subsidy.rules.0.yuan_per_t`` -> ``'freight subsidy, rule 0 (yuan/t)'``."""
+    ``policy.freight_subsidy.rules.0.yuan_per_t`` -> ``'Freight subsidy, cotton yarn (yuan/t)'``
+    when ``base`` (the base scenario as a mapping) says what rule 0 targets, else ``'..., rule 1'``
+    (rules counted from 1)."""
+    from .comparable import get_dotted
+
     unit = next((u for k, u in PARAM_UNITS if k in name), "")
     parts = name.split(".")
     if parts[0] == "policy":
         parts = parts[1:]
-    head = st.pretty(parts[0]) if parts else name
-    rule = next((p for p in parts if p.isdigit()), None)
+    head = PARAM_HEADS.get(parts[0], st.pretty(parts[0])) if parts else name
+    pos = next((k for k, p in enumerate(parts) if p.isdigit()), None)
+    target = ""
+    if pos is not None:
+        rule = get_dotted(base or {}, ".".join((["policy"] if name.startswith("policy.") else []) + parts[:pos + 1]))
+        if isinstance(rule, dict):
+            named = [st.pretty(v) for k in ("stages", "sectors", "tiers", "zones") for v in rule.get(k) or []]
+            target = ", ".join(named[:2]) + (" ..." if len(named) > 2 else "")
+        target = target or f"rule {int(parts[pos]) + 1}"
     last = parts[-1] if len(parts) > 1 else ""
     words = [w for w in last.split("_") if w.lower() not in UNIT_WORDS]
-    text = head + (f", rule {rule}" if rule else "") + (f": {' '.join(words)}" if words else "")
+    text = head + (f", {target}" if target else "") + (f": {' '.join(words)}" if words else "")
     text = f"{text} ({unit})" if unit else text
     return textwrap.fill(text, width)
 
@@ -307,8 +408,13 @@ def plot_heatmap(frame: pd.DataFrame, x: str, y: str, metric: str = "value_added
         cb.set_label(cb_label)
         st.thousands(cb.ax.yaxis)
         cb.ax.tick_params(labelsize=7)
-        ax.set_xlabel(xlabel or param_label(x))
-        ax.set_ylabel(ylabel or param_label(y))
+        base = frame.attrs.get("base_scenario")
+        ax.set_xlabel(xlabel or param_label(x, base=base))
+        ax.set_ylabel(ylabel or param_label(y, base=base))
+        reps = int(frame["replication"].nunique()) if "replication" in frame else 1
+        st.caption(ax, f"Colour: {st.LABELS.get(metric, (st.pretty(metric),))[0].lower()}, mean over {reps} "
+                   "replications" + (" (and the sweep's other parameters)" if frame.attrs.get("other_parameters")
+                                     else "") + ".")
     return _finish(fig, out)
 
 
@@ -335,7 +441,7 @@ def plot_sobol(indices: pd.DataFrame, *, labels: dict[str, str] | None = None, a
     params = list(indices["parameter"])
     n = len(params)
     with st.style():
-        fig, ax = _axes(ax, aspect=max(0.45, 0.2 + 0.12 * n))
+        fig, ax = _axes(ax, aspect=max(0.8, 0.5 + 0.12 * n))
         ys = np.arange(n)[::-1].astype(float)
         h = 0.8 / len(cols)
         for j, (c, lab) in enumerate(cols):
@@ -348,19 +454,26 @@ def plot_sobol(indices: pd.DataFrame, *, labels: dict[str, str] | None = None, a
             if f"{c}_rep_low" in indices:
                 ax.hlines(ys - off, indices[f"{c}_rep_low"], indices[f"{c}_rep_high"], color="#BBBBBB", lw=4.5,
                           zorder=3, label="replication noise (95%)" if j == len(cols) - 1 else None)
-        ax.set_yticks(ys, [(labels or {}).get(p) or param_label(p) for p in params])
+        base = indices.attrs.get("base_scenario")
+        ax.set_yticks(ys, [(labels or {}).get(p) or param_label(p, base=base) for p in params])
         ax.grid(axis="y", visible=False)
         metric = indices.attrs.get("metric", "")
+        outcome = st.LABELS.get(metric, (st.pretty(metric),))[0]
+        horizon = indices.attrs.get("horizon", "")
+        reps = indices.attrs.get("replications")
+        st.caption(ax, f"Outcome: {outcome.lower()}" + (f", {horizon}" if horizon else "") + ". "
+                   "Black whiskers: SALib's 95% bootstrap interval over sample points; grey bars: 95% range "
+                   f"over bootstrap resamples of the {reps or ''} replications ({st.NOISE}).".replace("  ", " "))
         if morris:
             unit = indices.attrs.get("unit") or st.LABELS.get(metric, ("", ""))[1]
             name = st.LABELS.get(metric, (st.pretty(metric),))[0].lower()
             ax.set_xlabel(f"\u03bc* of {name}\n({unit} per parameter range)")
             st.thousands(ax.xaxis)
         else:
-            ax.set_xlabel("Sobol index (share of output variance)")
+            ax.set_xlabel(f"Sobol index\n(share of the variance of {outcome.lower()})")
             ax.xaxis.set_major_locator(mpl_ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
             ax.axvline(0, color=st.GREY, lw=0.6)
-        fig.legend(loc="outside upper center", ncols=2)
+        fig.legend(loc="outside lower center", ncols=2)
         if title:
             ax.set_title(title)
     return _finish(fig, out)

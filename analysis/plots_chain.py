@@ -148,15 +148,15 @@ def plot_chain(results: RunLike, baseline: RunLike, *, metric: str = "value_adde
         clipped = bool(pct.notna().any() and np.nanmax(np.abs(pct.to_numpy())) > lim)
         cb = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6, aspect=25, pad=0.01,
                           extend="both" if clipped else "neither")
-        cb.set_label(f"Change in {st.LABELS.get(metric, (metric,))[0].lower()} vs baseline (%)")
+        cb.set_label(f"Change in {st.LABELS.get(metric, (metric,))[0].lower()}\nvs baseline (%)")
         cb.ax.tick_params(labelsize=7)
         horizon = table.attrs.get("horizon", "")
         unit = "billion yuan" if metric in st.LABELS and st.LABELS[metric][1] == "million yuan" else \
             table.attrs.get("units", "")
-        ax.set_title(title or f"{st.pretty(run.name)} vs {st.pretty(base.name)}: "
+        ax.set_title(title or f"{st.run_label(run.label)} vs {st.run_label(base.label)}: "
                      f"{st.LABELS.get(metric, (metric,))[0].lower()} by stage, {horizon} ({unit}) and change\n"
-                     f"Bold: the {confidence:.0%} CI of the change excludes 0.  new: no output in the baseline.  "
-                     f"(none): no output in either.", fontsize=7, loc="left")
+                     f"Bold: the {confidence:.0%} CI of the change ({st.NOISE}) excludes 0.  "
+                     f"new: no output in the baseline.  (none): no output in either.", fontsize=7, loc="left")
     if out is not None:
         st.save(fig, out)
     return fig

@@ -3,7 +3,7 @@
 =========  ==============================================================  ==================
 kind       RESULTS_DIR                                                     needs
 =========  ==============================================================  ==================
-paths      a results directory, a folder of them, or a sweep               (--baseline)
+paths      a results directory, a folder of them, or a sweep               (--baseline, --difference)
 effects    a results directory (by --by, default sector), or a folder      --baseline
            of them / a sweep (one row per scenario or point)
 frontier   a folder of results directories or a sweep (one point each)     (--baseline)
@@ -20,9 +20,38 @@ from typing import Any
 
 from ..simulation.config.errors import InputError
 
+# which options each kind reads (the rest are refused, not silently ignored)
+APPLIES = {
+    "paths": {"baseline", "metric", "difference", "unpaired", "sector", "tier", "stage"},
+    "effects": {"baseline", "metric", "by", "unpaired", "sector", "tier", "stage", "year", "cumulative", "pv"},
+    "frontier": {"baseline", "metric", "year", "cumulative", "pv"},
+    "heatmap": {"metric", "x", "y", "year", "cumulative", "pv"},
+    "sobol": {"metric", "year", "cumulative", "pv"},
+    "chain": {"baseline", "metric", "year", "cumulative", "pv"},
+}
+OPTIONAL = ("baseline", "by", "difference", "unpaired", "sector", "tier", "stage", "x", "y", "year", "cumulative",
+            "pv")
+
+
+def check_options(args: Any) -> None:
+    """Refuse an option that the figure ``args.kind`` does not use, naming the kinds that do."""
+    for opt in OPTIONAL:
+        given = getattr(args, opt, None)
+        if given in (None, False, []) or opt in APPLIES[args.kind]:
+            continue
+        users = [k for k, used in APPLIES.items() if opt in used]
+        raise InputError(f"--{opt}", "", f"does not apply to --kind {args.kind}; it is read by --kind "
+                         f"{', '.join(users)}", given)
+    if args.kind == "paths" and args.difference and not args.baseline:
+        raise InputError("--difference", "", "needs --baseline DIR (the paired effect is against the baseline)")
+
 
 def _horizon(args: Any) -> dict:
     return {"year": args.year, "pv": args.pv}  # the command line takes one of --year, --cumulative and --pv
+
+
+def _where(args: Any) -> dict:
+    return {c: getattr(args, c, None) for c in ("sector", "tier", "stage") if getattr(args, c, None)}
 
 
 def _need_baseline(args: Any) -> None:
@@ -35,7 +64,8 @@ def _sweep(directory: str):
     from .sensitivity import _load
 
     if not is_sweep(directory):
-        raise InputError(directory, "", "not a sweep directory (written by valuechain sweep)")
+        raise InputError(directory, "", "not a sweep directory (written by valuechain sweep); --kind heatmap and "
+                         "sobol read a sweep")
     return _load(directory)
 
 
@@ -54,28 +84,43 @@ def _without_baseline(runs: dict, args: Any) -> tuple[dict, Any]:
 def plot_command(args: Any) -> int:
     """Draw the figure ``args.kind`` from ``args.results`` and write it to ``args.out``."""
     from . import plots, plots_chain
-    from .compare import compare, compare_many, load_many
+    from .compare import as_run, compare, compare_many, is_sweep, load_many, subset
     from .cost import cost_value_points
     from .sensitivity import sensitivity, sweep_outcomes
     from .style import check_out, close
+    from .sweep_frontier import sweep_cost_value_points
 
     out = check_out(args.out)  # before any work
+    check_options(args)
     hz = _horizon(args)
     metric = args.metric
+    where = _where(args)
+    paired = not args.unpaired
     if args.kind == "paths":
         runs, baseline = _without_baseline(load_many(args.results), args)
-        fig = plots.plot_paths(runs, metric, baseline=baseline)
+        fig = plots.plot_paths(runs, metric, baseline=baseline, difference=args.difference, where=where,
+                               paired=paired)
     elif args.kind == "effects":
         _need_baseline(args)
         runs, baseline = _without_baseline(load_many(args.results), args)
+        runs = {k: subset(v, **where) for k, v in runs.items()}
+        baseline = subset(baseline, **where)
         if len(runs) == 1:
-            table = compare(next(iter(runs.values())), baseline, metric, args.by or "sector", **hz)
+            table = compare(next(iter(runs.values())), baseline, metric, args.by or "sector", paired=paired, **hz)
         else:
-            table = compare_many(runs, baseline, metric, args.by, **hz)
+            table = compare_many(runs, baseline, metric, args.by, paired=paired, **hz)
         fig = plots.plot_effects(table)
     elif args.kind == "frontier":
-        runs, baseline = _without_baseline(load_many(args.results), args)
-        fig = plots.plot_frontier(cost_value_points(runs, baseline, value=metric, **hz), metric)
+        if is_sweep(args.results):
+            points = sweep_cost_value_points(args.results, as_run(args.baseline) if args.baseline else None,
+                                             value=metric, **hz)
+        else:
+            runs, baseline = _without_baseline(load_many(args.results), args)
+            if len(runs) < 2:
+                raise InputError(args.results, "", "a frontier needs several scenarios: give a folder of results "
+                                 "directories or a sweep")
+            points = cost_value_points(runs, baseline, value=metric, **hz)
+        fig = plots.plot_frontier(points, metric)
     elif args.kind == "heatmap":
         sw = _sweep(args.results)
         keys = list(sw.parameters)

@@ -42,12 +42,16 @@ def load_results(directory: str | Path) -> RunSet:
 
     The manifest must say ``status: complete`` and every file it lists must have the SHA-256
     recorded there (else :class:`InputError`, exit status 2 from the command line). Only the
-    files the manifest lists are read.
+    files the manifest lists are read. The folder holds files of three layouts (stages per
+    replication, fiscal cost, runs), so ``pandas.read_parquet(folder)`` cannot read it as one
+    table; this reads each into its frame. A sweep folder is read by :func:`analysis.load_sweep`.
     """
     d = Path(directory)
     manifest_path = d / "manifest.json"
     if not manifest_path.exists():
         raise FileNotFoundError(f"{d}: no manifest.json (not a finished results directory)")
+    if (d / "points.parquet").exists() or (d / "sweep.json").exists():
+        raise InputError(str(d), "", "is a sweep directory; read it with valuechain.analysis.load_sweep")
     try:
         manifest = json.loads(manifest_path.read_text())
     except ValueError:
@@ -72,20 +76,35 @@ def load_results(directory: str | Path) -> RunSet:
 KEYS = ["scenario", "replication", "year"]
 
 
-def processing_depth(stages: pd.DataFrame, by: list[str] | None = None) -> pd.Series:
-    """Share of value added made in downstream (``tier == 'deep'``) stages."""
+def _stages(obj) -> pd.DataFrame:
+    """The stage frame of a frame, a results folder, a ``RunSet``, a ``simulation.Results`` or a sweep."""
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    if isinstance(obj, (str, Path)):
+        return load_results(obj).stages
+    if hasattr(obj, "stages"):
+        return obj.stages
+    raise TypeError(f"expected a stage frame, a results directory or results, got {type(obj).__name__}")
+
+
+def processing_depth(stages, by: list[str] | None = None) -> pd.Series:
+    """Share of value added made in downstream (``tier == 'deep'``) stages, per scenario,
+    replication and year (and ``by``). ``stages``: the stage frame, or results (a directory,
+    ``load_results(...)``, ``run_scenario(...)``)."""
+    stages = _stages(stages)
     by = KEYS + (by or [])
     va = stages.groupby(by).value_added.sum()
     deep = stages[stages.tier == "deep"].groupby(by).value_added.sum().reindex(va.index, fill_value=0.0)
     return (deep / va).rename("processing_depth")
 
 
-def local_sourcing_ratio(stages: pd.DataFrame, by: list[str] | None = None) -> pd.Series:
+def local_sourcing_ratio(stages, by: list[str] | None = None) -> pd.Series:
     """Chain inputs bought from local suppliers / all chain inputs bought, in value.
 
     ``local_inputs`` (at the local price) over ``local_inputs + imported_inputs`` (at the
     delivered import price), both recorded for the buying stage.
     """
+    stages = _stages(stages)
     by = KEYS + (by or [])
     sums = stages.groupby(by)[["local_inputs", "imported_inputs"]].sum()
     return (sums.local_inputs / (sums.local_inputs + sums.imported_inputs)).rename("local_sourcing_ratio")

@@ -137,46 +137,88 @@ def sensitivity_from_outcomes(frame: pd.DataFrame, problem: dict, metric: str, *
         out = morris_indices(X, Y.to_numpy(float), problem, num_levels=num_levels, **kwargs)
     else:
         raise InputError("--method", "", "choose sobol or morris", method)
-    out.attrs["metric"] = metric
+    out.attrs.update({"metric": metric, "horizon": frame.attrs.get("horizon", ""),
+                      "base_scenario": frame.attrs.get("base_scenario")})
     return out
 
 
+# the stage columns each derived outcome is computed from (see analysis.compare.yearly)
+_NEEDS = {"downstream_investment": ["investment", "tier"], "processing_depth": ["value_added", "tier"],
+          "fiscal_cost": []}
+
+
 def sweep_outcomes(sweep, metric: str = "value_added", *, year: int | None = None, pv: float | None = None,
-                   by: str | None = None) -> pd.DataFrame:
+                   by: str | None = None, batch: int = 256) -> pd.DataFrame:
     """One row per (point, replication) (and group ``by``) with the parameters and the outcome.
 
     ``sweep``: a sweep directory or ``analysis.SweepResults``. The outcome is ``metric`` summed
     over stages (and cumulated, in one ``year`` or in present value ``pv``) as in
-    :func:`analysis.compare.outcomes`.
+    :func:`analysis.compare.outcomes`. Given a directory (or ``load_sweep_index``), the run files
+    are read ``batch`` at a time with only the columns the outcome needs and reduced at once, so
+    memory does not grow with the number of runs (``benchmarks/sweep_analysis_memory.py``).
     """
+    from .compare import check_metric
+
+    check_metric(metric, by)
     sw = _load(sweep)
-    st, fc = sw.stages, sw.fiscal
-    reps = int(st["replication"].max()) + 1 if len(st) else 1
-    # one pseudo-replication per (point, replication), so that every outcome of compare.outcomes applies
-    key = lambda df: df.assign(replication=df["point"].astype(np.int64) * reps + df["replication"])  # noqa: E731
-    y = outcomes(Run(key(st), key(fc), pd.DataFrame(), sw.manifest, "sweep"), metric, by, year=year, pv=pv)
-    df = y.reset_index()
-    df["point"], df["replication"] = df["replication"] // reps, df["replication"] % reps
+    if sw.streamed:
+        st_cols = _NEEDS.get(metric, [metric]) + ([by] if by and by != "lever" else [])
+        fc_cols = ["fiscal_cost"] + ([by] if by else []) if metric == "fiscal_cost" else []
+        parts, years = [], set()
+        for st, fc in iter_batches(sw, st_cols, fc_cols, batch):
+            years |= set(st["year"].unique())
+            parts.append(_reduce(st, fc, sw.manifest, metric, by, year, pv))
+        df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["point", "replication", metric])
+        span = (min(years), max(years)) if years else None
+    else:
+        df = _reduce(sw.stages, sw.fiscal, sw.manifest, metric, by, year, pv)
+        span = (sw.stages["year"].min(), sw.stages["year"].max()) if len(sw.stages) else None
     params = sw.points.drop(columns=[c for c in ("overrides",) if c in sw.points])
     df = df.merge(params, on="point", how="left")
     first = ["point", "replication"] + ([by] if by else [])
-    df = keys_first(df, first)
-    y_all = st["year"]
-    span = f"{int(y_all.min())}-{int(y_all.max())}" if len(st) else ""
-    horizon = f"in {year}" if year is not None else (f"present value {span} at {pv:.1%}" if pv is not None
-                                                    else f"cumulative {span}")
-    df.attrs.update({"metric": metric, "horizon": horizon, "units": metric_unit(metric, year, pv)})
+    df = keys_first(df, first).sort_values(first, kind="stable").reset_index(drop=True)
+    text = f"{int(span[0])}-{int(span[1])}" if span else ""
+    horizon = f"in {year}" if year is not None else (f"present value {text} at {pv:.1%}" if pv is not None
+                                                    else f"cumulative {text}")
+    df.attrs.update({"metric": metric, "horizon": horizon, "units": metric_unit(metric, year, pv),
+                     "base_scenario": sw.manifest.get("base_scenario"),
+                     "other_parameters": len(sw.parameters) > 2})
+    return df
+
+
+def iter_batches(sw, st_cols, fc_cols, batch):
+    from .sweep import iter_run_batches
+
+    return iter_run_batches(sw, st_cols, fc_cols, batch)
+
+
+def _reduce(st: pd.DataFrame, fc: pd.DataFrame, manifest: dict, metric: str, by: str | None, year: int | None,
+            pv: float | None) -> pd.DataFrame:
+    """Per (point, replication) outcomes of the runs in ``st``/``fc`` (several runs at once)."""
+    if st.empty:
+        return pd.DataFrame(columns=["point", "replication", metric])
+    reps = int(manifest.get("replications") or (st["replication"].max() + 1))
+    reps = max(reps, int(st["replication"].max()) + 1)
+    # one pseudo-replication per (point, replication), so that every outcome of compare.outcomes applies
+    key = lambda df: df.assign(replication=df["point"].astype(np.int64) * reps + df["replication"])  # noqa: E731
+    y = outcomes(Run(key(st), key(fc), pd.DataFrame(), manifest, "sweep"), metric, by, year=year, pv=pv)
+    df = y.reset_index()
+    df["point"], df["replication"] = df["replication"] // reps, df["replication"] % reps
     return df
 
 
 def _load(sweep):
     if isinstance(sweep, (str, Path)):
-        from .sweep import load_sweep
+        from .compare import is_sweep
+        from .sweep import load_sweep_index
 
         d = Path(sweep)
         if not (d / "manifest.json").is_file():
             raise InputError(str(d), "", "not a finished sweep directory (no manifest.json)")
-        return load_sweep(d)
+        if not is_sweep(d):
+            raise InputError(str(d), "", "is the results of one run, not a sweep directory (written by valuechain "
+                             "sweep)")
+        return load_sweep_index(d)
     return sweep
 
 

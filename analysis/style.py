@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ..simulation.config.errors import InputError
+from ..simulation.schema import DISPLAY_NAMES, display_name
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision deficiencies.
 OKABE_ITO = {
@@ -106,8 +107,16 @@ def label(metric: str, unit: str | None = None, prefix: str = "") -> str:
 
 
 def pretty(name: str) -> str:
-    """``'policy_package_2016'`` -> ``'policy package 2016'`` for legends and tick labels."""
-    return str(name).replace("_", " ")
+    """Display name of a sector, tier, lever, outcome or stage for legends and tick labels, from the
+    one table in :mod:`simulation.schema` (``'electronics_it'`` -> ``'Electronics & IT materials'``;
+    a stage ``'cotton_yarn'`` -> ``'cotton yarn'``)."""
+    return display_name(name)
+
+
+def run_label(name: str) -> str:
+    """A scenario's or sweep point's name as the user gave it (built-in scenarios by display name):
+    never mangled (``power_030`` stays ``power_030``, not ``power 030``)."""
+    return DISPLAY_NAMES.get(str(name), str(name))
 
 
 @contextmanager
@@ -166,6 +175,31 @@ def _metadata(ext: str) -> dict:
     if ext == ".pdf":
         return {"Creator": "valuechain", "CreationDate": None}  # no date: reproducible files
     return {"Creator": "valuechain", "Date": None}
+
+
+def colours(n: int) -> list:
+    """``n`` series colours that do not repeat: the Okabe-Ito palette for up to 8 series, evenly
+    spaced colours of the (colour-blind safe, monotone in lightness) viridis map beyond."""
+    if n <= len(PALETTE):
+        return PALETTE[:n]
+    cmap = mpl.colormaps["viridis"]
+    return [mpl.colors.to_hex(cmap(v)) for v in [i / (n - 1) * 0.92 for i in range(n)]]
+
+
+def caption(ax, text: str) -> None:
+    """A small caption line across the top of the figure saying what the marks mean (what
+    whiskers or bands are), wrapped to the figure's width; constrained layout makes room for it."""
+    import textwrap
+
+    fig = ax.figure
+    chars = max(40, int(fig.get_figwidth() * 72 / 3.1))  # ~3.1 pt per character at 6 pt
+    old = getattr(fig, "_valuechain_caption", "")
+    body = f"{old} {text}".strip()
+    fig._valuechain_caption = body
+    fig.suptitle(textwrap.fill(body, chars), x=0.01, ha="left", fontsize=6, color="#333333")
+
+
+NOISE = "simulation noise only"  # what the intervals cover, until parameter uncertainty is propagated
 
 
 def thousands(*axes) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -34,6 +35,8 @@ class SweepResults:
     runs: pd.DataFrame
     points: pd.DataFrame
     manifest: dict
+    directory: Path | None = None
+    streamed: bool = False  # True: stages/fiscal not loaded; outcomes are read from the run files as needed
 
     @property
     def parameters(self) -> list[str]:
@@ -100,4 +103,47 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
         first = ["scenario", "point", *[c for c in params.columns if c != "point"]]
         return keys_first(frame, first)
 
-    return SweepResults(tidy(stages), tidy(fiscal), runs, points, manifest)
+    return SweepResults(tidy(stages), tidy(fiscal), runs, points, manifest, d)
+
+
+def _read_manifest(d: Path, allow_incomplete: bool) -> dict:
+    if (d / "manifest.json").exists():
+        return json.loads((d / "manifest.json").read_text())
+    if allow_incomplete and (d / "sweep.json").exists():
+        return json.loads((d / "sweep.json").read_text())
+    raise FileNotFoundError(f"{d}: no manifest.json (not a finished sweep)")
+
+
+def load_sweep_index(directory: str | Path, allow_incomplete: bool = False) -> SweepResults:
+    """A sweep's manifest, runs index and points, without reading any run file (``streamed=True``):
+    :func:`analysis.sweep_outcomes` and :func:`analysis.sensitivity` then read the run files one
+    batch at a time, keeping only the columns they need."""
+    d = Path(directory)
+    manifest = _read_manifest(d, allow_incomplete)
+    runs = pd.read_parquet(d / "runs.parquet")
+    points = pd.read_parquet(d / "points.parquet")
+    empty = pd.DataFrame(columns=TIDY_KEYS)
+    return SweepResults(empty, empty.copy(), runs, points, manifest, d, streamed=True)
+
+
+def iter_run_batches(sw: SweepResults, stage_columns: list[str], fiscal_columns: list[str], batch: int = 256):
+    """Yield ``(stages, fiscal)`` frames of up to ``batch`` finished runs at a time, read with only the
+    given columns (plus ``point``, ``replication``, ``year``): the memory held is one batch, whatever
+    the size of the sweep."""
+    ok = sw.runs[sw.runs.status == "ok"]
+    files = list(ok.file)
+    keys = ["point", "replication", "year"]
+    want_st = list(dict.fromkeys(keys + stage_columns))
+    want_fc = list(dict.fromkeys(keys + fiscal_columns))
+    for start in range(0, len(files), batch):
+        st_parts, fc_parts = [], []
+        for file in files[start:start + batch]:
+            path = sw.directory / file
+            names = set(pq.read_schema(path).names)
+            cols = [c for c in dict.fromkeys(["table"] + want_st + want_fc) if c in names]
+            table = pq.read_table(path, columns=cols)
+            is_st = pc.equal(table["table"], "stages")
+            st_parts.append(table.filter(is_st).select([c for c in want_st if c in names]))
+            fc_parts.append(table.filter(pc.invert(is_st)).select([c for c in want_fc if c in names]))
+        yield (pa.concat_tables(st_parts).to_pandas(), pa.concat_tables(fc_parts).to_pandas())
+

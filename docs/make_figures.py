@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ROOT / "docs" / "figures"
 
 
-def make(workers: int = 2) -> None:
+def make(workers: int = 2, out: Path = FIGURES) -> None:
     FIGURES.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="valuechain_docs_") as tmp:
         results = Path(tmp)
         for name in ("baseline", "policy_package_2016"):
@@ -37,22 +38,35 @@ def make(workers: int = 2) -> None:
             if code:
                 sys.exit(code)
         code = main(["plot", str(results / "policy_package_2016"), "--kind", "chain", "--baseline",
-                     str(results / "baseline"), "--out", str(FIGURES / "chain_package_vs_baseline.png")])
+                     str(results / "baseline"), "--out", str(out / "chain_package_vs_baseline.png")])
         if code:
             sys.exit(code)
 
 
-def make_backtest(workers: int = 2) -> None:
+def make_backtest(workers: int = 2, out: Path = FIGURES) -> None:
     """The back-test figure: the recorded history against the record, parameter draws included."""
-    FIGURES.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="valuechain_docs_") as tmp:
         code = main(["backtest", "--parameter-draws", "10", "--out", tmp, "--workers", str(workers)])
         if code:
             sys.exit(code)
-        shutil.copyfile(Path(tmp) / "backtest.png", FIGURES / "backtest.png")
+        shutil.copyfile(Path(tmp) / "backtest.png", out / "backtest.png")
+
+
+def cli(argv: list[str] | None = None) -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="Writes docs/figures/"
+                                "chain_package_vs_baseline.png and backtest.png unless --out-dir is given.")
+    p.add_argument("which", nargs="?", choices=["all", "backtest"], default="all",
+                   help="all figures (default) or only the back-test figure")
+    p.add_argument("--workers", type=int, default=2, help="processes per run (default 2)")
+    p.add_argument("--out-dir", type=Path, default=FIGURES, help="folder for the figures (default docs/figures)")
+    args = p.parse_args(argv)  # --help prints this and exits before anything is run or written
+    if args.which == "all":
+        make(args.workers, args.out_dir)
+    make_backtest(args.workers, args.out_dir)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["backtest"]:
-        make()
-    make_backtest()
+    cli()

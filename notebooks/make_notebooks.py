@@ -1,9 +1,12 @@
-"""Write the worked-example notebooks (unexecuted) from the cells below.
+"""Write the worked-example notebooks from the cells below, executed, with their outputs.
 
-    python notebooks/make_notebooks.py
+    pip install -e ".[notebooks]"
+    python notebooks/make_notebooks.py              # execute each notebook and save it with its outputs
+    python notebooks/make_notebooks.py --no-execute # cells only (fast; outputs empty)
 
-The notebooks are committed; CI executes them top to bottom (tests/test_notebooks.py) on small
-settings. Edit the cells here, not the .ipynb files, so that the three stay consistent.
+The notebooks are committed with their outputs (figures and tables show on GitHub without a
+kernel); CI executes them again top to bottom (tests/test_notebooks.py) on small settings. Edit
+the cells here, not the .ipynb files, so that the three stay consistent.
 """
 
 from __future__ import annotations
@@ -389,7 +392,12 @@ sensitivity(sobol_sweep, "fiscal_cost")[["parameter", "S1", "ST", "S1_rep_sd"]]
 **Caveats.** Ranges matter as much as the model: a parameter swept over a wide range will look
 important. For screening many parameters cheaply, use `design: morris` (Morris elementary effects,
 `analysis.sensitivity` reports μ*, σ); for publication-grade indices use `samples` of 512 or more
-and 10 replications, run with `valuechain sweep ... --workers N`.
+and 10 replications (4 levers: 512 × 6 × 10 = 30,720 runs), run with `valuechain sweep ... --workers N`.
+Analyse such a sweep from its folder, `sensitivity("results/<sweep>", ...)` or `valuechain plot
+results/<sweep> --kind sobol`: the run files are then read in batches with only the columns needed,
+so 30,720 runs fit in well under 1 GB (`benchmarks/sweep_analysis_memory.py`), whereas
+`load_sweep` holds every row in memory (about 1 GB per 1,000 runs of the default chain). The
+intervals here, like every interval in this toolkit, cover simulation (replication) noise only.
 """),
 ]
 
@@ -407,11 +415,24 @@ def build() -> dict[str, nbformat.NotebookNode]:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--no-execute", action="store_true", help="write the cells without running them")
+    p.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+    args = p.parse_args(argv)
     for name, nb in build().items():
         nbformat.validate(nb)
+        if not args.no_execute:
+            from nbclient import NotebookClient
+
+            NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(HERE.parent)}}).execute()
+            for cell in nb.cells:  # no timings or kernel run ids: regenerating gives the same files
+                cell.get("metadata", {}).pop("execution", None)
         nbformat.write(nb, HERE / name)
-        print(f"wrote notebooks/{name}")
+        print(f"wrote notebooks/{name}" + ("" if args.no_execute else " (executed, with outputs)"))
 
 
 if __name__ == "__main__":

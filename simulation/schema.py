@@ -6,6 +6,9 @@ year, employment in workers. ``UNITS`` documents every column; the manifest carr
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pandas as pd
 
 from .economy.levers import LEVERS as _REGISTRY
@@ -44,6 +47,45 @@ MONEY = {"local_sales_value", "local_inputs", "value_added", "investment", "impo
 LEVERS = tuple(lever.key for lever in _REGISTRY)  # the fiscal table's levers, from the registry
 LEVER_LABELS = {lever.key: lever.label for lever in _REGISTRY}
 LEVER_COST_DEFINITIONS = {lever.key: lever.cost_definition for lever in _REGISTRY}
+
+# Display names for figures, tables and messages: one table, read by the model's reports and the analysis.
+# Identifiers not listed (stages, scenario names) are shown as they are, with underscores as spaces for stages.
+DISPLAY_NAMES = {
+    # sectors
+    "agro_food": "Agro & food", "textiles_apparel": "Textiles & apparel", "chemicals": "Chemicals",
+    "equipment": "Equipment", "electronics_it": "Electronics & IT materials", "metal_processing": "Metal processing",
+    "new_energy_materials": "New energy & materials",
+    # tiers and zones
+    "raw": "Raw materials", "rough": "Rough processing", "deep": "Deep processing",
+    "ordinary": "Ordinary zone", "difficult_area": "Difficult area", "special_zone": "Special economic zone",
+    # levers
+    "electricity_price": "Electricity price", "freight_subsidy": "Freight subsidy", "tax": "Income tax relief",
+    "interest_subsidy": "Interest subsidy",
+    # outcomes (the unit is in ``UNITS``; figures add it to the axis label)
+    "value_added": "Value added", "investment": "Investment", "downstream_investment": "Downstream investment",
+    "employment": "Employment", "fiscal_cost": "Fiscal cost", "profit": "Profit before tax", "labour_cost": "Wages",
+    "depreciation": "Depreciation", "interest": "Interest paid, net of subsidy", "tax_paid": "Income tax paid",
+    "sales": "Sales", "imported_inputs": "Imported inputs", "local_inputs": "Local inputs",
+    "local_sales_value": "Local sales", "intermediate_inputs": "Intermediate inputs",
+    "processing_depth": "Processing depth", "firms": "Firms", "entries": "Entries", "exits": "Exits",
+    "output": "Output", "capacity": "Capacity", "exports": "Exports", "local_sales": "Local sales",
+    "utilisation": "Utilisation", "price": "Price", "unit_cost": "Unit cost",
+    # built-in scenarios
+    "baseline": "Baseline", "policy_package_2016": "2016 policy package",
+}
+
+
+def display_name(name: str) -> str:
+    """The display name of an identifier (sector, tier, zone, lever, outcome, built-in scenario);
+    other identifiers as they are, underscores shown as spaces."""
+    return DISPLAY_NAMES.get(str(name), str(name).replace("_", " "))
+
+
+def chain_hash(chain) -> str:
+    """Content hash of a validated chain (its stages, markets and sources, not its file name), kept in
+    every manifest: comparisons refuse run sets whose chains differ."""
+    data = json.dumps(chain.spec.model_dump(mode="json"), sort_keys=True).encode()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def keys_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -309,7 +309,7 @@ def test_readme_analysis_example_runs(tmp_path, monkeypatch):
     assert len(code) == 1
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
     monkeypatch.chdir(tmp_path)
-    exec(compile(code[0], "README.md", "exec"), {})
+    exec(compile(code[0], "README.md", "exec"), {"__name__": "__main__"})  # the snippet is a script
     import matplotlib.pyplot as plt
 
     plt.close("all")

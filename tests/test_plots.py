@@ -106,7 +106,7 @@ def test_each_plot_writes_png_and_pdf(runs, tmp_path):
 def test_axes_carry_units(runs):
     fig = plot_paths({"power": runs["power"]}, baseline=runs["base"])
     ax = fig.axes[0]
-    assert ax.get_ylabel() == "Value added (million yuan per year)" and ax.get_xlabel() == "Year"
+    assert ax.get_ylabel().replace("\n", " ") == "Value added (million yuan per year)" and ax.get_xlabel() == "Year"
     plt.close(fig)
     fig = plot_effects(compare(runs["power"], runs["base"], by="sector"))
     assert "(million yuan)" in fig.axes[0].get_xlabel()

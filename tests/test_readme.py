@@ -3,6 +3,7 @@
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,70 @@ def test_main_command_runs_as_written(tmp_path):
     assert names == sorted(["fiscal_cost.parquet", "manifest.json", "runs.parquet"]
                            + [f"stages_rep{k:04d}.parquet" for k in range(reps)])
     assert manifest["status"] == "complete" and manifest["scenario"]["name"] == "baseline"
+
+
+def python_blocks() -> list[str]:
+    """Every ```python block of the README, in order."""
+    return re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+def test_readme_python_snippets_run_as_scripts(tmp_path):
+    """Each Python snippet is a complete script: saved to a file and run with `python FILE` in a folder
+    holding the scenarios (after the Quick start's run), it exits 0."""
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    exe = Path(sys.executable).parent / "valuechain"
+    proc = subprocess.run([str(exe), "run", "scenarios/baseline.yaml"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    blocks = python_blocks()
+    assert len(blocks) >= 4 and any("run_sweep" in b for b in blocks) and any("load_results" in b for b in blocks)
+    for i, block in enumerate(blocks):
+        script = tmp_path / f"snippet_{i}.py"
+        script.write_text(block)
+        proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, f"snippet {i}:\n{block}\n{proc.stderr[-3000:]}"
+    assert (tmp_path / "results" / "mixes" / "manifest.json").is_file()
+
+
+UNGUARDED = """\
+from valuechain.simulation import run_sweep
+
+summary = run_sweep({sweep!r}, out="out", workers=2, progress=False)
+"""
+GUARDED = """\
+import sys
+
+from valuechain.simulation import run_sweep
+
+if __name__ == "__main__":
+    summary = run_sweep({sweep!r}, out="out", workers=2, progress=False)
+    sys.exit(1 if summary.n_failed else 0)
+"""
+
+
+def test_a_script_without_main_guard_fails_fast(tmp_path):
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(f"name: s\nbase: {ROOT / 'tests' / 'data' / 'tiny.yaml'}\ndesign: grid\nreplications: 2\n"
+                     "parameters:\n  policy.tax.default_rate: [0.15, 0.25]\n")
+    (tmp_path / "bad.py").write_text(UNGUARDED.format(sweep=str(sweep)))
+    proc = subprocess.run([sys.executable, "bad.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == (f"RuntimeError: {tmp_path / 'bad.py'}, line 3: run_sweep with workers > 1 starts 'spawn' worker "
+                    "processes that import the main script again: put the call under "
+                    "`if __name__ == \"__main__\":` (or use workers=1)")
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+    (tmp_path / "good.py").write_text(GUARDED.format(sweep=str(sweep)))
+    proc = subprocess.run([sys.executable, "good.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["ok"] == 4
+
+
+def test_make_figures_help_writes_nothing():
+    figure = ROOT / "docs" / "figures" / "chain_package_vs_baseline.png"
+    before = figure.stat().st_mtime_ns
+    proc = subprocess.run([sys.executable, str(ROOT / "docs" / "make_figures.py"), "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and "usage:" in proc.stdout
+    assert figure.stat().st_mtime_ns == before

@@ -221,3 +221,59 @@ def test_with_overrides_validates_like_the_file():
         sc.with_overrides(firms={**sc.spec.firms.model_dump(), "scale": 0})
     assert sc.with_overrides(replications=4).spec.replications == 4
     assert sc.with_overrides(firms=sc.spec.firms.model_copy(update={"scale": 0.5})).spec.firms.scale == 0.5
+
+
+def test_version_and_help(capsys):
+    import pytest
+
+    from valuechain.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    from importlib import metadata
+
+    assert capsys.readouterr().out.strip() == f"valuechain {metadata.version('valuechain')}"
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    top = capsys.readouterr().out
+    for command in ("run", "sweep", "compare", "plot", "validate", "list"):
+        assert f"valuechain {command}" in top
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    run_help = " ".join(capsys.readouterr().out.split())
+    assert "--engine {vectorized,reference}" in run_help and "one Mesa agent at a time" in run_help
+    assert "--name NAME" in run_help
+    with pytest.raises(SystemExit):
+        main(["plot", "--help"])
+    plot_help = " ".join(capsys.readouterr().out.split())
+    assert "frontier: fiscal cost against the outcome" in plot_help and "--difference" in plot_help
+
+
+def test_summary_fits_100_columns_in_chain_order(tmp_path, capsys):
+    from valuechain.cli import main
+
+    assert main(["run", "baseline", "--out", str(tmp_path / "b"), "--replications", "1",
+                 "--set", "horizon.years=2", "--set", "firms.scale=0.1"]) == 0
+    out = capsys.readouterr().out
+    table = out.split("\n\nresults:")[0].splitlines()
+    assert max(len(line) for line in table[1:]) <= 100  # the first line is the run's name
+    sectors = [line.split()[0] for line in table[4:-1]]
+    from valuechain.simulation.config.chain import SECTORS
+
+    assert sectors == [s for s in SECTORS if s in sectors] and len(sectors) == 7
+    assert table[-1].startswith("total")
+    assert "value_added" in table[2] and "fiscal_cost" in table[2]
+
+
+def test_list_prints_names_that_run_accepts(capsys):
+    from valuechain.cli import main
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    section = out.split("scenarios (valuechain run NAME):\n")[1].split("sweeps")[0]
+    names = [line.strip() for line in section.splitlines() if line.strip()]
+    assert "baseline" in names and all("/" not in n and not n.endswith(".yaml") for n in names)
+    from valuechain.simulation.config.builtin import scenario_path
+
+    assert all(scenario_path(n).is_file() for n in names)  # each is a name that run accepts

@@ -48,8 +48,8 @@ def test_installed_wheel_runs_baseline_from_a_folder_that_shadows_generic_names(
     (work / "simulation.py").write_text("raise ImportError('the user simulation.py was imported')\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     run = subprocess.run([str(env_dir / "bin" / "valuechain"), "run", "baseline", "--replications", "1",
-                          "--set", "horizon.years=3"], cwd=work, capture_output=True, text=True, env=env,
-                         timeout=300)
+                          "--set", "horizon.years=3", "--name", "baseline"], cwd=work, capture_output=True,
+                         text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr
     assert (work / "results" / "baseline" / "manifest.json").exists()
     holiday = Path(builtin_dir(py, env)) / "tax_holiday.yaml"

@@ -28,6 +28,50 @@ class Results:
     meta: dict = field(default_factory=dict)
 
 
+def check_main_guard(what: str = "run_scenario") -> None:
+    """Fail fast where worker processes could not start: the local pool's workers are fresh
+    "spawn" interpreters that import the main script again, so a script that calls ``what`` at
+    module level, outside ``if __name__ == "__main__":``, would start the work again in every
+    worker (which then fails, run after run). Raised in the parent, before any work, and in a
+    worker that is importing such a script. Notebooks, ``python -c`` and guarded calls pass."""
+    import ast
+    import multiprocessing
+    import sys
+
+    hint = (f"{what} with workers > 1 starts 'spawn' worker processes that import the main script again: "
+            f"put the call under `if __name__ == \"__main__\":` (or use workers=1)")
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(hint + " [raised in a worker importing the script]")
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not path or not str(path).endswith(".py"):
+        return
+    spec_name = getattr(getattr(main, "__spec__", None), "name", "") or ""
+    if spec_name == "__main__" or spec_name.endswith(".__main__"):
+        return  # ``python -m package``: spawn does not import a package's __main__ again
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_globals is main.__dict__ and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back
+    if frame is None:
+        return  # not called from the script's top level (e.g. from a thread or a callback)
+    line = frame.f_lineno
+    try:
+        tree = ast.parse(open(path, encoding="utf-8").read())
+    except (OSError, SyntaxError, ValueError):
+        return
+
+    def is_guard(node: ast.AST) -> bool:
+        if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+            return False
+        names = [node.test.left, *node.test.comparators]
+        return any(isinstance(n, ast.Name) and n.id == "__name__" for n in names) and \
+            any(isinstance(n, ast.Constant) and n.value == "__main__" for n in names)
+
+    guarded = any(is_guard(n) and n.lineno <= line <= (n.end_lineno or n.lineno) for n in ast.walk(tree))
+    if not guarded:
+        raise RuntimeError(f"{path}, line {line}: {hint}")
+
+
 def child_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(n)
 
@@ -68,6 +112,8 @@ def run_scenario(scenario: LoadedScenario, replications: int | None = None, seed
     else:
         from .executors import process_pool
 
+        if executor is None:
+            check_main_guard("run_scenario")
         own = executor is None
         pool = executor or process_pool(workers)
         try:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config.errors import InputError
-from ..schema import UNITS
+from ..schema import UNITS, chain_hash
 from .outdir import LOCK_NAME, check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_bytes
 
 RUN_SET_FILES = r"stages_rep\d{4}\.parquet|fiscal_cost\.parquet|runs\.parquet|manifest\.json"  # our names
@@ -162,6 +162,9 @@ def write_results(results, out: Path, overwrite: bool = False) -> Path:
             "scenario_file": sc.file,
             "scenario_hash": sc.spec.hash(),
             "chain_file": str(sc.chain.path),
+            "chain_hash": chain_hash(sc.chain),
+            "overrides": list(results.meta.get("overrides", [])),  # the --set assignments, as given
+            "scenario_name_in_file": results.meta.get("scenario_name_in_file", sc.name),
             "seed": sc.spec.seed,
             "replications": sc.spec.replications,
             "spawn_keys": results.runs["spawn_key"].tolist(),

@@ -49,7 +49,7 @@ import pyarrow.parquet as pq
 from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
 from ..config.sweep import Sweep, describe, load_sweep
-from ..schema import UNITS, keys_first
+from ..schema import UNITS, chain_hash, keys_first
 from . import runner
 from .executors import InProcessExecutor, cap_workers, default_workers, process_pool
 from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_file
@@ -304,7 +304,13 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     writer gets an InputError). An executor whose Dask scheduler is gone for
     ``scheduler_timeout`` seconds (default ``VALUECHAIN_SCHEDULER_TIMEOUT_S`` or 60) ends the
     sweep with :class:`SchedulerLost`; the store stays resumable.
+    Returns a :class:`SweepSummary`; ``n_failed`` counts the
+    runs that failed (check it: a sweep with failures returns normally). In a script, call it
+    under ``if __name__ == "__main__":`` (local workers are "spawn" processes; see
+    :func:`runner.check_main_guard`, which raises at once otherwise).
     """
+    if executor is None and (workers or default_workers()) > 1:
+        runner.check_main_guard("run_sweep")  # before anything is written
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     out = Path(out) if out is not None else Path("results") / sweep.name
     prepare_out(out, sweep, resume, overwrite)  # bad input fails before the folder is created
@@ -513,7 +519,7 @@ def _sweep_info(sweep: Sweep) -> dict:
         "n_points": len(sweep.points), "replications": sweep.replications, "seed": sweep.seed,
         "spec": sweep.spec.model_dump(mode="json", by_alias=True),
         "base_scenario": sweep.base.spec.model_dump(mode="json"), "base_scenario_file": sweep.base.file,
-        "chain_file": str(sweep.base.chain.path),
+        "chain_file": str(sweep.base.chain.path), "chain_hash": chain_hash(sweep.base.chain),
     }
 
 

@@ -1,5 +1,14 @@
 """Command line: ``valuechain run | backtest | sweep | compare | cost | plot | validate | list``.
 
+  valuechain run SCENARIO        run a scenario (a file or a built-in name) and write its results
+  valuechain sweep SWEEP         run a sweep file's points x replications into a resumable store
+  valuechain compare DIR BASE    scenario minus baseline with intervals (paired replications)
+  valuechain cost DIR BASE       what a yuan buys: gross and net cost, present values, ratios
+  valuechain backtest            the recorded policy history against the record
+  valuechain plot DIR --kind K   draw a figure: paths, effects, frontier, heatmap, sobol, chain
+  valuechain validate FILE ...   check scenario, sweep or chain files without running them
+  valuechain list                built-in chains, scenarios and sweeps, by the names run/sweep accept
+
 Exit status: 0 success, 2 bad input (one line ``error: FILE: key: what is wrong``, nothing
 written), 1 internal failure (one line; the traceback with ``--debug``).
 """
@@ -38,7 +47,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="valuechain", description=__doc__.splitlines()[0])
+    p = _Parser(prog="valuechain", description="\n".join(__doc__.split("\n\n")[:2]),
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+                epilog="Exit status: 0 success; 2 bad input (one line on stderr); 1 internal failure.")
+    p.add_argument("--version", action="version", version=f"valuechain {_version()}")
     # the subcommands accept --debug too; their default is SUPPRESS so that an absent flag there
     # does not reset a `valuechain --debug run ...` given before the subcommand
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -46,14 +58,18 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario and write its results")
     run.add_argument("scenario", help="scenario YAML file, or a built-in scenario's name (valuechain list)")
-    run.add_argument("--out", help="results directory (default: results/<scenario name>/)")
+    run.add_argument("--out", help="results directory (default: results/<run name>/)")
+    run.add_argument("--name", help="name of the run (default: the scenario's name, plus its --set overrides "
+                     "if any); letters, digits, _ . -")
     run.add_argument("--replications", type=int, help="number of replications (overrides the file)")
     run.add_argument("--seed", type=int, help="root seed (overrides the file)")
     run.add_argument("--workers", type=int, default=1, help="processes for replications (default 1)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a dotted key with a YAML value, e.g. policy.electricity_price.default=0.30")
     run.add_argument("--overwrite", action="store_true", help="replace results in a non-empty --out")
-    run.add_argument("--engine", choices=["vectorized", "reference"], default="vectorized")
+    run.add_argument("--engine", choices=["vectorized", "reference"], default="vectorized",
+                     help="vectorized (default: all firms at once on arrays) or reference (one Mesa agent at a "
+                     "time; the same numbers, slower)")
     run.add_argument("--parameter-draws", type=int, default=0, metavar="N",
                      help="draw N sets of the firms' behavioural parameters (Latin hypercube over "
                           "scenarios/parameters/firms_ranges.yaml) and run every replication of each")
@@ -85,8 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     cmp = sub.add_parser("compare", help="scenario minus baseline with confidence intervals (paired replications)")
-    cmp.add_argument("results", help="results directory of the scenario")
-    cmp.add_argument("baseline", help="results directory of the baseline (same seed)")
+    cmp.add_argument("results", help="results directory of the scenario (or a sweep / folder of them: one row "
+                     "per point)")
+    cmp.add_argument("baseline", help="results directory of the baseline (same chain, years, scale and seed)")
     cmp.add_argument("--metric", default="value_added", help="value_added (default), investment, employment, "
                      "downstream_investment, fiscal_cost, processing_depth, ... (see analysis.compare)")
     cmp.add_argument("--by", help="sector, stage or tier (lever for fiscal_cost); default: the whole region")
@@ -96,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     when.add_argument("--pv", type=_finite_float, metavar="RATE",
                       help="present value at RATE (e.g. 0.05), base year = first")
     cmp.add_argument("--confidence", type=_finite_float, default=0.95, help="confidence level (default 0.95)")
+    cmp.add_argument("--unpaired", action="store_true", help="Welch interval instead of paired replications "
+                     "(for runs with different seeds)")
     cmp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     cst = sub.add_parser("cost", help="what a yuan buys: gross and net cost, present values, ratios, ranking")
@@ -121,11 +140,21 @@ def _parser() -> argparse.ArgumentParser:
 
     plt = sub.add_parser("plot", help="draw a publication figure from results or a sweep")
     plt.add_argument("results", help="results directory, a folder of them, or a sweep directory")
-    plt.add_argument("--kind", required=True, choices=PLOT_KINDS)
+    plt.add_argument("--kind", required=True, choices=PLOT_KINDS,
+                     help="paths: yearly outcome by scenario or point; effects: change with its interval by "
+                     "sector/stage/tier or scenario; frontier: fiscal cost against the outcome; heatmap: a "
+                     "two-parameter sweep; sobol: sensitivity indices of a sobol/morris sweep; chain: the chain "
+                     "diagram of a run against --baseline")
     plt.add_argument("--out", required=True, help="FILE.png (300 dpi), FILE.pdf or FILE.svg")
     plt.add_argument("--baseline", help="baseline results directory (effects, chain; optional for paths, frontier)")
     plt.add_argument("--metric", default="value_added", help="outcome to plot (default value_added)")
     plt.add_argument("--by", help="effects: group by sector (default), stage or tier")
+    plt.add_argument("--difference", action="store_true", help="paths: the paired effect against --baseline "
+                     "per year, with its band")
+    plt.add_argument("--unpaired", action="store_true", help="effects, paths --difference: Welch intervals")
+    for col in ("sector", "tier", "stage"):
+        plt.add_argument(f"--{col}", action="append", metavar=col.upper(),
+                         help=f"paths, effects: only the stages of this {col} (repeatable)")
     plt.add_argument("--x", help="heatmap: varied key on the x axis (default: the sweep's first)")
     plt.add_argument("--y", help="heatmap: varied key on the y axis (default: the sweep's second)")
     pwhen = plt.add_mutually_exclusive_group()
@@ -148,7 +177,68 @@ def _check_int(name: str, value: int | None, lo: int, hi: int) -> None:
         raise InputError(f"--{name}", "", f"must be between {lo} and {hi}", value)
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("valuechain")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+KIND_HINTS = {
+    "scenario": "this is a scenario file; use `valuechain run FILE`",
+    "sweep": "this is a sweep file; use `valuechain sweep FILE`",
+    "chain": "this is a chain file; name it in a scenario's `chain:` key and use `valuechain run SCENARIO`",
+}
+
+
+def file_kind(data: dict) -> str:
+    """``'chain'``, ``'sweep'`` or ``'scenario'`` from a YAML mapping's top-level keys."""
+    if "stages" in data:
+        return "chain"
+    if "base" in data or "design" in data or "parameters" in data:
+        return "sweep"
+    return "scenario"
+
+
+def check_kind(path: Path, expected: str) -> None:
+    """Refuse the wrong kind of file with a message that names what it is and the right command."""
+    from .simulation.config.yamlio import load_yaml_mapping
+
+    if not path.is_file():
+        return  # the loader reports the missing file
+    kind = file_kind(load_yaml_mapping(path))
+    if kind != expected:
+        raise InputError(str(path), "", f"{KIND_HINTS[kind]} (valuechain {'run' if expected == 'scenario' else 'sweep'}"
+                         f" takes a {expected} file)")
+
+
+def run_name(scenario_name: str, overrides: list[str]) -> str:
+    """The default name of a run: the scenario's, plus its ``--set`` overrides, e.g.
+    ``baseline`` + ``policy.electricity_price.default=0.30`` -> ``baseline_electricity_price.default-0.30``;
+    at most 100 characters (longer ones end in a hash of the overrides)."""
+    import hashlib
+    import re
+
+    if not overrides:
+        return scenario_name
+    parts = []
+    for a in overrides:
+        key, _, value = a.partition("=")
+        tail = ".".join(k for k in key.strip().split(".")[-2:])
+        parts.append(f"{tail}-{value.strip()}")
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", "_".join([scenario_name, *parts])).strip("_")
+    if len(name) > 100:
+        digest = hashlib.sha256("\n".join(overrides).encode()).hexdigest()[:8]
+        name = f"{name[:90]}_{digest}"
+    return name
+
+
 def cmd_run(args) -> int:
+    import re
+
+    from .simulation.config.builtin import scenario_path
     from .simulation.config.scenario import load_scenario
     from .simulation.running.executors import cap_workers
     from .simulation.running.outdir import output_lock
@@ -159,7 +249,14 @@ def cmd_run(args) -> int:
     _check_int("seed", args.seed, 0, 2**63 - 1)
     _check_int("workers", args.workers, 1, 1024)
     _check_int("parameter-draws", args.parameter_draws, 0, 10_000)
+    if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,100}", args.name):
+        raise InputError("--name", "", "must be 1-100 letters, digits, _ . or -", args.name)
+    check_kind(scenario_path(args.scenario), "scenario")
     scenario = load_scenario(args.scenario, args.set)
+    name = args.name or run_name(scenario.name, args.set)
+    in_file = scenario.name
+    if name != scenario.name:
+        scenario = scenario.with_overrides(name=name)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_out_dir(out, args.overwrite)  # bad input fails before anything is written
     n_runs = (args.replications or scenario.spec.replications) * max(1, args.parameter_draws)
@@ -174,6 +271,7 @@ def cmd_run(args) -> int:
         else:
             results = run_scenario(scenario, replications=args.replications, seed=args.seed, workers=workers,
                                    engine=args.engine)
+        results.meta.update({"overrides": list(args.set), "scenario_name_in_file": in_file})
         write_results(results, out, overwrite=args.overwrite)
     print(summary_table(results))
     print(f"\nresults: {out}/ ({results.runs.shape[0]} replication(s); manifest.json, "
@@ -182,20 +280,34 @@ def cmd_run(args) -> int:
 
 
 def summary_table(results) -> str:
-    """Value added, investment, employment and fiscal cost by sector, first and last year."""
+    """Value added, investment, employment and fiscal cost by sector (in chain order), first and
+    last year, mean over replications: at most 100 characters wide."""
+    from .simulation.schema import DISPLAY_NAMES
+
     st, fc = results.stages, results.fiscal
     years = [int(st.year.min()), int(st.year.max())]
     nrep = st.replication.nunique()
     by = st[st.year.isin(years)].groupby(["sector", "year"])[["value_added", "investment", "employment"]].sum() / nrep
     fiscal = fc[fc.year.isin(years)].groupby(["sector", "year"]).fiscal_cost.sum() / nrep
-    table = by.join(fiscal).unstack("year")
-    table.columns = [f"{m}_{y}" for m, y in table.columns]
-    table.loc["total"] = table.sum()
-    cols = [f"{m}_{y}" for m in ("value_added", "investment", "employment", "fiscal_cost") for y in years]
-    table = table[cols]
-    head = (f"scenario {results.scenario.name}: mean of {nrep} replication(s); money in million yuan, "
-            f"employment in workers")
-    return head + "\n" + table.to_string(float_format=lambda x: f"{x:,.0f}")
+    table = by.join(fiscal).unstack("year").fillna(0.0)
+    from .simulation.config.chain import SECTORS
+
+    # the standard sector order, as compare and the figures use it
+    order = [s for s in SECTORS if s in table.index] + sorted(set(table.index) - set(SECTORS))
+    table = table.reindex(order)
+    metrics = ("value_added", "investment", "employment", "fiscal_cost")
+    rows = [(s, [table.loc[s, (m, y)] for m in metrics for y in years]) for s in table.index]
+    rows.append(("total", [table[(m, y)].sum() for m in metrics for y in years]))
+    w0 = max(len("sector"), *(len(r[0]) for r in rows))
+    w = 9
+    heads = [f"{m:^{2 * w + 1}}" for m in metrics]
+    lines = [" " * w0 + " " + " ".join(heads).rstrip(),
+             f"{'sector':<{w0}} " + " ".join(f"{y:>{w}}" for _ in metrics for y in years)]
+    for name, vals in rows:
+        lines.append(f"{name:<{w0}} " + " ".join(f"{v:>{w},.0f}" for v in vals))
+    unit = (f"scenario {DISPLAY_NAMES.get(results.scenario.name, results.scenario.name)}\n"
+            f"mean of {nrep} replication(s); million yuan, employment in workers")
+    return unit + "\n" + "\n".join(lines)
 
 
 def cmd_backtest(args) -> int:
@@ -226,8 +338,10 @@ def cmd_backtest(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from .simulation.config.builtin import scenario_path
     from .simulation.running.sweeps import sweep_command
 
+    check_kind(scenario_path(args.sweep), "sweep")
     return sweep_command(args)
 
 

@@ -1,0 +1,97 @@
+"""Whether two run sets can be compared at all: the one check that compare, plot and cost call.
+
+Two run sets are comparable when they simulate the same economy over the same years: the same
+chain (by the content hash of the validated chain, so a renamed copy is the same chain and an
+edited one is not), the same start year and horizon, and the same settings that change the
+economy's size (``firms.scale``, ``firms.min_per_stage``). A policy effect computed across
+different economies measures the difference in size, not the policy. :func:`check_comparable`
+raises :class:`InputError` naming the first setting that differs; :func:`common_years` gives
+the years both cover (equal when the horizons match; stated in every table's header).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from ..simulation.config.errors import InputError
+
+# dotted scenario keys that change the size of the simulated economy or the years it covers
+SIZE_KEYS = ("horizon.start", "horizon.years", "firms.scale", "firms.min_per_stage")
+DEFAULTS = {"horizon.start": 2016, "horizon.years": 15, "firms.scale": 1.0, "firms.min_per_stage": 0}
+
+
+def get_dotted(data: dict, key: str, default: Any = None) -> Any:
+    node: Any = data
+    for part in key.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return default
+    return node
+
+
+def set_dotted(data: dict, key: str, value: Any) -> None:
+    parts = key.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        nxt = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        node = nxt
+    if isinstance(node, list):
+        node[int(parts[-1])] = value
+    else:
+        node[parts[-1]] = value
+
+
+def point_scenario(base: dict, overrides: str | dict | None) -> dict:
+    """A sweep point's scenario (as a mapping): the base scenario with the point's dotted overrides."""
+    out = copy.deepcopy(base or {})
+    if isinstance(overrides, str):
+        overrides = json.loads(overrides) if overrides else {}
+    for key, value in (overrides or {}).items():
+        try:
+            set_dotted(out, key, value)
+        except (IndexError, KeyError, TypeError, ValueError):
+            pass
+    return out
+
+
+def signature(manifest: dict) -> dict[str, Any]:
+    """The settings that must agree, read from a run set's manifest (``None`` where unknown)."""
+    sc = manifest.get("scenario") or manifest.get("base_scenario") or {}
+    sig: dict[str, Any] = {"chain": manifest.get("chain_hash")}
+    for key in SIZE_KEYS:
+        sig[key] = get_dotted(sc, key, DEFAULTS[key]) if sc else None
+    return sig
+
+
+def check_comparable(run: Any, base: Any, *, what: str = "compare") -> None:
+    """Refuse (``InputError``, exit 2 on the command line) to compare run sets that simulate
+    different economies or years. ``run``/``base`` are :class:`analysis.compare.Run` objects."""
+    a, b = signature(run.manifest), signature(base.manifest)
+    for key in ("chain",) + SIZE_KEYS:
+        x, y = a.get(key), b.get(key)
+        if x is None or y is None:
+            continue  # not recorded (results written before the check existed): cannot tell
+        if x != y:
+            if key == "chain":
+                why = (f"was simulated on a different chain (content hash {x}) than {base.source} ({y}); "
+                       f"{what} only runs on the same chain")
+            else:
+                why = (f"differs from {base.source} ({y}), so the two runs simulate economies of different "
+                       f"size or years; rerun one of them with {key}={y} before you {what}")
+            raise InputError(run.source, key if key != "chain" else "chain", why, x)
+
+
+def common_years(run: Any, base: Any) -> list[int]:
+    """The years both run sets cover, in order."""
+    y1 = set(run.stages["year"].unique()) if "year" in run.stages else set()
+    y0 = set(base.stages["year"].unique()) if "year" in base.stages else set()
+    years = sorted(int(y) for y in y1 & y0)
+    if not years and y1 and y0:
+        raise InputError(run.source, "year", f"has no year in common with {base.source} "
+                         f"({min(y1)}-{max(y1)} against {min(y0)}-{max(y0)})")
+    return years

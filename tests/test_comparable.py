@@ -1,0 +1,267 @@
+"""Comparisons that refuse to mislead: runs of different economies (chain, start year, horizon,
+firm scale) are refused with exit 2 and one line; overridden runs get their own name and folder;
+every documented command works on a run folder and on a sweep folder or refuses in one line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import matplotlib.pyplot as plt
+import pytest
+from conftest import DATA
+from valuechain.analysis import compare, cost_effectiveness, load_results, load_sweep, processing_depth, sweep_outcomes
+from valuechain.simulation.config.errors import InputError
+
+from valuechain.cli import main
+
+TINY = str(DATA / "tiny.yaml")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("comparable")
+    todo = {
+        "base": [],
+        "power": ["--set", "policy.electricity_price.default=0.30"],
+        "half": ["--set", "firms.scale=0.5"],
+        "short": ["--set", "horizon.years=6"],
+        "late": ["--set", "horizon.start=2017"],
+        "seed9": ["--seed", "9"],
+    }
+    for name, extra in todo.items():
+        assert main(["run", TINY, "--out", str(root / "runs" / name), "--replications", "2", *extra]) == 0
+    # the same chain under another file name, and an edited copy of it
+    shutil.copy(DATA / "tiny_chain.yaml", root / "renamed_chain.yaml")
+    edited = (DATA / "tiny_chain.yaml").read_text().replace("price_yuan_per_unit: 3000", "price_yuan_per_unit: 3100")
+    (root / "edited_chain.yaml").write_text(edited)
+    for name in ("renamed", "edited"):
+        sc = root / f"{name}.yaml"
+        sc.write_text(f"name: {name}\nchain: {name}_chain.yaml\nhorizon: {{start: 2016, years: 10}}\n"
+                      "replications: 2\nseed: 7\n")
+        assert main(["run", str(sc), "--out", str(root / "chains" / name)]) == 0
+    sweep = root / "mixes.yaml"
+    sweep.write_text(f"name: mixes\nbase: {TINY}\ndesign: mixes\nreplications: 2\nmixes:\n"
+                     "  - {name: base, set: {}}\n"
+                     "  - {name: power_030, set: {policy.electricity_price.default: 0.30}}\n"
+                     "  - {name: tax_015, set: {policy.tax.default_rate: 0.15}}\n")
+    assert main(["sweep", str(sweep), "--out", str(root / "mixes"), "--workers", "1", "--quiet"]) == 0
+    grid = root / "grid.yaml"
+    grid.write_text(f"name: grid\nbase: {TINY}\ndesign: grid\nreplications: 2\nparameters:\n"
+                    "  policy.electricity_price.default: [0.3, 0.4]\n  policy.tax.default_rate: [0.15, 0.25]\n")
+    assert main(["sweep", str(grid), "--out", str(root / "grid"), "--workers", "1", "--quiet"]) == 0
+    return root
+
+
+def err_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err  # one line
+    return err.strip()
+
+
+@pytest.mark.parametrize("name, key, got, base_value", [
+    ("half", "firms.scale", "0.5", "1.0"),
+    ("short", "horizon.years", "6", "10"),
+    ("late", "horizon.start", "2017", "2016"),
+])
+def test_compare_refuses_a_different_economy(runs, capsys, name, key, got, base_value):
+    a, b = runs / "runs" / name, runs / "runs" / "base"
+    assert main(["compare", str(a), str(b)]) == 2
+    assert err_line(capsys) == (
+        f"error: {a}: {key}: differs from {b} ({base_value}), so the two runs simulate economies of different "
+        f"size or years; rerun one of them with {key}={base_value} before you compare (got {got})")
+
+
+@pytest.mark.parametrize("kind", ["chain", "effects", "paths"])
+def test_plot_refuses_a_different_economy(runs, tmp_path, capsys, kind):
+    out = tmp_path / "f.png"
+    assert main(["plot", str(runs / "runs" / "half"), "--kind", kind, "--baseline", str(runs / "runs" / "base"),
+                 "--out", str(out)]) == 2
+    assert "firms.scale: differs from" in err_line(capsys)
+    assert not out.exists()
+
+
+def test_python_api_refuses_too(runs):
+    with pytest.raises(InputError, match=r"horizon.years: differs from .*\(got 6\)"):
+        compare(runs / "runs" / "short", runs / "runs" / "base")
+    with pytest.raises(InputError, match=r"firms.scale: differs"):
+        cost_effectiveness({"half": runs / "runs" / "half"}, runs / "runs" / "base")
+
+
+def test_chain_is_compared_by_content(runs, capsys):
+    renamed, edited = runs / "chains" / "renamed", runs / "chains" / "edited"
+    base = runs / "runs" / "base"
+    assert main(["compare", str(renamed), str(base)]) == 0  # same chain in another file: comparable
+    capsys.readouterr()
+    assert main(["compare", str(edited), str(base)]) == 2
+    line = err_line(capsys)
+    h_edit = json.loads((edited / "manifest.json").read_text())["chain_hash"]
+    h_base = json.loads((base / "manifest.json").read_text())["chain_hash"]
+    assert h_edit != h_base and len(h_base) == 16
+    assert line == (f"error: {edited}: chain: was simulated on a different chain (content hash {h_edit}) than "
+                    f"{base} ({h_base}); compare only runs on the same chain (got {h_edit})")
+
+
+def test_sweep_manifest_has_the_chain_hash(runs):
+    base = json.loads((runs / "runs" / "base" / "manifest.json").read_text())
+    sweep = json.loads((runs / "mixes" / "manifest.json").read_text())
+    assert sweep["chain_hash"] == base["chain_hash"]
+
+
+def test_header_states_years_and_what_the_interval_covers(runs, capsys):
+    assert main(["compare", str(runs / "runs" / "power"), str(runs / "runs" / "base")]) == 0
+    head, note = capsys.readouterr().out.splitlines()[:2]
+    assert "cumulative 2016-2025" in head and "paired 95% t interval" in head
+    assert note == ("note: intervals and p-values cover simulation (replication) noise only, not uncertainty in "
+                    "the model's parameters")
+
+
+def test_unpaired_is_offered_and_works(runs, capsys):
+    a, b = runs / "runs" / "seed9", runs / "runs" / "base"
+    assert main(["compare", str(a), str(b)]) == 2
+    assert "not paired; pass --unpaired (paired=False) for the Welch interval" in err_line(capsys)
+    assert main(["compare", str(a), str(b), "--unpaired"]) == 0
+    assert "unpaired 95% t interval" in capsys.readouterr().out
+
+
+def test_a_run_with_set_gets_its_own_name_folder_and_manifest(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", TINY, "--replications", "1", "--set", "policy.electricity_price.default=0.30"]) == 0
+    out = tmp_path / "results" / "tiny_electricity_price.default-0.30"
+    assert f"results: {out.relative_to(tmp_path)}/" in capsys.readouterr().out
+    assert not (tmp_path / "results" / "tiny").exists()  # never the scenario's own default folder
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["overrides"] == ["policy.electricity_price.default=0.30"]
+    assert m["scenario"]["name"] == "tiny_electricity_price.default-0.30" and m["scenario_name_in_file"] == "tiny"
+    assert set(load_results(out).stages["scenario"]) == {"tiny_electricity_price.default-0.30"}
+    assert main(["run", TINY, "--replications", "1", "--name", "cheap_power", "--set",
+                 "policy.electricity_price.default=0.30"]) == 0
+    m = json.loads((tmp_path / "results" / "cheap_power" / "manifest.json").read_text())
+    assert m["scenario"]["name"] == "cheap_power" and m["overrides"] == ["policy.electricity_price.default=0.30"]
+    assert main(["run", TINY, "--name", "bad name"]) == 2
+    assert err_line(capsys) == "error: --name: must be 1-100 letters, digits, _ . or - (got bad name)"
+
+
+def test_titles_show_the_overrides(runs):
+    from valuechain.analysis import plot_chain
+
+    fig = plot_chain(runs / "runs" / "power", runs / "runs" / "base")
+    title = fig.axes[0].get_title(loc="left")
+    plt.close(fig)
+    assert title.startswith("tiny with policy.electricity_price.default=0.30 vs tiny: value added by stage")
+
+
+def test_wrong_kind_of_file_is_named(runs, capsys):
+    sweep, scenario, chain = runs / "mixes.yaml", TINY, str(DATA / "tiny_chain.yaml")
+    assert main(["run", str(sweep)]) == 2
+    assert err_line(capsys) == (f"error: {sweep}: this is a sweep file; use `valuechain sweep FILE` "
+                                "(valuechain run takes a scenario file)")
+    assert main(["sweep", scenario]) == 2
+    assert err_line(capsys) == (f"error: {scenario}: this is a scenario file; use `valuechain run FILE` "
+                                "(valuechain sweep takes a sweep file)")
+    assert main(["run", chain]) == 2
+    assert "this is a chain file; name it in a scenario's `chain:` key" in err_line(capsys)
+    assert main(["sweep", "baseline"]) == 2  # a built-in scenario's name
+    assert "this is a scenario file; use `valuechain run FILE`" in err_line(capsys)
+
+
+# ----------------------------------------------------------------- each command on each kind of folder
+def test_compare_a_sweep_against_a_run(runs, capsys):
+    assert main(["compare", str(runs / "mixes"), str(runs / "runs" / "base")]) == 0
+    out = capsys.readouterr().out
+    for name in ("base", "power_030", "tax_015"):
+        assert f" {name} " in out
+
+
+def test_compare_with_a_sweep_as_baseline_is_refused(runs, capsys):
+    assert main(["compare", str(runs / "runs" / "power"), str(runs / "mixes")]) == 2
+    assert err_line(capsys).startswith(f"error: {runs / 'mixes'}: is a sweep directory, not the results of one run")
+
+
+def test_compare_a_folder_of_runs_is_one_line(runs, capsys):
+    assert main(["compare", str(runs / "runs"), str(runs / "runs" / "base")]) == 2  # holds runs of other sizes
+    assert "differs from" in err_line(capsys)
+
+
+@pytest.mark.parametrize("source, kind, extra, code, message", [
+    ("mixes", "paths", [], 0, None),
+    ("mixes", "effects", ["--baseline", "runs/base"], 0, None),
+    ("mixes", "frontier", [], 0, None),
+    ("mixes", "frontier", ["--baseline", "runs/base"], 0, None),
+    ("grid", "heatmap", [], 0, None),
+    ("mixes", "chain", ["--baseline", "runs/base"], 2, "is a sweep directory, not the results of one run"),
+    ("runs/base", "heatmap", [], 2, "not a sweep directory (written by valuechain sweep)"),
+    ("runs/base", "sobol", [], 2, "not a sweep directory (written by valuechain sweep)"),
+    ("runs/base", "frontier", [], 2, "a frontier needs several scenarios"),
+    ("runs/power", "paths", ["--baseline", "runs/base", "--difference"], 0, None),
+    ("runs/power", "effects", ["--baseline", "runs/base", "--tier", "deep"], 0, None),
+    ("grid", "sobol", [], 2, "sensitivity needs a sweep with design: sobol or design: morris"),
+])
+def test_plot_on_each_kind_of_folder(runs, tmp_path, capsys, source, kind, extra, code, message):
+    out = tmp_path / "f.png"
+    extra = [str(runs / a) if a.startswith("runs/") else a for a in extra]
+    assert main(["plot", str(runs / source), "--kind", kind, "--out", str(out), *extra]) == code
+    if message:
+        assert message in err_line(capsys)
+        assert not out.exists()
+    else:
+        assert out.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("kind, option, value, message", [
+    ("paths", "--by", "tier", "error: --by: does not apply to --kind paths; it is read by --kind effects (got tier)"),
+    ("heatmap", "--baseline", "runs/base", "error: --baseline: does not apply to --kind heatmap; it is read by "
+                                           "--kind paths, effects, frontier, chain"),
+    ("chain", "--x", "policy.tax.default_rate", "error: --x: does not apply to --kind chain; it is read by --kind "
+                                                "heatmap (got policy.tax.default_rate)"),
+    ("paths", "--year", "2020", "error: --year: does not apply to --kind paths"),
+])
+def test_options_that_do_not_apply_are_refused(runs, tmp_path, capsys, kind, option, value, message):
+    value = str(runs / value) if value.startswith("runs/") else value
+    args = ["plot", str(runs / "grid"), "--kind", kind, "--out", str(tmp_path / "f.png"), option, value]
+    assert main(args) == 2
+    assert err_line(capsys).startswith(message)
+
+
+def test_difference_needs_a_baseline(runs, tmp_path, capsys):
+    assert main(["plot", str(runs / "runs" / "power"), "--kind", "paths", "--difference",
+                 "--out", str(tmp_path / "f.png")]) == 2
+    assert err_line(capsys) == ("error: --difference: needs --baseline DIR (the paired effect is against the "
+                                "baseline)")
+
+
+def test_frontier_of_a_folder_skips_the_sweeps_in_it(runs, tmp_path, capsys):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    for name in ("base", "power"):
+        shutil.copytree(runs / "runs" / name, folder / name)
+    shutil.copytree(runs / "mixes", folder / "mixes")
+    assert main(["plot", str(folder), "--kind", "frontier", "--out", str(tmp_path / "f.png")]) == 0
+
+
+# ----------------------------------------------------------------- streaming and the small API fixes
+def test_streamed_sweep_outcomes_equal_the_loaded_ones(runs):
+    for metric, by in (("value_added", None), ("downstream_investment", None), ("fiscal_cost", "lever"),
+                       ("processing_depth", None), ("employment", "tier")):
+        streamed = sweep_outcomes(runs / "grid", metric, by=by, batch=3)
+        loaded = sweep_outcomes(load_sweep(runs / "grid"), metric, by=by)
+        cols = [c for c in streamed.columns if c != "name"]
+        s = streamed[cols].sort_values(cols[:3]).reset_index(drop=True)
+        lo = loaded[cols].sort_values(cols[:3]).reset_index(drop=True)
+        assert len(s) == len(lo) > 0
+        assert (abs(s[metric].to_numpy(float) - lo[metric].to_numpy(float)) <= 1e-9 * (1 + abs(lo[metric]))).all()
+
+
+def test_processing_depth_takes_results(runs):
+    rs = load_results(runs / "runs" / "base")
+    a = processing_depth(rs)
+    assert a.equals(processing_depth(rs.stages)) and a.equals(processing_depth(runs / "runs" / "base"))
+    assert ((a >= 0) & (a <= 1)).all()
+
+
+def test_cost_command_refuses_a_different_economy(runs, capsys):
+    a, b = runs / "runs" / "half", runs / "runs" / "base"
+    assert main(["cost", str(a), str(b)]) == 2
+    assert err_line(capsys) == (
+        f"error: {a}: firms.scale: differs from {b} (1.0), so the two runs simulate economies of different size "
+        "or years; rerun one of them with firms.scale=1.0 before you compare costs (got 0.5)")
