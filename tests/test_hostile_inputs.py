@@ -55,20 +55,20 @@ policy:
   electricity_price:
     reference_yuan_per_kwh: 0.4
     default: {2016: 0.4, 2018: 0.35}
-    rules: [{stages: [metal], price_yuan_per_kwh: 0.3}]
+    rules: [{stages: [metal], price_yuan_per_kwh: 0.3, announced: 2016}]
   freight_subsidy:
     rules:
-      - {stages: [parts], yuan_per_t: 100}
+      - {stages: [parts], yuan_per_t: 100, announced: 2016}
       - {stages: [parts], share_of_sales: 0.01}
       - {stages: [parts], share_of_freight: 0.2}
   tax:
     statutory_rate: 0.25
     default_rate: 0.25
-    rules: [{stages: [parts], rate: 0.15}]
+    rules: [{stages: [parts], rate: 0.15, announced: 2016}]
     holidays: [{stages: [parts], exempt_years: 2, half_years: 3, from_year: 2016, announced: 2016}]
   interest_subsidy:
     rules: [{stages: [metal], fixed_asset_points: 1.0, fixed_asset_years: 5, working_capital_points: 0.5,
-             working_capital_years: 3}]
+             working_capital_years: 3, announced: 2016}]
 shocks:
   price_volatility: 0.05
   market_supply_elasticity: 2.0

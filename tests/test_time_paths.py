@@ -63,3 +63,32 @@ def test_holiday_tax_is_never_above_the_firms_own_rate():
         assert np.all(rec["tax_paid"] <= k.base_rate * rec["taxable"] * (1 + 1e-12) + 1e-9)
         taxed += rec["tax_paid"].sum()
     assert taxed > 0  # the check was not empty
+
+
+CUT = "policy.electricity_price.rules=[{stages: [metal], price_yuan_per_kwh: {2020: 0.20}%s}]"
+
+
+def test_investors_expect_an_announced_rule_and_only_an_announced_one():
+    """A power cut for metal from 2020: unannounced (announced = its first year), nothing changes
+    before 2020; announced in 2016, investors expect it (metal invests more before 2020, while the
+    cut itself costs nothing before 2020); with expectations "current" they do not."""
+    base_st, base_fc = frames()
+    quiet_st, _ = frames(CUT % "")
+    told_st, told_fc = frames(CUT % ", announced: 2016")
+    myopic_st, _ = frames(CUT % ", announced: 2016", "firms.expectations=current")
+    early = base_st.year < 2020
+    pd.testing.assert_frame_equal(quiet_st[early], base_st[early])
+    pd.testing.assert_frame_equal(myopic_st[early], base_st[early])
+    metal_before = lambda st: st[(st.stage == "metal") & (st.year < 2020)].investment.sum()  # noqa: E731
+    assert metal_before(told_st) > metal_before(base_st)
+    assert told_fc[(told_fc.year < 2020) & (told_fc.lever == "electricity_price")].fiscal_cost.sum() == 0
+
+
+def test_a_policy_known_from_the_start_is_static():
+    from valuechain.simulation.economy.levers import is_static
+
+    sc = load_scenario(TINY, [CUT % ", announced: 2016"])
+    assert not is_static(sc.spec.policy, 2016)
+    assert is_static(load_scenario(TINY).spec.policy, 2016)
+    assert not is_static(load_scenario(TINY, ["policy.tax.holidays=[{exempt_years: 2, from_year: 2018}]"]).spec.policy,
+                         2016)

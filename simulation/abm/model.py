@@ -18,7 +18,7 @@ from ..config.chain import SECTORS, ZONES
 from ..config.scenario import LoadedScenario
 from ..economy import coefficients, firm, markets
 from ..economy import year as economy_year
-from ..economy.levers import interest, year_terms
+from ..economy.levers import interest, is_static, planning_terms, year_terms
 from ..economy.rules import poisson_from_uniform
 from ..economy.targeting import to_stage
 from ..economy.year import entry_means, local_price, stage_market, year_prices, year_technology
@@ -72,6 +72,7 @@ class ValueChainModel(mesa.Model):
                                                               out=np.zeros(c0.n_stages),
                                                               where=c0.initial_capacity > 0))
         self.recorder = Recorder(self.chain)
+        self._static_policy = is_static(self.spec.policy, self.spec.horizon.start)  # expected terms = today's
         self.engine = ENGINES[engine](self.state, self.chain, self)
         self._populate(f)
         self.running = True
@@ -129,6 +130,8 @@ class ValueChainModel(mesa.Model):
         shock = prices_rng.normal(0.0, 1.0, len(SECTORS))[c.sector_id]  # common within a sector
         p = year_prices(spec, c, year, shock)
         terms = year_terms(spec.policy, c, year, p.price)
+        plan = (terms if self._static_policy or f.expectations == "current"
+                else planning_terms(spec.policy, c, year, p.price, c.build_lag))
         subsidy_mean = terms.subsidy_per_unit @ self.zone_shares
         # sellers plan at the local price of an ample market; buyers expect last year's clearing price
         local_ample = local_price(c, f.local_price_share, p.price, subsidy_mean)
@@ -150,7 +153,7 @@ class ValueChainModel(mesa.Model):
         market = stage_market(c, p, q, local_now, local_trend, capacity + to_stage(pipeline_cells))
         up = np.repeat(q.priced_up, 3)
         k = coefficients.cell_coefficients(c, f, terms, market, np.where(up, threshold_high, threshold),
-                                           up if up.any() else None, tech)
+                                           up if up.any() else None, tech, plan)
         self.last_year = economy_year.Year(p, terms, q, to_stage(high_cells), market, k)  # for inspection
         if f.entry:  # decided on this year's q before the firms' year is settled (which it does not use)
             plants, plants_inv_productivity = self._entry_decisions(k, entry_rng, entrants_rng)

@@ -12,7 +12,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, create_model, model_validator
 
@@ -106,6 +106,9 @@ class Firms(_Strict):
     # year (docs/calibration.md: Brandt, Van Biesebroeck & Zhang 2012 measure 2.85% a year of TFP
     # growth for incumbents, 1998-2007, an upper bound)
     technical_change_per_year: float = Field(default=0.0075, ge=0, le=0.2)
+    # what investors expect of the levers: the path of every rule announced so far, as written
+    # ("announced"), or today's values for ever ("current")
+    expectations: Literal["announced", "current"] = "announced"
 
 
 class Scenario(_Strict):

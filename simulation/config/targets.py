@@ -81,3 +81,23 @@ class Target(_Strict):
     stages: list[str] = Field(default_factory=list)
     tiers: list[Tier] = Field(default_factory=list)
     zones: list[Zone] = Field(default_factory=list)
+
+
+class Rule(Target):
+    """A lever's rule: targeting keys, its values' time paths, and when it was announced.
+
+    ``announced`` (default: the rule's first year) is the first year in which investors know the
+    rule: investment and entry decisions in year t see only rules announced by t (with
+    ``firms.expectations: announced``, they expect each such rule's path as written)."""
+
+    announced: int | None = Field(default=None, ge=-1, le=3000)
+
+    @property
+    def first_year(self) -> int:
+        """The first year the rule acts (-1: from the start)."""
+        paths = [v for v in self.__dict__.values() if isinstance(v, dict) and v and v != {-1: 0.0}]  # not unset parts
+        return min(min(v) for v in paths) if paths else -1
+
+    @property
+    def announced_year(self) -> int:
+        return self.first_year if self.announced is None else self.announced

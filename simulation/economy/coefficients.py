@@ -79,6 +79,7 @@ class CellCoefficients:
     statutory_rate: float
     base_rate: np.ndarray
     holiday_from: np.ndarray
+    plan_holiday_from: np.ndarray | None  # the holidays investors know of, where they differ (None: the same)
     slots: int  # tax-year slots of the holiday tables (0: none)
     tax_rate: np.ndarray | None  # (cells, 2, slots) flattened, or None
     tax_weight_k: np.ndarray | None
@@ -155,14 +156,19 @@ def import_parity_threshold(tech, terms: CellTerms, import_price, expected_mater
 
 
 def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold: np.ndarray,
-                      priced_up: np.ndarray | None = None, tech=None) -> CellCoefficients:
+                      priced_up: np.ndarray | None = None, tech=None,
+                      plan: CellTerms | None = None) -> CellCoefficients:
     """Fold this year's prices, market outcome (``market``) and lever terms into per-cell coefficients.
 
     ``f``: the scenario's ``firms`` settings; ``threshold``: the year's production threshold per
     cell (at import parity where the local price rose, ``priced_up`` per cell); ``tech``: the year's
-    per-unit primary inputs (``year.Technology``; default: the chain's).
+    per-unit primary inputs (``year.Technology``; default: the chain's); ``plan``: the terms
+    investors expect for new capacity (``levers.planning_terms``; default: this year's), from which
+    the value of an increment, investment and entry are computed, while the year's flows use
+    ``terms``.
     """
     tech = chain if tech is None else tech
+    plan = terms if plan is None else plan
     z = 3
     rep = lambda v: np.repeat(np.asarray(v, dtype=float), z)  # noqa: E731  stage -> cell
     power = terms.power_price.ravel()
@@ -175,29 +181,43 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
     inputs_y = rep(tech.kwh) * power
     labour_y = rep(tech.workers) * rep(chain.wage)
     cost_y = inputs_y + labour_y
+    if plan is terms:
+        plan_subsidy, plan_cost_y = subsidy, cost_y
+    else:
+        plan_subsidy, plan_cost_y = plan.subsidy_per_unit.ravel(), rep(tech.kwh) * plan.power_price.ravel() + labour_y
     capital_cost, depreciation, lag = rep(chain.capital_cost), rep(chain.depreciation), rep(chain.build_lag)
     beta = 1.0 / (1.0 + f.discount_rate)
     w = beta * (1.0 - depreciation)
     first_h, last_h = 1.0 + lag, lag + f.evaluation_years
     annuity = rules.geometric_sum(w, first_h, last_h)  # PV of a unit's yearly cash over its horizon
-    has_holidays = bool(np.any(terms.holiday_exempt + terms.holiday_half > 0))
+    has_holidays = bool(np.any(terms.holiday_exempt + terms.holiday_half > 0)
+                        or np.any(plan.holiday_exempt + plan.holiday_half > 0))
     if has_holidays:
-        slots = int(max(terms.holiday_exempt.max() + terms.holiday_half.max(), 0)) + 2
-        rate_t, weight_t = tax_tables(terms.holiday_exempt.ravel(), terms.holiday_half.ravel(),
-                                      terms.statutory_rate / 2, terms.tax_base_rate.ravel(), lag, w, first_h, last_h,
-                                      slots)
+        slots = int(max(terms.holiday_exempt.max() + terms.holiday_half.max(),
+                        plan.holiday_exempt.max() + plan.holiday_half.max(), 0)) + 2
+
+        def tables(t):
+            return tax_tables(t.holiday_exempt.ravel(), t.holiday_half.ravel(), t.statutory_rate / 2,
+                              t.tax_base_rate.ravel(), lag, w, first_h, last_h, slots)
+
+        rate_t, weight_t = tables(terms)
+        if plan is not terms:  # the rates paid now, the weights investors expect
+            weight_t = tables(plan)[1]
         base_tax_weight = weight_t[:, 0, -1]
         tax_rate, tax_weight_k = rate_t.ravel(), (weight_t / capital_cost[:, None, None]).ravel()
     else:  # every year of every firm at the base rate: no tables needed
-        base_tax_weight = terms.tax_base_rate.ravel() * annuity
+        base_tax_weight = plan.tax_base_rate.ravel() * annuity
         slots, tax_rate, tax_weight_k = 0, None, None
     fixed_points = terms.fixed_points.ravel()
-    subsidy_value_k = fixed_points / 100.0 * f.debt_share * rules.subsidy_annuity(beta, terms.fixed_years.ravel())
+    subsidy_value_k = (plan.fixed_points.ravel() / 100.0 * f.debt_share
+                       * rules.subsidy_annuity(beta, plan.fixed_years.ravel()))
+    plan_holiday_from = (None if plan is terms or np.array_equal(plan.holiday_from, terms.holiday_from)
+                         else plan.holiday_from.ravel())
     r = f.interest_rate
     util = rep(market.utilisation)
     util_margin = util * (rep(market.expected_netback) + rep(market.marginal_export_share)
-                          * subsidy - rep(market.expected_material) - rep(tech.other_inputs))
-    util_cost_y = util * cost_y
+                          * plan_subsidy - rep(market.expected_material) - rep(tech.other_inputs))
+    util_cost_y = util * plan_cost_y
     annuity_k = annuity / capital_cost
     base_tax_weight_k = base_tax_weight / capital_cost
     dep_per_unit = depreciation * capital_cost
@@ -218,7 +238,8 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
         subsidised_loans=((fixed_points > 0) & (terms.fixed_years.ravel() > 0)) * 1.0,
         subsidy_value_k=subsidy_value_k,
         has_holidays=has_holidays, statutory_rate=terms.statutory_rate, base_rate=terms.tax_base_rate.ravel(),
-        holiday_from=terms.holiday_from.ravel(), slots=slots, tax_rate=tax_rate, tax_weight_k=tax_weight_k,
+        holiday_from=terms.holiday_from.ravel(), plan_holiday_from=plan_holiday_from, slots=slots,
+        tax_rate=tax_rate, tax_weight_k=tax_weight_k,
         base_tax_weight_k=base_tax_weight_k,
         capital_cost=capital_cost, depreciation=depreciation, survival=1.0 - depreciation,
         units_per_yuan=1.0 / capital_cost, build_lag=lag.astype(np.intp), annuity_k=annuity_k,

@@ -74,8 +74,12 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
     if k.has_holidays:
         slots = k.slots
         holiday = first_rev >= g.holiday_from
-        idx = (cell * 2 + holiday) * slots + np.clip(year - first_rev + 1, 0, slots - 1)
-        rate, tax_weight_k = np.take(k.tax_rate, idx), np.take(k.tax_weight_k, idx)
+        tax_year = np.clip(year - first_rev + 1, 0, slots - 1)
+        idx = (cell * 2 + holiday) * slots + tax_year
+        rate = np.take(k.tax_rate, idx)
+        if k.plan_holiday_from is not None:  # investors do not yet know every holiday in force
+            idx = (cell * 2 + (first_rev >= g.plan_holiday_from)) * slots + tax_year
+        tax_weight_k = np.take(k.tax_weight_k, idx)
     elif k.has_interest_subsidy:
         rate, tax_weight_k = g.base_rate * started, None
     else:

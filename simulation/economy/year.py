@@ -129,7 +129,8 @@ def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: in
     """
     cells = np.arange(chain.n_stages * 3)
     if k.has_holidays:
-        holiday = (year + 1 + k.build_lag) >= k.holiday_from
+        holiday_from = k.holiday_from if k.plan_holiday_from is None else k.plan_holiday_from
+        holiday = (year + 1 + k.build_lag) >= holiday_from
         tax_weight = k.tax_weight_k[(cells * 2 + holiday) * k.slots]  # slot 0: no revenue yet
     else:
         tax_weight = k.base_tax_weight_k

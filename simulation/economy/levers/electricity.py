@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ...config.targets import Target, _Strict, _time_path, rule_value, value_at
+from ...config.targets import Rule, _Strict, _time_path, rule_value, value_at
 from ..targeting import target_mask
 from .base import Lever
 
 
-class ElectricityRule(Target):
+class ElectricityRule(Rule):
     price_yuan_per_kwh: _time_path(0.0, 5.0)
     counts_as_fiscal_cost: bool | None = None
 

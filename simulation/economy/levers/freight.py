@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, model_validator
 
-from ...config.targets import Target, _Strict, _time_path, rule_value
+from ...config.targets import Rule, _Strict, _time_path, rule_value
 from ..targeting import target_mask
 from .base import Lever
 
 
-class FreightRule(Target):
+class FreightRule(Rule):
     yuan_per_t: _time_path(0.0, 1e5) | None = None
     share_of_sales: _time_path(0.0, 1.0) | None = None
     share_of_freight: _time_path(0.0, 1.0) | None = None

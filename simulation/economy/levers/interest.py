@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ...config.targets import Target, _Strict, _time_path, rule_value
+from ...config.targets import Rule, _Strict, _time_path, rule_value
 from ..targeting import first_active_year, target_mask
 from .base import Lever
 
 
-class InterestRule(Target):
+class InterestRule(Rule):
     fixed_asset_points: _time_path(0.0, 20.0) = Field(default_factory=lambda: {-1: 0.0})
     fixed_asset_years: int = Field(default=5, ge=0, le=30)
     working_capital_points: _time_path(0.0, 20.0) = Field(default_factory=lambda: {-1: 0.0})

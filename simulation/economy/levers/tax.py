@@ -3,8 +3,8 @@
 Scenario block ``policy.tax``: ``statutory_rate`` (the benchmark, 25%), ``default_rate``, ``rules``
 (targeting + ``rate``, e.g. the Western Development 15%), ``holidays`` (targeting +
 ``exempt_years``, ``half_years``, ``from_year``: firms whose first revenue year is that year or
-later get years at 0, then years at half the statutory rate or their own rate if lower; the
-holiday exists from ``announced``, by default ``from_year``, so no firm plans on it earlier).
+later get years at 0, then years at half the statutory rate or their own rate if lower; no
+investor plans on it before ``announced``, by default ``from_year``).
 Effect: the tax schedule of each firm and the tax weight in the value of new capacity.
 Fiscal cost: tax expenditure, the statutory rate x taxable profit minus the tax paid.
 """
@@ -14,27 +14,26 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from ...config.targets import Target, _Strict, _time_path, rule_value, value_at
+from ...config.targets import Rule, _Strict, _time_path, rule_value, value_at
 from ..targeting import target_mask
 from .base import Lever
 
 
-class TaxRule(Target):
+class TaxRule(Rule):
     rate: _time_path(0.0, 1.0)
 
 
-class Holiday(Target):
+class Holiday(Rule):
     """Exempt years then half-rate years, counted from the firm's first revenue year."""
 
     exempt_years: int = Field(ge=0, le=20)
     half_years: int = Field(default=0, ge=0, le=20)
     from_year: int = Field(default=-1, ge=-1, le=3000)  # firms whose first revenue is this year or later
-    announced: int | None = Field(default=None, ge=-1, le=3000)  # default: from_year (firms cannot foresee it)
 
     @property
-    def known_from(self) -> int:
-        """The year from which firms know the holiday (its announcement; -1: from the start)."""
-        return self.from_year if self.announced is None else self.announced
+    def first_year(self) -> int:
+        """A holiday acts on the firms whose first revenue year is ``from_year`` or later."""
+        return self.from_year
 
 
 class Tax(_Strict):
@@ -56,9 +55,7 @@ def terms(tax: Tax, chain, year: int, price, t):
     exempt = np.zeros(shape)
     half = np.zeros(shape)
     hol_from = np.full(shape, 1e9)  # 1e9: no holiday
-    for h in tax.holidays:
-        if year < h.known_from:  # not announced yet: nobody plans on it, and it is not in force
-            continue
+    for h in tax.holidays:  # in force for its cohort; investors plan on it once announced (levers.year_terms)
         m = target_mask(h, chain)
         exempt[m], half[m], hol_from[m] = h.exempt_years, h.half_years, h.from_year
     return t.set(tax_base_rate=base, holiday_exempt=exempt, holiday_half=half, holiday_from=hol_from,
