@@ -61,14 +61,9 @@ def rule_value(path: dict[int, float] | None, year: int) -> float | None:
 
 
 def value_at(path: dict[int, float], year: int, neutral: float) -> float:
-    """Value of a time path in ``year``; ``neutral`` before its first year."""
-    value = neutral
-    for start, x in path.items():
-        if start == -1 or start <= year:
-            value = x
-        else:
-            break
-    return value
+    """Value of a time path in ``year``; ``neutral`` before its first year (a lever's default path)."""
+    value = rule_value(path, year)
+    return neutral if value is None else value
 
 
 _Strict = StrictModel  # extra keys, booleans as numbers and NaN/inf are refused (every lever's schema too)

@@ -53,7 +53,7 @@ from ..schema import UNITS, chain_hash, keys_first
 from . import runner
 from .executors import InProcessExecutor, cap_workers, default_workers, process_pool
 from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_file
-from .store import atomic_write_bytes, atomic_write_json, atomic_write_parquet, check_out_dir, versions
+from .store import _read_json, atomic_write_bytes, atomic_write_json, atomic_write_parquet, check_out_dir, versions
 
 RUNS_DIR = "runs"
 JOURNAL = "runs.sha256"  # one line "runs/pPPPPP_rRRR.parquet SHA256" appended as each run file is written
@@ -159,13 +159,6 @@ def points_frame(sweep: Sweep) -> pd.DataFrame:
 class SchedulerLost(RuntimeError):
     """The Dask scheduler went away and did not come back within the timeout."""
 
-
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _store_hash(out: Path) -> str | None:
