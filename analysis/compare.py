@@ -211,6 +211,9 @@ def point_label(row: Mapping, parameters: list[str], point: int) -> str:
     return ", ".join(parts) if parts else f"point {point}"
 
 
+PHYSICAL = ("capacity", "output", "exports", "local_sales")  # stage units: no sum across stages
+
+
 def check_metric(metric: str, by: str | None = None) -> None:
     """Raise :class:`InputError` for an unknown metric or grouping (messages name the CLI option)."""
     if metric not in METRICS:
@@ -218,6 +221,9 @@ def check_metric(metric: str, by: str | None = None) -> None:
     allowed = GROUPS + (("lever",) if metric == "fiscal_cost" else ())
     if metric == "processing_depth":
         allowed = ("sector",)
+    if metric in PHYSICAL and by != "stage":
+        raise InputError("--metric", "", "is in each stage's own physical unit (t, pieces, kWh...), which do not "
+                         "add up across stages; compare it --by stage", metric)
     if by is not None and by not in allowed:
         raise InputError("--by", "", f"cannot group {metric} by this; choose one of {', '.join(allowed)}", by)
 
@@ -291,7 +297,7 @@ def check_paired(run: Run, base: Run, reps: list) -> None:
             if x != y:
                 raise InputError(run.source, f"runs.{c}", f"replication {k} did not use the same {c} as "
                                  f"{base.source}, so the runs are not paired; pass --unpaired (paired=False) "
-                                 "for the Welch interval", x)
+                                 "for the Welch interval", x.item() if hasattr(x, "item") else x)
 
 
 def summarize(diffs: np.ndarray, confidence: float = 0.95) -> dict[str, float]:

@@ -314,3 +314,23 @@ def test_readme_analysis_example_runs(tmp_path, monkeypatch):
 
     plt.close("all")
     assert (tmp_path / "chain_package.png").stat().st_size > 1024
+
+
+def test_physical_quantities_are_compared_by_stage_only():
+    from valuechain.analysis.compare import check_metric
+
+    with pytest.raises(InputError) as err:
+        check_metric("capacity", "tier")
+    assert err.value.line() == ("--metric: is in each stage's own physical unit (t, pieces, kWh...), which do not "
+                                "add up across stages; compare it --by stage (got capacity)")
+    check_metric("output", "stage")  # by stage: fine
+
+
+def test_a_sweep_file_can_name_a_built_in_base(tmp_path):
+    from valuechain.simulation.config.sweep import load_sweep
+
+    f = tmp_path / "small.yaml"
+    f.write_text("name: small\nbase: sweep_base_levers\nparameters:\n  policy.electricity_price.default: [0.3, 0.4]\n"
+                 "replications: 1\n")
+    sweep = load_sweep(f)
+    assert len(sweep.points) == 2 and sweep.base.name == "sweep_base_levers"

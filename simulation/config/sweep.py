@@ -39,7 +39,7 @@ import numpy as np
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from .base import PlainName, StrictModel, check_plain_name
-from .builtin import scenario_path
+from .builtin import data_dir, is_name, scenario_path
 from .errors import InputError
 from .scenario import LoadedScenario, Scenario, chain_hash, scenario_from_dict
 from .yamlio import _set_in, apply_set, format_validation_error, resolve_inherits, resolve_path, valid_keys_at
@@ -211,6 +211,8 @@ def load_sweep(path: str | Path) -> Sweep:
     base_path = Path(spec.base)
     if not base_path.is_absolute():
         base_path = resolve_path(path, file, "").parent / base_path
+        if is_name(spec.base) and not base_path.exists() and (data_dir() / f"{spec.base}.yaml").exists():
+            base_path = data_dir() / f"{spec.base}.yaml"  # a built-in scenario by name
     try:
         base_data = resolve_inherits(base_path)  # read once: the points start from it too
     except InputError as err:

@@ -275,7 +275,7 @@ def cmd_run(args) -> int:
         write_results(results, out, overwrite=args.overwrite)
     print(summary_table(results))
     print(f"\nresults: {out}/ ({results.runs.shape[0]} replication(s); manifest.json, "
-          f"stages_rep*.parquet, fiscal_cost.parquet)")
+          f"stages_rep*.parquet, fiscal_cost.parquet, runs.parquet)")
     return 0
 
 
