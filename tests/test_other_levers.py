@@ -267,23 +267,35 @@ def test_fabric_from_local_yarn_earns_between_the_two_rates(chain):
 
 # --------------------------------------------------------------------------- zero values
 
-def test_every_new_lever_at_zero_reproduces_the_baseline_exactly(baseline):
-    zero = run(
-        "baseline.yaml",
-        "policy.capital_grants={rules: [{tiers: [deep], share: 0}], envelope: {million_yuan_per_year: 100}}",
-        "policy.land_support.rules=[{tiers: [deep], discount: 0}]",
-        "policy.fast_track.rules=[{tiers: [deep], years_saved: 0}]",
-        "policy.investment_attraction.rules=[{tiers: [deep], investor_multiplier: 1,"
-        " extra_investors_per_year: 0, incentive_million_yuan_per_project: 0}]",
-        "policy.sme_fund.rules=[{tiers: [deep], stake_share: 0}]",
-        "policy.employment_subsidy.rules=[{sectors: [textiles_apparel], social_insurance_yuan_per_worker_year: 0,"
-        " training_yuan_per_new_worker: 0}]",
-        "policy.energy_saving.rules=[{stages: [calcium_carbide], retrofit_share_per_year: {2016: 0},"
-        " saving_share: 0, grant_yuan_per_unit: 300}]",
-        "policy.capacity_rules={caps: [{stages: [electrolytic_aluminium], max_capacity_units: 1.0e+12}],"
-        " removals: [{stages: [calcium_carbide], share_per_year: 0, compensation_yuan_per_unit: 100}]}",
-        "policy.freight_subsidy.rules=[{stages: [grey_fabric], yuan_per_t: 0, local_input_yuan_per_t: 0}]",
-    )
+ZERO = {  # each new lever with rules in force at values that change nothing
+    "capital_grants": "policy.capital_grants={rules: [{tiers: [deep], share: 0}],"
+                      " envelope: {million_yuan_per_year: 100}}",
+    "land_support": "policy.land_support.rules=[{tiers: [deep], discount: 0}]",
+    "fast_track": "policy.fast_track.rules=[{tiers: [deep], years_saved: 0}]",
+    "investment_attraction": "policy.investment_attraction.rules=[{tiers: [deep], investor_multiplier: 1,"
+                             " extra_investors_per_year: 0, incentive_million_yuan_per_project: 0}]",
+    "sme_fund": "policy.sme_fund.rules=[{tiers: [deep], stake_share: 0}]",
+    "employment_subsidy": "policy.employment_subsidy.rules=[{sectors: [textiles_apparel],"
+                          " social_insurance_yuan_per_worker_year: 0, training_yuan_per_new_worker: 0}]",
+    "energy_saving": "policy.energy_saving.rules=[{stages: [calcium_carbide], retrofit_share_per_year: {2016: 0},"
+                     " saving_share: 0, grant_yuan_per_unit: 300}]",
+    "capacity_rules": "policy.capacity_rules={caps: [{stages: [electrolytic_aluminium],"
+                      " max_capacity_units: 1.0e+12}], removals: [{stages: [calcium_carbide], share_per_year: 0,"
+                      " compensation_yuan_per_unit: 100}]}",
+    "freight_subsidy_local_rate": "policy.freight_subsidy.rules=[{stages: [grey_fabric], yuan_per_t: 0,"
+                                  " local_input_yuan_per_t: 0}]",
+}
+
+
+@pytest.mark.parametrize("lever", list(ZERO))
+def test_each_new_lever_at_zero_reproduces_the_baseline_exactly(baseline, lever):
+    zero = run("baseline.yaml", ZERO[lever])
+    pd.testing.assert_frame_equal(baseline.stages, zero.stages)
+    pd.testing.assert_frame_equal(baseline.fiscal, zero.fiscal)
+
+
+def test_every_new_lever_at_zero_together_reproduces_the_baseline_exactly(baseline):
+    zero = run("baseline.yaml", *ZERO.values())
     pd.testing.assert_frame_equal(baseline.stages, zero.stages)
     pd.testing.assert_frame_equal(baseline.fiscal, zero.fiscal)
 
