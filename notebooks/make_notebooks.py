@@ -273,7 +273,7 @@ low.costs.set_index("scenario").loc[names, ["gross_pv", "net_pv", "power_shadow_
 The 2016 text names more instruments than the four above: capital grants within a yearly envelope,
 land support, fast-track approval, investment attraction, the SME fund's equity, employment
 subsidies, the energy-saving fund and capacity rules (one scenario file each, their numbers mostly
-assumptions: `docs/calibration.md` §11.5). Here three of them, each alone, against the four original
+assumptions: `docs/calibration.md` §11.5). Here five of them, each alone, against the four original
 levers: what does the SME fund buy compared with the power discount, and is fast-track approval
 (which costs the budget nothing) worth more than a tax holiday?
 """),

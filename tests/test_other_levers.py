@@ -303,6 +303,8 @@ def test_every_new_lever_at_zero_together_reproduces_the_baseline_exactly(baseli
 # --------------------------------------------------------------------------- the whole package
 
 def test_full_package_lists_every_lever_and_raises_downstream_investment(baseline):
+    from valuechain.analysis import compare
+    from valuechain.analysis.cost import cost_report
     from valuechain.simulation.schema import LEVERS
 
     pkg = run("policy_package_2016_full.yaml")
@@ -311,3 +313,9 @@ def test_full_package_lists_every_lever_and_raises_downstream_investment(baselin
     assert deep(pkg) > deep(run("policy_package_2016.yaml"))
     spent = pkg.fiscal.groupby("lever").fiscal_cost.sum()
     assert (spent.drop("fast_track") > 0).all() and spent["fast_track"] == 0
+    # the comparison and the cost tables list every lever with its cost
+    by_lever = compare(pkg, baseline, "fiscal_cost", by="lever").set_index("lever").effect
+    assert set(by_lever.index) == set(LEVERS)
+    np.testing.assert_allclose(by_lever[list(LEVERS)], (spent / 3)[list(LEVERS)], rtol=1e-9)
+    costs = cost_report({"full": pkg}, baseline, effects=False).costs.iloc[0]
+    np.testing.assert_allclose([costs[f"gross_{lv}"] for lv in LEVERS], (spent / 3)[list(LEVERS)], rtol=1e-9)
