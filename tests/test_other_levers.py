@@ -319,3 +319,33 @@ def test_full_package_lists_every_lever_and_raises_downstream_investment(baselin
     np.testing.assert_allclose(by_lever[list(LEVERS)], (spent / 3)[list(LEVERS)], rtol=1e-9)
     costs = cost_report({"full": pkg}, baseline, effects=False).costs.iloc[0]
     np.testing.assert_allclose([costs[f"gross_{lv}"] for lv in LEVERS], (spent / 3)[list(LEVERS)], rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- time paths
+
+LATE = {  # each new lever starting in 2019: before it the rule does nothing
+    "capital_grants": "policy.capital_grants={rules: [{tiers: [deep], share: {2019: 0.3}}],"
+                      " envelope: {million_yuan_per_year: {2019: 5}}}",
+    "land_support": "policy.land_support.rules=[{tiers: [rough, deep], discount: {2019: 1}}]",
+    "fast_track": "policy.fast_track.rules=[{tiers: [deep], years_saved: {2019: 1}}]",
+    "investment_attraction": "policy.investment_attraction.rules=[{tiers: [deep], investor_multiplier: {2019: 5},"
+                             " extra_investors_per_year: {2019: 3}, incentive_million_yuan_per_project: {2019: 5}}]",
+    "sme_fund": "policy.sme_fund.rules=[{tiers: [rough, deep], stake_share: {2019: 0.3}}]",
+    "employment_subsidy": "policy.employment_subsidy.rules=[{sectors: [textiles_apparel],"
+                          " social_insurance_yuan_per_worker_year: {2019: 12000},"
+                          " training_yuan_per_new_worker: {2019: 1500}}]",
+    "energy_saving": "policy.energy_saving.rules=[{stages: [calcium_carbide], retrofit_share_per_year: {2019: 0.5},"
+                     " saving_share: 0.2, grant_yuan_per_unit: 300}]",
+    "capacity_rules": "policy.capacity_rules={caps: [{stages: [electrolytic_aluminium],"
+                      " max_capacity_units: {2019: 0}}], removals: [{stages: [calcium_carbide],"
+                      " share_per_year: {2019: 0.2}}]}",
+}
+
+
+@pytest.mark.parametrize("lever", list(LATE))
+def test_a_new_lever_does_nothing_before_its_first_year(baseline, lever):
+    late = run("baseline.yaml", LATE[lever])
+    before = lambda r, table: getattr(r, table)[getattr(r, table).year < 2019].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(before(baseline, "stages"), before(late, "stages"))
+    pd.testing.assert_frame_equal(before(baseline, "fiscal"), before(late, "fiscal"))
+    assert not late.stages.equals(baseline.stages)  # and it acts from 2019

@@ -11,7 +11,8 @@ for incumbents' increments and new plants alike. A *project* is a stage's standa
 (``new_plant_capacity_units`` x capital cost): the cap turns into the share ``min(share, cap / plant
 cost)``. Investors plan on the full share; where the year's claims exceed the envelope every
 claim is paid pro rata and the investors bear the shortfall from their cash
-(``abm.lever_steps.grant_envelope``). Fiscal cost: the grants paid.
+(``abm.lever_steps.grant_envelope``); before the envelope's first year there is none (no limit).
+Fiscal cost: the grants paid.
 """
 
 from __future__ import annotations
