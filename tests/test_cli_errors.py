@@ -220,6 +220,18 @@ SCENARIO_CASES = [
         ["unknown stage in chain 'tiny'", "did you mean 'metal'", "(got metl)"],
     ),
     (
+        "cap_with_zones",
+        BASE + "policy:\n  capacity_rules:\n    caps: [{stages: [metal], zones: [ordinary], max_capacity_units: 5}]\n",
+        "policy.capacity_rules.caps.0",
+        ["a capacity cap is on a stage's total"],
+    ),
+    (
+        "water_cap_without_water_per_unit",
+        BASE + "policy:\n  capacity_rules:\n    caps: [{stages: [metal], water_quota_m3_per_year: 5}]\n",
+        "policy.capacity_rules.caps.0",
+        ["needs both water_quota_m3_per_year and water_m3_per_unit"],
+    ),
+    (
         "envelope_without_amount",
         BASE + "policy:\n  capital_grants:\n    rules: [{tiers: [deep], share: 0.1}]\n    envelope: {}\n",
         "policy.capital_grants.envelope.million_yuan_per_year",
