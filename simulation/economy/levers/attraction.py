@@ -7,9 +7,11 @@ the stage's own; ``incentive_million_yuan_per_project``, paid to each new plant;
 last matching rule wins).
 
 Effect: more potential entrants in ``economy.year.entry_means`` (the channels
-``CellTerms.entrant_multiplier`` and ``extra_entrants``): where a plant pays (q > 0), more plants are
-built, also in stages with no firms yet; the incentive lowers the plant's cost to its investor
-(``entry_paid_factor``). Fiscal cost: the incentives paid, incentive x new plants.
+``CellTerms.entrant_multiplier``, which scales the cell's potential entrants, ``economy.year.
+potential_entrants``, and ``extra_entrants``, outside investors added to the stage's pool): the same
+chance that a plant pays meets more investors, also in stages with no firms yet; the incentive lowers
+the plant's cost to its investor (``entry_paid_factor``). Fiscal cost: incentives paid, incentive x
+new plants.
 """
 
 from __future__ import annotations
