@@ -40,6 +40,8 @@ class FastTrack(_Strict):
 
 
 def terms(block: FastTrack, chain, year: int, price, t):
+    if not (block.rules):  # nothing to set: the neutral terms stand (and a year costs nothing more)
+        return t
     change = np.zeros(t.lag_change.shape)
     for rule in block.rules:
         value = rule_value(rule.years_saved, year)

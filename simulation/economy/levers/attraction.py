@@ -37,6 +37,8 @@ class InvestmentAttraction(_Strict):
 
 
 def terms(block: InvestmentAttraction, chain, year: int, price, t):
+    if not (block.rules):  # nothing to set: the neutral terms stand (and a year costs nothing more)
+        return t
     shape = t.entrant_multiplier.shape
     multiplier, extra, incentive = np.ones(shape), np.zeros(shape), np.zeros(shape)
     for rule in block.rules:  # each part of a rule does nothing before its first year

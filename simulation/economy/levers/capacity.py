@@ -65,6 +65,8 @@ class CapacityRules(_Strict):
 
 
 def terms(block: CapacityRules, chain, year: int, price, t):
+    if not (block.caps or block.removals):  # nothing to set: the neutral terms stand (and a year costs nothing more)
+        return t
     shape = t.capacity_cap.shape
     cap = np.full(shape, np.inf)
     for rule in block.caps:

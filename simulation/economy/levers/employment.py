@@ -38,6 +38,8 @@ class EmploymentSubsidy(_Strict):
 
 
 def terms(block: EmploymentSubsidy, chain, year: int, price, t):
+    if not (block.rules):  # nothing to set: the neutral terms stand (and a year costs nothing more)
+        return t
     shape = t.labour_subsidy_per_worker.shape
     si, years, start, training = np.zeros(shape), np.zeros(shape), np.full(shape, 1e9), np.zeros(shape)
     for rule in block.rules:  # each part of a rule does nothing before its first year

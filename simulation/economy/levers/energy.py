@@ -51,6 +51,8 @@ def retrofitted(path: dict[int, float], year: int) -> float:
 
 
 def terms(block: EnergySaving, chain, year: int, price, t):
+    if not (block.rules):  # nothing to set: the neutral terms stand (and a year costs nothing more)
+        return t
     shape = t.kwh_factor.shape
     factor, step, grant = np.ones(shape), np.zeros(shape), np.zeros(shape)
     for rule in block.rules:

@@ -42,6 +42,8 @@ class CapitalGrants(_Strict):
 
 
 def terms(block: CapitalGrants, chain, year: int, price, t):
+    if not (block.rules or block.envelope is not None):  # nothing to set: the neutral terms stand
+        return t
     share = np.zeros(t.grant_share.shape)
     plant_cost = chain.plant_capacity * chain.capital_cost  # yuan: a project
     for rule in block.rules:

@@ -34,6 +34,8 @@ class LandSupport(_Strict):
 
 
 def terms(block: LandSupport, chain, year: int, price, t):
+    if not (block.rules):  # nothing to set: the neutral terms stand (and a year costs nothing more)
+        return t
     discount = np.zeros(t.land_discount_share.shape)
     for rule in block.rules:
         value = rule_value(rule.discount, year)

@@ -45,6 +45,8 @@ class SMEFund(_Strict):
 
 
 def terms(block: SMEFund, chain, year: int, price, t):
+    if not (block.rules):  # nothing to set: the neutral terms stand (and a year costs nothing more)
+        return t
     shape = t.sme_investor_share.shape
     stake, years, ret = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     small = (chain.plant_capacity * chain.capital_cost <= block.max_project_million_yuan * 1e6)[:, None]
