@@ -421,6 +421,10 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
                         if abs(r[f"gross_{lv}"]) > ZERO_COST])
     if len(lev):
         lines.append(lev.to_string(index=False))
+    free = [f"{schema.LEVER_LABELS[lv]} ({schema.LEVER_COST_DEFINITIONS[lv][3:]})" for lv in LEVERS
+            if schema.LEVER_COST_DEFINITIONS[lv].startswith("0: ")]  # issue 12: fast-track approval
+    if free:
+        lines.append("Booked at 0 by definition: " + "; ".join(free))
     if by_year and len(report.by_year):
         lines += ["", "By year, mean over replications (million yuan)"]
         lines.append(report.by_year[["scenario", "year", "gross", "tax_change", "net"]].to_string(

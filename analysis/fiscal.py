@@ -225,6 +225,9 @@ def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False)
     y_units = np.where(chain.workers > 0, emp.to_numpy() / np.where(chain.workers > 0, chain.workers, 1.0),
                        out_units.to_numpy())
     kwh = y_units * chain.kwh
+    if "electricity_kwh" in st.columns:  # kWh used as the run booked them (the energy-saving fund lowers them)
+        kwh = st["electricity_kwh"].unstack("stage").reindex(index=emp.index, columns=chain.order,
+                                                               fill_value=0.0).fillna(0.0).to_numpy()
     gap = np.empty_like(kwh)
     cache: dict[int, np.ndarray] = {}
     for row, (_, year) in enumerate(emp.index):

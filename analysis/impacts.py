@@ -45,7 +45,11 @@ from ..simulation.economy import iomath
 from .compare import RunLike, as_run, check_paired, summarize, yearly
 
 DEADWEIGHT_BASIS = {"electricity_price": "output", "freight_subsidy": "exports", "tax": "output",
-                    "interest_subsidy": "capacity"}
+                    "interest_subsidy": "capacity",
+                    # issue 12: the other levers pay for investment, plants, jobs, capacity or closures
+                    "capital_grants": "investment", "land_support": "investment", "fast_track": "entries",
+                    "investment_attraction": "entries", "sme_fund": "investment", "employment_subsidy": "employment",
+                    "energy_saving": "capacity", "capacity_rules": "exits"}
 KEYS = ["replication", "year", "stage"]
 
 
@@ -82,8 +86,13 @@ def deadweight(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, b
         n = max(dc.index.get_level_values("replication").nunique(), 1)
         for lv in schema.LEVERS:
             col = basis[lv]
-            a = q1[col].reindex(dc.index).fillna(0.0).to_numpy()
-            b = q0[col].reindex(dc.index).fillna(0.0).to_numpy()
+            if col not in q1.columns and dc[lv].abs().max() <= 1e-12:  # a lever that costs nothing here
+                if not by_stage:
+                    rows.append({"scenario": name, "lever": lv, "basis": col, "cost": 0.0, "deadweight_cost": 0.0,
+                                 "deadweight_share": 0.0, "status": "no cost"})
+                continue
+            a = q1[col].reindex(dc.index).fillna(0.0).to_numpy(dtype=float)
+            b = q0[col].reindex(dc.index).fillna(0.0).to_numpy(dtype=float)
             share = np.divide(np.minimum(a, b), a, out=np.zeros_like(a), where=a > 0)
             frame = pd.DataFrame({"cost": dc[lv].to_numpy(), "dw": dc[lv].to_numpy() * share,
                                   "extra": np.maximum(a - b, 0.0)}, index=dc.index)

@@ -39,6 +39,7 @@ UNITS = {
     "intermediate_inputs": "million yuan (chain inputs, other inputs, electricity at its supply cost)",
     "price": "yuan per stage unit (destination market)",
     "unit_cost": "yuan per stage unit, variable cost with local inputs valued at cost",
+    "electricity_kwh": "kWh per year used (chain kWh per unit x energy-saving factor x output / productivity)",
     "fiscal_cost": "million yuan",
 }
 STAGE_COLUMNS = list(UNITS)[:-1]

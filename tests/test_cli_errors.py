@@ -168,6 +168,88 @@ SCENARIO_CASES = [
         "policy.tax.rules.0.sectors.0",
         ["'metal_processing'", "(got metal_procesing)"],
     ),
+    # issue 12: the other levers' keys
+    (
+        "grant_share_above_one",
+        BASE + "policy:\n  capital_grants:\n    rules: [{stages: [parts], share: 1.5}]\n",
+        "policy.capital_grants.rules.0.share",
+        ["between 0.0 and 1.0", "(got 1.5)"],
+    ),
+    (
+        "land_discount_below_zero",
+        BASE + "policy:\n  land_support:\n    rules: [{tiers: [deep], discount: -0.2}]\n",
+        "policy.land_support.rules.0.discount",
+        ["between 0.0 and 1.0", "(got -0.2)"],
+    ),
+    (
+        "sme_stake_above_one",
+        BASE + "policy:\n  sme_fund:\n    rules: [{tiers: [deep], stake_share: 2}]\n",
+        "policy.sme_fund.rules.0.stake_share",
+        ["between 0.0 and 1.0", "(got 2)"],
+    ),
+    (
+        "negative_grant",
+        BASE + "policy:\n  energy_saving:\n    rules: [{stages: [metal], retrofit_share_per_year: {2016: 0.1},"
+        " saving_share: 0.05, grant_yuan_per_unit: -300}]\n",
+        "policy.energy_saving.rules.0.grant_yuan_per_unit",
+        ["greater than or equal to 0", "(got -300)"],
+    ),
+    (
+        "negative_incentive",
+        BASE + "policy:\n  investment_attraction:\n    rules: [{stages: [parts],"
+        " incentive_million_yuan_per_project: -1}]\n",
+        "policy.investment_attraction.rules.0.incentive_million_yuan_per_project",
+        ["between 0.0 and", "(got -1)"],
+    ),
+    (
+        "negative_training_grant",
+        BASE + "policy:\n  employment_subsidy:\n    rules: [{stages: [parts], training_yuan_per_new_worker: -10}]\n",
+        "policy.employment_subsidy.rules.0.training_yuan_per_new_worker",
+        ["between 0.0 and", "(got -10)"],
+    ),
+    (
+        "cap_below_zero",
+        BASE + "policy:\n  capacity_rules:\n    caps: [{stages: [metal], max_capacity_units: -5}]\n",
+        "policy.capacity_rules.caps.0.max_capacity_units",
+        ["between 0.0 and", "(got -5)"],
+    ),
+    (
+        "unknown_stage_in_capacity_rule",
+        BASE + "policy:\n  capacity_rules:\n    removals: [{stages: [metl], share_per_year: 0.05}]\n",
+        "policy.capacity_rules.removals.0.stages.0",
+        ["unknown stage in chain 'tiny'", "did you mean 'metal'", "(got metl)"],
+    ),
+    (
+        "cap_with_zones",
+        BASE + "policy:\n  capacity_rules:\n    caps: [{stages: [metal], zones: [ordinary], max_capacity_units: 5}]\n",
+        "policy.capacity_rules.caps.0",
+        ["a capacity cap is on a stage's total"],
+    ),
+    (
+        "water_cap_without_water_per_unit",
+        BASE + "policy:\n  capacity_rules:\n    caps: [{stages: [metal], water_quota_m3_per_year: 5}]\n",
+        "policy.capacity_rules.caps.0",
+        ["needs both water_quota_m3_per_year and water_m3_per_unit"],
+    ),
+    (
+        "envelope_without_amount",
+        BASE + "policy:\n  capital_grants:\n    rules: [{tiers: [deep], share: 0.1}]\n    envelope: {}\n",
+        "policy.capital_grants.envelope.million_yuan_per_year",
+        ["required key is missing"],
+    ),
+    (
+        "fractional_years_saved",
+        BASE + "policy:\n  fast_track:\n    rules: [{tiers: [deep], years_saved: 0.5}]\n",
+        "policy.fast_track.rules.0.years_saved",
+        ["whole years"],
+    ),
+    (
+        "unknown_local_input",
+        BASE + "policy:\n  freight_subsidy:\n    rules: [{stages: [metal], yuan_per_t: 500,"
+        " local_input_yuan_per_t: 900, local_inputs: [oer]}]\n",
+        "policy.freight_subsidy.rules.0.local_inputs.0",
+        ["unknown stage in chain 'tiny'", "(got oer)"],
+    ),
     ("zero_years", BASE.replace("years: 10", "years: 0"), "horizon.years", ["greater than or equal to 1", "(got 0)"]),
     (
         "zero_replications",

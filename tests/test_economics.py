@@ -143,8 +143,30 @@ def test_levers_set_to_zero_reproduce_the_baseline_exactly():
     pd.testing.assert_frame_equal(base.fiscal, zero.fiscal)
 
 
-def test_engines_agree_on_a_policy_mix():
-    sc = tiny_mix()
+def tiny_new_levers_mix():
+    """Issue 12: every other lever on the tiny chain, the grant envelope and the cap binding."""
+    return scenario(str(DATA / "tiny.yaml"), "replications=2",
+                    "policy.electricity_price.default=0.30",
+                    "policy.freight_subsidy.rules=[{stages: [metal], yuan_per_t: 500, local_input_yuan_per_t: 900}]",
+                    "policy.tax.holidays=[{exempt_years: 2, half_years: 3}]",
+                    "policy.capital_grants={rules: [{share: 0.2, cap_million_yuan_per_project: 50}],"
+                    " envelope: {million_yuan_per_year: {2016: 20}}}",
+                    "policy.land_support.rules=[{stages: [parts], discount: 1}]",
+                    "policy.fast_track.rules=[{stages: [parts, ore], years_saved: {2018: 1}}]",
+                    "policy.investment_attraction.rules=[{stages: [parts], extra_investors_per_year: 2,"
+                    " incentive_million_yuan_per_project: 1}]",
+                    "policy.sme_fund={max_project_million_yuan: 1000, rules: [{stake_share: 0.3}]}",
+                    "policy.employment_subsidy.rules=[{social_insurance_yuan_per_worker_year: 10000, years: 3,"
+                    " training_yuan_per_new_worker: 2000}]",
+                    "policy.energy_saving.rules=[{stages: [metal], retrofit_share_per_year: {2017: 0.3},"
+                    " saving_share: 0.1, grant_yuan_per_unit: 500}]",
+                    "policy.capacity_rules={caps: [{stages: [metal], max_capacity_units: 160000}],"
+                    " removals: [{stages: [ore], share_per_year: 0.05, compensation_yuan_per_unit: 50}]}")
+
+
+@pytest.mark.parametrize("mix", [tiny_mix, tiny_new_levers_mix], ids=["four_levers", "with_the_other_levers"])
+def test_engines_agree_on_a_policy_mix(mix):
+    sc = mix()
     vec = run_scenario(sc)
     ref = run_scenario(sc, engine="reference")
     num = vec.stages.select_dtypes("number").columns
@@ -152,7 +174,7 @@ def test_engines_agree_on_a_policy_mix():
     np.testing.assert_allclose(ref.fiscal.fiscal_cost, vec.fiscal.fiscal_cost, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("file", ["baseline.yaml", "policy_package_2016.yaml"])
+@pytest.mark.parametrize("file", ["baseline.yaml", "policy_package_2016.yaml", "policy_package_2016_full.yaml"])
 def test_engines_agree_on_the_default_chain(file):
     """Vectorized and per-agent reference engines: same rules, same numbers (1e-9 relative)."""
     from conftest import ROOT

@@ -133,3 +133,29 @@ def test_without_holidays_the_base_tax_weight_is_the_rule():
             weight = rules.pv_tax_weight(tax_year_now, 0, 0, 0.125, pol.tax_base_rate[s, z], w, 1 + lag,
                                          lag + f.evaluation_years)
             assert k.base_tax_weight_k[cell] * c.capital_cost[s] == pytest.approx(weight, rel=1e-12)
+
+
+def test_folded_desired_investment_at_the_cost_paid_equals_the_plain_rule():
+    """Issue 12: with grants and land support the investor pays ``paid`` x capital cost per new unit:
+    yuan paid = paid C x rate(q at the cost paid), q = value / paid - 1, in the folded lines too."""
+    sc = load_scenario(DATA / "tiny.yaml", ["firms.max_investment_rate=0.1", "policy.electricity_price.default=0.30",
+                                            "policy.capital_grants.rules=[{stages: [metal, parts], share: 0.3}]",
+                                            "policy.land_support.rules=[{stages: [parts], discount: 1}]"])
+    model = ValueChainModel(sc, rng=3)
+    model.step()
+    k = model.last_year.coefficients
+    assert k.has_capex_factor and k.capex_paid_factor.min() < 0.7
+    n_cells = sc.chain.n_stages * 3
+    inv_phi = np.tile(np.geomspace(0.05, 20.0, 400), n_cells)
+    cells = np.repeat(np.arange(n_cells), 400)
+    cap = np.linspace(1.0, 5e4, inv_phi.size)
+    g = Spread(k, lambda v: v[cells])
+    folded = firm.desired_investment(k, g, inv_phi, cap)
+    slow = firm.desired_investment(k, g, inv_phi, cap, g.base_tax_weight_k)
+    paid = g.capex_paid_factor
+    q = (firm.increment_q(g, inv_phi, g.base_tax_weight_k) + 1.0) / paid - 1.0
+    rate = plain_rules.investment_rate(q, g.depreciation, k.adjustment_cost, k.max_rate)
+    plain = rate * cap * g.capital_cost * paid
+    assert np.allclose(folded, plain, rtol=1e-9, atol=1e-9 * plain.max())
+    assert np.allclose(slow, plain, rtol=1e-9, atol=1e-9 * plain.max())
+    assert (plain == 0).any() and (rate == k.max_rate).any() and ((rate > 0) & (rate < k.max_rate)).any()

@@ -58,7 +58,7 @@ policy:
     rules: [{stages: [metal], price_yuan_per_kwh: 0.3, announced: 2016}]
   freight_subsidy:
     rules:
-      - {stages: [parts], yuan_per_t: 100, announced: 2016}
+      - {stages: [parts], yuan_per_t: 100, local_input_yuan_per_t: 150, local_inputs: [metal], announced: 2016}
       - {stages: [parts], share_of_sales: 0.01}
       - {stages: [parts], share_of_freight: 0.2}
   tax:
@@ -69,6 +69,34 @@ policy:
   interest_subsidy:
     rules: [{stages: [metal], fixed_asset_points: 1.0, fixed_asset_years: 5, working_capital_points: 0.5,
              working_capital_years: 3, announced: 2016}]
+  capital_grants:
+    rules: [{stages: [parts], share: 0.1, cap_million_yuan_per_project: 10, announced: 2016}]
+    envelope: {million_yuan_per_year: 100}
+  land_support:
+    land_share_of_capital: 0.05
+    rules: [{stages: [parts], discount: 0.5, announced: 2016}]
+  fast_track:
+    rules: [{stages: [parts], years_saved: 1, announced: 2016}]
+  investment_attraction:
+    rules: [{stages: [parts], investor_multiplier: 2, extra_investors_per_year: 1,
+             incentive_million_yuan_per_project: 1, announced: 2016}]
+  sme_fund:
+    max_project_million_yuan: 200
+    failure_rate_per_year: 0.03
+    budget_discount_rate: 0.03
+    rules: [{stages: [parts], stake_share: 0.2, buyback_years: 5, buyback_return: 0.01, announced: 2016}]
+  employment_subsidy:
+    rules: [{stages: [parts], social_insurance_yuan_per_worker_year: 1000, years: 3, local_worker_share: 0.8,
+             training_yuan_per_new_worker: 100, announced: 2016}]
+  energy_saving:
+    rules: [{stages: [metal], retrofit_share_per_year: {2016: 0.2}, saving_share: 0.05, grant_yuan_per_unit: 300,
+             announced: 2016}]
+  capacity_rules:
+    caps:
+      - {stages: [metal], max_capacity_units: 1000000, announced: 2016}
+      - {stages: [parts], water_quota_m3_per_year: 1000000, water_m3_per_unit: 25}
+    removals: [{stages: [ore], share_per_year: 0.05, to_year: 2020, compensation_yuan_per_unit: 100,
+                announced: 2016}]
 shocks:
   price_volatility: 0.05
   market_supply_elasticity: 2.0

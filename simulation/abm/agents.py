@@ -76,7 +76,10 @@ class FirmAgent(mesa.Agent):
         out = firm.firm_year(k, Spread(k, lambda per_cell: per_cell[cell]), cell, state, year)
         for name in ("cash", "debt", "capacity", "first_revenue_year", "loss_years"):
             self._set(name, out[name])
-        self._get("pending")[(year + 1 + int(self._get("lag"))) % PENDING_SLOTS] += out["new_units"]
+        # the cell's build lag this year (the chain's, unless an approval lag changes it; issue 12)
+        self._get("pending")[(year + 1 + int(k.build_lag[cell])) % PENDING_SLOTS] += out["new_units"]
+        if k.track_orders:
+            self._set("ordered", out["new_units"])
         if st.vintages:
             self._get("sub_debt")[year % st.vintages] = out["new_loans"] * k.subsidised_loans[cell]
         return out

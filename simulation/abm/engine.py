@@ -21,7 +21,8 @@ from .agents import FirmAgent
 from .state import PENDING_SLOTS, FirmState
 
 NO_ROWS = np.zeros(0, dtype=np.int64)
-SUMMED = ("X", "Y", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment")
+SUMMED = ("X", "Y", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment",
+          "labour_subsidy")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class CellSums:
     taxable: np.ndarray
     interest_subsidy: np.ndarray
     investment: np.ndarray
+    labour_subsidy: np.ndarray  # employment subsidies received (issue 12)
     exits: np.ndarray  # firms that left
 
 
@@ -170,12 +172,22 @@ class VectorEngine:
         for name in ("cash", "debt", "capacity", "first_revenue_year", "loss_years"):
             st.raw(name)[rows] = out[name]
         pending, new_units = st.pending[:, rows], out["new_units"]
-        for run, lag in chunk.lag_runs:  # new capacity arrives after the build lag
-            pending[(year + 1 + lag) % PENDING_SLOTS, run] += new_units[run]
+        if k.has_lag_change:  # issue 12: the cell's build lag this year (approval lag), firm by firm
+            slot = (year + 1 + spread(k.build_lag)) % PENDING_SLOTS
+            pending[slot, np.arange(slot.size)] += new_units
+        else:
+            for run, lag in chunk.lag_runs:  # new capacity arrives after the build lag
+                pending[(year + 1 + lag) % PENDING_SLOTS, run] += new_units[run]
+        if k.track_orders:  # issue 12: the year's orders, for the grant envelope and capacity caps
+            st.raw("ordered")[rows] = new_units
         if st.vintages:
             st.sub_debt[year % st.vintages, rows] = out["new_loans"] * spread(k.subsidised_loans)
         leaving = out["exit"] & st.alive[rows]
         return parts, (rows.start + np.flatnonzero(leaving)) if np.any(leaving) else NO_ROWS
+
+    def close(self, rows: np.ndarray) -> None:
+        """Close firms by policy (issue 12: backward-capacity removal)."""
+        self._remove(rows)
 
     def _remove(self, rows: np.ndarray) -> None:
         st = self.st
@@ -239,6 +251,13 @@ class ReferenceEngine:
             agent.leave()
             self.agents.remove(agent)
         return CellSums(**sums)
+
+    def close(self, rows: np.ndarray) -> None:
+        """Close firms by policy (issue 12: backward-capacity removal)."""
+        closing = set(int(r) for r in rows)
+        for agent in [a for a in self.agents if a.row in closing]:
+            agent.leave()
+            self.agents.remove(agent)
 
     def added(self, rows: np.ndarray, mapping: np.ndarray | None) -> None:
         if mapping is not None:

@@ -18,10 +18,11 @@ from ..config.chain import SECTORS, ZONES
 from ..config.scenario import LoadedScenario
 from ..economy import coefficients, firm, markets
 from ..economy import year as economy_year
-from ..economy.levers import interest, is_static, planning_terms, year_terms
+from ..economy.levers import freight, interest, is_static, planning_terms, year_terms
 from ..economy.rules import poisson_from_uniform
 from ..economy.targeting import to_stage
 from ..economy.year import entry_means, local_price, stage_market, year_prices, year_technology
+from . import lever_steps
 from .agents import FirmAgent
 from .engine import ENGINES
 from .recorder import Recorder
@@ -130,8 +131,10 @@ class ValueChainModel(mesa.Model):
         shock = prices_rng.normal(0.0, 1.0, len(SECTORS))[c.sector_id]  # common within a sector
         p = year_prices(spec, c, year, shock)
         terms = year_terms(spec.policy, c, year, p.price)
+        terms = freight.with_local_inputs(terms, self.local_ratio)  # issue 12: conditional freight subsidy
         plan = (terms if self._static_policy or f.expectations == "current"
-                else planning_terms(spec.policy, c, year, p.price, c.build_lag))
+                else freight.with_local_inputs(planning_terms(spec.policy, c, year, p.price, c.build_lag),
+                                               self.local_ratio))
         subsidy_mean = terms.subsidy_per_unit @ self.zone_shares
         # sellers plan at the local price of an ample market; buyers expect last year's clearing price
         local_ample = local_price(c, f.local_price_share, p.price, subsidy_mean)
@@ -158,8 +161,20 @@ class ValueChainModel(mesa.Model):
         if f.entry:  # decided on this year's q before the firms' year is settled (which it does not use)
             plants, plants_inv_productivity = self._entry_decisions(k, entry_rng, entrants_rng)
         sums = self.engine.settle(k, year)
-        entrants, entry_investment = (self._entry(k, plants, plants_inv_productivity) if f.entry
+        # issue 12: capacity caps refuse orders beyond the stage's ceiling (incumbents', then new plants)
+        if f.entry:
+            sums, plants, plants_inv_productivity = lever_steps.capacity_caps(
+                self.state, c, k, terms, sums, year, plants, plants_inv_productivity)
+        else:
+            sums, _, _ = lever_steps.capacity_caps(self.state, c, k, terms, sums, year, None, None)
+        entry_capex = np.zeros(c.n_stages * 3)
+        entrants, entry_investment = (self._entry(k, plants, plants_inv_productivity, entry_capex) if f.entry
                                       else (np.zeros(c.n_stages, dtype=np.int64), 0.0))
+        # issue 12: grants within their envelope; backward capacity closed (least productive first)
+        grant_paid = lever_steps.grant_envelope(self.state, k, terms, sums, entry_capex)
+        sums, removed = lever_steps.remove_backward_capacity(self.state, self.engine, terms, sums)
+        cell_values = {"entry_capex": entry_capex, "entries_cell": plants if f.entry else np.zeros(c.n_stages * 3),
+                       "capacity_cells": capacity_cells, "grant_paid": grant_paid, "removed_capacity": removed}
         self.local_ratio = q.local_ratio
         self.local_share_last = share
         self.expected_local_share = np.minimum(1.0, np.divide(q.local_demand, capacity, out=np.zeros(c.n_stages),
@@ -168,7 +183,7 @@ class ValueChainModel(mesa.Model):
             "capacity": capacity, "output": q.output, "exports": q.exports, "local_sales": q.local_sales,
             "local_ratio": q.local_ratio, "entries": entrants, "entry_investment": entry_investment,
             "price": p.price, "import_price": p.import_price, "material_imported": market.material_imported,
-            "material_local": market.material_local, "local_price": market.local_price})
+            "material_local": market.material_local, "local_price": market.local_price}, cell_values)
         self.year += 1
         if self.year >= spec.horizon.start + spec.horizon.years:
             self.running = False
@@ -183,9 +198,11 @@ class ValueChainModel(mesa.Model):
         total = int(count.sum())
         return count, (1.0 / self._draw_productivity(total, entrants_rng) if total else np.zeros(0))
 
-    def _entry(self, k, count: np.ndarray, inv_productivity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _entry(self, k, count: np.ndarray, inv_productivity: np.ndarray,
+               entry_capex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Place the new plants (``count`` per cell): each produces after the build lag and gets the
-        full tax holiday of its cell. Returns plants and their investment per stage."""
+        full tax holiday of its cell. Returns plants and their investment per stage (at full capital
+        cost; ``entry_capex`` receives it by cell)."""
         c, f = self.chain, self.spec.firms
         investment = np.zeros(c.n_stages)
         if inv_productivity.size:
@@ -193,12 +210,16 @@ class ValueChainModel(mesa.Model):
             stage = cell // 3
             size = c.plant_capacity[stage]
             cost = size * c.capital_cost[stage]
-            loans = f.debt_share * cost
+            # issue 12: the investor pays entry_paid_factor of the cost (grants, land, SME fund, incentive)
+            # and the plant waits for the cell's build lag this year (an approval lag may change it)
+            loans = f.debt_share * (cost * k.entry_paid_factor[cell])
+            lag = k.build_lag[cell]
             rows, mapping = self.state.add(
-                cell, lag=c.build_lag[stage], debt=loans, inv_productivity=inv_productivity,
-                first_revenue_year=firm.NO_REVENUE_YET,
+                cell, lag=lag, debt=loans, inv_productivity=inv_productivity,
+                first_revenue_year=firm.NO_REVENUE_YET, ordered=size,
             )
-            arrival = (self.year + 1 + c.build_lag[stage]) % PENDING_SLOTS
+            entry_capex += np.bincount(cell, weights=cost, minlength=entry_capex.size)
+            arrival = (self.year + 1 + lag) % PENDING_SLOTS
             self.state.raw("pending")[arrival, rows] = size
             if self.state.vintages:
                 self.state.raw("sub_debt")[self.year % self.state.vintages, rows] = loans * k.subsidised_loans[cell]

@@ -24,7 +24,8 @@ class Recorder:
         self.years: list[dict] = []
         self._accounts: tuple[int, tuple[dict, dict]] | None = None  # (years recorded, accounts)
 
-    def record(self, year: int, firms: np.ndarray, k: CellCoefficients, sums, stage_values: dict) -> None:
+    def record(self, year: int, firms: np.ndarray, k: CellCoefficients, sums, stage_values: dict,
+               cell_values: dict) -> None:
         """File this year's inputs to the accounts (the arrays are the year's own: nothing rewrites them).
 
         ``firms``: living firms per cell at year end; ``sums``: the firms' flows by cell
@@ -34,6 +35,7 @@ class Recorder:
             "year": year, "firms": firms, **{name: getattr(sums, name) for name in accounts.CELL_SUMS},
             **{name: getattr(k, name) for name in accounts.COEFFICIENTS},
             **{name: stage_values[name] for name in accounts.STAGE_VALUES},
+            **{name: cell_values[name] for name in accounts.MODEL_CELLS},  # issue 12
         })
 
     def _stacked(self, name: str, width: int) -> np.ndarray:
@@ -45,7 +47,7 @@ class Recorder:
         if self._accounts is None or self._accounts[0] != len(self.years):
             n_stages = self.chain.n_stages
             cells = {name: self._stacked(name, 3 * n_stages)
-                     for name in ("firms",) + accounts.CELL_SUMS + accounts.COEFFICIENTS}
+                     for name in ("firms",) + accounts.CELL_SUMS + accounts.COEFFICIENTS + accounts.MODEL_CELLS}
             stages = {name: self._stacked(name, n_stages) for name in accounts.STAGE_VALUES}
             self._accounts = (len(self.years), accounts.stage_accounts(self.chain, cells, stages))
         return self._accounts[1]

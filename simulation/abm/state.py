@@ -35,6 +35,7 @@ FIELDS: dict[str, tuple[type, int]] = {
     "first_revenue_year": (np.int32, 0),
     "loss_years": (np.int16, 0),
     "firm_id": (np.int64, 0),  # stable identity (rows move when the layout is rebuilt)
+    "ordered": (np.float64, 0),  # units ordered this year (kept only when ``k.track_orders``; issue 12)
 }
 FILL = {"inv_productivity": 1.0, "firm_id": -1}  # values of free rows (others are zero)
 
@@ -180,7 +181,7 @@ class FirmState:
         self.alive_count -= np.bincount(arrays["cell"][rows], minlength=self.n_cells)
         arrays["alive"][rows] = False
         self._dead = np.concatenate([self._dead, rows])
-        for name in ("capacity", "debt", "cash"):
+        for name in ("capacity", "debt", "cash", "ordered"):
             arrays[name][rows] = 0.0
         arrays["pending"][:, rows] = 0.0
         arrays["sub_debt"][:, rows] = 0.0

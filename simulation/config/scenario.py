@@ -206,6 +206,15 @@ def check_targets(spec: Scenario, chain: Chain, file: str) -> None:
     groups = {f"policy.{lever.key}.{name}": rules for lever in LEVERS
               for name, rules in lever.rule_lists(getattr(spec.policy, lever.key)).items()}
     groups.update({"shocks.price_paths": spec.shocks.price_paths, "shocks.demand": spec.shocks.demand})
+    for lever in LEVERS:  # stage names a lever keeps outside its rules' ``stages`` (issue 12)
+        if lever.stage_lists is None:
+            continue
+        for name, stages in lever.stage_lists(getattr(spec.policy, lever.key)).items():
+            for j, stage in enumerate(stages):
+                if stage not in chain.index:
+                    hint = closest_key(stage, chain.order)
+                    msg = f"unknown stage in chain '{chain.name}'" + (f"; did you mean '{hint}'?" if hint else "")
+                    raise InputError(file, f"policy.{lever.key}.{name}.{j}", msg, stage)
     for key, rules in groups.items():
         for i, rule in enumerate(rules):
             for j, stage in enumerate(rule.stages):

@@ -17,12 +17,18 @@ from ..schema import MONEY, MONEY_SCALE
 from .levers import LEVERS
 from .targeting import to_stage
 
-CELL_SUMS = ("X", "Y", "investment", "exits", "profit", "debt_start", "interest_subsidy", "tax_paid", "taxable")
+CELL_SUMS = ("X", "Y", "investment", "exits", "profit", "debt_start", "interest_subsidy", "tax_paid", "taxable",
+             "labour_subsidy")
 """The firms' flows summed by cell each year (``engine.settle``)."""
+MODEL_CELLS = ("entry_capex", "entries_cell", "capacity_cells", "grant_paid", "removed_capacity")
+"""Issue 12: what the model books by cell each year for the other levers (``abm.model``): new plants'
+capital cost (yuan) and number, capacity at the start of the year, grants paid (yuan, after the
+envelope), capacity closed by the backward-capacity rule."""
 ACCOUNT_COEFFICIENTS = ("inputs_y", "labour_y", "sales_x", "materials_x", "power_gap", "kwh_y", "dep_per_unit",
-                        "interest_x", "interest_y", "subsidy_x", "interest_rate", "tech_factor")
+                        "interest_x", "interest_y", "subsidy_x", "interest_rate", "tech_factor",
+                        "capex_paid_factor")
 COEFFICIENTS = tuple(dict.fromkeys(ACCOUNT_COEFFICIENTS + tuple(
-    name for lever in LEVERS for name in lever.cost_reads if name not in CELL_SUMS)))
+    name for lever in LEVERS for name in lever.cost_reads if name not in CELL_SUMS + MODEL_CELLS)))
 """The coefficients the accounts and the levers' fiscal costs read (kept by the recorder each year)."""
 STAGE_VALUES = ("capacity", "output", "exports", "local_sales", "local_ratio", "entries", "entry_investment",
                 "price", "import_price", "material_imported", "material_local", "local_price")
@@ -71,7 +77,8 @@ def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.nda
         "output": stages["output"],
         "utilisation": np.divide(stages["output"], capacity, out=np.zeros_like(capacity), where=capacity > 0),
         "value_added": sales - intermediate,
-        "investment": to_stage(k["investment"]) + stages["entry_investment"],
+        # incumbents' orders at their full capital cost (issue 12: grants and land pay a share of it)
+        "investment": to_stage(k["investment"] / k["capex_paid_factor"]) + stages["entry_investment"],
         "employment": to_stage(Y) * (c.workers * tech),
         "exports": stages["exports"],
         "local_sales": stages["local_sales"],
@@ -89,6 +96,7 @@ def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.nda
         "sales": sales,
         "intermediate_inputs": intermediate,
         "price": stages["price"],
+        "electricity_kwh": to_stage(k["kwh_y"] * Y),  # issue 12: kWh used (the energy-saving fund saves some)
         "unit_cost": np.stack([unit_costs(c.A, r, m, v) for r, m, v in
                                zip(stages["local_ratio"], stages["import_price"], primary)]),
     }

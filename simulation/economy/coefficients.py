@@ -105,6 +105,32 @@ class CellCoefficients:
     max_debt_to_capital: float
     exit_enabled: bool
     loss_limit: int
+    # issue 12: the other levers (``issue12_coefficients``)
+    has_capex_factor: bool  # some cell's investor pays less than the capital cost
+    capex_paid_factor: np.ndarray  # share of a new unit's capital cost the investor pays
+    desire_a_untaxed_paid: np.ndarray  # desire lines at the cost paid
+    desire_a_taxed_paid: np.ndarray
+    desire_max_paid: np.ndarray  # desire_max at the cost paid
+    units_per_yuan_paid: np.ndarray  # new units per yuan the investor pays
+    entry_paid_factor: np.ndarray  # share of a new plant's capital cost its investor pays
+    plant_cost: np.ndarray  # yuan: a new plant's capital cost
+    grant_share: np.ndarray
+    land_discount_share: np.ndarray
+    sme_cost_share: np.ndarray
+    entry_incentive: np.ndarray
+    entrant_multiplier: np.ndarray
+    extra_entrants: np.ndarray
+    has_lag_change: bool  # the build lag differs from the chain's somewhere
+    track_orders: bool  # firms' orders of the year kept in the state (``FirmState.ordered``)
+    has_labour_subsidy: bool
+    emp_y: np.ndarray  # labour subsidy per unit of output / productivity
+    train_y: np.ndarray  # training grant per unit of output / productivity, first revenue year
+    emp_years: np.ndarray
+    emp_from: np.ndarray
+    labour_value_k: np.ndarray  # PV per yuan of capital of a new plant's labour subsidies
+    retrofit_step: np.ndarray
+    retrofit_cost: np.ndarray
+    removal_compensation: np.ndarray
 
 
 def tax_tables(exempt, half, half_rate, base_rate, lag, w, first_h, last_h, slots: int):
@@ -142,7 +168,8 @@ def production_threshold(tech, terms: CellTerms, export_price, expected_material
     expected_price = (share * np.repeat(local_price, z)
                       + (1 - share) * (np.repeat(export_price, z) + terms.subsidy_per_unit.ravel()))
     netback = expected_price - np.repeat(expected_material + tech.other_inputs, z)
-    primary = np.repeat(tech.workers * tech.wage, z) + np.repeat(tech.kwh, z) * terms.power_price.ravel()
+    kwh = np.repeat(tech.kwh, z) * terms.kwh_factor.ravel()  # issue 12: energy-saving retrofits (1: none)
+    primary = np.repeat(tech.workers * tech.wage, z) + kwh * terms.power_price.ravel()
     return np.divide(netback, primary, out=np.where(netback >= 0, np.inf, -np.inf), where=primary > 0)
 
 
@@ -178,14 +205,18 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
     subsidy_x = (1 - share) * subsidy
     chain_x = rep(market.material_local) + rep(market.material_imported)
     materials_x = chain_x + rep(tech.other_inputs)  # chain inputs and other inputs, per unit of output
-    inputs_y = rep(tech.kwh) * power
+    kwh = rep(tech.kwh) * terms.kwh_factor.ravel()  # issue 12: energy-saving retrofits (1: none)
+    inputs_y = kwh * power
     labour_y = rep(tech.workers) * rep(chain.wage)
     cost_y = inputs_y + labour_y
     if plan is terms:
         plan_subsidy, plan_cost_y = subsidy, cost_y
     else:
-        plan_subsidy, plan_cost_y = plan.subsidy_per_unit.ravel(), rep(tech.kwh) * plan.power_price.ravel() + labour_y
+        plan_subsidy = plan.subsidy_per_unit.ravel()
+        # issue 12: the retrofits investors expect (energy_saving) in the power a new unit will use
+        plan_cost_y = rep(tech.kwh) * plan.kwh_factor.ravel() * plan.power_price.ravel() + labour_y
     capital_cost, depreciation, lag = rep(chain.capital_cost), rep(chain.depreciation), rep(chain.build_lag)
+    lag = np.clip(lag + terms.lag_change.ravel(), 0, None)  # issue 12: approval lag (fast_track < 0)
     beta = 1.0 / (1.0 + f.discount_rate)
     w = beta * (1.0 - depreciation)
     first_h, last_h = 1.0 + lag, lag + f.evaluation_years
@@ -224,10 +255,13 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
     wc_x, wc_y = f.working_capital_share * materials_x, f.working_capital_share * cost_y  # working capital / unit
     lines = desire_lines(util_margin, util_cost_y, annuity_k, base_tax_weight_k, dep_per_unit, subsidy_value_k,
                          depreciation, capital_cost, f.max_investment_rate, f.adjustment_cost)
+    extra = issue12_coefficients(chain, tech, f, terms, plan, util, capital_cost, depreciation, lines, w, first_h,
+                                 last_h)
     return CellCoefficients(
+        **extra,
         threshold=threshold, priced_up=priced_up, stage_ratio=rep(market.stage_ratio),
         sales_x=sales_x, subsidy_x=subsidy_x, materials_x=materials_x, inputs_y=inputs_y, labour_y=labour_y,
-        kwh_y=rep(tech.kwh), tech_factor=getattr(tech, "factor", 1.0),
+        kwh_y=kwh, tech_factor=getattr(tech, "factor", 1.0),
         power_gap=np.where(terms.power_counts.ravel(), terms.reference_power_price - power, 0.0),
         profit_x=sales_x + subsidy_x - materials_x - r * wc_x, cost_y=cost_y + r * wc_y,
         interest_x=r * wc_x, interest_y=r * wc_y, interest_rate=r, dep_per_unit=dep_per_unit,
@@ -248,6 +282,58 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
         debt_share=f.debt_share, max_debt_to_capital=f.max_debt_to_capital,
         exit_enabled=f.exit, loss_limit=f.exit_after_loss_years,
     )
+
+
+MIN_PAID_SHARE = 0.05  # the investor pays at least this share of a new unit's capital cost (issue 12)
+
+
+def issue12_coefficients(chain, tech, f, terms: CellTerms, plan: CellTerms, util, capital_cost, depreciation, lines, w,
+                         first_h, last_h) -> dict:
+    """Issue 12: the other levers' channels folded for the firms, at this single point.
+
+    The investor pays ``capex_paid_factor`` x capital cost per new unit (capital grants and land
+    support; at least ``MIN_PAID_SHARE``); an entrant's plant costs it ``entry_paid_factor`` x its
+    capital cost (also the SME fund's stake and the attraction incentive). Firms keep valuing and
+    depreciating capacity at the chain's capital cost; only what an order costs the investor changes.
+    """
+    z = 3
+    paid = np.maximum(1.0 - terms.grant_share.ravel() - terms.land_discount_share.ravel(), MIN_PAID_SHARE)
+    offset = capital_cost * (depreciation - 1.0 / f.adjustment_cost)
+    plant_cost = np.repeat(chain.plant_capacity, z) * capital_cost
+    sme = terms.sme_investor_share.ravel()
+    stake_years, stake_return = terms.sme_years.ravel(), terms.sme_return.ravel()
+    # the fund's stake is bought back at par plus ``stake_return`` a year after ``stake_years``: the
+    # investor saves the stake now and pays its buyback later, at the firms' discount rate
+    sme_saving = sme * (1.0 - ((1.0 + stake_return) / (1.0 + f.discount_rate)) ** stake_years)
+    entry_paid = np.maximum(paid - sme_saving - terms.entry_incentive.ravel() / plant_cost, MIN_PAID_SHARE)
+    rep_workers = np.repeat(tech.workers, z)
+    emp_y = rep_workers * terms.labour_subsidy_per_worker.ravel()
+    train_y = rep_workers * terms.training_grant_per_worker.ravel()
+    years = terms.labour_subsidy_years.ravel()
+    # PV per yuan of capital of the labour subsidies a new plant of productivity 1 gets (before tax),
+    # as investors expect them (``plan``: the rules announced so far, in force when it produces)
+    plan_years = plan.labour_subsidy_years.ravel()
+    labour_value_k = util * (rep_workers * plan.labour_subsidy_per_worker.ravel()
+                             * rules.geometric_sum(w, first_h, np.minimum(first_h + plan_years - 1.0, last_h))
+                             + rep_workers * plan.training_grant_per_worker.ravel() * w ** first_h) / capital_cost
+    return {
+        "has_capex_factor": bool(np.any(paid != 1.0)), "capex_paid_factor": paid,
+        # the Hayashi lines at the cost paid: yuan paid = paid C (delta + (V / paid - 1) / phi), i.e. the
+        # lines' offset C (delta - 1 / phi) scaled by ``paid``, the same slope (``desire_lines``)
+        **{f"{name}_paid": lines[name] + (paid - 1.0) * offset for name in ("desire_a_untaxed", "desire_a_taxed")},
+        "desire_max_paid": f.max_investment_rate * paid * capital_cost,
+        "units_per_yuan_paid": 1.0 / (paid * capital_cost),
+        "entry_paid_factor": entry_paid, "plant_cost": plant_cost,
+        "grant_share": terms.grant_share.ravel(), "land_discount_share": terms.land_discount_share.ravel(),
+        "sme_cost_share": terms.sme_cost_share.ravel(), "entry_incentive": terms.entry_incentive.ravel(),
+        "entrant_multiplier": terms.entrant_multiplier.ravel(), "extra_entrants": terms.extra_entrants.ravel(),
+        "has_lag_change": bool(np.any(terms.lag_change != 0)), "track_orders": terms.track_orders,
+        "has_labour_subsidy": bool(np.any(emp_y > 0) or np.any(train_y > 0)),
+        "emp_y": emp_y, "train_y": train_y, "emp_years": years, "emp_from": terms.labour_subsidy_from.ravel(),
+        "labour_value_k": labour_value_k,
+        "retrofit_step": terms.retrofit_step.ravel(), "retrofit_cost": terms.retrofit_cost.ravel(),
+        "removal_compensation": terms.removal_compensation.ravel(),
+    }
 
 
 def desire_lines(util_margin, util_cost_y, annuity_k, tax_weight_k, dep_per_unit, subsidy_value_k, depreciation,

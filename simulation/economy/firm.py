@@ -67,6 +67,12 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
         cash_flow += interest_subsidy
     else:
         interest_subsidy = 0.0
+    if k.has_labour_subsidy:  # issue 12: social insurance for N years, training in the first revenue year
+        labour_subsidy = (g.emp_y * Y * ((year - np.maximum(first_rev, g.emp_from)) < g.emp_years)
+                          + g.train_y * Y * (first_rev == year))
+        cash_flow += labour_subsidy
+    else:
+        labour_subsidy = 0.0
     profit = cash_flow - depreciation_yuan
 
     # corporate income tax by the firm's schedule (holidays count from the first revenue year)
@@ -107,7 +113,9 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
     debt += loans
     return {
         "X": X, "Y": Y, "debt_start": debt0, "profit": profit, "tax_paid": tax, "taxable": taxable,
-        "interest_subsidy": interest_subsidy, "investment": invest, "new_units": invest * g.units_per_yuan,
+        "interest_subsidy": interest_subsidy, "investment": invest, "labour_subsidy": labour_subsidy,
+        # issue 12: a yuan the investor pays buys 1 / capex_paid_factor yuan of capacity
+        "new_units": invest * (g.units_per_yuan_paid if k.has_capex_factor else g.units_per_yuan),
         "new_loans": loans, "cash": cash, "debt": debt, "capacity": cap * g.survival,
         "first_revenue_year": first_rev, "loss_years": loss_years, "exit": leaving,
     }
@@ -123,16 +131,22 @@ def desired_investment(k: CellCoefficients, g, inv_phi, cap, tax_weight_k=None, 
     against the plain form below.
     """
     if tax_weight_k is None:
+        paid = k.has_capex_factor  # issue 12: the lines at the cost the investor pays
         untaxed = g.desire_b_untaxed * inv_phi
-        untaxed = np.subtract(g.desire_a_untaxed, untaxed, out=scratch(untaxed))
+        untaxed = np.subtract(g.desire_a_untaxed_paid if paid else g.desire_a_untaxed, untaxed, out=scratch(untaxed))
         taxed = g.desire_b_taxed * inv_phi
-        taxed = np.subtract(g.desire_a_taxed, taxed, out=scratch(taxed))
+        taxed = np.subtract(g.desire_a_taxed_paid if paid else g.desire_a_taxed, taxed, out=scratch(taxed))
         per_unit = np.minimum(untaxed, taxed, out=scratch(untaxed))
         per_unit = np.maximum(per_unit, zero, out=scratch(per_unit))
-        per_unit = np.minimum(per_unit, g.desire_max, out=scratch(per_unit))
+        per_unit = np.minimum(per_unit, g.desire_max_paid if paid else g.desire_max,
+                              out=scratch(per_unit))
         per_unit *= cap
         return per_unit
     value = increment_value(g, inv_phi, tax_weight_k, zero)
+    if k.has_capex_factor:  # issue 12: value per yuan the investor pays, and yuan paid
+        value = value / g.capex_paid_factor
+        rate = rules.investment_rate_of_value(value, g.depreciation, k.adjustment_cost, k.max_rate, zero)
+        return rate * cap * (g.capital_cost * g.capex_paid_factor)
     rate = rules.investment_rate_of_value(value, g.depreciation, k.adjustment_cost, k.max_rate, zero)
     return rate * cap * g.capital_cost
 

@@ -30,6 +30,31 @@ class CellTerms:
     wc_points: np.ndarray  # interest subsidy on working capital, percentage points (interest_subsidy)
     wc_years: np.ndarray  # years from the firm's start (interest_subsidy)
     wc_from: np.ndarray  # year the working-capital subsidy starts (interest_subsidy)
+    # --- issue 12: the policy's other levers, each through a generic channel (neutral defaults) ---
+    grant_share: np.ndarray  # share of a new unit's capital cost paid by a grant (capital_grants)
+    grant_budget: float  # yuan a year the grants may pay (inf: no envelope) (capital_grants)
+    track_orders: bool  # the model needs each firm's orders of the year (grant envelope, capacity caps)
+    land_discount_share: np.ndarray  # share of the capital cost forgone as land revenue (land_support)
+    lag_change: np.ndarray  # years added to the build lag of new capacity and plants (fast_track: < 0)
+    entrant_multiplier: np.ndarray  # x potential entrants of the cell (investment_attraction)
+    extra_entrants: np.ndarray  # more outside investors a year in the stage (investment_attraction)
+    entry_incentive: np.ndarray  # yuan paid per new plant (investment_attraction)
+    sme_investor_share: np.ndarray  # share of a new plant's cost the fund's stake saves the investor (sme_fund)
+    sme_years: np.ndarray  # years until the fund's stake is bought back (sme_fund)
+    sme_return: np.ndarray  # yearly return at which it is bought back (sme_fund)
+    sme_cost_share: np.ndarray  # fund's expected loss + opportunity cost per yuan of plant cost (sme_fund)
+    labour_subsidy_per_worker: np.ndarray  # yuan per worker-year within the subsidy years (employment_subsidy)
+    labour_subsidy_years: np.ndarray  # years from max(firm's start, rule's first year) (employment_subsidy)
+    labour_subsidy_from: np.ndarray  # rule's first year (1e9: none) (employment_subsidy)
+    training_grant_per_worker: np.ndarray  # yuan per worker in a firm's first revenue year (employment_subsidy)
+    kwh_factor: np.ndarray  # x electricity per unit (energy_saving: 1 - saving x share retrofitted)
+    retrofit_step: np.ndarray  # share of the cell's capacity retrofitted this year (energy_saving)
+    retrofit_cost: np.ndarray  # yuan of grant per unit of capacity retrofitted (energy_saving)
+    capacity_cap: np.ndarray  # units: the stage's capacity ceiling, same in its zones (inf: none) (capacity_rules)
+    removal_share: np.ndarray  # share of the stage's capacity closed this year, least productive first (capacity_rules)
+    removal_compensation: np.ndarray  # yuan per unit of capacity closed (capacity_rules)
+    local_bonus_per_unit: np.ndarray  # extra freight subsidy per unit at a fully local input share (freight_subsidy)
+    local_bonus_weights: np.ndarray  # (stages, stages): local-input share of j = weights[:, j] @ local ratio
 
     @classmethod
     def neutral(cls, n_stages: int) -> CellTerms:
@@ -37,7 +62,11 @@ class CellTerms:
         shape = (n_stages, 3)
         values = {f.name: np.zeros(shape) for f in fields(cls)}
         values.update(power_counts=np.zeros(shape, dtype=bool), holiday_from=np.full(shape, 1e9),
-                      wc_from=np.full(shape, 1e9), reference_power_price=0.0, statutory_rate=0.0)
+                      wc_from=np.full(shape, 1e9), reference_power_price=0.0, statutory_rate=0.0,
+                      # issue 12 channels: neutral = the baseline bit for bit
+                      grant_budget=np.inf, track_orders=False, entrant_multiplier=np.ones(shape),
+                      labour_subsidy_from=np.full(shape, 1e9), kwh_factor=np.ones(shape),
+                      capacity_cap=np.full(shape, np.inf), local_bonus_weights=np.zeros((n_stages, n_stages)))
         return cls(**values)
 
     def set(self, **changes) -> CellTerms:

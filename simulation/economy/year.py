@@ -134,6 +134,12 @@ def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: in
         tax_weight = k.tax_weight_k[(cells * 2 + holiday) * k.slots]  # slot 0: no revenue yet
     else:
         tax_weight = k.base_tax_weight_k
-    q_new = firm.increment_q(k, 1.0, tax_weight)
+    # issue 12: a plant's labour subsidies add to its value; it costs its investor entry_paid_factor x
+    # its capital cost (grants, land, the SME fund's stake, the attraction incentive)
+    q_new = (firm.increment_value(k, 1.0, tax_weight) + k.labour_value_k) / k.entry_paid_factor - 1.0
     chance = rules.entry_probability(q_new, f.entry_hurdle_q, f.entry_dispersion_q)
-    return potential_entrants(f, zone_shares, firms_per_cell) * chance
+    # issue 12 (investment_attraction): the cells' potential investors x the lever's multiplier, plus
+    # the outside investors it brings to the stage, shared over zones like the stage's own
+    investors = (potential_entrants(f, zone_shares, firms_per_cell) * k.entrant_multiplier
+                 + k.extra_entrants * f.scale * np.tile(zone_shares, chain.n_stages))
+    return investors * chance

@@ -9,10 +9,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import electricity, freight, interest, tax
+from . import (
+    approval,
+    attraction,
+    capacity,
+    electricity,
+    employment,
+    energy,
+    freight,
+    grants,
+    interest,
+    land,
+    sme_fund,
+    tax,
+)
 from .base import Lever
 
-LEVERS: tuple[Lever, ...] = (electricity.LEVER, freight.LEVER, tax.LEVER, interest.LEVER)
+LEVERS: tuple[Lever, ...] = (electricity.LEVER, freight.LEVER, tax.LEVER, interest.LEVER,
+                             # issue 12: the policy's other levers
+                             grants.LEVER, land.LEVER, approval.LEVER, attraction.LEVER, sme_fund.LEVER,
+                             employment.LEVER, energy.LEVER, capacity.LEVER)
 BY_KEY = {lever.key: lever for lever in LEVERS}
 
 

@@ -32,3 +32,5 @@ class Lever:
     cost_definition: str  # how the cost is booked, in words
     rule_lists: Callable[[Any], dict[str, list]]  # key below the block -> rules (their stages are checked)
     unit: str = "million yuan"
+    # key below the block -> stage names that must exist, besides the rules' ``stages`` (issue 12)
+    stage_lists: Callable[[Any], dict[str, list[str]]] | None = None

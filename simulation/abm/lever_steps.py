@@ -1,0 +1,90 @@
+"""Issue 12: the levers that act on the firms' state at one point of the year, after the firms' year.
+
+The model calls these in order after ``engine.settle``: capacity caps (orders beyond a stage's
+ceiling are refused, incumbents' first, then new plants), the grant envelope (grants beyond the
+year's budget are not paid: the investors bear the shortfall) and the removal of backward capacity
+(the least productive firms of named stages close). Each works on the shared ``FirmState``, so the
+vectorized and the reference engine see the same result. The rules themselves (which cells, how
+much) are in their lever modules (``economy.levers.capacity``, ``economy.levers.grants``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..economy.levers import capacity as capacity_rules
+from ..economy.levers import grants
+from ..economy.targeting import to_stage
+from .state import PENDING_SLOTS
+
+
+def _per_row(state, per_cell: np.ndarray) -> np.ndarray:
+    return np.repeat(per_cell, state.sizes)
+
+
+def capacity_caps(state, chain, k, terms, sums, year: int, plants, plants_inv_productivity):
+    """Refuse this year's orders beyond each capped stage's ceiling; returns (sums, plants, draws).
+
+    Committed capacity = capacity (after this year's wear) + everything ordered and not yet there.
+    Where it exceeds the cap, incumbents' orders of the year are cut by the same share (their
+    payment refunded to cash), then new plants are built only while they fit."""
+    cap = terms.capacity_cap[:, 0]
+    if not np.isfinite(cap).any():
+        return sums, plants, plants_inv_productivity
+    committed = to_stage(state.cell_sum(state.capacity + state.pending.sum(axis=0)))
+    ordered = to_stage(state.cell_sum(state.ordered))
+    refuse = capacity_rules.refused_share(cap, committed, ordered)
+    if np.any(refuse > 0):
+        refused = _per_row(state, np.repeat(refuse, 3)) * state.ordered
+        slot = (year + 1 + _per_row(state, k.build_lag)) % PENDING_SLOTS
+        pending = state.raw("pending")
+        rows = np.arange(state.n)
+        pending[slot, rows] = np.maximum(pending[slot, rows] - refused, 0.0)
+        refund = refused * _per_row(state, k.capex_paid_factor * k.capital_cost)
+        state.raw("cash")[:] += refund
+        state.raw("ordered")[:] -= refused
+        sums = replace(sums, investment=sums.investment - state.cell_sum(refund))
+        committed = committed - refuse * ordered
+    if plants is not None:
+        allowed = capacity_rules.plants_that_fit(cap, committed, chain.plant_capacity, plants.reshape(-1, 3))
+        keep = allowed.ravel()
+        if np.any(keep < plants):
+            rank = np.arange(plants.sum()) - np.repeat(np.cumsum(plants) - plants, plants)
+            plants_inv_productivity = plants_inv_productivity[rank < np.repeat(keep, plants)]
+            plants = keep
+    return sums, plants, plants_inv_productivity
+
+
+def grant_envelope(state, k, terms, sums, entry_capex: np.ndarray) -> np.ndarray:
+    """Grants paid by cell (yuan): the grant share of this year's orders at full capital cost, cut
+    pro rata where the claims exceed the year's envelope; each investor then bears its shortfall."""
+    claims = k.grant_share * (sums.investment / k.capex_paid_factor + entry_capex)
+    ratio = grants.paid_ratio(claims.sum(), terms.grant_budget)
+    if ratio < 1.0:
+        shortfall = (1.0 - ratio) * _per_row(state, k.grant_share * k.capital_cost) * state.ordered
+        state.raw("cash")[:] -= shortfall
+        return claims * ratio
+    return claims
+
+
+def remove_backward_capacity(state, engine, terms, sums):
+    """Close the least productive firms of stages with a removal share this year; returns (sums,
+    capacity closed by cell). Firms still building (no capacity yet) are not backward capacity."""
+    removed = np.zeros(state.n_cells)
+    share = terms.removal_share[:, 0]
+    if not np.any(share > 0):
+        return sums, removed
+    stage_of_row = state.cell // 3
+    candidates = state.alive & (state.capacity > 0) & (share[stage_of_row] > 0)
+    rows = np.flatnonzero(candidates)
+    closing = capacity_rules.backward_rows(stage_of_row[rows], state.inv_productivity[rows],
+                                           state.capacity[rows], share)
+    closing = rows[closing]
+    if closing.size:
+        cells = state.cell[closing]
+        removed = np.bincount(cells, weights=state.capacity[closing], minlength=state.n_cells)
+        sums = replace(sums, exits=sums.exits + np.bincount(cells, minlength=state.n_cells))
+        engine.close(closing)
+    return sums, removed
