@@ -386,6 +386,11 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
                     "ci_low", "ci_high", "pct_effect", "p_value"]
     out = out[cols]
     note, covers = interval_covers(run, base)
+    n_run = y1.index.get_level_values("replication").nunique()
+    n_base = y0.index.get_level_values("replication").nunique()
+    if paired and (len(reps) < n_run or len(reps) < n_base):
+        note += (f"; paired over the {len(reps)} replication(s) both have ({run.name}: {n_run}, "
+                 f"{base.name}: {n_base})")
     out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,
                       "horizon": horizon_label(run, year, pv, each_year), "units": metric_unit(metric, year, pv,
                                                                                              each_year)})

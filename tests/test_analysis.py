@@ -334,3 +334,14 @@ def test_a_sweep_file_can_name_a_built_in_base(tmp_path):
                  "replications: 1\n")
     sweep = load_sweep(f)
     assert len(sweep.points) == 2 and sweep.base.name == "sweep_base_levers"
+
+
+def test_compare_says_when_it_pairs_fewer_replications_than_a_side_has():
+    from valuechain.analysis import compare
+    from valuechain.simulation import load_scenario, run_scenario
+
+    two = run_scenario(load_scenario(TINY, ["replications=2"]))
+    four = run_scenario(load_scenario(TINY, ["replications=4", "policy.electricity_price.default=0.30"]))
+    table = compare(four, two)
+    assert table["n"].iloc[0] == 2
+    assert table.attrs["note"].endswith("paired over the 2 replication(s) both have (tiny: 4, tiny: 2)")
