@@ -53,6 +53,14 @@ DEADWEIGHT_BASIS = {"electricity_price": "output", "freight_subsidy": "exports",
 KEYS = ["replication", "year", "stage"]
 
 
+
+def _named(results) -> dict:
+    """One run, or a mapping of them, as a mapping name -> run."""
+    if isinstance(results, Mapping):
+        return dict(results)
+    run = as_run(results)
+    return {run.name: run}
+
 def _lever_costs(run, base) -> pd.DataFrame:
     """Extra cost by (replication, year, stage) x lever, million yuan."""
     c1 = run.fiscal.groupby(KEYS + ["lever"])["fiscal_cost"].sum().unstack("lever")
@@ -73,10 +81,7 @@ def deadweight(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, b
     cumulated) and ``cost_per_additional_unit`` (yuan per stage unit).
     """
     basis = dict(DEADWEIGHT_BASIS, **(basis or {}))
-    if not isinstance(results, Mapping):
-        run = as_run(results)
-        results = {run.name: run}
-    base = as_run(baseline)
+    results, base = _named(results), as_run(baseline)
     rows = []
     for name, res in results.items():
         run = as_run(res)
@@ -137,10 +142,7 @@ def direct_indirect(results: Mapping[str, RunLike] | RunLike, baseline: RunLike,
     stages (direct) and the rest of the chain (indirect), cumulated over the horizon, with paired t
     intervals. Rows: ``scenario, lever ('all' or a lever), metric, targeted, direct, indirect,
     total`` (+ ``_low``/``_high``) and ``io_indirect`` (value added only, when ``chain`` is given)."""
-    if not isinstance(results, Mapping):
-        run = as_run(results)
-        results = {run.name: run}
-    base = as_run(baseline)
+    results, base = _named(results), as_run(baseline)
     rows = []
     for name, res in results.items():
         run = as_run(res)
