@@ -239,6 +239,11 @@ def yearly(run: Run, metric: str, by: str | None) -> pd.DataFrame:
     """``replication, year, [by,] metric`` summed over stages (numerator/denominator for ratios)."""
     keys = ["replication", "year"] + ([by] if by else [])
     st = run.stages
+    need = {"downstream_investment": ["investment"], "processing_depth": ["value_added"]}.get(metric, [metric])
+    missing = [c for c in need if metric != "fiscal_cost" and c not in st.columns]
+    if missing and len(st.columns):
+        raise InputError("--metric", "", f"'{missing[0]}' is not kept in these results (a sweep keeps the columns "
+                         f"it was run with; run it again with --columns all)", metric)
     if metric == "fiscal_cost":
         return run.fiscal.groupby(keys, as_index=False)["fiscal_cost"].sum()
     if metric == "downstream_investment":

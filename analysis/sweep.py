@@ -44,8 +44,12 @@ class SweepResults:
         return list(self.manifest.get("parameters", []))
 
 
+BATCH_FILE = re.compile(r"runs/b\d{6}\.parquet")
+OLD_RUN_FILE = re.compile(r"runs/p\d{5}_r\d{3}\.parquet")  # store version 1: one file per run
+
+
 def _split(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The stage and fiscal rows of one run file."""
+    """The stage and fiscal rows of one run file of a store of version 1 (one file per run)."""
     table = pq.read_table(path)
     columns = json.loads(table.schema.metadata[b"valuechain.run"])["columns"]
     frames = []
@@ -53,6 +57,65 @@ def _split(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         part = table.filter(pc.equal(table["table"], name)).select(columns[name])
         frames.append(part.to_pandas())
     return frames[0], frames[1]
+
+
+def kept_columns(sw: SweepResults) -> list[str] | None:
+    """The stage columns a sweep store keeps (None: a store from before ``--columns``, which kept all)."""
+    cols = sw.manifest.get("columns")
+    return list(cols) if isinstance(cols, list) else None
+
+
+def _check_columns(sw: SweepResults, wanted: list[str]) -> None:
+    from ..simulation.schema import STAGE_COLUMNS
+
+    kept = kept_columns(sw)
+    missing = [c for c in wanted if kept is not None and c in STAGE_COLUMNS and c not in kept]
+    if missing:
+        raise InputError(str(sw.directory), "--metric", f"'{missing[0]}' is not kept in this sweep store (kept: "
+                         f"{', '.join(kept)}); run the sweep again with --columns all (or --columns naming it)",
+                         missing[0])
+
+
+def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None,
+               fiscal_columns: list[str] | None = None, verify: bool = True):
+    """Yield ``(stages, fiscal, n_runs)``: Arrow tables of the finished runs ``ok`` (rows of the runs index),
+    one batch file (or one run file of an old store) at a time, with every column or only the given
+    ones; every file's SHA-256 is checked against the index first."""
+    if ok.empty:
+        return
+    has_rg = "row_group" in ok.columns
+    shas = ok["file_sha256"] if "file_sha256" in ok.columns else (ok["sha256"] if "sha256" in ok.columns else None)
+    frame = pd.DataFrame({"file": ok["file"].to_numpy(), "row_group": ok["row_group"].to_numpy() if has_rg else -1,
+                          "sha": shas.to_numpy() if shas is not None else None})
+    for file, group in frame.groupby("file", sort=False):
+        path = d / str(file)
+        if BATCH_FILE.fullmatch(str(file)) and has_rg:
+            if verify:
+                verify_file(path, group["sha"].iloc[0])
+            pf = pq.ParquetFile(path)
+            meta = json.loads(pf.schema_arrow.metadata[b"valuechain.batch"])
+            columns = meta["columns"]
+            names = set(pf.schema_arrow.names)
+            want = None
+            if stage_columns is not None:
+                want = [c for c in dict.fromkeys(["table", *stage_columns, *(fiscal_columns or [])]) if c in names]
+            table = pf.read_row_groups(sorted(int(g) for g in group["row_group"]), columns=want)
+        elif OLD_RUN_FILE.fullmatch(str(file)):
+            if verify and shas is not None:
+                verify_file(path, group["sha"].iloc[0])
+            names = set(pq.read_schema(path).names)
+            want = None if stage_columns is None else \
+                [c for c in dict.fromkeys(["table", *stage_columns, *(fiscal_columns or [])]) if c in names]
+            table = pq.read_table(path, columns=want)
+            columns = json.loads(pq.read_schema(path).metadata[b"valuechain.run"])["columns"]
+        else:
+            raise InputError(str(d / "runs.parquet"), "file", "not a run file of this store", file)
+        is_st = pc.equal(table["table"], "stages")
+        st_cols = columns["stages"] if stage_columns is None else [c for c in stage_columns if c in table.column_names]
+        fc_cols = columns["fiscal"] if fiscal_columns is None else [c for c in fiscal_columns
+                                                                     if c in table.column_names]
+        table = table.replace_schema_metadata(None)
+        yield table.filter(is_st).select(st_cols), table.filter(pc.invert(is_st)).select(fc_cols), len(group)
 
 
 def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepResults:
@@ -85,21 +148,17 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
     points = pd.read_parquet(d / "points.parquet")
     ok = runs[runs.status == "ok"]
     stages, fiscal = [], []
-    checked = "sha256" in ok.columns  # stores from before checksums have none
-    for file, digest in zip(ok.file, ok["sha256"] if checked else [None] * len(ok)):
-        if not re.fullmatch(r"runs/p\d{5}_r\d{3}\.parquet", str(file)):
-            raise InputError(str(d / "runs.parquet"), "file", "not a run file of this store", file)
-        if checked:
-            verify_file(d / file, digest)
-        st, fc = _split(d / file)
-        stages.append(st)
-        fiscal.append(fc)
+    for st, fc, _ in _read_runs(d, ok, verify="sha256" in ok.columns):  # stores from before checksums have none
+        stages.append(st.to_pandas())
+        fiscal.append(fc.to_pandas())
     params = points.drop(columns=["overrides", "name"])
 
     def tidy(frames: list[pd.DataFrame]) -> pd.DataFrame:
         if not frames:
             return pd.DataFrame(columns=TIDY_KEYS)
-        frame = pd.concat(frames, ignore_index=True).merge(params, on="point", how="left")
+        frame = pd.concat(frames, ignore_index=True)  # runs in index order, whatever file holds them
+        frame = frame.sort_values(["point", "replication"], kind="stable", ignore_index=True)
+        frame = frame.merge(params, on="point", how="left")
         first = ["scenario", "point", *[c for c in params.columns if c != "point"]]
         return keys_first(frame, first)
 
@@ -127,23 +186,22 @@ def load_sweep_index(directory: str | Path, allow_incomplete: bool = False) -> S
 
 
 def iter_run_batches(sw: SweepResults, stage_columns: list[str], fiscal_columns: list[str], batch: int = 256):
-    """Yield ``(stages, fiscal)`` frames of up to ``batch`` finished runs at a time, read with only the
-    given columns (plus ``point``, ``replication``, ``year``): the memory held is one batch, whatever
-    the size of the sweep."""
+    """Yield ``(stages, fiscal)`` frames of about ``batch`` finished runs at a time (whole batch files),
+    read with only the given columns (plus ``point``, ``replication``, ``year``) after checking each
+    file's SHA-256: the memory held is one batch, whatever the size of the sweep. A stage column the
+    store does not keep is an :class:`InputError`."""
+    _check_columns(sw, stage_columns)
     ok = sw.runs[sw.runs.status == "ok"]
-    files = list(ok.file)
     keys = ["point", "replication", "year"]
     want_st = list(dict.fromkeys(keys + stage_columns))
     want_fc = list(dict.fromkeys(keys + fiscal_columns))
-    for start in range(0, len(files), batch):
-        st_parts, fc_parts = [], []
-        for file in files[start:start + batch]:
-            path = sw.directory / file
-            names = set(pq.read_schema(path).names)
-            cols = [c for c in dict.fromkeys(["table"] + want_st + want_fc) if c in names]
-            table = pq.read_table(path, columns=cols)
-            is_st = pc.equal(table["table"], "stages")
-            st_parts.append(table.filter(is_st).select([c for c in want_st if c in names]))
-            fc_parts.append(table.filter(pc.invert(is_st)).select([c for c in want_fc if c in names]))
-        yield (pa.concat_tables(st_parts).to_pandas(), pa.concat_tables(fc_parts).to_pandas())
-
+    st_parts, fc_parts, held = [], [], 0
+    for st, fc, n in _read_runs(sw.directory, ok, want_st, want_fc, verify="sha256" in ok.columns):
+        st_parts.append(st)
+        fc_parts.append(fc)
+        held += n
+        if held >= batch:
+            yield pa.concat_tables(st_parts).to_pandas(), pa.concat_tables(fc_parts).to_pandas()
+            st_parts, fc_parts, held = [], [], 0
+    if st_parts:
+        yield pa.concat_tables(st_parts).to_pandas(), pa.concat_tables(fc_parts).to_pandas()

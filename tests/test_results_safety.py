@@ -296,18 +296,39 @@ def test_kill_after_a_run_file_keeps_its_checksum_for_resume(folder: Path) -> No
 
 
 def test_one_flipped_byte_is_found_by_resume_and_by_the_sweep_loader(folder: Path, capsys) -> None:
-    run_sweep("sweep.yaml", out="s", workers=1, progress=False)
+    """One batch file of the four runs; a byte flipped inside run (1, 0)'s row group: the loader and
+    the plots refuse the file, resume keeps the three intact runs (copied to a new batch file) and
+    computes only the damaged one again; the damaged file, recorded by the store, is removed."""
+    run_sweep("sweep.yaml", out="s", workers=1, progress=False, batch_size=4)
     expected = load_store(folder / "s").stages
-    victim = folder / "s" / "runs" / "p00001_r000.parquet"
-    flip_byte(victim)
-    with pytest.raises(InputError, match=r"p00001_r000.parquet: checksum mismatch: the file changed after "
+    runs = pd.read_parquet(folder / "s" / "runs.parquet").set_index(["point", "replication"])
+    assert runs.file.nunique() == 1 and sorted(runs.row_group) == [0, 1, 2, 3]
+    victim = folder / "s" / runs.loc[(1, 0), "file"]
+    data = bytearray(victim.read_bytes())
+    data[int(runs.loc[(1, 0), "offset"]) + int(runs.loc[(1, 0), "length"]) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"b000000.parquet: checksum mismatch: the file changed after "
                                          r"valuechain wrote it"):
         load_store(folder / "s")
     code, line = invoke(["plot", "s", "--kind", "paths", "--out", "f.png"], capsys)
-    assert code == 2 and line.startswith("error: s/runs/p00001_r000.parquet: checksum mismatch")
+    assert code == 2 and line.startswith("error: s/runs/b000000.parquet: checksum mismatch")
     assert not (folder / "f.png").exists()
-    summary = run_sweep("sweep.yaml", out="s", resume=True, workers=1, progress=False)
+    summary = run_sweep("sweep.yaml", out="s", resume=True, workers=1, progress=False, batch_size=4)
     assert (summary.n_skipped, summary.n_computed) == (3, 1)  # only the damaged run is done again
+    assert not victim.exists() and sorted(p.name for p in (folder / "s" / "runs").iterdir()) == [
+        "b000001.parquet", "b000002.parquet"]  # the three intact runs, the recomputed one
+    pd.testing.assert_frame_equal(load_store(folder / "s").stages, expected)
+
+
+def test_a_damaged_batch_footer_means_its_runs_are_done_again(folder: Path) -> None:
+    run_sweep("sweep.yaml", out="s", workers=1, progress=False, batch_size=2)
+    expected = load_store(folder / "s").stages
+    victim = folder / "s" / "runs" / "b000001.parquet"
+    victim.write_bytes(victim.read_bytes()[:-20])  # truncated: the footer is gone
+    with pytest.raises(InputError, match="b000001.parquet: checksum mismatch"):
+        load_store(folder / "s")
+    summary = run_sweep("sweep.yaml", out="s", resume=True, workers=1, progress=False, batch_size=2)
+    assert (summary.n_skipped, summary.n_computed) == (2, 2)
     pd.testing.assert_frame_equal(load_store(folder / "s").stages, expected)
 
 
@@ -407,11 +428,12 @@ def test_killed_dask_scheduler_ends_the_sweep_with_exit_1_in_bounded_time(folder
                                    "--no-nanny", "--no-dashboard"], cwd=folder, **quiet)
         env = {**os.environ, "VALUECHAIN_TEST_KILL_AT": ""}
         driver = subprocess.Popen([sys.executable, "-m", "valuechain", "sweep", "long.yaml", "--out", "s",
-                                   "--scheduler", address, "--quiet", "--scheduler-timeout", "2"], cwd=folder,
+                                   "--scheduler", address, "--quiet", "--scheduler-timeout", "2",
+                                   "--batch-size", "2"], cwd=folder,
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         runs = folder / "s" / "runs"
         while time.monotonic() < deadline + 30 and driver.poll() is None:
-            if runs.is_dir() and len(list(runs.glob("p*.parquet"))) >= 2:
+            if runs.is_dir() and len(list(runs.glob("b*.parquet"))) >= 2:
                 break
             time.sleep(0.02)
         os.kill(scheduler.pid, signal.SIGKILL)

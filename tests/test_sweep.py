@@ -28,6 +28,7 @@ from valuechain.cli import main
 
 DATA = Path(__file__).resolve().parent / "data"
 PRICE = "policy.electricity_price.default"
+PLACEMENT = ["file", "row_group", "offset", "length", "sha256", "file_sha256"]
 
 GRID = f"""
 name: grid_test
@@ -67,14 +68,15 @@ def write(folder: Path, text: str, name: str = "sweep.yaml") -> Path:
 
 
 def frames(out: Path) -> dict[str, pd.DataFrame]:
-    """A finished sweep's tables, sorted, without timings (which differ between runs) and the run
-    files' checksums (a run file's metadata holds its duration)."""
+    """A finished sweep's tables, sorted, without timings (which differ between runs) and where each
+    run is stored (batch file, row group, byte range and checksums: they depend on the batching and
+    on the order batches finish in, and a batch file's metadata holds the durations)."""
     res = load_results(out)
     keys = ["point", "replication", "year", "stage"]
     return {
         "stages": res.stages.sort_values(keys).reset_index(drop=True),
         "fiscal": res.fiscal.sort_values([*keys, "lever"]).reset_index(drop=True),
-        "runs": res.runs.drop(columns=["duration_s", "sha256"]).sort_values(["point", "replication"])
+        "runs": res.runs.drop(columns=[*PLACEMENT, "duration_s"]).sort_values(["point", "replication"])
                         .reset_index(drop=True),
     }
 
@@ -130,13 +132,13 @@ def test_killed_sweep_resumes_without_redoing_finished_runs(folder: Path, capsys
     sweep = write(folder, GRID.replace("levels: 2", "levels: 10"))  # 20 points x 2 = 40 runs
     out, runs_dir = folder / "killed", folder / "killed" / "runs"
     cmd = [sys.executable, "-m", "valuechain", "sweep", str(sweep), "--out", str(out), "--workers", "2",
-           "--quiet"]
+           "--quiet", "--batch-size", "2"]  # 20 batch files of 2 runs
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
-            if runs_dir.is_dir() and len(list(runs_dir.glob("p*.parquet"))) >= 4:
+            if runs_dir.is_dir() and len(list(runs_dir.glob("b*.parquet"))) >= 2:
                 break
             time.sleep(0.005)
         workers = psutil.Process(proc.pid).children(recursive=True)
@@ -147,14 +149,15 @@ def test_killed_sweep_resumes_without_redoing_finished_runs(folder: Path, capsys
     assert workers  # the pool's processes end with the driver, instead of waiting forever
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
-    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in runs_dir.glob("p*.parquet")}
-    assert 4 <= len(before) < 40
+    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in runs_dir.glob("b*.parquet")}
+    assert 2 <= len(before) < 20
     assert not (out / "manifest.json").exists()
 
-    assert main(["sweep", str(sweep), "--out", str(out), "--resume", "--workers", "2", "--quiet"]) == 0
-    assert f"({len(before)} already done)" in capsys.readouterr().out
-    after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in runs_dir.glob("p*.parquet")}
-    assert len(after) == 40
+    assert main(["sweep", str(sweep), "--out", str(out), "--resume", "--workers", "2", "--quiet",
+                 "--batch-size", "2"]) == 0
+    assert f"({2 * len(before)} already done)" in capsys.readouterr().out  # every run of a batch file on disk
+    after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in runs_dir.glob("b*.parquet")}
+    assert len(after) == 20
     assert {name: after[name] for name in before} == before  # finished runs were not computed again
     assert not list(out.rglob(".*.tmp-*"))
 
@@ -218,8 +221,8 @@ def test_failing_runs_are_recorded_and_the_sweep_goes_on(folder: Path, monkeypat
     assert failed.name.tolist() == ["broken", "broken"]
     assert (failed.error == "ValueError: model diverged: negative capacity (test)").all()
     assert set(res.stages.scenario) == {"baseline", "cheap_power"}
-    assert sorted(p.name for p in (out / "runs").glob("*.parquet")) == [
-        "p00000_r000.parquet", "p00000_r001.parquet", "p00001_r000.parquet", "p00001_r001.parquet"]
+    # batches of 2 runs (6 runs on 1 worker): the failed point's batch stored nothing
+    assert sorted(p.name for p in (out / "runs").glob("*.parquet")) == ["b000000.parquet", "b000001.parquet"]
     assert json.loads((out / "manifest.json").read_text())["status"] == "complete_with_failures"
 
 

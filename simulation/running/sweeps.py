@@ -1,32 +1,40 @@
-"""Running a sweep: runs (point x replication) on any executor, streamed to a resumable store.
+"""Running a sweep: batches of runs (point x replication) on any executor, streamed to a resumable store.
 
-Layout of a sweep directory::
+Layout of a sweep directory (store version 2)::
 
-    sweep.json          what is run (sweep spec, base scenario, design, hash); written first
+    sweep.json          what is run (sweep spec, base scenario, design, hash, kept columns); written first
     points.parquet      point, name (mixes), overrides (JSON), one column per varied key
-    runs/p00012_r003.parquet   one run: its stage and fiscal rows, told apart by a ``table``
-                        column; the run's identity (point, replication, seed, spawn key,
-                        scenario hash) is in the file's metadata
-    runs.parquet        the runs index: point, parameters, replication, seed, spawn_key,
-                        status (ok/failed/pending), error, duration_s, attempts, file, sha256;
-                        rewritten as runs finish
-    runs.sha256         journal: "runs/pPPPPP_rRRR.parquet SHA256" appended as each run file lands
+    runs/b000012.parquet   one batch of runs: one Parquet row group per run holding its stage and
+                        fiscal rows (told apart by a ``table`` column); the identity of every run in
+                        the file (point, replication, seed, spawn key, scenario hash, row group) is in
+                        the file's metadata
+    runs.parquet        the runs index: point, parameters, replication, seed, spawn_key, status
+                        (ok/failed/pending), error, duration_s, attempts, file, row_group, offset,
+                        length, sha256 (of the run's row-group bytes ``[offset, offset + length)``),
+                        file_sha256 (of the whole batch file); rewritten as batches finish
+    runs.sha256         journal, appended as each batch file lands: one line per run
+                        ``runs/b000012.parquet#RG POINT REPLICATION OFFSET LENGTH SHA256``, then the
+                        file's line ``runs/b000012.parquet SHA256``
     manifest.json       written last: counts, status, seeds, versions, times, SHA-256 of the store files
 
-Every file is written to a temporary name and renamed (``os.replace``). The driver keeps no run
-results: at most ``window`` runs are in flight, and each is written as it completes and dropped.
-A model error is recorded as ``status=failed`` with its message and the sweep goes on. Only
-infrastructure failures (a worker process that dies) are retried, at most ``max_retries`` times
-per run; after a pool with several runs in flight breaks, those runs are retried one at a time so
-that a crashing run is charged alone. ``resume=True`` skips every run whose file has the
-recorded SHA-256 and matches the planned run (point, replication, seed, spawn key, and the
-content hash of the point's resolved scenario and chain) and redoes the rest. The folder is
-locked while a sweep writes (:mod:`.outdir`); only files the store records are ever deleted.
+A worker gets a batch of runs (``batch_size``, chosen from the number of runs and workers unless
+given) and returns one Parquet file for all of them, so the scenario is pickled, the process
+hand-off paid and a file written once per batch. Every run still uses its own child seed, so the
+results are those of one run at a time. Every file is written to a temporary name and renamed
+(``os.replace``). The driver keeps no run results: at most ``window`` batches are in flight, and
+each is written as it completes and dropped. A model error is recorded as ``status=failed`` with its
+message and the sweep goes on. Only infrastructure failures (a worker process that dies) are
+retried, at most ``max_retries`` times per run; after a pool with work in flight breaks, those
+runs are retried one at a time so that a crashing run is charged alone. ``resume=True`` keeps
+every run whose batch file has the recorded SHA-256 (or, in a damaged file, whose own row-group
+bytes have the recorded SHA-256: those runs are copied to a new batch file and the damaged file is
+removed) and that matches the planned run (point, replication, seed, spawn key, and the content
+hash of the point's resolved scenario and chain), and redoes the rest. The folder is locked while a
+sweep writes (:mod:`.outdir`); only files the store records are ever deleted.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -49,25 +57,35 @@ import pyarrow.parquet as pq
 from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
 from ..config.sweep import Sweep, describe, load_sweep
-from ..schema import UNITS, chain_hash, keys_first
+from ..schema import LEVERS, STAGE_COLUMNS, UNITS, chain_hash, keys_first
 from . import runner
 from .executors import InProcessExecutor, cap_workers, default_workers, process_pool
-from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_file
-from .store import _read_json, atomic_write_bytes, atomic_write_json, atomic_write_parquet, check_out_dir, versions
+from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_bytes, sha256_file
+from .store import _read_json, _replacing, atomic_write_json, atomic_write_parquet, check_out_dir, versions
 
 RUNS_DIR = "runs"
-JOURNAL = "runs.sha256"  # one line "runs/pPPPPP_rRRR.parquet SHA256" appended as each run file is written
+JOURNAL = "runs.sha256"  # per batch file: one line per run, then "runs/bNNNNNN.parquet SHA256" (module docstring)
 OWN_FILES = ("sweep.json", "points.parquet", "runs.parquet", JOURNAL, "manifest.json")
 STORE_FILES = r"sweep\.json|points\.parquet|runs\.parquet|runs\.sha256|manifest\.json"  # exact names
-RUN_FILES = r"p\d{5}_r\d{3}\.parquet"
+BATCH_FILES = r"b\d{6}\.parquet"
+OLD_RUN_FILES = r"p\d{5}_r\d{3}\.parquet"  # store version 1: one file per run (read by load_sweep, not resumed)
+RUN_FILES = rf"{BATCH_FILES}|{OLD_RUN_FILES}"
+BATCH_META = b"valuechain.batch"
+STORE_VERSION = 2
 SCHEDULER_TIMEOUT_S = 60.0  # default; env VALUECHAIN_SCHEDULER_TIMEOUT_S or --scheduler-timeout
 HEALTH_EVERY_S = 1.0  # how often the driver checks that a Dask scheduler is still there
-RUN_META = b"valuechain.run"
-INDEX_EVERY_S = 1.0  # rewrite the runs index at most this often while runs finish (and at the end)
+INDEX_EVERY_S = 1.0  # rewrite the runs index at most this often while batches finish (and at the end)
+MAX_BATCH = 200  # runs per batch at most (automatic size)
+BATCH_BYTES = 128 << 20  # automatic batch size: at most this many bytes of results held per batch in a worker
+BYTES_PER_ROW = 400  # a result row held in a worker until the batch is written (Arrow, ~30 columns), for BATCH_BYTES
+# the stage columns kept by default: those the analysis commands read on a sweep (compare's headline
+# metrics, cost with its deadweight bases, sensitivity, the plots); the keys and the fiscal table are
+# always kept. --columns all keeps every column, --columns A,B,... only those.
+DEFAULT_COLUMNS = ("firms", "capacity", "output", "value_added", "investment", "employment", "exports", "tax_paid")
 
 
-def run_file_name(point: int, replication: int) -> str:
-    return f"p{point:05d}_r{replication:03d}.parquet"
+def batch_file_name(batch: int) -> str:
+    return f"b{batch:06d}.parquet"
 
 
 def one_line(exc: BaseException, limit: int = 500) -> str:
@@ -75,45 +93,139 @@ def one_line(exc: BaseException, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def resolve_columns(columns: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """The stage metric columns a sweep keeps: ``"default"`` (:data:`DEFAULT_COLUMNS`), ``"all"``,
+    or names (a list, or one comma-separated string) of ``simulation.schema.STAGE_COLUMNS``."""
+    if columns is None or columns == "default":
+        return tuple(c for c in STAGE_COLUMNS if c in DEFAULT_COLUMNS)
+    if columns == "all":
+        return tuple(STAGE_COLUMNS)
+    names = [c.strip() for c in columns.split(",")] if isinstance(columns, str) else [str(c) for c in columns]
+    bad = [c for c in names if c not in STAGE_COLUMNS]
+    if bad or not names:
+        raise InputError("--columns", "", f"not a results column; choose 'default', 'all' or names from "
+                         f"{', '.join(STAGE_COLUMNS)}", ",".join(bad) or columns)
+    return tuple(c for c in STAGE_COLUMNS if c in names)  # schema order, without repeats
+
+
+def auto_batch_size(n_runs: int, workers: int, rows_per_run: int = 2625) -> int:
+    """Runs per batch: about four batches per worker (so the workers stay busy to the end), at most
+    :data:`MAX_BATCH` and at most :data:`BATCH_BYTES` of results held in a worker."""
+    by_memory = max(1, BATCH_BYTES // max(1, rows_per_run * BYTES_PER_ROW))
+    return max(1, min(MAX_BATCH, by_memory, -(-n_runs // (4 * max(1, workers)))))
+
+
 @dataclass(frozen=True)
-class RunTask:
-    """Everything a worker needs for one run; the model never knows where it runs."""
+class BatchTask:
+    """Everything a worker needs for a batch of runs; the model never knows where it runs."""
 
-    point: int
-    replication: int
-    scenario: LoadedScenario
-    seed: np.random.SeedSequence
-    identity: dict  # point, replication, seed, spawn_key, scenario_hash
+    runs: tuple  # (point, replication, seed, identity) per run; identity: point, replication, seed, spawn_key,
+    # scenario_hash
+    scenarios: dict  # point -> LoadedScenario, for the points in ``runs``
     engine: str = "vectorized"
+    columns: tuple[str, ...] = ()  # the stage metric columns kept (resolve_columns)
 
 
-def execute_run(task: RunTask) -> tuple[dict, bytes | None]:
-    """Worker side: run the model and return (record, Parquet bytes of the run's rows).
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A frame as an Arrow table, column by column (numbers from their numpy buffers, strings from
+    their Arrow arrays): many times faster than ``Table.from_pandas`` on these small frames."""
+    columns = {}
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype.kind in "fiub":
+            columns[name] = pa.array(col.to_numpy())
+        else:
+            try:
+                columns[name] = pa.array(col.array)
+            except (TypeError, pa.ArrowInvalid):
+                return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    return pa.table(columns)
 
-    A model error is returned as a record with ``status="failed"`` (it is data, not retried).
-    """
-    t0 = time.perf_counter()
-    try:
-        stages, fiscal, _ = runner.run_replication(task.scenario, task.replication, task.seed, task.engine)
-    except Exception as exc:  # the model's failure, reported as data
-        record = {**task.identity, "status": "failed", "error": one_line(exc),
-                  "duration_s": time.perf_counter() - t0}
-        return record, None
-    record = {**task.identity, "status": "ok", "error": None, "duration_s": time.perf_counter() - t0}
+
+def _run_table(point: int, stages: pd.DataFrame, fiscal: pd.DataFrame, columns: tuple[str, ...]
+               ) -> tuple[pa.Table, dict]:
+    """One run's stage and fiscal rows as one table (column ``table``) and the columns of each."""
+    stages = stages[[c for c in stages.columns if c not in STAGE_COLUMNS or c in columns]]
     tables = {}
     for name, frame in (("stages", stages), ("fiscal", fiscal)):
-        frame = frame.assign(point=task.point)
-        frame = keys_first(frame, ["scenario", "point"])
-        tables[name] = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-    columns = {name: t.column_names for name, t in tables.items()}
+        table = _arrow(frame)
+        at = table.column_names.index("scenario") + 1 if "scenario" in table.column_names else 0
+        tables[name] = table.add_column(at, "point", pa.array(np.full(table.num_rows, point, np.int64)))
+    names = {name: t.column_names for name, t in tables.items()}
     table = pa.concat_tables(
         [t.append_column("table", pa.array([name] * t.num_rows, pa.string())) for name, t in tables.items()],
         promote_options="default")
-    meta = {**record, "columns": columns}
-    table = table.replace_schema_metadata({RUN_META: json.dumps(meta).encode()})
-    buf = io.BytesIO()
-    pq.write_table(table, buf)
-    return record, buf.getvalue()
+    return table, names
+
+
+def row_group_ranges(data: bytes | pa.Buffer | Path) -> list[tuple[int, int]]:
+    """``(offset, length)`` of each row group's bytes in a Parquet file (its column chunks, pages included)."""
+    source = pa.BufferReader(data) if not isinstance(data, Path) else data
+    meta = pq.ParquetFile(source).metadata
+    ranges = []
+    for g in range(meta.num_row_groups):
+        rg = meta.row_group(g)
+        starts, ends = [], []
+        for j in range(rg.num_columns):
+            col = rg.column(j)
+            first = min(o for o in (col.dictionary_page_offset, col.data_page_offset) if o is not None and o > 0)
+            starts.append(first)
+            ends.append(first + col.total_compressed_size)
+        ranges.append((min(starts), max(ends) - min(starts)))
+    return ranges
+
+
+def batch_bytes(runs: list[tuple[dict, pa.Table]], columns: dict) -> tuple[bytes, list[dict]]:
+    """One Parquet file of runs, one row group per run; returns it and per run its ``row_group``,
+    ``offset``, ``length`` and ``sha256`` (of the row group's bytes)."""
+    schema = runs[0][1].schema
+    meta = {"store_version": STORE_VERSION, "columns": columns,
+            "runs": [{**info, "row_group": g} for g, (info, _) in enumerate(runs)]}
+    schema = schema.with_metadata({BATCH_META: json.dumps(meta).encode()})
+    buf = pa.BufferOutputStream()
+    floats = [f.name for f in schema if pa.types.is_floating(f.type)]  # byte-stream split: ~15% smaller
+    others = [f.name for f in schema if f.name not in floats]  # keys: dictionary-encoded
+    with pq.ParquetWriter(buf, schema, compression="zstd", write_statistics=False, use_dictionary=others,
+                          use_byte_stream_split=floats) as writer:
+        for _, table in runs:
+            table = table.replace_schema_metadata(None)
+            if not table.schema.equals(runs[0][1].schema):
+                table = table.cast(runs[0][1].schema)
+            writer.write_table(table.replace_schema_metadata(schema.metadata), row_group_size=max(1, table.num_rows))
+    data = buf.getvalue().to_pybytes()
+    places = []
+    for g, (offset, length) in enumerate(row_group_ranges(data)):
+        places.append({"row_group": g, "offset": offset, "length": length,
+                       "sha256": sha256_bytes(data[offset:offset + length])})
+    return data, places
+
+
+def execute_batch(task: BatchTask) -> tuple[list[dict], bytes | None]:
+    """Worker side: run the batch's models; returns a record per run (in order) and the Parquet bytes
+    of the batch file (None if no run succeeded). Records of stored runs carry ``row_group``,
+    ``offset``, ``length`` and ``sha256``. A model error is a record with ``status="failed"``
+    (it is data, not retried)."""
+    records: list[dict] = []
+    stored: list[tuple[dict, pa.Table]] = []
+    columns: dict = {}
+    for point, replication, seed, identity in task.runs:
+        t0 = time.perf_counter()
+        try:
+            stages, fiscal, _ = runner.run_replication(task.scenarios[point], replication, seed, task.engine)
+            table, columns = _run_table(point, stages, fiscal, task.columns)
+        except Exception as exc:  # the model's failure, reported as data
+            records.append({**identity, "status": "failed", "error": one_line(exc),
+                            "duration_s": time.perf_counter() - t0})
+            continue
+        record = {**identity, "status": "ok", "error": None, "duration_s": time.perf_counter() - t0}
+        records.append(record)
+        stored.append((record, table))
+    if not stored:
+        return records, None
+    data, places = batch_bytes(stored, columns)
+    for (record, _), place in zip(stored, places):
+        record.update(place)
+    return records, data
 
 
 @dataclass
@@ -128,6 +240,8 @@ class SweepSummary:
     n_computed: int = 0
     failures: list[tuple[int, int, str]] = field(default_factory=list)  # first 10: (point, replication, error)
     duration_s: float = 0.0
+    n_batches: int = 0  # batch files written
+    batch_size: int = 0
 
 
 # ------------------------------------------------------------------------------ the store
@@ -170,7 +284,8 @@ def _store_hash(out: Path) -> str | None:
     return None
 
 
-def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool) -> bool:
+def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool,
+                columns: tuple[str, ...] | None = None) -> bool:
     """Check ``out`` (raises InputError, writes nothing); True if it holds this sweep to resume."""
     check_out_path(out)
     found = _store_hash(out)
@@ -178,6 +293,13 @@ def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool) -> bool:
         if found != sweep.hash():
             raise InputError(str(out), "--resume", f"holds a different sweep (hash {found}, this one "
                              f"{sweep.hash()}); choose another --out or start again with --overwrite")
+        info = _read_json(out / "sweep.json") or _read_json(out / "manifest.json")
+        if info.get("store_version", 1) != STORE_VERSION:
+            raise InputError(str(out), "--resume", "was written by an earlier valuechain (one file per run); "
+                             "load_sweep still reads it, but it cannot be resumed; start again with --overwrite")
+        if columns is not None and tuple(info.get("columns") or ()) != tuple(columns):
+            raise InputError(str(out), "--columns", f"the store keeps {','.join(info.get('columns') or [])}; "
+                             "resume with the same --columns or start again with --overwrite", ",".join(columns))
         return True
     if resume and out.is_dir() and any(p.name != ".valuechain.lock" for p in out.iterdir()):
         raise InputError(str(out), "--resume", "not a sweep results directory (no sweep.json)")
@@ -190,56 +312,86 @@ def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool) -> bool:
     return False
 
 
-def _recorded_runs(out: Path) -> dict[str, str | None]:
-    """Run files a store records with their SHA-256: the runs index, then the journal (newer)."""
-    files: dict[str, str | None] = {}
+@dataclass
+class _Recorded:
+    """What a store records: per run (point, replication) where it is, and per batch file its SHA-256."""
+
+    runs: dict = field(default_factory=dict)  # (point, replication) -> {file, row_group, offset, length, sha256}
+    files: dict = field(default_factory=dict)  # file -> sha256 or None (every file of ours the store names)
+
+
+def _recorded(out: Path) -> _Recorded:
+    """The runs index, then the journal (newer); only names of the toolkit's own run files."""
+    rec = _Recorded()
+    pattern = re.compile(rf"{RUNS_DIR}/(?:{RUN_FILES})")
     try:
         index = pq.read_table(out / "runs.parquet").to_pandas()
-        shas = index["sha256"] if "sha256" in index else [None] * len(index)
-        files.update({f: (h if isinstance(h, str) else None) for f, h in zip(index["file"], shas)})
     except Exception:  # missing or damaged index: the journal still knows the checksums
-        pass
+        index = None
+    if index is not None and "file" in index:
+        has = {c: c in index for c in ("row_group", "offset", "length", "sha256", "file_sha256")}
+        for row in index.itertuples(index=False):
+            f = row.file
+            if not isinstance(f, str) or not pattern.fullmatch(f):
+                continue
+            fsha = row.file_sha256 if has["file_sha256"] else (row.sha256 if has["sha256"] else None)
+            rec.files.setdefault(f, fsha if isinstance(fsha, str) else None)
+            if has["row_group"] and has["sha256"] and isinstance(row.sha256, str) and row.row_group >= 0:
+                rec.runs[(int(row.point), int(row.replication))] = {
+                    "file": f, "row_group": int(row.row_group), "offset": int(row.offset),
+                    "length": int(row.length), "sha256": row.sha256}
     try:
         lines = (out / JOURNAL).read_text().splitlines()
     except (OSError, UnicodeDecodeError):
         lines = []
     for line in lines:
         parts = line.split()
-        if len(parts) == 2 and re.fullmatch(r"[0-9a-f]{64}", parts[1]):
-            files[parts[0]] = parts[1]
-    pattern = re.compile(rf"{RUNS_DIR}/(?:{RUN_FILES})")
-    return {f: h for f, h in files.items() if isinstance(f, str) and pattern.fullmatch(f)}
+        if len(parts) == 2 and re.fullmatch(r"[0-9a-f]{64}", parts[1]) and pattern.fullmatch(parts[0]):
+            rec.files[parts[0]] = parts[1]
+        elif len(parts) == 6 and re.fullmatch(r"[0-9a-f]{64}", parts[5]) and "#" in parts[0]:
+            f, _, g = parts[0].partition("#")
+            if pattern.fullmatch(f) and all(p.isdigit() for p in (g, *parts[1:5])):
+                rec.files.setdefault(f, None)
+                rec.runs[(int(parts[1]), int(parts[2]))] = {
+                    "file": f, "row_group": int(g), "offset": int(parts[3]), "length": int(parts[4]),
+                    "sha256": parts[5]}
+    return rec
 
 
-def _clean(out: Path, fresh: bool) -> None:
+def _clean(out: Path, fresh: bool, recorded: _Recorded) -> None:
     """Remove our own leftovers only: temporary files of earlier writers, the manifest (a store
     without one is unfinished) and, on a fresh start, the files the previous store recorded."""
     remove_stale_temporaries(out, STORE_FILES)
     remove_stale_temporaries(out / RUNS_DIR, RUN_FILES)
     (out / "manifest.json").unlink(missing_ok=True)  # first: a manifest marks a finished sweep
     if fresh:
-        for name in _recorded_runs(out):
+        for name in recorded.files:
             (out / name).unlink(missing_ok=True)
         for name in OWN_FILES:
             (out / name).unlink(missing_ok=True)
 
 
-def _finished(path: Path, identity: dict, expected_sha: str | None) -> dict | None:
-    """The stored record if ``path`` has the recorded checksum and belongs to the planned run."""
-    if not expected_sha:
-        return None  # no checksum recorded: the file cannot be trusted, the run is done again
+def _batch_meta(path: Path) -> tuple[dict, dict] | None:
+    """A batch file's runs, ``(point, replication) -> run info``, and its ``columns``; None if unreadable."""
     try:
-        if sha256_file(path) != expected_sha:
-            return None  # changed (or damaged) since it was written
-        info = json.loads(pq.read_schema(path).metadata[RUN_META])
-    except Exception:  # missing, truncated or foreign file: the run is done again
+        info = json.loads(pq.read_schema(path).metadata[BATCH_META])
+        return {(int(r["point"]), int(r["replication"])): r for r in info["runs"]}, info["columns"]
+    except Exception:  # missing, truncated or foreign file
         return None
-    same = all(info.get(k) == v for k, v in identity.items())
-    return info if same and info.get("status") == "ok" else None
+
+
+def _range_sha(path: Path, offset: int, length: int) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read(length)
+    except OSError:
+        return None
+    return sha256_bytes(data) if len(data) == length else None
 
 
 class _Index:
-    """Per-run status kept as small arrays (no results), written as ``runs.parquet``."""
+    """Per-run status and place kept as small arrays (no results), written as ``runs.parquet``."""
 
     def __init__(self, sweep: Sweep, points: pd.DataFrame):
         self.sweep = sweep
@@ -251,22 +403,31 @@ class _Index:
         self.error = np.full(n, None, dtype=object)
         self.duration_s = np.full(n, np.nan)
         self.attempts = np.zeros(n, dtype=np.int64)
+        self.file = np.full(n, None, dtype=object)
+        self.row_group = np.full(n, -1, dtype=np.int64)
+        self.offset = np.full(n, -1, dtype=np.int64)
+        self.length = np.full(n, -1, dtype=np.int64)
         self.sha256 = np.full(n, None, dtype=object)
+        self.file_sha256 = np.full(n, None, dtype=object)
         self.last_write = 0.0
         self.last_sha: str | None = None
         # the columns that never change, built once (the index is rewritten every INDEX_EVERY_S)
         runs = pd.DataFrame({
             "point": point, "replication": replication, "seed": sweep.seed,
             "spawn_key": [[int(r)] for r in replication], **self._changing(),
-            "file": [f"{RUNS_DIR}/{run_file_name(p, r)}" for p, r in zip(point, replication)],
         })
-        self.files = runs["file"].tolist()
         runs = runs.merge(points.drop(columns=["overrides"]), on="point", how="left")
         self._frame = keys_first(runs, ["point", "name", *sweep.parameter_keys, "replication"])
 
     def _changing(self) -> dict:
         return {"status": self.status.astype(str), "error": self.error, "duration_s": self.duration_s,
-                "attempts": self.attempts, "sha256": self.sha256}
+                "attempts": self.attempts, "file": self.file, "row_group": self.row_group, "offset": self.offset,
+                "length": self.length, "sha256": self.sha256, "file_sha256": self.file_sha256}
+
+    def place(self, i: int, file: str, place: dict, file_sha: str | None) -> None:
+        self.file[i], self.row_group[i] = file, place["row_group"]
+        self.offset[i], self.length[i], self.sha256[i] = place["offset"], place["length"], place["sha256"]
+        self.file_sha256[i] = file_sha
 
     def frame(self) -> pd.DataFrame:
         runs = self._frame.copy()
@@ -285,18 +446,21 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
               out: str | Path | None = None, *, workers: int | None = None, resume: bool = False,
               overwrite: bool = False, progress: bool = True, max_retries: int = 2,
               window: int | None = None, engine: str = "vectorized",
-              scheduler_timeout: float | None = None) -> SweepSummary:
+              scheduler_timeout: float | None = None, batch_size: int | None = None,
+              columns: str | list[str] | tuple[str, ...] | None = "default") -> SweepSummary:
     """Run every point x replication of ``sweep`` and store the results in ``out``.
 
     ``executor``: any ``concurrent.futures``-style executor (e.g. a Dask
     ``client.get_executor(pure=False)``; not shut down here), or a zero-argument factory of one
     (recreated if its worker processes die). Default: ``workers`` processes (one per core);
-    ``workers=1`` runs in this process. ``window`` bounds the runs in flight (default 3 x
-    workers). Results are identical whatever executes them: run (point, k) always uses the
-    k-th child seed of the sweep seed. The folder is locked for the whole sweep (a second
-    writer gets an InputError). An executor whose Dask scheduler is gone for
-    ``scheduler_timeout`` seconds (default ``VALUECHAIN_SCHEDULER_TIMEOUT_S`` or 60) ends the
-    sweep with :class:`SchedulerLost`; the store stays resumable.
+    ``workers=1`` runs in this process. Runs go to the executor in batches of ``batch_size``
+    (default :func:`auto_batch_size`); ``window`` bounds the batches in flight (default 2 x
+    workers). ``columns``: the stage columns kept (``"default"``: :data:`DEFAULT_COLUMNS`,
+    ``"all"``, or names). Results are identical whatever executes them and however they are
+    batched: run (point, k) always uses the k-th child seed of the sweep seed. The folder is
+    locked for the whole sweep (a second writer gets an InputError). An executor whose Dask
+    scheduler is gone for ``scheduler_timeout`` seconds (default ``VALUECHAIN_SCHEDULER_TIMEOUT_S``
+    or 60) ends the sweep with :class:`SchedulerLost`; the store stays resumable.
     Returns a :class:`SweepSummary`; ``n_failed`` counts the
     runs that failed (check it: a sweep with failures returns normally). In a script, call it
     under ``if __name__ == "__main__":`` (local workers are "spawn" processes; see
@@ -305,12 +469,15 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     if executor is None and (workers or default_workers()) > 1:
         runner.check_main_guard("run_sweep")  # before anything is written
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
+    kept = resolve_columns(columns)
+    if batch_size is not None and not (1 <= int(batch_size) <= 100_000):
+        raise InputError("--batch-size", "", "must be between 1 and 100000", batch_size)
     out = Path(out) if out is not None else Path("results") / sweep.name
-    prepare_out(out, sweep, resume, overwrite)  # bad input fails before the folder is created
+    prepare_out(out, sweep, resume, overwrite, kept)  # bad input fails before the folder is created
     with output_lock(out):
         return _run_sweep(sweep, executor, out, workers=workers, resume=resume, overwrite=overwrite,
                           progress=progress, max_retries=max_retries, window=window, engine=engine,
-                          scheduler_timeout=scheduler_timeout)
+                          scheduler_timeout=scheduler_timeout, batch_size=batch_size, columns=kept)
 
 
 def scheduler_timeout_s(value: float | None = None) -> float:
@@ -332,15 +499,19 @@ def _scheduler_status(pool: Executor) -> str | None:
 
 def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None, out: Path, *,
                workers: int | None, resume: bool, overwrite: bool, progress: bool, max_retries: int,
-               window: int | None, engine: str, scheduler_timeout: float | None) -> SweepSummary:
+               window: int | None, engine: str, scheduler_timeout: float | None, batch_size: int | None,
+               columns: tuple[str, ...]) -> SweepSummary:
     started = time.time()
     timeout_s = scheduler_timeout_s(scheduler_timeout)
-    resuming = prepare_out(out, sweep, resume, overwrite)  # again, now that the folder is locked
-    recorded = _recorded_runs(out) if resuming else {}
+    resuming = prepare_out(out, sweep, resume, overwrite, columns)  # again, now that the folder is locked
+    recorded = _recorded(out) if (resuming or overwrite) else _Recorded()
     (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
-    _clean(out, fresh=not resuming)
+    _clean(out, not resuming, recorded)
+    if not resuming:
+        recorded = _Recorded()
     points = points_frame(sweep)
-    store_sha = {"sweep.json": atomic_write_json(_sweep_info(sweep), out / "sweep.json")}  # resume restores both
+    info = {**_sweep_info(sweep), "columns": list(columns)}
+    store_sha = {"sweep.json": atomic_write_json(info, out / "sweep.json")}  # resume restores both
     kill_point("sweep:between-sweep-json-and-points")
     store_sha["points.parquet"] = atomic_write_parquet(points, out / "points.parquet")
 
@@ -348,34 +519,104 @@ def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None,
     seeds = sweep.seeds()
     cache: dict[int, tuple[LoadedScenario, str]] = {}  # point -> its scenario and that scenario's hash
 
-    def task(i: int) -> RunTask:
-        p, r = int(index.point[i]), int(index.replication[i])
+    def scenario(p: int) -> tuple[LoadedScenario, str]:
         if p not in cache:
-            cache.clear()  # runs are point-major: keep one point's scenario at a time
-            scenario = sweep.scenario(sweep.points[p])
-            cache[p] = scenario, sweep.scenario_hash(scenario)
-        scenario, scenario_hash = cache[p]
-        identity = {"point": p, "replication": r, "seed": sweep.seed, "spawn_key": list(seeds[r].spawn_key),
-                    "scenario_hash": scenario_hash}
-        return RunTask(p, r, scenario, seeds[r], identity, engine)
+            if len(cache) > 64:
+                cache.clear()  # runs are point-major: a batch needs only a few points' scenarios
+            sc = sweep.scenario(sweep.points[p])
+            cache[p] = sc, sweep.scenario_hash(sc)
+        return cache[p]
+
+    def identity(i: int) -> dict:
+        p, r = int(index.point[i]), int(index.replication[i])
+        return {"point": p, "replication": r, "seed": sweep.seed, "spawn_key": list(seeds[r].spawn_key),
+                "scenario_hash": scenario(p)[1]}
+
+    def batch_task(group: list[int]) -> BatchTask:
+        runs = tuple((int(index.point[i]), int(index.replication[i]), seeds[int(index.replication[i])], identity(i))
+                     for i in group)
+        return BatchTask(runs, {p: scenario(p)[0] for p in {r[0] for r in runs}}, engine, columns)
 
     summary = SweepSummary(out, index.point.size)
     todo: deque[int] = deque()
+    salvage: list[tuple[int, dict, pa.Table, dict]] = []  # intact runs of damaged batch files, copied to a new file
+    file_ok: dict[str, bool] = {}
+    file_meta: dict[str, tuple[dict, dict] | None] = {}
     for i in range(index.point.size):
-        name = index.files[i]
-        found = _finished(out / name, task(i).identity, recorded.get(name)) if resuming else None
-        if found:
-            index.status[i], index.duration_s[i] = "ok", found.get("duration_s", np.nan)
-            index.sha256[i] = recorded[name]
+        key = (int(index.point[i]), int(index.replication[i]))
+        place = recorded.runs.get(key) if resuming else None
+        kept = None
+        if place is not None:
+            name, path = place["file"], out / place["file"]
+            if name not in file_meta:
+                file_meta[name] = _batch_meta(path)
+                try:
+                    file_ok[name] = bool(recorded.files.get(name)) and sha256_file(path) == recorded.files[name]
+                except OSError:
+                    file_ok[name] = False
+            stored = file_meta[name][0].get(key) if file_meta[name] else None
+            same = stored is not None and stored.get("row_group") == place["row_group"] and \
+                stored.get("status") == "ok" and all(stored.get(k) == v for k, v in identity(i).items())
+            if same and file_ok[name]:
+                kept = stored
+                index.place(i, name, place, recorded.files[name])
+            elif same and _range_sha(path, place["offset"], place["length"]) == place["sha256"]:
+                try:  # the file is damaged elsewhere, this run's bytes are intact: copy it to a new file
+                    table = pq.ParquetFile(path).read_row_group(place["row_group"])
+                    salvage.append((i, stored, table, file_meta[name][1]))
+                    kept = stored
+                except Exception:  # noqa: S110  (unreadable after all: the run is done again)
+                    kept = None
+        if kept:
+            index.status[i], index.duration_s[i] = "ok", kept.get("duration_s", np.nan)
             summary.n_skipped += 1
         else:
             todo.append(i)
     summary.n_ok = summary.n_skipped
-    index.write(out, force=True)
+    on_disk = [int(m.group(1)) for m in (re.fullmatch(r"b(\d{6})\.parquet", p.name) for p in
+                                         (out / RUNS_DIR).iterdir()) if m]
+    recorded_ids = [int(m.group(1)) for m in (re.fullmatch(rf"{RUNS_DIR}/b(\d{{6}})\.parquet", f)
+                                              for f in recorded.files) if m]
+    next_batch = [max([-1, *on_disk, *recorded_ids]) + 1]  # never overwrite a file, ours or not
     journal = open(out / JOURNAL, "ab")  # noqa: SIM115  (closed in the finally below)
     if journal.tell() and not (out / JOURNAL).read_bytes().endswith(b"\n"):
         journal.write(b"\n")  # a line cut by a kill stays a line of its own
 
+    def write_batch(group: list[int], places: list[dict], data: bytes) -> None:
+        """The batch file: journal lines first, then the rename (a kill in between loses the batch,
+        never a checksum of a file on disk)."""
+        name = f"{RUNS_DIR}/{batch_file_name(next_batch[0])}"
+        next_batch[0] += 1
+        file_sha = sha256_bytes(data)
+        with _replacing(out / name) as tmp:
+            tmp.write_bytes(data)
+            lines = [f"{name}#{pl['row_group']} {index.point[i]} {index.replication[i]} {pl['offset']} "
+                     f"{pl['length']} {pl['sha256']}\n" for i, pl in zip(group, places)]
+            journal.write("".join([*lines, f"{name} {file_sha}\n"]).encode())
+            journal.flush()
+        for i, pl in zip(group, places):
+            index.place(i, name, pl, file_sha)
+        summary.n_batches += 1
+        kill_point("sweep:batch-recorded")
+
+    try:
+        if salvage:  # the runs' rows as they were written, in a file of their own
+            data, places = batch_bytes([(stored, table) for _, stored, table, _ in salvage], salvage[0][3])
+            write_batch([i for i, *_ in salvage], places, data)
+        index.write(out, force=True)
+        return _drive(sweep, executor, out, index, todo, summary, batch_task, write_batch, recorded, store_sha,
+                      started=started, resuming=resuming, workers=workers, progress=progress,
+                      max_retries=max_retries, window=window, batch_size=batch_size, columns=columns,
+                      timeout_s=timeout_s)
+    finally:
+        journal.close()
+
+
+def _drive(sweep: Sweep, executor, out: Path, index: _Index, todo: deque, summary: SweepSummary, batch_task,
+           write_batch, recorded: _Recorded, store_sha: dict, *, started: float, resuming: bool,
+           workers: int | None, progress: bool, max_retries: int, window: int | None, batch_size: int | None,
+           columns: tuple[str, ...], timeout_s: float) -> SweepSummary:
+    """Submit the batches, record what comes back, retry what infrastructure lost; then the manifest."""
     from tqdm import tqdm
 
     bar = tqdm(total=summary.n_runs, initial=summary.n_skipped, desc=f"sweep {sweep.name}", unit="run",
@@ -388,27 +629,30 @@ def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None,
     else:
         factory = executor if own else None  # type: ignore[assignment]
     pool: Executor = factory() if factory else executor  # type: ignore[assignment]
-    window = window or max(2, 3 * (n_workers if own and workers else _capacity(pool)))
-    in_flight: dict[Future, int] = {}
+    capacity = n_workers if own and workers else _capacity(pool)
+    window = window or max(2, 2 * capacity)
+    rows = len(sweep.base.chain.order) * sweep.base.spec.horizon.years * (1 + len(LEVERS))
+    size = int(batch_size) if batch_size else auto_batch_size(len(todo), capacity, rows)
+    summary.batch_size = size
+    in_flight: dict[Future, list[int]] = {}
     suspects: set[int] = set()  # runs in flight when a pool broke: retried one at a time
     submit_failures = 0  # consecutive submits refused by the executor
     lost_since: float | None = None  # when the Dask scheduler was first seen gone
 
-    def record(i: int, rec: dict, data: bytes | None) -> None:
+    def record(group: list[int], recs: list[dict], data: bytes | None) -> None:
+        stored = [(i, rec) for i, rec in zip(group, recs) if rec["status"] == "ok"]
         if data is not None:
-            sha = atomic_write_bytes(data, out / index.files[i])
-            journal.write(f"{index.files[i]} {sha}\n".encode())
-            journal.flush()
-            index.sha256[i] = sha
-            kill_point("sweep:run-recorded")
-        index.status[i], index.error[i], index.duration_s[i] = rec["status"], rec["error"], rec["duration_s"]
-        suspects.discard(i)
-        summary.n_computed += 1
-        if rec["status"] == "ok":
-            summary.n_ok += 1
-        else:
-            summary.n_failed += 1
-        bar.update(1)
+            write_batch([i for i, _ in stored], [rec for _, rec in stored], data)
+        for i, rec in zip(group, recs):
+            index.status[i], index.error[i], index.duration_s[i] = rec["status"], rec["error"], rec["duration_s"]
+            suspects.discard(i)
+            summary.n_computed += 1
+            if rec["status"] == "ok":
+                summary.n_ok += 1
+                kill_point("sweep:run-recorded")
+            else:
+                summary.n_failed += 1
+        bar.update(len(group))
         bar.set_postfix(failed=summary.n_failed, refresh=False)
         index.write(out)
 
@@ -416,19 +660,19 @@ def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None,
         index.attempts[i] += 1 if charge else 0
         if index.attempts[i] > max_retries:
             msg = f"infrastructure failure after {index.attempts[i]} attempts: {one_line(exc)}"
-            record(i, {"status": "failed", "error": msg, "duration_s": np.nan}, None)
+            record([i], [{"status": "failed", "error": msg, "duration_s": np.nan}], None)
         else:
             todo.appendleft(i)
 
     try:
         while todo or in_flight:
             while todo and len(in_flight) < (1 if suspects else window):
-                i = todo.popleft()
+                group = [todo.popleft() for _ in range(min(1 if suspects else size, len(todo)))]
                 try:
-                    in_flight[pool.submit(execute_run, task(i))] = i
+                    in_flight[pool.submit(execute_batch, batch_task(group))] = group
                     submit_failures = 0
                 except (BrokenProcessPool, RuntimeError) as exc:  # the executor is unusable
-                    todo.appendleft(i)
+                    todo.extendleft(reversed(group))
                     submit_failures += 1
                     if not own or submit_failures > max_retries:
                         raise RuntimeError(f"the executor refuses work: {one_line(exc)}") from exc
@@ -445,22 +689,25 @@ def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None,
                                         f"the store in {out} is resumable with --resume")
                 continue
             broken: BaseException | None = None
-            n_at_break = len(in_flight)
-            for fut in sorted(done, key=in_flight.__getitem__):  # in run order, for reproducible logs
-                i = in_flight.pop(fut)
+            n_at_break = sum(len(g) for g in in_flight.values())
+            for fut in sorted(done, key=lambda f: in_flight[f][0]):  # in run order, for reproducible logs
+                group = in_flight.pop(fut)
                 try:
-                    rec, data = fut.result()
+                    recs, data = fut.result()
                 except BrokenProcessPool as exc:
                     broken = exc
-                    suspects.add(i)
+                    suspects.update(group)
                     continue
-                except Exception as exc:  # e.g. a Dask worker lost: retry this run
-                    infrastructure_failure(i, exc)
+                except Exception as exc:  # e.g. a Dask worker lost: retry these runs
+                    for i in reversed(group):
+                        infrastructure_failure(i, exc)
                     continue
-                index.attempts[i] += 1
-                record(i, rec, data)
+                for i in group:
+                    index.attempts[i] += 1
+                record(group, recs, data)
             if broken is not None:
-                suspects.update(in_flight.values())
+                for group in in_flight.values():
+                    suspects.update(group)
                 in_flight.clear()
                 for i in sorted(suspects, reverse=True):
                     if i not in todo:
@@ -477,14 +724,19 @@ def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None,
         if own:
             pool.shutdown(wait=not in_flight, cancel_futures=True)
         bar.close()
-        journal.close()
         index.write(out, force=True)
+    # batch files of earlier attempts that no run refers to any more (damaged, or superseded): ours, recorded
+    used = set(index.file[index.file != None])  # noqa: E711
+    for name in recorded.files:
+        if name not in used:
+            (out / name).unlink(missing_ok=True)
     summary.duration_s = time.time() - started
     failed = np.flatnonzero(index.status == "failed")[:10]
     summary.failures = [(int(index.point[i]), int(index.replication[i]), index.error[i]) for i in failed]
     store_sha["runs.parquet"] = index.last_sha
     store_sha[JOURNAL] = sha256_file(out / JOURNAL)
-    manifest = {**_manifest(sweep, summary, started, resuming, pool), "files": store_sha}
+    manifest = {**_manifest(sweep, summary, started, resuming, pool), "columns": list(columns),
+                "batch_size": size, "batches_written": summary.n_batches, "files": store_sha}
     atomic_write_json(manifest, out / "manifest.json")
     return summary
 
@@ -507,7 +759,8 @@ def _restart(pool: Executor, factory: Callable[[], Executor] | None) -> Executor
 
 def _sweep_info(sweep: Sweep) -> dict:
     return {
-        "kind": "valuechain sweep", "name": sweep.name, "file": sweep.file, "sweep_hash": sweep.hash(),
+        "kind": "valuechain sweep", "store_version": STORE_VERSION, "name": sweep.name, "file": sweep.file,
+        "sweep_hash": sweep.hash(),
         "design": sweep.design, "design_info": sweep.design_info, "parameters": sweep.parameter_keys,
         "n_points": len(sweep.points), "replications": sweep.replications, "seed": sweep.seed,
         "spec": sweep.spec.model_dump(mode="json", by_alias=True),
@@ -526,7 +779,8 @@ def _manifest(sweep: Sweep, summary: SweepSummary, started: float, resumed: bool
         "status": "complete" if summary.n_failed == 0 else "complete_with_failures",
         "executor": type(pool).__name__, "started": started, "finished": time.time(),
         "versions": versions(), "units": UNITS,
-        "layout": {"runs": "runs/pPPPPP_rRRR.parquet; column 'table' is 'stages' or 'fiscal'",
+        "layout": {"runs": "runs/bNNNNNN.parquet: a batch of runs, one row group per run (file, row_group in the "
+                           "index); column 'table' is 'stages' or 'fiscal'",
                    "index": "runs.parquet", "points": "points.parquet"},
     }
 
@@ -544,11 +798,16 @@ def sweep_command(args: Any) -> int:
         raise InputError("--scheduler-timeout", "", "must be between 0 and 86400 seconds", args.scheduler_timeout)
     if args.workers is not None and args.scheduler:
         raise InputError("--workers", "", "not used with --scheduler (the cluster's workers run the sweep)")
+    batch_size = getattr(args, "batch_size", None)
+    if batch_size is not None and not (1 <= batch_size <= 100_000):
+        raise InputError("--batch-size", "", "must be between 1 and 100000", batch_size)
+    columns = resolve_columns(getattr(args, "columns", "default"))
     out = Path(args.out) if args.out else Path("results") / sweep.name
-    prepare_out(out, sweep, args.resume, args.overwrite)  # bad input fails before anything is written
+    prepare_out(out, sweep, args.resume, args.overwrite, columns)  # bad input fails before anything is written
+    store = {"batch_size": batch_size, "columns": columns}
     if not args.scheduler:
         summary = run_sweep(sweep, None, out, workers=args.workers, resume=args.resume,
-                            overwrite=args.overwrite, progress=not args.quiet)
+                            overwrite=args.overwrite, progress=not args.quiet, **store)
     else:
         from dask.distributed import Client
 
@@ -569,7 +828,7 @@ def sweep_command(args: Any) -> int:
         try:  # run_sweep keeps three runs in flight per cluster thread (``_capacity``)
             summary = run_sweep(sweep, client.get_executor(pure=False), out, resume=args.resume,
                                 overwrite=args.overwrite, progress=not args.quiet,
-                                scheduler_timeout=args.scheduler_timeout)
+                                scheduler_timeout=args.scheduler_timeout, **store)
         finally:
             try:
                 client.close(timeout=5)

@@ -96,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
                           "(default 60, or VALUECHAIN_SCHEDULER_TIMEOUT_S)")
     swp.add_argument("--resume", action="store_true", help="skip the runs already finished in --out")
     swp.add_argument("--overwrite", action="store_true", help="replace a previous sweep's results in --out")
+    swp.add_argument("--batch-size", type=int, metavar="N",
+                     help="runs per task sent to a worker, written to one file (default: from the number of runs "
+                          "and workers, at most 200)")
+    swp.add_argument("--columns", default="default", metavar="default|all|COL,COL",
+                     help="stage columns kept in the store (default: the columns the analysis reads; all: every "
+                          "results column)")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
     swp.add_argument("--dry-run", action="store_true", help="validate and describe the design; write nothing")
     swp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

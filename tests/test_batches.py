@@ -1,0 +1,214 @@
+"""Batched sweeps (issue 17): a batch of runs per task, one Parquet file per batch with a row group
+per run. Batched and one-run-at-a-time sweeps give identical frames (the default chain on small
+settings, a policy mix, a grid with common random numbers), a killed batched sweep resumes to the
+uninterrupted one, kept columns and the batch size are checked."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from valuechain.analysis import load_sweep, sweep_outcomes
+from valuechain.simulation import run_sweep
+from valuechain.simulation.config.errors import InputError
+from valuechain.simulation.running import sweeps
+
+from valuechain.cli import main
+
+DATA = Path(__file__).resolve().parent / "data"
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+PLACEMENT = ["file", "row_group", "offset", "length", "sha256", "file_sha256", "duration_s"]
+
+DEFAULT_SMALL = f"""
+name: default_small
+base: {SCENARIOS / 'baseline.yaml'}
+design: grid
+parameters:
+  firms.scale: [0.05]
+  horizon.years: [3]
+  policy.electricity_price.default: [0.35, 0.40]
+replications: 3
+seed: 20160101
+"""
+
+MIX = f"""
+name: mix_small
+base: {SCENARIOS / 'sweep_base_levers.yaml'}
+mixes:
+  - {{name: baseline, set: {{firms.scale: 0.05, horizon.years: 4}}}}
+  - {{name: power_030, set: {{firms.scale: 0.05, horizon.years: 4, policy.electricity_price.default: 0.30}}}}
+  - name: all_four
+    set:
+      firms.scale: 0.05
+      horizon.years: 4
+      policy.electricity_price.default: 0.30
+      policy.freight_subsidy.rules.0.yuan_per_t: 800
+      policy.tax.holidays.0.exempt_years: 2
+      policy.tax.holidays.0.half_years: 3
+      policy.interest_subsidy.rules.0.fixed_asset_points: 2.0
+replications: 3
+seed: 3
+"""
+
+CRN = """
+name: crn_grid
+base: tiny.yaml
+design: grid
+parameters:
+  policy.electricity_price.default: {low: 0.25, high: 0.45, levels: 4}
+replications: 3
+seed: 11
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch) -> Path:
+    for name in ("tiny.yaml", "tiny_chain.yaml"):
+        shutil.copy(DATA / name, tmp_path / name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def frames(out: Path) -> dict[str, pd.DataFrame]:
+    res = load_sweep(out)
+    return {"stages": res.stages, "fiscal": res.fiscal,
+            "runs": res.runs.drop(columns=PLACEMENT).sort_values(["point", "replication"]).reset_index(drop=True)}
+
+
+def without_attempts(f: dict) -> dict:
+    return {k: v.drop(columns="attempts", errors="ignore") for k, v in f.items()}
+
+
+def assert_same(a: dict, b: dict) -> None:
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name], check_exact=True)
+
+
+@pytest.mark.parametrize("text", [DEFAULT_SMALL, MIX, CRN], ids=["default_chain", "policy_mix", "crn_grid"])
+def test_batched_and_one_at_a_time_sweeps_give_identical_frames(folder: Path, text: str) -> None:
+    (folder / "s.yaml").write_text(text)
+    one = run_sweep("s.yaml", out="one", workers=1, progress=False, batch_size=1)
+    batched = run_sweep("s.yaml", out="batched", workers=1, progress=False, batch_size=4)
+    assert one.n_failed == batched.n_failed == 0 and one.n_ok == batched.n_ok
+    assert (one.n_batches, batched.n_batches) == (one.n_runs, -(-one.n_runs // 4))
+    a, b = frames(folder / "one"), frames(folder / "batched")
+    assert_same(a, b)
+    assert len(list((folder / "batched" / "runs").iterdir())) == batched.n_batches  # files grow with batches
+    # common random numbers: replication k of every point ran with the k-th child seed of the sweep seed
+    res = load_sweep(folder / "batched")
+    seed = int(res.manifest["seed"])
+    expected = [list(s.spawn_key) for s in np.random.SeedSequence(seed).spawn(int(res.manifest["replications"]))]
+    assert [list(k) for k in res.runs.spawn_key] == [expected[r] for r in res.runs.replication]
+
+
+def test_batches_on_a_process_pool_equal_the_serial_ones(folder: Path) -> None:
+    (folder / "s.yaml").write_text(CRN)
+    assert main(["sweep", "s.yaml", "--out", "w1", "--workers", "1", "--batch-size", "1", "--quiet"]) == 0
+    assert main(["sweep", "s.yaml", "--out", "w2", "--workers", "2", "--quiet"]) == 0  # automatic batch size
+    assert_same(frames(folder / "w1"), frames(folder / "w2"))
+
+
+def test_killed_batched_sweep_resumes_to_the_uninterrupted_one(folder: Path) -> None:
+    (folder / "s.yaml").write_text(CRN)  # 12 runs in batches of 3
+    env = {**os.environ, "VALUECHAIN_TEST_KILL_AT": "sweep:batch-recorded#2"}
+    killed = subprocess.run([sys.executable, "-m", "valuechain", "sweep", "s.yaml", "--out", "s", "--workers", "1",
+                             "--quiet", "--batch-size", "3"], cwd=folder, env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    assert sorted(p.name for p in (folder / "s" / "runs").iterdir()) == ["b000000.parquet", "b000001.parquet"]
+    resumed = run_sweep("s.yaml", out="s", resume=True, workers=1, progress=False, batch_size=3)
+    assert (resumed.n_skipped, resumed.n_computed) == (6, 6)  # the journal knew both batch files
+    whole = run_sweep("s.yaml", out="whole", workers=1, progress=False, batch_size=5)
+    assert whole.n_ok == 12
+    assert_same(*(without_attempts(frames(folder / d)) for d in ("s", "whole")))  # resumed runs: 0 attempts
+    again = run_sweep("s.yaml", out="s", resume=True, workers=1, progress=False)
+    assert (again.n_skipped, again.n_computed) == (12, 0)
+
+
+def test_kill_inside_a_batch_loses_only_that_batch(folder: Path) -> None:
+    """Killed after the second batch's journal lines, before its file is renamed into place: the
+    temporary is removed on resume, its runs are done again, the first batch's are kept."""
+    (folder / "s.yaml").write_text(CRN)
+    env = {**os.environ, "VALUECHAIN_TEST_KILL_AT": "before-replace:b000001.parquet"}
+    killed = subprocess.run([sys.executable, "-m", "valuechain", "sweep", "s.yaml", "--out", "s", "--workers", "1",
+                             "--quiet", "--batch-size", "4"], cwd=folder, env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    resumed = run_sweep("s.yaml", out="s", resume=True, workers=1, progress=False, batch_size=4)
+    assert (resumed.n_skipped, resumed.n_computed) == (4, 8)
+    assert not list((folder / "s").rglob(".*.tmp-*"))
+    run_sweep("s.yaml", out="whole", workers=1, progress=False)
+    assert_same(*(without_attempts(frames(folder / d)) for d in ("s", "whole")))
+
+
+def test_a_batch_file_has_one_row_group_per_run_and_per_run_checksums(folder: Path) -> None:
+    (folder / "s.yaml").write_text(CRN)
+    run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=5)
+    runs = pd.read_parquet(folder / "s" / "runs.parquet")
+    assert runs.groupby("file").size().tolist() == [5, 5, 2]
+    for file, group in runs.groupby("file"):
+        path = folder / "s" / file
+        assert pq.ParquetFile(path).metadata.num_row_groups == len(group)
+        data = path.read_bytes()
+        for row in group.itertuples():
+            assert sweeps.sha256_bytes(data[row.offset:row.offset + row.length]) == row.sha256
+        assert sweeps.sha256_bytes(data) == group.file_sha256.iloc[0]
+    journal = (folder / "s" / "runs.sha256").read_text().splitlines()
+    assert len(journal) == 12 + 3 and journal[5] == f"runs/b000000.parquet {runs.file_sha256.iloc[0]}"
+
+
+def test_kept_columns_default_all_and_a_clear_error_for_one_not_kept(folder: Path, capsys) -> None:
+    (folder / "s.yaml").write_text(CRN)
+    run_sweep("s.yaml", out="d", workers=1, progress=False)
+    run_sweep("s.yaml", out="a", workers=1, progress=False, columns="all")
+    d, a = load_sweep(folder / "d"), load_sweep(folder / "a")
+    assert "labour_cost" not in d.stages and "labour_cost" in a.stages
+    assert d.manifest["columns"] == list(sweeps.resolve_columns("default"))
+    pd.testing.assert_frame_equal(d.stages, a.stages[d.stages.columns])
+    pd.testing.assert_frame_equal(d.fiscal, a.fiscal)
+    with pytest.raises(InputError, match="'labour_cost' is not kept in this sweep store"):
+        sweep_outcomes(folder / "d", "labour_cost")
+    assert sweep_outcomes(folder / "a", "labour_cost").shape[0] == 12
+    assert main(["run", "tiny.yaml", "--out", "r", "--set", "seed=11"]) == 0
+    capsys.readouterr()
+    assert main(["compare", "d", "r", "--metric", "labour_cost"]) == 2
+    assert capsys.readouterr().err.startswith("error: --metric: 'labour_cost' is not kept in these results")
+    assert main(["compare", "a", "r", "--metric", "labour_cost"]) == 0
+    with pytest.raises(InputError, match="--columns: the store keeps"):
+        run_sweep("s.yaml", out="d", resume=True, workers=1, progress=False, columns="all")
+    assert main(["sweep", "s.yaml", "--out", "x", "--columns", "value_added,nonsense", "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("error: --columns: not a results column")
+    assert main(["sweep", "s.yaml", "--out", "x", "--batch-size", "0", "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("error: --batch-size: must be between 1 and 100000")
+    assert not (folder / "x").exists()
+
+
+def test_a_stored_run_has_the_model_frames_of_that_run(folder: Path) -> None:
+    """What the store gives back is what ``run_replication`` returned (kept columns, point added)."""
+    from valuechain.simulation.config.sweep import load_sweep as load_spec
+    from valuechain.simulation.running import runner
+
+    (folder / "s.yaml").write_text(MIX)
+    run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=4, columns="all")
+    res, spec = load_sweep(folder / "s"), load_spec("s.yaml")
+    seeds = spec.seeds()
+    for p, r in [(0, 0), (2, 1), (1, 2)]:
+        stages, fiscal, _ = runner.run_replication(spec.scenario(spec.points[p]), r, seeds[r])
+        got_st = res.stages[(res.stages.point == p) & (res.stages.replication == r)]
+        got_fc = res.fiscal[(res.fiscal.point == p) & (res.fiscal.replication == r)]
+        pd.testing.assert_frame_equal(got_st[stages.columns].reset_index(drop=True), stages, check_exact=True)
+        pd.testing.assert_frame_equal(got_fc[fiscal.columns].reset_index(drop=True), fiscal, check_exact=True)
+
+
+def test_automatic_batch_size() -> None:
+    assert sweeps.auto_batch_size(12, 1) == 3
+    assert sweeps.auto_batch_size(1_000, 2, rows_per_run=100) == 125  # four batches per worker
+    by_memory = sweeps.BATCH_BYTES // (2625 * sweeps.BYTES_PER_ROW)  # the default chain: 2,625 rows a run
+    assert sweeps.auto_batch_size(100_000, 2) == min(sweeps.MAX_BATCH, by_memory) == 127
+    assert sweeps.auto_batch_size(100_000, 2, rows_per_run=10_000_000) == 1  # bounded by memory
