@@ -2,6 +2,9 @@
 
     python benchmarks/bench.py            # full table (a few minutes), JSON in benchmarks/
     python benchmarks/bench.py --quick    # < 60 s; last line: firm_steps_per_s=... at 100k firms
+    python benchmarks/bench.py --sweeps   # 1,000-run sweep batched vs one run at a time (and stop)
+    python benchmarks/bench.py --sweeps --big-runs 100000   # + the large Sobol sweep: time, driver
+                                          # memory, disk, and the Sobol analysis's memory
 
 A firm-step is one firm's yearly update (counted over living firms); firm-steps per second is
 the fastest of several runs on fresh models (the median is printed beside it). Populations are the
@@ -87,9 +90,10 @@ def default_wall_time(repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def sweep_time(runs: int, workers: int) -> float:
+def sweep_time(runs: int, workers: int, batch_size: int | None = None) -> float:
     """Wall time of a sweep of ``runs`` runs of the default scenario (100-level grid of the power
-    price x replications) on ``workers`` processes, written to a temporary store."""
+    price x replications) on ``workers`` processes, written to a temporary store; ``batch_size``
+    None: the automatic batch size, 1: one run per task and per file (the old behaviour)."""
     import tempfile
 
     from valuechain.simulation.running.sweeps import run_sweep
@@ -100,10 +104,83 @@ def sweep_time(runs: int, workers: int) -> float:
             f"base: {BASELINE}\ndesign: grid\nreplications: {runs // 100}\n"
             "parameters:\n  policy.electricity_price.default: {low: 0.25, high: 0.45, levels: 100}\n")
         t0 = time.perf_counter()
-        summary = run_sweep(str(sweep_file), out=Path(tmp) / "out", workers=workers, progress=False)
+        summary = run_sweep(str(sweep_file), out=Path(tmp) / "out", workers=workers, progress=False,
+                            batch_size=batch_size)
         elapsed = time.perf_counter() - t0
     assert summary.n_failed == 0 and summary.n_ok == runs, summary
     return elapsed
+
+
+BIG_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from valuechain.simulation.running.sweeps import run_sweep
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    s = run_sweep(sys.argv[1], out=sys.argv[2], workers=int(sys.argv[3]), progress=False, overwrite=True)
+    print(json.dumps({"s": time.perf_counter() - t0, "runs": s.n_ok, "failed": s.n_failed, "batches": s.n_batches,
+                      "batch_size": s.batch_size,
+                      "driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+SOBOL_CHILD = """
+import resource, sys, time
+from valuechain.analysis import sensitivity
+t0 = time.perf_counter()
+idx = sensitivity(sys.argv[1], "value_added", n_boot=20)
+print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} {time.perf_counter() - t0:.1f}")
+"""
+
+
+def big_sweep(runs: int, workers: int, folder: Path | None = None) -> dict:
+    """A Sobol sweep of the default scenario's four levers (``scenarios/sweep_sobol_levers.yaml``
+    with N and replications set so that N x 6 x R is about ``runs``), run in a fresh driver
+    process (its peak RSS is the driver's memory; the workers are other processes), then its
+    disk size and the peak RSS of ``analysis.sensitivity`` on it in another fresh process."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    n_base = 1 << max(0, (runs // (6 * 8)).bit_length() - 1)  # a power of two
+    reps = max(1, round(runs / (6 * n_base)))
+    tmp = Path(tempfile.mkdtemp(prefix="valuechain_big_", dir=folder))
+    try:
+        text = (ROOT / "scenarios" / "sweep_sobol_levers.yaml").read_text()
+        text = text.replace("base: sweep_base_levers.yaml", f"base: {ROOT / 'scenarios' / 'sweep_base_levers.yaml'}")
+        text = text.replace("samples: 64", f"samples: {n_base}").replace("replications: 4", f"replications: {reps}")
+        (tmp / "big.yaml").write_text(text)
+        proc = subprocess.run([sys.executable, "-c", BIG_CHILD, str(tmp / "big.yaml"), str(tmp / "out"),
+                               str(workers)], capture_output=True, text=True, check=True, cwd=tmp)
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        files = [p for p in (tmp / "out").rglob("*") if p.is_file()]
+        row.update({"n_base": n_base, "replications": reps, "files": len(files),
+                    "disk_mb": sum(p.stat().st_size for p in files) / 1e6})
+        row["bytes_per_run"] = row["disk_mb"] * 1e6 / row["runs"]
+        proc = subprocess.run([sys.executable, "-c", SOBOL_CHILD, str(tmp / "out")], capture_output=True, text=True,
+                              check=True)
+        rss, seconds = proc.stdout.split()
+        row.update({"sobol_peak_mb": float(rss), "sobol_s": float(seconds)})
+        return row
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def sweep_figures(workers: int, big_runs: int | None) -> dict:
+    """The sweep figures of issue 17, side by side in one invocation."""
+    batched = sweep_time(1000, workers)
+    single = sweep_time(1000, workers, batch_size=1)
+    out = {"sweep_1000_batched_s": batched, "sweep_1000_one_at_a_time_s": single, "ratio": single / batched}
+    print(f"1,000 runs of the default scenario on {workers} processes: batched {batched:.1f} s, one run at a time "
+          f"{single:.1f} s, ratio {single / batched:.2f}x (targets: <= 2 s, >= 8x)")
+    if big_runs:
+        big = big_sweep(big_runs, workers)
+        out["big_sweep"] = big
+        print(f"{big['runs']:,} runs (Sobol N={big['n_base']} x 6 points x {big['replications']} replications) on "
+              f"{workers} processes: {big['s']:.0f} s, driver peak {big['driver_peak_mb']:.0f} MB, "
+              f"{big['disk_mb']:.0f} MB on disk in {big['files']} files ({big['bytes_per_run']:,.0f} bytes a run), "
+              f"batch size {big['batch_size']}; Sobol analysis peak {big['sobol_peak_mb']:.0f} MB in "
+              f"{big['sobol_s']:.0f} s (targets for 100,000 runs: <= 300 s, <= 500 MB, <= 2 GB, <= 1 GB)")
+    return out
 
 
 def profile(n_firms: int, years: int, repeats: int = 5) -> None:
@@ -156,6 +233,55 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
         print(f"  {label:<48} {seconds / years * 1e3:6.2f} ms  {seconds / total:6.1%}")
 
 
+def profile_sweep_run(runs: int = 60) -> None:
+    """Where a sweep run's time goes after batching (issue 17): one batch of ``runs`` runs of the
+    default scenario in this process, each phase timed by wrapping its function."""
+    from contextlib import ExitStack
+    from unittest import mock
+
+    import numpy as np
+    from valuechain.simulation.abm import model, recorder
+    from valuechain.simulation.running import sweeps
+
+    phases = {
+        "model construction (ValueChainModel.__init__)": (model.ValueChainModel, "__init__"),
+        "model years (ValueChainModel.step)": (model.ValueChainModel, "step"),
+        "  of which records (Recorder.record)": (recorder.Recorder, "record"),
+        "result frames (stage_frame, fiscal_frame)": (recorder.Recorder, "stage_frame"),
+        "  fiscal frame": (recorder.Recorder, "fiscal_frame"),
+        "Arrow table of a run (_run_table)": (sweeps, "_run_table"),
+        "the batch's Parquet file + checksums (batch_bytes)": (sweeps, "batch_bytes"),
+    }
+    sc = load_scenario(BASELINE, ["replications=1"])
+    seeds = np.random.SeedSequence(1).spawn(runs)
+    task = sweeps.BatchTask(tuple((0, k, seeds[k], {"point": 0, "replication": k}) for k in range(runs)), {0: sc},
+                            "vectorized", sweeps.resolve_columns("default"))
+    sweeps.execute_batch(sweeps.BatchTask(task.runs[:2], task.scenarios, task.engine, task.columns))  # warm up
+    spent = dict.fromkeys(phases, 0.0)
+
+    def timed(label, function):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - t0
+        return wrapper
+
+    with ExitStack() as patches:
+        for label, (owner, name) in phases.items():
+            patches.enter_context(mock.patch.object(owner, name, timed(label, getattr(owner, name))))
+        t0 = time.perf_counter()
+        records, data = sweeps.execute_batch(task)
+        total = time.perf_counter() - t0
+    spent["result frames (stage_frame, fiscal_frame)"] += spent.pop("  fiscal frame")
+    print(f"default scenario, one batch of {runs} runs in one process: {total / runs * 1e3:.1f} ms a run, "
+          f"{len(data) / runs:,.0f} bytes a run on disk")
+    top = sum(v for label, v in spent.items() if not label.startswith(" "))
+    for label, seconds in [*spent.items(), ("rest (run_replication bookkeeping, seeds)", total - top)]:
+        print(f"  {label:<52} {seconds / runs * 1e3:6.2f} ms  {seconds / total:6.1%}")
+
+
 def machine() -> dict:
     return {**versions(), "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
 
@@ -165,9 +291,19 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="100k firms only; finishes within 60 s")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     ap.add_argument("--profile", action="store_true", help="profile the vectorized engine at 100k firms and stop")
+    ap.add_argument("--sweeps", action="store_true", help="only the sweep figures: 1,000 runs batched vs one at a "
+                    "time (and --big-runs)")
+    ap.add_argument("--big-runs", type=int, default=0, help="with --sweeps: also a Sobol sweep of about this many "
+                    "runs (e.g. 100000): time, driver memory, disk size, Sobol analysis memory")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the sweeps")
     args = ap.parse_args()
     if args.profile:
         profile(100_000, 10)
+        profile_sweep_run()
+        return
+    if args.sweeps:
+        result = {"machine": machine(), **sweep_figures(args.workers, args.big_runs or None)}
+        Path(args.out).with_name("sweeps.json").write_text(json.dumps(result, indent=2))
         return
     rows = []
     if args.quick:
@@ -199,9 +335,9 @@ def main() -> None:
     speedup = at["vectorized"]["firm_steps_per_s"] / at["reference"]["firm_steps_per_s"]
     if not args.quick:
         result["default_scenario_s"] = default_wall_time()
-        result["sweep_1000_runs_s"] = sweep_time(1000, os.cpu_count() or 1)
         print(f"default scenario, one run: {result['default_scenario_s']:.3f} s (median of 5, after import)")
-        print(f"1,000 runs of the default scenario on {os.cpu_count()} processes: {result['sweep_1000_runs_s']:.1f} s")
+        result.update(sweep_figures(args.workers, None))
+        result["sweep_1000_runs_s"] = result["sweep_1000_batched_s"]
     Path(args.out).write_text(json.dumps(result, indent=2))
     print(f"written: {args.out}")
     print(f"firm_steps_per_s={at['vectorized']['firm_steps_per_s']:.0f} speedup_vs_reference={speedup:.0f} "

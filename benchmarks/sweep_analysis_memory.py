@@ -2,8 +2,9 @@
 
 Running 30,000 model runs takes hours, so this script *synthesises* a sweep folder of the right
 shape instead: it runs one real run of the default chain (``scenarios/sweep_base_levers.yaml``,
-15 years, every stage and lever: 2,625 rows and 33 columns per run file, ~95 KB), then writes
-``--runs`` run files built from it (the Saltelli design of SALib for four levers, N base samples
+15 years, every stage and lever: 2,625 rows, the default kept columns), then writes the runs
+built from it as batch files of 200 runs (the store's layout: one row group per run, per-run and
+per-file SHA-256 in the index; the Saltelli design of SALib for four levers, N base samples
 x (4 + 2) points x R replications; each file's outcome columns scaled by a smooth function of
 the point's parameters plus replication noise, so the indices are well defined), with the
 ``runs.parquet``, ``points.parquet`` and ``manifest.json`` a real sweep has. It then computes
@@ -38,8 +39,8 @@ BOUNDS = [[0.25, 0.45], [0.0, 1500.0], [0.10, 0.25], [0.0, 4.0]]
 SCALED = ("value_added", "investment", "employment", "fiscal_cost", "output", "sales")
 
 
-def template() -> pa.Table:
-    """One real run file of the default chain."""
+def template() -> tuple[pa.Table, dict]:
+    """One real run of the default chain (its row group) and the batch file's ``columns``."""
     from valuechain.simulation import run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,7 +48,9 @@ def template() -> pa.Table:
         sweep.write_text(f"name: one\nbase: {ROOT / 'scenarios' / 'sweep_base_levers.yaml'}\ndesign: grid\n"
                          "replications: 1\nparameters:\n  policy.electricity_price.default: [0.4]\n")
         run_sweep(sweep, out=Path(tmp) / "out", workers=1, progress=False)
-        return pq.read_table(Path(tmp) / "out" / "runs" / "p00000_r000.parquet")
+        path = Path(tmp) / "out" / "runs" / "b000000.parquet"
+        meta = json.loads(pq.read_schema(path).metadata[b"valuechain.batch"])
+        return pq.ParquetFile(path).read_row_group(0).replace_schema_metadata(None), meta["columns"]
 
 
 def synthesise(out: Path, n_base: int, reps: int) -> int:
@@ -56,28 +59,40 @@ def synthesise(out: Path, n_base: int, reps: int) -> int:
 
     problem = {"num_vars": len(NAMES), "names": NAMES, "bounds": BOUNDS}
     X = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=1)
-    t = template()
-    meta = json.loads(t.schema.metadata[b"valuechain.run"])
+    from valuechain.simulation.running.sweeps import batch_bytes, sha256_bytes
+
+    t, columns = template()
     (out / "runs").mkdir(parents=True)
     cols = {name: t[name] for name in t.column_names}
     unit = (X - np.array(BOUNDS)[:, 0]) / np.ptp(np.array(BOUNDS), axis=1)
     rng = np.random.default_rng(0)
-    rows = []
+    rows, pending = [], []
+
+    def flush() -> None:
+        name = f"runs/b{len({r['file'] for r in rows}):06d}.parquet"
+        data, places = batch_bytes(pending, columns)
+        (out / name).write_bytes(data)
+        file_sha = sha256_bytes(data)
+        for (info, _), place in zip(pending, places):
+            rows.append({"point": info["point"], "replication": info["replication"], "file": name, "status": "ok",
+                         "error": None, "seed": 1, "duration_s": 0.0, **place, "file_sha256": file_sha})
+        pending.clear()
+
     for p, u in enumerate(unit):
         effect = 1.0 + 0.3 * (1 - u[0]) + 0.1 * u[1] ** 2 + 0.05 * u[2] * u[3]
         for r in range(reps):
             f = effect * (1.0 + 0.02 * rng.standard_normal())
             arrays = dict(cols)
             for c in SCALED:
-                arrays[c] = pa.compute.multiply(cols[c].cast(pa.float64()), f)
+                if c in cols:
+                    arrays[c] = pa.compute.multiply(cols[c].cast(pa.float64()), f)
             arrays["point"] = pa.array(np.full(t.num_rows, p, np.int64))
             arrays["replication"] = pa.array(np.full(t.num_rows, r, np.int64))
-            name = f"runs/p{p:05d}_r{r:03d}.parquet"
-            table = pa.table(arrays).replace_schema_metadata(
-                {b"valuechain.run": json.dumps({**meta, "point": p, "replication": r}).encode()})
-            pq.write_table(table, out / name)
-            rows.append({"point": p, "replication": r, "file": name, "status": "ok", "error": None,
-                         "seed": 1, "duration_s": 0.0})
+            pending.append(({"point": p, "replication": r, "status": "ok"}, pa.table(arrays)))
+            if len(pending) == 200:
+                flush()
+    if pending:
+        flush()
     pd.DataFrame(rows).to_parquet(out / "runs.parquet", index=False)
     points = pd.DataFrame({"point": np.arange(len(X)), "name": [None] * len(X), "overrides": ["{}"] * len(X)})
     for j, name in enumerate(NAMES):
@@ -85,7 +100,8 @@ def synthesise(out: Path, n_base: int, reps: int) -> int:
     points.to_parquet(out / "points.parquet", index=False)
     manifest = {"kind": "valuechain sweep", "name": "synthetic_sobol", "design": "sobol", "parameters": NAMES,
                 "design_info": {"problem": problem, "N": n_base}, "replications": reps, "n_points": len(X),
-                "base_scenario": {}, "status": "complete", "runs": len(rows), "ok": len(rows), "failed": 0}
+                "base_scenario": {}, "status": "complete", "runs": len(rows), "ok": len(rows), "failed": 0,
+                "store_version": 2, "columns": columns["stages"]}
     (out / "manifest.json").write_text(json.dumps(manifest))
     return len(rows)
 
@@ -121,7 +137,7 @@ def main() -> None:
         t0 = time.perf_counter()
         n = synthesise(folder / "sweep", args.n_base, args.replications)
         size = sum(f.stat().st_size for f in (folder / "sweep" / "runs").iterdir()) / 1e9
-        print(f"synthesised {n:,} run files ({size:.2f} GB) in {time.perf_counter() - t0:.0f} s")
+        print(f"synthesised {n:,} runs in batch files ({size:.2f} GB) in {time.perf_counter() - t0:.0f} s")
         rss, sec, st = measure(folder / "sweep", "streamed")
         print(f"streamed: sensitivity(folder) peak RSS {rss:,.0f} MB, {sec:.0f} s; ST = {st}")
         if args.compare_loaded:
