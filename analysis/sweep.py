@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -44,6 +45,7 @@ class SweepResults:
         return list(self.manifest.get("parameters", []))
 
 
+FISCAL_PREFIX = "fiscal_cost:"  # simulation.running.sweeps.FISCAL_PREFIX
 BATCH_FILE = re.compile(r"runs/b\d{6}\.parquet")
 OLD_RUN_FILE = re.compile(r"runs/p\d{5}_r\d{3}\.parquet")  # store version 1: one file per run
 
@@ -93,29 +95,59 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
             if verify:
                 verify_file(path, group["sha"].iloc[0])
             pf = pq.ParquetFile(path)
-            meta = json.loads(pf.schema_arrow.metadata[b"valuechain.batch"])
-            columns = meta["columns"]
-            names = set(pf.schema_arrow.names)
-            want = None
-            if stage_columns is not None:
-                want = [c for c in dict.fromkeys(["table", *stage_columns, *(fiscal_columns or [])]) if c in names]
+            columns = json.loads(pf.schema_arrow.metadata[b"valuechain.batch"])["columns"]
+            wide = [FISCAL_PREFIX + lever for lever in columns["levers"]]
+            st_cols = columns["stages"] if stage_columns is None else [c for c in stage_columns
+                                                                         if c in columns["stages"]]
+            fc_cols = columns["fiscal"] if fiscal_columns is None else [c for c in fiscal_columns
+                                                                         if c in columns["fiscal"]]
+            want = list(dict.fromkeys([*st_cols, *(c for c in fc_cols if c in columns["stages"]),
+                                       "point", "replication", "year", *wide]))
             table = pf.read_row_groups(sorted(int(g) for g in group["row_group"]), columns=want)
-        elif OLD_RUN_FILE.fullmatch(str(file)):
-            if verify and shas is not None:
-                verify_file(path, group["sha"].iloc[0])
-            names = set(pq.read_schema(path).names)
-            want = None if stage_columns is None else \
-                [c for c in dict.fromkeys(["table", *stage_columns, *(fiscal_columns or [])]) if c in names]
-            table = pq.read_table(path, columns=want)
-            columns = json.loads(pq.read_schema(path).metadata[b"valuechain.run"])["columns"]
-        else:
+            table = table.replace_schema_metadata(None)
+            yield table.select(st_cols), _long_fiscal(table, columns["levers"], fc_cols), len(group)
+            continue
+        if not OLD_RUN_FILE.fullmatch(str(file)):
             raise InputError(str(d / "runs.parquet"), "file", "not a run file of this store", file)
+        if verify and shas is not None:
+            verify_file(path, group["sha"].iloc[0])
+        names = set(pq.read_schema(path).names)
+        want = None if stage_columns is None else \
+            [c for c in dict.fromkeys(["table", *stage_columns, *(fiscal_columns or [])]) if c in names]
+        table = pq.read_table(path, columns=want)
+        columns = json.loads(pq.read_schema(path).metadata[b"valuechain.run"])["columns"]
         is_st = pc.equal(table["table"], "stages")
         st_cols = columns["stages"] if stage_columns is None else [c for c in stage_columns if c in table.column_names]
         fc_cols = columns["fiscal"] if fiscal_columns is None else [c for c in fiscal_columns
                                                                      if c in table.column_names]
         table = table.replace_schema_metadata(None)
         yield table.filter(is_st).select(st_cols), table.filter(pc.invert(is_st)).select(fc_cols), len(group)
+
+
+def _long_fiscal(table: pa.Table, levers: list[str], columns: list[str]) -> pa.Table:
+    """The fiscal rows of the runs in ``table`` (stage rows with a ``fiscal_cost:<lever>`` column per
+    lever) as the model's fiscal frame has them: per run and year, per lever, the stage rows."""
+    n, k = table.num_rows, len(levers)
+    point, rep, year = (table[c].to_numpy() for c in ("point", "replication", "year"))
+    run = np.zeros(n, np.int64)
+    if n:
+        run[1:] = np.cumsum((point[1:] != point[:-1]) | (rep[1:] != rep[:-1]))
+    rows, lever = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+    order = np.lexsort((lever, year[rows], run[rows]))  # stable: stages keep their order
+    rows, lever = rows[order], lever[order]
+    costs = np.column_stack([table[FISCAL_PREFIX + name].to_numpy() for name in levers]) if k else \
+        np.zeros((n, 0))
+    take = pa.array(rows)
+    out = {}
+    for c in columns:
+        if c == "lever":
+            kind = table["stage"].type if "stage" in table.column_names else pa.string()
+            out[c] = pa.array(np.asarray(levers, dtype=object)[lever], pa.string()).cast(kind)
+        elif c == "fiscal_cost":
+            out[c] = pa.array(costs[rows, lever])
+        else:
+            out[c] = table[c].take(take)
+    return pa.table(out) if out else pa.table({"point": table["point"].take(take)})
 
 
 def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepResults:

@@ -209,6 +209,5 @@ def test_a_stored_run_has_the_model_frames_of_that_run(folder: Path) -> None:
 def test_automatic_batch_size() -> None:
     assert sweeps.auto_batch_size(12, 1) == 3
     assert sweeps.auto_batch_size(1_000, 2, rows_per_run=100) == 125  # four batches per worker
-    by_memory = sweeps.BATCH_BYTES // (2625 * sweeps.BYTES_PER_ROW)  # the default chain: 2,625 rows a run
-    assert sweeps.auto_batch_size(100_000, 2) == min(sweeps.MAX_BATCH, by_memory) == 127
+    assert sweeps.auto_batch_size(100_000, 2) == sweeps.MAX_BATCH  # the default chain: 525 rows a run
     assert sweeps.auto_batch_size(100_000, 2, rows_per_run=10_000_000) == 1  # bounded by memory

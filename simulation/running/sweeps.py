@@ -57,7 +57,7 @@ import pyarrow.parquet as pq
 from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
 from ..config.sweep import Sweep, describe, load_sweep
-from ..schema import LEVERS, STAGE_COLUMNS, UNITS, chain_hash, keys_first
+from ..schema import STAGE_COLUMNS, UNITS, chain_hash, keys_first
 from . import runner
 from .executors import InProcessExecutor, cap_workers, default_workers, process_pool
 from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_bytes, sha256_file
@@ -108,7 +108,7 @@ def resolve_columns(columns: str | list[str] | tuple[str, ...] | None) -> tuple[
     return tuple(c for c in STAGE_COLUMNS if c in names)  # schema order, without repeats
 
 
-def auto_batch_size(n_runs: int, workers: int, rows_per_run: int = 2625) -> int:
+def auto_batch_size(n_runs: int, workers: int, rows_per_run: int = 525) -> int:
     """Runs per batch: about four batches per worker (so the workers stay busy to the end), at most
     :data:`MAX_BATCH` and at most :data:`BATCH_BYTES` of results held in a worker."""
     by_memory = max(1, BATCH_BYTES // max(1, rows_per_run * BYTES_PER_ROW))
@@ -142,19 +142,47 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.table(columns)
 
 
+FISCAL_PREFIX = "fiscal_cost:"  # a batch file's fiscal costs: one column per lever on the stage rows
+
+
+def _wide_fiscal(stages: pd.DataFrame, fiscal: pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """The levers and the fiscal costs as a (stage rows x levers) matrix: the fiscal frame is
+    (year, lever, stage) blocks of the stage rows' keys, which the loader rebuilds exactly."""
+    n, years = len(stages), stages["year"].nunique()
+    levers = list(dict.fromkeys(fiscal["lever"]))
+    ok = n > 0 and n % years == 0 and len(fiscal) == n * len(levers)
+    if ok:
+        per = n // years
+        shape = (years, len(levers), per)
+        # year and stage place a row (sector and tier follow the stage; scenario and replication are the run's)
+        ok = ok and set(fiscal.columns) - {"lever", "fiscal_cost"} <= set(stages.columns)
+        for key in ("year", "stage"):
+            ok = ok and key in stages and bool(np.array_equal(
+                fiscal[key].to_numpy().reshape(shape), np.broadcast_to(stages[key].to_numpy().reshape(years, 1, per),
+                                                                      shape)))
+        ok = ok and bool((fiscal["lever"].to_numpy().reshape(shape) == np.asarray(levers, object)[None, :, None]).all())
+    if not ok:
+        raise RuntimeError("the fiscal rows are not (year, lever, stage) blocks of the stage rows; the sweep store "
+                           "cannot hold them")
+    return levers, np.ascontiguousarray(fiscal["fiscal_cost"].to_numpy(np.float64).reshape(shape)
+                                        .transpose(0, 2, 1).reshape(n, len(levers)))
+
+
 def _run_table(point: int, stages: pd.DataFrame, fiscal: pd.DataFrame, columns: tuple[str, ...]
                ) -> tuple[pa.Table, dict]:
-    """One run's stage and fiscal rows as one table (column ``table``) and the columns of each."""
+    """One run's rows as one table: the stage rows (keys, point, kept columns) with the fiscal
+    costs beside them, one column ``fiscal_cost:<lever>`` per lever; and the columns of each frame."""
+    levers, costs = _wide_fiscal(stages, fiscal)
     stages = stages[[c for c in stages.columns if c not in STAGE_COLUMNS or c in columns]]
-    tables = {}
-    for name, frame in (("stages", stages), ("fiscal", fiscal)):
-        table = _arrow(frame)
-        at = table.column_names.index("scenario") + 1 if "scenario" in table.column_names else 0
-        tables[name] = table.add_column(at, "point", pa.array(np.full(table.num_rows, point, np.int64)))
-    names = {name: t.column_names for name, t in tables.items()}
-    table = pa.concat_tables(
-        [t.append_column("table", pa.array([name] * t.num_rows, pa.string())) for name, t in tables.items()],
-        promote_options="default")
+    table = _arrow(stages)
+    at = table.column_names.index("scenario") + 1 if "scenario" in table.column_names else 0
+    table = table.add_column(at, "point", pa.array(np.full(table.num_rows, point, np.int64)))
+    for j, lever in enumerate(levers):
+        table = table.append_column(FISCAL_PREFIX + lever, pa.array(costs[:, j]))
+    fiscal_names = list(fiscal.columns)
+    fiscal_names.insert(fiscal_names.index("scenario") + 1 if "scenario" in fiscal_names else 0, "point")
+    names = {"stages": [c for c in table.column_names if not c.startswith(FISCAL_PREFIX)], "fiscal": fiscal_names,
+             "levers": levers, "layout": "wide"}
     return table, names
 
 
@@ -631,7 +659,7 @@ def _drive(sweep: Sweep, executor, out: Path, index: _Index, todo: deque, summar
     pool: Executor = factory() if factory else executor  # type: ignore[assignment]
     capacity = n_workers if own and workers else _capacity(pool)
     window = window or max(2, 2 * capacity)
-    rows = len(sweep.base.chain.order) * sweep.base.spec.horizon.years * (1 + len(LEVERS))
+    rows = len(sweep.base.chain.order) * sweep.base.spec.horizon.years  # a row per stage-year (fiscal beside)
     size = int(batch_size) if batch_size else auto_batch_size(len(todo), capacity, rows)
     summary.batch_size = size
     in_flight: dict[Future, list[int]] = {}
