@@ -127,7 +127,8 @@ from pathlib import Path
 from valuechain.simulation.running.sweeps import run_sweep
 if __name__ == "__main__":
     t0 = time.perf_counter()
-    s = run_sweep(sys.argv[1], out=sys.argv[2], workers=int(sys.argv[3]), progress=False, overwrite=True)
+    s = run_sweep(sys.argv[1], out=sys.argv[2], workers=int(sys.argv[3]), progress=False, overwrite=True,
+                  columns=sys.argv[4])
     print(json.dumps({"s": time.perf_counter() - t0, "runs": s.n_ok, "failed": s.n_failed, "batches": s.n_batches,
                       "batch_size": s.batch_size,
                       "driver_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -142,7 +143,7 @@ print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} {time.pe
 """
 
 
-def big_sweep(runs: int, workers: int, folder: Path | None = None) -> dict:
+def big_sweep(runs: int, workers: int, columns: str = "analysis", folder: Path | None = None) -> dict:
     """A Sobol sweep of the default scenario's four levers (``scenarios/sweep_sobol_levers.yaml``
     with N and replications set so that N x 6 x R is about ``runs``), run in a fresh driver
     process (its peak RSS is the driver's memory; the workers are other processes), then its
@@ -160,10 +161,10 @@ def big_sweep(runs: int, workers: int, folder: Path | None = None) -> dict:
         text = text.replace("samples: 64", f"samples: {n_base}").replace("replications: 4", f"replications: {reps}")
         (tmp / "big.yaml").write_text(text)
         proc = subprocess.run([sys.executable, "-c", BIG_CHILD, str(tmp / "big.yaml"), str(tmp / "out"),
-                               str(workers)], capture_output=True, text=True, check=True, cwd=tmp)
+                               str(workers), columns], capture_output=True, text=True, check=True, cwd=tmp)
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         files = [p for p in (tmp / "out").rglob("*") if p.is_file()]
-        row.update({"n_base": n_base, "replications": reps, "files": len(files),
+        row.update({"n_base": n_base, "replications": reps, "files": len(files), "columns": columns,
                     "disk_mb": sum(p.stat().st_size for p in files) / 1e6})
         row["bytes_per_run"] = row["disk_mb"] * 1e6 / row["runs"]
         proc = subprocess.run([sys.executable, "-c", SOBOL_CHILD, str(tmp / "out")], capture_output=True, text=True,
@@ -175,7 +176,7 @@ def big_sweep(runs: int, workers: int, folder: Path | None = None) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def sweep_figures(workers: int, big_runs: int | None) -> dict:
+def sweep_figures(workers: int, big_runs: int | None, big_columns: str = "analysis") -> dict:
     """The sweep figures of issue 17, side by side in one invocation."""
     single, single_cpu = sweep_time(1000, workers, batch_size=1, cpu=True)
     batched, batched_cpu = sweep_time(1000, workers, cpu=True)
@@ -185,10 +186,11 @@ def sweep_figures(workers: int, big_runs: int | None) -> dict:
           f"({batched_cpu:.1f} CPU s), one run at a time {single:.1f} s ({single_cpu:.1f} CPU s), ratio "
           f"{single / batched:.2f}x wall, {single_cpu / batched_cpu:.2f}x CPU (targets: <= 2 s, >= 8x)")
     if big_runs:
-        big = big_sweep(big_runs, workers)
+        big = big_sweep(big_runs, workers, big_columns)
         out["big_sweep"] = big
         print(f"{big['runs']:,} runs (Sobol N={big['n_base']} x 6 points x {big['replications']} replications) on "
-              f"{workers} processes: {big['s']:.0f} s, driver peak {big['driver_peak_mb']:.0f} MB, "
+              f"{workers} processes, --columns {big['columns']}: {big['s']:.0f} s, "
+              f"driver peak {big['driver_peak_mb']:.0f} MB, "
               f"{big['disk_mb']:.0f} MB on disk in {big['files']} files ({big['bytes_per_run']:,.0f} bytes a run), "
               f"batch size {big['batch_size']}; Sobol analysis peak {big['sobol_peak_mb']:.0f} MB in "
               f"{big['sobol_s']:.0f} s (targets for 100,000 runs: <= 300 s, <= 500 MB, <= 2 GB, <= 1 GB)")
@@ -267,7 +269,7 @@ def profile_sweep_run(runs: int = 60) -> None:
     sc = load_scenario(BASELINE, ["replications=1"])
     seeds = np.random.SeedSequence(1).spawn(runs)
     task = sweeps.BatchTask(tuple((0, k, seeds[k], {"point": 0, "replication": k}) for k in range(runs)), {0: sc},
-                            "vectorized", sweeps.resolve_columns("default"))
+                            "vectorized", sweeps.resolve_columns("all"))
     sweeps.execute_batch(sweeps.BatchTask(task.runs[:2], task.scenarios, task.engine, task.columns))  # warm up
     spent = dict.fromkeys(phases, 0.0)
 
@@ -307,6 +309,7 @@ def main() -> None:
                     "time (and --big-runs)")
     ap.add_argument("--big-runs", type=int, default=0, help="with --sweeps: also a Sobol sweep of about this many "
                     "runs (e.g. 100000): time, driver memory, disk size, Sobol analysis memory")
+    ap.add_argument("--big-columns", default="analysis", help="--columns of the large sweep (default analysis)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the sweeps")
     args = ap.parse_args()
     if args.profile:
@@ -314,7 +317,7 @@ def main() -> None:
         profile_sweep_run()
         return
     if args.sweeps:
-        result = {"machine": machine(), **sweep_figures(args.workers, args.big_runs or None)}
+        result = {"machine": machine(), **sweep_figures(args.workers, args.big_runs or None, args.big_columns)}
         Path(args.out).with_name("sweeps.json").write_text(json.dumps(result, indent=2))
         return
     rows = []

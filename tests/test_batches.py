@@ -163,13 +163,14 @@ def test_a_batch_file_has_one_row_group_per_run_and_per_run_checksums(folder: Pa
     assert len(journal) == 12 + 3 and journal[5] == f"runs/b000000.parquet {runs.file_sha256.iloc[0]}"
 
 
-def test_kept_columns_default_all_and_a_clear_error_for_one_not_kept(folder: Path, capsys) -> None:
+def test_kept_columns_all_analysis_and_a_clear_error_for_one_not_kept(folder: Path, capsys) -> None:
     (folder / "s.yaml").write_text(CRN)
-    run_sweep("s.yaml", out="d", workers=1, progress=False)
-    run_sweep("s.yaml", out="a", workers=1, progress=False, columns="all")
+    run_sweep("s.yaml", out="d", workers=1, progress=False, columns="analysis")
+    run_sweep("s.yaml", out="a", workers=1, progress=False)  # default: every column
     d, a = load_sweep(folder / "d"), load_sweep(folder / "a")
     assert "labour_cost" not in d.stages and "labour_cost" in a.stages
-    assert d.manifest["columns"] == list(sweeps.resolve_columns("default"))
+    assert d.manifest["columns"] == list(sweeps.ANALYSIS_COLUMNS)
+    assert a.manifest["columns"] == list(sweeps.resolve_columns("all"))
     pd.testing.assert_frame_equal(d.stages, a.stages[d.stages.columns])
     pd.testing.assert_frame_equal(d.fiscal, a.fiscal)
     with pytest.raises(InputError, match="'labour_cost' is not kept in this sweep store"):
@@ -181,7 +182,7 @@ def test_kept_columns_default_all_and_a_clear_error_for_one_not_kept(folder: Pat
     assert capsys.readouterr().err.startswith("error: --metric: 'labour_cost' is not kept in these results")
     assert main(["compare", "a", "r", "--metric", "labour_cost"]) == 0
     with pytest.raises(InputError, match="--columns: the store keeps"):
-        run_sweep("s.yaml", out="d", resume=True, workers=1, progress=False, columns="all")
+        run_sweep("s.yaml", out="d", resume=True, workers=1, progress=False)
     assert main(["sweep", "s.yaml", "--out", "x", "--columns", "value_added,nonsense", "--quiet"]) == 2
     assert capsys.readouterr().err.startswith("error: --columns: not a results column")
     assert main(["sweep", "s.yaml", "--out", "x", "--batch-size", "0", "--quiet"]) == 2
@@ -195,7 +196,7 @@ def test_a_stored_run_has_the_model_frames_of_that_run(folder: Path) -> None:
     from valuechain.simulation.running import runner
 
     (folder / "s.yaml").write_text(MIX)
-    run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=4, columns="all")
+    run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=4)
     res, spec = load_sweep(folder / "s"), load_spec("s.yaml")
     seeds = spec.seeds()
     for p, r in [(0, 0), (2, 1), (1, 2)]:
