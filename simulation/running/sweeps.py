@@ -149,25 +149,32 @@ FISCAL_PREFIX = "fiscal_cost:"  # a batch file's fiscal costs: one column per le
 
 def _wide_fiscal(stages: pd.DataFrame, fiscal: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """The levers and the fiscal costs as a (stage rows x levers) matrix: the fiscal frame is
-    (year, lever, stage) blocks of the stage rows' keys, which the loader rebuilds exactly."""
-    n, years = len(stages), stages["year"].nunique()
-    levers = list(dict.fromkeys(fiscal["lever"]))
-    ok = n > 0 and n % years == 0 and len(fiscal) == n * len(levers)
-    if ok:
-        per = n // years
-        shape = (years, len(levers), per)
-        # year and stage place a row (sector and tier follow the stage; scenario and replication are the run's)
-        ok = ok and set(fiscal.columns) - {"lever", "fiscal_cost"} <= set(stages.columns)
-        for key in ("year", "stage"):
-            ok = ok and key in stages and bool(np.array_equal(
-                fiscal[key].to_numpy().reshape(shape), np.broadcast_to(stages[key].to_numpy().reshape(years, 1, per),
-                                                                      shape)))
-        ok = ok and bool((fiscal["lever"].to_numpy().reshape(shape) == np.asarray(levers, object)[None, :, None]).all())
+    (year, lever, stage) blocks of the stage rows' keys, which the loader rebuilds exactly (checked
+    here with Arrow kernels: the string columns are never turned into Python objects)."""
+    import pyarrow.compute as pc
+
+    n, years = len(stages), int(stages["year"].nunique())
+    ok = n > 0 and n % years == 0 and set(fiscal.columns) - {"lever", "fiscal_cost"} <= set(stages.columns)
+    per = n // years if ok else 0
+    k = len(fiscal) // n if ok else 0
+    ok = ok and len(fiscal) == n * k
+    levers: list[str] = []
+    if ok and k:
+        levers = [str(v) for v in fiscal["lever"].iloc[np.arange(k) * per]]
+        shape = (years, k, per)
+        # the stage row of fiscal row (year y, lever l, stage s) is y * per + s
+        row = np.broadcast_to((np.arange(years)[:, None, None] * per + np.arange(per)[None, None, :]), shape).ravel()
+        ok = len(set(levers)) == k and np.array_equal(fiscal["year"].to_numpy(), stages["year"].to_numpy()[row])
+        f_stage, s_stage = pa.array(fiscal["stage"].array), pa.array(stages["stage"].array)
+        ok = ok and pc.all(pc.equal(f_stage, s_stage.take(pa.array(row)))).as_py()
+        codes = pc.index_in(pa.array(fiscal["lever"].array), value_set=pa.array(levers, f_stage.type)).to_numpy(
+            zero_copy_only=False)
+        ok = ok and np.array_equal(codes, np.broadcast_to(np.arange(k)[None, :, None], shape).ravel())
     if not ok:
         raise RuntimeError("the fiscal rows are not (year, lever, stage) blocks of the stage rows; the sweep store "
                            "cannot hold them")
-    return levers, np.ascontiguousarray(fiscal["fiscal_cost"].to_numpy(np.float64).reshape(shape)
-                                        .transpose(0, 2, 1).reshape(n, len(levers)))
+    costs = fiscal["fiscal_cost"].to_numpy(np.float64).reshape(years, k, per).transpose(0, 2, 1).reshape(n, k)
+    return levers, np.ascontiguousarray(costs)
 
 
 def _run_table(point: int, stages: pd.DataFrame, fiscal: pd.DataFrame, columns: tuple[str, ...]
