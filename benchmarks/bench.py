@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,27 @@ from valuechain.simulation.running.store import versions  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
+
+
+@contextmanager
+def timing_patches(phases: dict, spent: dict):
+    """Wrap each phase's function (``phases``: label -> (owner, attribute)) so that its time adds
+    up in ``spent[label]`` while the block runs."""
+    from unittest import mock
+
+    def timed(label, function):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - t0
+        return wrapper
+
+    with ExitStack() as patches:
+        for label, (owner, name) in phases.items():
+            patches.enter_context(mock.patch.object(owner, name, timed(label, getattr(owner, name))))
+        yield
 
 def scenario_for(n_firms: int, years: int):
     base = load_scenario(BASELINE)
@@ -200,8 +222,6 @@ def sweep_figures(workers: int, big_runs: int | None, big_columns: str = "analys
 def profile(n_firms: int, years: int, repeats: int = 5) -> None:
     """Where a year's time goes: milliseconds per year in each phase of the vectorized engine's step,
     from the fastest of ``repeats`` runs (each phase timed by wrapping its function)."""
-    from contextlib import ExitStack
-    from unittest import mock
 
     from valuechain.simulation.abm import engine, model, recorder
     from valuechain.simulation.economy import coefficients, firm, markets
@@ -222,18 +242,7 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
     for _ in range(repeats):
         spent = dict.fromkeys(phases, 0.0)
 
-        def timed(label, function, spent=spent):
-            def wrapper(*args, **kwargs):
-                t0 = time.perf_counter()
-                try:
-                    return function(*args, **kwargs)
-                finally:
-                    spent[label] += time.perf_counter() - t0
-            return wrapper
-
-        with ExitStack() as patches:
-            for label, (owner, name) in phases.items():
-                patches.enter_context(mock.patch.object(owner, name, timed(label, getattr(owner, name))))
+        with timing_patches(phases, spent):
             m = ValueChainModel(sc, rng=1)
             t0 = time.perf_counter()
             m.run()
@@ -250,8 +259,6 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
 def profile_sweep_run(runs: int = 60) -> None:
     """Where a sweep run's time goes after batching (issue 17): one batch of ``runs`` runs of the
     default scenario in this process, each phase timed by wrapping its function."""
-    from contextlib import ExitStack
-    from unittest import mock
 
     import numpy as np
     from valuechain.simulation.abm import model, recorder
@@ -273,18 +280,7 @@ def profile_sweep_run(runs: int = 60) -> None:
     sweeps.execute_batch(sweeps.BatchTask(task.runs[:2], task.scenarios, task.engine, task.columns))  # warm up
     spent = dict.fromkeys(phases, 0.0)
 
-    def timed(label, function):
-        def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[label] += time.perf_counter() - t0
-        return wrapper
-
-    with ExitStack() as patches:
-        for label, (owner, name) in phases.items():
-            patches.enter_context(mock.patch.object(owner, name, timed(label, getattr(owner, name))))
+    with timing_patches(phases, spent):
         t0 = time.perf_counter()
         records, data = sweeps.execute_batch(task)
         total = time.perf_counter() - t0
