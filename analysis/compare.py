@@ -459,7 +459,7 @@ def metric_unit(metric: str, year: int | None = None, pv: float | None = None, e
         return "share of value added"
     if metric == "employment":
         return "workers" if (year is not None or each_year) else "worker-years"
-    if metric in ("firms", "entries", "exits"):
+    if metric in ("firms", "entries", "exits", "successions"):
         return "firms"
     return "stage units"
 

@@ -28,6 +28,7 @@ UNITS = {
     "imported_inputs": "million yuan of chain inputs bought outside the region, with inbound freight",
     "entries": "new plants started this year",
     "exits": "firms that left this year",
+    "successions": "firms closed this year whose plant a successor took over (ownership turnover)",
     "profit": "million yuan, before income tax",
     "labour_cost": "million yuan of wages",
     "depreciation": "million yuan (capacity x capital cost x depreciation rate)",
@@ -69,6 +70,7 @@ DISPLAY_NAMES = {
     "sales": "Sales", "imported_inputs": "Imported inputs", "local_inputs": "Local inputs",
     "local_sales_value": "Local sales", "intermediate_inputs": "Intermediate inputs",
     "processing_depth": "Processing depth", "firms": "Firms", "entries": "Entries", "exits": "Exits",
+    "successions": "Successions",
     "output": "Output", "capacity": "Capacity", "exports": "Exports", "local_sales": "Local sales",
     "utilisation": "Utilisation", "price": "Price", "unit_cost": "Unit cost",
     # built-in scenarios

@@ -185,6 +185,7 @@ def test_engines_agree_on_the_default_chain(file):
     np.testing.assert_allclose(ref.stages[num].to_numpy(), vec.stages[num].to_numpy(), rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(ref.fiscal.fiscal_cost, vec.fiscal.fiscal_cost, rtol=1e-9, atol=1e-6)
     assert vec.stages.entries.sum() > 0 and vec.stages.exits.sum() > 0  # entry and exit are exercised
+    assert vec.stages.successions.sum() > 0  # and ownership turnover (economy.turnover)
 
 
 @pytest.mark.parametrize("file", ["baseline.yaml", "policy_package_2016.yaml"])

@@ -42,6 +42,7 @@ firms:
   adjustment_cost: 40
   max_investment_rate: 0.3
   exit_after_loss_years: 3
+  closure_rate_per_year: 0.05
   interest_rate: 0.049
   discount_rate: 0.08
   debt_share: 0.6

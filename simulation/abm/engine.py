@@ -199,6 +199,16 @@ class VectorEngine:
                     handle.remove()
         st.remove(rows)
 
+    def succeeded(self, rows: np.ndarray, old_ids: np.ndarray) -> None:
+        """Successors took over these rows (``FirmState.succeed``): the handles of the firms that left go."""
+        if not self._handles:  # no one asked for agents
+            return
+        for fid in old_ids:
+            handle = self._handles.pop(int(fid), None)
+            if handle is not None:
+                handle.row = -1
+                handle.remove()
+
     def added(self, rows: np.ndarray, mapping: np.ndarray | None) -> None:
         """New firms need no objects; after a layout rebuild, handles learn their new rows."""
         if mapping is not None:
@@ -258,6 +268,15 @@ class ReferenceEngine:
         for agent in [a for a in self.agents if a.row in closing]:
             agent.leave()
             self.agents.remove(agent)
+
+    def succeeded(self, rows: np.ndarray, old_ids: np.ndarray) -> None:
+        """Successors took over these rows (``FirmState.succeed``): each gets an agent of its own."""
+        closing = set(int(r) for r in rows)
+        for agent in [a for a in self.agents if a.row in closing]:
+            agent.row = -1
+            agent.remove()
+            self.agents.remove(agent)
+        self.added(rows, None)
 
     def added(self, rows: np.ndarray, mapping: np.ndarray | None) -> None:
         if mapping is not None:

@@ -16,7 +16,7 @@ from mesa.agent import AgentSet
 
 from ..config.chain import SECTORS, ZONES
 from ..config.scenario import LoadedScenario
-from ..economy import coefficients, firm, markets
+from ..economy import coefficients, firm, markets, turnover
 from ..economy import year as economy_year
 from ..economy.levers import freight, interest, is_static, planning_terms, year_terms
 from ..economy.rules import poisson_from_uniform
@@ -173,7 +173,10 @@ class ValueChainModel(mesa.Model):
         # issue 12: grants within their envelope; backward capacity closed (least productive first)
         grant_paid = lever_steps.grant_envelope(self.state, k, terms, sums, entry_capex)
         sums, removed = lever_steps.remove_backward_capacity(self.state, self.engine, terms, sums)
-        cell_values = {"entry_capex": entry_capex, "entries_cell": plants if f.entry else np.zeros(c.n_stages * 3),
+        successions = (self._turnover(self.stream(year, 3)) if f.exit and f.closure_rate_per_year > 0
+                       else np.zeros(c.n_stages * 3, dtype=np.int64))
+        cell_values = {"successions_cell": successions, "entry_capex": entry_capex,
+                       "entries_cell": plants if f.entry else np.zeros(c.n_stages * 3),
                        "capacity_cells": capacity_cells, "grant_paid": grant_paid, "removed_capacity": removed}
         self.local_ratio = q.local_ratio
         self.local_share_last = share
@@ -187,6 +190,25 @@ class ValueChainModel(mesa.Model):
         self.year += 1
         if self.year >= spec.horizon.start + spec.horizon.years:
             self.running = False
+
+    def _turnover(self, rng: np.random.Generator) -> np.ndarray:
+        """Ownership turnover (``economy.turnover``): producing firms close at the scenario's rate and
+        successors take over their plants. Returns successions per cell."""
+        st, n_cells = self.state, self.state.n_cells
+        producing = st.alive & (st.capacity > 0)
+        per_cell = np.add.reduceat(producing, st.starts[:-1], dtype=np.int64)  # every cell has rows
+        counts = turnover.closure_counts(rng.random(n_cells), per_cell, self.spec.firms.closure_rate_per_year)
+        total = int(counts.sum())
+        if total == 0:
+            return counts
+        rows = np.flatnonzero(producing)  # in cell order
+        inv_phi = st.inv_productivity
+        closing = rows[turnover.pick_closures(per_cell, counts, rng.random((total, 2)),
+                                              lambda positions: inv_phi[rows[positions]])]
+        old_ids = st.firm_id[closing].copy()
+        st.succeed(closing, 1.0 / self._draw_productivity(closing.size, rng))
+        self.engine.succeeded(closing, old_ids)
+        return np.bincount(st.cell[closing], minlength=n_cells)
 
     # ------------------------------------------------------------------ entry
     def _entry_decisions(self, k, count_rng: np.random.Generator,

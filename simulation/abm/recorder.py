@@ -63,7 +63,7 @@ class Recorder:
     def stage_frame(self) -> pd.DataFrame:
         rows, _ = self.accounts()
         df = pd.DataFrame({**self._keys(), **{name: rows[name].ravel() for name in STAGE_COLUMNS}})
-        for name in ("firms", "entries", "exits"):
+        for name in ("firms", "entries", "exits", "successions"):
             df[name] = df[name].astype(np.int64)
         return df
 

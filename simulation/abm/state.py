@@ -175,6 +175,15 @@ class FirmState:
             arrays[name][..., rows] = v
         return rows, mapping
 
+    def succeed(self, rows: np.ndarray, inv_productivity: np.ndarray) -> None:
+        """Successors take over these firms' plants (``economy.turnover``): a new identity and
+        productivity and no loss record; capacity, orders, loans, cash and tax position stay."""
+        arrays = self._arrays
+        arrays["firm_id"][rows] = np.arange(self.next_id, self.next_id + rows.size)
+        self.next_id += rows.size
+        arrays["inv_productivity"][rows] = inv_productivity
+        arrays["loss_years"][rows] = 0
+
     def remove(self, rows: np.ndarray) -> None:
         """Exit: the rows stay in place, dead and inert (no capacity, loans, cash or orders)."""
         arrays = self._arrays

@@ -94,6 +94,9 @@ class Firms(_Strict):
     adjustment_cost: float = Field(default=60.0, gt=0, le=1000)
     max_investment_rate: float = Field(default=0.5, ge=0, le=5)
     exit_after_loss_years: int = Field(default=3, ge=1, le=50)
+    # ownership turnover: producing firms close at this rate a year for reasons outside the model and a
+    # successor takes over each plant (economy.turnover; docs/calibration.md §10.2); needs ``exit``
+    closure_rate_per_year: float = Field(default=0.06, ge=0, le=0.5)
     interest_rate: float = Field(default=0.049, ge=0, le=1)
     discount_rate: float = Field(default=0.08, gt=0, le=1)
     debt_share: float = Field(default=0.6, ge=0, le=1)

@@ -20,10 +20,10 @@ from .targeting import to_stage
 CELL_SUMS = ("X", "Y", "investment", "exits", "profit", "debt_start", "interest_subsidy", "tax_paid", "taxable",
              "labour_subsidy")
 """The firms' flows summed by cell each year (``engine.settle``)."""
-MODEL_CELLS = ("entry_capex", "entries_cell", "capacity_cells", "grant_paid", "removed_capacity")
+MODEL_CELLS = ("entry_capex", "entries_cell", "capacity_cells", "grant_paid", "removed_capacity", "successions_cell")
 """Issue 12: what the model books by cell each year for the other levers (``abm.model``): new plants'
 capital cost (yuan) and number, capacity at the start of the year, grants paid (yuan, after the
-envelope), capacity closed by the backward-capacity rule."""
+envelope), capacity closed by the backward-capacity rule; and firms succeeded (``economy.turnover``)."""
 ACCOUNT_COEFFICIENTS = ("inputs_y", "labour_y", "sales_x", "materials_x", "power_gap", "kwh_y", "dep_per_unit",
                         "interest_x", "interest_y", "subsidy_x", "interest_rate", "tech_factor",
                         "capex_paid_factor")
@@ -85,6 +85,7 @@ def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.nda
         "imported_inputs": x * stages["material_imported"],
         "entries": stages["entries"],
         "exits": to_stage(k["exits"]),
+        "successions": to_stage(k["successions_cell"]),
         "profit": to_stage(k["profit"]),
         "labour_cost": to_stage(k["labour_y"] * Y),
         "depreciation": zone0(k["dep_per_unit"]) * capacity,

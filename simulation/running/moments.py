@@ -80,10 +80,16 @@ def user_cost_elasticity(base: LoadedScenario, rel_change: float = 0.10) -> tupl
                    f"alone {incumbents:.2f}, new plants {share:.0%} of baseline investment")
 
 
-def entry_exit_rates(stages: pd.DataFrame) -> tuple[float, float]:
-    """Entrants and exits per firm alive, a year (region, mean over years and replications)."""
-    per_year = stages.groupby(["replication", "year"])[["entries", "exits", "firms"]].sum()
-    return float((per_year.entries / per_year.firms).mean()), float((per_year.exits / per_year.firms).mean())
+def entry_exit_rates(stages: pd.DataFrame) -> tuple[float, float, float, float]:
+    """Entrants and exits per firm alive, a year (region, mean over years and replications), as a
+    firm register counts them: a succession (``economy.turnover``) is an exit and an entry. Also
+    the new-plant entry and the loss exit rates alone (without successions)."""
+    per_year = stages.groupby(["replication", "year"])[["entries", "exits", "successions", "firms"]].sum()
+    plants = per_year.entries / per_year.firms
+    losses = per_year.exits / per_year.firms
+    turnover = per_year.successions / per_year.firms
+    return (float((plants + turnover).mean()), float((losses + turnover).mean()), float(plants.mean()),
+            float(losses.mean()))
 
 
 def largest_capacity_growth(stages: pd.DataFrame, stage: str | None = None) -> tuple[float, str]:
@@ -137,9 +143,10 @@ def measure(scenario: str = "baseline", replications: int = 10, boom: str = "pol
 
     value, how = user_cost_elasticity(base)
     add("user_cost_elasticity", value, how)
-    entry, exit_ = entry_exit_rates(stages)
-    add("entry_rate", entry, f"baseline {scenario}, all years")
-    add("exit_rate", exit_, f"baseline {scenario}, all years")
+    entry, exit_, plants, losses = entry_exit_rates(stages)
+    add("entry_rate", entry, f"baseline {scenario}, all years; new plants alone {plants:.1%}, the rest successions")
+    add("exit_rate", exit_, f"baseline {scenario}, all years; loss and equity exits alone {losses:.1%}, "
+        "the rest closures taken over")
     boomed = load_scenario(boom, [f"replications={replications}", *overrides])
     growth, where = largest_capacity_growth(run_scenario(boomed).stages, boom_stage)
     add("boom_capacity_growth", growth, f"{boom}: {where}")
