@@ -15,6 +15,7 @@ import numpy as np
 from mesa.agent import AgentSet
 
 from ..config.chain import SECTORS, ZONES
+from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
 from ..economy import coefficients, firm, markets, turnover
 from ..economy import year as economy_year
@@ -114,6 +115,16 @@ class ValueChainModel(mesa.Model):
             arriving = ahead <= c.build_lag[stage[order]]
             replacement = c.depreciation[stage[order]] * capacity[order]
             pending[(self.year + ahead) % PENDING_SLOTS, rows] = replacement * arriving
+        # capacity already under construction at the start (chain ``initial.under_construction_units``),
+        # owned by the stage's incumbents in proportion to their capacity
+        for arrival, units in c.initial_pipeline.items():
+            ahead = arrival - self.year
+            if not 1 <= ahead <= MAX_BUILD_LAG:
+                bad = c.order[int(np.flatnonzero(units)[0])] if units.any() else c.order[0]
+                raise InputError(str(c.path or c.name), f"stages.{bad}.initial.under_construction_units.{arrival}",
+                                 f"must arrive 1-{MAX_BUILD_LAG} years after the scenario's start {self.year}")
+            per_unit = np.divide(units, c.initial_capacity, out=np.zeros(c.n_stages), where=c.initial_capacity > 0)
+            pending[arrival % PENDING_SLOTS, rows] += capacity[order] * per_unit[stage[order]]
         self.engine.added(rows, mapping)
 
     def _draw_productivity(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:

@@ -90,15 +90,28 @@ class Demand(_Strict):
 
 
 class Initial(_Strict):
-    """The region's starting point for a stage (capacity in units per year)."""
+    """The region's starting point for a stage (capacity in units per year).
+
+    ``under_construction_units`` maps a calendar year to capacity that was already being built
+    at the start (units a year) and starts producing in that year; the incumbents own it in
+    proportion to their capacity. Its years must lie 1 to ``MAX_BUILD_LAG`` (3) years after the
+    scenario's start (checked when a model is built, ``abm.model``).
+    """
 
     capacity_units: float = Field(ge=0, le=1e12)
     firms: int = Field(ge=0, le=10_000_000)
+    under_construction_units: dict[int, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> Initial:
         if (self.capacity_units > 0) != (self.firms > 0):
             raise ValueError("capacity_units and firms must both be zero or both positive")
+        for year, units in self.under_construction_units.items():
+            if not (1900 <= year <= 2200 and 0 <= units <= 1e12):
+                raise ValueError(f"under_construction_units: year {year} must be 1900-2200 and units 0-1e12 "
+                                 f"(got {units})")
+        if self.under_construction_units and self.capacity_units <= 0:
+            raise ValueError("under_construction_units needs incumbents (capacity_units > 0) to own it")
         return self
 
 
@@ -199,6 +212,10 @@ class Chain:
         self.initial_capacity = arr([s.initial.capacity_units for s in st])
         self.initial_firms = arr([s.initial.firms for s in st], dtype=np.int64)
         self.plant_capacity = arr([s.new_plant_capacity_units for s in st])
+        # capacity under construction at the start, by the calendar year it arrives (units a year)
+        years = sorted({y for s in st for y in s.initial.under_construction_units})
+        self.initial_pipeline = {y: arr([s.initial.under_construction_units.get(y, 0.0) for s in st])
+                                 for y in years}
         # A[i, j]: units of stage i used per unit of stage j's output.
         self.A = np.zeros((n, n))
         for j, s in enumerate(st):
