@@ -118,8 +118,26 @@ def test_backtest_table_maps_the_model_onto_the_series():
     assert table.loc[("yarn_output", 2014), "model_mean"] == pytest.approx(y.loc["cotton_yarn", "output"] / 1e6)
     share = y.loc["ginned_cotton", "local_sales"] / y.loc["ginned_cotton", "output"]
     assert table.loc[("local_cotton_share", 2014), "model_mean"] == pytest.approx(share)
-    spindles = y.loc["cotton_yarn", "capacity"] / 0.083 / 1e6
-    assert table.loc[("spindles", 2014), "model_mean"] == pytest.approx(spindles, rel=1e-3)
+    spindles = y.loc["cotton_yarn", "capacity"] / 0.0583 / 1e6  # 0.0583 t of yarn per installed spindle-year
+    assert table.loc[("spindles", 2014), "model_mean"] == pytest.approx(spindles, rel=1e-4)
+    textile = ["viscose_fibre", "cotton_yarn", "grey_fabric", "dyed_fabric", "garments"]
+    # coverage 4.0 (calibrated to the 2014 employment record) on jobs and firms, 14.1 on investment
+    jobs = 4.0 * y.loc[textile, "employment"].sum() / 1e3
+    assert table.loc[("textile_apparel_employment", 2014), "model_mean"] == pytest.approx(jobs)
+    assert table.loc[("textile_firms", 2014), "model_mean"] == pytest.approx(4.0 * y.loc[textile, "firms"].sum())
+    fai = 14.1 * y.loc[textile, "investment"].sum() / 1e3
+    assert table.loc[("textile_fixed_asset_investment", 2014), "model_mean"] == pytest.approx(fai)
+
+
+def test_the_2014_chain_reproduces_the_2014_records_it_was_calibrated_on():
+    """Spindles, local cotton share and aluminium capacity in 2014 follow from the chain's levels
+    (7 M spindles x 0.0583 t; 11% of 3.6 Mt of lint at 0.97 t per t of yarn; 3.7 Mt)."""
+    sc = load_scenario("history_2014_recorded", ["replications=1", "horizon.years=1"])
+    table = backtest_table(run_scenario(sc)).set_index(["series", "year"]).model_mean
+    assert table[("spindles", 2014)] == pytest.approx(7.0, rel=2e-3)
+    assert table[("aluminium_capacity", 2014)] == pytest.approx(3.7)
+    st = run_scenario(sc).stages.set_index("stage")
+    assert st.loc["ginned_cotton", "local_sales"] == pytest.approx(0.97 * 408_000)  # 11% of 3.6 Mt
 
 
 # ---------------------------------------------------------------- parameter uncertainty

@@ -46,6 +46,15 @@ def test_a_zero_pipeline_gives_the_same_results_bit_for_bit():
     assert a.equals(b)
 
 
+def test_the_2014_chain_carries_its_sourced_pipeline():
+    c = load_chain("xinjiang_2014")
+    al = c.spec.stages[STAGE].initial
+    assert sum(al.under_construction_units.values()) == pytest.approx(7.675e6 - 3.7e6)  # built by March 2017
+    assert c.initial_pipeline[2015][c.index["polysilicon"]] == 6000  # Daqo's 2015 expansion
+    assert c.spec.stages["cotton_yarn"].initial.capacity_units == pytest.approx(0.11 * 3.6e6 / 0.97, rel=2e-3)
+    assert not load_chain("xinjiang").initial_pipeline  # the default chain has none
+
+
 def test_a_pipeline_arriving_out_of_reach_is_refused_naming_the_key():
     sc = _with_pipeline({2019: 1.0e6})  # 5 years after a 2014 start; the pipeline holds 3
     with pytest.raises(InputError, match=r"stages\.electrolytic_aluminium\.initial\.under_construction_units\.2019"
