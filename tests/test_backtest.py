@@ -191,3 +191,51 @@ def test_run_with_parameter_draws_records_its_interval(tmp_path):
     plain = tmp_path / "plain"
     assert main(["run", str(DATA / "tiny.yaml"), "--out", str(plain)]) == 0
     assert json.loads((plain / "manifest.json").read_text())["interval"] == "replications"
+
+
+# ---------------------------------------------------------------- the in-sample objective
+
+def _toy_table() -> pd.DataFrame:
+    rows = [("a", 2014, 2.0, 1.0), ("a", 2016, 1.0, 1.0), ("b", 2015, 0.5, 1.0), ("b", 2020, 9.0, 1.0),
+            ("c", 2014, 3.0, 6.0), ("c", 2016, 5.0, 20.0), ("c", 2017, 7.0, np.nan)]
+    t = pd.DataFrame(rows, columns=["series", "year", "model_mean", "record"])
+    t["model_low"], t["model_high"], t["unit"] = t.model_mean * 0.9, t.model_mean * 1.1, "u"
+    t["error"] = t.model_mean / t.record - 1
+    return t[TABLE_COLUMNS]
+
+
+def test_the_in_sample_score_is_the_mean_absolute_log_error_weighting_series_equally():
+    from valuechain.analysis.backtest import in_sample_score
+
+    t = _toy_table()
+    # a: (ln 2 + 0) / 2; b: ln 2 (2020 is held out); c: (ln 2 + ln 4) / 2 (2017 has no record)
+    expected = (np.log(2) / 2 + np.log(2) + 1.5 * np.log(2)) / 3
+    s = in_sample_score(t)
+    assert s["score"] == pytest.approx(expected) and s["records"] == 5 and s["series"] == 3
+    assert s["max_abs_error"] == pytest.approx(1.0) and s["within_25pct"] == pytest.approx(1 / 5)
+    # leaving out a record drops it from its series' mean
+    assert in_sample_score(t, {("a", 2014)})["score"] == pytest.approx((0 + np.log(2) + 1.5 * np.log(2)) / 3)
+
+
+def test_rescaling_re_derives_a_coverage_factor_on_its_anchor_record():
+    from valuechain.analysis.backtest import rescaled
+
+    t = rescaled(_toy_table(), {"c": ("c", 2014)})  # c 2014: record 6 / model 3 -> x2
+    c = t[t.series == "c"].set_index("year")
+    assert list(c.model_mean) == [6.0, 10.0, 14.0] and c.loc[2016, "error"] == pytest.approx(-0.5)
+    assert c.loc[2016, "model_low"] == pytest.approx(9.0)
+    assert (t[t.series == "a"].model_mean.to_numpy() == [2.0, 1.0]).all()
+
+
+def test_the_calibration_script_scores_no_held_out_record_and_starts_from_the_defaults(capsys):
+    spec = importlib.util.spec_from_file_location("calibrate_2014", ROOT / "benchmarks" / "calibrate_2014.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert all(year <= 2017 for _, year in mod.FITTED) and all(y <= 2017 for _, y in mod.ANCHORS.values())
+    first = mod.candidates(["adjustment_cost", "entry_hurdle_q"], 2, seed=1)
+    assert first[0] == {"adjustment_cost": Firms().adjustment_cost, "entry_hurdle_q": Firms().entry_hurdle_q}
+    assert len(first) == 3 and all(30 <= c["adjustment_cost"] <= 120 for c in first)
+    assert mod.main(["--points", "1", "--replications", "1", "--params", "adjustment_cost", "--set", *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert "candidate   0  score" in out and "candidate   1  score" in out and "best: candidate" in out
+    assert "out of sample" not in out
