@@ -36,8 +36,8 @@ import sys
 import pandas as pd
 from valuechain.analysis.backtest import backtest_table, format_table, in_sample_score, rescaled
 from valuechain.simulation import load_scenario, run_scenario
-from valuechain.simulation.config.parameters import ParameterRanges, draw_parameters, load_parameter_ranges
-from valuechain.simulation.config.scenario import Firms
+from valuechain.simulation.config.parameters import ParameterRanges, draw_parameters, load_parameter_ranges, split_key
+from valuechain.simulation.config.scenario import Firms, Shocks
 from valuechain.simulation.running.backtest import RECORDED
 
 # series -> the (series, year) its coverage factor is calibrated on (xinjiang_series.yaml)
@@ -67,12 +67,13 @@ def candidates(keys: list[str], points: int, seed: int) -> list[dict]:
         raise SystemExit(f"error: no range for {', '.join(unknown)} in {ranges.file} "
                          f"(known: {', '.join(ranges.ranges)})")
     subset = ParameterRanges({k: ranges.ranges[k].model_copy(update={"draw": True}) for k in keys}, ranges.file)
-    defaults = Firms()
-    return [{k: getattr(defaults, k) for k in keys}] + draw_parameters(subset, points, seed)
+    defaults = {"firms": Firms(), "shocks": Shocks()}
+    return ([{k: getattr(defaults[split_key(k)[0]], split_key(k)[1]) for k in keys}]
+            + draw_parameters(subset, points, seed))
 
 
 def score_candidate(params: dict, replications: int, seed: int | None, overrides: list[str]):
-    sets = list(overrides) + [f"firms.{k}={v}" for k, v in params.items()]
+    sets = list(overrides) + [f"{'.'.join(split_key(k))}={v}" for k, v in params.items()]
     results = run_scenario(load_scenario(RECORDED, sets), replications=replications, seed=seed)
     table = rescaled(backtest_table(results), ANCHORS)
     return in_sample_score(table, FITTED), table

@@ -148,12 +148,17 @@ def test_the_2014_chain_reproduces_the_2014_records_it_was_calibrated_on():
 
 # ---------------------------------------------------------------- parameter uncertainty
 
-def test_parameter_ranges_are_firms_keys_containing_the_defaults(tmp_path):
+def test_parameter_ranges_are_firms_or_shocks_keys_containing_the_defaults(tmp_path):
+    from valuechain.simulation.config.scenario import Shocks
+
     ranges = load_parameter_ranges()
-    defaults = Firms()
-    assert set(ranges.ranges) <= set(Firms.model_fields)
+    defaults = {"firms": Firms(), "shocks": Shocks()}
     for key, r in ranges.ranges.items():
-        assert r.low <= getattr(defaults, key) <= r.high and r.source.strip()
+        block, _, name = key.rpartition(".")
+        block = block or "firms"
+        assert name in type(defaults[block]).model_fields, key
+        assert r.low <= getattr(defaults[block], name) <= r.high and r.source.strip()
+    assert {"shocks.armington_elasticity", "shocks.market_supply_elasticity"} <= set(ranges.ranges)
     draws = draw_parameters(ranges, 5, seed=1)
     assert draws == draw_parameters(ranges, 5, seed=1) and len(draws) == 5
     for key, r in ranges.drawn.items():  # a Latin hypercube: one draw in each fifth of every range
@@ -165,6 +170,19 @@ def test_parameter_ranges_are_firms_keys_containing_the_defaults(tmp_path):
     bad.write_text("parameters:\n  entry_sensitivty: {low: 1, high: 2, source: x}\n")
     with pytest.raises(InputError, match="entry_sensitivty: not a key of the scenario's firms block"):
         load_parameter_ranges(bad)
+    bad.write_text("parameters:\n  shocks.price_volatilty: {low: 0.01, high: 0.1, source: x}\n")
+    with pytest.raises(InputError, match=r"shocks.price_volatilty: not a key .* nor shocks.KEY"):
+        load_parameter_ranges(bad)
+
+
+def test_a_drawn_shocks_key_reaches_the_runs_scenario():
+    from valuechain.simulation.config.parameters import ParameterRanges, Range
+
+    ranges = ParameterRanges({"shocks.armington_elasticity": Range(low=2.5, high=8.0, source="test")}, "test")
+    sc = load_scenario("baseline", SMALL + ["horizon.years=2", "replications=1"])
+    out = run_with_draws(sc, 2, ranges=ranges)
+    drawn = sorted(out.runs["shocks.armington_elasticity"])
+    assert drawn[0] < 2.5 + 2.75 < drawn[1]  # one draw in each half of the range
 
 
 def _run_totals(results) -> np.ndarray:

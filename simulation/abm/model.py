@@ -10,6 +10,8 @@ class keeps what carries from one year to the next and draws the random numbers.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import mesa
 import numpy as np
 from mesa.agent import AgentSet
@@ -17,7 +19,7 @@ from mesa.agent import AgentSet
 from ..config.chain import SECTORS, ZONES
 from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
-from ..economy import coefficients, firm, markets, turnover
+from ..economy import armington, coefficients, firm, markets, turnover
 from ..economy import year as economy_year
 from ..economy.levers import freight, interest, is_static, planning_terms, year_terms
 from ..economy.rules import poisson_from_uniform
@@ -73,6 +75,10 @@ class ValueChainModel(mesa.Model):
         self.expected_local_share = np.minimum(1.0, np.divide(c0.A @ c0.initial_capacity, c0.initial_capacity,
                                                               out=np.zeros(c0.n_stages),
                                                               where=c0.initial_capacity > 0))
+        # issue 11: the elasticity of demand for the region's variety by stage (0: a price taker); without
+        # capacity limits outside demand is given (the Leontief case) and no variety price clears it
+        self.varieties = bool(self.chain.differentiated.any()) and self.spec.firms.capacity_limits
+        self.sigma = np.where(self.chain.differentiated & self.varieties, self.spec.shocks.armington_elasticity, 0.0)
         self.recorder = Recorder(self.chain)
         self._static_policy = is_static(self.spec.policy, self.spec.horizon.start)  # expected terms = today's
         self.engine = ENGINES[engine](self.state, self.chain, self)
@@ -140,27 +146,28 @@ class ValueChainModel(mesa.Model):
         # the year's three streams, made together while the interpreter's caches are warm
         prices_rng, entry_rng, entrants_rng = (self.stream(year, purpose) for purpose in range(3))
         shock = prices_rng.normal(0.0, 1.0, len(SECTORS))[c.sector_id]  # common within a sector
-        p = year_prices(spec, c, year, shock)
-        terms = year_terms(spec.policy, c, year, p.price)
-        terms = freight.with_local_inputs(terms, self.local_ratio)  # issue 12: conditional freight subsidy
-        plan = (terms if self._static_policy or f.expectations == "current"
-                else freight.with_local_inputs(planning_terms(spec.policy, c, year, p.price, c.build_lag),
-                                               self.local_ratio))
-        subsidy_mean = terms.subsidy_per_unit @ self.zone_shares
-        # sellers plan at the local price of an ample market; buyers expect last year's clearing price
-        local_ample = local_price(c, f.local_price_share, p.price, subsidy_mean)
-        local_expected = local_price(c, self.local_share_last, p.price, subsidy_mean)
-        expected_material = c.A.T @ (self.local_ratio * local_expected + (1 - self.local_ratio) * p.import_price)
+        market_prices = year_prices(spec, c, year, shock)
+        self.engine.begin_year(year)  # capacity ordered earlier arrives
+        tech = year_technology(c, f, year - spec.horizon.start)
+        p = market_prices
+        plans = self._plans(p, tech)
+        if self.varieties:  # variety stages (economy.armington): the price at which this year's supply sells
+            reference = armington.reference_exports(c, f.scale, market_prices.demand)
+            p = armington.at_factor(c, market_prices, self._variety_factors(market_prices, plans, tech, reference))
+            plans = self._plans(p, tech)
+        terms, plan, subsidy_mean, expected_material, threshold = plans
+        threshold_high = coefficients.import_parity_threshold(tech, terms, p.import_price, expected_material)
 
         # production plans, then the stage markets cleared downstream first (``markets.solve``)
-        self.engine.begin_year(year)
-        tech = year_technology(c, f, year - spec.horizon.start)
-        threshold = coefficients.production_threshold(tech, terms, p.export_price, expected_material, local_ample,
-                                                      self.expected_local_share)
-        threshold_high = coefficients.import_parity_threshold(tech, terms, p.import_price, expected_material)
         capacity_cells, producing_cells, high_cells, pipeline_cells = self.engine.plan(threshold, threshold_high)
         capacity = to_stage(capacity_cells)
-        q = markets.solve(c.A, to_stage(producing_cells), p.demand, f.capacity_limits, to_stage(high_cells))
+        demand = armington.unbounded_demand(self.sigma, p.demand) if self.varieties else p.demand
+        q = markets.solve(c.A, to_stage(producing_cells), demand, f.capacity_limits, to_stage(high_cells))
+        if self.varieties:  # the varieties' prices clear their outside demand this year
+            building = np.maximum(capacity + to_stage(pipeline_cells) - q.local_demand, 0.0)
+            p = armington.at_factor(c, market_prices, armington.price_factor(self.sigma, q.exports, reference),
+                                    armington.price_factor(self.sigma, building, reference))
+            p = replace(p, demand=demand)
         share = np.maximum(f.local_price_share, q.price_position)
         local_now = local_price(c, share, p.price, subsidy_mean)
         local_trend = local_price(c, share, p.trend, subsidy_mean)
@@ -220,6 +227,52 @@ class ValueChainModel(mesa.Model):
         st.succeed(closing, 1.0 / self._draw_productivity(closing.size, rng))
         self.engine.succeeded(closing, old_ids)
         return np.bincount(st.cell[closing], minlength=n_cells)
+
+    def _plans(self, p, tech) -> tuple:
+        """The year's lever terms (as they are and as investors plan on them), the sellers' mean
+        subsidy, the inputs' expected cost and which firms produce (their 1/productivity threshold)."""
+        spec, c, f = self.spec, self.chain, self.spec.firms
+        terms = year_terms(spec.policy, c, self.year, p.price)
+        terms = freight.with_local_inputs(terms, self.local_ratio)  # issue 12: conditional freight subsidy
+        plan = (terms if self._static_policy or f.expectations == "current"
+                else freight.with_local_inputs(planning_terms(spec.policy, c, self.year, p.price, c.build_lag),
+                                               self.local_ratio))
+        subsidy_mean = terms.subsidy_per_unit @ self.zone_shares
+        # sellers plan at the local price of an ample market; buyers expect last year's clearing price
+        local_ample = local_price(c, f.local_price_share, p.price, subsidy_mean)
+        local_expected = local_price(c, self.local_share_last, p.price, subsidy_mean)
+        expected_material = c.A.T @ (self.local_ratio * local_expected + (1 - self.local_ratio) * p.import_price)
+        threshold = coefficients.production_threshold(tech, terms, p.export_price, expected_material, local_ample,
+                                                      self.expected_local_share)
+        return terms, plan, subsidy_mean, expected_material, threshold
+
+    def _variety_factors(self, market_prices, plans, tech, reference) -> np.ndarray:
+        """Each stage's price factor (1 outside the variety stages) clearing the region's variety
+        market against its firms' supply this year (``armington.clearing_factors``). A firm's
+        threshold is linear in the price, so its break-even factor follows from the thresholds at the
+        market price and at twice it (the levers' terms held at the market price)."""
+        c, st = self.chain, self.state
+        terms, _, subsidy_mean, expected_material, t1 = plans
+        doubled = armington.at_factor(c, market_prices, np.where(self.sigma > 0, 2.0, 1.0))
+        local_ample = local_price(c, self.spec.firms.local_price_share, doubled.price, subsidy_mean)
+        t2 = coefficients.production_threshold(tech, terms, doubled.export_price, expected_material, local_ample,
+                                               self.expected_local_share)
+        on = np.flatnonzero(self.sigma > 0)
+        position = np.full(c.n_stages, -1)
+        position[on] = np.arange(on.size)
+        rows = np.flatnonzero((position[st.cell // 3] >= 0) & (st.capacity > 0))
+        cell = st.cell[rows]
+        slope = t2[cell] - t1[cell]
+        finite = np.isfinite(t1[cell]) & np.isfinite(t2[cell]) & (slope > 0)
+        gap = st.inv_productivity[rows] - np.where(finite, t1[cell], 0.0)
+        break_even = np.where(finite, 1.0 + gap / np.where(finite, slope, 1.0),
+                              np.where(t1[cell] == np.inf, 0.0, np.inf))
+        capacity = to_stage(st.cell_sum(st.capacity))
+        factor = np.ones(c.n_stages)
+        factor[on] = armington.clearing_factors(position[cell // 3], break_even, st.capacity[rows],
+                                                (self.expected_local_share * capacity)[on], reference[on],
+                                                self.sigma[on])
+        return factor
 
     # ------------------------------------------------------------------ entry
     def _entry_decisions(self, k, count_rng: np.random.Generator,

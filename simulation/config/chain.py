@@ -87,6 +87,9 @@ class Demand(_Strict):
     size_units: float = Field(ge=0, le=1e12)
     growth_per_year: float = Field(ge=-0.5, le=1.0)
     price_elasticity: float = Field(ge=0, le=10)
+    # the region sells a variety of its own whose price falls as it ships more (economy.armington,
+    # elasticity shocks.armington_elasticity); false: a price taker up to ``size_units``
+    differentiated: bool = False
 
 
 class Initial(_Strict):
@@ -209,6 +212,7 @@ class Chain:
         self.demand0 = arr([s.demand.size_units for s in st])
         self.demand_growth = arr([s.demand.growth_per_year for s in st])
         self.elasticity = arr([s.demand.price_elasticity for s in st])
+        self.differentiated = arr([s.demand.differentiated for s in st], dtype=bool)
         self.initial_capacity = arr([s.initial.capacity_units for s in st])
         self.initial_firms = arr([s.initial.firms for s in st], dtype=np.int64)
         self.plant_capacity = arr([s.new_plant_capacity_units for s in st])

@@ -18,8 +18,16 @@ from pydantic import Field, ValidationError
 from .base import StrictModel
 from .builtin import data_dir
 from .errors import InputError
-from .scenario import Firms
+from .scenario import Firms, Shocks
 from .yamlio import load_yaml_mapping
+
+BLOCKS = {"firms": Firms, "shocks": Shocks}  # scenario blocks whose numeric keys can be drawn
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """A ranges key: ``NAME`` is ``firms.NAME``; ``shocks.NAME`` a key of the shocks block."""
+    block, _, name = key.rpartition(".")
+    return (block or "firms"), name
 
 
 class _Strict(StrictModel):
@@ -62,12 +70,14 @@ def load_parameter_ranges(path: str | Path | None = None) -> ParameterRanges:
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InputError(file, ".".join(str(p) for p in err["loc"]), err["msg"]) from None
-    fields = Firms.model_fields
-    defaults = Firms()
     for key, r in spec.parameters.items():
         where = f"parameters.{key}"
-        if key not in fields:
-            raise InputError(file, where, "not a key of the scenario's firms block (class Firms)")
+        block, name = split_key(key)
+        schema = BLOCKS.get(block)
+        if schema is None or name not in schema.model_fields:
+            raise InputError(file, where, "not a key of the scenario's firms block (class Firms) nor shocks.KEY")
+        fields, defaults = schema.model_fields, schema()
+        key = name
         annotation = fields[key].annotation
         if annotation not in (float, int):
             raise InputError(file, where, f"not a numeric firms key ({getattr(annotation, '__name__', annotation)})")
@@ -80,7 +90,7 @@ def load_parameter_ranges(path: str | Path | None = None) -> ParameterRanges:
         for bound in ("low", "high"):
             value = getattr(r, bound)
             try:
-                Firms.model_validate({key: int(value) if r.integer else value})
+                schema.model_validate({key: int(value) if r.integer else value})
             except ValidationError as exc:
                 raise InputError(file, f"{where}.{bound}", exc.errors()[0]["msg"], value) from None
         default = getattr(defaults, key)

@@ -52,6 +52,9 @@ class Shocks(_Strict):
     # supply elasticity of the rest of a stage's outside market: how a demand shift splits into a
     # price and a quantity change (economy/shocks.py; assumption, documented range in docs/calibration.md)
     market_supply_elasticity: float = Field(default=2.0, gt=0, le=100)
+    # elasticity of outside demand for the region's own variety in the stages the chain marks
+    # differentiated (economy/armington.py; trade literature, documented range in docs/calibration.md)
+    armington_elasticity: float = Field(default=4.0, gt=1, le=50)
     price_paths: list[PricePath] = Field(default_factory=list)
     demand: list[DemandShock] = Field(default_factory=list)
 

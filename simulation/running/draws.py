@@ -15,7 +15,7 @@ import time
 
 import pandas as pd
 
-from ..config.parameters import ParameterRanges, draw_parameters, load_parameter_ranges
+from ..config.parameters import ParameterRanges, draw_parameters, load_parameter_ranges, split_key
 from ..config.scenario import LoadedScenario
 from .runner import Results, child_seeds, run_replication
 
@@ -34,10 +34,14 @@ def run_with_draws(scenario: LoadedScenario, parameter_draws: int, replications:
     spec = scenario.spec
     draws = draw_parameters(ranges, parameter_draws, spec.seed)
     seeds = child_seeds(spec.seed, spec.replications)
-    firms = spec.firms.model_dump()
+    blocks = {"firms": spec.firms.model_dump(), "shocks": spec.shocks.model_dump()}
     jobs = []
     for d, values in enumerate(draws):
-        sc = scenario.with_overrides(firms={**firms, **values})
+        drawn = {block: dict(current) for block, current in blocks.items()}
+        for key, value in values.items():
+            block, name = split_key(key)
+            drawn[block][name] = value
+        sc = scenario.with_overrides(**drawn)
         jobs += [(sc, d * spec.replications + r, s, d, r) for r, s in enumerate(seeds)]
     started = time.time()
     if workers <= 1:
@@ -54,7 +58,7 @@ def run_with_draws(scenario: LoadedScenario, parameter_draws: int, replications:
     records = []
     for (_, _, _, d, r), out in zip(jobs, outs):
         records.append({**out[2], "draw": d, "draw_replication": r,
-                        **{f"firms.{k}": v for k, v in draws[d].items()}})
+                        **{".".join(split_key(k)): v for k, v in draws[d].items()}})
     meta = {
         "started": started,
         "finished": time.time(),
