@@ -258,19 +258,23 @@ class ValueChainModel(mesa.Model):
         t2 = coefficients.production_threshold(tech, terms, doubled.export_price, expected_material, local_ample,
                                                self.expected_local_share)
         on = np.flatnonzero(self.sigma > 0)
-        position = np.full(c.n_stages, -1)
-        position[on] = np.arange(on.size)
-        rows = np.flatnonzero((position[st.cell // 3] >= 0) & (st.capacity > 0))
-        cell = st.cell[rows]
+        cells = (on[:, None] * 3 + np.arange(3)).ravel()  # the variety stages' cells; their rows are blocks
+        lo, size = st.starts[cells], st.starts[cells + 1] - st.starts[cells]
+        rows = np.arange(size.sum()) + np.repeat(lo - (np.cumsum(size) - size), size)
+        cell = np.repeat(cells, size)
+        capacity = st.capacity[rows]
+        keep = capacity > 0
+        rows, cell, capacity = rows[keep], cell[keep], capacity[keep]
         slope = t2[cell] - t1[cell]
         finite = np.isfinite(t1[cell]) & np.isfinite(t2[cell]) & (slope > 0)
         gap = st.inv_productivity[rows] - np.where(finite, t1[cell], 0.0)
         break_even = np.where(finite, 1.0 + gap / np.where(finite, slope, 1.0),
                               np.where(t1[cell] == np.inf, 0.0, np.inf))
-        capacity = to_stage(st.cell_sum(st.capacity))
+        position = np.repeat(np.arange(on.size), 3)[np.searchsorted(cells, cell)]  # variety stage of each firm
+        stage_capacity = np.bincount(position, weights=capacity, minlength=on.size)
         factor = np.ones(c.n_stages)
-        factor[on] = armington.clearing_factors(position[cell // 3], break_even, st.capacity[rows],
-                                                (self.expected_local_share * capacity)[on], reference[on],
+        factor[on] = armington.clearing_factors(position, break_even, capacity,
+                                                self.expected_local_share[on] * stage_capacity, reference[on],
                                                 self.sigma[on])
         return factor
 
