@@ -22,6 +22,7 @@ from ..config.scenario import LoadedScenario
 from ..economy import armington, coefficients, firm, markets, turnover
 from ..economy import year as economy_year
 from ..economy.levers import freight, interest, is_static, planning_terms, year_terms
+from ..economy.iomath import input_value, row_dot
 from ..economy.rules import poisson_from_uniform
 from ..economy.targeting import to_stage
 from ..economy.year import entry_means, local_price, stage_market, year_prices, year_technology
@@ -237,11 +238,12 @@ class ValueChainModel(mesa.Model):
         plan = (terms if self._static_policy or f.expectations == "current"
                 else freight.with_local_inputs(planning_terms(spec.policy, c, self.year, p.price, c.build_lag),
                                                self.local_ratio))
-        subsidy_mean = terms.subsidy_per_unit @ self.zone_shares
+        subsidy_mean = row_dot(terms.subsidy_per_unit, self.zone_shares)
         # sellers plan at the local price of an ample market; buyers expect last year's clearing price
         local_ample = local_price(c, f.local_price_share, p.price, subsidy_mean)
         local_expected = local_price(c, self.local_share_last, p.price, subsidy_mean)
-        expected_material = c.A.T @ (self.local_ratio * local_expected + (1 - self.local_ratio) * p.import_price)
+        expected_material = input_value(c.A, self.local_ratio * local_expected
+                                        + (1 - self.local_ratio) * p.import_price)
         threshold = coefficients.production_threshold(tech, terms, p.export_price, expected_material, local_ample,
                                                       self.expected_local_share)
         return terms, plan, subsidy_mean, expected_material, threshold

@@ -56,3 +56,23 @@ def output_multipliers(A: np.ndarray) -> np.ndarray:
 def value_added_multipliers(A: np.ndarray, va_per_unit: np.ndarray) -> np.ndarray:
     """Value added generated in the whole chain per unit of final demand for each good."""
     return np.asarray(va_per_unit, dtype=float) @ leontief_inverse(A)
+
+
+def input_value(A: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``sum_i A[i, j] v_i`` for every stage j: the value of a unit's chain inputs at the per-unit
+    values ``v`` of the goods (``A.T @ v``), for one run (``v`` of length n) or for runs side by
+    side (``v`` of length runs x n, run b's stage s at ``b * n + s``; ``abm.batch``).
+
+    Summed as products along a contiguous last axis, so each run's result is the same bits
+    whatever the number of runs beside it (a matrix product need not be: BLAS rounds a
+    matrix-vector and a matrix-matrix product differently).
+    """
+    n = A.shape[0]
+    v = np.asarray(values, dtype=float)
+    by_run = v.reshape(-1, 1, n)
+    return (np.ascontiguousarray(A.T)[None] * by_run).sum(axis=-1).reshape(v.shape)
+
+
+def row_dot(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``table @ weights`` for a (rows, k) table, summed row by row (the same bits for any number of rows)."""
+    return (table * weights).sum(axis=-1)

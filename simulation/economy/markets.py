@@ -43,29 +43,38 @@ def solve(A: np.ndarray, producing_capacity: np.ndarray, outside_demand: np.ndar
 
     ``producing_capacity``: capacity of the firms that produce at their expected price;
     ``capacity_at_import_parity``: of those that produce at import parity (default: the same).
+    The arrays are one run's stages (length n) or runs side by side (length runs x n, run b's
+    stage s at ``b * n + s``; ``abm.batch``): one pass over the n stages settles every run, and
+    each run's numbers do not depend on the others.
     """
-    n = len(outside_demand)
-    high = producing_capacity if capacity_at_import_parity is None else capacity_at_import_parity
-    x = np.zeros(n)
-    local_demand = np.zeros(n)
-    used = np.array(producing_capacity, dtype=float)
-    up = np.zeros(n, dtype=bool)
-    theta = np.zeros(n)
-    for i in range(n - 1, -1, -1):
-        local_demand[i] = L = A[i] @ x
-        low = producing_capacity[i]
-        if not capacity_limits:
-            x[i] = L + outside_demand[i] if low > 0 else 0.0
-        elif L <= low:
-            x[i] = min(low, L + outside_demand[i]) if low > 0 else 0.0
-        elif high[i] > low:  # short at the netback: the price rises toward import parity
-            up[i], used[i] = True, high[i]
-            x[i] = min(high[i], L)
-            theta[i] = min(1.0, (L - low) / (high[i] - low))
-        else:  # short even at import parity: buyers import the rest
-            x[i] = low
-            theta[i] = 1.0
+    n = A.shape[0]
+    shape = np.shape(outside_demand)
+    low = np.asarray(producing_capacity, dtype=float).reshape(-1, n)
+    high = low if capacity_at_import_parity is None else np.asarray(capacity_at_import_parity, float).reshape(-1, n)
+    demand = np.broadcast_to(np.asarray(outside_demand, dtype=float), shape).reshape(-1, n)
+    x = np.zeros(low.shape)
+    local_demand = np.zeros(low.shape)
+    used = low.copy()
+    up = np.zeros(low.shape, dtype=bool)
+    theta = np.zeros(low.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(n - 1, -1, -1):
+            L = (x * A[i]).sum(axis=-1)  # what local buyers need: sum_j A[i, j] x_j, row by row
+            local_demand[:, i] = L
+            lo, hi, f = low[:, i], high[:, i], demand[:, i]
+            if not capacity_limits:
+                x[:, i] = np.where(lo > 0, L + f, 0.0)
+                continue
+            ample = L <= lo
+            rises = ~ample & (hi > lo)  # short at the netback: the price rises toward import parity
+            short = ~ample & ~rises  # short even at import parity: buyers import the rest
+            x[:, i] = np.where(ample, np.where(lo > 0, np.minimum(lo, L + f), 0.0),
+                               np.where(rises, np.minimum(hi, L), lo))
+            up[:, i] = rises
+            used[:, i] = np.where(rises, hi, lo)
+            theta[:, i] = np.where(rises, np.minimum(1.0, (L - lo) / (hi - lo)), np.where(short, 1.0, 0.0))
     local_sales = np.minimum(x, local_demand)
-    ratio = np.divide(local_sales, local_demand, out=np.ones(n), where=local_demand > 0)
-    util = np.divide(x, used, out=np.zeros(n), where=used > 0)
-    return Quantities(x, local_sales, x - local_sales, local_demand, ratio, util, up, theta)
+    ratio = np.divide(local_sales, local_demand, out=np.ones(x.shape), where=local_demand > 0)
+    util = np.divide(x, used, out=np.zeros(x.shape), where=used > 0)
+    flat = [v.reshape(shape) for v in (x, local_sales, x - local_sales, local_demand, ratio, util, up, theta)]
+    return Quantities(*flat)

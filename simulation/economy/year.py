@@ -15,6 +15,7 @@ import numpy as np
 
 from . import firm, rules
 from .coefficients import CellCoefficients, StageMarket
+from .iomath import input_value
 from .markets import Quantities
 from .shocks import demand_multiplier, demand_price_multiplier, price_multiplier
 from .terms import CellTerms
@@ -97,12 +98,13 @@ def stage_market(chain, prices: YearPrices, q: Quantities, local_now, local_tren
     return StageMarket(
         local_share=np.divide(q.local_sales, q.output, out=np.zeros(chain.n_stages), where=q.output > 0),
         local_price=local_now, export_price=prices.export_price,
-        material_local=A.T @ (q.local_ratio * local_now),
-        material_imported=A.T @ ((1 - q.local_ratio) * prices.import_price),
+        material_local=input_value(A, q.local_ratio * local_now),
+        material_imported=input_value(A, (1 - q.local_ratio) * prices.import_price),
         # a new unit is sold locally where local buyers still import, else shipped out
         marginal_export_share=(q.local_ratio >= 1.0) * 1.0,
         expected_netback=np.where(q.local_ratio >= 1.0, trend - chain.freight_out, local_trend),
-        expected_material=A.T @ (q.local_ratio * local_trend + (1 - q.local_ratio) * (trend + chain.freight_in)),
+        expected_material=input_value(A, q.local_ratio * local_trend
+                                      + (1 - q.local_ratio) * (trend + chain.freight_in)),
         # sales a unit of new capacity can expect: demand over capacity already there or being built
         utilisation=np.minimum(1.0, np.divide(q.local_demand + prices.demand, built_or_building,
                                               out=np.ones(chain.n_stages), where=built_or_building > 0)),

@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ...config.targets import Rule, _Strict, _time_path, rule_value
+from ..iomath import input_value
 from ..targeting import target_mask
 from .base import Lever
 
@@ -88,7 +89,7 @@ def with_local_inputs(t, local_ratio):
     (``local_ratio``: last year's share of each stage's local demand met locally). Issue 12."""
     if not np.any(t.local_bonus_per_unit != 0):
         return t
-    share = t.local_bonus_weights.T @ local_ratio
+    share = input_value(t.local_bonus_weights, local_ratio)  # weights[:, j] @ ratio, run by run
     return t.set(subsidy_per_unit=t.subsidy_per_unit + t.local_bonus_per_unit * share[:, None])
 
 
