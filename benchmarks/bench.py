@@ -3,6 +3,7 @@
     python benchmarks/bench.py            # full table (a few minutes), JSON in benchmarks/
     python benchmarks/bench.py --quick    # < 60 s; last line: firm_steps_per_s=... at 100k firms
     python benchmarks/bench.py --sweeps   # 1,000-run sweep batched vs one run at a time (and stop)
+    python benchmarks/bench.py --profile  # a year at 100k firms, a batched year of 50 runs, a sweep task
     python benchmarks/bench.py --sweeps --big-runs 100000   # + the large Sobol sweep: time, driver
                                           # memory, disk, and the Sobol analysis's memory
 
@@ -256,27 +257,73 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
         print(f"  {label:<48} {seconds / years * 1e3:6.2f} ms  {seconds / total:6.1%}")
 
 
+def profile_batched_year(runs: int = 50, repeats: int = 3) -> None:
+    """Where a batched year's time goes (issue 17): ``runs`` replications of the default scenario
+    side by side in one model, milliseconds per year and per run-year in each phase, from the
+    fastest of ``repeats`` batches (each phase timed by wrapping its function)."""
+    import numpy as np
+    from valuechain.simulation.abm import engine, model, recorder, state
+    from valuechain.simulation.economy import accounts, coefficients, levers, markets
+
+    phases = {
+        "streams (four a run and year)": (model.ValueChainModel, "stream"),
+        "levers' terms (once for the batch)": (model.ValueChainModel, "_year_terms"),
+        "plan (which firms produce)": (engine.VectorEngine, "plan"),
+        "markets (one pass over the stages)": (markets, "solve"),
+        "per-cell coefficients": (coefficients, "cell_coefficients"),
+        "settle (firm-years, sums, state)": (engine.VectorEngine, "settle"),
+        "entry decisions": (model.ValueChainModel, "_entry_decisions"),
+        "entry (placing the new plants)": (model.ValueChainModel, "_entry"),
+        "  of which layout rebuilds (FirmState._rebuild)*": (state.FirmState, "_rebuild"),
+        "ownership turnover": (model.ValueChainModel, "_turnover"),
+        "records": (recorder.Recorder, "record"),
+        "arrivals (begin_year)": (engine.VectorEngine, "begin_year"),
+    }
+    del levers, accounts
+    sc = load_scenario(BASELINE, ["replications=1"])
+    years = sc.spec.horizon.years
+    seeds = np.random.SeedSequence(1).spawn(runs)
+    best = None
+    for _ in range(repeats):
+        spent = dict.fromkeys(phases, 0.0)
+        with timing_patches(phases, spent):
+            m = ValueChainModel(sc, rngs=seeds)
+            t0 = time.perf_counter()
+            m.run()
+            total = time.perf_counter() - t0
+        if best is None or total < best[0]:
+            best = (total, spent)
+    total, spent = best
+    print(f"default scenario, {runs} runs side by side, {years} years, fastest of {repeats}: "
+          f"{total / years * 1e3:.1f} ms a year, {total / years / runs * 1e3:.3f} ms a run-year "
+          f"(* also the first layout, at construction)")
+    top = sum(v for label, v in spent.items() if not label.startswith(" "))
+    for label, seconds in [*spent.items(), ("rest of the step (prices, stacking, bookkeeping)", total - top)]:
+        print(f"  {label:<52} {seconds / years * 1e3:7.2f} ms {seconds / years / runs * 1e3:7.3f} ms/run "
+              f"{seconds / total:6.1%}")
+
+
 def profile_sweep_run(runs: int = 60) -> None:
-    """Where a sweep run's time goes after batching (issue 17): one batch of ``runs`` runs of the
-    default scenario in this process, each phase timed by wrapping its function."""
+    """Where a sweep run's time goes (issue 17): one task of ``runs`` runs of the default
+    scenario (six points of the power price x ten replications, side by side in batched models)
+    in this process, each phase timed by wrapping its function."""
 
     import numpy as np
     from valuechain.simulation.abm import model, recorder
-    from valuechain.simulation.running import sweeps
+    from valuechain.simulation.running import runner, sweeps
 
     phases = {
-        "model construction (ValueChainModel.__init__)": (model.ValueChainModel, "__init__"),
-        "model years (ValueChainModel.step)": (model.ValueChainModel, "step"),
-        "  of which records (Recorder.record)": (recorder.Recorder, "record"),
-        "result frames (stage_frame, fiscal_frame)": (recorder.Recorder, "stage_frame"),
-        "  fiscal frame": (recorder.Recorder, "fiscal_frame"),
-        "Arrow table of a run (_run_table)": (sweeps, "_run_table"),
+        "batched models (runner.run_batch)": (runner, "run_batch"),
+        "  of which model years (ValueChainModel.step)": (model.ValueChainModel, "step"),
+        "Arrow tables from the recorders (recorded_run_table)": (sweeps, "recorded_run_table"),
+        "  of which stage accounts (Recorder.accounts)": (recorder.Recorder, "accounts"),
         "the batch's Parquet file + checksums (batch_bytes)": (sweeps, "batch_bytes"),
     }
-    sc = load_scenario(BASELINE, ["replications=1"])
-    seeds = np.random.SeedSequence(1).spawn(runs)
-    task = sweeps.BatchTask(tuple((0, k, seeds[k], {"point": 0, "replication": k}) for k in range(runs)), {0: sc},
-                            "vectorized", sweeps.resolve_columns("all"))
+    points = {p: load_scenario(BASELINE, ["replications=1", f"policy.electricity_price.default={0.25 + 0.04 * p}"])
+              for p in range(runs // 10)}
+    seeds = np.random.SeedSequence(1).spawn(10)
+    task = sweeps.BatchTask(tuple((p, r, seeds[r], {"point": p, "replication": r}) for p in points for r in range(10)),
+                            points, "vectorized", sweeps.resolve_columns("all"))
     sweeps.execute_batch(sweeps.BatchTask(task.runs[:2], task.scenarios, task.engine, task.columns))  # warm up
     spent = dict.fromkeys(phases, 0.0)
 
@@ -284,12 +331,12 @@ def profile_sweep_run(runs: int = 60) -> None:
         t0 = time.perf_counter()
         records, data = sweeps.execute_batch(task)
         total = time.perf_counter() - t0
-    spent["result frames (stage_frame, fiscal_frame)"] += spent.pop("  fiscal frame")
-    print(f"default scenario, one batch of {runs} runs in one process: {total / runs * 1e3:.1f} ms a run, "
-          f"{len(data) / runs:,.0f} bytes a run on disk")
+    n = len(task.runs)
+    print(f"default scenario, one task of {n} runs ({len(points)} points x 10 replications) in one process: "
+          f"{total / n * 1e3:.1f} ms a run, {len(data) / n:,.0f} bytes a run on disk")
     top = sum(v for label, v in spent.items() if not label.startswith(" "))
-    for label, seconds in [*spent.items(), ("rest (run_replication bookkeeping, seeds)", total - top)]:
-        print(f"  {label:<52} {seconds / runs * 1e3:6.2f} ms  {seconds / total:6.1%}")
+    for label, seconds in [*spent.items(), ("rest (grouping, records)", total - top)]:
+        print(f"  {label:<56} {seconds / n * 1e3:6.2f} ms  {seconds / total:6.1%}")
 
 
 def machine() -> dict:
@@ -310,6 +357,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.profile:
         profile(100_000, 10)
+        profile_batched_year()
         profile_sweep_run()
         return
     if args.sweeps:

@@ -198,6 +198,16 @@ def _fail_for_broken(real):
     return run_replication
 
 
+def _patch_runs(monkeypatch, run_replication) -> None:
+    """Every run goes through ``run_replication`` (the fault under test): the runs a sweep would run
+    side by side (``runner.run_batch``) fail as a batch, so they are done one at a time."""
+    def no_batches(*args, **kwargs):
+        raise RuntimeError("no batched runs in this test")
+
+    monkeypatch.setattr(runner, "run_replication", run_replication)
+    monkeypatch.setattr(runner, "run_batch", no_batches)
+
+
 def _fork_pool() -> ProcessPoolExecutor:
     """A pool whose workers are forked from this process, so that they see a monkeypatch.
     (The default pool spawns fresh interpreters: mesa.batchrunner sets the start method.)"""
@@ -205,7 +215,7 @@ def _fork_pool() -> ProcessPoolExecutor:
 
 
 def test_failing_runs_are_recorded_and_the_sweep_goes_on(folder: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(runner, "run_replication", _fail_for_broken(runner.run_replication))
+    _patch_runs(monkeypatch, _fail_for_broken(runner.run_replication))
     sweep = write(folder, MIXES)
     out = folder / "out"
     assert main(["sweep", str(sweep), "--out", str(out), "--workers", "1", "--quiet"]) == 1
@@ -240,7 +250,7 @@ def _crash_for(name: str, marker: Path | None):
 
 
 def test_dead_worker_process_is_retried(folder: Path, monkeypatch) -> None:
-    monkeypatch.setattr(runner, "run_replication", _crash_for("cheap_power", folder / "crashed-once"))
+    _patch_runs(monkeypatch, _crash_for("cheap_power", folder / "crashed-once"))
     summary = run_sweep(write(folder, MIXES), _fork_pool, folder / "out", progress=False)
     assert (summary.n_ok, summary.n_failed) == (6, 0)
     assert (folder / "crashed-once").exists()
@@ -250,7 +260,7 @@ def test_dead_worker_process_is_retried(folder: Path, monkeypatch) -> None:
 
 
 def test_run_whose_worker_always_dies_fails_after_bounded_retries(folder: Path, monkeypatch) -> None:
-    monkeypatch.setattr(runner, "run_replication", _crash_for("cheap_power", None))
+    _patch_runs(monkeypatch, _crash_for("cheap_power", None))
     summary = run_sweep(write(folder, MIXES), _fork_pool, folder / "out", progress=False, max_retries=2)
     assert (summary.n_ok, summary.n_failed) == (5, 1)
     runs = load_results(folder / "out").runs.set_index(["name", "replication"])

@@ -21,6 +21,7 @@ from .agents import FirmAgent
 from .state import PENDING_SLOTS, FirmState
 
 NO_ROWS = np.zeros(0, dtype=np.int64)
+MAX_LAG_SLICES = 16  # a chunk's new capacity is booked by slices of cells of one lag up to this many, else by lag
 SUMMED = ("X", "Y", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment",
           "labour_subsidy")
 
@@ -48,8 +49,33 @@ class Chunk(NamedTuple):
     cells: slice
     sizes: np.ndarray  # rows of each cell inside the range
     local: np.ndarray  # where each cell's rows start, counted from the range's start
-    lag_runs: list  # (local row slice, build lag in years): runs of cells whose stages share a lag
+    lag_runs: list  # (local rows, build lag in years): slices of cells whose stages share a lag, or each lag's rows
     kept: dict  # coefficients.RUN_CONSTANTS spread over the range's rows, kept until the layout changes
+
+
+def chunk_bounds(starts: np.ndarray, cells_per_run: int, chunk_rows: int) -> list[tuple[int, int]]:
+    """Row ranges of the chunks: a run alone is cut every ``chunk_rows`` rows from its start; runs
+    side by side (``abm.batch``) are cut at the same rows of each run, and elsewhere only between
+    cells, at most ``chunk_rows`` apart where possible.
+
+    A cell's totals are summed chunk by chunk, so a cell cut in a run alone is cut at the same row
+    beside other runs and a cell whole in a run alone is whole beside them: each run's sums are
+    the same bits.
+    """
+    n = int(starts[-1])
+    run_starts = starts[:-1:cells_per_run]
+    run_ends = np.r_[run_starts[1:], n]
+    forced = np.concatenate([np.arange(a + chunk_rows, b, chunk_rows) for a, b in zip(run_starts, run_ends)]
+                            + [np.array([n])]).astype(np.int64)  # the cuts of each run alone, and the end
+    bounds, a = [], 0
+    while a < n:
+        cut = int(forced[np.searchsorted(forced, a, side="right")])
+        if cut > a + chunk_rows:  # a cut between cells, as far as the chunk may reach
+            between = int(starts[np.searchsorted(starts, a + chunk_rows, side="right") - 1])
+            cut = between if between > a else cut
+        bounds.append((a, cut))
+        a = cut
+    return bounds
 
 
 class VectorEngine:
@@ -81,8 +107,7 @@ class VectorEngine:
             self._chunks = []
             starts = st.starts
             lag_by_cell = np.repeat(self.chain.build_lag, 3)
-            for a in range(0, st.n, self.CHUNK_ROWS):
-                b = min(a + self.CHUNK_ROWS, st.n)
+            for a, b in chunk_bounds(starts, st.cells_per_run, self.CHUNK_ROWS):
                 c0 = int(np.searchsorted(starts, a, side="right")) - 1
                 c1 = int(np.searchsorted(starts, b, side="left"))
                 lo = np.maximum(starts[c0:c1], a)
@@ -90,7 +115,11 @@ class VectorEngine:
                 lags = lag_by_cell[c0:c1]
                 change = np.flatnonzero(np.diff(lags)) + 1  # cells where the lag differs from the cell before
                 first, last = np.r_[0, change], np.r_[change, c1 - c0] - 1
-                runs = [(slice(int(lo[i] - a), int(hi[j] - a)), int(lags[i])) for i, j in zip(first, last)]
+                if first.size <= MAX_LAG_SLICES:
+                    runs = [(slice(int(lo[i] - a), int(hi[j] - a)), int(lags[i])) for i, j in zip(first, last)]
+                else:  # many runs of cells (runs side by side): the rows of each lag at once
+                    lag_by_row = np.repeat(lags, hi - lo)
+                    runs = [(np.flatnonzero(lag_by_row == lag), int(lag)) for lag in np.unique(lags)]
                 self._chunks.append(Chunk(slice(a, b), slice(c0, c1), hi - lo, lo - a, runs, {}))
             self._zeros = np.zeros(max((c.rows.stop - c.rows.start for c in self._chunks), default=0))
             self._zeros.flags.writeable = False

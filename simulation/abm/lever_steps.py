@@ -59,29 +59,38 @@ def capacity_caps(state, chain, k, terms, sums, year: int, plants, plants_inv_pr
 
 def grant_envelope(state, k, terms, sums, entry_capex: np.ndarray) -> np.ndarray:
     """Grants paid by cell (yuan): the grant share of this year's orders at full capital cost, cut
-    pro rata where the claims exceed the year's envelope; each investor then bears its shortfall."""
+    pro rata where a run's claims exceed the year's envelope; each investor then bears its shortfall."""
     claims = k.grant_share * (sums.investment / k.capex_paid_factor + entry_capex)
-    ratio = grants.paid_ratio(claims.sum(), terms.grant_budget)
-    if ratio < 1.0:
-        shortfall = (1.0 - ratio) * _per_row(state, k.grant_share * k.capital_cost) * state.ordered
-        state.raw("cash")[:] -= shortfall
-        return claims * ratio
+    ratio = np.array([grants.paid_ratio(total, terms.grant_budget)
+                      for total in state.by_run(claims).sum(axis=1)])  # a run's claims, summed alone
+    if np.any(ratio < 1.0):
+        ratio_cells = state.run_cells(ratio)
+        shortfall = _per_row(state, 1.0 - ratio_cells) * _per_row(state, k.grant_share * k.capital_cost)
+        state.raw("cash")[:] -= shortfall * state.ordered
+        return claims * ratio_cells
     return claims
 
 
 def remove_backward_capacity(state, engine, terms, sums):
     """Close the least productive firms of stages with a removal share this year; returns (sums,
-    capacity closed by cell). Firms still building (no capacity yet) are not backward capacity."""
+    capacity closed by cell). Firms still building (no capacity yet) are not backward capacity.
+    Runs side by side (``abm.batch``) choose their firms one run at a time, as each would alone."""
     removed = np.zeros(state.n_cells)
     share = terms.removal_share[:, 0]
     if not np.any(share > 0):
         return sums, removed
     stage_of_row = state.cell // 3
     candidates = state.alive & (state.capacity > 0) & (share[stage_of_row] > 0)
-    rows = np.flatnonzero(candidates)
-    closing = capacity_rules.backward_rows(stage_of_row[rows], state.inv_productivity[rows],
-                                           state.capacity[rows], share)
-    closing = rows[closing]
+    stages_per_run = state.cells_per_run // 3
+    run_rows = state.starts[::state.cells_per_run]  # where each run's rows start, and the end
+    closing = []
+    for run in range(state.runs):
+        rows = run_rows[run] + np.flatnonzero(candidates[run_rows[run]:run_rows[run + 1]])
+        first_stage = run * stages_per_run
+        chosen = capacity_rules.backward_rows(stage_of_row[rows] - first_stage, state.inv_productivity[rows],
+                                              state.capacity[rows], share[first_stage:first_stage + stages_per_run])
+        closing.append(rows[chosen])
+    closing = np.concatenate(closing)
     if closing.size:
         cells = state.cell[closing]
         removed = np.bincount(cells, weights=state.capacity[closing], minlength=state.n_cells)

@@ -21,13 +21,15 @@ from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
 from ..economy import armington, coefficients, firm, markets, turnover
 from ..economy import year as economy_year
-from ..economy.levers import freight, interest, is_static, planning_terms, year_terms
 from ..economy.iomath import input_value, row_dot
+from ..economy.levers import freight, interest, is_static, planning_terms, reads_price, year_terms
 from ..economy.rules import poisson_from_uniform
 from ..economy.targeting import to_stage
+from ..economy.terms import CellTerms
 from ..economy.year import entry_means, local_price, stage_market, year_prices, year_technology
 from . import lever_steps
 from .agents import FirmAgent
+from .batch import StackedChain, batch_key, run_generator, stack_prices, stack_terms
 from .engine import ENGINES
 from .recorder import Recorder
 from .state import MAX_BUILD_LAG, PENDING_SLOTS, SPARE_MIN, FirmState
@@ -41,19 +43,46 @@ class ValueChainModel(mesa.Model):
 
     Parameters: ``scenario`` (a :class:`LoadedScenario`), ``rng`` (a seed, ``SeedSequence`` or
     ``Generator`` passed to ``mesa.Model``), ``engine`` (``"vectorized"`` or ``"reference"``).
+
+    Runs side by side (issue 17, ``abm.batch``): with ``rngs`` (one seed per run, instead of
+    ``rng``) the model advances ``len(rngs)`` runs of the scenario together, each drawing from its
+    own generator exactly what it would alone, so that run b's results (``recorder.stage_frame(b)``)
+    are bit for bit those of ``ValueChainModel(scenario, rng=rngs[b])``. With ``scenarios`` (one per
+    run, the same ``batch.batch_key``), run b is a run of ``scenarios[b]``: its levers' values may
+    differ from the others' (a year whose levers would switch the arithmetic in some runs only
+    raises ``coefficients.BatchMismatch``). Only the vectorized engine.
     """
 
-    def __init__(self, scenario: LoadedScenario, rng=None, engine: str = "vectorized", replication: int = 0):
+    def __init__(self, scenario: LoadedScenario, rng=None, engine: str = "vectorized", replication: int = 0,
+                 rngs=None, scenarios=None):
+        if rngs is not None:
+            if rng is not None or engine != "vectorized" or not len(rngs):
+                raise ValueError("runs side by side: give rngs (one per run) instead of rng, vectorized engine")
+            rng, more = rngs[0], list(rngs[1:])
+        else:
+            more = []
+        scenarios = list(scenarios) if scenarios is not None else [scenario] * (1 + len(more))
+        distinct = list({id(sc): sc for sc in scenarios}.values())
+        if len(scenarios) != 1 + len(more) or (len(distinct) > 1 and len({batch_key(sc) for sc in distinct}) != 1):
+            raise ValueError("runs side by side: one scenario per run, all with the same batch.batch_key")
         if isinstance(rng, np.random.SeedSequence):
             rng = np.random.default_rng(rng)
         super().__init__(rng=rng)
+        self.runs = 1 + len(more)
+        self.generators = [self.rng] + [run_generator(r) for r in more]
         # Common random numbers across scenarios: each year's draws come from a stream derived from
-        # this root (itself drawn from the model's generator), so what year t draws does not depend
+        # this root (itself drawn from the run's generator), so what year t draws does not depend
         # on how many draws earlier years needed (entry counts differ between policy scenarios).
-        self._stream_root = int(self.rng.integers(2**63))
+        self._stream_roots = [int(g.integers(2**63)) for g in self.generators]
+        self._stream_root = self._stream_roots[0]
         self.scenario = scenario
         self.spec = scenario.spec
+        # the runs' distinct levers: terms are computed once for each (``_year_terms``)
+        policies = list(dict.fromkeys(id(sc.spec.policy) for sc in scenarios))
+        self._policies = [next(sc.spec.policy for sc in scenarios if id(sc.spec.policy) == key) for key in policies]
+        self._policy_of_run = [policies.index(id(sc.spec.policy)) for sc in scenarios]
         self.chain = scenario.chain
+        self.stacked = StackedChain(self.chain, self.runs)  # the runs' stages side by side (one run: the chain's)
         self.replication = replication
         self.year = self.spec.horizon.start
         f = self.spec.firms
@@ -67,22 +96,26 @@ class ValueChainModel(mesa.Model):
         outside = f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, self.chain.n_stages)
         entry_room = np.ceil(ENTRY_ROOM_YEARS * (outside + ENTRY_ROOM_SHARE * f.potential_entrants_per_firm
                                                  * initial_cells))
-        self.state = FirmState(self.chain.n_stages * 3, subsidy_vintages=years_max,
-                               min_spare=np.maximum(entry_room.astype(np.int64), SPARE_MIN) if f.entry else SPARE_MIN)
+        min_spare = np.maximum(entry_room.astype(np.int64), SPARE_MIN) if f.entry else SPARE_MIN
+        self.state = FirmState(self.stacked.n_stages * 3, subsidy_vintages=years_max,
+                               min_spare=np.tile(min_spare, self.runs), runs=self.runs)
         c0 = self.chain
-        self.local_ratio = (c0.initial_capacity > 0).astype(float)  # last year's local supply ratio
-        self.local_share_last = np.full(c0.n_stages, self.spec.firms.local_price_share)  # and its price position
         # share of its output a stage expects to sell locally: first year, local buyers at full capacity
-        self.expected_local_share = np.minimum(1.0, np.divide(c0.A @ c0.initial_capacity, c0.initial_capacity,
-                                                              out=np.zeros(c0.n_stages),
-                                                              where=c0.initial_capacity > 0))
+        expected_local_share = np.minimum(1.0, np.divide(c0.A @ c0.initial_capacity, c0.initial_capacity,
+                                                         out=np.zeros(c0.n_stages), where=c0.initial_capacity > 0))
+        c = self.stacked
+        self.local_ratio = (c.initial_capacity > 0).astype(float)  # last year's local supply ratio
+        self.local_share_last = np.full(c.n_stages, self.spec.firms.local_price_share)  # and its price position
+        self.expected_local_share = np.tile(expected_local_share, self.runs)
         # issue 11: the elasticity of demand for the region's variety by stage (0: a price taker); without
         # capacity limits outside demand is given (the Leontief case) and no variety price clears it
         self.varieties = bool(self.chain.differentiated.any()) and self.spec.firms.capacity_limits
-        self.sigma = np.where(self.chain.differentiated & self.varieties, self.spec.shocks.armington_elasticity, 0.0)
-        self.recorder = Recorder(self.chain)
+        self.sigma = np.tile(np.where(self.chain.differentiated & self.varieties, self.spec.shocks.armington_elasticity,
+                                      0.0), self.runs)
+        self.recorder = Recorder(self.chain, self.runs)
         self._static_policy = is_static(self.spec.policy, self.spec.horizon.start)  # expected terms = today's
-        self.engine = ENGINES[engine](self.state, self.chain, self)
+        self._terms_read_price = [reads_price(policy) for policy in self._policies]
+        self.engine = ENGINES[engine](self.state, self.stacked, self)
         self._populate(f)
         self.running = True
 
@@ -95,32 +128,36 @@ class ValueChainModel(mesa.Model):
         return np.maximum(counts, f.min_per_stage)
 
     def _populate(self, f) -> None:
+        """Each run's first firms, drawn from its own generator, placed together."""
         c = self.chain
-        rng = self.rng
         counts = self._initial_counts(f)
         stage = np.repeat(np.arange(c.n_stages), counts)
         n = stage.size
-        size = rng.lognormal(0.0, 0.6 if f.productivity_sd > 0 else 0.0, n)
-        total = np.bincount(stage, weights=size, minlength=c.n_stages)
+        total_cells = c.n_stages * 3
         stage_cap = np.where(c.initial_capacity > 0, c.initial_capacity * f.scale, c.plant_capacity * counts)
-        capacity = size / total[stage] * stage_cap[stage] if n else size
-        zone = rng.choice(len(ZONES), size=n, p=self.zone_shares)
-        inv_productivity = 1.0 / self._draw_productivity(n)
-        age = rng.integers(0, f.initial_age_max_years, size=n)
-        capital = capacity * c.capital_cost[stage]
-        cell = stage * 3 + zone
-        order = np.argsort(cell, kind="stable")
-        rows, mapping = self.state.add(
-            cell[order], lag=c.build_lag[stage[order]], inv_productivity=inv_productivity[order],
-            capacity=capacity[order],
-            debt=(0.5 * f.debt_share * capital)[order], cash=(0.1 * capital)[order],
-            first_revenue_year=(self.year - 1 - age)[order],
-        )
+        firms = []
+        for run, rng in enumerate(self.generators):
+            size = rng.lognormal(0.0, 0.6 if f.productivity_sd > 0 else 0.0, n)
+            total = np.bincount(stage, weights=size, minlength=c.n_stages)
+            capacity = size / total[stage] * stage_cap[stage] if n else size
+            zone = rng.choice(len(ZONES), size=n, p=self.zone_shares)
+            inv_productivity = 1.0 / self._draw_productivity(n, rng)
+            age = rng.integers(0, f.initial_age_max_years, size=n)
+            capital = capacity * c.capital_cost[stage]
+            order = np.argsort(stage * 3 + zone, kind="stable")
+            firms.append({"cell": run * total_cells + (stage * 3 + zone)[order], "stage": stage[order],
+                          "inv_productivity": inv_productivity[order], "capacity": capacity[order],
+                          "debt": (0.5 * f.debt_share * capital)[order], "cash": (0.1 * capital)[order],
+                          "first_revenue_year": (self.year - 1 - age)[order]})
+        placed = (firms[0] if len(firms) == 1  # (one run: no copy)
+                  else {name: np.concatenate([run[name] for run in firms]) for name in firms[0]})
+        stage_of_firm = placed.pop("stage")
+        rows, mapping = self.state.add(placed.pop("cell"), lag=c.build_lag[stage_of_firm], **placed)
         # steady-state pipeline: what incumbents ordered to replace wear arrives in the first lag years
         pending = self.state.raw("pending")
         for ahead in range(1, MAX_BUILD_LAG + 1):
-            arriving = ahead <= c.build_lag[stage[order]]
-            replacement = c.depreciation[stage[order]] * capacity[order]
+            arriving = ahead <= c.build_lag[stage_of_firm]
+            replacement = c.depreciation[stage_of_firm] * placed["capacity"]
             pending[(self.year + ahead) % PENDING_SLOTS, rows] = replacement * arriving
         # capacity already under construction at the start (chain ``initial.under_construction_units``),
         # owned by the stage's incumbents in proportion to their capacity
@@ -131,29 +168,45 @@ class ValueChainModel(mesa.Model):
                 raise InputError(str(c.path or c.name), f"stages.{bad}.initial.under_construction_units.{arrival}",
                                  f"must arrive 1-{MAX_BUILD_LAG} years after the scenario's start {self.year}")
             per_unit = np.divide(units, c.initial_capacity, out=np.zeros(c.n_stages), where=c.initial_capacity > 0)
-            pending[arrival % PENDING_SLOTS, rows] += capacity[order] * per_unit[stage[order]]
+            pending[arrival % PENDING_SLOTS, rows] += placed["capacity"] * per_unit[stage_of_firm]
         self.engine.added(rows, mapping)
 
     def _draw_productivity(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
         return rng_lognormal(rng or self.rng, self.spec.firms.productivity_sd, n)
 
-    def stream(self, year: int, purpose: int) -> np.random.Generator:
-        """Generator for one purpose (0 prices, 1 entry counts, 2 entrants) in one year, from the model's root."""
-        return np.random.default_rng(np.random.SeedSequence(self._stream_root, spawn_key=(year, purpose)))
+    def stream(self, year: int, purpose: int, run: int = 0) -> np.random.Generator:
+        """Generator for one purpose (0 prices, 1 entry counts, 2 entrants) in one year, from the run's root."""
+        return np.random.default_rng(np.random.SeedSequence(self._stream_roots[run], spawn_key=(year, purpose)))
+
+    def _year_terms(self, year: int, price: np.ndarray, known_by: int | None = None) -> CellTerms:
+        """The levers' terms of every run: once for each of the runs' levers, or run by run where
+        they read the price; ``known_by``: as investors expect them (``levers.planning_terms``)."""
+        c = self.chain
+        prices = price.reshape(self.runs, -1)
+
+        def terms(policy: int, p: np.ndarray) -> CellTerms:
+            if known_by is None:
+                return year_terms(self._policies[policy], c, year, p)
+            return planning_terms(self._policies[policy], c, year, p, c.build_lag)
+
+        shared = {policy: terms(policy, prices[0]) for policy, reads in enumerate(self._terms_read_price) if not reads}
+        return stack_terms([shared[policy] if policy in shared else terms(policy, prices[run])
+                            for run, policy in enumerate(self._policy_of_run)])
 
     # ------------------------------------------------------------------ one year
     def step(self) -> None:
-        spec, c, year, f = self.spec, self.chain, self.year, self.spec.firms
-        # the year's three streams, made together while the interpreter's caches are warm
-        prices_rng, entry_rng, entrants_rng = (self.stream(year, purpose) for purpose in range(3))
-        shock = prices_rng.normal(0.0, 1.0, len(SECTORS))[c.sector_id]  # common within a sector
-        market_prices = year_prices(spec, c, year, shock)
+        spec, c, year, f = self.spec, self.stacked, self.year, self.spec.firms
+        # each run's three streams of the year, made together while the interpreter's caches are warm
+        streams = [[self.stream(year, purpose, run) for purpose in range(3)] for run in range(self.runs)]
+        shock = np.stack([s[0].normal(0.0, 1.0, len(SECTORS))[self.chain.sector_id] for s in streams])
+        market_prices = stack_prices(year_prices(spec, self.chain, year, shock), self.runs, self.chain.n_stages)
         self.engine.begin_year(year)  # capacity ordered earlier arrives
         tech = year_technology(c, f, year - spec.horizon.start)
         p = market_prices
         plans = self._plans(p, tech)
         if self.varieties:  # variety stages (economy.armington): the price at which this year's supply sells
-            reference = armington.reference_exports(c, f.scale, market_prices.demand)
+            reference = np.tile(armington.reference_exports(self.chain, f.scale,
+                                                            market_prices.demand[: self.chain.n_stages]), self.runs)
             p = armington.at_factor(c, market_prices, self._variety_factors(market_prices, plans, tech, reference))
             plans = self._plans(p, tech)
         terms, plan, subsidy_mean, expected_material, threshold = plans
@@ -163,7 +216,8 @@ class ValueChainModel(mesa.Model):
         capacity_cells, producing_cells, high_cells, pipeline_cells = self.engine.plan(threshold, threshold_high)
         capacity = to_stage(capacity_cells)
         demand = armington.unbounded_demand(self.sigma, p.demand) if self.varieties else p.demand
-        q = markets.solve(c.A, to_stage(producing_cells), demand, f.capacity_limits, to_stage(high_cells))
+        q = markets.solve(c.A, to_stage(producing_cells), demand, f.capacity_limits, to_stage(high_cells),
+                          c.buyer_levels)
         if self.varieties:  # the varieties' prices clear their outside demand this year
             building = np.maximum(capacity + to_stage(pipeline_cells) - q.local_demand, 0.0)
             p = armington.at_factor(c, market_prices, armington.price_factor(self.sigma, q.exports, reference),
@@ -178,7 +232,8 @@ class ValueChainModel(mesa.Model):
                                            up if up.any() else None, tech, plan)
         self.last_year = economy_year.Year(p, terms, q, to_stage(high_cells), market, k)  # for inspection
         if f.entry:  # decided on this year's q before the firms' year is settled (which it does not use)
-            plants, plants_inv_productivity = self._entry_decisions(k, entry_rng, entrants_rng)
+            plants, plants_inv_productivity = self._entry_decisions(k, [s[1] for s in streams],
+                                                                    [s[2] for s in streams])
         sums = self.engine.settle(k, year)
         # issue 12: capacity caps refuse orders beyond the stage's ceiling (incumbents', then new plants)
         if f.entry:
@@ -192,7 +247,8 @@ class ValueChainModel(mesa.Model):
         # issue 12: grants within their envelope; backward capacity closed (least productive first)
         grant_paid = lever_steps.grant_envelope(self.state, k, terms, sums, entry_capex)
         sums, removed = lever_steps.remove_backward_capacity(self.state, self.engine, terms, sums)
-        successions = (self._turnover(self.stream(year, 3)) if f.exit and f.closure_rate_per_year > 0
+        successions = (self._turnover([self.stream(year, 3, run) for run in range(self.runs)])
+                       if f.exit and f.closure_rate_per_year > 0
                        else np.zeros(c.n_stages * 3, dtype=np.int64))
         cell_values = {"successions_cell": successions, "entry_capex": entry_capex,
                        "entries_cell": plants if f.entry else np.zeros(c.n_stages * 3),
@@ -210,33 +266,38 @@ class ValueChainModel(mesa.Model):
         if self.year >= spec.horizon.start + spec.horizon.years:
             self.running = False
 
-    def _turnover(self, rng: np.random.Generator) -> np.ndarray:
+    def _turnover(self, rngs: list[np.random.Generator] | np.random.Generator) -> np.ndarray:
         """Ownership turnover (``economy.turnover``): producing firms close at the scenario's rate and
-        successors take over their plants. Returns successions per cell."""
+        successors take over their plants; each run draws from its own stream (one run: a generator
+        will do). Returns successions per cell."""
+        rngs = [rngs] if isinstance(rngs, np.random.Generator) else rngs
         st, n_cells = self.state, self.state.n_cells
         producing = st.alive & (st.capacity > 0)
         per_cell = np.add.reduceat(producing, st.starts[:-1], dtype=np.int64)  # every cell has rows
-        counts = turnover.closure_counts(rng.random(n_cells), per_cell, self.spec.firms.closure_rate_per_year)
-        total = int(counts.sum())
-        if total == 0:
+        u = np.concatenate([rng.random(st.cells_per_run) for rng in rngs])
+        counts = turnover.closure_counts(u, per_cell, self.spec.firms.closure_rate_per_year)
+        totals = st.by_run(counts).sum(axis=1)
+        if not totals.any():
             return counts
         rows = np.flatnonzero(producing)  # in cell order
         inv_phi = st.inv_productivity
-        closing = rows[turnover.pick_closures(per_cell, counts, rng.random((total, 2)),
-                                              lambda positions: inv_phi[rows[positions]])]
+        pairs = np.concatenate([rng.random((int(total), 2)) for rng, total in zip(rngs, totals)])
+        closing = rows[turnover.pick_closures(per_cell, counts, pairs, lambda positions: inv_phi[rows[positions]])]
+        closing_per_run = st.by_run(np.bincount(st.cell[closing], minlength=n_cells)).sum(axis=1)
+        successors = [1.0 / self._draw_productivity(int(m), rng) for rng, m in zip(rngs, closing_per_run) if m]
         old_ids = st.firm_id[closing].copy()
-        st.succeed(closing, 1.0 / self._draw_productivity(closing.size, rng))
+        st.succeed(closing, np.concatenate(successors) if successors else np.zeros(0))
         self.engine.succeeded(closing, old_ids)
         return np.bincount(st.cell[closing], minlength=n_cells)
 
     def _plans(self, p, tech) -> tuple:
         """The year's lever terms (as they are and as investors plan on them), the sellers' mean
         subsidy, the inputs' expected cost and which firms produce (their 1/productivity threshold)."""
-        spec, c, f = self.spec, self.chain, self.spec.firms
-        terms = year_terms(spec.policy, c, self.year, p.price)
+        c, f = self.stacked, self.spec.firms
+        terms = self._year_terms(self.year, p.price)
         terms = freight.with_local_inputs(terms, self.local_ratio)  # issue 12: conditional freight subsidy
         plan = (terms if self._static_policy or f.expectations == "current"
-                else freight.with_local_inputs(planning_terms(spec.policy, c, self.year, p.price, c.build_lag),
+                else freight.with_local_inputs(self._year_terms(self.year, p.price, known_by=self.year),
                                                self.local_ratio))
         subsidy_mean = row_dot(terms.subsidy_per_unit, self.zone_shares)
         # sellers plan at the local price of an ample market; buyers expect last year's clearing price
@@ -250,10 +311,11 @@ class ValueChainModel(mesa.Model):
 
     def _variety_factors(self, market_prices, plans, tech, reference) -> np.ndarray:
         """Each stage's price factor (1 outside the variety stages) clearing the region's variety
-        market against its firms' supply this year (``armington.clearing_factors``). A firm's
-        threshold is linear in the price, so its break-even factor follows from the thresholds at the
-        market price and at twice it (the levers' terms held at the market price)."""
-        c, st = self.chain, self.state
+        market against its firms' supply this year (``armington.clearing_factors``, run by run: it
+        sums along the firms of its stages). A firm's threshold is linear in the price, so its
+        break-even factor follows from the thresholds at the market price and at twice it (the
+        levers' terms held at the market price)."""
+        c, st = self.stacked, self.state
         terms, _, subsidy_mean, expected_material, t1 = plans
         doubled = armington.at_factor(c, market_prices, np.where(self.sigma > 0, 2.0, 1.0))
         local_ample = local_price(c, self.spec.firms.local_price_share, doubled.price, subsidy_mean)
@@ -275,27 +337,36 @@ class ValueChainModel(mesa.Model):
         position = np.repeat(np.arange(on.size), 3)[np.searchsorted(cells, cell)]  # variety stage of each firm
         stage_capacity = np.bincount(position, weights=capacity, minlength=on.size)
         factor = np.ones(c.n_stages)
-        factor[on] = armington.clearing_factors(position, break_even, capacity,
-                                                self.expected_local_share[on] * stage_capacity, reference[on],
-                                                self.sigma[on])
+        per_run = on.size // self.runs  # variety stages of a run
+        for run in range(self.runs):
+            first = run * per_run
+            mine = slice(*np.searchsorted(position, [first, first + per_run])) if self.runs > 1 else slice(None)
+            stages = on[first:first + per_run]
+            factor[stages] = armington.clearing_factors(position[mine] - first, break_even[mine], capacity[mine],
+                                                        self.expected_local_share[stages]
+                                                        * stage_capacity[first:first + per_run],
+                                                        reference[stages], self.sigma[stages])
         return factor
 
     # ------------------------------------------------------------------ entry
-    def _entry_decisions(self, k, count_rng: np.random.Generator,
-                         entrants_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def _entry_decisions(self, k, count_rngs: list[np.random.Generator],
+                         entrants_rngs: list[np.random.Generator]) -> tuple[np.ndarray, np.ndarray]:
         """The number of new plants per (stage, zone) cell (Poisson, mean ``economy.year.entry_means``)
-        and their 1/productivity (a plant built draws its own productivity)."""
-        mean = entry_means(k, self.chain, self.spec.firms, self.zone_shares, self.year, self.state.alive_count)
-        count = poisson_from_uniform(count_rng.random(mean.size), mean)
-        total = int(count.sum())
-        return count, (1.0 / self._draw_productivity(total, entrants_rng) if total else np.zeros(0))
+        and their 1/productivity (a plant built draws its own productivity); each run draws from its
+        own streams."""
+        mean = entry_means(k, self.stacked, self.spec.firms, self.zone_shares, self.year, self.state.alive_count)
+        cells_per_run = self.state.cells_per_run
+        count = poisson_from_uniform(np.concatenate([rng.random(cells_per_run) for rng in count_rngs]), mean)
+        totals = self.state.by_run(count).sum(axis=1)
+        draws = [1.0 / self._draw_productivity(int(total), rng) for total, rng in zip(totals, entrants_rngs) if total]
+        return count, (np.concatenate(draws) if draws else np.zeros(0))
 
     def _entry(self, k, count: np.ndarray, inv_productivity: np.ndarray,
                entry_capex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Place the new plants (``count`` per cell): each produces after the build lag and gets the
         full tax holiday of its cell. Returns plants and their investment per stage (at full capital
         cost; ``entry_capex`` receives it by cell)."""
-        c, f = self.chain, self.spec.firms
+        c, f = self.stacked, self.spec.firms
         investment = np.zeros(c.n_stages)
         if inv_productivity.size:
             cell = np.repeat(np.arange(c.n_stages * 3), count)

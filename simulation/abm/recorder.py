@@ -15,14 +15,21 @@ from ..economy.coefficients import CellCoefficients
 from ..economy.levers import LEVERS
 from ..schema import STAGE_COLUMNS
 
+COUNTS = ("firms", "entries", "exits", "successions")  # stage columns held as integers
+
 
 class Recorder:
-    """Keeps what each year's stage accounts need and makes the tidy frames of a run."""
+    """Keeps what each year's stage accounts need and makes the tidy frames of a run.
 
-    def __init__(self, chain):
+    Runs side by side (``abm.batch``): each year's arrays hold every run's cells (or stages) one
+    run after the other; ``accounts(run)`` and the frames take one run's part."""
+
+    def __init__(self, chain, runs: int = 1):
         self.chain = chain
+        self.runs = runs
         self.years: list[dict] = []
-        self._accounts: tuple[int, tuple[dict, dict]] | None = None  # (years recorded, accounts)
+        self._batch: tuple[int, dict] | None = None  # (years recorded, arrays (years, runs, width))
+        self._accounts: tuple[int, tuple[dict, dict]] | None = None  # (years recorded, accounts of every run)
 
     def record(self, year: int, firms: np.ndarray, k: CellCoefficients, sums, stage_values: dict,
                cell_values: dict) -> None:
@@ -39,18 +46,30 @@ class Recorder:
         })
 
     def _stacked(self, name: str, width: int) -> np.ndarray:
-        """``name`` over the years recorded: an array (years, width)."""
-        return np.stack([np.broadcast_to(np.asarray(r[name], dtype=float), (width,)) for r in self.years])
+        """``name`` over the years recorded: an array (years, runs, width)."""
+        shape = (self.runs, width)
+        return np.stack([np.broadcast_to(np.asarray(r[name], dtype=float).reshape(-1), (self.runs * width,))
+                         .reshape(shape) if np.ndim(r[name]) else np.broadcast_to(float(r[name]), shape)
+                         for r in self.years])
 
-    def accounts(self) -> tuple[dict, dict]:
-        """Stage accounts and fiscal costs by lever, arrays (years, stages) (``economy.accounts``)."""
-        if self._accounts is None or self._accounts[0] != len(self.years):
+    def _arrays(self) -> dict:
+        """Every recorded name as (years, runs, width), made once for all runs."""
+        if self._batch is None or self._batch[0] != len(self.years):
             n_stages = self.chain.n_stages
             cells = {name: self._stacked(name, 3 * n_stages)
                      for name in ("firms",) + accounts.CELL_SUMS + accounts.COEFFICIENTS + accounts.MODEL_CELLS}
             stages = {name: self._stacked(name, n_stages) for name in accounts.STAGE_VALUES}
-            self._accounts = (len(self.years), accounts.stage_accounts(self.chain, cells, stages))
-        return self._accounts[1]
+            self._batch = (len(self.years), {"cells": cells, "stages": stages})
+        return self._batch[1]
+
+    def accounts(self, run: int = 0) -> tuple[dict, dict]:
+        """Stage accounts and fiscal costs by lever of one run, arrays (years, stages) (``economy.accounts``,
+        booked for all runs at once)."""
+        if self._accounts is None or self._accounts[0] != len(self.years):
+            arrays = self._arrays()
+            self._accounts = (len(self.years), accounts.stage_accounts(self.chain, arrays["cells"], arrays["stages"]))
+        rows, fiscal = self._accounts[1]
+        return {name: v[:, run] for name, v in rows.items()}, {name: v[:, run] for name, v in fiscal.items()}
 
     def _keys(self, repeat: int = 1) -> dict:
         """year, sector, stage, tier for each year x ``repeat`` x stage."""
@@ -60,15 +79,23 @@ class Recorder:
         return {"year": np.repeat(years, repeat * n), "sector": np.tile(c.sector, tile),
                 "stage": np.tile(c.order, tile), "tier": np.tile(c.tier, tile)}
 
-    def stage_frame(self) -> pd.DataFrame:
-        rows, _ = self.accounts()
-        df = pd.DataFrame({**self._keys(), **{name: rows[name].ravel() for name in STAGE_COLUMNS}})
-        for name in ("firms", "entries", "exits", "successions"):
-            df[name] = df[name].astype(np.int64)
-        return df
+    def stage_columns(self, run: int = 0, names=STAGE_COLUMNS) -> dict[str, np.ndarray]:
+        """The stage frame's columns as arrays: the keys (year, sector, stage, tier), then ``names``
+        (counts as integers)."""
+        rows, _ = self.accounts(run)
+        return {**self._keys(), **{name: rows[name].ravel().astype(np.int64) if name in COUNTS
+                                   else rows[name].ravel() for name in names}}
 
-    def fiscal_frame(self) -> pd.DataFrame:
-        _, fiscal = self.accounts()
+    def fiscal_costs(self, run: int = 0) -> dict[str, np.ndarray]:
+        """Each lever's fiscal cost (million yuan) on the stage frame's rows, in ``LEVERS`` order."""
+        _, fiscal = self.accounts(run)
+        return {lever.key: fiscal[lever.key].ravel() for lever in LEVERS}
+
+    def stage_frame(self, run: int = 0) -> pd.DataFrame:
+        return pd.DataFrame(self.stage_columns(run))
+
+    def fiscal_frame(self, run: int = 0) -> pd.DataFrame:
+        _, fiscal = self.accounts(run)
         keys = [lever.key for lever in LEVERS]
         costs = np.stack([fiscal[key] for key in keys], axis=1)  # (years, levers, stages)
         return pd.DataFrame({**self._keys(len(keys)),

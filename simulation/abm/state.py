@@ -11,6 +11,12 @@ cell runs out of slots is the whole layout rebuilt, with dead rows dropped and s
 cell (a fiftieth of its firms, and at least about four years of the highest entry, doubled for a
 cell each time it runs out), so rebuilds are rare and entry costs amortised O(1) per firm: no
 year copies all arrays.
+
+Runs side by side (``abm.batch``): ``runs`` runs of one chain keep their cells one after the other
+(run b's cell c is cell ``b * cells_per_run + c``). Everything a run does to its rows is what it
+would do alone: its layout is rebuilt only when one of *its* cells runs out of room, and its
+record of recent entry moves only when it places firms, so each run's cells hold the same rows in
+the same order as in a run alone (and so give the same sums, bit for bit).
 """
 
 from __future__ import annotations
@@ -40,11 +46,31 @@ FIELDS: dict[str, tuple[type, int]] = {
 FILL = {"inv_productivity": 1.0, "firm_id": -1}  # values of free rows (others are zero)
 
 
+def moved_spans(rebuilt_runs: np.ndarray, old_run_starts: np.ndarray, new_run_starts: np.ndarray) -> list:
+    """``(new row, old row, rows)`` of each stretch of consecutive runs that are not rebuilt
+    (``*_run_starts``: where each run's rows start, and the end)."""
+    spans, run, runs = [], 0, rebuilt_runs.size
+    while run < runs:
+        if rebuilt_runs[run]:
+            run += 1
+            continue
+        last = run
+        while last + 1 < runs and not rebuilt_runs[last + 1]:
+            last += 1
+        spans.append((int(new_run_starts[run]), int(old_run_starts[run]),
+                      int(old_run_starts[last + 1] - old_run_starts[run])))
+        run = last + 1
+    return spans
+
+
 class FirmState:
     """Arrays of firm attributes in cell blocks; ``sub_debt[Y % K]`` holds subsidised loans of year Y."""
 
-    def __init__(self, n_cells: int, subsidy_vintages: int = 0, min_spare: np.ndarray | int = SPARE_MIN):
+    def __init__(self, n_cells: int, subsidy_vintages: int = 0, min_spare: np.ndarray | int = SPARE_MIN,
+                 runs: int = 1):
         self.n_cells = n_cells
+        self.runs = runs
+        self.cells_per_run = n_cells // runs
         self.min_spare = np.broadcast_to(np.asarray(min_spare, dtype=np.int64), (n_cells,)).copy()
         self.vintages = subsidy_vintages  # years of subsidised loans kept (0: no interest subsidy)
         self.starts = np.zeros(n_cells + 1, dtype=np.int64)
@@ -66,12 +92,23 @@ class FirmState:
     def sizes(self) -> np.ndarray:
         return np.diff(self.starts)
 
-    def _layout(self, need: np.ndarray) -> np.ndarray:
-        """Set ``starts`` for regions holding ``need`` firms per cell plus spare room; returns the sizes."""
+    def _layout(self, need: np.ndarray, laid_out: np.ndarray | None = None) -> np.ndarray:
+        """Set ``starts`` for regions holding ``need`` firms per cell plus spare room (only for the
+        cells where ``laid_out`` is true, if given; the others keep their size); returns the sizes."""
         spare = np.maximum(np.ceil(need * SPARE_SHARE).astype(np.int64), self.min_spare)
         sizes = need + np.maximum(spare, 2 * self.recent_entry)  # and two years of the cell's recent entry
+        if laid_out is not None:
+            sizes = np.where(laid_out, sizes, self.sizes)
         self.starts = np.concatenate([[0], np.cumsum(sizes)])
         return sizes
+
+    def run_cells(self, per_run: np.ndarray) -> np.ndarray:
+        """A value per run spread over the run's cells."""
+        return np.repeat(per_run, self.cells_per_run)
+
+    def by_run(self, per_cell: np.ndarray) -> np.ndarray:
+        """A per-cell array as (runs, cells of a run)."""
+        return per_cell.reshape(self.runs, self.cells_per_run)
 
     def _allocate(self, need: np.ndarray) -> dict[str, np.ndarray]:
         sizes = self._layout(need)
@@ -84,38 +121,52 @@ class FirmState:
         arrays["cell"][:] = np.repeat(np.arange(self.n_cells), sizes)
         return arrays
 
-    def _rebuild(self, extra: np.ndarray) -> np.ndarray:
-        """New layout with room for ``extra`` more firms per cell; returns old row -> new row (-1: dropped).
+    def _rebuild(self, extra: np.ndarray, runs: np.ndarray) -> np.ndarray:
+        """New layout for the ``runs`` (bool per run) with room for ``extra`` more firms per cell;
+        returns old row -> new row (-1: dropped).
 
-        Living firms keep their order and fill the head of their cell's new region: each new row
-        gathers its old row (one ``take`` per field row), then the free rows get their fill values.
+        In a rebuilt run, living firms keep their order and fill the head of their cell's new region
+        (each field row gathers them with one ``take``), dead rows are dropped and the free rows get
+        their fill values; the other runs' regions move unchanged, every row (one slice copy for
+        each stretch of such runs).
         """
         old, old_starts = self._arrays, self.starts
-        keep = old["alive"]
-        alive_per_cell = np.bincount(old["cell"][keep], minlength=self.n_cells)
-        sizes = self._layout(alive_per_cell + extra)
-        n, starts = self.n, self.starts[:-1]
-        rows_old = np.flatnonzero(keep)  # already in cell order
-        new_cell = np.repeat(np.arange(self.n_cells), sizes)
-        filled = (np.arange(n) - starts[new_cell]) < alive_per_cell[new_cell]  # the head of each region
-        rows_new = np.flatnonzero(filled)
-        free = np.flatnonzero(~filled)
-        source = np.zeros(n, dtype=np.int64)
-        source[rows_new] = rows_old
+        rebuilt = self.run_cells(runs)
+        old_alive = old["alive"]
+        alive_per_cell = np.where(rebuilt, self.alive_count, 0)  # (living firms: rows alive)
+        sizes = self._layout(alive_per_cell + extra, rebuilt)
+        n, per_run = self.n, self.cells_per_run
+        rows_new, rows_old, free, cells_new = [], [], [], []
+        for run in np.flatnonzero(runs):  # the rebuilt runs' regions, from their living rows
+            c0, c1 = run * per_run, (run + 1) * per_run
+            a_old, b_old, a_new = int(old_starts[c0]), int(old_starts[c1]), int(self.starts[c0])
+            cell = np.repeat(np.arange(c0, c1), sizes[c0:c1])
+            head = (np.arange(cell.size) + a_new - self.starts[cell]) < alive_per_cell[cell]
+            rows_new.append(a_new + np.flatnonzero(head))
+            rows_old.append(a_old + np.flatnonzero(old_alive[a_old:b_old]))
+            free.append(a_new + np.flatnonzero(~head))
+            cells_new.append((a_new, cell))
+        rows_new, rows_old, free = (np.concatenate(v) for v in (rows_new, rows_old, free))
+        spans = moved_spans(runs, old_starts[::per_run], self.starts[::per_run])
         arrays = {}
         for name, arr in old.items():
             new = np.empty(arr.shape[:-1] + (n,), dtype=arr.dtype)
+            for new_at, old_at, length in spans:
+                new[..., new_at:new_at + length] = arr[..., old_at:old_at + length]
             for row_new, row_old in zip(np.atleast_2d(new), np.atleast_2d(arr)):  # 1-D views of each row
-                if rows_old.size:  # (an empty layout has nothing to take from)
-                    row_old.take(source, out=row_new, mode="clip")  # "clip": unbuffered (indices are valid)
+                row_new[rows_new] = row_old.take(rows_old)
                 row_new[free] = FILL.get(name, 0)
             arrays[name] = new
-        arrays["cell"][:] = new_cell
+        for at, cell in cells_new:
+            arrays["cell"][at:at + cell.size] = cell
         self._arrays = arrays
-        self._dead = self._dead[:0]
-        self.used = alive_per_cell.copy()
         mapping = np.full(int(old_starts[-1]), -1, dtype=np.int64)
         mapping[rows_old] = rows_new
+        for new_at, old_at, length in spans:
+            mapping[old_at:old_at + length] = np.arange(new_at, new_at + length)
+        dead = self._dead[~rebuilt[old["cell"][self._dead]]]  # the moved runs keep their dead rows
+        self._dead = mapping[dead]
+        self.used = np.where(rebuilt, alive_per_cell, self.used)
         self.rebuilds += 1
         return mapping
 
@@ -142,20 +193,22 @@ class FirmState:
         slot; the fields it is not given hold fill values (zero)."""
         cells = np.asarray(cells, dtype=np.int64)
         count = np.bincount(cells, minlength=self.n_cells)
-        if self.used.any():  # (not the first placement of the population)
-            self.recent_entry = np.maximum(self.recent_entry // 2, count)
+        # a run's record of recent entry moves when it places firms (not with its first population)
+        placing = self.by_run(count).any(axis=1) & self.by_run(self.used).any(axis=1)
+        self.recent_entry = np.where(self.run_cells(placing), np.maximum(self.recent_entry // 2, count),
+                                     self.recent_entry)
+        mapping = None
+        dead_per_cell = np.bincount(self._arrays["cell"][self._dead], minlength=self.n_cells)
+        overflow = self.used + count - np.minimum(count, dead_per_cell) > self.sizes
+        if np.any(overflow):
+            # a cell that ran out of room gets twice the spare room from now on (amortised growth),
+            # and every cell of its run room for two years of its recent entry; placing the first
+            # firms of a cell is not running out
+            self.min_spare[overflow & (self.used > 0)] *= 2
+            mapping = self._rebuild(count, self.by_run(overflow).any(axis=1))  # drops those runs' dead rows
         dead = np.sort(self._dead)  # rows of firms that left, in cell order
         dead_per_cell = np.bincount(self._arrays["cell"][dead], minlength=self.n_cells)
         reused = np.minimum(count, dead_per_cell)
-        mapping = None
-        overflow = self.used + count - reused > self.sizes
-        if np.any(overflow):
-            # a cell that ran out of room gets twice the spare room from now on (amortised growth),
-            # and every cell room for two years of its recent entry; placing the first firms of a
-            # cell is not running out
-            self.min_spare[overflow & (self.used > 0)] *= 2
-            mapping = self._rebuild(count)  # drops the dead rows
-            dead, dead_per_cell, reused = dead[:0], np.zeros_like(count), np.zeros_like(count)
         rank = np.arange(cells.size) - np.repeat(np.cumsum(count) - count, count)  # within the cell
         recycled = rank < reused[cells]  # the first entrants of a cell take its dead rows
         rows = (self.starts[:-1] + self.used - reused)[cells] + rank  # the others, its next free slots

@@ -39,10 +39,15 @@ def unit_costs(A, local_ratio, import_price, primary_per_unit) -> np.ndarray:
     """Cost pass-through: ``c_j = sum_i A_ij (r_i c_i + (1 - r_i) m_i) + v_j``, i.e.
     ``(I - A^T diag(r)) c = A^T ((1 - r) m) + v``, a triangular system (stages in topological order).
 
-    With every input local (r = 1) this is the Leontief price model ``c = (I - A^T)^-1 v``.
+    With every input local (r = 1) this is the Leontief price model ``c = (I - A^T)^-1 v``. The
+    arrays are one year's (stages) or years' (years, stages): one solve of the stacked systems.
     """
-    system = np.eye(len(primary_per_unit)) - A.T * local_ratio
-    return solve_triangular(system, A.T @ ((1 - local_ratio) * import_price) + primary_per_unit, lower=True)
+    r, m, v = (np.asarray(a, dtype=float) for a in (local_ratio, import_price, primary_per_unit))
+    system = np.eye(r.shape[-1]) - A.T * r[..., None, :]
+    imported = (1 - r) * m
+    rhs = (np.stack([A.T @ row for row in imported.reshape(-1, r.shape[-1])]).reshape(r.shape)  # year by year
+           + v)
+    return solve_triangular(system, rhs[..., None], lower=True)[..., 0]
 
 
 def fiscal_costs(k) -> dict[str, np.ndarray]:
@@ -54,13 +59,14 @@ def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.nda
     """Stage accounts (money in million yuan) and fiscal costs by lever, arrays (years, stages).
 
     ``cells``: ``firms``, ``CELL_SUMS`` and ``COEFFICIENTS`` as (years, cells); ``stages``:
-    ``STAGE_VALUES`` as (years, stages).
+    ``STAGE_VALUES`` as (years, stages). Runs side by side (``abm.batch``): (years, runs, cells) and
+    (years, runs, stages), booked in one call, each run as alone.
     """
     c = chain
-    n_years, n_stages = stages["capacity"].shape
+    n_stages = stages["capacity"].shape[-1]
 
     def zone0(per_cell):  # a coefficient that is the same in every zone of a stage
-        return per_cell.reshape(n_years, n_stages, 3)[:, :, 0]
+        return per_cell.reshape(*per_cell.shape[:-1], n_stages, 3)[..., 0]
 
     k, X, Y, capacity = cells, cells["X"], cells["Y"], stages["capacity"]
     x = to_stage(X)
@@ -98,8 +104,7 @@ def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.nda
         "intermediate_inputs": intermediate,
         "price": stages["price"],
         "electricity_kwh": to_stage(k["kwh_y"] * Y),  # issue 12: kWh used (the energy-saving fund saves some)
-        "unit_cost": np.stack([unit_costs(c.A, r, m, v) for r, m, v in
-                               zip(stages["local_ratio"], stages["import_price"], primary)]),
+        "unit_cost": unit_costs(c.A, stages["local_ratio"], stages["import_price"], primary),
     }
     for name in MONEY:
         rows[name] = rows[name] * MONEY_SCALE

@@ -23,6 +23,35 @@ RUN_CONSTANTS = frozenset({"capital_cost", "depreciation", "dep_per_unit", "surv
 (an engine may keep them spread over the firms from one year to the next)."""
 
 
+class BatchMismatch(ValueError):
+    """Runs side by side (``abm.batch``) whose scenarios take different branches of the year's
+    arithmetic (a lever acting in some runs and not in others): they cannot share one batch."""
+
+
+def runs_agree(chain, condition: np.ndarray) -> bool:
+    """``condition.any()`` for one run; for runs side by side (``chain.runs``, arrays of runs x cells)
+    the same answer in every run, else :class:`BatchMismatch`: a switch of the year's arithmetic
+    must be the same for all runs of a batch, so that each computes what it computes alone."""
+    per_run = np.asarray(condition).reshape(getattr(chain, "runs", 1), -1).any(axis=1)
+    if per_run.all() != per_run.any():
+        raise BatchMismatch("runs side by side differ in which levers act")
+    return bool(per_run[0])
+
+
+def holiday_slots(chain, terms: CellTerms, plan: CellTerms) -> int:
+    """Tax-year slots of the holiday tables: the longest holiday (exempt + half years) + 2, the same
+    in every run side by side (else :class:`BatchMismatch`)."""
+    runs = getattr(chain, "runs", 1)
+
+    def longest(t):
+        return (t.holiday_exempt.reshape(runs, -1).max(axis=1) + t.holiday_half.reshape(runs, -1).max(axis=1))
+
+    by_run = np.maximum(np.maximum(longest(terms), longest(plan)), 0)
+    if np.any(by_run != by_run[0]):
+        raise BatchMismatch("runs side by side differ in their tax holidays' length")
+    return int(by_run[0]) + 2
+
+
 @dataclass(frozen=True)
 class StageMarket:
     """This year's market outcome by stage, as the coefficients need it (arrays by stage)."""
@@ -221,12 +250,10 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
     w = beta * (1.0 - depreciation)
     first_h, last_h = 1.0 + lag, lag + f.evaluation_years
     annuity = rules.geometric_sum(w, first_h, last_h)  # PV of a unit's yearly cash over its horizon
-    has_holidays = bool(np.any(terms.holiday_exempt + terms.holiday_half > 0)
-                        or np.any(plan.holiday_exempt + plan.holiday_half > 0))
+    has_holidays = runs_agree(chain, (terms.holiday_exempt + terms.holiday_half > 0)
+                              | (plan.holiday_exempt + plan.holiday_half > 0))
     if has_holidays:
-        slots = int(max(terms.holiday_exempt.max() + terms.holiday_half.max(),
-                        plan.holiday_exempt.max() + plan.holiday_half.max(), 0)) + 2
-
+        slots = holiday_slots(chain, terms, plan)
         def tables(t):
             return tax_tables(t.holiday_exempt.ravel(), t.holiday_half.ravel(), t.statutory_rate / 2,
                               t.tax_base_rate.ravel(), lag, w, first_h, last_h, slots)
@@ -265,7 +292,7 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
         power_gap=np.where(terms.power_counts.ravel(), terms.reference_power_price - power, 0.0),
         profit_x=sales_x + subsidy_x - materials_x - r * wc_x, cost_y=cost_y + r * wc_y,
         interest_x=r * wc_x, interest_y=r * wc_y, interest_rate=r, dep_per_unit=dep_per_unit,
-        has_interest_subsidy=bool(np.any(terms.fixed_points > 0) or np.any(terms.wc_points > 0)),
+        has_interest_subsidy=runs_agree(chain, (terms.fixed_points > 0) | (terms.wc_points > 0)),
         fixed_rate=fixed_points / 100.0, fixed_years=terms.fixed_years.ravel(),
         wc_rate_x=terms.wc_points.ravel() / 100.0 * wc_x, wc_rate_y=terms.wc_points.ravel() / 100.0 * wc_y,
         wc_from=terms.wc_from.ravel(), wc_years=terms.wc_years.ravel(),
@@ -317,7 +344,7 @@ def issue12_coefficients(chain, tech, f, terms: CellTerms, plan: CellTerms, util
                              * rules.geometric_sum(w, first_h, np.minimum(first_h + plan_years - 1.0, last_h))
                              + rep_workers * plan.training_grant_per_worker.ravel() * w ** first_h) / capital_cost
     return {
-        "has_capex_factor": bool(np.any(paid != 1.0)), "capex_paid_factor": paid,
+        "has_capex_factor": runs_agree(chain, paid != 1.0), "capex_paid_factor": paid,
         # the Hayashi lines at the cost paid: yuan paid = paid C (delta + (V / paid - 1) / phi), i.e. the
         # lines' offset C (delta - 1 / phi) scaled by ``paid``, the same slope (``desire_lines``)
         **{f"{name}_paid": lines[name] + (paid - 1.0) * offset for name in ("desire_a_untaxed", "desire_a_taxed")},
@@ -327,8 +354,8 @@ def issue12_coefficients(chain, tech, f, terms: CellTerms, plan: CellTerms, util
         "grant_share": terms.grant_share.ravel(), "land_discount_share": terms.land_discount_share.ravel(),
         "sme_cost_share": terms.sme_cost_share.ravel(), "entry_incentive": terms.entry_incentive.ravel(),
         "entrant_multiplier": terms.entrant_multiplier.ravel(), "extra_entrants": terms.extra_entrants.ravel(),
-        "has_lag_change": bool(np.any(terms.lag_change != 0)), "track_orders": terms.track_orders,
-        "has_labour_subsidy": bool(np.any(emp_y > 0) or np.any(train_y > 0)),
+        "has_lag_change": runs_agree(chain, terms.lag_change != 0), "track_orders": terms.track_orders,
+        "has_labour_subsidy": runs_agree(chain, (emp_y > 0) | (train_y > 0)),
         "emp_y": emp_y, "train_y": train_y, "emp_years": years, "emp_from": terms.labour_subsidy_from.ravel(),
         "labour_value_k": labour_value_k,
         "retrofit_step": terms.retrofit_step.ravel(), "retrofit_cost": terms.retrofit_cost.ravel(),

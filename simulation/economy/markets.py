@@ -38,14 +38,16 @@ class Quantities:
 
 
 def solve(A: np.ndarray, producing_capacity: np.ndarray, outside_demand: np.ndarray,
-          capacity_limits: bool = True, capacity_at_import_parity: np.ndarray | None = None) -> Quantities:
+          capacity_limits: bool = True, capacity_at_import_parity: np.ndarray | None = None,
+          levels: list[np.ndarray] | None = None) -> Quantities:
     """Stage outputs for one year; ``A[i, j]`` = units of i per unit of j, topological order.
 
     ``producing_capacity``: capacity of the firms that produce at their expected price;
     ``capacity_at_import_parity``: of those that produce at import parity (default: the same).
     The arrays are one run's stages (length n) or runs side by side (length runs x n, run b's
     stage s at ``b * n + s``; ``abm.batch``): one pass over the n stages settles every run, and
-    each run's numbers do not depend on the others.
+    each run's numbers do not depend on the others. ``levels``: ``buyer_levels(A)``, if the caller
+    keeps it.
     """
     n = A.shape[0]
     shape = np.shape(outside_demand)
@@ -54,27 +56,43 @@ def solve(A: np.ndarray, producing_capacity: np.ndarray, outside_demand: np.ndar
     demand = np.broadcast_to(np.asarray(outside_demand, dtype=float), shape).reshape(-1, n)
     x = np.zeros(low.shape)
     local_demand = np.zeros(low.shape)
-    used = low.copy()
-    up = np.zeros(low.shape, dtype=bool)
-    theta = np.zeros(low.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for i in range(n - 1, -1, -1):
-            L = (x * A[i]).sum(axis=-1)  # what local buyers need: sum_j A[i, j] x_j, row by row
-            local_demand[:, i] = L
-            lo, hi, f = low[:, i], high[:, i], demand[:, i]
-            if not capacity_limits:
-                x[:, i] = np.where(lo > 0, L + f, 0.0)
-                continue
-            ample = L <= lo
-            rises = ~ample & (hi > lo)  # short at the netback: the price rises toward import parity
-            short = ~ample & ~rises  # short even at import parity: buyers import the rest
-            x[:, i] = np.where(ample, np.where(lo > 0, np.minimum(lo, L + f), 0.0),
-                               np.where(rises, np.minimum(hi, L), lo))
-            up[:, i] = rises
-            used[:, i] = np.where(rises, hi, lo)
-            theta[:, i] = np.where(rises, np.minimum(1.0, (L - lo) / (hi - lo)), np.where(short, 1.0, 0.0))
+    for stages in buyer_levels(A) if levels is None else levels:  # stages whose buyers have decided
+        # what local buyers need, L_i = sum_j A[i, j] x_j, summed row by row (a stage not yet settled
+        # buys nothing from these: A[i, j] = 0, so its x_j = 0 adds nothing)
+        L = (x[:, None, :] * A[stages][None, :, :]).sum(axis=-1)
+        local_demand[:, stages] = L
+        lo, hi, f = low[:, stages], high[:, stages], demand[:, stages]
+        if not capacity_limits:
+            x[:, stages] = np.where(lo > 0, L + f, 0.0)
+        else:  # ample: buyers served, the rest exported; short: the price rises toward import parity
+            x[:, stages] = np.where(L <= lo, np.where(lo > 0, np.minimum(lo, L + f), 0.0),
+                                    np.where(hi > lo, np.minimum(hi, L), lo))
+    L = local_demand
+    if capacity_limits:
+        rises = (L > low) & (high > low)  # short at the netback: the price rises toward import parity
+        short = (L > low) & ~rises  # short even at import parity: buyers import the rest
+        up, used = rises, np.where(rises, high, low)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            theta = np.where(rises, np.minimum(1.0, (L - low) / (high - low)), np.where(short, 1.0, 0.0))
+    else:
+        up, used, theta = np.zeros(low.shape, dtype=bool), low, np.zeros(low.shape)
     local_sales = np.minimum(x, local_demand)
     ratio = np.divide(local_sales, local_demand, out=np.ones(x.shape), where=local_demand > 0)
     util = np.divide(x, used, out=np.zeros(x.shape), where=used > 0)
     flat = [v.reshape(shape) for v in (x, local_sales, x - local_sales, local_demand, ratio, util, up, theta)]
     return Quantities(*flat)
+
+
+def buyer_levels(A: np.ndarray) -> list[np.ndarray]:
+    """The stages in groups that can be settled together, downstream first: a stage's level is the
+    longest chain of local buyers below it (0: no local buyer), so every buyer of a stage is in an
+    earlier group."""
+    n = A.shape[0]
+    buys = A > 0  # buys[i, j]: stage j uses stage i
+    level = np.zeros(n, dtype=np.int64)
+    for _ in range(n):
+        below = np.where(buys, level[None, :] + 1, 0).max(axis=1, initial=0)
+        if np.array_equal(below, level):
+            break
+        level = below
+    return [np.flatnonzero(level == k) for k in range(int(level.max(initial=0)) + 1)]

@@ -79,19 +79,61 @@ def child_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
 def run_replication(scenario: LoadedScenario, replication: int, seed: np.random.SeedSequence,
                     engine: str = "vectorized") -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """One run of the model; returns (stage frame, fiscal frame, run record)."""
+    return _runs(scenario, [replication], [seed], engine)[0]
+
+
+def run_replications(scenario: LoadedScenario, replications: list[int], seeds: list[np.random.SeedSequence],
+                     engine: str = "vectorized") -> list[tuple[pd.DataFrame, pd.DataFrame, dict]]:
+    """Runs of the model, side by side in one batched model (issue 17, ``abm.batch``; the
+    reference engine runs them one at a time): per run (stage frame, fiscal frame, run record),
+    the same as ``run_replication`` gives for each. A run's ``duration_s`` is its share of the
+    batch's time."""
+    return _runs(scenario, replications, seeds, engine)
+
+
+def _runs(scenario: LoadedScenario, replications: list[int], seeds: list[np.random.SeedSequence],
+          engine: str) -> list[tuple[pd.DataFrame, pd.DataFrame, dict]]:
+    outs = []
+    for recorder, run, record in _run_models(scenario, replications, seeds, engine):
+        t1 = time.perf_counter()
+        keys = {"scenario": scenario.name, "replication": record["replication"]}
+        stages = recorder.stage_frame(run).assign(**keys)
+        fiscal = recorder.fiscal_frame(run).assign(**keys)
+        order = ["scenario", "replication", "year", "sector", "stage", "tier"]
+        stages, fiscal = keys_first(stages, order), keys_first(fiscal, order)
+        record["duration_s"] += time.perf_counter() - t1
+        outs.append((stages, fiscal, record))
+    return outs
+
+
+def run_batch(scenario: LoadedScenario, replications: list[int], seeds: list[np.random.SeedSequence],
+              engine: str = "vectorized", scenarios: list[LoadedScenario] | None = None) -> list[tuple]:
+    """Runs of the model side by side (one batched model; the reference engine: one at a time);
+    per run its recorder, its index in the recorder and its run record (``duration_s``: its share
+    of the batch's time). ``scenarios``: one per run (sweep points of one ``abm.batch.batch_key``;
+    default: all ``scenario``)."""
+    return _run_models(scenario, replications, seeds, engine, scenarios)
+
+
+def _run_models(scenario: LoadedScenario, replications: list[int], seeds: list[np.random.SeedSequence],
+                engine: str, scenarios: list[LoadedScenario] | None = None) -> list[tuple]:
     from ..abm.model import ValueChainModel
 
+    scenarios = scenarios or [scenario] * len(seeds)
     t0 = time.perf_counter()
-    model = ValueChainModel(scenario, rng=seed, engine=engine, replication=replication)
-    model.run()
-    keys = {"scenario": scenario.name, "replication": replication}
-    stages = model.recorder.stage_frame().assign(**keys)
-    fiscal = model.recorder.fiscal_frame().assign(**keys)
-    record = {**keys, "seed": scenario.spec.seed, "spawn_key": list(seed.spawn_key),
-              "status": "ok", "duration_s": time.perf_counter() - t0}
-    order = ["scenario", "replication", "year", "sector", "stage", "tier"]
-    stages, fiscal = keys_first(stages, order), keys_first(fiscal, order)
-    return stages, fiscal, record
+    if engine != "vectorized" or len(seeds) == 1:
+        models = [(ValueChainModel(sc, rng=s, engine=engine, replication=r), 0) for sc, r, s in
+                  zip(scenarios, replications, seeds)]
+        for model, _ in models:
+            model.run()
+    else:
+        batch = ValueChainModel(scenarios[0], rngs=list(seeds), replication=replications[0], scenarios=scenarios)
+        batch.run()
+        models = [(batch, run) for run in range(len(seeds))]
+    share_s = (time.perf_counter() - t0) / len(seeds)
+    return [(model.recorder, run, {"scenario": sc.name, "replication": replication, "seed": sc.spec.seed,
+                                   "spawn_key": list(seed.spawn_key), "status": "ok", "duration_s": share_s})
+            for (model, run), sc, replication, seed in zip(models, scenarios, replications, seeds)]
 
 
 def run_scenario(scenario: LoadedScenario, replications: int | None = None, seed: int | None = None,
@@ -107,8 +149,13 @@ def run_scenario(scenario: LoadedScenario, replications: int | None = None, seed
     spec = scenario.spec
     seeds = child_seeds(spec.seed, spec.replications)
     started = time.time()
-    if executor is None and workers <= 1:
-        outs = [run_replication(scenario, k, s, engine) for k, s in enumerate(seeds)]
+    if executor is None and workers <= 1:  # in this process: the replications side by side, in batches
+        from ..abm.batch import runs_that_fit
+
+        size = runs_that_fit(scenario)
+        outs = [out for a in range(0, len(seeds), size)
+                for out in run_replications(scenario, list(range(a, min(a + size, len(seeds)))), seeds[a:a + size],
+                                            engine)]
     else:
         from .executors import process_pool
 

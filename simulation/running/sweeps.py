@@ -35,6 +35,7 @@ sweep writes (:mod:`.outdir`); only files the store records are ever deleted.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -195,6 +196,36 @@ def _run_table(point: int, stages: pd.DataFrame, fiscal: pd.DataFrame, columns: 
     return table, names
 
 
+KEYS = ("scenario", "point", "replication", "year", "sector", "stage", "tier")  # a batch file's key columns
+
+
+@functools.cache
+def _frame_text_type() -> pa.DataType:
+    """The Arrow type ``_arrow`` gives a frame's text column (pandas' string storage decides it)."""
+    return _arrow(pd.DataFrame({"text": np.array(["a"])})).schema.field("text").type
+
+
+def recorded_run_table(point: int, scenario: str, replication: int, recorder, run: int, columns: tuple[str, ...]
+                       ) -> tuple[pa.Table, dict]:
+    """``_run_table`` of a run straight from the model's recorder (run ``run`` of a batched model):
+    the same table, column for column and bit for bit (``tests/test_batched_runs.py``), without
+    making the run's frames."""
+    stage_columns = recorder.stage_columns(run, columns)
+    n = len(stage_columns["year"])
+    text = _frame_text_type()
+    table = {"scenario": pa.array(np.full(n, scenario, dtype=object), text),
+             "point": pa.array(np.full(n, point, np.int64)),
+             "replication": pa.array(np.full(n, replication, np.int64))}
+    table.update({name: pa.array(values, text) if values.dtype.kind in "OU" else pa.array(values)
+                  for name, values in stage_columns.items()})
+    costs = recorder.fiscal_costs(run)
+    table.update({FISCAL_PREFIX + lever: pa.array(values) for lever, values in costs.items()})
+    fiscal_names = [*KEYS, "lever", "fiscal_cost"]
+    names = {"stages": [c for c in table if not c.startswith(FISCAL_PREFIX)], "fiscal": fiscal_names,
+             "levers": list(costs), "layout": "wide"}
+    return pa.table(table), names
+
+
 def row_group_ranges(data: bytes | pa.Buffer | Path) -> list[tuple[int, int]]:
     """``(offset, length)`` of each row group's bytes in a Parquet file (its column chunks, pages included)."""
     source = pa.BufferReader(data) if not isinstance(data, Path) else data
@@ -241,20 +272,40 @@ def execute_batch(task: BatchTask) -> tuple[list[dict], bytes | None]:
     """Worker side: run the batch's models; returns a record per run (in order) and the Parquet bytes
     of the batch file (None if no run succeeded). Records of stored runs carry ``row_group``,
     ``offset``, ``length`` and ``sha256``. A model error is a record with ``status="failed"``
-    (it is data, not retried)."""
+    (it is data, not retried).
+
+    The runs go side by side through batched models (issue 17, ``abm.batch``): the runs of points
+    with the same ``batch_key`` together (at most ``runs_that_fit`` at once), or, where their
+    levers take different branches of the year (``BatchMismatch``), the runs of each point; their
+    results are those of one run at a time, bit for bit. If a batched model fails, its runs are
+    done again one at a time, so a failing run fails alone."""
+    tables: dict[int, tuple] = {}  # position in task.runs -> (table, columns, run record) of runs side by side
+    for group in _key_groups(task):
+        for i, (recorder, run, out) in _run_side_by_side(task, group).items():
+            point, replication = task.runs[i][:2]
+            t0 = time.perf_counter()
+            try:
+                table, names = recorded_run_table(point, task.scenarios[point].name, replication, recorder, run,
+                                                  task.columns)
+            except Exception:  # noqa: S112  (the run is done again alone below, where an error is recorded)
+                continue
+            tables[i] = (table, names, {**out, "duration_s": out["duration_s"] + time.perf_counter() - t0})
     records: list[dict] = []
     stored: list[tuple[dict, pa.Table]] = []
     columns: dict = {}
-    for point, replication, seed, identity in task.runs:
+    for i, (point, replication, seed, identity) in enumerate(task.runs):
         t0 = time.perf_counter()
         try:
-            stages, fiscal, _ = runner.run_replication(task.scenarios[point], replication, seed, task.engine)
-            table, columns = _run_table(point, stages, fiscal, task.columns)
+            if i in tables:
+                table, columns, out = tables.pop(i)
+            else:
+                stages, fiscal, out = runner.run_replication(task.scenarios[point], replication, seed, task.engine)
+                table, columns = _run_table(point, stages, fiscal, task.columns)
         except Exception as exc:  # the model's failure, reported as data
             records.append({**identity, "status": "failed", "error": one_line(exc),
                             "duration_s": time.perf_counter() - t0})
             continue
-        record = {**identity, "status": "ok", "error": None, "duration_s": time.perf_counter() - t0}
+        record = {**identity, "status": "ok", "error": None, "duration_s": out["duration_s"] + time.perf_counter() - t0}
         records.append(record)
         stored.append((record, table))
     if not stored:
@@ -263,6 +314,48 @@ def execute_batch(task: BatchTask) -> tuple[list[dict], bytes | None]:
     for (record, _), place in zip(stored, places):
         record.update(place)
     return records, data
+
+
+def _key_groups(task: BatchTask) -> list[list[int]]:
+    """Positions of the task's runs in groups that may go side by side: the same ``batch_key``, at
+    most ``runs_that_fit`` runs, in the task's order (the reference engine: one run each)."""
+    from ..abm.batch import batch_key, runs_that_fit
+
+    if task.engine != "vectorized":
+        return [[i] for i in range(len(task.runs))]
+    keys = {point: batch_key(sc) for point, sc in task.scenarios.items()}
+    groups: dict[str, list[list[int]]] = {}
+    for i, run in enumerate(task.runs):
+        point = run[0]
+        open_groups = groups.setdefault(keys[point], [[]])
+        if len(open_groups[-1]) >= runs_that_fit(task.scenarios[point]):
+            open_groups.append([])
+        open_groups[-1].append(i)
+    return [group for by_key in groups.values() for group in by_key if group]
+
+
+def _run_side_by_side(task: BatchTask, group: list[int]) -> dict[int, tuple]:
+    """The group's runs in one batched model; points whose levers cannot share one, point by point;
+    nothing if a model fails (its runs are then done one at a time)."""
+    from ..abm.batch import BatchMismatch
+
+    if len(group) < 2:
+        return {}
+    runs = [task.runs[i] for i in group]
+    try:
+        scenarios = [task.scenarios[r[0]] for r in runs]
+        outs = runner.run_batch(scenarios[0], [r[1] for r in runs], [r[2] for r in runs], task.engine, scenarios)
+        return dict(zip(group, outs))
+    except BatchMismatch:
+        points = list(dict.fromkeys(r[0] for r in runs))
+        if len(points) == 1:
+            return {}
+        done: dict[int, tuple] = {}
+        for point in points:
+            done.update(_run_side_by_side(task, [i for i in group if task.runs[i][0] == point]))
+        return done
+    except Exception:  # a model error: its runs are done one at a time, where it is recorded
+        return {}
 
 
 @dataclass

@@ -69,6 +69,11 @@ def is_static(policy, start: int) -> bool:
     return True
 
 
+def reads_price(policy) -> bool:
+    """True when some lever's terms depend on the year's market price (``Lever.reads_price``)."""
+    return any(lever.reads_price is not None and lever.reads_price(getattr(policy, lever.key)) for lever in LEVERS)
+
+
 def planning_terms(policy, chain, year: int, price, lags: np.ndarray):
     """The terms investors in ``year`` expect when a new unit starts producing (year + 1 + the
     stage's build lag), from the rules announced by ``year``: their paths as announced."""
@@ -92,4 +97,4 @@ def planning_terms(policy, chain, year: int, price, lags: np.ndarray):
     return CellTerms(**values)
 
 
-__all__ = ["LEVERS", "BY_KEY", "Lever", "year_terms", "planning_terms", "is_static"]
+__all__ = ["LEVERS", "BY_KEY", "Lever", "year_terms", "planning_terms", "is_static", "reads_price"]

@@ -34,3 +34,6 @@ class Lever:
     unit: str = "million yuan"
     # key below the block -> stage names that must exist, besides the rules' ``stages`` (issue 12)
     stage_lists: Callable[[Any], dict[str, list[str]]] | None = None
+    # True when the block's terms depend on the year's market price (``terms``' ``price``): runs
+    # side by side then need their terms run by run (issue 17, ``abm.batch``)
+    reads_price: Callable[[Any], bool] | None = None

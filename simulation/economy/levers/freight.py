@@ -104,4 +104,5 @@ LEVER = Lever(
     cost_definition="subsidy paid on the units shipped out of the region",
     rule_lists=lambda block: {"rules": block.rules},
     stage_lists=lambda block: {f"rules.{i}.local_inputs": r.local_inputs for i, r in enumerate(block.rules)},
+    reads_price=lambda block: any(r.share_of_sales is not None for r in block.rules),
 )

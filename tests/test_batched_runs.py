@@ -1,0 +1,152 @@
+"""Runs side by side (issue 17, ``abm.batch``): a batched model advances many runs of a scenario in
+one array state, and each run's frames are bit for bit those of the run alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from valuechain.simulation import load_scenario, run_scenario
+from valuechain.simulation.abm import engine as engine_module
+from valuechain.simulation.abm.batch import runs_that_fit
+from valuechain.simulation.abm.engine import chunk_bounds
+from valuechain.simulation.abm.model import ValueChainModel
+from valuechain.simulation.running import runner
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def alone_and_side_by_side(name: str, runs: int, overrides=()) -> tuple[list, ValueChainModel]:
+    sc = load_scenario(SCENARIOS / f"{name}.yaml", ["replications=1", *overrides])
+    seeds = np.random.SeedSequence(sc.spec.seed).spawn(runs)
+    alone = []
+    for seed in seeds:
+        model = ValueChainModel(sc, rng=seed)
+        model.run()
+        alone.append((model.recorder.stage_frame(), model.recorder.fiscal_frame(), model.state.rebuilds))
+    batch = ValueChainModel(sc, rngs=seeds)
+    batch.run()
+    return alone, batch
+
+
+def assert_runs_equal(alone: list, batch: ValueChainModel) -> None:
+    for run, (stages, fiscal, _) in enumerate(alone):
+        pd.testing.assert_frame_equal(batch.recorder.stage_frame(run), stages, check_exact=True)
+        pd.testing.assert_frame_equal(batch.recorder.fiscal_frame(run), fiscal, check_exact=True)
+
+
+@pytest.mark.parametrize("name", ["baseline", "policy_package_2016_full", "capacity_rules", "freight_subsidy",
+                                  "history_2014_recorded"])
+def test_each_run_side_by_side_is_the_run_alone(name: str) -> None:
+    """The default chain, the mix of all twelve levers, backward capacity closed run by run, a
+    freight subsidy that reads the market price (terms run by run), and the recorded history (a
+    chain with capacity under construction at the start)."""
+    alone, batch = alone_and_side_by_side(name, 4)
+    assert batch.runs == 4
+    assert not alone[0][0].equals(alone[1][0])  # the runs differ: the comparison can fail
+    assert_runs_equal(alone, batch)
+
+
+def test_runs_side_by_side_rebuild_their_own_layouts() -> None:
+    """Runs whose cells run out of room at different times: each run's layout (and so its sums)
+    stays that of the run alone, whichever run beside it is rebuilt."""
+    alone, batch = alone_and_side_by_side("policy_package_2016", 5)
+    rebuilds = [r for *_, r in alone]
+    assert batch.state.rebuilds > max(rebuilds)  # the batch rebuilt runs at other times than each alone
+    assert_runs_equal(alone, batch)
+
+
+def test_chunks_cut_each_run_where_it_is_cut_alone(monkeypatch) -> None:
+    """With small chunks, cells are cut between chunks: beside other runs, a run is cut at the
+    same rows as alone (its sums are the same bits)."""
+    monkeypatch.setattr(engine_module.VectorEngine, "CHUNK_ROWS", 700)
+    alone, batch = alone_and_side_by_side("baseline", 3, ["horizon.years=6"])
+    bounds = chunk_bounds(batch.state.starts, batch.state.cells_per_run, 700)
+    assert len(bounds) > 3 and all(b - a <= 700 for a, b in bounds)
+    assert_runs_equal(alone, batch)
+
+
+def test_chunk_bounds_keep_a_run_alone_cut_every_chunk_rows() -> None:
+    starts = np.array([0, 5, 5, 12, 30, 31])  # one run of five cells, 31 rows
+    assert chunk_bounds(starts, 5, 10) == [(0, 10), (10, 20), (20, 30), (30, 31)]
+    two = np.array([0, 3, 9, 9, 13])  # two runs of two cells: 9 and 4 rows
+    assert chunk_bounds(two, 2, 10) == [(0, 9), (9, 13)]  # whole cells, runs not cut inside
+    assert chunk_bounds(two, 2, 100) == [(0, 13)]
+
+
+def test_replications_in_one_process_equal_those_on_a_pool() -> None:
+    """``run_scenario`` in this process runs the replications side by side; on workers one at a time."""
+    sc = load_scenario(SCENARIOS / "tax_holiday.yaml", ["replications=3", "horizon.years=5"])
+    serial = run_scenario(sc)
+    one_at_a_time = [runner.run_replication(sc, k, s) for k, s in enumerate(runner.child_seeds(sc.spec.seed, 3))]
+    pd.testing.assert_frame_equal(serial.stages, pd.concat([o[0] for o in one_at_a_time], ignore_index=True),
+                                  check_exact=True)
+    pd.testing.assert_frame_equal(serial.fiscal, pd.concat([o[1] for o in one_at_a_time], ignore_index=True),
+                                  check_exact=True)
+
+
+def test_runs_that_fit_bounds_the_batch_by_memory() -> None:
+    sc = load_scenario(SCENARIOS / "baseline.yaml", ["replications=1"])
+    assert 1 < runs_that_fit(sc) <= 200
+    assert runs_that_fit(sc, budget_bytes=1) == 1
+    big = load_scenario(SCENARIOS / "baseline.yaml", ["replications=1", "firms.scale=20"])
+    assert runs_that_fit(big) < runs_that_fit(sc)
+
+
+def test_a_batched_model_needs_the_vectorized_engine_and_one_kind_of_seed() -> None:
+    sc = load_scenario(SCENARIOS / "baseline.yaml", ["replications=1"])
+    with pytest.raises(ValueError, match="rngs"):
+        ValueChainModel(sc, rng=1, rngs=[1, 2])
+    with pytest.raises(ValueError, match="vectorized"):
+        ValueChainModel(sc, rngs=[1, 2], engine="reference")
+
+
+def test_a_batched_run_table_is_the_table_of_its_frames() -> None:
+    """A sweep stores a batched run's rows straight from the recorder (no frames): the same Arrow
+    table as from the run's frames, every column kept and the analysis columns only."""
+    from valuechain.simulation.running import sweeps
+
+    sc = load_scenario(SCENARIOS / "policy_package_2016_full.yaml", ["replications=1", "horizon.years=4"])
+    seeds = runner.child_seeds(sc.spec.seed, 3)
+    batch = runner.run_batch(sc, [0, 1, 2], seeds)
+    for columns in (sweeps.resolve_columns("all"), sweeps.resolve_columns("analysis")):
+        for (recorder, run, _), replication in zip(batch, [0, 1, 2]):
+            stages, fiscal, _ = runner.run_replication(sc, replication, seeds[replication])
+            want, want_names = sweeps._run_table(7, stages, fiscal, columns)
+            got, got_names = sweeps.recorded_run_table(7, sc.name, replication, recorder, run, columns)
+            assert got.equals(want, check_metadata=True) and got.schema.equals(want.schema)
+            assert got_names == want_names
+
+
+def test_sweep_points_with_other_lever_values_side_by_side_are_the_runs_alone() -> None:
+    """Points of a sweep that differ in lever values (the power price, the freight subsidy's rate)
+    go side by side in one batched model: each run is the run of its own point alone."""
+    base = SCENARIOS / "policy_package_2016.yaml"
+    points = [load_scenario(base, ["replications=1", "horizon.years=6", f"policy.electricity_price.default={p}"])
+              for p in (0.30, 0.36, 0.42)]
+    seeds = runner.child_seeds(20160101, 2)
+    runs = [(sc, r) for sc in points for r in range(2)]
+    batch = runner.run_batch(points[0], [r for _, r in runs], [seeds[r] for _, r in runs],
+                             scenarios=[s for s, _ in runs])
+    assert batch[0][0] is batch[-1][0]  # one batched model
+    for (sc, r), (recorder, run, _) in zip(runs, batch):
+        stages, fiscal, _ = runner.run_replication(sc, r, seeds[r])
+        keys = {"scenario": sc.name, "replication": r}
+        pd.testing.assert_frame_equal(recorder.stage_frame(run).assign(**keys)[stages.columns], stages,
+                                      check_exact=True)
+        pd.testing.assert_frame_equal(recorder.fiscal_frame(run).assign(**keys)[fiscal.columns], fiscal,
+                                      check_exact=True)
+    prices = [recorder.stage_frame(run).value_added.sum() for recorder, run, _ in batch[::2]]
+    assert len(set(prices)) == 3  # the points differ: the comparison can fail
+
+
+def test_runs_whose_levers_switch_the_arithmetic_differently_cannot_share_a_batch() -> None:
+    from valuechain.simulation.abm.batch import BatchMismatch
+
+    plain = load_scenario(SCENARIOS / "baseline.yaml", ["replications=1", "horizon.years=3"])
+    holidays = plain.with_overrides(policy=load_scenario(SCENARIOS / "tax_holiday.yaml").spec.policy)
+    seeds = runner.child_seeds(1, 2)
+    with pytest.raises(BatchMismatch, match="differ"):
+        ValueChainModel(plain, rngs=seeds, scenarios=[plain, holidays]).run()
