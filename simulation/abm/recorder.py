@@ -47,10 +47,10 @@ class Recorder:
 
     def _stacked(self, name: str, width: int) -> np.ndarray:
         """``name`` over the years recorded: an array (years, runs, width)."""
-        shape = (self.runs, width)
-        return np.stack([np.broadcast_to(np.asarray(r[name], dtype=float).reshape(-1), (self.runs * width,))
-                         .reshape(shape) if np.ndim(r[name]) else np.broadcast_to(float(r[name]), shape)
-                         for r in self.years])
+        values = [r[name] for r in self.years]
+        if not all(np.ndim(v) for v in values):  # a number in some year: the same in every cell
+            values = [np.broadcast_to(np.asarray(v, dtype=float), (self.runs * width,)) for v in values]
+        return np.stack(values).astype(float, copy=False).reshape(len(values), self.runs, width)
 
     def _arrays(self) -> dict:
         """Every recorded name as (years, runs, width), made once for all runs."""
