@@ -148,13 +148,21 @@ class FirmState:
             cells_new.append((a_new, cell))
         rows_new, rows_old, free = (np.concatenate(v) for v in (rows_new, rows_old, free))
         spans = moved_spans(runs, old_starts[::per_run], self.starts[::per_run])
+        source = None
+        if not spans:  # every run rebuilt (a run alone): each new row gathers its old row in one pass
+            source = np.zeros(n, dtype=np.int64)
+            source[rows_new] = rows_old
         arrays = {}
         for name, arr in old.items():
             new = np.empty(arr.shape[:-1] + (n,), dtype=arr.dtype)
             for new_at, old_at, length in spans:
                 new[..., new_at:new_at + length] = arr[..., old_at:old_at + length]
             for row_new, row_old in zip(np.atleast_2d(new), np.atleast_2d(arr)):  # 1-D views of each row
-                row_new[rows_new] = row_old.take(rows_old)
+                if source is not None:
+                    if rows_old.size:  # (an empty layout has nothing to take from)
+                        row_old.take(source, out=row_new, mode="clip")  # "clip": unbuffered (indices are valid)
+                else:
+                    row_new[rows_new] = row_old.take(rows_old)
                 row_new[free] = FILL.get(name, 0)
             arrays[name] = new
         for at, cell in cells_new:
