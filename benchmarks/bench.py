@@ -268,6 +268,7 @@ def profile_batched_year(runs: int = 50, repeats: int = 3) -> None:
     phases = {
         "streams (four a run and year)": (model.ValueChainModel, "stream"),
         "levers' terms (once for the batch)": (model.ValueChainModel, "_year_terms"),
+        "variety prices (armington clearing, run by run)": (model.ValueChainModel, "_variety_factors"),
         "plan (which firms produce)": (engine.VectorEngine, "plan"),
         "markets (one pass over the stages)": (markets, "solve"),
         "per-cell coefficients": (coefficients, "cell_coefficients"),
