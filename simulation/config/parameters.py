@@ -1,8 +1,9 @@
-"""Documented ranges of the firms' behavioural parameters, and Latin-hypercube draws over them.
+"""Documented ranges of the behavioural parameters, and Latin-hypercube draws over them.
 
 ``scenarios/parameters/firms_ranges.yaml`` lists, per key of the scenario's ``firms:`` block
-(class :class:`~.scenario.Firms`), a ``low``-``high`` range with its source. Keys are checked
-against the Firms schema (an unknown or non-numeric key, ``low >= high``, a bound the schema
+(class :class:`~.scenario.Firms`; a plain ``NAME``) or of its ``shocks:`` block (``shocks.NAME``, class
+:class:`~.scenario.Shocks`: the demand elasticities), a ``low``-``high`` range with its source. Keys
+are checked against those schemas (an unknown or non-numeric key, ``low >= high``, a bound the schema
 refuses, or a range that excludes the schema's default is one line naming the file and key).
 :func:`draw_parameters` gives ``n`` parameter sets from a seeded Latin hypercube.
 """
