@@ -38,7 +38,7 @@ UNITS = {
     "local_inputs": "million yuan of chain inputs bought from local suppliers",
     "sales": "million yuan at factory-gate prices",
     "intermediate_inputs": "million yuan (chain inputs, other inputs, electricity at its supply cost)",
-    "price": "yuan per stage unit (destination market)",
+    "price": "yuan per stage unit at the destination market (the region's own in a differentiated stage)",
     "unit_cost": "yuan per stage unit, variable cost with local inputs valued at cost",
     "electricity_kwh": "kWh per year used (chain kWh per unit x energy-saving factor x output / productivity)",
     "fiscal_cost": "million yuan",
