@@ -283,12 +283,13 @@ class ValueChainModel(mesa.Model):
         inv_phi = st.inv_productivity
         pairs = np.concatenate([rng.random((int(total), 2)) for rng, total in zip(rngs, totals)])
         closing = rows[turnover.pick_closures(per_cell, counts, pairs, lambda positions: inv_phi[rows[positions]])]
-        closing_per_run = st.by_run(np.bincount(st.cell[closing], minlength=n_cells)).sum(axis=1)
+        successions = np.bincount(st.cell[closing], minlength=n_cells)
+        closing_per_run = st.by_run(successions).sum(axis=1)
         successors = [1.0 / self._draw_productivity(int(m), rng) for rng, m in zip(rngs, closing_per_run) if m]
         old_ids = st.firm_id[closing].copy()
         st.succeed(closing, np.concatenate(successors) if successors else np.zeros(0))
         self.engine.succeeded(closing, old_ids)
-        return np.bincount(st.cell[closing], minlength=n_cells)
+        return successions
 
     def _plans(self, p, tech) -> tuple:
         """The year's lever terms (as they are and as investors plan on them), the sellers' mean
