@@ -18,7 +18,8 @@ weighted equally and every record equally within its series. Held-out records (2
 read. Before scoring:
 
 * coverage factors calibrated on one record are re-derived for the candidate (``ANCHORS``): the
-  textile jobs and firms coverage on the 2014 employment record, the fixed-asset-investment factor
+  textile jobs coverage on the 2014 employment record, the firms' on the 2014 firm record, the
+  fixed-asset-investment factor
   on the 2016 record, as ``scenarios/observed/xinjiang_series.yaml`` derives them at the defaults;
 * records that set a level of the 2014 chain or of a mapping (``FITTED``) are left out: they are
   matched by construction and say nothing about behaviour.
@@ -48,7 +49,7 @@ from valuechain.simulation.running.backtest import RECORDED
 # series -> the (series, year) its coverage factor is calibrated on (xinjiang_series.yaml)
 ANCHORS: dict[str, tuple[str, int]] = {
     "textile_apparel_employment": ("textile_apparel_employment", 2014),
-    "textile_firms": ("textile_apparel_employment", 2014),
+    "textile_firms": ("textile_firms", 2014),
     "textile_fixed_asset_investment": ("textile_fixed_asset_investment", 2016),
 }
 # records a level was fitted on (docs/calibration.md §14.2, §14.4): left out of the objective
@@ -59,7 +60,8 @@ FITTED: frozenset[tuple[str, int]] = frozenset({
     ("yarn_output", 2015),  # the yarn under construction, arriving 2015
     ("viscose_capacity", 2014), ("viscose_capacity", 2016),  # 2014 capacity and its pipeline
     ("aluminium_capacity", 2014), ("aluminium_capacity", 2017), ("aluminium_output", 2016),  # level, pipeline
-    ("textile_apparel_employment", 2014), ("textile_fixed_asset_investment", 2016),  # coverage anchors
+    ("textile_apparel_employment", 2014), ("textile_firms", 2014),  # coverage anchors
+    ("textile_fixed_asset_investment", 2016),
 })
 DEFAULT_PARAMS = ("potential_entrants_per_firm", "entry_hurdle_q", "adjustment_cost", "max_investment_rate")
 
