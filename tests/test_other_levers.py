@@ -214,6 +214,36 @@ def test_a_capacity_cap_holds_capacity_at_or_below_it_every_year_and_replication
     assert cost(res, "capacity_rules").abs().sum() == 0  # a cap costs the budget nothing
 
 
+def test_the_halted_share_brings_committed_capacity_down_to_the_cap_as_far_as_halting_can():
+    from valuechain.simulation.economy.levers.capacity import halted_share
+
+    cap = np.array([10.0, 10.0, 10.0, np.inf, 10.0])
+    halts = np.array([1.0, 1.0, 1.0, 1.0, 0.0])
+    committed = np.array([12.0, 9.0, 20.0, 50.0, 12.0])  # capacity there + under construction
+    building = np.array([4.0, 3.0, 5.0, 5.0, 4.0])
+    share = halted_share(cap, halts, committed, building)
+    # 2 of 4 halted; under the cap: none; 10 over with 5 building: all of it; no cap; cap that only refuses
+    np.testing.assert_allclose(share, [0.5, 0.0, 1.0, 0.0, 0.0])
+    np.testing.assert_allclose((committed - share * building)[:2], [10.0, 9.0])
+
+
+def test_a_cap_that_halts_construction_stops_the_capacity_ordered_before_it():
+    """The recorded history's aluminium ceiling (6.25 Mt from 2017, below the 7.5 Mt there in 2017):
+    halting construction, no capacity arrives after 2017; refusing only new orders, the earlier
+    orders still arrive. Before the ceiling's first year both runs are the same."""
+    over = ["replications=2", "horizon.years=7"]
+    cap = "policy.capacity_rules.caps=[{stages: [electrolytic_aluminium], max_capacity_units: {2017: 6250000}"
+    halting = run_scenario(load_scenario("history_2014_recorded", over + [cap + ", halts_under_construction: true, announced: 2017}]"]))
+    refusing = run_scenario(load_scenario("history_2014_recorded", over + [cap + ", announced: 2017}]"]))
+    al = {k: r.stages[r.stages.stage == "electrolytic_aluminium"].pivot(index="year", columns="replication",
+                                                                          values="capacity")
+          for k, r in (("halting", halting), ("refusing", refusing))}
+    pd.testing.assert_frame_equal(al["halting"].loc[:2017], al["refusing"].loc[:2017])
+    assert (al["halting"].loc[2017] > 6.25e6).all()  # the ceiling is below the capacity already there
+    assert (al["halting"].loc[2017:].diff().fillna(0.0) <= 1e-6).all().all()  # after 2017 it only wears
+    assert (al["refusing"].loc[2018:].max() > al["refusing"].loc[2017]).all()  # the earlier orders arrive
+
+
 def test_removing_backward_capacity_raises_the_stages_productivity(baseline):
     res = run("capacity_rules.yaml", "policy.capacity_rules.caps=[]")
     productivity = lambda r: by_stage(r, "output") / by_stage(r, "employment")  # noqa: E731  output per worker

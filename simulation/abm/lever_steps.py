@@ -29,7 +29,9 @@ def capacity_caps(state, chain, k, terms, sums, year: int, plants, plants_inv_pr
 
     Committed capacity = capacity (after this year's wear) + everything ordered and not yet there.
     Where it exceeds the cap, incumbents' orders of the year are cut by the same share (their
-    payment refunded to cash), then new plants are built only while they fit."""
+    payment refunded to cash); where the cap halts construction, the capacity still under
+    construction is then cut by the same share for every firm (no refund); then new plants are
+    built only while they fit."""
     cap = terms.capacity_cap[:, 0]
     if not np.isfinite(cap).any():
         return sums, plants, plants_inv_productivity
@@ -47,6 +49,14 @@ def capacity_caps(state, chain, k, terms, sums, year: int, plants, plants_inv_pr
         state.raw("ordered")[:] -= refused
         sums = replace(sums, investment=sums.investment - state.cell_sum(refund))
         committed = committed - refuse * ordered
+    halts = terms.cap_halts_building[:, 0]
+    if np.any(halts > 0):  # then the capacity under construction beyond the cap (its spending is lost)
+        pending = state.raw("pending")
+        building = to_stage(state.cell_sum(pending.sum(axis=0)))
+        halt = capacity_rules.halted_share(cap, halts, committed, building)
+        if np.any(halt > 0):
+            pending *= 1.0 - _per_row(state, np.repeat(halt, 3))
+            committed = committed - halt * building
     if plants is not None:
         allowed = capacity_rules.plants_that_fit(cap, committed, chain.plant_capacity, plants.reshape(-1, 3))
         keep = allowed.ravel()

@@ -51,6 +51,7 @@ class CellTerms:
     retrofit_step: np.ndarray  # share of the cell's capacity retrofitted this year (energy_saving)
     retrofit_cost: np.ndarray  # yuan of grant per unit of capacity retrofitted (energy_saving)
     capacity_cap: np.ndarray  # units: the stage's capacity ceiling, same in its zones (inf: none) (capacity_rules)
+    cap_halts_building: np.ndarray  # 1: the ceiling also halts capacity under construction beyond it (capacity_rules)
     removal_share: np.ndarray  # share of the stage's capacity closed this year, least productive first (capacity_rules)
     removal_compensation: np.ndarray  # yuan per unit of capacity closed (capacity_rules)
     local_bonus_per_unit: np.ndarray  # extra freight subsidy per unit at a fully local input share (freight_subsidy)

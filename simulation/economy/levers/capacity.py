@@ -8,7 +8,10 @@ Scenario block ``policy.capacity_rules``:
   time path) / ``water_m3_per_unit`` (e.g. coal chemicals, 在综合考虑水资源分布和生态环境承载力前提下).
   Capacity there or ordered may not exceed the cap: this year's orders beyond it are refused
   (incumbents' by the same share, refunded; then new plants only while they fit). A cap cannot
-  remove capacity already there or ordered, and does nothing before its first year.
+  remove capacity already there, and does nothing before its first year. With
+  ``halts_under_construction: true`` it also halts the capacity under construction (ordered in
+  earlier years) beyond it, every firm's by the same share, its spending lost (the 2017 halt of
+  unapproved smelters being built); otherwise capacity already ordered still arrives.
 - ``removals``: targeting + ``share_per_year`` (a time path) of the stage's capacity closed each
   year, least productive firms first (a firm that is still building is not backward capacity),
   until ``to_year``; ``compensation_yuan_per_unit`` closed (a time path, default 0).
@@ -32,6 +35,7 @@ class CapRule(Rule):
     max_capacity_units: _time_path(0.0, 1e13) | None = None
     water_quota_m3_per_year: _time_path(0.0, 1e13) | None = None
     water_m3_per_unit: float | None = Field(default=None, gt=0, le=1e6)
+    halts_under_construction: bool = False  # also halt capacity ordered in earlier years beyond the cap
 
     @model_validator(mode="after")
     def _one_kind(self) -> CapRule:
@@ -68,11 +72,13 @@ def terms(block: CapacityRules, chain, year: int, price, t):
     if not (block.caps or block.removals):  # nothing to set: the neutral terms stand (and a year costs nothing more)
         return t
     shape = t.capacity_cap.shape
-    cap = np.full(shape, np.inf)
+    cap, halts = np.full(shape, np.inf), np.zeros(shape)
     for rule in block.caps:
         value = rule.cap(year)
         if value is not None:  # before its first year the rule does nothing
-            cap[target_mask(rule, chain)] = value
+            m = target_mask(rule, chain)
+            cap[m] = value
+            halts[m] = float(rule.halts_under_construction)
     share, compensation = np.zeros(shape), np.zeros(shape)
     for rule in block.removals:
         value = rule_value(rule.share_per_year, year)
@@ -81,7 +87,7 @@ def terms(block: CapacityRules, chain, year: int, price, t):
         m = target_mask(rule, chain)
         share[m] = value
         compensation[m] = rule_value(rule.compensation_yuan_per_unit, year) or 0.0
-    return t.set(capacity_cap=cap, removal_share=share, removal_compensation=compensation,
+    return t.set(capacity_cap=cap, cap_halts_building=halts, removal_share=share, removal_compensation=compensation,
                  track_orders=t.track_orders or bool(block.caps))
 
 
@@ -89,6 +95,14 @@ def refused_share(cap, committed, ordered):
     """Per stage, the share of this year's orders refused so that committed capacity stays within the cap."""
     excess = np.where(np.isfinite(cap), committed - cap, 0.0)
     share = np.divide(excess, ordered, out=np.zeros_like(excess), where=ordered > 0)
+    return np.clip(share, 0.0, 1.0)
+
+
+def halted_share(cap, halts, committed, building):
+    """Per stage, the share of the capacity under construction halted so that committed capacity
+    comes down to the cap as far as halting can bring it (stages whose cap halts construction)."""
+    excess = np.where(np.isfinite(cap) & (halts > 0), committed - cap, 0.0)
+    share = np.divide(excess, building, out=np.zeros_like(excess), where=building > 0)
     return np.clip(share, 0.0, 1.0)
 
 
