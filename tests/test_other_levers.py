@@ -233,7 +233,8 @@ def test_a_cap_that_halts_construction_stops_the_capacity_ordered_before_it():
     orders still arrive. Before the ceiling's first year both runs are the same."""
     over = ["replications=2", "horizon.years=7"]
     cap = "policy.capacity_rules.caps=[{stages: [electrolytic_aluminium], max_capacity_units: {2017: 6250000}"
-    halting = run_scenario(load_scenario("history_2014_recorded", over + [cap + ", halts_under_construction: true, announced: 2017}]"]))
+    halting = run_scenario(load_scenario("history_2014_recorded",
+                                         over + [cap + ", halts_under_construction: true, announced: 2017}]"]))
     refusing = run_scenario(load_scenario("history_2014_recorded", over + [cap + ", announced: 2017}]"]))
     al = {k: r.stages[r.stages.stage == "electrolytic_aluminium"].pivot(index="year", columns="replication",
                                                                           values="capacity")
