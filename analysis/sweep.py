@@ -96,7 +96,8 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
                 verify_file(path, group["sha"].iloc[0])
             pf = pq.ParquetFile(path)
             columns = json.loads(pf.schema_arrow.metadata[b"valuechain.batch"])["columns"]
-            wide = [FISCAL_PREFIX + lever for lever in columns["levers"]]
+            zero = set(columns.get("zero_levers", []))  # levers left out of the file: +0.0 everywhere
+            wide = [FISCAL_PREFIX + lever for lever in columns["levers"] if lever not in zero]
             st_cols = columns["stages"] if stage_columns is None else [c for c in stage_columns
                                                                          if c in columns["stages"]]
             fc_cols = columns["fiscal"] if fiscal_columns is None else [c for c in fiscal_columns
@@ -105,7 +106,7 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
                                        "point", "replication", "year", *wide]))
             table = pf.read_row_groups(sorted(int(g) for g in group["row_group"]), columns=want)
             table = table.replace_schema_metadata(None)
-            yield table.select(st_cols), _long_fiscal(table, columns["levers"], fc_cols), len(group)
+            yield table.select(st_cols), _long_fiscal(table, columns["levers"], fc_cols, zero), len(group)
             continue
         if not OLD_RUN_FILE.fullmatch(str(file)):
             raise InputError(str(d / "runs.parquet"), "file", "not a run file of this store", file)
@@ -124,9 +125,10 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
         yield table.filter(is_st).select(st_cols), table.filter(pc.invert(is_st)).select(fc_cols), len(group)
 
 
-def _long_fiscal(table: pa.Table, levers: list[str], columns: list[str]) -> pa.Table:
+def _long_fiscal(table: pa.Table, levers: list[str], columns: list[str], zero: set[str] = frozenset()) -> pa.Table:
     """The fiscal rows of the runs in ``table`` (stage rows with a ``fiscal_cost:<lever>`` column per
-    lever) as the model's fiscal frame has them: per run and year, per lever, the stage rows."""
+    lever; the levers in ``zero`` have none: they cost +0.0 in every row) as the model's fiscal frame
+    has them: per run and year, per lever, the stage rows."""
     n, k = table.num_rows, len(levers)
     point, rep, year = (table[c].to_numpy() for c in ("point", "replication", "year"))
     run = np.zeros(n, np.int64)
@@ -135,7 +137,8 @@ def _long_fiscal(table: pa.Table, levers: list[str], columns: list[str]) -> pa.T
     rows, lever = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
     order = np.lexsort((lever, year[rows], run[rows]))  # stable: stages keep their order
     rows, lever = rows[order], lever[order]
-    costs = np.column_stack([table[FISCAL_PREFIX + name].to_numpy() for name in levers]) if k else \
+    costs = np.column_stack([np.zeros(n) if name in zero else table[FISCAL_PREFIX + name].to_numpy()
+                             for name in levers]) if k else \
         np.zeros((n, 0))
     take = pa.array(rows)
     out = {}

@@ -86,6 +86,28 @@ class Recorder:
         return {**self._keys(), **{name: rows[name].ravel().astype(np.int64) if name in COUNTS
                                    else rows[name].ravel() for name in names}}
 
+    def batch_columns(self, runs: list[int], names=STAGE_COLUMNS
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """The stage columns (keys first, then ``names``) and the fiscal costs by lever of ``runs``
+        at once, one run's rows after the other (each run's rows as :meth:`stage_columns` and
+        :meth:`fiscal_costs` give them, value for value): one array per column for all the runs."""
+        rows, fiscal = self.accounts_all()
+        take = np.asarray(runs, dtype=np.int64)
+
+        def stacked(v: np.ndarray) -> np.ndarray:  # (years, runs, stages) -> the runs' rows, run by run
+            return np.ascontiguousarray(v[:, take].transpose(1, 0, 2)).ravel()
+
+        keys = self._keys()
+        stage = {name: np.tile(v, len(take)) for name, v in keys.items()}
+        stage.update({name: stacked(rows[name]).astype(np.int64) if name in COUNTS else stacked(rows[name])
+                      for name in names})
+        return stage, {lever.key: stacked(fiscal[lever.key]) for lever in LEVERS}
+
+    def accounts_all(self) -> tuple[dict, dict]:
+        """Stage accounts and fiscal costs of every run, arrays (years, runs, stages)."""
+        self.accounts(0)
+        return self._accounts[1]
+
     def fiscal_costs(self, run: int = 0) -> dict[str, np.ndarray]:
         """Each lever's fiscal cost (million yuan) on the stage frame's rows, in ``LEVERS`` order."""
         _, fiscal = self.accounts(run)

@@ -210,20 +210,31 @@ def recorded_run_table(point: int, scenario: str, replication: int, recorder, ru
     """``_run_table`` of a run straight from the model's recorder (run ``run`` of a batched model):
     the same table, column for column and bit for bit (``tests/test_batched_runs.py``), without
     making the run's frames."""
-    stage_columns = recorder.stage_columns(run, columns)
+    tables, names = recorded_run_tables(recorder, [(run, point, scenario, replication)], columns)
+    return tables[0], names
+
+
+def recorded_run_tables(recorder, runs: list[tuple[int, int, str, int]], columns: tuple[str, ...]
+                        ) -> tuple[list[pa.Table], dict]:
+    """:func:`recorded_run_table` of several runs of one batched model, ``runs``: (run in the
+    recorder, point, scenario name, replication) each: one Arrow table is built for all of them
+    (an array per column) and each run's table is its slice (no copy)."""
+    stage_columns, costs = recorder.batch_columns([r[0] for r in runs], columns)
     n = len(stage_columns["year"])
+    per = n // max(1, len(runs))
     text = _frame_text_type()
-    table = {"scenario": pa.array(np.full(n, scenario, dtype=object), text),
-             "point": pa.array(np.full(n, point, np.int64)),
-             "replication": pa.array(np.full(n, replication, np.int64))}
+    names_by_run = np.array([r[2] for r in runs], dtype=object)
+    table = {"scenario": pa.array(np.repeat(names_by_run, per), text),
+             "point": pa.array(np.repeat(np.array([r[1] for r in runs], np.int64), per)),
+             "replication": pa.array(np.repeat(np.array([r[3] for r in runs], np.int64), per))}
     table.update({name: pa.array(values, text) if values.dtype.kind in "OU" else pa.array(values)
                   for name, values in stage_columns.items()})
-    costs = recorder.fiscal_costs(run)
     table.update({FISCAL_PREFIX + lever: pa.array(values) for lever, values in costs.items()})
     fiscal_names = [*KEYS, "lever", "fiscal_cost"]
     names = {"stages": [c for c in table if not c.startswith(FISCAL_PREFIX)], "fiscal": fiscal_names,
              "levers": list(costs), "layout": "wide"}
-    return pa.table(table), names
+    whole = pa.table(table)
+    return [whole.slice(k * per, per) for k in range(len(runs))], names
 
 
 def row_group_ranges(data: bytes | pa.Buffer | Path) -> list[tuple[int, int]]:
@@ -243,22 +254,51 @@ def row_group_ranges(data: bytes | pa.Buffer | Path) -> list[tuple[int, int]]:
     return ranges
 
 
+def _is_positive_zero(column: pa.ChunkedArray | pa.Array) -> bool:
+    """Every value of a float column is +0.0 (bit for bit: no -0.0, no null)."""
+    values = column.to_numpy() if isinstance(column, pa.ChunkedArray) else column.to_numpy(zero_copy_only=False)
+    return column.null_count == 0 and not np.any(np.ascontiguousarray(values, np.float64).view(np.int64))
+
+
+def without_zero_levers(tables: list[pa.Table], columns: dict) -> tuple[list[pa.Table], dict]:
+    """The runs' tables without the fiscal cost columns of the levers that cost +0.0 in every row of
+    every run (most levers, in most sweeps), and ``columns`` with those levers in ``zero_levers``
+    (the loaders put them back as zeros, :func:`analysis.sweep._long_fiscal`). A table that lacks
+    a lever's column (a run copied from a file that left it out) gets it back as zeros first."""
+    levers = list(columns.get("levers", []))
+    others = [c for c in tables[0].column_names if not c.startswith(FISCAL_PREFIX)]
+    filled = []
+    for table in tables:
+        table = table.replace_schema_metadata(None)
+        for lever in levers:
+            if FISCAL_PREFIX + lever not in table.column_names:
+                table = table.append_column(FISCAL_PREFIX + lever, pa.array(np.zeros(table.num_rows)))
+        filled.append(table)
+    zero = [lv for lv in levers if all(_is_positive_zero(t[FISCAL_PREFIX + lv]) for t in filled)]
+    keep = others + [FISCAL_PREFIX + lv for lv in levers if lv not in zero]
+    return [t.select(keep) for t in filled], {**columns, "zero_levers": zero}
+
+
 def batch_bytes(runs: list[tuple[dict, pa.Table]], columns: dict) -> tuple[bytes, list[dict]]:
     """One Parquet file of runs, one row group per run; returns it and per run its ``row_group``,
-    ``offset``, ``length`` and ``sha256`` (of the row group's bytes)."""
-    schema = runs[0][1].schema
+    ``offset``, ``length`` and ``sha256`` (of the row group's bytes). Layout (measured in
+    ``benchmarks/bench.py --profile``): zstd at its default level (higher levels save < 2% for
+    twice the time: the float columns are full-entropy float64), floats byte-stream split (~4%
+    smaller), the key columns dictionary-encoded, no statistics, and the levers that cost nothing
+    in the whole batch left out (:func:`without_zero_levers`)."""
+    tables, columns = without_zero_levers([t for _, t in runs], columns)
+    first = tables[0].schema
     meta = {"store_version": STORE_VERSION, "columns": columns,
             "runs": [{**info, "row_group": g} for g, (info, _) in enumerate(runs)]}
-    schema = schema.with_metadata({BATCH_META: json.dumps(meta).encode()})
+    schema = first.with_metadata({BATCH_META: json.dumps(meta).encode()})
     buf = pa.BufferOutputStream()
-    floats = [f.name for f in schema if pa.types.is_floating(f.type)]  # byte-stream split: ~15% smaller
+    floats = [f.name for f in schema if pa.types.is_floating(f.type)]  # byte-stream split
     others = [f.name for f in schema if f.name not in floats]  # keys: dictionary-encoded
     with pq.ParquetWriter(buf, schema, compression="zstd", write_statistics=False, use_dictionary=others,
                           use_byte_stream_split=floats) as writer:
-        for _, table in runs:
-            table = table.replace_schema_metadata(None)
-            if not table.schema.equals(runs[0][1].schema):
-                table = table.cast(runs[0][1].schema)
+        for table in tables:
+            if not table.schema.equals(first):
+                table = table.cast(first)
             writer.write_table(table.replace_schema_metadata(schema.metadata), row_group_size=max(1, table.num_rows))
     data = buf.getvalue().to_pybytes()
     places = []
@@ -281,15 +321,20 @@ def execute_batch(task: BatchTask) -> tuple[list[dict], bytes | None]:
     done again one at a time, so a failing run fails alone."""
     tables: dict[int, tuple] = {}  # position in task.runs -> (table, columns, run record) of runs side by side
     for group in _key_groups(task):
+        by_model: dict[int, list] = {}  # one Arrow table per batched model, for all its runs
         for i, (recorder, run, out) in _run_side_by_side(task, group).items():
-            point, replication = task.runs[i][:2]
+            by_model.setdefault(id(recorder), [recorder, []])[1].append((i, run, out))
+        for recorder, members in by_model.values():
             t0 = time.perf_counter()
             try:
-                table, names = recorded_run_table(point, task.scenarios[point].name, replication, recorder, run,
-                                                  task.columns)
-            except Exception:  # noqa: S112  (the run is done again alone below, where an error is recorded)
+                runs = [(run, task.runs[i][0], task.scenarios[task.runs[i][0]].name, task.runs[i][1])
+                        for i, run, _ in members]
+                made, names = recorded_run_tables(recorder, runs, task.columns)
+            except Exception:  # noqa: S112  (the runs are done again alone below, where an error is recorded)
                 continue
-            tables[i] = (table, names, {**out, "duration_s": out["duration_s"] + time.perf_counter() - t0})
+            share_s = (time.perf_counter() - t0) / len(members)
+            for (i, _, out), table in zip(members, made):
+                tables[i] = (table, names, {**out, "duration_s": out["duration_s"] + share_s})
     records: list[dict] = []
     stored: list[tuple[dict, pa.Table]] = []
     columns: dict = {}
