@@ -49,7 +49,7 @@ def compute() -> dict[str, str]:
         text = text.replace("base: sweep_base_levers.yaml", f"base: {scenarios / 'sweep_base_levers.yaml'}")
         sweep_file = Path(tmp) / "sweep.yaml"
         sweep_file.write_text(text)
-        run_sweep(sweep_file, out=Path(tmp) / "store", workers=1, progress=False)
+        run_sweep(sweep_file, out=Path(tmp) / "store", workers=1, progress=False, columns="all")
         sweep = load_sweep(Path(tmp) / "store")
         for table in ("stages", "fiscal"):
             frame = getattr(sweep, table)

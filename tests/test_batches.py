@@ -165,8 +165,8 @@ def test_a_batch_file_has_one_row_group_per_run_and_per_run_checksums(folder: Pa
 
 def test_kept_columns_all_analysis_and_a_clear_error_for_one_not_kept(folder: Path, capsys) -> None:
     (folder / "s.yaml").write_text(CRN)
-    run_sweep("s.yaml", out="d", workers=1, progress=False, columns="analysis")
-    run_sweep("s.yaml", out="a", workers=1, progress=False)  # default: every column
+    run_sweep("s.yaml", out="d", workers=1, progress=False)  # default: the analysis columns
+    run_sweep("s.yaml", out="a", workers=1, progress=False, columns="all")
     d, a = load_sweep(folder / "d"), load_sweep(folder / "a")
     assert "labour_cost" not in d.stages and "labour_cost" in a.stages
     assert d.manifest["columns"] == list(sweeps.ANALYSIS_COLUMNS)
@@ -182,7 +182,7 @@ def test_kept_columns_all_analysis_and_a_clear_error_for_one_not_kept(folder: Pa
     assert capsys.readouterr().err.startswith("error: --metric: 'labour_cost' is not kept in these results")
     assert main(["compare", "a", "r", "--metric", "labour_cost"]) == 0
     with pytest.raises(InputError, match="--columns: the store keeps"):
-        run_sweep("s.yaml", out="d", resume=True, workers=1, progress=False)
+        run_sweep("s.yaml", out="a", resume=True, workers=1, progress=False)  # default columns, a keeps all
     assert main(["sweep", "s.yaml", "--out", "x", "--columns", "value_added,nonsense", "--quiet"]) == 2
     assert capsys.readouterr().err.startswith("error: --columns: not a results column")
     assert main(["sweep", "s.yaml", "--out", "x", "--batch-size", "0", "--quiet"]) == 2
@@ -196,7 +196,7 @@ def test_a_stored_run_has_the_model_frames_of_that_run(folder: Path) -> None:
     from valuechain.simulation.running import runner
 
     (folder / "s.yaml").write_text(MIX)
-    run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=4)
+    run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=4, columns="all")
     res, spec = load_sweep(folder / "s"), load_spec("s.yaml")
     seeds = spec.seeds()
     for p, r in [(0, 0), (2, 1), (1, 2)]:
@@ -212,3 +212,40 @@ def test_automatic_batch_size() -> None:
     assert sweeps.auto_batch_size(1_000, 2, rows_per_run=100) == 125  # four batches per worker
     assert sweeps.auto_batch_size(100_000, 2) == sweeps.MAX_BATCH  # the default chain: 525 rows a run
     assert sweeps.auto_batch_size(100_000, 2, rows_per_run=10_000_000) == 1  # bounded by memory
+
+
+def test_the_default_columns_are_those_the_analysis_commands_read() -> None:
+    """The default store keeps compare's headline metrics, the income tax paid (cost's net cost) and
+    the deadweight basis of every lever (cost), and nothing the analyses do not read."""
+    from valuechain.analysis.impacts import DEADWEIGHT_BASIS
+
+    needed = {"value_added", "investment", "employment", "tax_paid", "output", *DEADWEIGHT_BASIS.values()}
+    assert set(sweeps.resolve_columns(None)) == set(sweeps.ANALYSIS_COLUMNS) == needed
+    assert sweeps.resolve_columns("all") == tuple(sweeps.STAGE_COLUMNS)
+
+
+def test_levers_that_cost_nothing_in_a_batch_are_left_out_of_its_file_and_read_back_as_zeros() -> None:
+    """A lever column that is +0.0 in every run of a batch is not written (-0.0 is kept: it is not
+    +0.0 bit for bit); a run copied from a file that left a lever out gets it back as zeros."""
+    import pyarrow as pa
+    from valuechain.analysis.sweep import _long_fiscal
+
+    keys = {"point": pa.array([0, 0]), "replication": pa.array([0, 0]), "year": pa.array([2016, 2016]),
+            "stage": pa.array(["a", "b"])}
+    cost = sweeps.FISCAL_PREFIX
+    one = pa.table({**keys, cost + "tax": pa.array([0.0, 0.0]), cost + "power": pa.array([1.5, 0.0]),
+                    cost + "grants": pa.array([0.0, -0.0])})
+    two = pa.table({**keys, cost + "power": pa.array([0.0, 2.0]), cost + "grants": pa.array([0.0, 0.0])})
+    columns = {"levers": ["tax", "power", "grants"]}
+    tables, out = sweeps.without_zero_levers([one, two], columns)
+    assert out["zero_levers"] == ["tax"] and columns == {"levers": ["tax", "power", "grants"]}
+    assert [t.column_names for t in tables] == [["point", "replication", "year", "stage", cost + "power",
+                                                 cost + "grants"]] * 2
+    data, places = sweeps.batch_bytes([({"point": 0, "replication": 0}, t) for t in tables], columns)
+    back = pq.read_table(pa.BufferReader(data))
+    assert cost + "tax" not in back.column_names
+    fiscal = _long_fiscal(back.slice(0, 2), out["levers"], ["stage", "lever", "fiscal_cost"], set(out["zero_levers"]))
+    assert fiscal["lever"].to_pylist() == ["tax", "tax", "power", "power", "grants", "grants"]
+    costs = np.array(fiscal["fiscal_cost"].to_pylist())
+    assert costs.tolist() == [0.0, 0.0, 1.5, 0.0, 0.0, -0.0]
+    assert np.signbit(costs).tolist() == [False] * 5 + [True]

@@ -79,11 +79,15 @@ INDEX_EVERY_S = 1.0  # rewrite the runs index at most this often while batches f
 MAX_BATCH = 200  # runs per batch at most (automatic size)
 BATCH_BYTES = 128 << 20  # automatic batch size: at most this many bytes of results held per batch in a worker
 BYTES_PER_ROW = 400  # a result row held in a worker until the batch is written (Arrow, ~30 columns), for BATCH_BYTES
-# the stage columns the analysis commands read on a sweep (compare's headline metrics, cost with its
-# deadweight bases, sensitivity, the plots): ``--columns analysis`` keeps only these (and the keys and
-# the fiscal costs, always kept). The default is every column (``all``): the frames a sweep gives back
-# stay those of the model, column for column (tests/test_golden.py).
-ANALYSIS_COLUMNS = ("firms", "capacity", "output", "value_added", "investment", "employment", "exports", "tax_paid")
+# the stage columns the analysis commands read on a sweep, kept by default (``--columns analysis``):
+# compare's headline metrics (value added, investment, employment), ``cost`` (the income tax paid for
+# the net cost, and the deadweight basis of every lever: ``analysis.impacts.DEADWEIGHT_BASIS``;
+# output also for the input-output indirect effect), sensitivity and the plots of these; the keys
+# and the fiscal costs are always kept. ``--columns all`` keeps every stage column (the frames a
+# sweep gives back are then those of the model, column for column).
+ANALYSIS_COLUMNS = ("capacity", "output", "value_added", "investment", "employment", "exports", "entries", "exits",
+                    "tax_paid")
+DEFAULT_COLUMNS = "analysis"
 
 
 def batch_file_name(batch: int) -> str:
@@ -96,12 +100,12 @@ def one_line(exc: BaseException, limit: int = 500) -> str:
 
 
 def resolve_columns(columns: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    """The stage metric columns a sweep keeps: ``"all"`` (the default), ``"analysis"``
-    (:data:`ANALYSIS_COLUMNS`), or names (a list, or one comma-separated string) of
+    """The stage metric columns a sweep keeps: ``"analysis"`` (the default,
+    :data:`ANALYSIS_COLUMNS`), ``"all"``, or names (a list, or one comma-separated string) of
     ``simulation.schema.STAGE_COLUMNS``."""
-    if columns is None or columns == "all":
+    if columns == "all":
         return tuple(STAGE_COLUMNS)
-    if columns == "analysis":
+    if columns is None or columns == "analysis":
         return tuple(c for c in STAGE_COLUMNS if c in ANALYSIS_COLUMNS)
     names = [c.strip() for c in columns.split(",")] if isinstance(columns, str) else [str(c) for c in columns]
     bad = [c for c in names if c not in STAGE_COLUMNS]
@@ -622,7 +626,7 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
               overwrite: bool = False, progress: bool = True, max_retries: int = 2,
               window: int | None = None, engine: str = "vectorized",
               scheduler_timeout: float | None = None, batch_size: int | None = None,
-              columns: str | list[str] | tuple[str, ...] | None = "all") -> SweepSummary:
+              columns: str | list[str] | tuple[str, ...] | None = DEFAULT_COLUMNS) -> SweepSummary:
     """Run every point x replication of ``sweep`` and store the results in ``out``.
 
     ``executor``: any ``concurrent.futures``-style executor (e.g. a Dask
@@ -630,8 +634,8 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     (recreated if its worker processes die). Default: ``workers`` processes (one per core);
     ``workers=1`` runs in this process. Runs go to the executor in batches of ``batch_size``
     (default :func:`auto_batch_size`); ``window`` bounds the batches in flight (default 2 x
-    workers). ``columns``: the stage columns kept (``"all"``, ``"analysis"``:
-    :data:`ANALYSIS_COLUMNS`, or names). Results are identical whatever executes them and however they are
+    workers). ``columns``: the stage columns kept (``"analysis"``, the default:
+    :data:`ANALYSIS_COLUMNS`; ``"all"``; or names). Results are identical whatever executes them and however they are
     batched: run (point, k) always uses the k-th child seed of the sweep seed. The folder is
     locked for the whole sweep (a second writer gets an InputError). An executor whose Dask
     scheduler is gone for ``scheduler_timeout`` seconds (default ``VALUECHAIN_SCHEDULER_TIMEOUT_S``
@@ -976,7 +980,7 @@ def sweep_command(args: Any) -> int:
     batch_size = getattr(args, "batch_size", None)
     if batch_size is not None and not (1 <= batch_size <= 100_000):
         raise InputError("--batch-size", "", "must be between 1 and 100000", batch_size)
-    columns = resolve_columns(getattr(args, "columns", "all"))
+    columns = resolve_columns(getattr(args, "columns", DEFAULT_COLUMNS))
     out = Path(args.out) if args.out else Path("results") / sweep.name
     prepare_out(out, sweep, args.resume, args.overwrite, columns)  # bad input fails before anything is written
     store = {"batch_size": batch_size, "columns": columns}

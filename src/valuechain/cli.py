@@ -99,9 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument("--batch-size", type=int, metavar="N",
                      help="runs per task sent to a worker, written to one file (default: from the number of runs "
                           "and workers, at most 200)")
-    swp.add_argument("--columns", default="all", metavar="all|analysis|COL,COL",
-                     help="stage columns kept in the store (default all; analysis: only those the analysis "
-                          "commands read, about half the disk)")
+    swp.add_argument("--columns", default="analysis", metavar="analysis|all|COL,COL",
+                     help="stage columns kept in the store (default analysis: those the analysis commands read; "
+                          "all: every stage column, about 2.5 times the disk)")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
     swp.add_argument("--dry-run", action="store_true", help="validate and describe the design; write nothing")
     swp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
