@@ -138,6 +138,23 @@ def subset(run: RunLike, **where: str | list[str]) -> Run:
     return Run(st, fc, run.runs, run.manifest, run.source)
 
 
+class Subsets(Mapping):
+    """``runs`` (a mapping name -> run), each restricted to the stages matching ``where`` (:func:`subset`)
+    when it is asked for: a sweep's points stay read one at a time."""
+
+    def __init__(self, runs: Mapping[str, RunLike], **where: str | list[str] | None):
+        self.runs, self.where = runs, where
+
+    def __getitem__(self, key: str) -> Run:
+        return subset(self.runs[key], **self.where)
+
+    def __iter__(self):
+        return iter(self.runs)
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+
 def is_sweep(directory: str | Path) -> bool:
     """True for a sweep directory (its manifest or sweep.json says ``kind: valuechain sweep``)."""
     d = Path(directory)
@@ -150,16 +167,17 @@ def is_sweep(directory: str | Path) -> bool:
     return False
 
 
-def load_many(directory: str | Path) -> dict[str, Run]:
+def load_many(directory: str | Path) -> Mapping[str, Run]:
     """Results below ``directory``: itself if it is a results directory, the points of a sweep
-    (see :func:`runs_from_sweep`), or every subdirectory holding a ``manifest.json``, by name."""
+    (an :class:`analysis.sweep_runs.SweepRuns`: the points of :func:`runs_from_sweep`, each read
+    when asked for), or every subdirectory holding a ``manifest.json``, by name."""
     d = Path(directory)
     if not d.is_dir():
         raise InputError(str(d), "", "no such directory")
     if is_sweep(d):
-        from .sweep import load_sweep
+        from .sweep_runs import SweepRuns
 
-        return runs_from_sweep(load_sweep(d))
+        return SweepRuns(d)
     if (d / "manifest.json").is_file():
         run = as_run(d)
         return {run.name: run}
@@ -168,6 +186,14 @@ def load_many(directory: str | Path) -> dict[str, Run]:
     if not found:
         raise InputError(str(d), "", "holds no results (no manifest.json in it or its subdirectories)")
     return found
+
+
+def without_baseline(runs: Mapping[str, Run], baseline: str | Path) -> Mapping[str, Run]:
+    """``runs`` less the baseline's own directory (a folder of results that holds it); the points
+    of a sweep are never the baseline (and are not read here)."""
+    if not isinstance(runs, dict):  # a sweep's points (SweepRuns)
+        return runs
+    return {k: v for k, v in runs.items() if Path(v.source).resolve() != Path(baseline).resolve()}
 
 
 def runs_from_sweep(sweep: Any) -> dict[str, Run]:
@@ -186,8 +212,8 @@ def runs_from_sweep(sweep: Any) -> dict[str, Run]:
         row = points.loc[p] if p in points.index else pd.Series(dtype=object)
         label = point_label(row, sweep.parameters, p)
         label = label if label not in out else f"{label} (point {p})"
-        st = st_groups[p].assign(scenario=label)
-        fc = fc_groups.get(p, sweep.fiscal.iloc[:0]).assign(scenario=label)
+        st = st_groups[p].reset_index(drop=True).assign(scenario=label)
+        fc = fc_groups.get(p, sweep.fiscal.iloc[:0]).reset_index(drop=True).assign(scenario=label)
         r = run_groups.get(p, sweep.runs.iloc[:0]) if run_groups else sweep.runs
         manifest = {**sweep.manifest, "scenario": point_scenario(sweep.manifest.get("base_scenario", {}),
                                                                   row.get("overrides"))}
@@ -487,8 +513,7 @@ def compare_command(args: Any) -> int:
     base = as_run(args.baseline)
     d = Path(args.results)
     if d.is_dir() and (is_sweep(d) or not (d / "manifest.json").is_file()):
-        runs = load_many(d)
-        runs = {k: v for k, v in runs.items() if Path(v.source).resolve() != Path(args.baseline).resolve()}
+        runs = without_baseline(load_many(d), args.baseline)
         table = compare_many(runs, base, args.metric, args.by, **kw)
     else:
         table = compare(args.results, base, args.metric, args.by, **kw)

@@ -121,9 +121,11 @@ def ratio_row(dy: np.ndarray, dc: np.ndarray, confidence: float = 0.95, method: 
     return out
 
 
-def _as_mapping(results) -> dict:
+def _as_mapping(results) -> Mapping:
+    """A mapping as it is (a sweep's points are read one at a time as it is walked), one run as
+    ``{name: run}``."""
     if isinstance(results, Mapping):
-        return dict(results)
+        return results
     run = as_run(results)
     return {run.name: run}
 
@@ -459,12 +461,11 @@ def cost_command(args) -> int:
     """``valuechain cost RESULTS_DIR BASELINE_DIR``: print the cost table and the ranking."""
     from pathlib import Path
 
-    from .compare import load_many
+    from .compare import load_many, without_baseline
     from .impacts import multiplier_table
 
     base = as_run(args.baseline)
-    runs = {k: v for k, v in load_many(args.results).items()
-            if Path(v.source).resolve() != Path(args.baseline).resolve()}
+    runs = without_baseline(load_many(args.results), args.baseline)
     if not runs:
         raise InputError(args.results, "", "holds no results other than the baseline")
     if args.csv and not Path(args.csv).resolve().parent.is_dir():

@@ -54,10 +54,11 @@ KEYS = ["replication", "year", "stage"]
 
 
 
-def _named(results) -> dict:
-    """One run, or a mapping of them, as a mapping name -> run."""
+def _named(results) -> Mapping:
+    """One run, or a mapping of them (as it is: a sweep's points are read as it is walked), as a
+    mapping name -> run."""
     if isinstance(results, Mapping):
-        return dict(results)
+        return results
     run = as_run(results)
     return {run.name: run}
 

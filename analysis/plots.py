@@ -34,9 +34,9 @@ def _axes(ax: Axes | None, width: str | float = "column", aspect: float = 0.72) 
     return st.figure(width, aspect)
 
 
-def _as_mapping(results: Mapping[str, RunLike] | RunLike) -> dict[str, RunLike]:
-    if isinstance(results, Mapping):
-        return dict(results)
+def _as_mapping(results: Mapping[str, RunLike] | RunLike) -> Mapping[str, RunLike]:
+    if isinstance(results, Mapping):  # as it is: a sweep's points are read one at a time as it is walked
+        return results
     run = as_run(results)
     return {run.name: run}
 
@@ -56,28 +56,32 @@ def plot_paths(results: Mapping[str, RunLike] | RunLike, metric: str = "value_ad
 
     if difference and baseline is None:
         raise InputError("--baseline", "", "a difference plot (--difference) needs --baseline DIR")
-    runs = {k: subset(v, **(where or {})) for k, v in _as_mapping(results).items()}
-    base = subset(baseline, **(where or {})) if baseline is not None else None
+    runs = _as_mapping(results)  # each run read (a sweep's point) and reduced to its series in turn
+
+    def selected(run: RunLike):
+        return subset(run, **(where or {}))
+
+    base = selected(baseline) if baseline is not None else None
     if base is not None:
         for run in runs.values():
-            check_comparable(run, base, what="plot them together")
+            check_comparable(selected(run), base, what="plot them together")
     n_reps = None
     with st.style():
         fig, ax = _axes(ax)
         series = {}
         if difference:
             for name, run in runs.items():
-                t = compare(run, base, metric, each_year=True, confidence=confidence, paired=paired)
+                t = compare(selected(run), base, metric, each_year=True, confidence=confidence, paired=paired)
                 series[st.run_label(name)] = t.set_index("year")[["effect", "ci_low", "ci_high"]]
                 n_reps = int(t["n"].max())
             ax.axhline(0, color=st.GREY, lw=0.8)
         else:
-            named = {st.run_label(k): v for k, v in runs.items()}
+            named = {st.run_label(k): k for k in runs}
             if base is not None:
                 b = st.run_label(base.name)
-                named = {(b if b.lower() == "baseline" else f"{b} (baseline)"): base, **named}
-            for name, run in named.items():
-                y = outcomes(run, metric, each_year=True)
+                named = {(b if b.lower() == "baseline" else f"{b} (baseline)"): None, **named}
+            for name, key in named.items():
+                y = outcomes(base if key is None else selected(runs[key]), metric, each_year=True)
                 rows = {yr: summarize(g.to_numpy(), confidence) for yr, g in y.groupby(level="year")}
                 series[name] = pd.DataFrame(rows).T.rename(columns={"effect": "mean"})[["mean", "ci_low", "ci_high"]]
                 n_reps = int(y.index.get_level_values("replication").nunique())

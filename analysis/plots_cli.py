@@ -74,6 +74,8 @@ def _without_baseline(runs: dict, args: Any) -> tuple[dict, Any]:
     returns the runs and the baseline (the run already read, else ``args.baseline``, or None)."""
     if not args.baseline:
         return runs, None
+    if not isinstance(runs, dict):  # a sweep's points (read one at a time): none is the baseline
+        return runs, args.baseline
     base = Path(args.baseline).resolve()
     inside = [k for k, v in runs.items() if Path(v.source).resolve() == base]
     if not inside or len(inside) == len(runs):
@@ -84,7 +86,7 @@ def _without_baseline(runs: dict, args: Any) -> tuple[dict, Any]:
 def plot_command(args: Any) -> int:
     """Draw the figure ``args.kind`` from ``args.results`` and write it to ``args.out``."""
     from . import plots, plots_chain
-    from .compare import as_run, compare, compare_many, is_sweep, load_many, subset
+    from .compare import Subsets, as_run, compare, compare_many, is_sweep, load_many, subset
     from .cost import cost_value_points
     from .sensitivity import sensitivity, sweep_outcomes
     from .style import check_out, close
@@ -103,7 +105,7 @@ def plot_command(args: Any) -> int:
     elif args.kind == "effects":
         _need_baseline(args)
         runs, baseline = _without_baseline(load_many(args.results), args)
-        runs = {k: subset(v, **where) for k, v in runs.items()}
+        runs = Subsets(runs, **where)  # read (a sweep's points) and restricted one at a time
         baseline = subset(baseline, **where)
         if len(runs) == 1:
             table = compare(next(iter(runs.values())), baseline, metric, args.by or "sector", paired=paired, **hz)

@@ -170,15 +170,7 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
     else:
         raise FileNotFoundError(f"{d}: no manifest.json (not a finished sweep; allow_incomplete=True to "
                                 f"load the runs finished so far)")
-    files = manifest.get("files") if manifest_path.exists() else None
-    if isinstance(files, dict):  # the store's own files, with the checksums the manifest records
-        for name, digest in files.items():
-            if Path(name).name != name:
-                raise InputError(str(manifest_path), f"files.{name}", "not a file name of this folder")
-            verify_file(d / name, digest)
-    for name in ("points.parquet", "runs.parquet"):
-        if not (d / name).exists():
-            raise InputError(str(d / name), "", "missing from the sweep store; run the sweep again with --resume")
+    verify_store(d, manifest if manifest_path.exists() else {})
     runs = pd.read_parquet(d / "runs.parquet")
     points = pd.read_parquet(d / "points.parquet")
     ok = runs[runs.status == "ok"]
@@ -198,6 +190,20 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
         return keys_first(frame, first)
 
     return SweepResults(tidy(stages), tidy(fiscal), runs, points, manifest, d)
+
+
+def verify_store(d: Path, manifest: dict) -> None:
+    """The store's own files have the SHA-256 the manifest records (``files``), and the points
+    table and the runs index exist; else an :class:`InputError`."""
+    files = manifest.get("files")
+    if isinstance(files, dict):  # the store's own files, with the checksums the manifest records
+        for name, digest in files.items():
+            if Path(name).name != name:
+                raise InputError(str(d / "manifest.json"), f"files.{name}", "not a file name of this folder")
+            verify_file(d / name, digest)
+    for name in ("points.parquet", "runs.parquet"):
+        if not (d / name).exists():
+            raise InputError(str(d / name), "", "missing from the sweep store; run the sweep again with --resume")
 
 
 def _read_manifest(d: Path, allow_incomplete: bool) -> dict:

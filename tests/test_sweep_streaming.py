@@ -1,0 +1,109 @@
+"""The analyses of a sweep read one point at a time (``analysis.sweep_runs.SweepRuns``) and give exactly
+what they give on the whole sweep loaded at once (``runs_from_sweep(load_sweep(...))``)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from valuechain.analysis import compare_many, cost_report, load_sweep, runs_from_sweep
+from valuechain.analysis import sweep_runs as sweep_runs_module
+from valuechain.analysis.compare import load_many
+from valuechain.analysis.sweep_runs import SweepRuns
+from valuechain.simulation import run_sweep
+from valuechain.simulation.config.errors import InputError
+
+from valuechain.cli import main
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SMALL = "firms.scale: 0.05, horizon.years: 4"
+MIX = f"""
+name: mix_small
+base: {SCENARIOS / 'sweep_base_levers.yaml'}
+mixes:
+  - {{name: power_030, set: {{{SMALL}, policy.electricity_price.default: 0.30}}}}
+  - {{name: freight_800, set: {{{SMALL}, policy.freight_subsidy.rules.0.yuan_per_t: 800}}}}
+  - name: all_four
+    set:
+      firms.scale: 0.05
+      horizon.years: 4
+      policy.electricity_price.default: 0.30
+      policy.freight_subsidy.rules.0.yuan_per_t: 800
+      policy.tax.holidays.0.exempt_years: 2
+      policy.tax.holidays.0.half_years: 3
+      policy.interest_subsidy.rules.0.fixed_asset_points: 2.0
+replications: 3
+seed: 3
+"""
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> tuple[Path, Path]:
+    """A sweep of three mixes x 3 replications in batch files of 2 runs (so points span files), and
+    the base scenario run with the sweep's seed (the baseline, paired by replication)."""
+    d = tmp_path_factory.mktemp("streaming")
+    (d / "s.yaml").write_text(MIX)
+    run_sweep(d / "s.yaml", out=d / "sweep", workers=1, progress=False, batch_size=2)
+    assert main(["run", str(SCENARIOS / "sweep_base_levers.yaml"), "--out", str(d / "base"), "--set", "seed=3",
+                 "--set", "replications=3", "--set", "firms.scale=0.05", "--set", "horizon.years=4"]) == 0
+    return d / "sweep", d / "base"
+
+
+def test_a_point_read_alone_is_the_point_of_the_whole_sweep(sweep) -> None:
+    d, _ = sweep
+    lazy, whole = SweepRuns(d), runs_from_sweep(load_sweep(d))
+    assert list(lazy) == list(whole) == ["power_030", "freight_800", "all_four"]
+    assert isinstance(load_many(d), SweepRuns)
+    for label in whole:
+        a, b = lazy[label], whole[label]
+        pd.testing.assert_frame_equal(a.stages, b.stages, check_exact=True)
+        pd.testing.assert_frame_equal(a.fiscal, b.fiscal, check_exact=True)
+        pd.testing.assert_frame_equal(a.runs, b.runs, check_exact=True)
+        assert a.manifest == b.manifest and a.source == b.source
+    assert whole["all_four"].fiscal.fiscal_cost.abs().sum() > 0  # the levers cost something: fiscal rows matter
+
+
+def test_compare_and_cost_on_a_sweep_read_one_point_at_a_time_equal_the_loaded_sweep(sweep, monkeypatch) -> None:
+    d, base = sweep
+    whole = runs_from_sweep(load_sweep(d))
+    read: list[set] = []
+    original = sweep_runs_module._read_runs
+
+    def spy(directory, ok, *args, **kwargs):
+        read.append(set(ok["point"]))
+        return original(directory, ok, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_runs_module, "_read_runs", spy)
+    for metric, by in (("value_added", None), ("employment", "tier"), ("fiscal_cost", "lever")):
+        pd.testing.assert_frame_equal(compare_many(SweepRuns(d), base, metric, by),
+                                      compare_many(whole, base, metric, by), check_exact=True)
+    streamed, loaded = cost_report(SweepRuns(d), base), cost_report(whole, base)
+    for table in ("costs", "ratios", "by_year", "deadweight", "effects"):
+        pd.testing.assert_frame_equal(getattr(streamed, table), getattr(loaded, table), check_exact=True)
+    assert streamed.attrs == loaded.attrs
+    assert read and all(len(points) == 1 for points in read)  # never more than one point's runs at once
+
+
+def test_compare_and_cost_commands_on_a_sweep(sweep, capsys) -> None:
+    d, base = sweep
+    assert main(["compare", str(d), str(base)]) == 0
+    out = capsys.readouterr().out
+    assert all(label in out for label in ("power_030", "freight_800", "all_four"))
+    assert main(["cost", str(d), str(base)]) == 0
+    assert "all_four" in capsys.readouterr().out
+
+
+def test_a_damaged_batch_file_is_named_when_its_point_is_read(sweep, tmp_path) -> None:
+    d, _ = sweep
+    copy = tmp_path / "copy"
+    shutil.copytree(d, copy)
+    runs = pd.read_parquet(copy / "runs.parquet")
+    file = runs[runs.point == 2].file.iloc[0]
+    data = bytearray((copy / file).read_bytes())
+    data[100] ^= 0xFF
+    (copy / file).write_bytes(bytes(data))
+    lazy = SweepRuns(copy)
+    with pytest.raises(InputError, match="checksum mismatch"):
+        lazy["all_four"]
