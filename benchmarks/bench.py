@@ -6,6 +6,7 @@
     python benchmarks/bench.py --profile  # a year at 100k firms, a batched year of 50 runs, a sweep task
     python benchmarks/bench.py --sweeps --big-runs 100000   # + the large Sobol sweep: time, driver
                                           # memory, disk, and the Sobol analysis's memory
+    python benchmarks/bench.py --sweeps --big-runs 1000 --big-analyses  # + every analysis's memory
 
 A firm-step is one firm's yearly update (counted over living firms); firm-steps per second is
 the fastest of several runs on fresh models (the median is printed beside it). Populations are the
@@ -121,12 +122,13 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def sweep_time(runs: int, workers: int, batch_size: int | None = None, cpu: bool = False) -> float | tuple:
+def sweep_time(runs: int, workers: int, batch_size: int | None = None, cpu: bool = False,
+               columns: str = "analysis") -> float | tuple:
     """Wall time of a sweep of ``runs`` runs of the default scenario (100-level grid of the power
     price x replications) on ``workers`` processes, written to a temporary store; ``batch_size``
     None: the automatic batch size, 1: one run per task and per file (the old behaviour). With
-    ``cpu``: (wall s, CPU s of the driver and its workers), the CPU time being what a loaded shared
-    machine does not distort."""
+    ``cpu``: (wall s, CPU s of the driver and its workers, bytes a run on disk: the whole store's
+    size over the runs), the CPU time being what a loaded shared machine does not distort."""
     import tempfile
 
     from valuechain.simulation.running.sweeps import run_sweep
@@ -138,10 +140,11 @@ def sweep_time(runs: int, workers: int, batch_size: int | None = None, cpu: bool
             "parameters:\n  policy.electricity_price.default: {low: 0.25, high: 0.45, levels: 100}\n")
         t0, c0 = time.perf_counter(), _cpu_s()
         summary = run_sweep(str(sweep_file), out=Path(tmp) / "out", workers=workers, progress=False,
-                            batch_size=batch_size)
+                            batch_size=batch_size, columns=columns)
         elapsed, used = time.perf_counter() - t0, _cpu_s() - c0
+        disk = sum(p.stat().st_size for p in (Path(tmp) / "out").rglob("*") if p.is_file())
     assert summary.n_failed == 0 and summary.n_ok == runs, summary
-    return (elapsed, used) if cpu else elapsed
+    return (elapsed, used, disk / runs) if cpu else elapsed
 
 
 BIG_CHILD = """
@@ -166,11 +169,14 @@ print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} {time.pe
 """
 
 
-def big_sweep(runs: int, workers: int, columns: str = "analysis", folder: Path | None = None) -> dict:
+def big_sweep(runs: int, workers: int, columns: str = "analysis", folder: Path | None = None,
+              analyses: bool = False) -> dict:
     """A Sobol sweep of the default scenario's four levers (``scenarios/sweep_sobol_levers.yaml``
     with N and replications set so that N x 6 x R is about ``runs``), run in a fresh driver
     process (its peak RSS is the driver's memory; the workers are other processes), then its
-    disk size and the peak RSS of ``analysis.sensitivity`` on it in another fresh process."""
+    disk size and the peak RSS of ``analysis.sensitivity`` on it in another fresh process; with
+    ``analyses``, that of every analysis (``benchmarks/sweep_analysis_memory.py``: compare and cost
+    also on the sweep loaded whole, for comparison)."""
     import shutil
     import subprocess
     import tempfile
@@ -194,22 +200,38 @@ def big_sweep(runs: int, workers: int, columns: str = "analysis", folder: Path |
                               check=True)
         rss, seconds = proc.stdout.split()
         row.update({"sobol_peak_mb": float(rss), "sobol_s": float(seconds)})
+        if analyses:  # every analysis of the sweep against a run of its base scenario with its seed
+            from benchmarks.sweep_analysis_memory import analyses_memory
+
+            base = ROOT / "scenarios" / "sweep_base_levers.yaml"
+            subprocess.run([sys.executable, "-m", "valuechain", "run", str(base), "--out", str(tmp / "base"),
+                            "--set", "seed=20160101", "--set", f"replications={reps}"],
+                           capture_output=True, text=True, check=True)
+            print(f"analyses of the {row['runs']:,}-run sweep, each in a fresh process:")
+            row["analyses"] = analyses_memory(tmp / "out", tmp / "base", loaded=True)
         return row
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def sweep_figures(workers: int, big_runs: int | None, big_columns: str = "analysis") -> dict:
+def sweep_figures(workers: int, big_runs: int | None, big_columns: str = "analysis",
+                  big_analyses: bool = False) -> dict:
     """The sweep figures of issue 17, side by side in one invocation."""
-    single, single_cpu = sweep_time(1000, workers, batch_size=1, cpu=True)
-    batched, batched_cpu = sweep_time(1000, workers, cpu=True)
+    single, single_cpu, single_bytes = sweep_time(1000, workers, batch_size=1, cpu=True)
+    batched, batched_cpu, batched_bytes = sweep_time(1000, workers, cpu=True)
+    _, all_cpu, all_bytes = sweep_time(1000, workers, cpu=True, columns="all")
     out = {"sweep_1000_batched_s": batched, "sweep_1000_one_at_a_time_s": single, "ratio": single / batched,
-           "sweep_1000_batched_cpu_s": batched_cpu, "sweep_1000_one_at_a_time_cpu_s": single_cpu}
+           "sweep_1000_batched_cpu_s": batched_cpu, "sweep_1000_one_at_a_time_cpu_s": single_cpu,
+           "sweep_1000_bytes_per_run": batched_bytes, "sweep_1000_one_at_a_time_bytes_per_run": single_bytes,
+           "sweep_1000_all_columns_bytes_per_run": all_bytes, "sweep_1000_all_columns_cpu_s": all_cpu}
     print(f"1,000 runs of the default scenario on {workers} processes: batched {batched:.1f} s "
           f"({batched_cpu:.1f} CPU s), one run at a time {single:.1f} s ({single_cpu:.1f} CPU s), ratio "
           f"{single / batched:.2f}x wall, {single_cpu / batched_cpu:.2f}x CPU (targets: <= 2 s, >= 8x)")
+    print(f"  on disk (default --columns analysis): {batched_bytes:,.0f} bytes a run batched, {single_bytes:,.0f} "
+          f"one run a file; --columns all: {all_bytes:,.0f} bytes a run ({all_cpu:.1f} CPU s) "
+          f"(target: <= 20,000 bytes a run, 2 GB per 100,000 runs)")
     if big_runs:
-        big = big_sweep(big_runs, workers, big_columns)
+        big = big_sweep(big_runs, workers, big_columns, analyses=big_analyses)
         out["big_sweep"] = big
         print(f"{big['runs']:,} runs (Sobol N={big['n_base']} x 6 points x {big['replications']} replications) on "
               f"{workers} processes, --columns {big['columns']}: {big['s']:.0f} s, "
@@ -316,28 +338,29 @@ def profile_sweep_run(runs: int = 60) -> None:
     phases = {
         "batched models (runner.run_batch)": (runner, "run_batch"),
         "  of which model years (ValueChainModel.step)": (model.ValueChainModel, "step"),
-        "Arrow tables from the recorders (recorded_run_table)": (sweeps, "recorded_run_table"),
+        "Arrow tables from the recorders (recorded_run_tables)": (sweeps, "recorded_run_tables"),
         "  of which stage accounts (Recorder.accounts)": (recorder.Recorder, "accounts"),
         "the batch's Parquet file + checksums (batch_bytes)": (sweeps, "batch_bytes"),
     }
     points = {p: load_scenario(BASELINE, ["replications=1", f"policy.electricity_price.default={0.25 + 0.04 * p}"])
               for p in range(runs // 10)}
     seeds = np.random.SeedSequence(1).spawn(10)
-    task = sweeps.BatchTask(tuple((p, r, seeds[r], {"point": p, "replication": r}) for p in points for r in range(10)),
-                            points, "vectorized", sweeps.resolve_columns("all"))
-    sweeps.execute_batch(sweeps.BatchTask(task.runs[:2], task.scenarios, task.engine, task.columns))  # warm up
-    spent = dict.fromkeys(phases, 0.0)
+    for columns in ("analysis", "all"):
+        task = sweeps.BatchTask(tuple((p, r, seeds[r], {"point": p, "replication": r}) for p in points
+                                      for r in range(10)), points, "vectorized", sweeps.resolve_columns(columns))
+        sweeps.execute_batch(sweeps.BatchTask(task.runs[:2], task.scenarios, task.engine, task.columns))  # warm up
+        spent = dict.fromkeys(phases, 0.0)
 
-    with timing_patches(phases, spent):
-        t0 = time.perf_counter()
-        records, data = sweeps.execute_batch(task)
-        total = time.perf_counter() - t0
-    n = len(task.runs)
-    print(f"default scenario, one task of {n} runs ({len(points)} points x 10 replications) in one process: "
-          f"{total / n * 1e3:.1f} ms a run, {len(data) / n:,.0f} bytes a run on disk")
-    top = sum(v for label, v in spent.items() if not label.startswith(" "))
-    for label, seconds in [*spent.items(), ("rest (grouping, records)", total - top)]:
-        print(f"  {label:<56} {seconds / n * 1e3:6.2f} ms  {seconds / total:6.1%}")
+        with timing_patches(phases, spent):
+            t0 = time.perf_counter()
+            records, data = sweeps.execute_batch(task)
+            total = time.perf_counter() - t0
+        n = len(task.runs)
+        print(f"default scenario, one task of {n} runs ({len(points)} points x 10 replications) in one process, "
+              f"--columns {columns}: {total / n * 1e3:.1f} ms a run, {len(data) / n:,.0f} bytes a run on disk")
+        top = sum(v for label, v in spent.items() if not label.startswith(" "))
+        for label, seconds in [*spent.items(), ("rest (grouping, records)", total - top)]:
+            print(f"  {label:<56} {seconds / n * 1e3:6.2f} ms  {seconds / total:6.1%}")
 
 
 def machine() -> dict:
@@ -354,6 +377,8 @@ def main() -> None:
     ap.add_argument("--big-runs", type=int, default=0, help="with --sweeps: also a Sobol sweep of about this many "
                     "runs (e.g. 100000): time, driver memory, disk size, Sobol analysis memory")
     ap.add_argument("--big-columns", default="analysis", help="--columns of the large sweep (default analysis)")
+    ap.add_argument("--big-analyses", action="store_true", help="with --big-runs: the peak memory of every "
+                    "analysis (sensitivity, outcomes, frontier, compare, cost; compare and cost also loaded whole)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the sweeps")
     args = ap.parse_args()
     if args.profile:
@@ -362,7 +387,8 @@ def main() -> None:
         profile_sweep_run()
         return
     if args.sweeps:
-        result = {"machine": machine(), **sweep_figures(args.workers, args.big_runs or None, args.big_columns)}
+        result = {"machine": machine(), **sweep_figures(args.workers, args.big_runs or None, args.big_columns,
+                                                         args.big_analyses)}
         Path(args.out).with_name("sweeps.json").write_text(json.dumps(result, indent=2))
         return
     rows = []

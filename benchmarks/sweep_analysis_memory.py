@@ -14,6 +14,12 @@ first (``load_sweep``, what the analysis did before it streamed) on a smaller fo
 
     python benchmarks/sweep_analysis_memory.py                       # 30,720 runs (N=1024, R=5)
     python benchmarks/sweep_analysis_memory.py --n-base 64 --replications 4 --compare-loaded
+    python benchmarks/sweep_analysis_memory.py --sweep DIR --baseline RUN_DIR [--compare-loaded]
+
+With ``--sweep`` it measures every analysis a sweep feeds (``ANALYSES``: sensitivity, the heatmap's
+outcomes, the frontier, compare and cost, the last two reading one point at a time; with
+``--compare-loaded`` also compare and cost on the sweep loaded whole) on a real sweep, each in a
+fresh process (``python benchmarks/bench.py --sweeps --big-runs N`` does it on its Sobol sweep).
 """
 
 from __future__ import annotations
@@ -106,6 +112,42 @@ def synthesise(out: Path, n_base: int, reps: int) -> int:
     return len(rows)
 
 
+ANALYSES = {  # name: the call, in a fresh process, on a real sweep folder d and a baseline run folder b
+    "sensitivity": "sensitivity(d, 'value_added', n_boot=20)",
+    "heatmap outcomes": "sweep_outcomes(d, 'value_added')",
+    "frontier": "sweep_cost_value_points(d, b)",
+    "compare": "compare_many(load_many(d), b)",
+    "cost": "cost_report(load_many(d), b)",
+    "compare, loaded": "compare_many(runs_from_sweep(load_sweep(d)), b)",
+    "cost, loaded": "cost_report(runs_from_sweep(load_sweep(d)), b)",
+}
+ANALYSIS_CHILD = """
+import resource, sys, time
+from valuechain.analysis import (compare_many, cost_report, load_many, load_sweep, runs_from_sweep, sensitivity,
+                                 sweep_outcomes)
+from valuechain.analysis.sweep_frontier import sweep_cost_value_points
+d, b = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+eval(sys.argv[3])
+print(f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} {time.perf_counter() - t0:.1f}")
+"""
+
+
+def analyses_memory(folder: Path, baseline: Path, loaded: bool = False) -> dict[str, tuple[float, float]]:
+    """Peak RSS (MB) and seconds of each analysis (:data:`ANALYSES`; the ``loaded`` ones, which read the
+    whole sweep first, only with ``loaded``) on a real sweep and its baseline, each in a fresh process."""
+    out = {}
+    for name, call in ANALYSES.items():
+        if name.endswith("loaded") and not loaded:
+            continue
+        proc = subprocess.run([sys.executable, "-c", ANALYSIS_CHILD, str(folder), str(baseline), call],
+                              capture_output=True, text=True, check=True)
+        rss, seconds = proc.stdout.split()[-2:]
+        out[name] = (float(rss), float(seconds))
+        print(f"  {name:<18} peak RSS {float(rss):7,.0f} MB  {float(seconds):6.1f} s   {call}")
+    return out
+
+
 CHILD = """
 import resource, sys, time
 from valuechain.analysis import load_sweep, sensitivity
@@ -131,7 +173,13 @@ def main() -> None:
     p.add_argument("--replications", type=int, default=5)
     p.add_argument("--compare-loaded", action="store_true", help="also measure load_sweep + sensitivity")
     p.add_argument("--dir", type=Path, help="where to write the synthetic sweep (default: a temporary folder)")
+    p.add_argument("--sweep", type=Path, help="instead: measure every analysis (sensitivity, outcomes, frontier, "
+                   "compare, cost) on this real sweep folder, against --baseline")
+    p.add_argument("--baseline", type=Path, help="with --sweep: a run of the sweep's base scenario with its seed")
     args = p.parse_args()
+    if args.sweep:
+        analyses_memory(args.sweep, args.baseline, loaded=args.compare_loaded)
+        return
     folder = args.dir or Path(tempfile.mkdtemp(prefix="valuechain_memory_"))
     try:
         t0 = time.perf_counter()
