@@ -237,11 +237,13 @@ def test_levers_that_cost_nothing_in_a_batch_are_left_out_of_its_file_and_read_b
                     cost + "grants": pa.array([0.0, -0.0])})
     two = pa.table({**keys, cost + "power": pa.array([0.0, 2.0]), cost + "grants": pa.array([0.0, 0.0])})
     columns = {"levers": ["tax", "power", "grants"]}
-    tables, out = sweeps.without_zero_levers([one, two], columns)
+    whole, out = sweeps.without_zero_levers([one, two], columns)
     assert out["zero_levers"] == ["tax"] and columns == {"levers": ["tax", "power", "grants"]}
-    assert [t.column_names for t in tables] == [["point", "replication", "year", "stage", cost + "power",
-                                                 cost + "grants"]] * 2
-    data, places = sweeps.batch_bytes([({"point": 0, "replication": 0}, t) for t in tables], columns)
+    assert whole.column_names == ["point", "replication", "year", "stage", cost + "power", cost + "grants"]
+    assert whole.num_rows == 4
+    data, places = sweeps.batch_bytes([({"point": 0, "replication": 0}, one), ({"point": 0, "replication": 1}, two)],
+                                      columns)
+    assert [pq.ParquetFile(pa.BufferReader(data)).metadata.row_group(g).num_rows for g in (0, 1)] == [2, 2]
     back = pq.read_table(pa.BufferReader(data))
     assert cost + "tax" not in back.column_names
     fiscal = _long_fiscal(back.slice(0, 2), out["levers"], ["stage", "lever", "fiscal_cost"], set(out["zero_levers"]))

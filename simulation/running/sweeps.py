@@ -258,29 +258,35 @@ def row_group_ranges(data: bytes | pa.Buffer | Path) -> list[tuple[int, int]]:
     return ranges
 
 
-def _is_positive_zero(column: pa.ChunkedArray | pa.Array) -> bool:
+def _is_positive_zero(column: pa.ChunkedArray) -> bool:
     """Every value of a float column is +0.0 (bit for bit: no -0.0, no null)."""
-    values = column.to_numpy() if isinstance(column, pa.ChunkedArray) else column.to_numpy(zero_copy_only=False)
-    return column.null_count == 0 and not np.any(np.ascontiguousarray(values, np.float64).view(np.int64))
+    return column.null_count == 0 and all(
+        not np.any(np.asarray(chunk.to_numpy(zero_copy_only=False), np.float64).view(np.int64))
+        for chunk in column.chunks)
 
 
-def without_zero_levers(tables: list[pa.Table], columns: dict) -> tuple[list[pa.Table], dict]:
-    """The runs' tables without the fiscal cost columns of the levers that cost +0.0 in every row of
-    every run (most levers, in most sweeps), and ``columns`` with those levers in ``zero_levers``
-    (the loaders put them back as zeros, :func:`analysis.sweep._long_fiscal`). A table that lacks
-    a lever's column (a run copied from a file that left it out) gets it back as zeros first."""
+def without_zero_levers(tables: list[pa.Table], columns: dict) -> tuple[pa.Table, dict]:
+    """The runs' tables one after the other (one table, their rows not copied) without the fiscal
+    cost columns of the levers that cost +0.0 in every row of every run (most levers, in most
+    sweeps), and ``columns`` with those levers in ``zero_levers`` (the loaders put them back as
+    zeros, :func:`analysis.sweep._long_fiscal`). A table that lacks a lever's column (a run copied
+    from a file that left it out) gets it back as zeros first."""
     levers = list(columns.get("levers", []))
-    others = [c for c in tables[0].column_names if not c.startswith(FISCAL_PREFIX)]
+    order = [c for c in tables[0].column_names if not c.startswith(FISCAL_PREFIX)] + [FISCAL_PREFIX + lv
+                                                                                       for lv in levers]
     filled = []
     for table in tables:
         table = table.replace_schema_metadata(None)
-        for lever in levers:
-            if FISCAL_PREFIX + lever not in table.column_names:
-                table = table.append_column(FISCAL_PREFIX + lever, pa.array(np.zeros(table.num_rows)))
+        if table.column_names != order:
+            for name in order:
+                if name.startswith(FISCAL_PREFIX) and name not in table.column_names:
+                    table = table.append_column(name, pa.array(np.zeros(table.num_rows)))
+            table = table.select(order)
         filled.append(table)
-    zero = [lv for lv in levers if all(_is_positive_zero(t[FISCAL_PREFIX + lv]) for t in filled)]
-    keep = others + [FISCAL_PREFIX + lv for lv in levers if lv not in zero]
-    return [t.select(keep) for t in filled], {**columns, "zero_levers": zero}
+    first = filled[0].schema
+    whole = pa.concat_tables([t if t.schema.equals(first) else t.cast(first) for t in filled])
+    zero = [lv for lv in levers if _is_positive_zero(whole[FISCAL_PREFIX + lv])]
+    return whole.drop_columns([FISCAL_PREFIX + lv for lv in zero]), {**columns, "zero_levers": zero}
 
 
 def batch_bytes(runs: list[tuple[dict, pa.Table]], columns: dict) -> tuple[bytes, list[dict]]:
@@ -290,20 +296,24 @@ def batch_bytes(runs: list[tuple[dict, pa.Table]], columns: dict) -> tuple[bytes
     twice the time: the float columns are full-entropy float64), floats byte-stream split (~4%
     smaller), the key columns dictionary-encoded, no statistics, and the levers that cost nothing
     in the whole batch left out (:func:`without_zero_levers`)."""
-    tables, columns = without_zero_levers([t for _, t in runs], columns)
-    first = tables[0].schema
+    sizes = [t.num_rows for _, t in runs]
+    whole, columns = without_zero_levers([t for _, t in runs], columns)
     meta = {"store_version": STORE_VERSION, "columns": columns,
             "runs": [{**info, "row_group": g} for g, (info, _) in enumerate(runs)]}
-    schema = first.with_metadata({BATCH_META: json.dumps(meta).encode()})
+    schema = whole.schema.with_metadata({BATCH_META: json.dumps(meta).encode()})
+    whole = whole.replace_schema_metadata(schema.metadata)
     buf = pa.BufferOutputStream()
     floats = [f.name for f in schema if pa.types.is_floating(f.type)]  # byte-stream split
     others = [f.name for f in schema if f.name not in floats]  # keys: dictionary-encoded
     with pq.ParquetWriter(buf, schema, compression="zstd", write_statistics=False, use_dictionary=others,
                           use_byte_stream_split=floats) as writer:
-        for table in tables:
-            if not table.schema.equals(first):
-                table = table.cast(first)
-            writer.write_table(table.replace_schema_metadata(schema.metadata), row_group_size=max(1, table.num_rows))
+        if len(set(sizes)) == 1:  # runs of one size: one call, a row group per run
+            writer.write_table(whole, row_group_size=max(1, sizes[0]))
+        else:
+            start = 0
+            for n in sizes:
+                writer.write_table(whole.slice(start, n), row_group_size=max(1, n))
+                start += n
     data = buf.getvalue().to_pybytes()
     places = []
     for g, (offset, length) in enumerate(row_group_ranges(data)):
