@@ -4,10 +4,11 @@ Layout of a sweep directory (store version 2)::
 
     sweep.json          what is run (sweep spec, base scenario, design, hash, kept columns); written first
     points.parquet      point, name (mixes), overrides (JSON), one column per varied key
-    runs/b000012.parquet   one batch of runs: one Parquet row group per run holding its stage and
-                        fiscal rows (told apart by a ``table`` column); the identity of every run in
-                        the file (point, replication, seed, spawn key, scenario hash, row group) is in
-                        the file's metadata
+    runs/b000012.parquet   one batch of runs: one Parquet row group per run holding its stage rows
+                        (the kept columns) with a ``fiscal_cost:<lever>`` column per lever beside them
+                        (none for a lever that costs +0.0 in the whole batch: ``zero_levers``); the
+                        identity of every run in the file (point, replication, seed, spawn key,
+                        scenario hash, row group) and the columns are in the file's metadata
     runs.parquet        the runs index: point, parameters, replication, seed, spawn_key, status
                         (ok/failed/pending), error, duration_s, attempts, file, row_group, offset,
                         length, sha256 (of the run's row-group bytes ``[offset, offset + length)``),
@@ -18,7 +19,8 @@ Layout of a sweep directory (store version 2)::
     manifest.json       written last: counts, status, seeds, versions, times, SHA-256 of the store files
 
 A worker gets a batch of runs (``batch_size``, chosen from the number of runs and workers unless
-given) and returns one Parquet file for all of them, so the scenario is pickled, the process
+given), makes one Arrow table per batched model (``recorded_run_tables``) and returns one Parquet
+file for all of them, so the scenario is pickled, the process
 hand-off paid and a file written once per batch. Every run still uses its own child seed, so the
 results are those of one run at a time. Every file is written to a temporary name and renamed
 (``os.replace``). The driver keeps no run results: at most ``window`` batches are in flight, and
@@ -969,7 +971,8 @@ def _manifest(sweep: Sweep, summary: SweepSummary, started: float, resumed: bool
         "executor": type(pool).__name__, "started": started, "finished": time.time(),
         "versions": versions(), "units": UNITS,
         "layout": {"runs": "runs/bNNNNNN.parquet: a batch of runs, one row group per run (file, row_group in the "
-                           "index); column 'table' is 'stages' or 'fiscal'",
+                           "index): the stage rows with a column fiscal_cost:<lever> per lever (none for the "
+                           "file's zero_levers)",
                    "index": "runs.parquet", "points": "points.parquet"},
     }
 
