@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
                           "and workers, at most 200)")
     swp.add_argument("--columns", default="analysis", metavar="analysis|all|COL,COL",
                      help="stage columns kept in the store (default analysis: those the analysis commands read; "
-                          "all: every stage column, about 2.5 times the disk)")
+                          "all: every stage column, about 2.4 times the disk)")
     swp.add_argument("--quiet", action="store_true", help="no progress bar")
     swp.add_argument("--dry-run", action="store_true", help="validate and describe the design; write nothing")
     swp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
