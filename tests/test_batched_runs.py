@@ -118,6 +118,13 @@ def test_a_batched_run_table_is_the_table_of_its_frames() -> None:
             got, got_names = sweeps.recorded_run_table(7, sc.name, replication, recorder, run, columns)
             assert got.equals(want, check_metadata=True) and got.schema.equals(want.schema)
             assert got_names == want_names
+        # one table for the batched model's runs (out of order, one left out): each run's slice is its table
+        runs = [(2, 5, "b", 2), (0, 7, sc.name, 0)]
+        tables, names = sweeps.recorded_run_tables(batch[0][0], runs, columns)
+        for table, (run, point, name, replication) in zip(tables, runs):
+            want, _ = sweeps.recorded_run_table(point, name, replication, batch[0][0], run, columns)
+            assert table.equals(want, check_metadata=True) and table.schema.equals(want.schema)
+        assert names == want_names
 
 
 def test_sweep_points_with_other_lever_values_side_by_side_are_the_runs_alone() -> None:
