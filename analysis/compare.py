@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from ..simulation.config.chain import SECTORS, TIERS
 from ..simulation.config.errors import InputError
 from .comparable import check_comparable, common_years
 from .results import RunSet, load_results
+from .run import Run, point_label
 
 NOISE_NOTE = ("intervals and p-values cover simulation (replication) noise only, not uncertainty in the "
               "model's parameters")
@@ -54,32 +54,6 @@ DERIVED = ("downstream_investment", "fiscal_cost", "processing_depth")
 METRICS = ADDITIVE + DERIVED
 GROUPS = ("sector", "stage", "tier")
 MONEY = set(schema.MONEY) | {"downstream_investment", "fiscal_cost"}
-
-
-@dataclass
-class Run:
-    """A run set with where it came from (a directory or a scenario name), for messages."""
-
-    stages: pd.DataFrame
-    fiscal: pd.DataFrame
-    runs: pd.DataFrame
-    manifest: dict
-    source: str
-
-    @property
-    def name(self) -> str:
-        names = self.stages["scenario"].unique() if "scenario" in self.stages else []
-        return str(names[0]) if len(names) == 1 else self.source
-
-    @property
-    def label(self) -> str:
-        """The name for titles: a run made with ``--set`` and no ``--name`` shows its overrides,
-        e.g. ``baseline with policy.electricity_price.default=0.30``."""
-        overrides = self.manifest.get("overrides") or []
-        in_file = self.manifest.get("scenario_name_in_file")
-        if overrides and in_file and self.name not in (in_file,) and self.name.startswith(in_file):
-            return f"{in_file} with {', '.join(overrides)}"
-        return self.name
 
 
 RunLike = RunSet | Run | str | Path | Any
@@ -219,22 +193,6 @@ def runs_from_sweep(sweep: Any) -> dict[str, Run]:
                                                                   row.get("overrides"))}
         out[label] = Run(st, fc, r, manifest, f"{sweep.manifest.get('name', 'sweep')}: {label}")
     return out
-
-
-def point_label(row: Mapping, parameters: list[str], point: int) -> str:
-    """A sweep point's label: its mix name, else ``key=value`` of each varied key (the last part of
-    the dotted key, e.g. ``default=0.3, yuan_per_t=500``), else ``point <i>``."""
-    name = row.get("name") if hasattr(row, "get") else None
-    if isinstance(name, str) and name:
-        return name
-    parts = []
-    for key in parameters:
-        v = row.get(key) if hasattr(row, "get") else None
-        if v is None or (isinstance(v, float) and not np.isfinite(v)):
-            continue
-        short = ".".join(key.split(".")[-2:]) if key.split(".")[-1] in ("default", "scale") else key.split(".")[-1]
-        parts.append(f"{short}={v:.4g}" if isinstance(v, (int, float, np.number)) else f"{short}={v}")
-    return ", ".join(parts) if parts else f"point {point}"
 
 
 PHYSICAL = ("capacity", "output", "exports", "local_sales")  # stage units: no sum across stages

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from .compare import Run, point_label
 from .results import verify_file
+from .run import Run, point_label
 from .sweep import BATCH_FILE, OLD_RUN_FILE, TIDY_KEYS, _read_manifest, _read_runs, load_sweep_index, verify_store
 
 
