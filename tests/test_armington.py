@@ -67,3 +67,35 @@ def test_a_demand_slump_lowers_a_varietys_price_and_value_added():
     assert d_va.max() < 0
     steel = lambda st: st[st.stage == "steel_structures"].set_index(["replication", "year"]).price  # noqa: E731
     assert (steel(s) < steel(b)).all()
+
+
+def test_runs_side_by_side_clear_as_each_run_alone():
+    """``clearing_factors`` with the stages of several runs in one call (``runs``) gives each run the
+    bits of a call with its own firms: runs whose markets clear in different regimes (the marginal
+    firm's break-even, between two steps, every firm producing) and a run whose stages have no firm."""
+    rng = np.random.default_rng(7)
+    per_run, runs = 2, 4
+    firms = [rng.integers(0, 40, per_run) for _ in range(runs)]
+    firms[2][:] = 0  # a run without firms in its variety stages
+    alone, stage, break_even, capacity = [], [], [], []
+    local = rng.uniform(0.0, 20.0, (runs, per_run))
+    reference = np.array([[5.0, 40.0], [400.0, 1e4], [30.0, 30.0], [1.0, 120.0]])  # thin to ample demand
+    sigma = np.array([4.0, 2.5])
+    for run in range(runs):
+        s = np.repeat(np.arange(per_run), firms[run])
+        be = np.round(rng.uniform(0.5, 2.0, s.size), 1)  # ties in break-even, as firms of one cell
+        cap = rng.uniform(1.0, 30.0, s.size)
+        alone.append(armington.clearing_factors(s, be, cap, local[run], reference[run], sigma))
+        stage.append(s + run * per_run), break_even.append(be), capacity.append(cap)
+    together = armington.clearing_factors(np.concatenate(stage), np.concatenate(break_even),
+                                          np.concatenate(capacity), local.ravel(), reference.ravel(),
+                                          np.tile(sigma, runs), runs)
+    assert np.array_equal(together, np.concatenate(alone))
+    assert len({tuple(f) for f in together.reshape(runs, per_run)}) == runs  # each run needs its own prices
+
+
+def test_running_sums_restart_at_each_run():
+    values = np.array([0.1, 0.2, 0.3, 1e16, 0.1, 0.7])
+    run = np.array([0, 0, 0, 1, 1, 2])
+    expected = np.concatenate([np.cumsum(values[run == r]) for r in range(3)])
+    assert np.array_equal(armington.cumsum_by_run(values, run, 3), expected)

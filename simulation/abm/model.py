@@ -312,8 +312,8 @@ class ValueChainModel(mesa.Model):
 
     def _variety_factors(self, market_prices, plans, tech, reference) -> np.ndarray:
         """Each stage's price factor (1 outside the variety stages) clearing the region's variety
-        market against its firms' supply this year (``armington.clearing_factors``, run by run: it
-        sums along the firms of its stages). A firm's threshold is linear in the price, so its
+        market against its firms' supply this year (``armington.clearing_factors``, all runs in one
+        call: its sums along the firms of a run's stages restart at each run). A firm's threshold is linear in the price, so its
         break-even factor follows from the thresholds at the market price and at twice it (the
         levers' terms held at the market price)."""
         c, st = self.stacked, self.state
@@ -338,15 +338,9 @@ class ValueChainModel(mesa.Model):
         position = np.repeat(np.arange(on.size), 3)[np.searchsorted(cells, cell)]  # variety stage of each firm
         stage_capacity = np.bincount(position, weights=capacity, minlength=on.size)
         factor = np.ones(c.n_stages)
-        per_run = on.size // self.runs  # variety stages of a run
-        for run in range(self.runs):
-            first = run * per_run
-            mine = slice(*np.searchsorted(position, [first, first + per_run])) if self.runs > 1 else slice(None)
-            stages = on[first:first + per_run]
-            factor[stages] = armington.clearing_factors(position[mine] - first, break_even[mine], capacity[mine],
-                                                        self.expected_local_share[stages]
-                                                        * stage_capacity[first:first + per_run],
-                                                        reference[stages], self.sigma[stages])
+        factor[on] = armington.clearing_factors(position, break_even, capacity,
+                                                self.expected_local_share[on] * stage_capacity, reference[on],
+                                                self.sigma[on], self.runs)
         return factor
 
     # ------------------------------------------------------------------ entry

@@ -52,7 +52,7 @@ def price_factor(sigma: np.ndarray, exports: np.ndarray, reference: np.ndarray) 
 
 
 def clearing_factors(stage: np.ndarray, break_even: np.ndarray, capacity: np.ndarray, local_use: np.ndarray,
-                     reference: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+                     reference: np.ndarray, sigma: np.ndarray, runs: int = 1) -> np.ndarray:
     """The price factor that clears each variety stage's market this year, given its firms.
 
     ``stage``: each producing-capable firm's variety stage (0..n-1); ``break_even``: the price factor
@@ -64,12 +64,18 @@ def clearing_factors(stage: np.ndarray, break_even: np.ndarray, capacity: np.nda
     demand, ``demanded_factor(S_(k-1) - L)``, if that lies below k's break-even (k stays out), else
     at k's break-even (k produces: a step of the supply curve). If demand exceeds supply with every
     firm producing, at the price where all the supply sells.
+
+    ``runs``: the stages of that many runs side by side (``abm.batch``; run b's variety stages are
+    ``b * n / runs ..``): the running sums restart at each run's first stage (``cumsum_by_run``), so
+    each run's factors are the bits of a call with its stages and firms alone.
     """
     n = reference.size
     order = np.lexsort((break_even, stage))
     st, be, cap = stage[order], np.maximum(break_even[order], 1e-9), capacity[order]
     per_stage = np.bincount(st, weights=cap, minlength=n)
-    supply = np.cumsum(cap) - (np.cumsum(per_stage) - per_stage)[st]  # the stage's firms up to this one
+    per_run = n // runs
+    before = (cumsum_by_run(per_stage, np.arange(n) // per_run, runs) - per_stage)[st]  # the run's earlier stages
+    supply = cumsum_by_run(cap, st // per_run, runs) - before  # the stage's firms up to this one
     excess = supply - local_use[st] - reference[st] * be ** (-sigma[st])
     phi = demanded_factor(per_stage - local_use, reference, sigma)  # every firm produces
     met = np.flatnonzero(excess >= 0)
@@ -79,6 +85,18 @@ def clearing_factors(stage: np.ndarray, break_even: np.ndarray, capacity: np.nda
         between = demanded_factor(supply[first] - cap[first] - local_use[s], reference[s], sigma[s])
         phi[s] = np.minimum(between, be[first] * (1.0 + 1e-9))  # (the marginal firm's own threshold holds)
     return phi
+
+
+def cumsum_by_run(values: np.ndarray, run: np.ndarray, runs: int) -> np.ndarray:
+    """``np.cumsum`` of ``values`` restarting at each run (``run``: each value's run, in order), bit for
+    bit the cumulative sums of each run's values alone (each run's row of a table, summed along it)."""
+    if runs == 1:
+        return np.cumsum(values)
+    count = np.bincount(run, minlength=runs)
+    rank = np.arange(values.size) - (np.cumsum(count) - count)[run]  # position within its run
+    table = np.zeros((runs, int(count.max(initial=0))))
+    table[run, rank] = values
+    return np.cumsum(table, axis=1)[run, rank]
 
 
 def at_factor(chain, prices: YearPrices, factor: np.ndarray, trend_factor: np.ndarray | None = None) -> YearPrices:
