@@ -116,6 +116,46 @@ def test_poisson_from_uniform_is_the_inverse_cdf_for_small_and_large_means():
     assert np.array_equal(rules.poisson_from_uniform(u, mean), stats.poisson.ppf(u, mean).astype(np.int64))
 
 
+def _poisson_by_full_search(u, mean):
+    """The search of ``poisson_from_uniform`` before its shortcuts: every draw from the normal guess,
+    each step evaluating the CDF of all draws."""
+    from scipy import special
+
+    u, mean = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(mean, dtype=float))
+    count = np.zeros(u.shape, dtype=np.int64)
+    some = (mean > 0) & (u > 0)
+    u, mean = u[some], mean[some]
+    z = special.ndtri(np.clip(u, 1e-300, 1.0 - 1e-16))
+    k = np.clip(np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0), 0.0, None)
+    below = special.pdtr(k, mean) < u
+    while below.any():
+        k = k + below
+        below = special.pdtr(k, mean) < u
+    above = (k > 0) & (special.pdtr(k - 1.0, mean) >= u)
+    while above.any():
+        k = k - above
+        above = (k > 0) & (special.pdtr(k - 1.0, mean) >= u)
+    count[some] = k
+    return count
+
+
+def test_poisson_draws_near_the_zero_shortcut_are_those_of_the_full_search():
+    """A uniform below P(N = 0) = exp(-mean) (less a margin) draws 0 without a search: draws at and
+    around that edge, for tiny to large means and uniforms near 1, are those of the full search."""
+    from scipy import stats
+
+    rng = np.random.default_rng(11)
+    mean = np.exp(rng.uniform(-40.0, 7.0, 200_000))
+    edge = np.minimum(np.exp(-mean) * (1.0 + rng.uniform(-1e-8, 1e-8, mean.size)), 1.0 - 2.0**-53)
+    near_one = np.minimum(1.0 - rng.random(mean.size) * np.exp(rng.uniform(-36.0, 0.0, mean.size)), 1.0 - 2.0**-53)
+    for u in (edge, near_one, rng.random(mean.size)):
+        draws = rules.poisson_from_uniform(u, mean)
+        assert np.array_equal(draws, _poisson_by_full_search(u, mean))
+    short = mean <= rules.ZERO_SHORTCUT_MAX_MEAN  # (scipy's quantile is -1 at u = 0, which large means reach)
+    assert np.array_equal(rules.poisson_from_uniform(edge, mean)[short],
+                          stats.poisson.ppf(edge[short], mean[short]).astype(np.int64))
+
+
 def test_poisson_from_uniform_at_the_ends_of_the_unit_interval():
     """u = 0 draws 0 at once whatever the mean (no walk down from the normal guess)."""
     assert rules.poisson_from_uniform(0.0, 1e12) == 0

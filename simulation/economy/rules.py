@@ -127,6 +127,9 @@ def entry_probability(q, hurdle, dispersion):
     return 0.5 * (1.0 + np.tanh(0.5 * (np.asarray(q, dtype=float) - hurdle) / dispersion))
 
 
+ZERO_SHORTCUT_MAX_MEAN = 100.0  # ``poisson_from_uniform``: exp(-100) = 3.7e-44, a normal number
+
+
 def poisson_from_uniform(u, mean):
     """Poisson draws by inverting the CDF at uniforms ``u``: the smallest k with P(N <= k) >= u.
 
@@ -134,21 +137,30 @@ def poisson_from_uniform(u, mean):
     draw the same numbers everywhere else. The search starts at the normal approximation with
     its skewness correction (``k ~ m + sqrt(m) z + (z^2 - 1) / 6``) and steps to the exact
     answer, which is a few steps away for any mean (no underflow of ``exp(-mean)`` for large ones).
+    Each step evaluates the CDF only for the draws still moving; a draw well below
+    ``P(N = 0) = exp(-mean)`` is 0 without a search (most cells: entry and closures are rare).
     """
     u, mean = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(mean, dtype=float))
     count = np.zeros(u.shape, dtype=np.int64)
-    some = (mean > 0) & (u > 0)  # a mean of 0 draws 0 (often most cells: no entrant where entry does not pay)
+    # a mean of 0 draws 0 (often most cells: no entrant where entry does not pay), and so does a
+    # uniform below P(N = 0) by a margin far beyond the CDF's rounding (1e-9 of it; only for means
+    # up to ``ZERO_SHORTCUT_MAX_MEAN``, where exp(-mean) is far from underflow)
+    zero = (u < np.exp(-np.minimum(mean, ZERO_SHORTCUT_MAX_MEAN)) * (1.0 - 1e-9)) & (mean <= ZERO_SHORTCUT_MAX_MEAN)
+    some = (mean > 0) & (u > 0) & ~zero
     u, mean = u[some], mean[some]
     z = special.ndtri(np.clip(u, 1e-300, 1.0 - 1e-16))
     k = np.clip(np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0), 0.0, None)
-    below = special.pdtr(k, mean) < u
-    while below.any():  # too low: step up until the CDF reaches u
-        k = k + below
-        below = special.pdtr(k, mean) < u
-    above = (k > 0) & (special.pdtr(k - 1.0, mean) >= u)
-    while above.any():  # the one below reaches u too: step down
-        k = k - above
-        above = (k > 0) & (special.pdtr(k - 1.0, mean) >= u)
+    rising = np.flatnonzero(special.pdtr(k, mean) < u)  # too low: step up until the CDF reaches u
+    check_below = k > 0  # draws that did not rise: may the one below reach u too?
+    check_below[rising] = False
+    while rising.size:
+        k[rising] += 1.0
+        rising = rising[special.pdtr(k[rising], mean[rising]) < u[rising]]
+    falling = np.flatnonzero(check_below)
+    falling = falling[special.pdtr(k[falling] - 1.0, mean[falling]) >= u[falling]]
+    while falling.size:  # the one below reaches u too: step down
+        k[falling] -= 1.0
+        falling = falling[(k[falling] > 0) & (special.pdtr(k[falling] - 1.0, mean[falling]) >= u[falling])]
     count[some] = k
     return count
 
