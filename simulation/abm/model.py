@@ -313,9 +313,9 @@ class ValueChainModel(mesa.Model):
     def _variety_factors(self, market_prices, plans, tech, reference) -> np.ndarray:
         """Each stage's price factor (1 outside the variety stages) clearing the region's variety
         market against its firms' supply this year (``armington.clearing_factors``, all runs in one
-        call: its sums along the firms of a run's stages restart at each run). A firm's threshold is linear in the price, so its
-        break-even factor follows from the thresholds at the market price and at twice it (the
-        levers' terms held at the market price)."""
+        call: its sums along the firms of a run's stages restart at each run). A firm's threshold is
+        linear in the price, so its break-even factor follows from the thresholds at the market
+        price and at twice it (the levers' terms held at the market price)."""
         c, st = self.stacked, self.state
         terms, _, subsidy_mean, expected_material, t1 = plans
         doubled = armington.at_factor(c, market_prices, np.where(self.sigma > 0, 2.0, 1.0))
