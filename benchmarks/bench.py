@@ -288,9 +288,9 @@ def profile_batched_year(runs: int = 50, repeats: int = 3) -> None:
     from valuechain.simulation.economy import accounts, coefficients, levers, markets
 
     phases = {
-        "streams (four a run and year)": (model.ValueChainModel, "stream"),
+        "streams (four a run and year)": (model, "year_generators"),
         "levers' terms (once for the batch)": (model.ValueChainModel, "_year_terms"),
-        "variety prices (armington clearing, run by run)": (model.ValueChainModel, "_variety_factors"),
+        "variety prices (armington clearing)": (model.ValueChainModel, "_variety_factors"),
         "plan (which firms produce)": (engine.VectorEngine, "plan"),
         "markets (one pass over the stages)": (markets, "solve"),
         "per-cell coefficients": (coefficients, "cell_coefficients"),
