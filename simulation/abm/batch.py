@@ -86,16 +86,23 @@ def run_generator(rng) -> np.random.Generator:
 
 def stack_terms(per_run: list[CellTerms]) -> CellTerms:
     """The runs' terms side by side: their (stage, zone) tables one after the other, the scenario's
-    scalars and shared tables from the first (one run: its terms unchanged)."""
+    scalars and shared tables from the first (one run: its terms unchanged).
+
+    Runs of one policy share one terms object: each table is stacked once per distinct object and
+    repeated for its runs with one ``take``."""
     if len(per_run) == 1:
         return per_run[0]
     first = per_run[0]
+    distinct = list({id(t): t for t in per_run}.values())
+    which = np.array([next(i for i, d in enumerate(distinct) if d is t) for t in per_run]) if len(distinct) > 1 \
+        else np.zeros(len(per_run), dtype=np.int64)
     values = {}
     for f in fields(CellTerms):
         value = getattr(first, f.name)
         if isinstance(value, np.ndarray) and f.name not in SHARED_TERMS:
-            value = np.concatenate([getattr(t, f.name) for t in per_run])
-        elif any(t is not first and not np.array_equal(getattr(t, f.name), value) for t in per_run):
+            tables = np.stack([getattr(t, f.name) for t in distinct])
+            value = tables.take(which, axis=0).reshape((-1,) + value.shape[1:])
+        elif any(t is not first and not np.array_equal(getattr(t, f.name), value) for t in distinct):
             raise BatchMismatch(f"runs side by side differ in {f.name}")
         values[f.name] = value
     return CellTerms(**values)

@@ -49,7 +49,7 @@ class Chunk(NamedTuple):
     cells: slice
     sizes: np.ndarray  # rows of each cell inside the range
     local: np.ndarray  # where each cell's rows start, counted from the range's start
-    lag_runs: list  # (local rows, build lag in years): slices of cells whose stages share a lag, or each lag's rows
+    lag_runs: list  # (local rows, build lag in years): slices of cells whose stages share a lag, or each lag's mask
     kept: dict  # coefficients.RUN_CONSTANTS spread over the range's rows, kept until the layout changes
 
 
@@ -117,9 +117,9 @@ class VectorEngine:
                 first, last = np.r_[0, change], np.r_[change, c1 - c0] - 1
                 if first.size <= MAX_LAG_SLICES:
                     runs = [(slice(int(lo[i] - a), int(hi[j] - a)), int(lags[i])) for i, j in zip(first, last)]
-                else:  # many runs of cells (runs side by side): the rows of each lag at once
+                else:  # many runs of cells (runs side by side): the rows of each lag at once, as a mask
                     lag_by_row = np.repeat(lags, hi - lo)
-                    runs = [(np.flatnonzero(lag_by_row == lag), int(lag)) for lag in np.unique(lags)]
+                    runs = [(lag_by_row == lag, int(lag)) for lag in np.unique(lags)]
                 self._chunks.append(Chunk(slice(a, b), slice(c0, c1), hi - lo, lo - a, runs, {}))
             self._zeros = np.zeros(max((c.rows.stop - c.rows.start for c in self._chunks), default=0))
             self._zeros.flags.writeable = False
@@ -206,7 +206,11 @@ class VectorEngine:
             pending[slot, np.arange(slot.size)] += new_units
         else:
             for run, lag in chunk.lag_runs:  # new capacity arrives after the build lag
-                pending[(year + 1 + lag) % PENDING_SLOTS, run] += new_units[run]
+                slot = pending[(year + 1 + lag) % PENDING_SLOTS]
+                if isinstance(run, slice):
+                    slot[run] += new_units[run]
+                else:  # the lag's rows of many cells: a masked add is three times faster than a gather
+                    np.add(slot, new_units, out=slot, where=run)
         if k.track_orders:  # issue 12: the year's orders, for the grant envelope and capacity caps
             st.raw("ordered")[rows] = new_units
         if st.vintages:

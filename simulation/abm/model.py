@@ -117,6 +117,7 @@ class ValueChainModel(mesa.Model):
         self.recorder = Recorder(self.chain, self.runs)
         self._static_policy = is_static(self.spec.policy, self.spec.horizon.start)  # expected terms = today's
         self._terms_read_price = [reads_price(policy) for policy in self._policies]
+        self._terms_kept: tuple[int | None, dict] = (None, {})  # (year, known_by -> terms): ``_year_terms``
         self.engine = ENGINES[engine](self.state, self.stacked, self)
         self._populate(f)
         self.running = True
@@ -183,7 +184,12 @@ class ValueChainModel(mesa.Model):
 
     def _year_terms(self, year: int, price: np.ndarray, known_by: int | None = None) -> CellTerms:
         """The levers' terms of every run: once for each of the runs' levers, or run by run where
-        they read the price; ``known_by``: as investors expect them (``levers.planning_terms``)."""
+        they read the price; ``known_by``: as investors expect them (``levers.planning_terms``).
+        Terms that read no price are the same at the year's second call (after the variety
+        prices): they are kept for the year."""
+        reads = any(self._terms_read_price)
+        if not reads and self._terms_kept[0] == year and known_by in self._terms_kept[1]:
+            return self._terms_kept[1][known_by]
         c = self.chain
         prices = price.reshape(self.runs, -1)
 
@@ -193,8 +199,13 @@ class ValueChainModel(mesa.Model):
             return planning_terms(self._policies[policy], c, year, p, c.build_lag)
 
         shared = {policy: terms(policy, prices[0]) for policy, reads in enumerate(self._terms_read_price) if not reads}
-        return stack_terms([shared[policy] if policy in shared else terms(policy, prices[run])
-                            for run, policy in enumerate(self._policy_of_run)])
+        stacked = stack_terms([shared[policy] if policy in shared else terms(policy, prices[run])
+                               for run, policy in enumerate(self._policy_of_run)])
+        if not reads:
+            if self._terms_kept[0] != year:
+                self._terms_kept = (year, {})
+            self._terms_kept[1][known_by] = stacked
+        return stacked
 
     # ------------------------------------------------------------------ one year
     def step(self) -> None:
