@@ -286,14 +286,13 @@ class ValueChainModel(mesa.Model):
         will do). Returns successions per cell."""
         rngs = [rngs] if isinstance(rngs, np.random.Generator) else rngs
         st, n_cells = self.state, self.state.n_cells
-        producing = st.alive & (st.capacity > 0)
-        per_cell = np.add.reduceat(producing, st.starts[:-1], dtype=np.int64)  # every cell has rows
+        rows = np.flatnonzero(st.alive & (st.capacity > 0))  # the producing firms, in cell order
+        per_cell = np.diff(np.searchsorted(rows, st.starts))
         u = np.concatenate([rng.random(st.cells_per_run) for rng in rngs])
         counts = turnover.closure_counts(u, per_cell, self.spec.firms.closure_rate_per_year)
         totals = st.by_run(counts).sum(axis=1)
         if not totals.any():
             return counts
-        rows = np.flatnonzero(producing)  # in cell order
         inv_phi = st.inv_productivity
         pairs = np.concatenate([rng.random((int(total), 2)) for rng, total in zip(rngs, totals)])
         closing = rows[turnover.pick_closures(per_cell, counts, pairs, lambda positions: inv_phi[rows[positions]])]
