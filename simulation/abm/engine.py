@@ -177,10 +177,12 @@ class VectorEngine:
     def _settle_chunk(self, chunk: Chunk, planned, k: CellCoefficients, year: int):
         st, rows, cells, sizes = self.st, chunk.rows, chunk.cells, chunk.sizes
         working, building = planned
-        if k.priced_up is not None and np.any(k.priced_up[cells]):  # cells selling at a cleared local price
-            up = k.priced_up[cells].repeat(sizes)
-            working = np.where(up, st.capacity[rows] * (st.inv_productivity[rows] <= k.threshold[cells].repeat(sizes)),
-                               working)
+        up = np.flatnonzero(k.priced_up[cells]) if k.priced_up is not None else NO_ROWS
+        if up.size:  # cells selling at a cleared local price (few: their rows only, in the planned array)
+            at = np.repeat(chunk.local[up] - np.cumsum(sizes[up]) + sizes[up], sizes[up]) + np.arange(sizes[up].sum())
+            rows_up = at + rows.start
+            working[at] = st.capacity[rows_up] * (st.inv_productivity[rows_up] <= np.repeat(k.threshold[cells][up],
+                                                                                             sizes[up]))
 
         def spread(per_cell):
             return per_cell[cells].repeat(sizes)
