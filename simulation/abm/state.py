@@ -157,10 +157,13 @@ class FirmState:
             new = np.empty(arr.shape[:-1] + (n,), dtype=arr.dtype)
             for new_at, old_at, length in spans:
                 new[..., new_at:new_at + length] = arr[..., old_at:old_at + length]
+            if source is not None and not rows_old.size:  # nothing alive (the first layout): every row free
+                new[...] = FILL.get(name, 0)
+                arrays[name] = new
+                continue
             for row_new, row_old in zip(np.atleast_2d(new), np.atleast_2d(arr)):  # 1-D views of each row
                 if source is not None:
-                    if rows_old.size:  # (an empty layout has nothing to take from)
-                        row_old.take(source, out=row_new, mode="clip")  # "clip": unbuffered (indices are valid)
+                    row_old.take(source, out=row_new, mode="clip")  # "clip": unbuffered (indices are valid)
                 else:
                     row_new[rows_new] = row_old.take(rows_old)
                 row_new[free] = FILL.get(name, 0)
