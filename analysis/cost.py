@@ -236,13 +236,25 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
         raise InputError("--interval", "", f"choose one of {', '.join(METHODS)}", method)
     fiscal.check_rate(rate)
     rules = rules or fiscal.FiscalRules.for_perspective(perspective)
-    from .impacts import deadweight, direct_indirect
+    from .impacts import (
+        DEADWEIGHT_BASIS,
+        Baseline,
+        deadweight_frame,
+        deadweight_rows,
+        direct_indirect_frame,
+        direct_indirect_rows,
+        lever_costs,
+    )
 
     results = _as_mapping(results)
     base = as_run(baseline)
-    cost_rows, ratio_rows, years = [], [], []
-    for name, res in results.items():
+    ref = Baseline(base)  # the baseline's reductions, once for every scenario
+    chain = fiscal.run_chain(base) if effects else None
+    cost_rows, ratio_rows, years, dw_rows, effect_rows = [], [], [], [], []
+    first = None
+    for name, res in results.items():  # each scenario read once (a sweep's points one at a time)
         run = as_run(res)
+        first = run if first is None else first
         check_comparable(run, base, what="compare costs")
         yc = fiscal.yearly_costs(run, base, rules)
         reps = sorted(set(yc.index.get_level_values("replication")))
@@ -251,7 +263,7 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
         check_paired(run, base, reps)
         for metric in RATIO_METRICS:
             d = yearly(run, metric, None).set_index(["replication", "year"])[metric]
-            d0 = yearly(base, metric, None).set_index(["replication", "year"])[metric]
+            d0 = ref.yearly(metric, None).set_index(["replication", "year"])[metric]
             yc[metric] = (d - d0).reindex(yc.index).fillna(0.0)
         if power_opportunity is not None:
             yc["power_shadow"] = fiscal.shadow_costs(run, base, power_opportunity, captive=captive).reindex(
@@ -269,7 +281,12 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
         row["tax_cit"], row["tax_vat"] = float(cum["tax_cit"].mean()), float(cum["tax_vat"].mean())
         for lv in LEVERS:
             row[f"gross_{lv}"], row[f"net_{lv}"] = float(cum[f"gross_{lv}"].mean()), float(cum[f"net_{lv}"].mean())
-        dw = deadweight({name: run}, base)
+        dc_lever = lever_costs(run, ref)
+        point_dw = deadweight_rows(name, run, ref, dc=dc_lever)
+        dw_rows += point_dw
+        if effects:
+            effect_rows += direct_indirect_rows(name, run, ref, confidence=confidence, chain=chain, dc=dc_lever)
+        dw = deadweight_frame(point_dw, DEADWEIGHT_BASIS)
         paid = dw["cost"].where(dw["cost"] > 0, 0.0)
         row["deadweight_share"] = float((dw["deadweight_share"] * paid).sum() / paid.sum()) if paid.sum() > 0 else 0.0
         for metric in RATIO_METRICS:
@@ -296,16 +313,15 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
                                "cost": float(dc.mean()), "delta": float(jobs.mean()), **r,
                                "unit": "yuan per additional job-year"})
         years.append(yc.groupby(level="year").mean().assign(scenario=name).reset_index())
-    first = as_run(next(iter(results.values()))) if results else base
+    first = base if first is None else first
     attrs = {"rate": rate, "mcpf": mcpf, "rules": rules.describe(), "power_opportunity": power_opportunity,
              "captive": captive, "confidence": confidence, "method": method, "per_yuan": per_yuan,
              "horizon": horizon_label(first, None, None, False), "baseline": base.name,
              "base_year": int(first.stages["year"].min())}
-    eff = (direct_indirect(results, base, confidence=confidence, chain=fiscal.run_chain(base)) if effects
-           else pd.DataFrame())
+    eff = direct_indirect_frame(effect_rows, confidence) if effects else pd.DataFrame()
     report = CostReport(pd.DataFrame(cost_rows), pd.DataFrame(ratio_rows),
                         pd.concat(years, ignore_index=True) if years else pd.DataFrame(),
-                        deadweight(results, base), eff, attrs)
+                        deadweight_frame(dw_rows, dict(DEADWEIGHT_BASIS)), eff, attrs)
     for frame in (report.costs, report.ratios, report.by_year):
         frame.attrs.update(attrs)
     return report

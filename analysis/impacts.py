@@ -62,10 +62,16 @@ def _named(results) -> Mapping:
     run = as_run(results)
     return {run.name: run}
 
-def _lever_costs(run, base) -> pd.DataFrame:
-    """Extra cost by (replication, year, stage) x lever, million yuan."""
-    c1 = run.fiscal.groupby(KEYS + ["lever"])["fiscal_cost"].sum().unstack("lever")
-    c0 = base.fiscal.groupby(KEYS + ["lever"])["fiscal_cost"].sum().unstack("lever")
+def _cost_by_lever(run) -> pd.DataFrame:
+    """Cost by (replication, year, stage) x lever, million yuan (levers absent from the run left out)."""
+    return run.fiscal.groupby(KEYS + ["lever"])["fiscal_cost"].sum().unstack("lever")
+
+
+def _lever_costs(run, base, c0: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Extra cost by (replication, year, stage) x lever, million yuan (``c0``: the baseline's
+    :func:`_cost_by_lever`, when the caller has it already)."""
+    c1 = _cost_by_lever(run)
+    c0 = _cost_by_lever(base) if c0 is None else c0
     idx = c1.index.union(c0.index)
     c1 = c1.reindex(idx).reindex(columns=schema.LEVERS).fillna(0.0)
     c0 = c0.reindex(idx).reindex(columns=schema.LEVERS).fillna(0.0)
@@ -83,57 +89,89 @@ def deadweight(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, b
     """
     basis = dict(DEADWEIGHT_BASIS, **(basis or {}))
     results, base = _named(results), as_run(baseline)
+    ref = Baseline(base)
     rows = []
     for name, res in results.items():
-        run = as_run(res)
-        dc = _lever_costs(run, base)
-        q1 = run.stages.set_index(KEYS)
-        q0 = base.stages.set_index(KEYS)
-        n = max(dc.index.get_level_values("replication").nunique(), 1)
-        for lv in schema.LEVERS:
-            col = basis[lv]
-            if col not in q1.columns and dc[lv].abs().max() <= 1e-12:  # a lever that costs nothing here
-                if not by_stage:
-                    rows.append({"scenario": name, "lever": lv, "basis": col, "cost": 0.0, "deadweight_cost": 0.0,
-                                 "deadweight_share": 0.0, "status": "no cost"})
-                continue
-            a = q1[col].reindex(dc.index).fillna(0.0).to_numpy(dtype=float)
-            b = q0[col].reindex(dc.index).fillna(0.0).to_numpy(dtype=float)
-            share = np.divide(np.minimum(a, b), a, out=np.zeros_like(a), where=a > 0)
-            frame = pd.DataFrame({"cost": dc[lv].to_numpy(), "dw": dc[lv].to_numpy() * share,
-                                  "extra": np.maximum(a - b, 0.0)}, index=dc.index)
-            if not by_stage:
-                cost, dw = frame["cost"].sum() / n, frame["dw"].sum() / n
-                if abs(cost) <= 1e-12:
-                    rows.append({"scenario": name, "lever": lv, "basis": col, "cost": 0.0, "deadweight_cost": 0.0,
-                                 "deadweight_share": 0.0, "status": "no cost"})
-                else:
-                    rows.append({"scenario": name, "lever": lv, "basis": col, "cost": cost, "deadweight_cost": dw,
-                                 "deadweight_share": dw / cost, "status": "cost" if cost > 0 else "saves money"})
-                continue
-            for stage, g in frame.groupby(level="stage", sort=False):
-                if g["cost"].abs().sum() <= 1e-12:
-                    continue
-                cost, dw, extra = g["cost"].sum() / n, g["dw"].sum() / n, g["extra"].sum() / n
-                rows.append({"scenario": name, "lever": lv, "stage": stage, "basis": col, "cost": cost,
-                             "deadweight_cost": dw, "deadweight_share": dw / cost if cost != 0 else 0.0,
-                             "additional_units": extra,
-                             "cost_per_additional_unit": cost / schema.MONEY_SCALE / extra if extra > 0 else np.inf,
-                             "status": ("no additional units" if extra <= 0
-                                        else "cost" if cost > 0 else "saves money")})
+        rows += deadweight_rows(name, as_run(res), ref, by_stage=by_stage, basis=basis)
+    return deadweight_frame(rows, basis)
+
+
+class Baseline:
+    """What the per-scenario reductions need of the baseline, computed once for all scenarios."""
+
+    def __init__(self, base):
+        self.run = base
+        self.cost_by_lever = _cost_by_lever(base)
+        self.stages = base.stages.set_index(KEYS)
+        self._yearly: dict[tuple[str, str | None], pd.DataFrame] = {}
+
+    def yearly(self, metric: str, by: str | None) -> pd.DataFrame:
+        if (metric, by) not in self._yearly:
+            self._yearly[metric, by] = yearly(self.run, metric, by)
+        return self._yearly[metric, by]
+
+
+def deadweight_frame(rows: list[dict], basis: Mapping[str, str]) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out.attrs.update({"units": "million yuan; cost per additional unit in yuan per stage unit",
                       "basis": basis})
     return out
 
 
+def deadweight_rows(name: str, run, ref: Baseline, *, by_stage: bool = False,
+                    basis: Mapping[str, str] | None = None, dc: pd.DataFrame | None = None) -> list[dict]:
+    """The rows of :func:`deadweight` of one scenario against the baseline ``ref`` (``dc``: the
+    run's :func:`_lever_costs`, when the caller has it already)."""
+    basis = dict(DEADWEIGHT_BASIS, **(basis or {}))
+    rows: list[dict] = []
+    dc = _lever_costs(run, ref.run, ref.cost_by_lever) if dc is None else dc
+    q1 = run.stages.set_index(KEYS)
+    q0 = ref.stages
+    n = max(dc.index.get_level_values("replication").nunique(), 1)
+    for lv in schema.LEVERS:
+        col = basis[lv]
+        if col not in q1.columns and dc[lv].abs().max() <= 1e-12:  # a lever that costs nothing here
+            if not by_stage:
+                rows.append({"scenario": name, "lever": lv, "basis": col, "cost": 0.0, "deadweight_cost": 0.0,
+                             "deadweight_share": 0.0, "status": "no cost"})
+            continue
+        a = q1[col].reindex(dc.index).fillna(0.0).to_numpy(dtype=float)
+        b = q0[col].reindex(dc.index).fillna(0.0).to_numpy(dtype=float)
+        share = np.divide(np.minimum(a, b), a, out=np.zeros_like(a), where=a > 0)
+        frame = pd.DataFrame({"cost": dc[lv].to_numpy(), "dw": dc[lv].to_numpy() * share,
+                              "extra": np.maximum(a - b, 0.0)}, index=dc.index)
+        if not by_stage:
+            cost, dw = frame["cost"].sum() / n, frame["dw"].sum() / n
+            if abs(cost) <= 1e-12:
+                rows.append({"scenario": name, "lever": lv, "basis": col, "cost": 0.0, "deadweight_cost": 0.0,
+                             "deadweight_share": 0.0, "status": "no cost"})
+            else:
+                rows.append({"scenario": name, "lever": lv, "basis": col, "cost": cost, "deadweight_cost": dw,
+                             "deadweight_share": dw / cost, "status": "cost" if cost > 0 else "saves money"})
+            continue
+        for stage, g in frame.groupby(level="stage", sort=False):
+            if g["cost"].abs().sum() <= 1e-12:
+                continue
+            cost, dw, extra = g["cost"].sum() / n, g["dw"].sum() / n, g["extra"].sum() / n
+            rows.append({"scenario": name, "lever": lv, "stage": stage, "basis": col, "cost": cost,
+                         "deadweight_cost": dw, "deadweight_share": dw / cost if cost != 0 else 0.0,
+                         "additional_units": extra,
+                         "cost_per_additional_unit": cost / schema.MONEY_SCALE / extra if extra > 0 else np.inf,
+                         "status": ("no additional units" if extra <= 0
+                                    else "cost" if cost > 0 else "saves money")})
+    return rows
+
+
 def targeted_stages(run, base, lever: str | None = None, tol: float = 1e-12) -> list[str]:
     """Stages where ``lever``'s cost (any lever's if None) differs from the baseline's."""
-    dc = _lever_costs(as_run(run), as_run(base))
+    return _targeted(_lever_costs(as_run(run), as_run(base)), as_run(run), lever, tol)
+
+
+def _targeted(dc: pd.DataFrame, run, lever: str | None = None, tol: float = 1e-12) -> list[str]:
+    """:func:`targeted_stages` from the run's extra cost by lever ``dc`` (:func:`_lever_costs`)."""
     d = dc.abs().sum(axis=1) if lever is None else dc[lever].abs()
-    hit = d[d > tol].index.get_level_values("stage").unique()
-    order = list(dict.fromkeys(as_run(run).stages["stage"]))
-    return [s for s in order if s in set(hit)]
+    hit = set(d[d > tol].index.get_level_values("stage").unique())
+    return [s for s in pd.unique(run.stages["stage"]) if s in hit]  # in the run's order of first appearance
 
 
 def direct_indirect(results: Mapping[str, RunLike] | RunLike, baseline: RunLike,
@@ -144,38 +182,61 @@ def direct_indirect(results: Mapping[str, RunLike] | RunLike, baseline: RunLike,
     intervals. Rows: ``scenario, lever ('all' or a lever), metric, targeted, direct, indirect,
     total`` (+ ``_low``/``_high``) and ``io_indirect`` (value added only, when ``chain`` is given)."""
     results, base = _named(results), as_run(baseline)
+    ref = Baseline(base)
     rows = []
     for name, res in results.items():
-        run = as_run(res)
-        dc = _lever_costs(run, base)
-        active = [lv for lv in schema.LEVERS if dc[lv].abs().max() > 1e-12]
-        levers = [None] + (active if per_lever and len(active) > 1 else [])
-        for lv in levers:
-            target = targeted_stages(run, base, lv)
-            for metric in metrics:
-                y1 = yearly(run, metric, "stage").groupby(["stage", "replication"])[metric].sum()
-                y0 = yearly(base, metric, "stage").groupby(["stage", "replication"])[metric].sum()
-                d = y1.sub(y0, fill_value=0.0)
-                reps = sorted(set(y1.index.get_level_values(1)) & set(y0.index.get_level_values(1)))
-                check_paired(run, base, reps)
-                inside = d.index.get_level_values("stage").isin(target)
-                direct = d[inside].groupby(level="replication").sum().reindex(reps, fill_value=0.0)
-                indirect = d[~inside].groupby(level="replication").sum().reindex(reps, fill_value=0.0)
-                total = direct + indirect
-                row = {"scenario": name, "lever": lv or "all", "metric": metric, "n": len(reps),
-                       "targeted": ", ".join(target)}
-                for key, series in (("direct", direct), ("indirect", indirect), ("total", total)):
-                    s = summarize(series.to_numpy(), confidence)
-                    row.update({key: s["effect"], f"{key}_low": s["ci_low"], f"{key}_high": s["ci_high"]})
-                if chain is not None and metric == "value_added":
-                    dx = (yearly(run, "output", "stage").groupby("stage")["output"].sum()
-                          - yearly(base, "output", "stage").groupby("stage")["output"].sum()) / max(len(reps), 1)
-                    row["io_indirect"] = io_indirect_value_added(chain, dx.reindex(target).fillna(0.0))
-                rows.append(row)
+        rows += direct_indirect_rows(name, as_run(res), ref, metrics, per_lever=per_lever, confidence=confidence,
+                                     chain=chain)
+    return direct_indirect_frame(rows, confidence)
+
+
+def direct_indirect_frame(rows: list[dict], confidence: float) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out.attrs.update({"confidence": confidence, "horizon": "cumulative over the horizon",
                       "units": "million yuan; employment in job-years"})
     return out
+
+
+def direct_indirect_rows(name: str, run, ref: Baseline,
+                         metrics: Sequence[str] = ("value_added", "employment", "investment"), *,
+                         per_lever: bool = True, confidence: float = 0.95, chain=None,
+                         dc: pd.DataFrame | None = None) -> list[dict]:
+    """The rows of :func:`direct_indirect` of one scenario; each metric's stage sums are reduced once
+    for every lever, the baseline's once for every scenario (``ref``; ``dc`` as in
+    :func:`deadweight_rows`)."""
+    base = ref.run
+    rows: list[dict] = []
+    dc = _lever_costs(run, base, ref.cost_by_lever) if dc is None else dc
+    active = [lv for lv in schema.LEVERS if dc[lv].abs().max() > 1e-12]
+    levers = [None] + (active if per_lever and len(active) > 1 else [])
+    sums = {}
+    for metric in metrics:
+        y1 = yearly(run, metric, "stage").groupby(["stage", "replication"])[metric].sum()
+        y0 = ref.yearly(metric, "stage").groupby(["stage", "replication"])[metric].sum()
+        reps = sorted(set(y1.index.get_level_values(1)) & set(y0.index.get_level_values(1)))
+        check_paired(run, base, reps)
+        sums[metric] = (y1.sub(y0, fill_value=0.0), reps)
+    dx = None
+    for lv in levers:
+        target = _targeted(dc, run, lv)
+        for metric in metrics:
+            d, reps = sums[metric]
+            inside = d.index.get_level_values("stage").isin(target)
+            direct = d[inside].groupby(level="replication").sum().reindex(reps, fill_value=0.0)
+            indirect = d[~inside].groupby(level="replication").sum().reindex(reps, fill_value=0.0)
+            total = direct + indirect
+            row = {"scenario": name, "lever": lv or "all", "metric": metric, "n": len(reps),
+                   "targeted": ", ".join(target)}
+            for key, series in (("direct", direct), ("indirect", indirect), ("total", total)):
+                s = summarize(series.to_numpy(), confidence)
+                row.update({key: s["effect"], f"{key}_low": s["ci_low"], f"{key}_high": s["ci_high"]})
+            if chain is not None and metric == "value_added":
+                if dx is None:
+                    dx = (yearly(run, "output", "stage").groupby("stage")["output"].sum()
+                          - ref.yearly("output", "stage").groupby("stage")["output"].sum()) / max(len(reps), 1)
+                row["io_indirect"] = io_indirect_value_added(chain, dx.reindex(target).fillna(0.0))
+            rows.append(row)
+    return rows
 
 
 def _money_coefficients(chain) -> tuple[np.ndarray, np.ndarray]:
@@ -218,3 +279,8 @@ def multiplier_table(chain, power_yuan_per_kwh: float = 0.40) -> pd.DataFrame:
     table.attrs["units"] = ("per yuan of final demand at base prices; jobs per million yuan; all inputs bought "
                             "locally (type I, no induced household spending)")
     return table
+
+
+def lever_costs(run, ref: Baseline) -> pd.DataFrame:
+    """Extra cost by (replication, year, stage) x lever of ``run`` against the baseline ``ref``."""
+    return _lever_costs(run, ref.run, ref.cost_by_lever)
