@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from sweep_mixes import SCENARIOS, SMALL, mix_sweep
 from valuechain.analysis import load_sweep, sweep_outcomes
 from valuechain.simulation import run_sweep
 from valuechain.simulation.config.errors import InputError
@@ -24,7 +25,6 @@ from valuechain.simulation.running import sweeps
 from valuechain.cli import main
 
 DATA = Path(__file__).resolve().parent / "data"
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 PLACEMENT = ["file", "row_group", "offset", "length", "sha256", "file_sha256", "duration_s"]
 
 DEFAULT_SMALL = f"""
@@ -39,24 +39,10 @@ replications: 3
 seed: 20160101
 """
 
-MIX = f"""
-name: mix_small
-base: {SCENARIOS / 'sweep_base_levers.yaml'}
-mixes:
-  - {{name: baseline, set: {{firms.scale: 0.05, horizon.years: 4}}}}
-  - {{name: power_030, set: {{firms.scale: 0.05, horizon.years: 4, policy.electricity_price.default: 0.30}}}}
-  - name: all_four
-    set:
-      firms.scale: 0.05
-      horizon.years: 4
-      policy.electricity_price.default: 0.30
-      policy.freight_subsidy.rules.0.yuan_per_t: 800
-      policy.tax.holidays.0.exempt_years: 2
-      policy.tax.holidays.0.half_years: 3
-      policy.interest_subsidy.rules.0.fixed_asset_points: 2.0
-replications: 3
-seed: 3
-"""
+MIX = mix_sweep(
+    f"  - {{name: baseline, set: {{{SMALL}}}}}\n",
+    f"  - {{name: power_030, set: {{{SMALL}, policy.electricity_price.default: 0.30}}}}\n",
+)
 
 CRN = """
 name: crn_grid

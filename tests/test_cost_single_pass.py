@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sweep_mixes import SCENARIOS, SMALL, mix_sweep
 from valuechain.analysis import cost_report, load_sweep, runs_from_sweep
 from valuechain.analysis.compare import as_run, summarize, yearly
 from valuechain.analysis.fiscal import run_chain
@@ -20,24 +21,9 @@ from valuechain.simulation import run_sweep, schema
 
 from valuechain.cli import main
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-MIX = f"""
-name: mix_small
-base: {SCENARIOS / 'sweep_base_levers.yaml'}
-mixes:
-  - {{name: power_030, set: {{firms.scale: 0.05, horizon.years: 4, policy.electricity_price.default: 0.30}}}}
-  - name: all_four
-    set:
-      firms.scale: 0.05
-      horizon.years: 4
-      policy.electricity_price.default: 0.30
-      policy.freight_subsidy.rules.0.yuan_per_t: 800
-      policy.tax.holidays.0.exempt_years: 2
-      policy.tax.holidays.0.half_years: 3
-      policy.interest_subsidy.rules.0.fixed_asset_points: 2.0
-replications: 3
-seed: 3
-"""
+MIX = mix_sweep(
+    f"  - {{name: power_030, set: {{{SMALL}, policy.electricity_price.default: 0.30}}}}\n",
+)
 METRICS = ("value_added", "employment", "investment")
 
 
