@@ -356,3 +356,16 @@ def test_the_2014_package_pays_half_the_income_tax_and_half_the_new_local_worker
     with_si, without = _textile_jobs_2017([]), _textile_jobs_2017(["policy.employment_subsidy.rules=[]"])
     assert with_si["garments"] > without["garments"] and with_si.sum() > without.sum()  # cheaper labour, more jobs
     assert (with_si >= without - 1e-9).all()  # no textile stage loses jobs to it
+
+
+def test_yarn_ordered_in_a_year_produces_the_next_at_the_2014_chains_build_lag_of_zero():
+    """Capital accumulation with the yarn stage's build lag 0 (mills started and producing within
+    the year, docs/calibration.md §14.8): capacity(t + 1) = capacity(t) x (1 - delta) + the
+    investment of t / the capital cost per unit, exits off (the identity; no pipeline at the start)."""
+    sc = load_scenario("history_2014_recorded", ["replications=1", "horizon.years=3", "firms.exit=false"])
+    y = run_scenario(sc).stages.query("stage == 'cotton_yarn'").set_index("year")
+    k = sc.chain.spec.stages["cotton_yarn"]
+    for t in (2014, 2015):
+        built = y.loc[t, "investment"] * 1e6 / k.capital_yuan_per_unit_capacity  # million yuan -> units
+        assert y.loc[t + 1, "capacity"] == pytest.approx(y.loc[t, "capacity"] * (1 - k.depreciation_rate) + built)
+    assert y.loc[2015, "investment"] > 0
