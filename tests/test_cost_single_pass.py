@@ -11,15 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_mixes import SCENARIOS, SMALL, mix_sweep
+from sweep_mixes import SMALL, mix_sweep, sweep_and_base
 from valuechain.analysis import cost_report, load_sweep, runs_from_sweep
 from valuechain.analysis.compare import as_run, summarize, yearly
 from valuechain.analysis.fiscal import run_chain
 from valuechain.analysis.impacts import _lever_costs, deadweight, io_indirect_value_added, targeted_stages
 from valuechain.analysis.sweep_runs import SweepRuns
-from valuechain.simulation import run_sweep, schema
-
-from valuechain.cli import main
+from valuechain.simulation import schema
 
 MIX = mix_sweep(
     f"  - {{name: power_030, set: {{{SMALL}, policy.electricity_price.default: 0.30}}}}\n",
@@ -30,11 +28,7 @@ METRICS = ("value_added", "employment", "investment")
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("single_pass")
-    (d / "s.yaml").write_text(MIX)
-    run_sweep(d / "s.yaml", out=d / "sweep", workers=1, progress=False, batch_size=2)
-    assert main(["run", str(SCENARIOS / "sweep_base_levers.yaml"), "--out", str(d / "base"), "--set", "seed=3",
-                 "--set", "replications=3", "--set", "firms.scale=0.05", "--set", "horizon.years=4"]) == 0
-    return d / "sweep", d / "base"
+    return sweep_and_base(d, MIX)
 
 
 class Counting(Mapping):

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_mixes import SCENARIOS, SMALL, mix_sweep
+from sweep_mixes import SMALL, mix_sweep, sweep_and_base
 from valuechain.analysis import compare_many, cost_report, load_sweep, runs_from_sweep
 from valuechain.analysis import sweep_runs as sweep_runs_module
 from valuechain.analysis.compare import load_many
 from valuechain.analysis.sweep_runs import SweepRuns
-from valuechain.simulation import run_sweep
 from valuechain.simulation.config.errors import InputError
 
 from valuechain.cli import main
@@ -29,11 +28,7 @@ def sweep(tmp_path_factory) -> tuple[Path, Path]:
     """A sweep of three mixes x 3 replications in batch files of 2 runs (so points span files), and
     the base scenario run with the sweep's seed (the baseline, paired by replication)."""
     d = tmp_path_factory.mktemp("streaming")
-    (d / "s.yaml").write_text(MIX)
-    run_sweep(d / "s.yaml", out=d / "sweep", workers=1, progress=False, batch_size=2)
-    assert main(["run", str(SCENARIOS / "sweep_base_levers.yaml"), "--out", str(d / "base"), "--set", "seed=3",
-                 "--set", "replications=3", "--set", "firms.scale=0.05", "--set", "horizon.years=4"]) == 0
-    return d / "sweep", d / "base"
+    return sweep_and_base(d, MIX)
 
 
 def test_a_point_read_alone_is_the_point_of_the_whole_sweep(sweep) -> None:
