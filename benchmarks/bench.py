@@ -60,6 +60,23 @@ def timing_patches(phases: dict, spent: dict):
             patches.enter_context(mock.patch.object(owner, name, timed(label, getattr(owner, name))))
         yield
 
+
+def fastest_timed(phases: dict, make_model, repeats: int) -> tuple[float, dict]:
+    """Run a fresh model from ``make_model()`` ``repeats`` times with its phases timed
+    (:func:`timing_patches`); the fastest run's total seconds and its seconds per phase."""
+    best = None
+    for _ in range(repeats):
+        spent = dict.fromkeys(phases, 0.0)
+        with timing_patches(phases, spent):
+            m = make_model()
+            t0 = time.perf_counter()
+            m.run()
+            total = time.perf_counter() - t0
+        if best is None or total < best[0]:
+            best = (total, spent)
+    return best
+
+
 def scenario_for(n_firms: int, years: int):
     base = load_scenario(BASELINE)
     scale = n_firms / int(base.chain.initial_firms.sum())
@@ -261,18 +278,7 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
         "arrivals (begin_year)": (engine.VectorEngine, "begin_year"),
     }
     sc = scenario_for(n_firms, years)
-    best = None
-    for _ in range(repeats):
-        spent = dict.fromkeys(phases, 0.0)
-
-        with timing_patches(phases, spent):
-            m = ValueChainModel(sc, rng=1)
-            t0 = time.perf_counter()
-            m.run()
-            total = time.perf_counter() - t0
-        if best is None or total < best[0]:
-            best = (total, spent)
-    total, spent = best
+    total, spent = fastest_timed(phases, lambda: ValueChainModel(sc, rng=1), repeats)
     print(f"{n_firms:,} firms, {years} years, fastest of {repeats} runs: {total / years * 1e3:.2f} ms a year")
     top = sum(v for label, v in spent.items() if not label.startswith(" "))
     for label, seconds in [*spent.items(), ("rest of the step (prices, policy, bookkeeping)", total - top)]:
@@ -285,7 +291,7 @@ def profile_batched_year(runs: int = 50, repeats: int = 3) -> None:
     fastest of ``repeats`` batches (each phase timed by wrapping its function)."""
     import numpy as np
     from valuechain.simulation.abm import engine, model, recorder, state
-    from valuechain.simulation.economy import accounts, coefficients, levers, markets
+    from valuechain.simulation.economy import coefficients, markets
 
     phases = {
         "streams (four a run and year)": (model, "year_generators"),
@@ -302,21 +308,10 @@ def profile_batched_year(runs: int = 50, repeats: int = 3) -> None:
         "records": (recorder.Recorder, "record"),
         "arrivals (begin_year)": (engine.VectorEngine, "begin_year"),
     }
-    del levers, accounts
     sc = load_scenario(BASELINE, ["replications=1"])
     years = sc.spec.horizon.years
     seeds = np.random.SeedSequence(1).spawn(runs)
-    best = None
-    for _ in range(repeats):
-        spent = dict.fromkeys(phases, 0.0)
-        with timing_patches(phases, spent):
-            m = ValueChainModel(sc, rngs=seeds)
-            t0 = time.perf_counter()
-            m.run()
-            total = time.perf_counter() - t0
-        if best is None or total < best[0]:
-            best = (total, spent)
-    total, spent = best
+    total, spent = fastest_timed(phases, lambda: ValueChainModel(sc, rngs=seeds), repeats)
     print(f"default scenario, {runs} runs side by side, {years} years, fastest of {repeats}: "
           f"{total / years * 1e3:.1f} ms a year, {total / years / runs * 1e3:.3f} ms a run-year "
           f"(* also the first layout, at construction)")
