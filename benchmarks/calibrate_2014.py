@@ -60,6 +60,7 @@ FITTED: frozenset[tuple[str, int]] = frozenset({
     ("aluminium_capacity", 2014), ("aluminium_capacity", 2017), ("aluminium_output", 2016),  # level, pipeline
     ("textile_apparel_employment", 2014), ("textile_firms", 2014),  # coverage anchors
     ("textile_fixed_asset_investment", 2016),
+    ("textile_firms", 2016),  # the relocation drive's outside investors (history_2014_recorded.yaml, §14.9)
 })
 DEFAULT_PARAMS = ("potential_entrants_per_firm", "entry_hurdle_q", "adjustment_cost", "max_investment_rate")
 

@@ -131,11 +131,11 @@ def test_backtest_table_maps_the_model_onto_the_series():
     assert table.loc[("spindles", 2014), "model_mean"] == pytest.approx(spindles, rel=1e-4)
     textile = ["viscose_fibre", "cotton_yarn", "grey_fabric", "dyed_fabric", "garments"]
     # coverage 3.55 on jobs (calibrated to the 2014 employment record), 2.49 on firms (the 2014 firm
-    # record), 6.89 on investment (the 2016 record)
+    # record), 6.91 on investment (the 2016 record)
     jobs = 3.55 * y.loc[textile, "employment"].sum() / 1e3
     assert table.loc[("textile_apparel_employment", 2014), "model_mean"] == pytest.approx(jobs)
     assert table.loc[("textile_firms", 2014), "model_mean"] == pytest.approx(2.49 * y.loc[textile, "firms"].sum())
-    fai = 6.89 * y.loc[textile, "investment"].sum() / 1e3
+    fai = 6.91 * y.loc[textile, "investment"].sum() / 1e3
     assert table.loc[("textile_fixed_asset_investment", 2014), "model_mean"] == pytest.approx(fai)
 
 
@@ -369,3 +369,51 @@ def test_yarn_ordered_in_a_year_produces_the_next_at_the_2014_chains_build_lag_o
         built = y.loc[t, "investment"] * 1e6 / k.capital_yuan_per_unit_capacity  # million yuan -> units
         assert y.loc[t + 1, "capacity"] == pytest.approx(y.loc[t, "capacity"] * (1 - k.depreciation_rate) + built)
     assert y.loc[2015, "investment"] > 0
+
+
+# ---------------------------------------------------------------- the garment build-out (§14.9)
+
+def test_the_2014_chains_new_garment_plant_is_a_village_factory_in_the_models_units():
+    """82 t = the 59 jobs of a new village garment factory (Zhejiang's 168 projects of 2017, 9,866
+    jobs) for the 2.49 filed firms a model firm stands for, in model workers (3.55 recorded jobs
+    each), at the stage's 0.5 workers per t (docs/calibration.md §14.9). Re-deriving a coverage
+    factor or the labour coefficient moves it."""
+    series = load_observed().series
+    firms_per_model_firm = series["textile_firms"].factor
+    jobs_per_model_worker = series["textile_apparel_employment"].factor * 1e3  # thousands -> workers
+    g = load_scenario("history_2014_recorded").chain.spec.stages["garments"]
+    workers = 9_866 / 168 * firms_per_model_firm / jobs_per_model_worker
+    assert g.new_plant_capacity_units == round(workers / g.workers_per_unit_year)
+    assert g.build_lag_years == 0
+    default = load_scenario("baseline").chain.spec.stages["garments"]  # the 2016 chain keeps its plant
+    assert (default.new_plant_capacity_units, default.build_lag_years) == (2000, 1)
+
+
+def test_garment_plants_ordered_in_2015_produce_in_2016_at_the_2014_chains_build_lag_of_zero():
+    """The relocation drive's entrants of 2015 add their plants to the 2016 capacity: capacity(t + 1)
+    = capacity(t) x (1 - delta) + the investment of t / the capital cost per unit, exits off, and
+    that investment is at least the entrants' plants (82 t each)."""
+    sc = load_scenario("history_2014_recorded", ["replications=1", "horizon.years=3", "firms.exit=false"])
+    y = run_scenario(sc).stages.query("stage == 'garments'").set_index("year")
+    g = sc.chain.spec.stages["garments"]
+    built = y.loc[2015, "investment"] * 1e6 / g.capital_yuan_per_unit_capacity
+    assert y.loc[2016, "capacity"] == pytest.approx(y.loc[2015, "capacity"] * (1 - g.depreciation_rate) + built)
+    assert y.loc[2015, "entries"] > 100 and built >= y.loc[2015, "entries"] * g.new_plant_capacity_units - 1e-6
+
+
+def test_the_relocation_drive_is_calibrated_on_the_2016_firm_record():
+    """500 outside investors a year for garments from 2015 (announced 2015) bring the model's filed
+    firms of end-2016 to the record's 1,964 (within 5% on 2 replications); without them the model
+    has well under half (docs/calibration.md §14.9)."""
+    (rule,) = load_scenario("history_2014_recorded").spec.policy.investment_attraction.rules
+    assert rule.stages == ["garments"] and rule.extra_investors_per_year == {2015: 500}
+    assert rule.announced_year == 2015
+
+    def firms_2016(overrides):
+        sc = load_scenario("history_2014_recorded", ["replications=2", "horizon.years=3", *overrides])
+        table = backtest_table(run_scenario(sc)).set_index(["series", "year"])
+        return table.loc[("textile_firms", 2016)]
+
+    with_drive, without = firms_2016([]), firms_2016(["policy.investment_attraction.rules=[]"])
+    assert with_drive.model_mean == pytest.approx(with_drive.record, rel=0.05)
+    assert without.model_mean < 0.5 * without.record

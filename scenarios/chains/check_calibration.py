@@ -126,6 +126,8 @@ EXPLAINED_BY_CHAIN: dict[str, dict[str, dict[str, str]]] = {
         "electrolytic_aluminium": {"demand": "2014 capacity below the 2016 outside market it grew into"},
         "polysilicon": {"demand": "2014 capacity below the 2016 outside market it grew into",
                         "el": "100 kWh/kg in 2014; the 30-50% band rests on the 2019 figure"},
+        "garments": {"q": "built within the year (build lag 0, chain header): no year of waiting lowers the "
+                          "new plant's value; entry is held back by the region's garment sales (utilisation)"},
     },
 }
 
