@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import build_timing
 from ..simulation.config.observed import LAST_CALIBRATION_YEAR, Observed, check_stages, load_observed
 
 TABLE_COLUMNS = ["series", "year", "unit", "model_mean", "model_low", "model_high", "record", "error"]
@@ -26,33 +27,89 @@ def _stages_of(results) -> pd.DataFrame:
     return results if isinstance(results, pd.DataFrame) else results.stages
 
 
-def model_series(results, observed: Observed | None = None) -> pd.DataFrame:
-    """``series, year, replication, value``: each observed series computed from every run."""
+def _wide(st: pd.DataFrame, stages: list[str], column: str) -> pd.DataFrame:
+    """``column`` summed over ``stages``: replications x years (consecutive years checked)."""
+    wide = st[st.stage.isin(stages)].groupby(["replication", "year"])[column].sum().unstack("year").sort_index(axis=1)
+    years = wide.columns.to_numpy()
+    if years.size and not np.array_equal(years, np.arange(years[0], years[0] + years.size)):
+        raise ValueError(f"the results' years are not consecutive: {list(years)}")
+    return wide
+
+
+def _spent(st: pd.DataFrame, stages: list[str], chain, months: float) -> pd.DataFrame:
+    """Investment of ``stages`` as spent (``build_timing.as_spent``), summed: replications x years."""
+    total = None
+    for stage in stages:
+        i = chain.index[stage]
+        lag, cost = int(chain.build_lag[i]), float(chain.capital_cost[i])
+        orders = _wide(st, [stage], "investment")
+        start = int(orders.columns[0])
+        start_capacity = _wide(st, [stage], "capacity")[start].reindex(orders.index).to_numpy()
+        weights = build_timing.spending_weights(lag, months)
+        initial = float(chain.initial_capacity[i])
+        rows = []
+        for row, capacity in zip(orders.to_numpy(), start_capacity):
+            # the start's pipeline as the model places it: in proportion to the run's (scaled) start capacity
+            pipeline = {year: float(units[i]) / initial * capacity * 1e-6 if initial > 0 else 0.0
+                        for year, units in chain.initial_pipeline.items()}  # units x 1e-6: million yuan at cost
+            rows.append(build_timing.as_spent(row, weights, build_timing.carried_orders(
+                row[0], lag, cost, pipeline, start, weights.size - 1)))
+        part = pd.DataFrame(rows, index=orders.index, columns=orders.columns)
+        total = part if total is None else total + part
+    return total
+
+
+def model_series(results, observed: Observed | None = None, chain=None) -> pd.DataFrame:
+    """``series, year, replication, value``: each observed series computed from every run, at its
+    ``timing`` (``in_year``; ``end_of_year``: the stock at the year's end, from the year before the
+    first to the year before the last; ``as_spent``: investment when spent, which needs the chain
+    the runs used, ``chain`` or the results' own). Docs/calibration.md §14.10."""
     observed = observed or load_observed()
     st = _stages_of(results)
     check_stages(observed, set(st.stage.unique()), "the results")
+    months = observed.build_timing.construction_months if observed.build_timing else None
     frames = []
     for name, s in observed.series.items():
-        num = st[st.stage.isin(s.numerator.stages)].groupby(["replication", "year"])[s.numerator.column].sum()
-        if s.denominator is not None:
-            den = st[st.stage.isin(s.denominator.stages)].groupby(["replication", "year"])[s.denominator.column].sum()
-            value = num / den.replace(0, np.nan)
+        if s.timing == "as_spent":
+            chain = chain if chain is not None else getattr(getattr(results, "scenario", None), "chain", None)
+            if chain is None:
+                raise ValueError(f"series {name} is mapped as spent: pass the chain the runs used")
+            value = _spent(st, s.numerator.stages, chain, months).stack()
+        elif s.timing == "end_of_year":
+            wide = _wide(st, s.numerator.stages, s.numerator.column)
+            years = np.arange(wide.columns[0] - 1, wide.columns[-1])
+            stock = build_timing.end_of_year_stock(wide.to_numpy(dtype=float), months)
+            value = pd.DataFrame(stock, index=wide.index, columns=pd.Index(years, name="year")).stack()
         else:
-            value = num
-        frames.append((value * s.factor).rename("value").reset_index().assign(series=name))
-    return pd.concat(frames, ignore_index=True)[["series", "year", "replication", "value"]]
+            num = st[st.stage.isin(s.numerator.stages)].groupby(["replication", "year"])[s.numerator.column].sum()
+            if s.denominator is not None:
+                den = st[st.stage.isin(s.denominator.stages)].groupby(["replication", "year"])[s.denominator.column].sum()
+                value = num / den.replace(0, np.nan)
+            else:
+                value = num
+        value = (value * s.factor).rename("value").reset_index().assign(series=name)
+        frames.append(value.rename(columns={value.columns[1]: "year"}) if "year" not in value else value)
+    out = pd.concat(frames, ignore_index=True)[["series", "year", "replication", "value"]]
+    return out.astype({"year": np.int64})
 
 
 def backtest_table(results, observed: Observed | None = None, years: list[int] | None = None) -> pd.DataFrame:
-    """Model against record for every series and year (``TABLE_COLUMNS``; ``record`` NaN where unknown)."""
+    """Model against record for every series and year (``TABLE_COLUMNS``; ``record`` NaN where
+    unknown): each series over its own years (``model_series``) up to the last year that every
+    series has, and every year with a record (a record the runs do not reach has no model value)."""
     observed = observed or load_observed()
     ms = model_series(results, observed)
-    years = sorted(years if years is not None else ms.year.unique())
     stats = ms.groupby(["series", "year"]).value.agg(
         model_mean="mean", model_low=lambda v: v.quantile(LOW_Q), model_high=lambda v: v.quantile(HIGH_Q))
-    grid = pd.MultiIndex.from_product([list(observed.series), years], names=["series", "year"])
-    table = stats.reindex(grid).reset_index()
     rec = observed.frame().set_index(["series", "year"]).value.rename("record")
+    # every series' own years up to the last year every series has, and every record's year
+    last = ms.groupby("series").year.max().min()
+    pairs = set(stats.index[stats.index.get_level_values("year") <= last]) | set(rec.index)
+    if years is not None:
+        pairs = {p for p in pairs if p[1] in set(years)}
+    order = {name: i for i, name in enumerate(observed.series)}
+    grid = pd.MultiIndex.from_tuples(sorted(pairs, key=lambda p: (order[p[0]], p[1])), names=["series", "year"])
+    table = stats.reindex(grid).reset_index()
     table = table.join(rec, on=["series", "year"])
     table["unit"] = table.series.map({k: s.unit for k, s in observed.series.items()})
     table["error"] = table.model_mean / table.record - 1

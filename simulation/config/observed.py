@@ -5,8 +5,11 @@ model's results map onto each series (YAML).
 use, note``; every row needs a source, a unit and a year, and ``use`` follows the calibration rule
 of docs/calibration.md §1: ``calibration`` for years up to 2017, ``validation`` from 2018. The
 mapping file ``scenarios/observed/xinjiang_series.yaml`` defines each series as
-``factor x sum(column over stages)``, or the ratio of two such sums, with the source of its factor.
-A bad row or key is one line naming the file and the row (:class:`InputError`).
+``factor x sum(column over stages)``, or the ratio of two such sums, with the source of its factor,
+and its ``timing``: ``in_year`` (the model's value of the year), ``end_of_year`` (a stock at the
+year's end) or ``as_spent`` (investment when it is spent), the last two by the file's
+``build_timing`` (docs/calibration.md §14.10). A bad row or key is one line naming the file and
+the row (:class:`InputError`).
 """
 
 from __future__ import annotations
@@ -63,6 +66,9 @@ class StageSum(_Strict):
     stages: list[str] = Field(min_length=1)
 
 
+Timing = Literal["in_year", "end_of_year", "as_spent"]
+
+
 class SeriesSpec(_Strict):
     """How the model's stage results map onto one observed series."""
 
@@ -72,11 +78,21 @@ class SeriesSpec(_Strict):
     denominator: StageSum | None = None
     factor: float = Field(gt=0)
     factor_source: str = Field(min_length=1)
+    timing: Timing = "in_year"
+
+
+class BuildTiming(_Strict):
+    """How long a model order takes to build beyond its build lag, read by the ``end_of_year``
+    and ``as_spent`` series (``analysis.build_timing``)."""
+
+    construction_months: float = Field(gt=0, lt=12)
+    source: str = Field(min_length=1)
 
 
 class SeriesFile(_Strict):
     record: str = Field(min_length=1)
     textile_manufacturing: list[str] = Field(default_factory=list)  # a YAML anchor, kept for readers
+    build_timing: BuildTiming | None = None
     series: dict[str, SeriesSpec] = Field(min_length=1)
 
 
@@ -88,6 +104,7 @@ class Observed:
     series: dict[str, SeriesSpec]
     record_file: str
     series_file: str
+    build_timing: BuildTiming | None = None
 
     def frame(self):
         """The record as a DataFrame with the columns of the CSV."""
@@ -151,6 +168,11 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InputError(file, ".".join(str(p) for p in err["loc"]), err["msg"]) from None
+    for name, s in spec.series.items():
+        if s.timing != "in_year" and spec.build_timing is None:
+            raise InputError(file, f"series.{name}.timing", f"'{s.timing}' needs build_timing (construction_months, source)")
+        if s.timing != "in_year" and s.denominator is not None:
+            raise InputError(file, f"series.{name}.timing", f"'{s.timing}' applies to a sum, not to a ratio")
     record_path = (path.parent / spec.record).resolve()
     rows = load_record(record_path)
     for row in rows:
@@ -161,7 +183,7 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
         if row.unit != s.unit:
             raise InputError(str(record_path), f"{row.series} {row.year}: unit",
                              f"differs from the series' unit '{s.unit}' in {path.name}", row.unit)
-    return Observed(rows, dict(spec.series), str(record_path), file)
+    return Observed(rows, dict(spec.series), str(record_path), file, spec.build_timing)
 
 
 def check_stages(observed: Observed, stage_names: set[str] | list[str], chain_name: str = "the chain") -> None:
