@@ -19,7 +19,6 @@ from valuechain.simulation.running.draws import run_with_draws
 from valuechain.cli import main
 
 RECORD = ROOT / "scenarios" / "observed" / "xinjiang_record.csv"
-YEARS = list(range(2014, 2025))
 SMALL = ["firms.scale=0.2"]
 
 
@@ -29,7 +28,9 @@ def test_the_observed_record_validates_with_a_source_unit_and_year_for_every_row
     obs = load_observed()
     df = obs.frame()
     assert len(df) >= 20 and df.source.str.len().min() > 0 and df.unit.str.len().min() > 0
-    assert df.year.between(2014, 2024).all()
+    assert df.year.between(2013, 2024).all()
+    # only stocks at a year's end go back to 2013: the end-2013 stock is the 2014 chain's start (§14.10)
+    assert set(df[df.year == 2013].series) <= {k for k, s in obs.series.items() if s.timing == "end_of_year"}
     assert set(df.series) == set(obs.series)  # every mapped series has a record, and no record is unmapped
     assert (df.use == np.where(df.year <= 2017, "calibration", "validation")).all()
     for name in ("spindles", "local_cotton_share", "textile_apparel_employment", "yarn_output", "cotton_output",
@@ -81,7 +82,8 @@ def test_the_history_scenarios_start_in_2014_on_the_2014_chain_and_differ_only_i
     rec, cf = load_scenario("history_2014_recorded"), load_scenario("history_2014_counterfactual")
     for sc in (rec, cf):
         assert sc.chain.name == "xinjiang_2014"
-        assert (sc.spec.horizon.start, sc.spec.horizon.years) == (2014, 11)
+        # through 2025: the record's last year, 2024, and the next, whose capacity gives the end-2024 stocks
+        assert (sc.spec.horizon.start, sc.spec.horizon.years) == (2014, 12)
     a, b = rec.spec.model_dump(), cf.spec.model_dump()
     assert {k for k in a if a[k] != b[k]} == {"name", "description", "policy"}
     tax = rec.spec.policy.tax  # in force since 2011: from the start, holidays for firms started from 2010
@@ -105,9 +107,10 @@ def test_backtest_command_writes_a_row_for_every_series_and_year(tmp_path, capsy
     table = pd.read_csv(out / "backtest.csv")
     assert list(table.columns) == TABLE_COLUMNS
     obs = load_observed()
-    assert len(table) == len(obs.series) * len(YEARS)
     assert set(table.series) == set(obs.series)
-    assert all(sorted(g.year) == YEARS for _, g in table.groupby("series"))
+    for name, g in table.groupby("series"):  # a stock at the year's end from end-2013 (the chain's start)
+        first = 2013 if obs.series[name].timing == "end_of_year" else 2014
+        assert sorted(g.year) == list(range(first, 2025)) and g.model_mean.notna().all()
     rec = obs.frame().set_index(["series", "year"]).value
     known = table.dropna(subset=["record"]).set_index(["series", "year"])
     assert set(known.index) == set(rec.index)
@@ -124,19 +127,33 @@ def test_backtest_table_maps_the_model_onto_the_series():
     table = backtest_table(res).set_index(["series", "year"])
     st = res.stages
     y = st[(st.year == 2014)].set_index("stage")
+    y2 = st[(st.year == 2015)].set_index("stage")
     assert table.loc[("yarn_output", 2014), "model_mean"] == pytest.approx(y.loc["cotton_yarn", "output"] / 1e6)
     share = y.loc["ginned_cotton", "local_sales"] / y.loc["ginned_cotton", "output"]
     assert table.loc[("local_cotton_share", 2014), "model_mean"] == pytest.approx(share)
-    spindles = y.loc["cotton_yarn", "capacity"] / 0.09 / 1e6  # 0.09 t of yarn per producing spindle-year
-    assert table.loc[("spindles", 2014), "model_mean"] == pytest.approx(spindles, rel=1e-4)
+    # spindles: a stock at the year's end; 0.09 t of yarn per producing spindle-year; the end of 2013
+    # is the chain's start, the end of 2014 adds the share f of the capacity arriving in 2015 that
+    # was built by the end of 2014 (f = 1 - 7.75 / 12)
+    f = 1 - 7.75 / 12
+    cap14, cap15 = y.loc["cotton_yarn", "capacity"], y2.loc["cotton_yarn", "capacity"]
+    assert table.loc[("spindles", 2013), "model_mean"] == pytest.approx(cap14 / 0.09 / 1e6, rel=1e-4)
+    assert table.loc[("spindles", 2014), "model_mean"] == pytest.approx((cap14 + f * (cap15 - cap14)) / 0.09 / 1e6,
+                                                                        rel=1e-4)
+    assert np.isnan(table.loc[("spindles", 2015), "model_mean"])  # the run's last year has no end-of-year stock
     textile = ["viscose_fibre", "cotton_yarn", "grey_fabric", "dyed_fabric", "garments"]
     # coverage 3.55 on jobs (calibrated to the 2014 employment record), 2.49 on firms (the 2014 firm
-    # record), 6.91 on investment (the 2016 record)
+    # record), 7.04 on investment as spent (the 2016 record)
     jobs = 3.55 * y.loc[textile, "employment"].sum() / 1e3
     assert table.loc[("textile_apparel_employment", 2014), "model_mean"] == pytest.approx(jobs)
     assert table.loc[("textile_firms", 2014), "model_mean"] == pytest.approx(2.49 * y.loc[textile, "firms"].sum())
-    fai = 6.91 * y.loc[textile, "investment"].sum() / 1e3
-    assert table.loc[("textile_fixed_asset_investment", 2014), "model_mean"] == pytest.approx(fai)
+    # investment as spent, in the first year: the orders before 2014 are at the 2014 level (a steady
+    # state pays what it orders), plus the start's viscose pipeline (130 kt producing from 2016,
+    # ordered in 2013 at the 2-year lag, scaled as the model scales it), of which the middle full
+    # year of its 2 years + 7.75 months of building, 12 / 31.75 of its cost, is spent in 2014
+    viscose = sc.chain.spec.stages["viscose_fibre"]
+    pipeline = 130_000 * sc.spec.firms.scale * viscose.capital_yuan_per_unit_capacity / 1e6  # million yuan
+    spent = y.loc[textile, "investment"].sum() + 12 / 31.75 * pipeline
+    assert table.loc[("textile_fixed_asset_investment", 2014), "model_mean"] == pytest.approx(7.04 * spent / 1e3)
 
 
 def test_the_2014_chain_reproduces_the_2014_records_it_was_calibrated_on():
@@ -145,8 +162,8 @@ def test_the_2014_chain_reproduces_the_2014_records_it_was_calibrated_on():
     sc = load_scenario("history_2014_recorded", ["replications=1", "horizon.years=1"])
     table = backtest_table(run_scenario(sc)).set_index(["series", "year"]).model_mean
     assert sc.chain.spec.stages["cotton_yarn"].initial.capacity_units == pytest.approx(7e6 * 0.09)
-    assert table[("spindles", 2014)] == pytest.approx(7.0, rel=2e-3)
-    assert table[("aluminium_capacity", 2014)] == pytest.approx(3.7)
+    assert table[("spindles", 2013)] == pytest.approx(7.0, rel=2e-3)  # early 2014: the end-2013 stock
+    assert table[("aluminium_capacity", 2013)] == pytest.approx(3.7)
 
 
 def test_the_2014_reserve_price_of_lint_is_the_recorded_average_and_idles_yarn_capacity():
@@ -417,3 +434,87 @@ def test_the_relocation_drive_is_calibrated_on_the_2016_firm_record():
     with_drive, without = firms_2016([]), firms_2016(["policy.investment_attraction.rules=[]"])
     assert with_drive.model_mean == pytest.approx(with_drive.record, rel=0.05)
     assert without.model_mean < 0.5 * without.record
+
+
+# ---------------------------------------------------------------- stocks at the year's end, investment as spent (§14.10)
+
+def test_the_construction_time_follows_from_the_2015_spinning_starts():
+    """71% of the spindles started in the first half of 2015 (4.12 of 5.82 M) were to be built by
+    end-2015: with starts even over the half-year, (12 - D) / 6 = 4.12 / 5.82, D = 7.75 months,
+    between Xinye's Hutubi mill (June to end-2015, about 7) and Texhong's Kuitun phase 1 (July
+    2015 to mid-May 2016, about 10.5). At lag 0 an order's cost is then 68% spent in its year."""
+    from valuechain.analysis.build_timing import installed_by_year_end, spending_weights
+
+    months = load_observed().build_timing.construction_months
+    assert months == pytest.approx(12 - 6 * 4.12 / 5.82, abs=0.01)
+    assert 7 <= months <= 10.5
+    assert installed_by_year_end(months) == pytest.approx((12 - months) / 12)
+    np.testing.assert_allclose(spending_weights(0, months), [1 - months / 24, months / 24])
+    assert spending_weights(0, months)[0] == pytest.approx(0.677, abs=0.001)
+
+
+@pytest.mark.parametrize("lag", [0, 1, 2, 3])
+@pytest.mark.parametrize("months", [3.0, 7.75, 11.0])
+def test_spending_weights_are_the_share_of_building_time_in_each_year(lag, months):
+    """Exact weights against a direct average over starts (spending even over [s, s + T], s even
+    in the order year): they sum to one, the first year has 1 / (2T) once T >= 1 and each full year
+    in between 1 / T."""
+    from valuechain.analysis.build_timing import spending_weights
+
+    w = spending_weights(lag, months)
+    T = lag + months / 12
+    s = (np.arange(200_000) + 0.5) / 200_000
+    direct = [np.mean(np.clip(np.minimum(s + T, k + 1) - np.maximum(s, k), 0, None)) / T for k in range(w.size)]
+    np.testing.assert_allclose(w, direct, atol=1e-9)
+    assert w.sum() == pytest.approx(1.0) and w.size == lag + 2
+    if lag >= 1:
+        assert w[0] == pytest.approx(1 / (2 * T))
+        np.testing.assert_allclose(w[1:lag], 1 / T)
+
+
+def test_spending_a_steady_state_pays_what_it_orders_and_an_order_is_paid_by_its_weights():
+    from valuechain.analysis.build_timing import as_spent, carried_orders, spending_weights
+
+    w = spending_weights(2, 7.75)
+    steady = np.full(6, 5.0)
+    np.testing.assert_allclose(as_spent(steady, w, carried_orders(5.0, 2, 1.0, {}, 2014, w.size - 1)), steady)
+    impulse = np.array([0.0, 1.0, 0, 0, 0, 0])
+    np.testing.assert_allclose(as_spent(impulse, w, np.zeros(w.size - 1)), [0, *w, 0])
+    # the start's pipeline: 10 units arriving in 2017 at lag 2 were ordered in 2014 - 0 = the year
+    # before a 2015 start; at 3 yuan a unit they add 30 to that year's orders
+    np.testing.assert_allclose(carried_orders(1.0, 2, 3.0, {2017: 10.0}, 2015, 3), [31.0, 1.0, 1.0])
+
+
+def test_the_end_of_year_stock_adds_the_share_of_the_years_orders_built_by_its_end():
+    """At the yarn stage's build lag 0, with exits off, capacity(t + 1) = capacity(t) (1 - delta) +
+    investment(t) / capital cost (the model's accumulation); the end-of-year spindle stock is then
+    capacity(t) + f (investment(t) / cost - delta capacity(t)): the share f = 1 - 7.75 / 12 of the
+    year's orders that is built by the year's end, less that share of the year's wear."""
+    sc = load_scenario("history_2014_recorded", ["replications=1", "horizon.years=3", "firms.exit=false"])
+    res = run_scenario(sc)
+    y = res.stages.query("stage == 'cotton_yarn'").set_index("year")
+    k = sc.chain.spec.stages["cotton_yarn"]
+    table = backtest_table(res).set_index(["series", "year"]).model_mean
+    f = 1 - 7.75 / 12
+    for t in (2014, 2015):
+        orders = y.loc[t, "investment"] * 1e6 / k.capital_yuan_per_unit_capacity
+        stock = y.loc[t, "capacity"] + f * (orders - k.depreciation_rate * y.loc[t, "capacity"])
+        assert table[("spindles", t)] == pytest.approx(stock / 0.09 / 1e6, rel=1e-4)  # the factor 1.1111e-05
+        low, high = sorted((y.loc[t, "capacity"], y.loc[t + 1, "capacity"]))
+        assert low <= stock <= high  # between the capacity producing in t and in t + 1
+
+
+def test_a_timing_without_build_timing_is_refused_naming_the_file_and_key(tmp_path):
+    text = (ROOT / "scenarios/observed/xinjiang_series.yaml").read_text(encoding="utf-8")
+    start = text.index("build_timing:")
+    end = text.index("series:", start)
+    path = tmp_path / "series.yaml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    (tmp_path / "xinjiang_record.csv").write_text(RECORD.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_observed(path)
+    assert info.value.line() == (f"{path}: series.spindles.timing: 'end_of_year' needs build_timing "
+                                 "(construction_months, source)")
+    out = tmp_path / "bt"
+    assert main(["backtest", "--series", str(path), "--out", str(out), "--replications", "1"]) == 2
+    assert not out.exists()  # refused before any run, nothing written

@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     bt.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a dotted key in both history scenarios, e.g. firms.scale=0.2")
+    bt.add_argument("--series", metavar="FILE", help="series mapping to score with (default "
+                    "scenarios/observed/xinjiang_series.yaml; its `record` is read relative to it)")
     bt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     swp = sub.add_parser("sweep", help="run a sweep file's points x replications into a resumable store")
@@ -319,15 +321,17 @@ def summary_table(results) -> str:
 def cmd_backtest(args) -> int:
     """Run the recorded history and the counterfactual, print and write the model-record table."""
     from .analysis.backtest import backtest_table, format_table, plot_backtest
+    from .simulation.config.observed import load_observed
     from .simulation.running.backtest import run_history
 
     _check_int("replications", args.replications, 1, 100_000)
     _check_int("parameter-draws", args.parameter_draws, 0, 10_000)
     _check_int("seed", args.seed, 0, 2**63 - 1)
     _check_int("workers", args.workers, 1, 1024)
+    observed = load_observed(args.series)  # a bad mapping fails before the runs
     runs = run_history(args.replications, args.parameter_draws, args.seed, args.set, args.workers)
-    table = backtest_table(runs["recorded"])
-    counterfactual = backtest_table(runs["counterfactual"])
+    table = backtest_table(runs["recorded"], observed)
+    counterfactual = backtest_table(runs["counterfactual"], observed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "backtest.csv", index=False)
