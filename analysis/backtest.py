@@ -1,7 +1,8 @@
 """The back-test: the model's runs of the recorded history against the observed record.
 
 :func:`model_series` turns stage results into the observed series (per run and year) by the
-mapping of ``scenarios/observed/xinjiang_series.yaml``; :func:`backtest_table` gives, for every
+mapping of ``scenarios/observed/xinjiang_series.yaml``, at each series' timing (stocks at the
+year's end and investment as spent by ``build_timing``); :func:`backtest_table` gives, for every
 series and every year, the mean over runs, the 2.5-97.5% range over runs (replications, and
 parameter draws when the runs have them), the record where one is known and
 ``error = model_mean / record - 1``; :func:`plot_backtest` draws one panel per series with the
@@ -16,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import build_timing
 from ..simulation.config.observed import LAST_CALIBRATION_YEAR, Observed, check_stages, load_observed
+from . import build_timing
 
 TABLE_COLUMNS = ["series", "year", "unit", "model_mean", "model_low", "model_high", "record", "error"]
 LOW_Q, HIGH_Q = 0.025, 0.975
@@ -25,6 +26,11 @@ LOW_Q, HIGH_Q = 0.025, 0.975
 
 def _stages_of(results) -> pd.DataFrame:
     return results if isinstance(results, pd.DataFrame) else results.stages
+
+
+def _summed(st: pd.DataFrame, part) -> pd.Series:
+    """``part.column`` summed over ``part.stages`` by (replication, year)."""
+    return st[st.stage.isin(part.stages)].groupby(["replication", "year"])[part.column].sum()
 
 
 def _wide(st: pd.DataFrame, stages: list[str], column: str) -> pd.DataFrame:
@@ -77,18 +83,14 @@ def model_series(results, observed: Observed | None = None, chain=None) -> pd.Da
             value = _spent(st, s.numerator.stages, chain, months).stack()
         elif s.timing == "end_of_year":
             wide = _wide(st, s.numerator.stages, s.numerator.column)
-            years = np.arange(wide.columns[0] - 1, wide.columns[-1])
-            stock = build_timing.end_of_year_stock(wide.to_numpy(dtype=float), months)
-            value = pd.DataFrame(stock, index=wide.index, columns=pd.Index(years, name="year")).stack()
+            years = pd.Index(np.arange(wide.columns[0] - 1, wide.columns[-1]), name="year")
+            value = pd.DataFrame(build_timing.end_of_year_stock(wide.to_numpy(dtype=float), months),
+                                 index=wide.index, columns=years).stack()
         else:
-            num = st[st.stage.isin(s.numerator.stages)].groupby(["replication", "year"])[s.numerator.column].sum()
+            value = _summed(st, s.numerator)
             if s.denominator is not None:
-                den = st[st.stage.isin(s.denominator.stages)].groupby(["replication", "year"])[s.denominator.column].sum()
-                value = num / den.replace(0, np.nan)
-            else:
-                value = num
-        value = (value * s.factor).rename("value").reset_index().assign(series=name)
-        frames.append(value.rename(columns={value.columns[1]: "year"}) if "year" not in value else value)
+                value = value / _summed(st, s.denominator).replace(0, np.nan)
+        frames.append((value * s.factor).rename("value").reset_index().assign(series=name))
     out = pd.concat(frames, ignore_index=True)[["series", "year", "replication", "value"]]
     return out.astype({"year": np.int64})
 

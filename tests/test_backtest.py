@@ -436,7 +436,7 @@ def test_the_relocation_drive_is_calibrated_on_the_2016_firm_record():
     assert without.model_mean < 0.5 * without.record
 
 
-# ---------------------------------------------------------------- stocks at the year's end, investment as spent (§14.10)
+# ---------------------------------------------------------- stocks at the year's end, investment as spent (§14.10)
 
 def test_the_construction_time_follows_from_the_2015_spinning_starts():
     """71% of the spindles started in the first half of 2015 (4.12 of 5.82 M) were to be built by

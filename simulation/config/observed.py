@@ -170,7 +170,8 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
         raise InputError(file, ".".join(str(p) for p in err["loc"]), err["msg"]) from None
     for name, s in spec.series.items():
         if s.timing != "in_year" and spec.build_timing is None:
-            raise InputError(file, f"series.{name}.timing", f"'{s.timing}' needs build_timing (construction_months, source)")
+            raise InputError(file, f"series.{name}.timing",
+                             f"'{s.timing}' needs build_timing (construction_months, source)")
         if s.timing != "in_year" and s.denominator is not None:
             raise InputError(file, f"series.{name}.timing", f"'{s.timing}' applies to a sum, not to a ratio")
     record_path = (path.parent / spec.record).resolve()
