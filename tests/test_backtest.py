@@ -518,3 +518,16 @@ def test_a_timing_without_build_timing_is_refused_naming_the_file_and_key(tmp_pa
     out = tmp_path / "bt"
     assert main(["backtest", "--series", str(path), "--out", str(out), "--replications", "1"]) == 2
     assert not out.exists()  # refused before any run, nothing written
+
+
+def test_a_longer_history_leaves_the_earlier_years_as_they_were():
+    """The history runs to 2025 only so that the end-2024 stocks are known: a year more at the end
+    changes no earlier year (each year's random streams are keyed by the year)."""
+    def stages(years):
+        sc = load_scenario("history_2014_recorded", SMALL + ["replications=2", f"horizon.years={years}"])
+        return run_scenario(sc).stages.drop(columns="scenario")
+
+    short, long = stages(2), stages(3)
+    pd.testing.assert_frame_equal(long[long.year <= 2015].reset_index(drop=True), short.reset_index(drop=True),
+                                  check_exact=True)
+    assert (long.year == 2016).any()
