@@ -15,6 +15,9 @@ follow:
   :func:`as_spent` spreads each stage's investment by them, with the orders placed before the
   first year (still being paid for in it) from the start's capacity under construction and a
   steady state (:func:`carried_orders`).
+
+The lags are the chain's (a lever that changes a stage's build lag, e.g. a faster approval, is not
+followed here).
 """
 
 from __future__ import annotations

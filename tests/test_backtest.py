@@ -518,6 +518,15 @@ def test_a_timing_without_build_timing_is_refused_naming_the_file_and_key(tmp_pa
     out = tmp_path / "bt"
     assert main(["backtest", "--series", str(path), "--out", str(out), "--replications", "1"]) == 2
     assert not out.exists()  # refused before any run, nothing written
+    # spending is spread for the investment column only
+    spent = text.replace("numerator: {column: investment, stages: *textile}\n    timing: as_spent",
+                         "numerator: {column: output, stages: *textile}\n    timing: as_spent")
+    assert spent != text
+    path.write_text(spent, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_observed(path)
+    assert info.value.line() == (f"{path}: series.textile_fixed_asset_investment.numerator.column: "
+                                 "'as_spent' spreads the investment column (got output)")
 
 
 def test_a_longer_history_leaves_the_earlier_years_as_they_were():

@@ -174,6 +174,9 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
                              f"'{s.timing}' needs build_timing (construction_months, source)")
         if s.timing != "in_year" and s.denominator is not None:
             raise InputError(file, f"series.{name}.timing", f"'{s.timing}' applies to a sum, not to a ratio")
+        if s.timing == "as_spent" and s.numerator.column != "investment":
+            raise InputError(file, f"series.{name}.numerator.column", "'as_spent' spreads the investment column",
+                             s.numerator.column)
     record_path = (path.parent / spec.record).resolve()
     rows = load_record(record_path)
     for row in rows:
