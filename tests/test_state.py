@@ -64,3 +64,29 @@ def test_a_full_run_rebuilds_rarely_and_handles_follow_their_firms():
     for fid, agent in survivors:  # handles follow their firms to the new rows
         assert int(model.state.firm_id[agent.row]) == fid
     assert len(model.firm_agents()) == int(model.state.alive.sum())
+
+
+def test_a_run_rebuilt_within_its_gap_moves_no_other_run_and_is_laid_out_as_alone():
+    """Runs side by side: a run whose rebuilt regions fit in its rows and gap is rebuilt where it is
+    (no other row moves) into the layout of the run alone (the same regions, rows and sums)."""
+    alone = FirmState(n_cells=2, min_spare=2)
+    pair = FirmState(n_cells=4, min_spare=2, runs=2)
+    a_rows, _ = alone.add(np.array([0, 0, 0, 1]), capacity=np.array([1.0, 2.0, 3.0, 7.0]))  # overflows: laid out
+    p_rows, _ = pair.add(np.array([0, 0, 0, 1, 2, 2, 2, 3]), capacity=np.array([5.0, 5.0, 5.0, 6.0, 1.0, 2.0, 3.0, 7.0]))
+    assert pair.gaps.min() >= 64 and alone.gaps.max() == 0  # only runs side by side keep gaps
+    n, first_run = pair.n, {name: pair.raw(name)[..., :pair.starts[2]].copy() for name in ("capacity", "alive")}
+    alone.remove(a_rows[:1])
+    pair.remove(p_rows[4:5])
+    _, m_alone = alone.add(np.array([1, 1, 1, 1]), capacity=np.ones(4))  # overflows cell 1: rebuild
+    _, m_pair = pair.add(np.array([3, 3, 3, 3]), capacity=np.ones(4))
+    assert m_alone is not None and m_pair is not None and pair.n == n  # rebuilt in place
+    np.testing.assert_array_equal(m_pair[:pair.starts[2]], np.arange(pair.starts[2]))  # run 0 untouched
+    for name, rows in first_run.items():
+        np.testing.assert_array_equal(pair.raw(name)[..., :pair.starts[2]], rows)
+    np.testing.assert_array_equal(pair.sizes[2:], alone.sizes)
+    start = pair.starts[2]
+    for name in ("capacity", "alive", "inv_productivity", "loss_years"):
+        np.testing.assert_array_equal(pair.raw(name)[start:start + alone.n], alone.raw(name))
+    np.testing.assert_array_equal(pair.cell[start:start + alone.n], alone.cell + 2)
+    np.testing.assert_array_equal(pair.cell_sum(pair.capacity), [15.0, 6.0, 5.0, 11.0])
+    np.testing.assert_array_equal(pair.alive_count, [3, 1, 2, 5])

@@ -51,20 +51,33 @@ class Chunk(NamedTuple):
     local: np.ndarray  # where each cell's rows start, counted from the range's start
     lag_runs: list  # (local rows, build lag in years): slices of cells whose stages share a lag, or each lag's mask
     kept: dict  # coefficients.RUN_CONSTANTS spread over the range's rows, kept until the layout changes
+    segment_cells: np.ndarray | None  # the cell of each segment (``sizes``, ``local``), if the range holds a gap
+    real: np.ndarray | None  # ... and which segments are cells (``FirmState.segments``)
+
+    def per_segment(self, per_cell: np.ndarray) -> np.ndarray:
+        """A per-cell array for each segment of rows (a cell's rows, or a gap's)."""
+        return per_cell[self.cells] if self.real is None else per_cell.take(self.segment_cells)
+
+    def cell_totals(self, totals: np.ndarray) -> np.ndarray:
+        """Totals by segment (``np.add.reduceat`` at ``local``) by cell: the gaps' dropped."""
+        return totals if self.real is None else totals[self.real]
 
 
-def chunk_bounds(starts: np.ndarray, cells_per_run: int, chunk_rows: int) -> list[tuple[int, int]]:
+def chunk_bounds(starts: np.ndarray, cells_per_run: int, chunk_rows: int,
+                 run_ends: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Row ranges of the chunks: a run alone is cut every ``chunk_rows`` rows from its start; runs
     side by side (``abm.batch``) are cut at the same rows of each run, and elsewhere only between
     cells, at most ``chunk_rows`` apart where possible.
 
     A cell's totals are summed chunk by chunk, so a cell cut in a run alone is cut at the same row
     beside other runs and a cell whole in a run alone is whole beside them: each run's sums are
-    the same bits.
+    the same bits. ``run_ends``: where each run's cells end (before its gap; default: where the next
+    run starts).
     """
     n = int(starts[-1])
     run_starts = starts[:-1:cells_per_run]
-    run_ends = np.r_[run_starts[1:], n]
+    if run_ends is None:
+        run_ends = np.r_[run_starts[1:], n]
     forced = np.concatenate([np.arange(a + chunk_rows, b, chunk_rows) for a, b in zip(run_starts, run_ends)]
                             + [np.array([n])]).astype(np.int64)  # the cuts of each run alone, and the end
     bounds, a = [], 0
@@ -105,14 +118,16 @@ class VectorEngine:
         key = (st.rebuilds, st.n)
         if key != self._plan_key:
             self._chunks = []
-            starts = st.starts
+            begins, segment_cell, real = st.segments()
             lag_by_cell = np.repeat(self.chain.build_lag, 3)
-            for a, b in chunk_bounds(starts, st.cells_per_run, self.CHUNK_ROWS):
-                c0 = int(np.searchsorted(starts, a, side="right")) - 1
-                c1 = int(np.searchsorted(starts, b, side="left"))
-                lo = np.maximum(starts[c0:c1], a)
-                hi = np.minimum(starts[c0 + 1: c1 + 1], b)
-                lags = lag_by_cell[c0:c1]
+            run_ends = st.ends[st.cells_per_run - 1::st.cells_per_run]
+            for a, b in chunk_bounds(st.starts, st.cells_per_run, self.CHUNK_ROWS, run_ends):
+                c0 = int(np.searchsorted(begins, a, side="right")) - 1  # the chunk's segments
+                c1 = int(np.searchsorted(begins, b, side="left"))
+                lo = np.maximum(begins[c0:c1], a)
+                hi = np.minimum(begins[c0 + 1: c1 + 1], b)
+                cells_of = segment_cell[c0:c1]
+                lags = lag_by_cell[cells_of]
                 change = np.flatnonzero(np.diff(lags)) + 1  # cells where the lag differs from the cell before
                 first, last = np.r_[0, change], np.r_[change, c1 - c0] - 1
                 if first.size <= MAX_LAG_SLICES:
@@ -120,7 +135,10 @@ class VectorEngine:
                 else:  # many runs of cells (runs side by side): the rows of each lag at once, as a mask
                     lag_by_row = np.repeat(lags, hi - lo)
                     runs = [(lag_by_row == lag, int(lag)) for lag in np.unique(lags)]
-                self._chunks.append(Chunk(slice(a, b), slice(c0, c1), hi - lo, lo - a, runs, {}))
+                gap = real is not None and not real[c0:c1].all()
+                cells = slice(int(cells_of[0]), int(cells_of[-1]) + 1)
+                self._chunks.append(Chunk(slice(a, b), cells, hi - lo, lo - a, runs, {}, cells_of if gap else None,
+                                          np.flatnonzero(real[c0:c1]) if gap else None))
             self._zeros = np.zeros(max((c.rows.stop - c.rows.start for c in self._chunks), default=0))
             self._zeros.flags.writeable = False
             self._plan_key = key
@@ -147,7 +165,7 @@ class VectorEngine:
         st, rows = self.st, chunk.rows
         cap = st.capacity[rows]
         inv_phi = st.inv_productivity[rows]
-        works = inv_phi <= np.repeat(threshold[chunk.cells], chunk.sizes)
+        works = inv_phi <= np.repeat(chunk.per_segment(threshold), chunk.sizes)
         pending = st.pending[:, rows]
         building = pending[0] + pending[1]  # the slots added row by row: faster than sum(axis=0)
         for slot in pending[2:]:
@@ -155,9 +173,8 @@ class VectorEngine:
         working = cap * works
         self._planned.append((working, building))  # reused by settle: nothing changes in between
         local = chunk.local
-        high = cap * (inv_phi <= np.repeat(threshold_high[chunk.cells], chunk.sizes))
-        return (np.add.reduceat(cap, local), np.add.reduceat(working, local), np.add.reduceat(high, local),
-                np.add.reduceat(building, local))
+        high = cap * (inv_phi <= np.repeat(chunk.per_segment(threshold_high), chunk.sizes))
+        return tuple(chunk.cell_totals(np.add.reduceat(v, local)) for v in (cap, working, high, building))
 
     def settle(self, k: CellCoefficients, year: int) -> CellSums:
         """Each firm's year (``firm.firm_year``); returns the flows summed by cell and the exits."""
@@ -177,15 +194,15 @@ class VectorEngine:
     def _settle_chunk(self, chunk: Chunk, planned, k: CellCoefficients, year: int):
         st, rows, cells, sizes = self.st, chunk.rows, chunk.cells, chunk.sizes
         working, building = planned
-        up = np.flatnonzero(k.priced_up[cells]) if k.priced_up is not None else NO_ROWS
+        up = np.flatnonzero(chunk.per_segment(k.priced_up)) if k.priced_up is not None else NO_ROWS
         if up.size:  # cells selling at a cleared local price (few: their rows only, in the planned array)
             at = np.repeat(chunk.local[up] - np.cumsum(sizes[up]) + sizes[up], sizes[up]) + np.arange(sizes[up].sum())
             rows_up = at + rows.start
-            working[at] = st.capacity[rows_up] * (st.inv_productivity[rows_up] <= np.repeat(k.threshold[cells][up],
-                                                                                             sizes[up]))
+            working[at] = st.capacity[rows_up] * (st.inv_productivity[rows_up]
+                                                  <= np.repeat(chunk.per_segment(k.threshold)[up], sizes[up]))
 
         def spread(per_cell):
-            return per_cell[cells].repeat(sizes)
+            return chunk.per_segment(per_cell).repeat(sizes)
 
         state = {
             "capacity": st.capacity[rows], "inv_productivity": st.inv_productivity[rows], "debt": st.debt[rows],
@@ -199,7 +216,8 @@ class VectorEngine:
         out = firm.firm_year(k, Spread(k, spread, chunk.kept), st.cell[rows], state, year, zero)
         # totals first: some outputs (debt_start) are views of the state about to be overwritten;
         # a flow that is zero for everyone comes back as a scalar 0 and needs no sum
-        parts = {name: np.add.reduceat(out[name], chunk.local) for name in SUMMED if np.ndim(out[name])}
+        parts = {name: chunk.cell_totals(np.add.reduceat(out[name], chunk.local)) for name in SUMMED
+                 if np.ndim(out[name])}
         for name in ("cash", "debt", "capacity", "first_revenue_year", "loss_years"):
             st.raw(name)[rows] = out[name]
         pending, new_units = st.pending[:, rows], out["new_units"]

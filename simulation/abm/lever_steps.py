@@ -21,7 +21,7 @@ from .state import PENDING_SLOTS
 
 
 def _per_row(state, per_cell: np.ndarray) -> np.ndarray:
-    return np.repeat(per_cell, state.sizes)
+    return state.per_row(per_cell)
 
 
 def capacity_caps(state, chain, k, terms, sums, year: int, plants, plants_inv_productivity):

@@ -337,7 +337,7 @@ class ValueChainModel(mesa.Model):
                                                self.expected_local_share)
         on = np.flatnonzero(self.sigma > 0)
         cells = (on[:, None] * 3 + np.arange(3)).ravel()  # the variety stages' cells; their rows are blocks
-        lo, size = st.starts[cells], st.starts[cells + 1] - st.starts[cells]
+        lo, size = st.starts[cells], st.ends[cells] - st.starts[cells]
         rows = np.arange(size.sum()) + np.repeat(lo - (np.cumsum(size) - size), size)
         cell = np.repeat(cells, size)
         capacity = st.capacity[rows]

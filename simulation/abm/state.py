@@ -16,7 +16,11 @@ Runs side by side (``abm.batch``): ``runs`` runs of one chain keep their cells o
 (run b's cell c is cell ``b * cells_per_run + c``). Everything a run does to its rows is what it
 would do alone: its layout is rebuilt only when one of *its* cells runs out of room, and its
 record of recent entry moves only when it places firms, so each run's cells hold the same rows in
-the same order as in a run alone (and so give the same sums, bit for bit).
+the same order as in a run alone (and so give the same sums, bit for bit). After each run's cells
+the batch keeps a *gap* of free rows (a run alone has none), so that a run rebuilt within its rows and
+gap is rebuilt in place without moving the others; only when it outgrows them do the runs after it
+move (and it gets a new gap). A gap is its own segment of rows: it adds nothing to a cell's sums
+(``segments``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ MAX_BUILD_LAG = 3
 PENDING_SLOTS = MAX_BUILD_LAG + 1  # ring buffer: capacity arriving in year Y sits in slot Y % 4
 SPARE_SHARE = 0.02  # free slots kept per cell when the layout is rebuilt (besides room for entry)
 SPARE_MIN = 8
+GAP_SHARE = 0.05  # runs side by side: rows left free after a run's cells when its layout moves (``_rebuild``)
+GAP_MIN = 64
 
 FIELDS: dict[str, tuple[type, int]] = {
     # name: (dtype, rows); rows > 0 makes a 2-D array of shape (rows, firms), 0 a 1-D array
@@ -73,7 +79,10 @@ class FirmState:
         self.cells_per_run = n_cells // runs
         self.min_spare = np.broadcast_to(np.asarray(min_spare, dtype=np.int64), (n_cells,)).copy()
         self.vintages = subsidy_vintages  # years of subsidised loans kept (0: no interest subsidy)
-        self.starts = np.zeros(n_cells + 1, dtype=np.int64)
+        self.starts = np.zeros(n_cells + 1, dtype=np.int64)  # where each cell's region starts, and the end
+        self.ends = np.zeros(n_cells, dtype=np.int64)  # ... and ends (a run's last cell: before the run's gap)
+        self.gaps = np.zeros(runs, dtype=np.int64)  # free rows after each run's cells (runs side by side)
+        self._segments = None
         self.used = np.zeros(n_cells, dtype=np.int64)  # rows taken (alive or dead) at the start of each region
         self.alive_count = np.zeros(n_cells, dtype=np.int64)  # living firms per cell
         self.recent_entry = np.zeros(n_cells, dtype=np.int64)  # entrants per cell, decaying by half a call
@@ -90,17 +99,48 @@ class FirmState:
 
     @property
     def sizes(self) -> np.ndarray:
-        return np.diff(self.starts)
+        """Rows of each cell's region."""
+        return self.ends - self.starts[:-1]
 
-    def _layout(self, need: np.ndarray, laid_out: np.ndarray | None = None) -> np.ndarray:
-        """Set ``starts`` for regions holding ``need`` firms per cell plus spare room (only for the
-        cells where ``laid_out`` is true, if given; the others keep their size); returns the sizes."""
+    def _sizes_for(self, need: np.ndarray) -> np.ndarray:
+        """Region sizes holding ``need`` firms per cell plus spare room."""
         spare = np.maximum(np.ceil(need * SPARE_SHARE).astype(np.int64), self.min_spare)
-        sizes = need + np.maximum(spare, 2 * self.recent_entry)  # and two years of the cell's recent entry
-        if laid_out is not None:
-            sizes = np.where(laid_out, sizes, self.sizes)
-        self.starts = np.concatenate([[0], np.cumsum(sizes)])
+        return need + np.maximum(spare, 2 * self.recent_entry)  # and two years of the cell's recent entry
+
+    def _place(self, sizes: np.ndarray, gaps: np.ndarray) -> None:
+        """Set ``starts`` and ``ends`` for cell regions of ``sizes`` rows, each run followed by its gap."""
+        padded = sizes.copy()
+        padded[self.cells_per_run - 1::self.cells_per_run] += gaps
+        self.starts = np.concatenate([[0], np.cumsum(padded)])
+        self.ends = self.starts[:-1] + sizes
+        self.gaps = gaps
+        self._segments = None
+
+    def _layout(self, need: np.ndarray) -> np.ndarray:
+        """Set ``starts`` for regions holding ``need`` firms per cell plus spare room; returns the sizes."""
+        sizes = self._sizes_for(need)
+        self._place(sizes, self.gaps)
         return sizes
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The rows as segments: where each starts (and the end), the cell of each (a gap: its run's
+        last cell) and which are cells' regions (None: all, there are no gaps)."""
+        if self._segments is None:
+            if not self.gaps.any():
+                self._segments = (self.starts, np.arange(self.n_cells), None)
+            else:
+                last = np.flatnonzero(self.gaps) * self.cells_per_run + self.cells_per_run - 1
+                begins = np.concatenate([self.starts[:-1], self.ends[last]])
+                order = np.argsort(begins, kind="stable")
+                cell = np.concatenate([np.arange(self.n_cells), last])[order]
+                real = np.concatenate([np.ones(self.n_cells, bool), np.zeros(last.size, bool)])[order]
+                self._segments = (np.append(begins[order], self.n), cell, real)
+        return self._segments
+
+    def per_row(self, per_cell: np.ndarray) -> np.ndarray:
+        """A per-cell array spread over the rows (a gap's rows: its run's last cell)."""
+        begins, cell, real = self.segments()
+        return np.repeat(per_cell, self.sizes) if real is None else np.repeat(per_cell[cell], np.diff(begins))
 
     def run_cells(self, per_run: np.ndarray) -> np.ndarray:
         """A value per run spread over the run's cells."""
@@ -118,23 +158,33 @@ class FirmState:
             shape = (rows, n) if rows else (n,)
             arrays[name] = np.full(shape, FILL.get(name, 0), dtype=dtype)
         arrays["sub_debt"] = np.zeros((self.vintages, n))
-        arrays["cell"][:] = np.repeat(np.arange(self.n_cells), sizes)
+        arrays["cell"][:] = self.per_row(np.arange(self.n_cells))
         return arrays
 
     def _rebuild(self, extra: np.ndarray, runs: np.ndarray) -> np.ndarray:
         """New layout for the ``runs`` (bool per run) with room for ``extra`` more firms per cell;
         returns old row -> new row (-1: dropped).
 
-        In a rebuilt run, living firms keep their order and fill the head of their cell's new region
-        (each field row gathers them with one ``take``), dead rows are dropped and the free rows get
-        their fill values; the other runs' regions move unchanged, every row (one slice copy for
-        each stretch of such runs).
+        In a rebuilt run, living firms keep their order and fill the head of their cell's new region,
+        dead rows are dropped and the free rows get their fill values. Runs side by side: where every
+        rebuilt run's new regions fit in its rows and gap, the runs are rebuilt there and no other
+        row moves (``_rebuild_in_place``); else the rebuilt runs get new gaps and the other runs'
+        regions move unchanged, every row (one slice copy for each stretch of such runs).
         """
-        old, old_starts = self._arrays, self.starts
         rebuilt = self.run_cells(runs)
-        old_alive = old["alive"]
         alive_per_cell = np.where(rebuilt, self.alive_count, 0)  # (living firms: rows alive)
-        sizes = self._layout(alive_per_cell + extra, rebuilt)
+        sizes = np.where(rebuilt, self._sizes_for(alive_per_cell + extra), self.sizes)
+        run_rows = self.by_run(sizes).sum(axis=1)
+        if self.runs > 1:
+            room = np.diff(self.starts[::self.cells_per_run])  # each run's rows and gap
+            if np.all(run_rows[runs] <= room[runs]):
+                return self._rebuild_in_place(sizes, runs, rebuilt, alive_per_cell, room - run_rows)
+            gaps = np.where(runs, np.maximum(np.ceil(GAP_SHARE * run_rows).astype(np.int64), GAP_MIN), self.gaps)
+        else:
+            gaps = self.gaps
+        old, old_starts = self._arrays, self.starts
+        old_alive = old["alive"]
+        self._place(sizes, gaps)
         n, per_run = self.n, self.cells_per_run
         rows_new, rows_old, free, cells_new = [], [], [], []
         for run in np.flatnonzero(runs):  # the rebuilt runs' regions, from their living rows
@@ -145,7 +195,8 @@ class FirmState:
             rows_new.append(a_new + np.flatnonzero(head))
             rows_old.append(a_old + np.flatnonzero(old_alive[a_old:b_old]))
             free.append(a_new + np.flatnonzero(~head))
-            cells_new.append((a_new, cell))
+            free.append(np.arange(a_new + cell.size, int(self.starts[c1])))  # its gap
+            cells_new.append((a_new, np.concatenate([cell, np.full(int(gaps[run]), c1 - 1)])))
         rows_new, rows_old, free = (np.concatenate(v) for v in (rows_new, rows_old, free))
         spans = moved_spans(runs, old_starts[::per_run], self.starts[::per_run])
         source = None
@@ -181,6 +232,34 @@ class FirmState:
         self.rebuilds += 1
         return mapping
 
+    def _rebuild_in_place(self, sizes: np.ndarray, runs: np.ndarray, rebuilt: np.ndarray,
+                          alive_per_cell: np.ndarray, gaps_left: np.ndarray) -> np.ndarray:
+        """``_rebuild`` of runs whose new regions (``sizes``) fit in their rows and gap: each field's
+        rows of such a run are refilled where they are, the rest of the batch is untouched."""
+        arrays, per_run = self._arrays, self.cells_per_run
+        self._dead = self._dead[~rebuilt[arrays["cell"][self._dead]]]  # the rebuilt runs' dead rows go
+        self._place(sizes, np.where(runs, gaps_left, self.gaps))  # (every run starts where it did)
+        mapping = np.arange(self.n, dtype=np.int64)
+        for run in np.flatnonzero(runs):
+            c0, c1 = run * per_run, (run + 1) * per_run
+            a, b = int(self.starts[c0]), int(self.starts[c1])  # the run's rows and gap
+            living = np.flatnonzero(arrays["alive"][a:b])
+            cell = np.repeat(np.arange(c0, c1), sizes[c0:c1])
+            heads = np.flatnonzero((np.arange(cell.size) + a - self.starts[cell]) < alive_per_cell[cell])
+            for name, arr in arrays.items():
+                rows = arr[..., a:b]
+                values = rows[..., living]
+                rows[...] = FILL.get(name, 0)
+                rows[..., heads] = values
+            arrays["cell"][a:a + cell.size] = cell
+            arrays["cell"][a + cell.size:b] = c1 - 1
+            moved = mapping[a:b]
+            moved[...] = -1
+            moved[living] = a + heads
+        self.used = np.where(rebuilt, alive_per_cell, self.used)
+        self.rebuilds += 1
+        return mapping
+
     # ------------------------------------------------------------------ access
     def __getattr__(self, name: str) -> np.ndarray:
         arrays = self.__dict__.get("_arrays")
@@ -193,7 +272,9 @@ class FirmState:
 
     def cell_sum(self, values: np.ndarray) -> np.ndarray:
         """Per-cell totals of a per-row array (free and dead rows must hold zero)."""
-        return np.add.reduceat(values, self.starts[:-1])
+        begins, _, real = self.segments()
+        totals = np.add.reduceat(values, begins[:-1])
+        return totals if real is None else totals[real]
 
     # ------------------------------------------------------------------ entry
     def add(self, cells: np.ndarray, **values) -> tuple[np.ndarray, np.ndarray | None]:
