@@ -72,7 +72,8 @@ def test_a_run_rebuilt_within_its_gap_moves_no_other_run_and_is_laid_out_as_alon
     alone = FirmState(n_cells=2, min_spare=2)
     pair = FirmState(n_cells=4, min_spare=2, runs=2)
     a_rows, _ = alone.add(np.array([0, 0, 0, 1]), capacity=np.array([1.0, 2.0, 3.0, 7.0]))  # overflows: laid out
-    p_rows, _ = pair.add(np.array([0, 0, 0, 1, 2, 2, 2, 3]), capacity=np.array([5.0, 5.0, 5.0, 6.0, 1.0, 2.0, 3.0, 7.0]))
+    p_rows, _ = pair.add(np.array([0, 0, 0, 1, 2, 2, 2, 3]),
+                         capacity=np.array([5.0, 5.0, 5.0, 6.0, 1.0, 2.0, 3.0, 7.0]))
     assert pair.gaps.min() >= 64 and alone.gaps.max() == 0  # only runs side by side keep gaps
     n, first_run = pair.n, {name: pair.raw(name)[..., :pair.starts[2]].copy() for name in ("capacity", "alive")}
     alone.remove(a_rows[:1])

@@ -192,7 +192,7 @@ class VectorEngine:
         return CellSums(**sums)
 
     def _settle_chunk(self, chunk: Chunk, planned, k: CellCoefficients, year: int):
-        st, rows, cells, sizes = self.st, chunk.rows, chunk.cells, chunk.sizes
+        st, rows, sizes = self.st, chunk.rows, chunk.sizes
         working, building = planned
         up = np.flatnonzero(chunk.per_segment(k.priced_up)) if k.priced_up is not None else NO_ROWS
         if up.size:  # cells selling at a cleared local price (few: their rows only, in the planned array)

@@ -151,7 +151,7 @@ class FirmState:
         return per_cell.reshape(self.runs, self.cells_per_run)
 
     def _allocate(self, need: np.ndarray) -> dict[str, np.ndarray]:
-        sizes = self._layout(need)
+        self._layout(need)
         n = self.n
         arrays = {}
         for name, (dtype, rows) in FIELDS.items():
