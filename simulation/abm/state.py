@@ -31,7 +31,7 @@ MAX_BUILD_LAG = 3
 PENDING_SLOTS = MAX_BUILD_LAG + 1  # ring buffer: capacity arriving in year Y sits in slot Y % 4
 SPARE_SHARE = 0.02  # free slots kept per cell when the layout is rebuilt (besides room for entry)
 SPARE_MIN = 8
-GAP_SHARE = 0.05  # runs side by side: rows left free after a run's cells when its layout moves (``_rebuild``)
+GAP_SHARE = 0.08  # runs side by side: rows left free after a run's cells when its layout moves (``_rebuild``)
 GAP_MIN = 64
 
 FIELDS: dict[str, tuple[type, int]] = {
@@ -50,23 +50,6 @@ FIELDS: dict[str, tuple[type, int]] = {
     "ordered": (np.float64, 0),  # units ordered this year (kept only when ``k.track_orders``; issue 12)
 }
 FILL = {"inv_productivity": 1.0, "firm_id": -1}  # values of free rows (others are zero)
-
-
-def moved_spans(rebuilt_runs: np.ndarray, old_run_starts: np.ndarray, new_run_starts: np.ndarray) -> list:
-    """``(new row, old row, rows)`` of each stretch of consecutive runs that are not rebuilt
-    (``*_run_starts``: where each run's rows start, and the end)."""
-    spans, run, runs = [], 0, rebuilt_runs.size
-    while run < runs:
-        if rebuilt_runs[run]:
-            run += 1
-            continue
-        last = run
-        while last + 1 < runs and not rebuilt_runs[last + 1]:
-            last += 1
-        spans.append((int(new_run_starts[run]), int(old_run_starts[run]),
-                      int(old_run_starts[last + 1] - old_run_starts[run])))
-        run = last + 1
-    return spans
 
 
 class FirmState:
@@ -168,8 +151,8 @@ class FirmState:
         In a rebuilt run, living firms keep their order and fill the head of their cell's new region,
         dead rows are dropped and the free rows get their fill values. Runs side by side: where every
         rebuilt run's new regions fit in its rows and gap, the runs are rebuilt there and no other
-        row moves (``_rebuild_in_place``); else the rebuilt runs get new gaps and the other runs'
-        regions move unchanged, every row (one slice copy for each stretch of such runs).
+        row moves (``_rebuild_in_place``); else every run gets a new gap and the other runs' regions
+        move unchanged, every row (one slice copy for each).
         """
         rebuilt = self.run_cells(runs)
         alive_per_cell = np.where(rebuilt, self.alive_count, 0)  # (living firms: rows alive)
@@ -179,10 +162,10 @@ class FirmState:
             room = np.diff(self.starts[::self.cells_per_run])  # each run's rows and gap
             if np.all(run_rows[runs] <= room[runs]):
                 return self._rebuild_in_place(sizes, runs, rebuilt, alive_per_cell, room - run_rows)
-            gaps = np.where(runs, np.maximum(np.ceil(GAP_SHARE * run_rows).astype(np.int64), GAP_MIN), self.gaps)
+            gaps = np.maximum(np.ceil(GAP_SHARE * run_rows).astype(np.int64), GAP_MIN)
         else:
             gaps = self.gaps
-        old, old_starts = self._arrays, self.starts
+        old, old_starts, old_ends = self._arrays, self.starts, self.ends
         old_alive = old["alive"]
         self._place(sizes, gaps)
         n, per_run = self.n, self.cells_per_run
@@ -197,8 +180,14 @@ class FirmState:
             free.append(a_new + np.flatnonzero(~head))
             free.append(np.arange(a_new + cell.size, int(self.starts[c1])))  # its gap
             cells_new.append((a_new, np.concatenate([cell, np.full(int(gaps[run]), c1 - 1)])))
+        spans = []  # the other runs' cells, moved: (new row, old row, rows)
+        for run in np.flatnonzero(~runs):
+            c0, c1 = run * per_run, (run + 1) * per_run
+            a_old, a_new, end_new = int(old_starts[c0]), int(self.starts[c0]), int(self.ends[c1 - 1])
+            spans.append((a_new, a_old, int(old_ends[c1 - 1]) - a_old))
+            free.append(np.arange(end_new, int(self.starts[c1])))  # its new gap
+            cells_new.append((end_new, np.full(int(gaps[run]), c1 - 1)))
         rows_new, rows_old, free = (np.concatenate(v) for v in (rows_new, rows_old, free))
-        spans = moved_spans(runs, old_starts[::per_run], self.starts[::per_run])
         source = None
         if not spans:  # every run rebuilt (a run alone): each new row gathers its old row in one pass
             source = np.zeros(n, dtype=np.int64)
