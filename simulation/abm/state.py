@@ -18,9 +18,9 @@ would do alone: its layout is rebuilt only when one of *its* cells runs out of r
 record of recent entry moves only when it places firms, so each run's cells hold the same rows in
 the same order as in a run alone (and so give the same sums, bit for bit). After each run's cells
 the batch keeps a *gap* of free rows (a run alone has none), so that a run rebuilt within its rows and
-gap is rebuilt in place without moving the others; only when it outgrows them do the runs after it
-move (and it gets a new gap). A gap is its own segment of rows: it adds nothing to a cell's sums
-(``segments``).
+gap is rebuilt in place without moving the others; only when one outgrows them do all runs move
+(each with a new gap: about once a batch). A gap is its own segment of rows: it adds nothing to a
+cell's sums (``segments``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ MAX_BUILD_LAG = 3
 PENDING_SLOTS = MAX_BUILD_LAG + 1  # ring buffer: capacity arriving in year Y sits in slot Y % 4
 SPARE_SHARE = 0.02  # free slots kept per cell when the layout is rebuilt (besides room for entry)
 SPARE_MIN = 8
-GAP_SHARE = 0.08  # runs side by side: rows left free after a run's cells when its layout moves (``_rebuild``)
+GAP_SHARE = 0.08  # runs side by side: rows left free after a run's cells when the runs move (``_rebuild``);
+# a gap row costs a firm-year's passes, a move of the batch as much as ~10 years of gaps (8%: about one move)
 GAP_MIN = 64
 
 FIELDS: dict[str, tuple[type, int]] = {
