@@ -32,7 +32,7 @@ PENDING_SLOTS = MAX_BUILD_LAG + 1  # ring buffer: capacity arriving in year Y si
 SPARE_SHARE = 0.02  # free slots kept per cell when the layout is rebuilt (besides room for entry)
 SPARE_MIN = 8
 GAP_SHARE = 0.08  # runs side by side: rows left free after a run's cells when the runs move (``_rebuild``);
-# a gap row costs a firm-year's passes, a move of the batch as much as ~10 years of gaps (8%: about one move)
+# a gap row costs a firm-year's passes, a move of the batch costs about eight years of gaps (8%: about one move)
 GAP_MIN = 64
 
 FIELDS: dict[str, tuple[type, int]] = {
