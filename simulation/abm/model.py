@@ -138,23 +138,24 @@ class ValueChainModel(mesa.Model):
         n = stage.size
         total_cells = c.n_stages * 3
         stage_cap = np.where(c.initial_capacity > 0, c.initial_capacity * f.scale, c.plant_capacity * counts)
-        firms = []
-        for run, rng in enumerate(self.generators):
-            size = rng.lognormal(0.0, 0.6 if f.productivity_sd > 0 else 0.0, n)
-            total = np.bincount(stage, weights=size, minlength=c.n_stages)
-            capacity = size / total[stage] * stage_cap[stage] if n else size
-            zone = rng.choice(len(ZONES), size=n, p=self.zone_shares)
-            inv_productivity = 1.0 / self._draw_productivity(n, rng)
-            age = rng.integers(0, f.initial_age_max_years, size=n)
-            capital = capacity * c.capital_cost[stage]
-            order = np.argsort(stage * 3 + zone, kind="stable")
-            firms.append({"cell": run * total_cells + (stage * 3 + zone)[order], "stage": stage[order],
-                          "inv_productivity": inv_productivity[order], "capacity": capacity[order],
-                          "debt": (0.5 * f.debt_share * capital)[order], "cash": (0.1 * capital)[order],
-                          "first_revenue_year": (self.year - 1 - age)[order]})
-        placed = (firms[0] if len(firms) == 1  # (one run: no copy)
-                  else {name: np.concatenate([run[name] for run in firms]) for name in firms[0]})
-        stage_of_firm = placed.pop("stage")
+        # each run's draws from its generator, in its order; then the arithmetic of all runs at once,
+        # arrays (runs, firms) whose rows are what each run computes alone
+        draws = [(rng.lognormal(0.0, 0.6 if f.productivity_sd > 0 else 0.0, n),
+                  rng.choice(len(ZONES), size=n, p=self.zone_shares), self._draw_productivity(n, rng),
+                  rng.integers(0, f.initial_age_max_years, size=n)) for rng in self.generators]
+        size, zone, productivity, age = (np.stack(values) for values in zip(*draws))
+        runs = np.arange(self.runs)[:, None]
+        total = np.bincount((runs * c.n_stages + stage).ravel(), weights=size.ravel(),  # each run's sums alone
+                            minlength=self.runs * c.n_stages).reshape(self.runs, c.n_stages)
+        capacity = size / total[:, stage] * stage_cap[stage] if n else size
+        capital = capacity * c.capital_cost[stage]
+        cell = stage * 3 + zone
+        order = (np.argsort(cell, axis=1, kind="stable") + runs * n).ravel()  # each run's firms in cell order
+        placed = {name: values.ravel()[order] for name, values in (
+            ("cell", runs * total_cells + cell), ("inv_productivity", 1.0 / productivity), ("capacity", capacity),
+            ("debt", 0.5 * f.debt_share * capital), ("cash", 0.1 * capital),
+            ("first_revenue_year", self.year - 1 - age))}
+        stage_of_firm = np.tile(stage, self.runs)[order]
         rows, mapping = self.state.add(placed.pop("cell"), lag=c.build_lag[stage_of_firm], **placed)
         # steady-state pipeline: what incumbents ordered to replace wear arrives in the first lag years
         pending = self.state.raw("pending")

@@ -136,6 +136,10 @@ class FirmState:
 
     def _allocate(self, need: np.ndarray) -> dict[str, np.ndarray]:
         self._layout(need)
+        return self._free_arrays()
+
+    def _free_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays for the layout with every row free (fill values; each row's cell)."""
         n = self.n
         arrays = {}
         for name, (dtype, rows) in FIELDS.items():
@@ -166,6 +170,12 @@ class FirmState:
             gaps = np.maximum(np.ceil(GAP_SHARE * run_rows).astype(np.int64), GAP_MIN)
         else:
             gaps = self.gaps
+        if not self.used.any():  # nothing placed yet (the first layout): every row free
+            old_n = self.n
+            self._place(sizes, gaps)
+            self._arrays = self._free_arrays()
+            self.rebuilds += 1
+            return np.full(old_n, -1, dtype=np.int64)
         old, old_starts, old_ends = self._arrays, self.starts, self.ends
         old_alive = old["alive"]
         self._place(sizes, gaps)
