@@ -143,7 +143,9 @@ class ValueChainModel(mesa.Model):
         draws = [(rng.lognormal(0.0, 0.6 if f.productivity_sd > 0 else 0.0, n),
                   rng.choice(len(ZONES), size=n, p=self.zone_shares), self._draw_productivity(n, rng),
                   rng.integers(0, f.initial_age_max_years, size=n)) for rng in self.generators]
-        size, zone, productivity, age = (np.stack(values) for values in zip(*draws))
+        size, zone, productivity, age = ((values[0][None] if self.runs == 1 else np.stack(values))  # (one run: no copy)
+                                         for values in zip(*draws))
+        del draws
         runs = np.arange(self.runs)[:, None]
         total = np.bincount((runs * c.n_stages + stage).ravel(), weights=size.ravel(),  # each run's sums alone
                             minlength=self.runs * c.n_stages).reshape(self.runs, c.n_stages)
