@@ -3,7 +3,7 @@
 import numpy as np
 from conftest import ROOT
 from valuechain.simulation.abm.model import ValueChainModel
-from valuechain.simulation.abm.state import FirmState
+from valuechain.simulation.abm.state import GAP_MIN, GAP_SHARE, FirmState
 from valuechain.simulation.config.scenario import load_scenario
 
 
@@ -74,7 +74,7 @@ def test_a_run_rebuilt_within_its_gap_moves_no_other_run_and_is_laid_out_as_alon
     a_rows, _ = alone.add(np.array([0, 0, 0, 1]), capacity=np.array([1.0, 2.0, 3.0, 7.0]))  # overflows: laid out
     p_rows, _ = pair.add(np.array([0, 0, 0, 1, 2, 2, 2, 3]),
                          capacity=np.array([5.0, 5.0, 5.0, 6.0, 1.0, 2.0, 3.0, 7.0]))
-    assert pair.gaps.min() >= 64 and alone.gaps.max() == 0  # only runs side by side keep gaps
+    assert pair.gaps.min() >= GAP_MIN and alone.gaps.max() == 0  # only runs side by side keep gaps
     n, first_run = pair.n, {name: pair.raw(name)[..., :pair.starts[2]].copy() for name in ("capacity", "alive")}
     alone.remove(a_rows[:1])
     pair.remove(p_rows[4:5])
@@ -91,3 +91,32 @@ def test_a_run_rebuilt_within_its_gap_moves_no_other_run_and_is_laid_out_as_alon
     np.testing.assert_array_equal(pair.cell[start:start + alone.n], alone.cell + 2)
     np.testing.assert_array_equal(pair.cell_sum(pair.capacity), [15.0, 6.0, 5.0, 11.0])
     np.testing.assert_array_equal(pair.alive_count, [3, 1, 2, 5])
+
+
+def test_a_run_that_outgrows_its_gap_moves_the_others_unchanged_each_with_a_new_gap():
+    """Runs side by side: when a rebuilt run does not fit in its rows and gap, it is laid out as
+    alone and the other runs' regions move unchanged (their rows, mapped by one shift); every run
+    gets a new gap."""
+    alone = FirmState(n_cells=2, min_spare=2)
+    pair = FirmState(n_cells=4, min_spare=2, runs=2)
+    alone.add(np.array([0, 0, 0, 1]), capacity=np.array([1.0, 2.0, 3.0, 7.0]))
+    pair.add(np.array([0, 0, 0, 1, 2, 2, 2, 3]), capacity=np.array([1.0, 2.0, 3.0, 7.0, 5.0, 5.0, 5.0, 6.0]))
+    old_start, old_end = int(pair.starts[2]), int(pair.ends[3])
+    second = {name: pair.raw(name)[old_start:old_end].copy() for name in ("capacity", "alive", "cell", "firm_id")}
+    crowd = np.zeros(200, dtype=np.int64)  # 200 entrants in cell 0: far beyond run 0's gap
+    _, m_alone = alone.add(crowd, capacity=np.full(200, 0.5))
+    _, m_pair = pair.add(crowd, capacity=np.full(200, 0.5))
+    assert m_alone is not None and m_pair is not None and pair.starts[2] > old_start  # the runs moved
+    np.testing.assert_array_equal(pair.sizes[:2], alone.sizes)
+    for name in ("capacity", "alive", "cell", "inv_productivity"):
+        np.testing.assert_array_equal(pair.raw(name)[:alone.n], alone.raw(name))
+    shift = int(pair.starts[2]) - old_start
+    np.testing.assert_array_equal(m_pair[old_start:old_end], np.arange(old_start, old_end) + shift)
+    for name, rows in second.items():
+        np.testing.assert_array_equal(pair.raw(name)[old_start + shift:old_end + shift], rows)
+    run_rows = pair.sizes.reshape(2, 2).sum(axis=1)
+    assert np.all(pair.gaps >= np.maximum(GAP_MIN, np.ceil(GAP_SHARE * run_rows)))  # a new gap for each run
+    assert not pair.alive[pair.ends[1]:pair.starts[2]].any() and not pair.alive[pair.ends[3]:].any()
+    np.testing.assert_array_equal(pair.cell[pair.ends[3]:], 3)  # a gap's rows: its run's last cell
+    np.testing.assert_array_equal(pair.cell_sum(pair.capacity), [106.0, 7.0, 15.0, 6.0])
+    np.testing.assert_array_equal(alone.cell_sum(alone.capacity), [106.0, 7.0])
