@@ -3,7 +3,7 @@
     python benchmarks/bench.py            # full table (a few minutes), JSON in benchmarks/
     python benchmarks/bench.py --quick    # < 60 s; last line: firm_steps_per_s=... at 100k firms
     python benchmarks/bench.py --sweeps   # 1,000-run sweep batched vs one run at a time (and stop)
-    python benchmarks/bench.py --profile  # a year at 100k firms, a batched year of 50 runs, a sweep task
+    python benchmarks/bench.py --profile  # a year at 100k firms, batched years (50 runs; 60 as a sweep task), a task
     python benchmarks/bench.py --sweeps --big-runs 100000   # + the large Sobol sweep: time, driver
                                           # memory, disk, and the Sobol analysis's memory
     python benchmarks/bench.py --sweeps --big-runs 1000 --big-analyses  # + every analysis's memory
@@ -285,10 +285,11 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
         print(f"  {label:<48} {seconds / years * 1e3:6.2f} ms  {seconds / total:6.1%}")
 
 
-def profile_batched_year(runs: int = 50, repeats: int = 3) -> None:
+def profile_batched_year(runs: int = 50, repeats: int = 3, points: int = 0) -> None:
     """Where a batched year's time goes (issue 17): ``runs`` replications of the default scenario
-    side by side in one model, milliseconds per year and per run-year in each phase, from the
-    fastest of ``repeats`` batches (each phase timed by wrapping its function)."""
+    side by side in one model (``points``: as a sweep task holds them, that many points of the power
+    price x replications), milliseconds per year and per run-year in each phase, from the fastest
+    of ``repeats`` batches (each phase timed by wrapping its function)."""
     import numpy as np
     from valuechain.simulation.abm import engine, model, recorder, state
     from valuechain.simulation.economy import coefficients, markets
@@ -310,9 +311,17 @@ def profile_batched_year(runs: int = 50, repeats: int = 3) -> None:
     }
     sc = load_scenario(BASELINE, ["replications=1"])
     years = sc.spec.horizon.years
-    seeds = np.random.SeedSequence(1).spawn(runs)
-    total, spent = fastest_timed(phases, lambda: ValueChainModel(sc, rngs=seeds), repeats)
-    print(f"default scenario, {runs} runs side by side, {years} years, fastest of {repeats}: "
+    seeds, scenarios, what = np.random.SeedSequence(1).spawn(runs), None, "replications"
+    if points:  # the composition of a sweep task (``profile_sweep_run``)
+        per_point = runs // points
+        at = [load_scenario(BASELINE, ["replications=1", f"policy.electricity_price.default={0.25 + 0.04 * p}"])
+              for p in range(points)]
+        scenarios = [at[p] for p in range(points) for _ in range(per_point)]
+        seeds = [seeds[r] for _ in range(points) for r in range(per_point)]
+        what = f"{points} points of the power price x {per_point} replications"
+    total, spent = fastest_timed(phases, lambda: ValueChainModel(sc if scenarios is None else scenarios[0],
+                                                                 rngs=seeds, scenarios=scenarios), repeats)
+    print(f"default scenario, {runs} runs side by side ({what}), {years} years, fastest of {repeats}: "
           f"{total / years * 1e3:.1f} ms a year, {total / years / runs * 1e3:.3f} ms a run-year "
           f"(* also the first layout, at construction)")
     top = sum(v for label, v in spent.items() if not label.startswith(" "))
@@ -325,6 +334,8 @@ def profile_sweep_run(runs: int = 60) -> None:
     """Where a sweep run's time goes (issue 17): one task of ``runs`` runs of the default
     scenario (six points of the power price x ten replications, side by side in batched models)
     in this process, each phase timed by wrapping its function."""
+
+    import resource
 
     import numpy as np
     from valuechain.simulation.abm import model, recorder
@@ -344,18 +355,21 @@ def profile_sweep_run(runs: int = 60) -> None:
         task = sweeps.BatchTask(tuple((p, r, seeds[r], {"point": p, "replication": r}) for p in points
                                       for r in range(10)), points, "vectorized", sweeps.resolve_columns(columns))
         sweeps.execute_batch(sweeps.BatchTask(task.runs[:2], task.scenarios, task.engine, task.columns))  # warm up
-        spent = dict.fromkeys(phases, 0.0)
-
-        with timing_patches(phases, spent):
-            t0 = time.perf_counter()
-            records, data = sweeps.execute_batch(task)
-            total = time.perf_counter() - t0
-        n = len(task.runs)
-        print(f"default scenario, one task of {n} runs ({len(points)} points x 10 replications) in one process, "
-              f"--columns {columns}: {total / n * 1e3:.1f} ms a run, {len(data) / n:,.0f} bytes a run on disk")
-        top = sum(v for label, v in spent.items() if not label.startswith(" "))
-        for label, seconds in [*spent.items(), ("rest (grouping, records)", total - top)]:
-            print(f"  {label:<56} {seconds / n * 1e3:6.2f} ms  {seconds / total:6.1%}")
+        for again in (False, True) if columns == "analysis" else (False,):  # again: memory already the process's
+            spent = dict.fromkeys(phases, 0.0)
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            with timing_patches(phases, spent):
+                t0 = time.perf_counter()
+                records, data = sweeps.execute_batch(task)
+                total = time.perf_counter() - t0
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+            n = len(task.runs)
+            print(f"default scenario, one task of {n} runs ({len(points)} points x 10 replications) in one process"
+                  f"{', the same task again' if again else ''}, --columns {columns}: {total / n * 1e3:.1f} ms a run, "
+                  f"{len(data) / n:,.0f} bytes a run on disk, {faults / n:,.0f} minor page faults a run")
+            top = sum(v for label, v in spent.items() if not label.startswith(" "))
+            for label, seconds in [*spent.items(), ("rest (grouping, records)", total - top)]:
+                print(f"  {label:<56} {seconds / n * 1e3:6.2f} ms  {seconds / total:6.1%}")
 
 
 def machine() -> dict:
@@ -379,6 +393,7 @@ def main() -> None:
     if args.profile:
         profile(100_000, 10)
         profile_batched_year()
+        profile_batched_year(60, points=6)
         profile_sweep_run()
         return
     if args.sweeps:
