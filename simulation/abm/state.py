@@ -243,11 +243,19 @@ class FirmState:
         for run in np.flatnonzero(runs):
             c0, c1 = run * per_run, (run + 1) * per_run
             a, b = int(self.starts[c0]), int(self.starts[c1])  # the run's rows and gap
-            living = np.flatnonzero(arrays["alive"][a:b])
+            alive = arrays["alive"][a:b].copy()
+            living = np.flatnonzero(alive)
             cell = np.repeat(np.arange(c0, c1), sizes[c0:c1])
-            heads = np.flatnonzero((np.arange(cell.size) + a - self.starts[cell]) < alive_per_cell[cell])
+            head = np.zeros(b - a, dtype=bool)
+            head[:cell.size] = (np.arange(cell.size) + a - self.starts[cell]) < alive_per_cell[cell]
+            heads = np.flatnonzero(head)
             for name, arr in arrays.items():
                 rows = arr[..., a:b]
+                if rows.ndim == 1:  # (a mask: faster than the rows' indices for a plain array)
+                    values = rows[alive]
+                    rows[...] = FILL.get(name, 0)
+                    rows[head] = values
+                    continue
                 values = rows[..., living]
                 rows[...] = FILL.get(name, 0)
                 rows[..., heads] = values
