@@ -2,6 +2,11 @@
 
 Any ``concurrent.futures``-style executor works for sweeps (e.g. a Dask
 ``client.get_executor(pure=False)``); the model never knows where it runs.
+
+The local pool's workers are forked from a fork server (``multiprocessing``'s "forkserver": a
+fresh interpreter, started once per driver process, that imports the toolkit's running modules
+once, :data:`PRELOAD`), so each worker starts as a fresh interpreter would, without paying the
+imports again (about a second of CPU per worker); where there is no fork server, "spawn".
 """
 
 from __future__ import annotations
@@ -9,9 +14,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from multiprocessing.connection import Connection
 from typing import Any
 
 
@@ -27,23 +32,58 @@ class InProcessExecutor(Executor):
         return future
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this worker if the driver dies (e.g. SIGKILL), instead of
-    waiting forever on a queue whose other end is gone."""
+def _exit_with_driver(alive: Connection) -> None:
+    """Worker initializer: end this worker when the driver dies (e.g. SIGKILL), instead of
+    waiting forever on a queue whose other end is gone: ``alive`` is the reading end of a pipe
+    whose only writing end the driver keeps (with the pool), so it reads end-of-file then. (Not
+    the parent process: a forked worker's parent is the fork server, which lives on while the
+    workers do.)"""
 
     def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(0.5)
+        try:
+            alive.recv_bytes()  # nothing is ever sent: returns (raises) when the driver's end closes
+        except (EOFError, OSError):
+            pass
         os._exit(1)
 
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    threading.Thread(target=watch, name="exit-with-driver", daemon=True).start()
+
+
+_PACKAGE = __package__.rsplit(".", 1)[0]  # valuechain.simulation
+PRELOAD = (f"{_PACKAGE}.running.sweeps", f"{_PACKAGE}.abm.model", f"{_PACKAGE}.abm.batch")
+"""What the fork server imports once, before it forks workers: a sweep batch's modules (numpy,
+pandas, pyarrow, pydantic, mesa, scipy and the model)."""
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """The local pool's start method: "forkserver" (preloading :data:`PRELOAD`), else "spawn".
+    Either way a worker is a fresh interpreter: the same behaviour whatever the driver imported
+    (mesa.batchrunner sets the global start method) and no fork of a threaded driver."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))  # used when the server starts (once per driver process)
+    return context
+
+
+def start_pool_server() -> None:
+    """Start the fork server now (it imports :data:`PRELOAD` while the driver plans the sweep);
+    nothing where pools spawn."""
+    context = pool_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of fresh interpreters ("spawn"): the same behaviour whatever was imported before
-    (mesa.batchrunner sets the global start method) and no fork of a threaded driver."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+    """A pool of ``workers`` fresh interpreters (:func:`pool_context`)."""
+    context = pool_context()
+    alive, keep = context.Pipe(duplex=False)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_exit_with_driver,
+                               initargs=(alive,))
+    pool._valuechain_alive = keep  # type: ignore[attr-defined]  # the workers end when it closes (driver gone)
+    return pool
 
 
 def default_workers() -> int:

@@ -62,7 +62,7 @@ from ..config.scenario import LoadedScenario
 from ..config.sweep import Sweep, describe, load_sweep
 from ..schema import STAGE_COLUMNS, UNITS, chain_hash, keys_first
 from . import runner
-from .executors import InProcessExecutor, cap_workers, default_workers, process_pool
+from .executors import InProcessExecutor, cap_workers, default_workers, process_pool, start_pool_server
 from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_bytes, sha256_file
 from .store import _read_json, _replacing, atomic_write_json, atomic_write_parquet, check_out_dir, versions
 
@@ -117,11 +117,15 @@ def resolve_columns(columns: str | list[str] | tuple[str, ...] | None) -> tuple[
     return tuple(c for c in STAGE_COLUMNS if c in names)  # schema order, without repeats
 
 
-def auto_batch_size(n_runs: int, workers: int, rows_per_run: int = 525) -> int:
+def auto_batch_size(n_runs: int, workers: int, rows_per_run: int = 525, model_runs: int = 1) -> int:
     """Runs per batch: about four batches per worker (so the workers stay busy to the end), at most
-    :data:`MAX_BATCH` and at most :data:`BATCH_BYTES` of results held in a worker."""
+    :data:`MAX_BATCH` and at most :data:`BATCH_BYTES` of results held in a worker; where that is
+    at least one batched model of ``model_runs`` runs (``abm.batch.runs_that_fit``), whole models:
+    rounded down to a multiple of ``model_runs`` (a model of fewer runs pays the year's fixed costs
+    for fewer runs: 125 runs would go side by side as 50 + 50 + 25)."""
     by_memory = max(1, BATCH_BYTES // max(1, rows_per_run * BYTES_PER_ROW))
-    return max(1, min(MAX_BATCH, by_memory, -(-n_runs // (4 * max(1, workers)))))
+    size = max(1, min(MAX_BATCH, by_memory, -(-n_runs // (4 * max(1, workers)))))
+    return size // model_runs * model_runs if model_runs >= 1 and size >= model_runs else size
 
 
 @dataclass(frozen=True)
@@ -665,6 +669,8 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
         raise InputError("--batch-size", "", "must be between 1 and 100000", batch_size)
     out = Path(out) if out is not None else Path("results") / sweep.name
     prepare_out(out, sweep, resume, overwrite, kept)  # bad input fails before the folder is created
+    if executor is None and (workers or default_workers()) > 1:
+        start_pool_server()  # the workers' imports, while the driver plans the sweep
     with output_lock(out):
         return _run_sweep(sweep, executor, out, workers=workers, resume=resume, overwrite=overwrite,
                           progress=progress, max_retries=max_retries, window=window, engine=engine,
@@ -798,7 +804,7 @@ def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None,
         return _drive(sweep, executor, out, index, todo, summary, batch_task, write_batch, recorded, store_sha,
                       started=started, resuming=resuming, workers=workers, progress=progress,
                       max_retries=max_retries, window=window, batch_size=batch_size, columns=columns,
-                      timeout_s=timeout_s)
+                      timeout_s=timeout_s, engine=engine)
     finally:
         journal.close()
 
@@ -806,7 +812,7 @@ def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None,
 def _drive(sweep: Sweep, executor, out: Path, index: _Index, todo: deque, summary: SweepSummary, batch_task,
            write_batch, recorded: _Recorded, store_sha: dict, *, started: float, resuming: bool,
            workers: int | None, progress: bool, max_retries: int, window: int | None, batch_size: int | None,
-           columns: tuple[str, ...], timeout_s: float) -> SweepSummary:
+           columns: tuple[str, ...], timeout_s: float, engine: str = "vectorized") -> SweepSummary:
     """Submit the batches, record what comes back, retry what infrastructure lost; then the manifest."""
     from tqdm import tqdm
 
@@ -823,7 +829,8 @@ def _drive(sweep: Sweep, executor, out: Path, index: _Index, todo: deque, summar
     capacity = n_workers if own and workers else _capacity(pool)
     window = window or max(2, 2 * capacity)
     rows = len(sweep.base.chain.order) * sweep.base.spec.horizon.years  # a row per stage-year (fiscal beside)
-    size = int(batch_size) if batch_size else auto_batch_size(len(todo), capacity, rows)
+    size = int(batch_size) if batch_size else auto_batch_size(len(todo), capacity, rows,
+                                                               _model_runs(pool if own else None, sweep.base, engine))
     summary.batch_size = size
     in_flight: dict[Future, list[int]] = {}
     suspects: set[int] = set()  # runs in flight when a pool broke: retried one at a time
@@ -930,6 +937,26 @@ def _drive(sweep: Sweep, executor, out: Path, index: _Index, todo: deque, summar
                 "batch_size": size, "batches_written": summary.n_batches, "files": store_sha}
     atomic_write_json(manifest, out / "manifest.json")
     return summary
+
+
+def _model_runs(pool: Executor | None, scenario: LoadedScenario, engine: str) -> int:
+    """How many runs of ``scenario`` a batched model holds (``abm.batch.runs_that_fit``; 1 for the
+    reference engine): asked of ``pool``, our own local pool, whose workers have the model
+    imported (the driver then does not import it), or else found here. 1 if the pool cannot say."""
+    if engine != "vectorized":
+        return 1
+    if pool is None:  # someone else's executor (e.g. Dask: waiting on it here would bypass the health checks)
+        return _runs_that_fit(scenario)
+    try:
+        return max(1, int(pool.submit(_runs_that_fit, scenario).result()))
+    except Exception:  # e.g. a broken pool: the batches are then sized without it (and retried as usual)
+        return 1
+
+
+def _runs_that_fit(scenario: LoadedScenario) -> int:
+    from ..abm.batch import runs_that_fit
+
+    return runs_that_fit(scenario)
 
 
 def _capacity(pool: Executor) -> int:
