@@ -86,11 +86,13 @@ class Recorder:
         return {**self._keys(), **{name: rows[name].ravel().astype(np.int64) if name in COUNTS
                                    else rows[name].ravel() for name in names}}
 
-    def batch_columns(self, runs: list[int], names=STAGE_COLUMNS
+    def batch_columns(self, runs: list[int], names=STAGE_COLUMNS, tile_keys: bool = True
                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """The stage columns (keys first, then ``names``) and the fiscal costs by lever of ``runs``
         at once, one run's rows after the other (each run's rows as :meth:`stage_columns` and
-        :meth:`fiscal_costs` give them, value for value): one array per column for all the runs."""
+        :meth:`fiscal_costs` give them, value for value): one array per column for all the runs.
+        ``tile_keys=False``: the keys (year, sector, stage, tier) of one run only (they are the same
+        for every run), for a caller that repeats them itself."""
         rows, fiscal = self.accounts_all()
         take = np.asarray(runs, dtype=np.int64)
 
@@ -98,7 +100,7 @@ class Recorder:
             return np.ascontiguousarray(v[:, take].transpose(1, 0, 2)).ravel()
 
         keys = self._keys()
-        stage = {name: np.tile(v, len(take)) for name, v in keys.items()}
+        stage = {name: np.tile(v, len(take)) for name, v in keys.items()} if tile_keys else dict(keys)
         stage.update({name: stacked(rows[name]).astype(np.int64) if name in COUNTS else stacked(rows[name])
                       for name in names})
         return stage, {lever.key: stacked(fiscal[lever.key]) for lever in LEVERS}

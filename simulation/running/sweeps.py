@@ -207,6 +207,7 @@ def _run_table(point: int, stages: pd.DataFrame, fiscal: pd.DataFrame, columns: 
 
 
 KEYS = ("scenario", "point", "replication", "year", "sector", "stage", "tier")  # a batch file's key columns
+KEY_COLUMNS = ("year", "sector", "stage", "tier")  # the recorder's keys of a run's rows (``Recorder._keys``)
 
 
 @functools.cache
@@ -229,15 +230,21 @@ def recorded_run_tables(recorder, runs: list[tuple[int, int, str, int]], columns
     """:func:`recorded_run_table` of several runs of one batched model, ``runs``: (run in the
     recorder, point, scenario name, replication) each: one Arrow table is built for all of them
     (an array per column) and each run's table is its slice (no copy)."""
-    stage_columns, costs = recorder.batch_columns([r[0] for r in runs], columns)
-    n = len(stage_columns["year"])
-    per = n // max(1, len(runs))
+    stage_columns, costs = recorder.batch_columns([r[0] for r in runs], columns, tile_keys=False)
+    per = len(stage_columns["year"])  # a run's rows; its keys (year, sector, stage, tier) repeat for each run
     text = _frame_text_type()
-    names_by_run = np.array([r[2] for r in runs], dtype=object)
-    table = {"scenario": pa.array(np.repeat(names_by_run, per), text),
+
+    def arrow(values: np.ndarray) -> pa.Array:  # text from numpy's strings or objects, as ``_arrow`` gives it
+        return pa.array(values, text) if values.dtype.kind in "OU" else pa.array(values)
+
+    # the text columns are made for one run (or one value a run) and repeated with an Arrow take:
+    # many times faster than turning a string per row into Arrow
+    each_run = pa.array(np.tile(np.arange(per, dtype=np.int64), len(runs)))
+    run_of_row = pa.array(np.repeat(np.arange(len(runs), dtype=np.int64), per))
+    table = {"scenario": pa.array(np.array([r[2] for r in runs], dtype=object), text).take(run_of_row),
              "point": pa.array(np.repeat(np.array([r[1] for r in runs], np.int64), per)),
              "replication": pa.array(np.repeat(np.array([r[3] for r in runs], np.int64), per))}
-    table.update({name: pa.array(values, text) if values.dtype.kind in "OU" else pa.array(values)
+    table.update({name: arrow(values).take(each_run) if name in KEY_COLUMNS else arrow(values)
                   for name, values in stage_columns.items()})
     table.update({FISCAL_PREFIX + lever: pa.array(values) for lever, values in costs.items()})
     fiscal_names = [*KEYS, "lever", "fiscal_cost"]
@@ -266,9 +273,10 @@ def row_group_ranges(data: bytes | pa.Buffer | Path) -> list[tuple[int, int]]:
 
 def _is_positive_zero(column: pa.ChunkedArray) -> bool:
     """Every value of a float column is +0.0 (bit for bit: no -0.0, no null)."""
-    return column.null_count == 0 and all(
-        not np.any(np.asarray(chunk.to_numpy(zero_copy_only=False), np.float64).view(np.int64))
-        for chunk in column.chunks)
+    if column.null_count or not column.num_chunks:
+        return column.null_count == 0
+    bits = np.concatenate([np.asarray(chunk.to_numpy(zero_copy_only=False), np.float64) for chunk in column.chunks])
+    return not np.any(bits.view(np.int64))  # one check for all the chunks (a batch: one per run)
 
 
 def without_zero_levers(tables: list[pa.Table], columns: dict) -> tuple[pa.Table, dict]:
