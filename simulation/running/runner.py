@@ -30,10 +30,11 @@ class Results:
 
 def check_main_guard(what: str = "run_scenario") -> None:
     """Fail fast where worker processes could not start: the local pool's workers are fresh
-    "spawn" interpreters that import the main script again, so a script that calls ``what`` at
-    module level, outside ``if __name__ == "__main__":``, would start the work again in every
-    worker (which then fails, run after run). Raised in the parent, before any work, and in a
-    worker that is importing such a script. Notebooks, ``python -c`` and guarded calls pass."""
+    interpreters ("forkserver" or "spawn", ``executors.pool_context``) that import the main script
+    again, so a script that calls ``what`` at module level, outside ``if __name__ == "__main__":``,
+    would start the work again in every worker (which then fails, run after run). Raised in the
+    parent, before any work, and in a worker that is importing such a script. Notebooks,
+    ``python -c`` and guarded calls pass."""
     import ast
     import multiprocessing
     import sys

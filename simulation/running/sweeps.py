@@ -77,7 +77,9 @@ BATCH_META = b"valuechain.batch"
 STORE_VERSION = 2
 SCHEDULER_TIMEOUT_S = 60.0  # default; env VALUECHAIN_SCHEDULER_TIMEOUT_S or --scheduler-timeout
 HEALTH_EVERY_S = 1.0  # how often the driver checks that a Dask scheduler is still there
-INDEX_EVERY_S = 1.0  # rewrite the runs index at most this often while batches finish (and at the end)
+INDEX_EVERY_S = 1.0  # rewrite the runs index at most this often while batches finish (and at the end) ...
+INDEX_SHARE = 0.05  # ... and so that rewriting it takes at most this share of the driver's time (a large sweep's
+# index takes longer to write; the journal holds every checksum meanwhile)
 MAX_BATCH = 200  # runs per batch at most (automatic size)
 BATCH_BYTES = 128 << 20  # automatic batch size: at most this many bytes of results held per batch in a worker
 BYTES_PER_ROW = 400  # a result row held in a worker until the batch is written (Arrow, ~30 columns), for BATCH_BYTES
@@ -613,6 +615,7 @@ class _Index:
         self.sha256 = np.full(n, None, dtype=object)
         self.file_sha256 = np.full(n, None, dtype=object)
         self.last_write = 0.0
+        self.write_s = 0.0  # how long the last rewrite took
         self.last_sha: str | None = None
         # the columns that never change, built once (the index is rewritten every INDEX_EVERY_S)
         runs = pd.DataFrame({
@@ -639,9 +642,11 @@ class _Index:
         return runs
 
     def write(self, out: Path, force: bool = False) -> None:
-        if force or time.monotonic() - self.last_write >= INDEX_EVERY_S:
+        if force or time.monotonic() - self.last_write >= max(INDEX_EVERY_S, self.write_s / INDEX_SHARE):
+            t0 = time.monotonic()
             self.last_sha = atomic_write_parquet(self.frame(), out / "runs.parquet")
             self.last_write = time.monotonic()
+            self.write_s = self.last_write - t0
 
 
 # ------------------------------------------------------------------------------ the driver
@@ -666,7 +671,7 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     or 60) ends the sweep with :class:`SchedulerLost`; the store stays resumable.
     Returns a :class:`SweepSummary`; ``n_failed`` counts the
     runs that failed (check it: a sweep with failures returns normally). In a script, call it
-    under ``if __name__ == "__main__":`` (local workers are "spawn" processes; see
+    under ``if __name__ == "__main__":`` (local workers are fresh processes that import the script again; see
     :func:`runner.check_main_guard`, which raises at once otherwise).
     """
     if executor is None and (workers or default_workers()) > 1:
