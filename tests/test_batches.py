@@ -200,6 +200,87 @@ def test_automatic_batch_size() -> None:
     assert sweeps.auto_batch_size(100_000, 2, rows_per_run=10_000_000) == 1  # bounded by memory
 
 
+def test_automatic_batch_size_takes_whole_batched_models() -> None:
+    """Four batches per worker, rounded down to whole batched models where that is at least one:
+    1,000 runs of the default scenario (50 runs a model) on 2 workers in batches of 100 (two models
+    of 50), not 125 (50 + 50 + 25); below one model, four batches per worker as before."""
+    from valuechain.simulation.abm.batch import runs_that_fit
+    from valuechain.simulation.config.scenario import load_scenario
+
+    assert runs_that_fit(load_scenario(SCENARIOS / "baseline.yaml")) == 50
+    assert sweeps.auto_batch_size(1_000, 2, model_runs=50) == 100
+    assert sweeps.auto_batch_size(1_000, 2, model_runs=60) == 120
+    assert sweeps.auto_batch_size(100_000, 2, model_runs=50) == sweeps.MAX_BATCH
+    assert sweeps.auto_batch_size(100_000, 2, model_runs=60) == 180  # at most MAX_BATCH = 200: three models
+    assert sweeps.auto_batch_size(200, 2, model_runs=50) == 25  # smaller than a model: four batches a worker
+    assert sweeps.auto_batch_size(100_000, 2, rows_per_run=10_000_000, model_runs=50) == 1  # memory first
+    assert [sweeps.auto_batch_size(n, 2, model_runs=1) for n in (12, 1_000)] == [2, 125]
+
+
+def test_a_sweeps_batches_are_whole_batched_models(folder: Path, monkeypatch) -> None:
+    """The batch size a sweep chooses asks its own pool how many runs a model holds; the frames
+    are the same whatever the size."""
+    from valuechain.simulation.abm import batch
+
+    (folder / "s.yaml").write_text(DEFAULT_SMALL.replace("replications: 3", "replications: 8")
+                                   .replace("[0.35, 0.40]", "[0.30, 0.32, 0.34, 0.36, 0.38, 0.40]"))
+    two = run_sweep("s.yaml", out="two", workers=2, progress=False)  # 48 runs: 6 a batch, below one model
+    assert two.batch_size == sweeps.auto_batch_size(48, 2) == 6
+    monkeypatch.setattr(batch, "runs_that_fit", lambda scenario: 5)  # in this process: workers=1
+    one = run_sweep("s.yaml", out="one", workers=1, progress=False)
+    assert one.batch_size == 10 and sweeps.auto_batch_size(48, 1) == 12  # two models of 5, not 12
+    assert one.n_batches == 5 and two.n_batches == 8
+    pd.testing.assert_frame_equal(load_sweep(folder / "one").stages, load_sweep(folder / "two").stages,
+                                  check_exact=True)
+
+
+def test_pool_workers_end_when_the_drivers_end_of_their_pipe_closes() -> None:
+    """A worker of the local pool ends when the driver is gone (its end of the pool's pipe closes),
+    not only when its parent does (the fork server outlives the driver while workers hold it)."""
+    import time
+
+    import psutil  # comes with dask.distributed
+    from valuechain.simulation.running import executors
+
+    pool = executors.process_pool(1)
+    pid = pool.submit(os.getpid).result()
+    assert pid != os.getpid()
+    if "forkserver" in __import__("multiprocessing").get_all_start_methods():
+        assert psutil.Process(pid).ppid() != os.getpid()  # forked from the fork server, not from this process
+    pool._valuechain_alive.close()  # what the driver's death does
+    deadline = time.monotonic() + 10
+    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def test_the_runs_index_is_rewritten_less_often_when_it_takes_long(folder: Path, monkeypatch) -> None:
+    """At most every INDEX_EVERY_S, and so that rewriting takes at most INDEX_SHARE of the time."""
+    import time
+
+    from valuechain.simulation.config.sweep import load_sweep as load_spec
+
+    (folder / "s.yaml").write_text(DEFAULT_SMALL)
+    spec = load_spec(folder / "s.yaml")
+    index = sweeps._Index(spec, sweeps.points_frame(spec))
+    index.write(folder, force=True)
+    first = index.last_sha
+    index.status[0] = "ok"
+    index.last_write, index.write_s = time.monotonic() - 2 * sweeps.INDEX_EVERY_S, 0.0
+    index.write(folder)  # due: written
+    assert index.last_sha != first
+    second = index.last_sha
+    index.status[1] = "ok"
+    index.last_write = time.monotonic() - 2 * sweeps.INDEX_EVERY_S
+    index.write_s = 4 * sweeps.INDEX_EVERY_S * sweeps.INDEX_SHARE  # the last one took long: not due for 4 s
+    index.write(folder)
+    assert index.last_sha == second
+    index.write(folder, force=True)
+    assert index.last_sha != second
+
+
 def test_the_default_columns_are_those_the_analysis_commands_read() -> None:
     """The default store keeps compare's headline metrics, the income tax paid (cost's net cost) and
     the deadweight basis of every lever (cost), and nothing the analyses do not read."""
