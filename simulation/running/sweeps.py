@@ -676,14 +676,13 @@ def run_sweep(sweep: Sweep | str | Path, executor: Executor | Callable[[], Execu
     """
     if executor is None and (workers or default_workers()) > 1:
         runner.check_main_guard("run_sweep")  # before anything is written
+        start_pool_server()  # the workers' imports, while the driver reads and plans the sweep
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
     kept = resolve_columns(columns)
     if batch_size is not None and not (1 <= int(batch_size) <= 100_000):
         raise InputError("--batch-size", "", "must be between 1 and 100000", batch_size)
     out = Path(out) if out is not None else Path("results") / sweep.name
     prepare_out(out, sweep, resume, overwrite, kept)  # bad input fails before the folder is created
-    if executor is None and (workers or default_workers()) > 1:
-        start_pool_server()  # the workers' imports, while the driver plans the sweep
     with output_lock(out):
         return _run_sweep(sweep, executor, out, workers=workers, resume=resume, overwrite=overwrite,
                           progress=progress, max_retries=max_retries, window=window, engine=engine,
