@@ -247,12 +247,18 @@ def test_pool_workers_end_when_the_drivers_end_of_their_pipe_closes() -> None:
     assert pid != os.getpid()
     if "forkserver" in __import__("multiprocessing").get_all_start_methods():
         assert psutil.Process(pid).ppid() != os.getpid()  # forked from the fork server, not from this process
+    def ended() -> bool:
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    assert not ended()
     pool._valuechain_alive.close()  # what the driver's death does
     deadline = time.monotonic() + 10
-    while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE \
-            and time.monotonic() < deadline:
+    while not ended() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert ended()
     pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -841,8 +841,8 @@ def _drive(sweep: Sweep, executor, out: Path, index: _Index, todo: deque, summar
     capacity = n_workers if own and workers else _capacity(pool)
     window = window or max(2, 2 * capacity)
     rows = len(sweep.base.chain.order) * sweep.base.spec.horizon.years  # a row per stage-year (fiscal beside)
-    size = int(batch_size) if batch_size else auto_batch_size(len(todo), capacity, rows,
-                                                               _model_runs(pool if own else None, sweep.base, engine))
+    model_runs = _model_runs(pool if own else None, sweep.base, engine) if todo and not batch_size else 1
+    size = int(batch_size) if batch_size else auto_batch_size(len(todo), capacity, rows, model_runs)
     summary.batch_size = size
     in_flight: dict[Future, list[int]] = {}
     suspects: set[int] = set()  # runs in flight when a pool broke: retried one at a time
