@@ -65,10 +65,41 @@ def _spent(st: pd.DataFrame, stages: list[str], chain, months: float) -> pd.Data
     return total
 
 
+def _arrivals(st: pd.DataFrame, stages: list[str], chain) -> pd.DataFrame:
+    """Capacity of ``stages`` joining at the start of each year, summed: replications x years. An
+    order of year t (investment / capital cost) joins in t + 1 + lag; in the first lag years the
+    orders placed before the start join, as the model places them: the replacement of the start's
+    wear and the capacity under construction, in proportion to the run's (scaled) start capacity."""
+    total = None
+    for stage in stages:
+        i = chain.index[stage]
+        lag, cost = int(chain.build_lag[i]), float(chain.capital_cost[i])
+        orders = _wide(st, [stage], "investment") * 1e6 / cost  # million yuan -> units
+        years = orders.columns.to_numpy()
+        capacity = _wide(st, [stage], "capacity")[years[0]].reindex(orders.index).to_numpy()
+        initial = float(chain.initial_capacity[i])
+        before = np.zeros(orders.shape)
+        for j in range(1, min(lag + 1, years.size)):
+            before[:, j] = float(chain.depreciation[i]) * capacity
+        for year, units in chain.initial_pipeline.items():
+            j = int(year - years[0])
+            if 0 <= j < years.size and initial > 0:
+                before[:, j] += float(units[i]) / initial * capacity
+        joining = build_timing.arrivals(orders.to_numpy(dtype=float), lag, before)
+        cap = _wide(st, [stage], "capacity").reindex(index=orders.index, columns=orders.columns).to_numpy(dtype=float)
+        exits = _wide(st, [stage], "exits").reindex(index=orders.index, columns=orders.columns).to_numpy()
+        flow = cap[:, 1:] - (1.0 - float(chain.depreciation[i])) * cap[:, :-1]
+        joining[:, 1:] = np.where(exits[:, :-1] == 0, flow, joining[:, 1:])
+        part = pd.DataFrame(joining, index=orders.index, columns=orders.columns)
+        total = part if total is None else total + part
+    return total
+
+
 def model_series(results, observed: Observed | None = None, chain=None) -> pd.DataFrame:
     """``series, year, replication, value``: each observed series computed from every run, at its
     ``timing`` (``in_year``; ``end_of_year``: the stock at the year's end, from the year before the
-    first to the year before the last; ``as_spent``: investment when spent, which needs the chain
+    first to the year before the last, which needs the capacity column and the chain; ``as_spent``:
+    investment when spent, which needs the chain
     the runs used, ``chain`` or the results' own). Docs/calibration.md §14.10."""
     observed = observed or load_observed()
     st = _stages_of(results)
@@ -82,9 +113,15 @@ def model_series(results, observed: Observed | None = None, chain=None) -> pd.Da
                 raise ValueError(f"series {name} is mapped as spent: pass the chain the runs used")
             value = _spent(st, s.numerator.stages, chain, months).stack()
         elif s.timing == "end_of_year":
+            chain = chain if chain is not None else getattr(getattr(results, "scenario", None), "chain", None)
+            if chain is None or s.numerator.column != "capacity":
+                raise ValueError(f"series {name} is a stock at the year's end: it needs the capacity column "
+                                 "and the chain the runs used")
             wide = _wide(st, s.numerator.stages, s.numerator.column)
+            joining = _arrivals(st, s.numerator.stages, chain).reindex(index=wide.index, columns=wide.columns)
             years = pd.Index(np.arange(wide.columns[0] - 1, wide.columns[-1]), name="year")
-            value = pd.DataFrame(build_timing.end_of_year_stock(wide.to_numpy(dtype=float), months),
+            value = pd.DataFrame(build_timing.end_of_year_stock(wide.to_numpy(dtype=float),
+                                                                joining.to_numpy(dtype=float), months),
                                  index=wide.index, columns=years).stack()
         else:
             value = _summed(st, s.numerator)

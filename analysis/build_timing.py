@@ -9,8 +9,11 @@ follow:
 
 * :func:`installed_by_year_end`: the share of a year's starts built by the end of the year it
   would complete in, ``f = 1 - months / 12`` (the rest finishes early in the next year), whatever
-  the lag. The stock at the end of t is then ``X(t) + f (X(t + 1) - X(t))``
-  (:func:`end_of_year_stock`).
+  the lag. The model wears capacity and closes firms within year t and adds the capacity it
+  ordered at the start of the year it produces in, ``X(t + 1) = X(t) - wear(t) - exits(t) +
+  A(t + 1)`` (``A``: the arrivals); the stock at the end of t is then the capacity of t + 1 less
+  the share of its arrivals not yet built, ``X(t + 1) - (1 - f) A(t + 1)``
+  (:func:`end_of_year_stock`): all of year t's wear and exits, and the share f of the arrivals.
 * :func:`spending_weights`: the shares of an order's cost spent in t, t + 1, ... for build lag L;
   :func:`as_spent` spreads each stage's investment by them, with the orders placed before the
   first year (still being paid for in it) from the start's capacity under construction and a
@@ -49,14 +52,29 @@ def spending_weights(build_lag_years: int, construction_months: float) -> np.nda
     return w[: int(np.flatnonzero(w > 1e-12)[-1]) + 1]  # no trailing empty year
 
 
-def end_of_year_stock(values: np.ndarray, construction_months: float) -> np.ndarray:
+def end_of_year_stock(values: np.ndarray, arrivals: np.ndarray, construction_months: float) -> np.ndarray:
     """The stock at the end of each year from the model's capacity of each year (the capacity
-    producing in it; last axis = years, consecutive): ``X(t) + f (X(t + 1) - X(t))``. The result
-    has one year fewer at the end and one more at the start: the end of the year before the first
-    is the first year's capacity (the chain's start is the stock at the start of its year)."""
+    producing in it; last axis = years, consecutive) and its arrivals (``arrivals[..., j]``: the
+    capacity ordered earlier that joins at the start of year j, same shape):
+    ``X(t + 1) - (1 - f) A(t + 1)``. The result has one year fewer at the end and one more at the
+    start: the end of the year before the first is the first year's capacity (the chain's start is
+    the stock at the start of its year)."""
     f = installed_by_year_end(construction_months)
-    inner = values[..., :-1] + f * (values[..., 1:] - values[..., :-1])
+    inner = values[..., 1:] - (1.0 - f) * arrivals[..., 1:]
     return np.concatenate([values[..., :1], inner], axis=-1)
+
+
+def arrivals(orders_units: np.ndarray, build_lag_years: int, before_start_units: np.ndarray) -> np.ndarray:
+    """Capacity joining at the start of each year (last axis = years, consecutive) from the units
+    ordered in each year (``orders_units``), which join ``1 + build_lag_years`` years later, plus
+    the units joining from orders placed before the start (``before_start_units[..., j]``: joining
+    in year j; the model's replacement of wear at the start and its capacity under construction)."""
+    out = np.array(before_start_units, dtype=float)
+    shift = 1 + build_lag_years
+    n = orders_units.shape[-1]
+    if shift < n:
+        out[..., shift:] += orders_units[..., : n - shift]
+    return out
 
 
 def carried_orders(first_year_orders: float, build_lag_years: int, capital_yuan_per_unit: float,

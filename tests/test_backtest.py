@@ -132,12 +132,14 @@ def test_backtest_table_maps_the_model_onto_the_series():
     share = y.loc["ginned_cotton", "local_sales"] / y.loc["ginned_cotton", "output"]
     assert table.loc[("local_cotton_share", 2014), "model_mean"] == pytest.approx(share)
     # spindles: a stock at the year's end; 0.09 t of yarn per producing spindle-year; the end of 2013
-    # is the chain's start, the end of 2014 adds the share f of the capacity arriving in 2015 that
-    # was built by the end of 2014 (f = 1 - 7.75 / 12)
+    # is the chain's start, the end of 2014 is the capacity of 2015 less the share 1 - f of the
+    # 2015 arrivals (the 2014 orders at lag 0) not built by the end of 2014 (f = 1 - 7.75 / 12)
     f = 1 - 7.75 / 12
     cap14, cap15 = y.loc["cotton_yarn", "capacity"], y2.loc["cotton_yarn", "capacity"]
+    yarn_cost = sc.chain.spec.stages["cotton_yarn"].capital_yuan_per_unit_capacity
+    arrived = y.loc["cotton_yarn", "investment"] * 1e6 / yarn_cost
     assert table.loc[("spindles", 2013), "model_mean"] == pytest.approx(cap14 / 0.09 / 1e6, rel=1e-4)
-    assert table.loc[("spindles", 2014), "model_mean"] == pytest.approx((cap14 + f * (cap15 - cap14)) / 0.09 / 1e6,
+    assert table.loc[("spindles", 2014), "model_mean"] == pytest.approx((cap15 - (1 - f) * arrived) / 0.09 / 1e6,
                                                                         rel=1e-4)
     assert np.isnan(table.loc[("spindles", 2015), "model_mean"])  # the run's last year has no end-of-year stock
     textile = ["viscose_fibre", "cotton_yarn", "grey_fabric", "dyed_fabric", "garments"]
@@ -485,23 +487,35 @@ def test_spending_a_steady_state_pays_what_it_orders_and_an_order_is_paid_by_its
     np.testing.assert_allclose(carried_orders(1.0, 2, 3.0, {2017: 10.0}, 2015, 3), [31.0, 1.0, 1.0])
 
 
-def test_the_end_of_year_stock_adds_the_share_of_the_years_orders_built_by_its_end():
-    """At the yarn stage's build lag 0, with exits off, capacity(t + 1) = capacity(t) (1 - delta) +
-    investment(t) / capital cost (the model's accumulation); the end-of-year spindle stock is then
-    capacity(t) + f (investment(t) / cost - delta capacity(t)): the share f = 1 - 7.75 / 12 of the
-    year's orders that is built by the year's end, less that share of the year's wear."""
-    sc = load_scenario("history_2014_recorded", ["replications=1", "horizon.years=3", "firms.exit=false"])
+def test_the_end_of_year_stock_has_the_years_wear_and_the_share_of_its_arrivals_built_by_its_end():
+    """The model wears capacity and closes firms within year t and adds the orders of t (at lag 0)
+    at the start of t + 1: with exits off, capacity(t + 1) = capacity(t) (1 - delta) +
+    investment(t) / capital cost. The end-of-year stock keeps all of year t's wear and the share
+    f = 1 - 7.75 / 12 of the arrivals built by the year's end: capacity(t) (1 - delta) + f
+    investment(t) / cost = capacity(t + 1) - (1 - f) investment(t) / cost. At lag 2 (aluminium)
+    the arrivals of the first two years are the start's replacement of wear and its capacity
+    under construction, and the identity is the same in the model's capacities."""
+    sc = load_scenario("history_2014_recorded", ["replications=1", "horizon.years=4", "firms.exit=false"])
     res = run_scenario(sc)
-    y = res.stages.query("stage == 'cotton_yarn'").set_index("year")
-    k = sc.chain.spec.stages["cotton_yarn"]
     table = backtest_table(res).set_index(["series", "year"]).model_mean
     f = 1 - 7.75 / 12
-    for t in (2014, 2015):
+    y = res.stages.query("stage == 'cotton_yarn'").set_index("year")
+    k = sc.chain.spec.stages["cotton_yarn"]
+    for t in (2014, 2015, 2016):
         orders = y.loc[t, "investment"] * 1e6 / k.capital_yuan_per_unit_capacity
-        stock = y.loc[t, "capacity"] + f * (orders - k.depreciation_rate * y.loc[t, "capacity"])
+        assert y.loc[t + 1, "capacity"] == pytest.approx(y.loc[t, "capacity"] * (1 - k.depreciation_rate) + orders)
+        stock = y.loc[t, "capacity"] * (1 - k.depreciation_rate) + f * orders
         assert table[("spindles", t)] == pytest.approx(stock / 0.09 / 1e6, rel=1e-4)  # the factor 1.1111e-05
-        low, high = sorted((y.loc[t, "capacity"], y.loc[t + 1, "capacity"]))
-        assert low <= stock <= high  # between the capacity producing in t and in t + 1
+        low, high = sorted((y.loc[t, "capacity"] * (1 - k.depreciation_rate), y.loc[t + 1, "capacity"]))
+        assert low <= stock <= high  # between the worn capacity of t and the capacity of t + 1
+    a = res.stages.query("stage == 'electrolytic_aluminium'").set_index("year")
+    delta = sc.chain.spec.stages["electrolytic_aluminium"].depreciation_rate
+    for t in (2014, 2015):
+        joining = a.loc[t + 1, "capacity"] - (1 - delta) * a.loc[t, "capacity"]
+        stock = a.loc[t, "capacity"] * (1 - delta) + f * joining
+        assert table[("aluminium_capacity", t)] == pytest.approx(stock / 1e6)
+    # the start's pipeline: 1.328 Mt producing from 2015, plus the start's wear replaced (5% of 3.7 Mt)
+    assert a.loc[2015, "capacity"] - (1 - delta) * a.loc[2014, "capacity"] == pytest.approx(1.328e6 + delta * 3.7e6)
 
 
 def test_a_timing_without_build_timing_is_refused_naming_the_file_and_key(tmp_path):
