@@ -158,6 +158,45 @@ def test_backtest_table_maps_the_model_onto_the_series():
     assert table.loc[("textile_fixed_asset_investment", 2014), "model_mean"] == pytest.approx(7.04 * spent / 1e3)
 
 
+def test_investment_as_spent_after_the_start_is_the_convolution_of_the_years_orders():
+    """Textile fixed-asset investment of 2015 and 2017 by hand: each stage's orders of the year and
+    the years before, weighted by the share spent k years after the order (at lag 0: 1 - D / 24 in
+    the order year, D / 24 in the next, D = 7.75 months; at lags 1-2 the exact weights), times the
+    coverage 7.04. By 2017 every order still being paid for is the run's own (lag 2 reaches back to
+    2014); 2015 at lag 0 (yarn, garments) is two years of orders, 2014 and 2015."""
+    from valuechain.analysis.build_timing import spending_weights
+
+    sc = load_scenario("history_2014_recorded", SMALL + ["replications=1", "horizon.years=4"])
+    res = run_scenario(sc)
+    table = backtest_table(res).set_index(["series", "year"]).model_mean
+    orders = res.stages.pivot_table(index="year", columns="stage", values="investment", aggfunc="sum")
+    d = 7.75
+    lag0 = np.array([1 - d / 24, d / 24])
+    np.testing.assert_allclose(spending_weights(0, d), lag0)
+    # 2015, the stages at lag 0 alone: two years of orders
+    both = orders.loc[[2015, 2014], ["cotton_yarn", "garments"]].to_numpy()
+    lag0_2015 = 7.04 * (lag0 @ both).sum() / 1e3
+    textile = ["viscose_fibre", "cotton_yarn", "grey_fabric", "dyed_fabric", "garments"]
+    spent_2017 = 0.0
+    for stage in textile:
+        w = lag0 if sc.chain.spec.stages[stage].build_lag_years == 0 else spending_weights(
+            sc.chain.spec.stages[stage].build_lag_years, d)
+        spent_2017 += sum(w[k] * orders.loc[2017 - k, stage] for k in range(w.size))
+    assert table[("textile_fixed_asset_investment", 2017)] == pytest.approx(7.04 * spent_2017 / 1e3)
+    # the same mapping restricted to the lag-0 stages gives the two-year convolution of 2015
+    from dataclasses import replace
+
+    from valuechain.analysis.backtest import model_series
+
+    obs = load_observed()
+    fai = obs.series["textile_fixed_asset_investment"]
+    lag0_only = replace(obs, series={"fai": fai.model_copy(update={
+        "numerator": fai.numerator.model_copy(update={"stages": ["cotton_yarn", "garments"]})})})
+    ms = model_series(res, lag0_only).set_index(["series", "year"]).value
+    assert ms[("fai", 2015)] == pytest.approx(lag0_2015)
+    assert orders.loc[2015, "garments"] > 0 and orders.loc[2014, "cotton_yarn"] > 0  # both years count
+
+
 def test_the_2014_chain_reproduces_the_2014_records_it_was_calibrated_on():
     """Spindles and aluminium capacity in 2014 follow from the chain's levels (7 M spindles x
     0.09 t per producing spindle-year = 630 kt; 3.7 Mt)."""
