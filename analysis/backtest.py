@@ -65,11 +65,31 @@ def _spent(st: pd.DataFrame, stages: list[str], chain, months: float) -> pd.Data
     return total
 
 
-def _arrivals(st: pd.DataFrame, stages: list[str], chain) -> pd.DataFrame:
+def _halting_stages(results, chain) -> set[str]:
+    """Stages under a capacity cap that halts projects under construction (their orders may never
+    arrive): the results' scenario's ``policy.capacity_rules.caps``."""
+    spec = getattr(getattr(results, "scenario", None), "spec", None)
+    caps = spec.policy.capacity_rules.caps if spec is not None else []
+    out = set()
+    for rule in caps:
+        if rule.halts_under_construction:
+            for stage in chain.order:
+                s = chain.spec.stages[stage]
+                if ((not rule.stages or stage in rule.stages) and (not rule.sectors or s.sector in rule.sectors)
+                        and (not rule.tiers or s.tier in rule.tiers)):
+                    out.add(stage)
+    return out
+
+
+def _arrivals(st: pd.DataFrame, stages: list[str], chain, halting: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Capacity of ``stages`` joining at the start of each year, summed: replications x years. An
-    order of year t (investment / capital cost) joins in t + 1 + lag; in the first lag years the
-    orders placed before the start join, as the model places them: the replacement of the start's
-    wear and the capacity under construction, in proportion to the run's (scaled) start capacity."""
+    order of year t (investment / capital cost) joins in t + 1 + lag; the orders placed before the
+    start join as the model places them: the replacement of the start's wear in the first lag years
+    and the capacity under construction, in proportion to the run's (scaled) start capacity. Where
+    no firm of the stage left in year t, the arrivals of t + 1 are the model's own,
+    ``X(t + 1) - (1 - depreciation) X(t)``; otherwise the orders'. In ``halting`` stages (a cap
+    halts projects under construction, so an order may never arrive) they are always the model's
+    own, the firms that leave taken to carry no producing capacity (as the halted entrants)."""
     total = None
     for stage in stages:
         i = chain.index[stage]
@@ -89,7 +109,7 @@ def _arrivals(st: pd.DataFrame, stages: list[str], chain) -> pd.DataFrame:
         cap = _wide(st, [stage], "capacity").reindex(index=orders.index, columns=orders.columns).to_numpy(dtype=float)
         exits = _wide(st, [stage], "exits").reindex(index=orders.index, columns=orders.columns).to_numpy()
         flow = cap[:, 1:] - (1.0 - float(chain.depreciation[i])) * cap[:, :-1]
-        joining[:, 1:] = np.where(exits[:, :-1] == 0, flow, joining[:, 1:])
+        joining[:, 1:] = np.where((exits[:, :-1] == 0) | (stage in halting), flow, joining[:, 1:])
         part = pd.DataFrame(joining, index=orders.index, columns=orders.columns)
         total = part if total is None else total + part
     return total
@@ -118,7 +138,8 @@ def model_series(results, observed: Observed | None = None, chain=None) -> pd.Da
                 raise ValueError(f"series {name} is a stock at the year's end: it needs the capacity column "
                                  "and the chain the runs used")
             wide = _wide(st, s.numerator.stages, s.numerator.column)
-            joining = _arrivals(st, s.numerator.stages, chain).reindex(index=wide.index, columns=wide.columns)
+            joining = _arrivals(st, s.numerator.stages, chain, frozenset(_halting_stages(results, chain)))
+            joining = joining.reindex(index=wide.index, columns=wide.columns)
             years = pd.Index(np.arange(wide.columns[0] - 1, wide.columns[-1]), name="year")
             value = pd.DataFrame(build_timing.end_of_year_stock(wide.to_numpy(dtype=float),
                                                                 joining.to_numpy(dtype=float), months),

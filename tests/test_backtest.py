@@ -561,6 +561,24 @@ def test_the_end_of_year_stock_has_the_years_wear_and_the_share_of_its_arrivals_
     assert a.loc[2015, "capacity"] - (1 - delta) * a.loc[2014, "capacity"] == pytest.approx(1.328e6 + delta * 3.7e6)
 
 
+def test_under_a_ceiling_that_halts_construction_the_stock_counts_only_what_arrived():
+    """The 2017 aluminium ceiling halts the smelters under construction: the 2016 entrants' orders
+    (booked as investment) never produce, and the entrants leave in 2018. The end-2018 stock is
+    then the model's own arrivals, capacity(2019) - (1 - f) (capacity(2019) - 0.95 capacity(2018)),
+    not the halted orders'; with no arrival it is the worn capacity of 2018."""
+    sc = load_scenario("history_2014_recorded", ["replications=1", "horizon.years=6"])
+    res = run_scenario(sc)
+    a = res.stages.query("stage == 'electrolytic_aluminium'").set_index("year")
+    k = sc.chain.spec.stages["electrolytic_aluminium"]
+    assert a.loc[2016, "investment"] > 0 and a.loc[2018, "exits"] > 0  # orders halted, firms leaving
+    ordered = a.loc[2016, "investment"] * 1e6 / k.capital_yuan_per_unit_capacity  # due in 2019 at lag 2
+    joining = a.loc[2019, "capacity"] - (1 - k.depreciation_rate) * a.loc[2018, "capacity"]
+    assert joining < 0.01 * ordered
+    f = 1 - 7.75 / 12
+    table = backtest_table(res).set_index(["series", "year"]).model_mean
+    assert table[("aluminium_capacity", 2018)] == pytest.approx((a.loc[2019, "capacity"] - (1 - f) * joining) / 1e6)
+
+
 def test_a_timing_without_build_timing_is_refused_naming_the_file_and_key(tmp_path):
     text = (ROOT / "scenarios/observed/xinjiang_series.yaml").read_text(encoding="utf-8")
     start = text.index("build_timing:")
