@@ -41,18 +41,19 @@ BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
 @contextmanager
-def timing_patches(phases: dict, spent: dict):
-    """Wrap each phase's function (``phases``: label -> (owner, attribute)) so that its time adds
-    up in ``spent[label]`` while the block runs."""
+def timing_patches(phases: dict, spent: dict, clock=time.perf_counter):
+    """Wrap each phase's function (``phases``: label -> (owner, attribute)) so that its time on
+    ``clock`` (wall by default; ``time.process_time`` for CPU) adds up in ``spent[label]`` while
+    the block runs."""
     from unittest import mock
 
     def timed(label, function):
         def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
+            t0 = clock()
             try:
                 return function(*args, **kwargs)
             finally:
-                spent[label] += time.perf_counter() - t0
+                spent[label] = spent.get(label, 0.0) + clock() - t0
         return wrapper
 
     with ExitStack() as patches:

@@ -45,27 +45,14 @@ def _phases() -> dict:
 
 def timed_batch(task):
     """``sweeps.execute_batch`` with its phases' CPU seconds noted in ``$VALUECHAIN_ACCOUNT_DIR/<pid>.jsonl``."""
-    from contextlib import ExitStack
-    from unittest import mock
-
     from valuechain.simulation.running import sweeps
+
+    from benchmarks.bench import timing_patches
 
     cpu_before = time.process_time()
     spent: dict = {}
-
-    def timed(label, function):
-        def wrapper(*args, **kwargs):
-            t0 = time.process_time()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[label] = spent.get(label, 0.0) + time.process_time() - t0
-        return wrapper
-
     began = time.time()
-    with ExitStack() as patches:
-        for label, (owner, name) in _phases().items():
-            patches.enter_context(mock.patch.object(owner, name, timed(label, getattr(owner, name))))
+    with timing_patches(_phases(), spent, clock=time.process_time):
         out = getattr(sweeps, "_execute_batch_untimed", sweeps.execute_batch)(task)
     note = {"pid": os.getpid(), "runs": len(task.runs), "cpu_before_s": cpu_before,
             "batch_cpu_s": time.process_time() - cpu_before, "began": began, "ended": time.time(), **spent}
