@@ -149,6 +149,29 @@ def test_sweep_points_with_other_lever_values_side_by_side_are_the_runs_alone() 
     assert len(set(prices)) == 3  # the points differ: the comparison can fail
 
 
+def test_points_with_other_placed_plants_side_by_side_are_the_runs_alone() -> None:
+    """Placed plants (``investment_attraction``) differing by point, side by side in one batched
+    model: each run is the run of its own point alone, and the points differ in their garment entries."""
+    base = SCENARIOS / "baseline.yaml"
+    points = [load_scenario(base, ["replications=1", "horizon.years=5", "policy.investment_attraction.rules="
+                                   f"[{{stages: [garments], placed_plants_per_year: {{2017: {n}}}}}]"])
+              for n in (0, 3, 10)]
+    seeds = runner.child_seeds(20160101, 2)
+    runs = [(sc, r) for sc in points for r in range(2)]
+    batch = runner.run_batch(points[0], [r for _, r in runs], [seeds[r] for _, r in runs],
+                             scenarios=[s for s, _ in runs])
+    assert batch[0][0] is batch[-1][0]  # one batched model
+    for (sc, r), (recorder, run, _) in zip(runs, batch):
+        stages, fiscal, _ = runner.run_replication(sc, r, seeds[r])
+        keys = {"scenario": sc.name, "replication": r}
+        pd.testing.assert_frame_equal(recorder.stage_frame(run).assign(**keys)[stages.columns], stages,
+                                      check_exact=True)
+        pd.testing.assert_frame_equal(recorder.fiscal_frame(run).assign(**keys)[fiscal.columns], fiscal,
+                                      check_exact=True)
+    garments = [recorder.stage_frame(run).query("stage == 'garments'").entries.sum() for recorder, run, _ in batch]
+    assert garments[0] < garments[2] < garments[4] and garments[1] < garments[3] < garments[5]
+
+
 def test_runs_whose_levers_switch_the_arithmetic_differently_cannot_share_a_batch() -> None:
     from valuechain.simulation.abm.batch import BatchMismatch
 

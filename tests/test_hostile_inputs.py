@@ -79,7 +79,7 @@ policy:
   fast_track:
     rules: [{stages: [parts], years_saved: 1, announced: 2016}]
   investment_attraction:
-    rules: [{stages: [parts], investor_multiplier: 2, extra_investors_per_year: 1,
+    rules: [{stages: [parts], investor_multiplier: 2, extra_investors_per_year: 1, placed_plants_per_year: 1,
              incentive_million_yuan_per_project: 1, announced: 2016}]
   sme_fund:
     max_project_million_yuan: 200
@@ -233,6 +233,22 @@ def test_booleans_are_not_numbers_on_the_command_line_in_a_chain_or_a_sweep(fold
     (folder / "sw.yaml").write_text("base: tiny.yaml\nreplications: yes\nparameters: {seed: [1]}\n")
     line = bad(["sweep", "sw.yaml", "--dry-run"], folder, capsys)
     assert line == "error: sw.yaml: replications: must be a number, not a boolean (got True)"
+
+
+@pytest.mark.parametrize("value, message", [
+    ("placed_plants_per_year: -1", "placed_plants_per_year: must be between 0.0 and 100000.0 (got -1)"),
+    ("placed_plants_per_year: {2017: .nan}",
+     "placed_plants_per_year: value for 2017 must be a finite number (got nan) (got {2017: nan})"),
+    ("placed_plants_per_year: {2017: .inf}",
+     "placed_plants_per_year: value for 2017 must be a finite number (got inf) (got {2017: inf})"),
+    ("placed_plant_per_year: 3", "placed_plant_per_year: unknown key; did you mean 'placed_plants_per_year'? (got 3)"),
+])
+def test_bad_placed_plants_name_the_file_and_the_key(folder: Path, capsys, value: str, message: str) -> None:
+    text = ("inherits: tiny.yaml\nname: y\npolicy:\n  investment_attraction:\n"
+            f"    rules: [{{stages: [parts], {value}}}]\n")
+    (folder / "y.yaml").write_text(text)
+    line = bad(["run", "y.yaml"], folder, capsys)
+    assert line == f"error: y.yaml: policy.investment_attraction.rules.0.{message}"
 
 
 @pytest.mark.parametrize("other", ["0x7E0", "2_016", "03740"])

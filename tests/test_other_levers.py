@@ -137,6 +137,93 @@ def test_investment_attraction_raises_entries_in_an_absent_stage_and_books_its_i
                                1.5 * st.entries * (st.index.get_level_values("stage") == "parts"), rtol=1e-12)
 
 
+def entry_means_without_placed_plants(k, chain, f, zone_shares, year, firms_per_cell):
+    """``economy.year.entry_means`` as it was before placed plants (main at e4df6bd), kept here to
+    show that the new channel at zero leaves the function's answer as it was, bit for bit."""
+    from valuechain.simulation.economy import firm, rules
+    from valuechain.simulation.economy.year import potential_entrants
+
+    cells = np.arange(chain.n_stages * 3)
+    if k.has_holidays:
+        holiday_from = k.holiday_from if k.plan_holiday_from is None else k.plan_holiday_from
+        holiday = (year + 1 + k.build_lag) >= holiday_from
+        tax_weight = k.tax_weight_k[(cells * 2 + holiday) * k.slots]
+    else:
+        tax_weight = k.base_tax_weight_k
+    q_new = (firm.increment_value(k, 1.0, tax_weight) + k.labour_value_k) / k.entry_paid_factor - 1.0
+    chance = rules.entry_probability(q_new, f.entry_hurdle_q, f.entry_dispersion_q)
+    investors = (potential_entrants(f, zone_shares, firms_per_cell) * k.entrant_multiplier
+                 + k.extra_entrants * f.scale * np.tile(zone_shares, chain.n_stages))
+    return investors * chance
+
+
+def year_one_coefficients(rules: str, settings=("replications=1", "firms.scale=0.5")):
+    """The tiny chain's model after its first year, with ``rules`` as the attraction rules: the
+    year's coefficients and what ``entry_means`` reads besides them."""
+    model = ValueChainModel(load_scenario(DATA / "tiny.yaml", [*settings,
+                                                               f"policy.investment_attraction.rules={rules}"]))
+    model.step()
+    return model, model.last_year.coefficients
+
+
+def test_placed_plants_are_the_mean_of_new_plants_where_no_plant_would_pay():
+    """Hurdle so high that the chance a plant pays is 0: the mean of new plants is the placed plants
+    x scale x the zone's share in each targeted cell, 0 in every other (a zone-targeted rule
+    reaches its zone only)."""
+    from valuechain.simulation.economy.year import entry_means
+
+    model, k = year_one_coefficients("[{stages: [parts], placed_plants_per_year: 7, extra_investors_per_year: 50},"
+                                     " {stages: [metal], zones: [difficult_area], placed_plants_per_year: 3}]")
+    f = model.spec.firms.model_copy(update={"entry_hurdle_q": 1e9})
+    mean = entry_means(k, model.stacked, f, model.zone_shares, 2016, model.state.alive_count).reshape(3, 3)
+    shares = np.array([0.75, 0.20, 0.05])
+    np.testing.assert_array_equal(model.zone_shares, shares)
+    expected = np.zeros((3, 3))  # stages ore, metal, parts x zones ordinary, difficult area, special zone
+    expected[2] = 7 * 0.5 * shares
+    expected[1, 1] = 3 * 0.5 * 0.20
+    np.testing.assert_allclose(mean, expected, rtol=1e-15, atol=0)
+    # at the default hurdle the placed plants come on top of the investors who find that a plant pays
+    f = model.spec.firms
+    args = (k, model.stacked, f, model.zone_shares, 2016, model.state.alive_count)
+    paying = entry_means_without_placed_plants(*args)
+    assert paying[6:].sum() > 0  # parts has paying investors too: the sum can tell them apart
+    np.testing.assert_allclose(entry_means(*args) - paying, expected.ravel(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("rules", ["[]", "[{stages: [parts], investor_multiplier: 2, extra_investors_per_year: 3,"
+                                         " incentive_million_yuan_per_project: 1.5}]"])
+def test_without_placed_plants_entry_means_is_the_function_as_it_was(rules):
+    from valuechain.simulation.economy.year import entry_means
+
+    model, k = year_one_coefficients(rules)
+    args = (k, model.stacked, model.spec.firms, model.zone_shares, 2016, model.state.alive_count)
+    assert entry_means(*args).sum() > 0
+    np.testing.assert_array_equal(entry_means(*args), entry_means_without_placed_plants(*args))
+
+
+def test_placed_plants_enter_where_no_plant_pays_and_are_paid_the_incentive():
+    """With a hurdle no plant clears, parts get no new plant in the baseline; placed from 2018 they
+    get plants every year from 2018 and none before; the other stages' entries of 2018, drawn on the
+    same uniforms before any placed plant has produced, are the baseline's; the incentive is paid on
+    every new plant."""
+    settings = ["replications=3", "horizon.years=6", "firms.entry_hurdle_q=10"]
+    base = run_scenario(load_scenario(DATA / "tiny.yaml", settings))
+    placed = run_scenario(load_scenario(DATA / "tiny.yaml", settings + [
+        "policy.investment_attraction.rules=[{stages: [parts], placed_plants_per_year: {2018: 4},"
+        " incentive_million_yuan_per_project: 1.5}]"]))
+    entries = lambda r: r.stages.set_index(["stage", "year", "replication"]).entries  # noqa: E731
+    assert (entries(base).loc["parts"] == 0).all()
+    got = entries(placed).loc["parts"].groupby("year").sum()
+    assert (got.loc[:2017] == 0).all() and (got.loc[2018:] > 0).all()
+    pd.testing.assert_series_equal(entries(placed).loc[["ore", "metal"]].xs(2018, level="year"),
+                                   entries(base).loc[["ore", "metal"]].xs(2018, level="year"))
+    before = lambda r: r.stages[r.stages.year < 2018].reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(before(placed), before(base))
+    st = stages(placed)
+    np.testing.assert_allclose(cost(placed, "investment_attraction").reindex(st.index),
+                               1.5 * st.entries * (st.index.get_level_values("stage") == "parts"), rtol=1e-12)
+
+
 # --------------------------------------------------------------------------- SME fund
 
 def test_sme_fund_raises_investment_in_eligible_stages_and_costs_its_expected_loss(baseline, chain):
@@ -305,7 +392,8 @@ ZERO = {  # each new lever with rules in force at values that change nothing
     "land_support": "policy.land_support.rules=[{tiers: [deep], discount: 0}]",
     "fast_track": "policy.fast_track.rules=[{tiers: [deep], years_saved: 0}]",
     "investment_attraction": "policy.investment_attraction.rules=[{tiers: [deep], investor_multiplier: 1,"
-                             " extra_investors_per_year: 0, incentive_million_yuan_per_project: 0}]",
+                             " extra_investors_per_year: 0, placed_plants_per_year: 0,"
+                             " incentive_million_yuan_per_project: 0}]",
     "sme_fund": "policy.sme_fund.rules=[{tiers: [deep], stake_share: 0}]",
     "employment_subsidy": "policy.employment_subsidy.rules=[{sectors: [textiles_apparel],"
                           " social_insurance_yuan_per_worker_year: 0, training_yuan_per_new_worker: 0}]",
@@ -361,7 +449,8 @@ LATE = {  # each new lever starting in 2019: before it the rule does nothing
     "land_support": "policy.land_support.rules=[{tiers: [rough, deep], discount: {2019: 1}}]",
     "fast_track": "policy.fast_track.rules=[{tiers: [deep], years_saved: {2019: 1}}]",
     "investment_attraction": "policy.investment_attraction.rules=[{tiers: [deep], investor_multiplier: {2019: 5},"
-                             " extra_investors_per_year: {2019: 3}, incentive_million_yuan_per_project: {2019: 5}}]",
+                             " extra_investors_per_year: {2019: 3}, placed_plants_per_year: {2019: 2},"
+                             " incentive_million_yuan_per_project: {2019: 5}}]",
     "sme_fund": "policy.sme_fund.rules=[{tiers: [rough, deep], stake_share: {2019: 0.3}}]",
     "employment_subsidy": "policy.employment_subsidy.rules=[{sectors: [textiles_apparel],"
                           " social_insurance_yuan_per_worker_year: {2019: 12000},"

@@ -124,7 +124,8 @@ def potential_entrants(f, zone_shares: np.ndarray, firms_per_cell: np.ndarray) -
 
 def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: int,
                 firms_per_cell: np.ndarray) -> np.ndarray:
-    """Expected new plants per (stage, zone) cell: potential investors x the chance a plant pays.
+    """Expected new plants per (stage, zone) cell: potential investors x the chance a plant pays,
+    plus the plants a drive places whatever they earn (``investment_attraction``'s placed plants).
 
     Investors judge a plant of average productivity (1) by the increment value incumbents use
     (``firm.increment_q``), with the tax holiday the plant would get when it first sells.
@@ -142,6 +143,8 @@ def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: in
     chance = rules.entry_probability(q_new, f.entry_hurdle_q, f.entry_dispersion_q)
     # issue 12 (investment_attraction): the cells' potential investors x the lever's multiplier, plus
     # the outside investors it brings to the stage, shared over zones like the stage's own
+    shares = np.tile(zone_shares, chain.n_stages)
     investors = (potential_entrants(f, zone_shares, firms_per_cell) * k.entrant_multiplier
-                 + k.extra_entrants * f.scale * np.tile(zone_shares, chain.n_stages))
-    return investors * chance
+                 + k.extra_entrants * f.scale * shares)
+    # and the plants the drive places a year, shared over zones the same way, not x the chance
+    return investors * chance + k.placed_plants * f.scale * shares

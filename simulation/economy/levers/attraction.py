@@ -3,15 +3,20 @@
 Scenario block ``policy.investment_attraction``: ``rules`` (targeting + ``investor_multiplier``,
 which multiplies the potential entrants of the targeted cells; ``extra_investors_per_year``, outside
 investors a year brought to the targeted stage, e.g. by partner provinces, shared over zones like
-the stage's own; ``incentive_million_yuan_per_project``, paid to each new plant; time paths; the
-last matching rule wins).
+the stage's own; ``placed_plants_per_year``, new plants a year that a drive places in the targeted
+stage whatever a plant is expected to earn (relocation quotas, free standing factories), shared
+over zones the same way; ``incentive_million_yuan_per_project``, paid to each new plant; time
+paths; the last matching rule wins).
 
-Effect: more potential entrants in ``economy.year.entry_means`` (the channels
-``CellTerms.entrant_multiplier``, which scales the cell's potential entrants, ``economy.year.
-potential_entrants``, and ``extra_entrants``, outside investors added to the stage's pool): the same
-chance that a plant pays meets more investors, also in stages with no firms yet; the incentive lowers
-the plant's cost to its investor (``entry_paid_factor``). Fiscal cost: incentives paid, incentive x
-new plants.
+Effect: more new plants in ``economy.year.entry_means`` (the channels ``CellTerms.
+entrant_multiplier``, which scales the cell's potential entrants, ``economy.year.
+potential_entrants``, and ``extra_entrants``, outside investors added to the stage's pool: the same
+chance that a plant pays meets more investors, also in stages with no firms yet; and
+``placed_plants``, added to the Poisson mean of new plants without that chance, so they come
+however little a plant would earn, drawn from the same uniforms). Placed plants are built like
+other new plants (the stage's plant size and build lag), are paid the incentive and leave by the
+normal exit rules. The incentive lowers the plant's cost to its investor (``entry_paid_factor``).
+Fiscal cost: incentives paid, incentive x new plants (placed ones included).
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from .base import Lever
 class AttractionRule(Rule):
     investor_multiplier: _time_path(0.0, 1000.0) = Field(default_factory=lambda: {-1: 1.0})
     extra_investors_per_year: _time_path(0.0, 1e5) = Field(default_factory=lambda: {-1: 0.0})
+    placed_plants_per_year: _time_path(0.0, 1e5) = Field(default_factory=lambda: {-1: 0.0})
     incentive_million_yuan_per_project: _time_path(0.0, 1e5) = Field(default_factory=lambda: {-1: 0.0})
 
 
 class InvestmentAttraction(_Strict):
-    """More outside investors in targeted stages; fiscal cost = incentives paid per new plant."""
+    """More outside investors and placed plants in targeted stages; fiscal cost = incentives paid
+    per new plant."""
 
     rules: list[AttractionRule] = Field(default_factory=list)
 
@@ -40,16 +47,18 @@ def terms(block: InvestmentAttraction, chain, year: int, price, t):
     if not (block.rules):  # nothing to set: the neutral terms stand (and a year costs nothing more)
         return t
     shape = t.entrant_multiplier.shape
-    multiplier, extra, incentive = np.ones(shape), np.zeros(shape), np.zeros(shape)
+    multiplier, extra, placed, incentive = np.ones(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)
     for rule in block.rules:  # each part of a rule does nothing before its first year
         m = target_mask(rule, chain)
         for table, path, scale in ((multiplier, rule.investor_multiplier, 1.0),
                                    (extra, rule.extra_investors_per_year, 1.0),
+                                   (placed, rule.placed_plants_per_year, 1.0),
                                    (incentive, rule.incentive_million_yuan_per_project, 1e6)):
             value = rule_value(path, year)
             if value is not None:
                 table[m] = value * scale
-    return t.set(entrant_multiplier=multiplier, extra_entrants=extra, entry_incentive=incentive)
+    return t.set(entrant_multiplier=multiplier, extra_entrants=extra, placed_plants=placed,
+                 entry_incentive=incentive)
 
 
 def fiscal_cost(f):
