@@ -62,7 +62,7 @@ FITTED: frozenset[tuple[str, int]] = frozenset({
     ("aluminium_output", 2016),
     ("textile_apparel_employment", 2014), ("textile_firms", 2014),  # coverage anchors
     ("textile_fixed_asset_investment", 2016),
-    ("textile_firms", 2016),  # the relocation drive's outside investors (history_2014_recorded.yaml, §14.9)
+    ("textile_firms", 2016),  # the relocation drive's placed plants (history_2014_recorded.yaml, §14.11)
 })
 # records derived from another record: checks, left out of the objective like the fitted ones
 DERIVED: frozenset[tuple[str, int]] = frozenset({
