@@ -99,6 +99,22 @@ def test_the_history_scenarios_start_in_2014_on_the_2014_chain_and_differ_only_i
     assert rec.spec.shocks.demand == cf.spec.shocks.demand and len(cf.spec.shocks.demand) == 1
 
 
+
+def test_a_policy_override_changes_the_recorded_history_only_and_other_keys_reach_both():
+    from valuechain.simulation.running.backtest import COUNTERFACTUAL, RECORDED, overrides_for
+
+    sets = ["firms.scale=0.2", "policy.investment_attraction.rules=[{stages: [garments], "
+            "placed_plants_per_year: {2015: 7}}]", "shocks.armington_elasticity=5"]
+    assert overrides_for("recorded", sets) == sets
+    assert overrides_for("counterfactual", sets) == [sets[0], sets[2]]
+    rec = load_scenario(RECORDED, overrides_for("recorded", sets))
+    cf = load_scenario(COUNTERFACTUAL, overrides_for("counterfactual", sets))
+    assert rec.spec.policy.investment_attraction.rules[0].placed_plants_per_year == {2015: 7.0}
+    assert cf.spec.policy.investment_attraction.rules == []  # the counterfactual stays without policy
+    assert rec.spec.firms.scale == cf.spec.firms.scale == 0.2
+    assert rec.spec.shocks.armington_elasticity == cf.spec.shocks.armington_elasticity == 5
+
+
 # ---------------------------------------------------------------- valuechain backtest
 
 def test_backtest_command_writes_a_row_for_every_series_and_year(tmp_path, capsys):

@@ -83,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     bt.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     bt.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a dotted key in both history scenarios, e.g. firms.scale=0.2")
+                    help="override a dotted key, e.g. firms.scale=0.2 (policy.* keys: the recorded history only, "
+                    "not the no-policy counterfactual)")
     bt.add_argument("--series", metavar="FILE", help="series mapping to score with (default "
                     "scenarios/observed/xinjiang_series.yaml; its `record` is read relative to it)")
     bt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
