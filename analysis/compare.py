@@ -195,7 +195,7 @@ def runs_from_sweep(sweep: Any) -> dict[str, Run]:
     return out
 
 
-PHYSICAL = ("capacity", "output", "exports", "local_sales")  # stage units: no sum across stages
+PHYSICAL = ("capacity", "output", "output_above_scale", "exports", "local_sales")  # stage units: no sum across stages
 
 
 def check_metric(metric: str, by: str | None = None) -> None:

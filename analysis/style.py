@@ -92,6 +92,7 @@ LABELS = {
     "entries": ("Entries", "plants per year"),
     "exits": ("Exits", "firms per year"),
     "output": ("Output", "stage units"),
+    "output_above_scale": ("Output above scale", "stage units"),
     "capacity": ("Capacity", "stage units per year"),
     "exports": ("Exports", "stage units"),
     "local_sales": ("Local sales", "stage units"),

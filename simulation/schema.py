@@ -19,6 +19,8 @@ UNITS = {
     "firms": "firms alive at year end",
     "capacity": "stage unit per year (producing capacity at the start of the year)",
     "output": "stage unit per year",
+    "output_above_scale": ("stage unit per year: output of the plants whose sales at factory-gate prices are "
+                           "at least 20 million yuan a year, the NBS above-scale threshold since 2011"),
     "utilisation": "output / capacity",
     "value_added": "million yuan (sales at factory gate - intermediate inputs; subsidies excluded)",
     "investment": "million yuan (incumbents' expansion and replacement + new plants)",
@@ -71,7 +73,8 @@ DISPLAY_NAMES = {
     "local_sales_value": "Local sales", "intermediate_inputs": "Intermediate inputs",
     "processing_depth": "Processing depth", "firms": "Firms", "entries": "Entries", "exits": "Exits",
     "successions": "Successions",
-    "output": "Output", "capacity": "Capacity", "exports": "Exports", "local_sales": "Local sales",
+    "output": "Output", "output_above_scale": "Output above scale",
+    "capacity": "Capacity", "exports": "Exports", "local_sales": "Local sales",
     "utilisation": "Utilisation", "price": "Price", "unit_cost": "Unit cost",
     # built-in scenarios
     "baseline": "Baseline", "policy_package_2016": "2016 policy package",

@@ -22,7 +22,7 @@ from .state import PENDING_SLOTS, FirmState
 
 NO_ROWS = np.zeros(0, dtype=np.int64)
 MAX_LAG_SLICES = 16  # a chunk's new capacity is booked by slices of cells of one lag up to this many, else by lag
-SUMMED = ("X", "Y", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment",
+SUMMED = ("X", "Y", "X_above_scale", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment",
           "labour_subsidy")
 
 
@@ -32,6 +32,7 @@ class CellSums:
 
     X: np.ndarray
     Y: np.ndarray
+    X_above_scale: np.ndarray  # X of the firms whose sales reach ``rules.ABOVE_SCALE_SALES_YUAN``
     debt_start: np.ndarray
     profit: np.ndarray
     tax_paid: np.ndarray

@@ -17,8 +17,8 @@ from ..schema import MONEY, MONEY_SCALE
 from .levers import LEVERS
 from .targeting import to_stage
 
-CELL_SUMS = ("X", "Y", "investment", "exits", "profit", "debt_start", "interest_subsidy", "tax_paid", "taxable",
-             "labour_subsidy")
+CELL_SUMS = ("X", "Y", "X_above_scale", "investment", "exits", "profit", "debt_start", "interest_subsidy",
+             "tax_paid", "taxable", "labour_subsidy")
 """The firms' flows summed by cell each year (``engine.settle``)."""
 MODEL_CELLS = ("entry_capex", "entries_cell", "capacity_cells", "grant_paid", "removed_capacity", "successions_cell")
 """Issue 12: what the model books by cell each year for the other levers (``abm.model``): new plants'
@@ -81,6 +81,10 @@ def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.nda
         "firms": to_stage(k["firms"]),
         "capacity": capacity,
         "output": stages["output"],
+        # the above-scale firms' share of the firms' output, of the stage's output (equal to it where
+        # every producing firm is above scale, never more than it)
+        "output_above_scale": stages["output"] * np.divide(to_stage(k["X_above_scale"]), x, out=np.zeros_like(x),
+                                                           where=x > 0),
         "utilisation": np.divide(stages["output"], capacity, out=np.zeros_like(capacity), where=capacity > 0),
         "value_added": sales - intermediate,
         # incumbents' orders at their full capital cost (issue 12: grants and land pay a share of it)

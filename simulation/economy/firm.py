@@ -48,6 +48,8 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
         working = cap * (inv_phi <= g.threshold)  # production pays (``production_threshold``)
     X = working * g.stage_ratio  # output: producing firms at the stage's rate
     Y = X * inv_phi
+    # the output of the firms above the statistics' scale threshold (sales at factory-gate prices)
+    X_above_scale = X * (g.sales_x * X >= rules.ABOVE_SCALE_SALES_YUAN)
     produced = X > 0
     first_rev = state["first_revenue_year"]
     started_before = first_rev <= year
@@ -112,7 +114,8 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
     cash -= invest - loans
     debt += loans
     return {
-        "X": X, "Y": Y, "debt_start": debt0, "profit": profit, "tax_paid": tax, "taxable": taxable,
+        "X": X, "Y": Y, "X_above_scale": X_above_scale, "debt_start": debt0, "profit": profit, "tax_paid": tax,
+        "taxable": taxable,
         "interest_subsidy": interest_subsidy, "investment": invest, "labour_subsidy": labour_subsidy,
         # issue 12: a yuan the investor pays buys 1 / capex_paid_factor yuan of capacity
         "new_units": invest * (g.units_per_yuan_paid if k.has_capex_factor else g.units_per_yuan),

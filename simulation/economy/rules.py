@@ -49,6 +49,13 @@ def pv_tax_weight(tax_year_now, exempt_years, half_years, half_rate, base_rate, 
 
 LOAN_TERM_YEARS = 10  # fixed-asset loans amortise linearly over this many years (assumption)
 
+ABOVE_SCALE_SALES_YUAN = 20_000_000.0
+"""The NBS threshold of the industrial statistics above scale (规模以上工业): firms with at least 20
+million yuan of main-business revenue a year, since 2011 (5 million before). Source: a
+question-and-answer page restating the Beihai municipal government's explanation (mashanggame.com;
+docs/calibration.md §14.9). The stage column ``output_above_scale`` counts the output of the firms
+whose sales at factory-gate prices reach it (``firm.firm_year``)."""
+
 
 def subsidy_annuity(beta, years):
     """PV per yuan borrowed now of one point-year of interest subsidy for ``years`` years.
