@@ -15,6 +15,7 @@ from valuechain.simulation.config.observed import load_observed, load_record
 from valuechain.simulation.config.parameters import draw_parameters, load_parameter_ranges
 from valuechain.simulation.config.scenario import Firms
 from valuechain.simulation.running.draws import run_with_draws
+from valuechain.simulation.schema import STAGE_COLUMNS
 
 from valuechain.cli import main
 
@@ -644,6 +645,30 @@ def test_a_timing_without_build_timing_is_refused_naming_the_file_and_key(tmp_pa
         load_observed(path)
     assert info.value.line() == (f"{path}: series.textile_fixed_asset_investment.numerator.column: "
                                  "'as_spent' spreads the investment column (got output)")
+
+
+def test_a_misspelt_results_column_is_refused_naming_the_file_and_key(tmp_path):
+    text = (ROOT / "scenarios/observed/xinjiang_series.yaml").read_text(encoding="utf-8")
+    misspelt = text.replace("numerator: {column: output_above_scale, stages: [garments]}",
+                            "numerator: {column: output_above_scal, stages: [garments]}")
+    assert misspelt != text
+    path = tmp_path / "series.yaml"
+    path.write_text(misspelt, encoding="utf-8")
+    (tmp_path / "xinjiang_record.csv").write_text(RECORD.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_observed(path)
+    assert info.value.line() == (f"{path}: series.garment_output.numerator.column: not a column of the results' "
+                                 f"stage table; choose from {', '.join(STAGE_COLUMNS)} (got output_above_scal)")
+    out = tmp_path / "bt"
+    assert main(["backtest", "--series", str(path), "--out", str(out), "--replications", "1"]) == 2
+    assert not out.exists()  # refused before any run, nothing written
+    denominator = text.replace("denominator: {column: output, stages: [ginned_cotton]}",
+                               "denominator: {column: ouput, stages: [ginned_cotton]}")
+    assert denominator != text
+    path.write_text(denominator, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_observed(path)
+    assert info.value.line().startswith(f"{path}: series.local_cotton_share.denominator.column: not a column")
 
 
 def test_a_longer_history_leaves_the_earlier_years_as_they_were():

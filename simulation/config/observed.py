@@ -168,7 +168,15 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InputError(file, ".".join(str(p) for p in err["loc"]), err["msg"]) from None
+    from ..schema import STAGE_COLUMNS  # here: the schema imports the levers, which import the config
+
     for name, s in spec.series.items():
+        for part in ("numerator", "denominator"):
+            summed = getattr(s, part)
+            if summed is not None and summed.column not in STAGE_COLUMNS:
+                raise InputError(file, f"series.{name}.{part}.column",
+                                 f"not a column of the results' stage table; choose from {', '.join(STAGE_COLUMNS)}",
+                                 summed.column)
         if s.timing != "in_year" and spec.build_timing is None:
             raise InputError(file, f"series.{name}.timing",
                              f"'{s.timing}' needs build_timing (construction_months, source)")
