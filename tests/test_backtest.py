@@ -228,14 +228,23 @@ def test_the_2014_reserve_price_of_lint_is_the_recorded_average_and_idles_yarn_c
     """The demand shift for lint in 2014 raises its price by the ratio of the 2014 average of the
     CC Index 3128B (about 19,000 yuan/t to August under the reserve, then 16,591, 14,848, 14,685
     and 13,743: China Cotton Association) to the chain's 14,000 (the shift's price effect
-    (1 + change)^(1 / (sigma + eta)), economy/shocks.py); only in 2014; and it leaves yarn capacity
-    idle in 2014 that produces without it (docs/calibration.md §14.8)."""
-    from valuechain.simulation.economy.shocks import demand_price_multiplier
+    (1 + change)^(1 / (sigma + eta)), economy/shocks.py), at every market supply elasticity a
+    parameter draw can give (0.5-5: the shift is the one that gives the price, docs/calibration.md
+    §14.12); only in 2014; and it leaves yarn capacity idle in 2014 that produces without it
+    (docs/calibration.md §14.8)."""
+    from valuechain.simulation.economy.shocks import demand_multiplier, demand_price_multiplier
 
     sc = load_scenario("history_2014_counterfactual")
     cotton = sc.chain.index["ginned_cotton"]
     average = (8 * 19_000 + 16_591 + 14_848 + 14_685 + 13_743) / 12
     assert demand_price_multiplier(sc.spec, sc.chain, 2014)[cotton] == pytest.approx(average / 14_000, rel=1e-3)
+    sigma = sc.chain.elasticity[cotton]
+    for eta in (0.5, 2.0, 5.0):  # the drawn range of shocks.market_supply_elasticity
+        drawn = load_scenario("history_2014_counterfactual", [f"shocks.market_supply_elasticity={eta}"])
+        assert demand_price_multiplier(drawn.spec, drawn.chain, 2014)[cotton] == pytest.approx(1.261, rel=1e-12)
+        assert demand_multiplier(drawn.spec, drawn.chain, 2014)[cotton] == pytest.approx(1.261 ** (sigma + eta),
+                                                                                         rel=1e-12)
+    assert 1.261 ** (sigma + 2.0) - 1 == pytest.approx(0.786, abs=5e-4)  # the shift the file gave before, at eta 2
     assert demand_price_multiplier(sc.spec, sc.chain, 2015)[cotton] == 1.0
     others = np.delete(demand_price_multiplier(sc.spec, sc.chain, 2014), cotton)
     assert (others == 1.0).all()
@@ -249,6 +258,30 @@ def test_the_2014_reserve_price_of_lint_is_the_recorded_average_and_idles_yarn_c
     assert (dear.output < 0.95 * dear.capacity).all()  # mills idle at the reserve price
     assert (normal.output > dear.output).all()
     np.testing.assert_allclose(normal.output, normal.capacity, rtol=1e-6)  # and produce without it
+
+
+def test_a_demand_shift_is_a_change_or_a_price_factor_not_both():
+    """``price_factor`` f is the shift ``change = f^(sigma + eta) - 1``: the same demand and price
+    as that change; a shift with both sizes or neither is refused, one line naming the key."""
+    from valuechain.simulation.economy.shocks import demand_multiplier, demand_price_multiplier
+
+    sigma = float(load_scenario(DATA / "tiny.yaml").chain.elasticity[0])
+    by_factor = load_scenario(DATA / "tiny.yaml", ["shocks.market_supply_elasticity=0.7",
+                                                   "shocks.demand=[{stages: [ore], from_year: 2017, to_year: 2018, "
+                                                   "price_factor: 0.8}]"])
+    by_change = load_scenario(DATA / "tiny.yaml", ["shocks.market_supply_elasticity=0.7",
+                                                   "shocks.demand=[{stages: [ore], from_year: 2017, to_year: 2018, "
+                                                   f"change: {0.8 ** (sigma + 0.7) - 1!r}}}]"])
+    for year in (2016, 2017, 2018, 2019):
+        for f in (demand_multiplier, demand_price_multiplier):
+            np.testing.assert_allclose(f(by_factor.spec, by_factor.chain, year),
+                                       f(by_change.spec, by_change.chain, year), rtol=1e-12)
+    assert demand_price_multiplier(by_factor.spec, by_factor.chain, 2017).tolist() == pytest.approx([0.8, 1.0, 1.0])
+    for shift in ("{stages: [ore], from_year: 2017, change: 0.1, price_factor: 1.2}",
+                  "{stages: [ore], from_year: 2017}"):
+        with pytest.raises(InputError) as info:
+            load_scenario(DATA / "tiny.yaml", [f"shocks.demand=[{shift}]"])
+        assert info.value.line().startswith("--set: shocks.demand.0: give either change or price_factor (got ")
 
 
 def test_the_2014_package_is_planned_on_from_2015_with_its_fabric_and_garment_freight_rules():

@@ -42,9 +42,20 @@ class PricePath(Target):
 
 
 class DemandShock(Target):
+    """A shift of the stages' outside demand in ``from_year``-``to_year`` (``economy.shocks``): by
+    ``change`` (the curve's shift), or by the shift that multiplies the market price by
+    ``price_factor`` whatever the elasticities (for a recorded price)."""
+
     from_year: int = Field(ge=0, le=3000)
     to_year: int = Field(default=3000, ge=0, le=3000)
-    change: float = Field(ge=-1.0, le=10.0)
+    change: float | None = Field(default=None, ge=-1.0, le=10.0)
+    price_factor: float | None = Field(default=None, gt=0.0, le=10.0)
+
+    @model_validator(mode="after")
+    def _one_size(self) -> DemandShock:
+        if (self.change is None) == (self.price_factor is None):
+            raise ValueError("give either change or price_factor")
+        return self
 
 
 class Shocks(_Strict):

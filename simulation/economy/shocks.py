@@ -7,7 +7,9 @@ with the rest of the market's supply answering the price with elasticity ``eta``
 eta))`` and the quantity the region can ship by ``(1 + change)`` at the old price, i.e. by
 ``(1 + change)^(eta / (sigma + eta))`` at the new one. The region is a price taker: a slump reaches
 its firms as a lower price (the marginal ones stop producing, investment falls) and, where its
-outside demand binds, as lower sales.
+outside demand binds, as lower sales. A shift given as ``price_factor`` f is the shift that moves
+the price by f at the run's elasticities, ``change = f^(sigma + eta) - 1`` (a recorded price
+stays the recorded price whatever ``eta`` a parameter draw gives).
 """
 
 from __future__ import annotations
@@ -39,5 +41,9 @@ def demand_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
     mult = np.ones(chain.n_stages)
     for shock in spec.shocks.demand:
         if shock.from_year <= year <= shock.to_year:
-            mult[target_mask(shock, chain).any(axis=1)] *= 1.0 + shock.change
+            stages = target_mask(shock, chain).any(axis=1)
+            if shock.price_factor is None:
+                mult[stages] *= 1.0 + shock.change
+            else:
+                mult[stages] *= shock.price_factor ** (chain.elasticity[stages] + spec.shocks.market_supply_elasticity)
     return mult
