@@ -32,7 +32,8 @@ def test_a_hand_made_set_of_firms(coefficients_of_a_year):
     third and fourth."""
     assert rules.ABOVE_SCALE_SALES_YUAN == 20e6  # the hand calculation below is at 20 million yuan
     n = coefficients_of_a_year.sales_x.size
-    k = dataclasses.replace(coefficients_of_a_year, sales_x=np.full(n, 100_000.0), stage_ratio=np.full(n, 0.5))
+    k = dataclasses.replace(coefficients_of_a_year, sales_x=np.full(n, 100_000.0), stage_ratio=np.full(n, 0.5),
+                            above_scale_units=np.full(n, 200.0))  # 20 million yuan of sales at 100,000 a unit
     cells = np.array([0, 0, 0, 4, 4])
     capacity = np.array([300.0, 399.998, 400.0, 1000.0, 2000.0])
     state = {"capacity": capacity, "working_capacity": capacity * np.array([1, 1, 1, 1, 0]),

@@ -80,6 +80,7 @@ class CellCoefficients:
     stage_ratio: np.ndarray  # output / producing capacity
     # linear accounts
     sales_x: np.ndarray
+    above_scale_units: np.ndarray  # output whose sales reach ``rules.ABOVE_SCALE_SALES_YUAN`` (inf: none)
     subsidy_x: np.ndarray  # freight subsidy received per unit of output
     materials_x: np.ndarray  # chain and other inputs
     inputs_y: np.ndarray  # power at the price paid
@@ -288,7 +289,9 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
     return CellCoefficients(
         **extra,
         threshold=threshold, priced_up=priced_up, stage_ratio=rep(market.stage_ratio),
-        sales_x=sales_x, subsidy_x=subsidy_x, materials_x=materials_x, inputs_y=inputs_y, labour_y=labour_y,
+        sales_x=sales_x, above_scale_units=np.divide(rules.ABOVE_SCALE_SALES_YUAN, sales_x,
+                                                     out=np.full_like(sales_x, np.inf), where=sales_x > 0),
+        subsidy_x=subsidy_x, materials_x=materials_x, inputs_y=inputs_y, labour_y=labour_y,
         kwh_y=kwh, tech_factor=getattr(tech, "factor", 1.0),
         power_gap=np.where(terms.power_counts.ravel(), terms.reference_power_price - power, 0.0),
         profit_x=sales_x + subsidy_x - materials_x - r * wc_x, cost_y=cost_y + r * wc_y,

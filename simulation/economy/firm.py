@@ -48,8 +48,12 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
         working = cap * (inv_phi <= g.threshold)  # production pays (``production_threshold``)
     X = working * g.stage_ratio  # output: producing firms at the stage's rate
     Y = X * inv_phi
-    # the output of the firms above the statistics' scale threshold (sales at factory-gate prices)
-    X_above_scale = X * (g.sales_x * X >= rules.ABOVE_SCALE_SALES_YUAN)
+    # the output of the firms whose sales at factory-gate prices reach the statistics' scale threshold
+    if isinstance(X, np.ndarray):  # the test written as 1.0 / 0.0: a product with booleans is twice as slow
+        X_above_scale = np.greater_equal(X, g.above_scale_units, out=np.empty_like(X), casting="unsafe")
+        X_above_scale *= X
+    else:
+        X_above_scale = X * (X >= g.above_scale_units)
     produced = X > 0
     first_rev = state["first_revenue_year"]
     started_before = first_rev <= year
