@@ -1,6 +1,7 @@
 """Diagnosis of two back-test records of the recorded 2014 history (docs/calibration.md §14.12).
 
     python benchmarks/backtest_2014_diagnosis.py garments   # which garment plants are above scale, 2014-2017
+    python benchmarks/backtest_2014_diagnosis.py garments --counterfactual   # ... without any policy
     python benchmarks/backtest_2014_diagnosis.py lint       # the 2014 local cotton share, draw by draw
     python benchmarks/backtest_2014_diagnosis.py lint --set "shocks.demand=[{stages: [ginned_cotton],
         from_year: 2014, to_year: 2014, change: 0.786}]"    # ... with the shift as it was before §14.12
@@ -33,11 +34,12 @@ from valuechain.simulation.economy import firm, rules  # noqa: E402
 from valuechain.simulation.running.draws import run_with_draws  # noqa: E402
 
 HISTORY = ROOT / "scenarios" / "history_2014_recorded.yaml"
+COUNTERFACTUAL = ROOT / "scenarios" / "history_2014_counterfactual.yaml"
 
 
-def garment_plants(overrides: list[str], replications: int) -> pd.DataFrame:
+def garment_plants(overrides: list[str], replications: int, scenario: Path = HISTORY) -> pd.DataFrame:
     """Every garment plant's year 2014-2017 (one row per plant and year with capacity)."""
-    sc = load_scenario(HISTORY, [f"replications={replications}", "horizon.years=4", *overrides])
+    sc = load_scenario(scenario, [f"replications={replications}", "horizon.years=4", *overrides])
     garments = list(sc.chain.order).index("garments")
     rows, run = [], {}
     firm_year = firm.firm_year
@@ -105,13 +107,16 @@ def lint_table(overrides: list[str], draws: int) -> tuple[pd.DataFrame, pd.Serie
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["garments", "lint"])
+    ap.add_argument("--counterfactual", action="store_true",
+                    help="garments: the no-policy counterfactual instead of the recorded history")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="scenario override")
     ap.add_argument("--replications", type=int, default=5, help="garments: replications (default 5)")
     ap.add_argument("--draws", type=int, default=10, help="lint: parameter draws (default 10, x 5 replications)")
     args = ap.parse_args(argv)
     pd.set_option("display.width", 200)
     if args.what == "garments":
-        table = garments_table(garment_plants(args.set, args.replications))
+        table = garments_table(garment_plants(args.set, args.replications,
+                                              COUNTERFACTUAL if args.counterfactual else HISTORY))
         print(table.round(3).to_string())
         factor = load_observed().series["garment_output"].factor
         above = table.above_kt.groupby("year").sum()
