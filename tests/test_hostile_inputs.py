@@ -103,7 +103,8 @@ shocks:
   market_supply_elasticity: 2.0
   armington_elasticity: 4.0
   price_paths: [{stages: [ore], from_year: 2017, change_per_year: 0.01}]
-  demand: [{stages: [parts], from_year: 2018, to_year: 2019, change: 0.1}]
+  demand: [{stages: [parts], from_year: 2018, to_year: 2019, change: 0.1},
+           {stages: [ore], from_year: 2017, to_year: 2017, price_factor: 1.2}]
 replications: 1
 seed: 3
 """
