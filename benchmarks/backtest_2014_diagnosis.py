@@ -10,7 +10,7 @@
 as the engine books it (``firm.firm_year``): the incumbents of 2014 and the plants built since, how
 much of their capacity produces, and the output of those whose sales reach the above-scale
 threshold (``rules.ABOVE_SCALE_SALES_YUAN``), in kt and mapped as the series file maps
-``garment_output`` (million pieces in eleven months). ``lint``: 2014 only, over the back-test's
+``garment_output_above_scale`` (million pieces in eleven months). ``lint``: 2014 only, over the back-test's
 parameter draws (10 x 5 replications): the drawn market supply elasticity and productivity spread,
 the lint price, the yarn stage's utilisation and imported inputs, and the local cotton share.
 """
@@ -118,9 +118,9 @@ def main(argv=None) -> None:
         table = garments_table(garment_plants(args.set, args.replications,
                                               COUNTERFACTUAL if args.counterfactual else HISTORY))
         print(table.round(3).to_string())
-        factor = load_observed().series["garment_output"].factor
+        factor = load_observed().series["garment_output_above_scale"].factor
         above = table.above_kt.groupby("year").sum()
-        print(f"\nabove-scale output mapped as garment_output (x {factor:g} per t):")
+        print(f"\nabove-scale output mapped as garment_output_above_scale (x {factor:g} per t):")
         print((above * 1e3 * factor).round(1).to_string())
     else:
         table, shares = lint_table(args.set, args.draws)
