@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..simulation.config.errors import InputError
+from ..simulation.running.layout import run_places, run_rows
 from ..simulation.schema import keys_first
 from .results import verify_file
 
@@ -88,6 +89,7 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
     has_rg = "row_group" in ok.columns
     shas = ok["file_sha256"] if "file_sha256" in ok.columns else (ok["sha256"] if "sha256" in ok.columns else None)
     frame = pd.DataFrame({"file": ok["file"].to_numpy(), "row_group": ok["row_group"].to_numpy() if has_rg else -1,
+                          "point": ok["point"].to_numpy(), "replication": ok["replication"].to_numpy(),
                           "sha": shas.to_numpy() if shas is not None else None})
     for file, group in frame.groupby("file", sort=False):
         path = d / str(file)
@@ -95,7 +97,8 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
             if verify:
                 verify_file(path, group["sha"].iloc[0])
             pf = pq.ParquetFile(path)
-            columns = json.loads(pf.schema_arrow.metadata[b"valuechain.batch"])["columns"]
+            info = json.loads(pf.schema_arrow.metadata[b"valuechain.batch"])
+            columns = info["columns"]
             zero = set(columns.get("zero_levers", []))  # levers left out of the file: +0.0 everywhere
             wide = [FISCAL_PREFIX + lever for lever in columns["levers"] if lever not in zero]
             st_cols = columns["stages"] if stage_columns is None else [c for c in stage_columns
@@ -104,8 +107,7 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
                                                                          if c in columns["fiscal"]]
             want = list(dict.fromkeys([*st_cols, *(c for c in fc_cols if c in columns["stages"]),
                                        "point", "replication", "year", *wide]))
-            table = pf.read_row_groups(sorted(int(g) for g in group["row_group"]), columns=want)
-            table = table.replace_schema_metadata(None)
+            table = _runs_of(pf, info["runs"], group, want, path)
             yield table.select(st_cols), _long_fiscal(table, columns["levers"], fc_cols, zero), len(group)
             continue
         if not OLD_RUN_FILE.fullmatch(str(file)):
@@ -123,6 +125,25 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
                                                                      if c in table.column_names]
         table = table.replace_schema_metadata(None)
         yield table.filter(is_st).select(st_cols), table.filter(pc.invert(is_st)).select(fc_cols), len(group)
+
+
+def _runs_of(pf: pq.ParquetFile, stored: list[dict], runs: pd.DataFrame, columns: list[str], path: Path) -> pa.Table:
+    """The rows of ``runs`` (point, replication) of a batch file, one run after the other in file
+    order, each in its own row order: only their row groups are read, and the interleaved rows of
+    a row group of several runs (``simulation.running.layout``) are put back run by run."""
+    places = run_places(stored)
+    try:
+        wanted = sorted(places[(int(p), int(r))] for p, r in zip(runs["point"], runs["replication"]))
+    except KeyError:
+        raise InputError(str(path), "runs", "does not hold a run the runs index places in it") from None
+    groups = sorted({g for g, _, _ in wanted})
+    table = pf.read_row_groups(groups, columns=columns).replace_schema_metadata(None)
+    if all(k == 1 for _, _, k in wanted):  # a run a row group (and store version 2): already in order
+        return table
+    sizes = [pf.metadata.row_group(g).num_rows for g in groups]
+    start = dict(zip(groups, np.cumsum([0, *sizes[:-1]])))
+    rows = [start[g] + run_rows(k, j, pf.metadata.row_group(g).num_rows) for g, j, k in wanted]
+    return table.take(pa.array(np.concatenate(rows)))
 
 
 def _long_fiscal(table: pa.Table, levers: list[str], columns: list[str], zero: set[str] = frozenset()) -> pa.Table:

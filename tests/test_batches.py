@@ -1,5 +1,5 @@
-"""Batched sweeps (issue 17): a batch of runs per task, one Parquet file per batch with a row group
-per run. Batched and one-run-at-a-time sweeps give identical frames (the default chain on small
+"""Batched sweeps (issue 17): a batch of runs per task, one Parquet file per batch with row groups
+of runs. Batched and one-run-at-a-time sweeps give identical frames (the default chain on small
 settings, a policy mix, a grid with common random numbers), a killed batched sweep resumes to the
 uninterrupted one, kept columns and the batch size are checked."""
 
@@ -20,7 +20,7 @@ from sweep_mixes import SCENARIOS, SMALL, mix_sweep
 from valuechain.analysis import load_sweep, sweep_outcomes
 from valuechain.simulation import run_sweep
 from valuechain.simulation.config.errors import InputError
-from valuechain.simulation.running import sweeps
+from valuechain.simulation.running import layout, sweeps
 
 from valuechain.cli import main
 
@@ -133,18 +133,31 @@ def test_kill_inside_a_batch_loses_only_that_batch(folder: Path) -> None:
     assert_same(*(without_attempts(frames(folder / d)) for d in ("s", "whole")))
 
 
-def test_a_batch_file_has_one_row_group_per_run_and_per_run_checksums(folder: Path) -> None:
+def test_a_batch_file_has_row_groups_of_runs_and_per_run_checksums(folder: Path, monkeypatch) -> None:
+    """Store version 3: a batch file's runs in row groups of at most ``RUNS_PER_GROUP`` (here 2),
+    each run's checksum that of its row group's bytes, every row group's rows interleaved run by run."""
+    monkeypatch.setattr(layout, "RUNS_PER_GROUP", 2)
     (folder / "s.yaml").write_text(CRN)
     run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=5)
     runs = pd.read_parquet(folder / "s" / "runs.parquet")
     assert runs.groupby("file").size().tolist() == [5, 5, 2]
+    assert runs.row_group.tolist() == [0, 0, 1, 1, 2] * 2 + [0, 0]
     for file, group in runs.groupby("file"):
         path = folder / "s" / file
-        assert pq.ParquetFile(path).metadata.num_row_groups == len(group)
+        meta = pq.ParquetFile(path).metadata
+        assert meta.num_row_groups == group.row_group.nunique()
         data = path.read_bytes()
+        ranges = sweeps.row_group_ranges(data)
         for row in group.itertuples():
+            assert (row.offset, row.length) == ranges[row.row_group]
             assert sweeps.sha256_bytes(data[row.offset:row.offset + row.length]) == row.sha256
         assert sweeps.sha256_bytes(data) == group.file_sha256.iloc[0]
+        first = pq.ParquetFile(path).read_row_group(0).to_pandas()  # two runs' rows, interleaved
+        pairs = group[group.row_group == 0]
+        assert first.replication.tolist()[:4] == [pairs.replication.iloc[0], pairs.replication.iloc[1]] * 2
+        per = meta.num_rows // len(group)  # a run's rows
+        assert [meta.row_group(g).num_rows for g in range(meta.num_row_groups)] == \
+            [per * n for n in group.groupby("row_group").size()]
     journal = (folder / "s" / "runs.sha256").read_text().splitlines()
     assert len(journal) == 12 + 3 and journal[5] == f"runs/b000000.parquet {runs.file_sha256.iloc[0]}"
 
@@ -316,10 +329,15 @@ def test_levers_that_cost_nothing_in_a_batch_are_left_out_of_its_file_and_read_b
     assert whole.num_rows == 4
     data, places = sweeps.batch_bytes([({"point": 0, "replication": 0}, one), ({"point": 0, "replication": 1}, two)],
                                       columns)
-    assert [pq.ParquetFile(pa.BufferReader(data)).metadata.row_group(g).num_rows for g in (0, 1)] == [2, 2]
+    meta = pq.ParquetFile(pa.BufferReader(data)).metadata
+    assert (meta.num_row_groups, meta.row_group(0).num_rows) == (1, 4)  # the two runs in one row group
+    assert [p["row_group"] for p in places] == [0, 0] and places[0]["sha256"] == places[1]["sha256"]
     back = pq.read_table(pa.BufferReader(data))
     assert cost + "tax" not in back.column_names
-    fiscal = _long_fiscal(back.slice(0, 2), out["levers"], ["stage", "lever", "fiscal_cost"], set(out["zero_levers"]))
+    assert back["stage"].to_pylist() == ["a", "a", "b", "b"]  # interleaved: row r of each run, in turn
+    assert back[cost + "power"].to_pylist() == [1.5, 0.0, 0.0, 2.0]
+    first = back.take(pa.array(layout.run_rows(2, 0, 4)))
+    fiscal = _long_fiscal(first, out["levers"], ["stage", "lever", "fiscal_cost"], set(out["zero_levers"]))
     assert fiscal["lever"].to_pylist() == ["tax", "tax", "power", "power", "grants", "grants"]
     costs = np.array(fiscal["fiscal_cost"].to_pylist())
     assert costs.tolist() == [0.0, 0.0, 1.5, 0.0, 0.0, -0.0]

@@ -20,7 +20,7 @@ from valuechain.analysis import load_results
 from valuechain.analysis import load_sweep as load_store
 from valuechain.simulation import run_sweep
 from valuechain.simulation.config.errors import InputError
-from valuechain.simulation.running import sweeps
+from valuechain.simulation.running import layout, sweeps
 from valuechain.simulation.running.outdir import LOCK_NAME
 
 from valuechain.cli import main
@@ -295,14 +295,16 @@ def test_kill_after_a_run_file_keeps_its_checksum_for_resume(folder: Path) -> No
 # --- checksums -----------------------------------------------------------------------------------
 
 
-def test_one_flipped_byte_is_found_by_resume_and_by_the_sweep_loader(folder: Path, capsys) -> None:
-    """One batch file of the four runs; a byte flipped inside run (1, 0)'s row group: the loader and
-    the plots refuse the file, resume keeps the three intact runs (copied to a new batch file) and
-    computes only the damaged one again; the damaged file, recorded by the store, is removed."""
+def test_one_flipped_byte_is_found_by_resume_and_by_the_sweep_loader(folder: Path, capsys, monkeypatch) -> None:
+    """One batch file of the four runs in row groups of two; a byte flipped inside run (1, 0)'s row
+    group: the loader and the plots refuse the file, resume keeps the two intact runs of the other
+    row group (copied to a new batch file) and computes only the damaged row group's two runs again;
+    the damaged file, recorded by the store, is removed."""
+    monkeypatch.setattr(layout, "RUNS_PER_GROUP", 2)
     run_sweep("sweep.yaml", out="s", workers=1, progress=False, batch_size=4)
     expected = load_store(folder / "s").stages
     runs = pd.read_parquet(folder / "s" / "runs.parquet").set_index(["point", "replication"])
-    assert runs.file.nunique() == 1 and sorted(runs.row_group) == [0, 1, 2, 3]
+    assert runs.file.nunique() == 1 and runs.row_group.to_dict() == {(0, 0): 0, (0, 1): 0, (1, 0): 1, (1, 1): 1}
     victim = folder / "s" / runs.loc[(1, 0), "file"]
     data = bytearray(victim.read_bytes())
     data[int(runs.loc[(1, 0), "offset"]) + int(runs.loc[(1, 0), "length"]) // 2] ^= 0xFF
@@ -314,9 +316,9 @@ def test_one_flipped_byte_is_found_by_resume_and_by_the_sweep_loader(folder: Pat
     assert code == 2 and line.startswith("error: s/runs/b000000.parquet: checksum mismatch")
     assert not (folder / "f.png").exists()
     summary = run_sweep("sweep.yaml", out="s", resume=True, workers=1, progress=False, batch_size=4)
-    assert (summary.n_skipped, summary.n_computed) == (3, 1)  # only the damaged run is done again
+    assert (summary.n_skipped, summary.n_computed) == (2, 2)  # only the damaged row group's runs are done again
     assert not victim.exists() and sorted(p.name for p in (folder / "s" / "runs").iterdir()) == [
-        "b000001.parquet", "b000002.parquet"]  # the three intact runs, the recomputed one
+        "b000001.parquet", "b000002.parquet"]  # the two intact runs, the two recomputed
     pd.testing.assert_frame_equal(load_store(folder / "s").stages, expected)
 
 

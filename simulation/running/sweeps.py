@@ -63,6 +63,7 @@ from ..config.sweep import Sweep, describe, load_sweep
 from ..schema import STAGE_COLUMNS, UNITS, chain_hash, keys_first
 from . import runner
 from .executors import InProcessExecutor, cap_workers, default_workers, process_pool, start_pool_server
+from .layout import interleaved, run_groups, run_places, run_rows
 from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_bytes, sha256_file
 from .store import _read_json, _replacing, atomic_write_json, atomic_write_parquet, check_out_dir, versions
 
@@ -74,7 +75,7 @@ BATCH_FILES = r"b\d{6}\.parquet"
 OLD_RUN_FILES = r"p\d{5}_r\d{3}\.parquet"  # store version 1: one file per run (read by load_sweep, not resumed)
 RUN_FILES = rf"{BATCH_FILES}|{OLD_RUN_FILES}"
 BATCH_META = b"valuechain.batch"
-STORE_VERSION = 2
+STORE_VERSION = 3  # 3: row groups of up to RUNS_PER_GROUP runs, rows interleaved (.layout); 2: a run a row group
 SCHEDULER_TIMEOUT_S = 60.0  # default; env VALUECHAIN_SCHEDULER_TIMEOUT_S or --scheduler-timeout
 HEALTH_EVERY_S = 1.0  # how often the driver checks that a Dask scheduler is still there
 INDEX_EVERY_S = 1.0  # rewrite the runs index at most this often while batches finish (and at the end) ...
@@ -306,16 +307,19 @@ def without_zero_levers(tables: list[pa.Table], columns: dict) -> tuple[pa.Table
 
 
 def batch_bytes(runs: list[tuple[dict, pa.Table]], columns: dict) -> tuple[bytes, list[dict]]:
-    """One Parquet file of runs, one row group per run; returns it and per run its ``row_group``,
-    ``offset``, ``length`` and ``sha256`` (of the row group's bytes). Layout (measured in
-    ``benchmarks/bench.py --profile``): zstd at its default level (higher levels save < 2% for
-    twice the time: the float columns are full-entropy float64), floats byte-stream split (~4%
-    smaller), the key columns dictionary-encoded, no statistics, and the levers that cost nothing
-    in the whole batch left out (:func:`without_zero_levers`)."""
+    """One Parquet file of runs in row groups of up to ``layout.RUNS_PER_GROUP`` runs of one size,
+    their rows interleaved (:mod:`.layout`); returns it and per run its ``row_group``, ``offset``,
+    ``length`` and ``sha256`` (of its row group's bytes). Layout (``benchmarks/store_bytes.py``):
+    zstd at its default level (higher levels save < 3% for twice the time), floats byte-stream
+    split, the key columns dictionary-encoded (interleaved, a key repeats for the runs of a group:
+    a few bytes a run), no statistics, and the levers that cost nothing in the whole batch left out
+    (:func:`without_zero_levers`). Lossless: every value is stored bit for bit."""
     sizes = [t.num_rows for _, t in runs]
     whole, columns = without_zero_levers([t for _, t in runs], columns)
+    groups = run_groups(sizes)
+    group_of = {i: g for g, members in enumerate(groups) for i in members}
     meta = {"store_version": STORE_VERSION, "columns": columns,
-            "runs": [{**info, "row_group": g} for g, (info, _) in enumerate(runs)]}
+            "runs": [{**info, "row_group": group_of[i]} for i, (info, _) in enumerate(runs)]}
     schema = whole.schema.with_metadata({BATCH_META: json.dumps(meta).encode()})
     whole = whole.replace_schema_metadata(schema.metadata)
     buf = pa.BufferOutputStream()
@@ -323,18 +327,18 @@ def batch_bytes(runs: list[tuple[dict, pa.Table]], columns: dict) -> tuple[bytes
     others = [f.name for f in schema if f.name not in floats]  # keys: dictionary-encoded
     with pq.ParquetWriter(buf, schema, compression="zstd", write_statistics=False, use_dictionary=others,
                           use_byte_stream_split=floats) as writer:
-        if len(set(sizes)) == 1:  # runs of one size: one call, a row group per run
-            writer.write_table(whole, row_group_size=max(1, sizes[0]))
-        else:
-            start = 0
-            for n in sizes:
-                writer.write_table(whole.slice(start, n), row_group_size=max(1, n))
-                start += n
+        start = 0
+        for members in groups:
+            k, n = len(members), sizes[members[0]]
+            block = whole.slice(start, k * n)
+            writer.write_table(block if k == 1 else block.take(pa.array(interleaved(k, n))),
+                               row_group_size=max(1, k * n))
+            start += k * n
     data = buf.getvalue().to_pybytes()
-    places = []
-    for g, (offset, length) in enumerate(row_group_ranges(data)):
-        places.append({"row_group": g, "offset": offset, "length": length,
-                       "sha256": sha256_bytes(data[offset:offset + length])})
+    ranges = row_group_ranges(data)
+    shas = [sha256_bytes(data[offset:offset + length]) for offset, length in ranges]
+    places = [{"row_group": group_of[i], "offset": ranges[group_of[i]][0], "length": ranges[group_of[i]][1],
+               "sha256": shas[group_of[i]]} for i in range(len(runs))]
     return data, places
 
 
@@ -499,9 +503,14 @@ def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool,
             raise InputError(str(out), "--resume", f"holds a different sweep (hash {found}, this one "
                              f"{sweep.hash()}); choose another --out or start again with --overwrite")
         info = _read_json(out / "sweep.json") or _read_json(out / "manifest.json")
-        if info.get("store_version", 1) != STORE_VERSION:
+        version = info.get("store_version", 1)
+        if version == 1:
             raise InputError(str(out), "--resume", "was written by an earlier valuechain (one file per run); "
                              "load_sweep still reads it, but it cannot be resumed; start again with --overwrite")
+        if version != STORE_VERSION:
+            raise InputError(str(out / "sweep.json"), "store_version", f"{version}: this valuechain resumes only "
+                             f"sweep stores of version {STORE_VERSION}; load_sweep still reads this one; start "
+                             "again with --overwrite (or resume it with the valuechain that wrote it)")
         if columns is not None and tuple(info.get("columns") or ()) != tuple(columns):
             raise InputError(str(out), "--columns", f"the store keeps {','.join(info.get('columns') or [])}; "
                              "resume with the same --columns or start again with --overwrite", ",".join(columns))
@@ -576,11 +585,13 @@ def _clean(out: Path, fresh: bool, recorded: _Recorded) -> None:
             (out / name).unlink(missing_ok=True)
 
 
-def _batch_meta(path: Path) -> tuple[dict, dict] | None:
-    """A batch file's runs, ``(point, replication) -> run info``, and its ``columns``; None if unreadable."""
+def _batch_meta(path: Path) -> tuple[dict, dict, dict] | None:
+    """A batch file's runs, ``(point, replication) -> run info``, its ``columns`` and where each run's
+    rows are (``layout.run_places``); None if unreadable."""
     try:
         info = json.loads(pq.read_schema(path).metadata[BATCH_META])
-        return {(int(r["point"]), int(r["replication"])): r for r in info["runs"]}, info["columns"]
+        runs = {(int(r["point"]), int(r["replication"])): r for r in info["runs"]}
+        return runs, info["columns"], run_places(info["runs"])
     except Exception:  # missing, truncated or foreign file
         return None
 
@@ -772,6 +783,8 @@ def _run_sweep(sweep: Sweep, executor: Executor | Callable[[], Executor] | None,
             elif same and _range_sha(path, place["offset"], place["length"]) == place["sha256"]:
                 try:  # the file is damaged elsewhere, this run's bytes are intact: copy it to a new file
                     table = pq.ParquetFile(path).read_row_group(place["row_group"])
+                    _, position, k = file_meta[name][2][key]
+                    table = table.take(pa.array(run_rows(k, position, table.num_rows))) if k > 1 else table
                     salvage.append((i, stored, table, file_meta[name][1]))
                     kept = stored
                 except Exception:  # noqa: S110  (unreadable after all: the run is done again)
