@@ -65,7 +65,7 @@ def synthesise(out: Path, n_base: int, reps: int) -> int:
 
     problem = {"num_vars": len(NAMES), "names": NAMES, "bounds": BOUNDS}
     X = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=1)
-    from valuechain.simulation.running.sweeps import batch_bytes, sha256_bytes
+    from valuechain.simulation.running.sweeps import STORE_VERSION, batch_bytes, sha256_bytes
 
     t, columns = template()
     (out / "runs").mkdir(parents=True)
@@ -107,7 +107,7 @@ def synthesise(out: Path, n_base: int, reps: int) -> int:
     manifest = {"kind": "valuechain sweep", "name": "synthetic_sobol", "design": "sobol", "parameters": NAMES,
                 "design_info": {"problem": problem, "N": n_base}, "replications": reps, "n_points": len(X),
                 "base_scenario": {}, "status": "complete", "runs": len(rows), "ok": len(rows), "failed": 0,
-                "store_version": 2, "columns": columns["stages"]}
+                "store_version": STORE_VERSION, "columns": columns["stages"]}
     (out / "manifest.json").write_text(json.dumps(manifest))
     return len(rows)
 

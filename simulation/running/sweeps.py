@@ -1,17 +1,18 @@
 """Running a sweep: batches of runs (point x replication) on any executor, streamed to a resumable store.
 
-Layout of a sweep directory (store version 2)::
+Layout of a sweep directory (store version 3)::
 
     sweep.json          what is run (sweep spec, base scenario, design, hash, kept columns); written first
     points.parquet      point, name (mixes), overrides (JSON), one column per varied key
-    runs/b000012.parquet   one batch of runs: one Parquet row group per run holding its stage rows
+    runs/b000012.parquet   one batch of runs in Parquet row groups of up to 50 runs of one size, their
+                        rows interleaved (:mod:`.layout`): each run's stage rows
                         (the kept columns) with a ``fiscal_cost:<lever>`` column per lever beside them
                         (none for a lever that costs +0.0 in the whole batch: ``zero_levers``); the
                         identity of every run in the file (point, replication, seed, spawn key,
                         scenario hash, row group) and the columns are in the file's metadata
     runs.parquet        the runs index: point, parameters, replication, seed, spawn_key, status
                         (ok/failed/pending), error, duration_s, attempts, file, row_group, offset,
-                        length, sha256 (of the run's row-group bytes ``[offset, offset + length)``),
+                        length, sha256 (of the bytes ``[offset, offset + length)`` of the run's row group),
                         file_sha256 (of the whole batch file); rewritten as batches finish
     runs.sha256         journal, appended as each batch file lands: one line per run
                         ``runs/b000012.parquet#RG POINT REPLICATION OFFSET LENGTH SHA256``, then the
@@ -28,7 +29,7 @@ each is written as it completes and dropped. A model error is recorded as ``stat
 message and the sweep goes on. Only infrastructure failures (a worker process that dies) are
 retried, at most ``max_retries`` times per run; after a pool with work in flight breaks, those
 runs are retried one at a time so that a crashing run is charged alone. ``resume=True`` keeps
-every run whose batch file has the recorded SHA-256 (or, in a damaged file, whose own row-group
+every run whose batch file has the recorded SHA-256 (or, in a damaged file, whose row group's
 bytes have the recorded SHA-256: those runs are copied to a new batch file and the damaged file is
 removed) and that matches the planned run (point, replication, seed, spawn key, and the content
 hash of the point's resolved scenario and chain), and redoes the rest. The folder is locked while a
@@ -1022,9 +1023,9 @@ def _manifest(sweep: Sweep, summary: SweepSummary, started: float, resumed: bool
         "status": "complete" if summary.n_failed == 0 else "complete_with_failures",
         "executor": type(pool).__name__, "started": started, "finished": time.time(),
         "versions": versions(), "units": UNITS,
-        "layout": {"runs": "runs/bNNNNNN.parquet: a batch of runs, one row group per run (file, row_group in the "
-                           "index): the stage rows with a column fiscal_cost:<lever> per lever (none for the "
-                           "file's zero_levers)",
+        "layout": {"runs": "runs/bNNNNNN.parquet: a batch of runs in row groups of up to 50 runs of one size "
+                           "(file, row_group in the index), row r of each run of a row group in turn: the stage "
+                           "rows with a column fiscal_cost:<lever> per lever (none for the file's zero_levers)",
                    "index": "runs.parquet", "points": "points.parquet"},
     }
 
