@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..simulation.config.errors import InputError
-from ..simulation.running.layout import run_places, run_rows
 from ..simulation.schema import keys_first
+from ..simulation.store_layout import run_places, run_rows
 from .results import verify_file
 
 TIDY_KEYS = ["scenario", "point", "replication", "year", "sector", "stage", "tier"]
@@ -130,7 +130,7 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
 def _runs_of(pf: pq.ParquetFile, stored: list[dict], runs: pd.DataFrame, columns: list[str], path: Path) -> pa.Table:
     """The rows of ``runs`` (point, replication) of a batch file, one run after the other in file
     order, each in its own row order: only their row groups are read, and the interleaved rows of
-    a row group of several runs (``simulation.running.layout``) are put back run by run."""
+    a row group of several runs (``simulation.store_layout``) are put back run by run."""
     places = run_places(stored)
     try:
         wanted = sorted(places[(int(p), int(r))] for p, r in zip(runs["point"], runs["replication"]))

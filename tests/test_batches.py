@@ -19,8 +19,9 @@ import pytest
 from sweep_mixes import SCENARIOS, SMALL, mix_sweep
 from valuechain.analysis import load_sweep, sweep_outcomes
 from valuechain.simulation import run_sweep
+from valuechain.simulation import store_layout as layout
 from valuechain.simulation.config.errors import InputError
-from valuechain.simulation.running import layout, sweeps
+from valuechain.simulation.running import sweeps
 
 from valuechain.cli import main
 

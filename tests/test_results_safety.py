@@ -19,8 +19,9 @@ import pytest
 from valuechain.analysis import load_results
 from valuechain.analysis import load_sweep as load_store
 from valuechain.simulation import run_sweep
+from valuechain.simulation import store_layout as layout
 from valuechain.simulation.config.errors import InputError
-from valuechain.simulation.running import layout, sweeps
+from valuechain.simulation.running import sweeps
 from valuechain.simulation.running.outdir import LOCK_NAME
 
 from valuechain.cli import main

@@ -1,4 +1,4 @@
-"""The sweep store's batch files (store version 3, ``simulation.running.layout``): row groups of
+"""The sweep store's batch files (store version 3, ``simulation.store_layout``): row groups of
 runs with their rows interleaved give back every value bit for bit, take fewer bytes a run than a
 row group per run (store version 2), and a store of version 2 is read but not resumed."""
 
@@ -17,7 +17,8 @@ from valuechain.analysis import load_sweep, sweep_outcomes
 from valuechain.analysis.sweep import _runs_of
 from valuechain.analysis.sweep_runs import SweepRuns
 from valuechain.simulation import run_sweep
-from valuechain.simulation.running import layout, sweeps
+from valuechain.simulation import store_layout as layout
+from valuechain.simulation.running import sweeps
 
 from valuechain.cli import main
 

@@ -5,7 +5,7 @@ Layout of a sweep directory (store version 3)::
     sweep.json          what is run (sweep spec, base scenario, design, hash, kept columns); written first
     points.parquet      point, name (mixes), overrides (JSON), one column per varied key
     runs/b000012.parquet   one batch of runs in Parquet row groups of up to 50 runs of one size, their
-                        rows interleaved (:mod:`.layout`): each run's stage rows
+                        rows interleaved (``simulation.store_layout``): each run's stage rows
                         (the kept columns) with a ``fiscal_cost:<lever>`` column per lever beside them
                         (none for a lever that costs +0.0 in the whole batch: ``zero_levers``); the
                         identity of every run in the file (point, replication, seed, spawn key,
@@ -62,9 +62,9 @@ from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
 from ..config.sweep import Sweep, describe, load_sweep
 from ..schema import STAGE_COLUMNS, UNITS, chain_hash, keys_first
+from ..store_layout import interleaved, run_groups, run_places, run_rows
 from . import runner
 from .executors import InProcessExecutor, cap_workers, default_workers, process_pool, start_pool_server
-from .layout import interleaved, run_groups, run_places, run_rows
 from .outdir import check_out_path, kill_point, output_lock, remove_stale_temporaries, sha256_bytes, sha256_file
 from .store import _read_json, _replacing, atomic_write_json, atomic_write_parquet, check_out_dir, versions
 
@@ -77,7 +77,7 @@ OLD_RUN_FILES = r"p\d{5}_r\d{3}\.parquet"  # store version 1: one file per run (
 RUN_FILES = rf"{BATCH_FILES}|{OLD_RUN_FILES}"
 BATCH_META = b"valuechain.batch"
 ZSTD_LEVEL = 3  # the batch files' zstd level (batch_bytes)
-STORE_VERSION = 3  # 3: row groups of up to RUNS_PER_GROUP runs, rows interleaved (.layout); 2: a run a row group
+STORE_VERSION = 3  # 3: row groups of up to RUNS_PER_GROUP runs, rows interleaved (store_layout); 2: a run a row group
 SCHEDULER_TIMEOUT_S = 60.0  # default; env VALUECHAIN_SCHEDULER_TIMEOUT_S or --scheduler-timeout
 HEALTH_EVERY_S = 1.0  # how often the driver checks that a Dask scheduler is still there
 INDEX_EVERY_S = 1.0  # rewrite the runs index at most this often while batches finish (and at the end) ...
@@ -310,7 +310,7 @@ def without_zero_levers(tables: list[pa.Table], columns: dict) -> tuple[pa.Table
 
 def batch_bytes(runs: list[tuple[dict, pa.Table]], columns: dict) -> tuple[bytes, list[dict]]:
     """One Parquet file of runs in row groups of up to ``layout.RUNS_PER_GROUP`` runs of one size,
-    their rows interleaved (:mod:`.layout`); returns it and per run its ``row_group``, ``offset``,
+    their rows interleaved (``simulation.store_layout``); returns it and per run its ``row_group``, ``offset``,
     ``length`` and ``sha256`` (of its row group's bytes). Layout (``benchmarks/store_bytes.py``):
     zstd at :data:`ZSTD_LEVEL` (3: 3.5% smaller than Arrow's default 1 on these row groups for
     about 0.05 ms a run; 9 saves 1% more for twice the time), floats byte-stream split, the key
