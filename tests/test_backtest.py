@@ -691,7 +691,8 @@ def test_a_misspelt_results_column_is_refused_naming_the_file_and_key(tmp_path):
     with pytest.raises(InputError) as info:
         load_observed(path)
     assert info.value.line() == (f"{path}: series.garment_output_above_scale.numerator.column: not a column of the "
-                                 f"results' stage table; choose from {', '.join(STAGE_COLUMNS)} (got output_above_scal)")
+                                 f"results' stage table; choose from {', '.join(STAGE_COLUMNS)} "
+                                 f"(got output_above_scal)")
     out = tmp_path / "bt"
     assert main(["backtest", "--series", str(path), "--out", str(out), "--replications", "1"]) == 2
     assert not out.exists()  # refused before any run, nothing written
