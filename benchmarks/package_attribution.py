@@ -25,6 +25,7 @@ from valuechain.simulation.running.backtest import COUNTERFACTUAL, RECORDED, run
 
 PRE_PACKAGE = "history_2014_pre_package"
 NO_DRIVE = "policy.investment_attraction.rules=[]"  # the recorded history without the placed plants
+PATHS = ("history", "no_drive", "pre_package", "no_policy")
 KEY_YEARS = [2014, 2015, 2016, 2017, 2020, 2024]
 DIFFERENCES = {"package": ("history", "pre_package"), "drive": ("history", "no_drive"),
                "levers": ("no_drive", "pre_package"), "rules11": ("pre_package", "no_policy")}
@@ -64,8 +65,7 @@ def format_attribution(table: pd.DataFrame) -> str:
     units = {name: s.unit for name, s in load_observed().series.items()}
     rows = []
     for (series, year), r in table.iterrows():
-        row = {"series": series, "unit": units[series], "year": year, **{p: _num(r[p]) for p in ("history", "no_drive", "pre_package",
-                                                                           "no_policy")}}
+        row = {"series": series, "unit": units[series], "year": year, **{p: _num(r[p]) for p in PATHS}}
         for d in DIFFERENCES:
             row[d] = f"{_num(r[d])} [{_num(r[f'{d}_low'])}, {_num(r[f'{d}_high'])}]"
         rows.append(row)
