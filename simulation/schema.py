@@ -6,9 +6,6 @@ year, employment in workers. ``UNITS`` documents every column; the manifest carr
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 import pandas as pd
 
 from .economy.levers import LEVERS as _REGISTRY
@@ -89,9 +86,10 @@ def display_name(name: str) -> str:
 
 def chain_hash(chain) -> str:
     """Content hash of a validated chain (its stages, markets and sources, not its file name), kept in
-    every manifest: comparisons refuse run sets whose chains differ."""
-    data = json.dumps(chain.spec.model_dump(mode="json"), sort_keys=True).encode()
-    return hashlib.sha256(data).hexdigest()[:16]
+    every manifest: comparisons refuse run sets whose chains differ (``config.scenario.chain_hash``)."""
+    from .config.scenario import chain_hash as content_hash
+
+    return content_hash(chain)
 
 
 def keys_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -265,3 +265,22 @@ def test_cost_command_refuses_a_different_economy(runs, capsys):
     assert err_line(capsys) == (
         f"error: {a}: firms.scale: differs from {b} (1.0), so the two runs simulate economies of different size "
         "or years; rerun one of them with firms.scale=1.0 before you compare costs (got 0.5)")
+
+
+def test_kept_chain_hash_is_the_hash_of_the_chain_spec_it_holds():
+    import hashlib
+    from pathlib import Path
+
+    from valuechain.simulation import schema
+    from valuechain.simulation.config.scenario import chain_hash, load_scenario
+
+    chain = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml").chain
+
+    def fresh(spec):
+        return hashlib.sha256(json.dumps(spec.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
+
+    original = chain.spec
+    assert chain_hash(chain) == schema.chain_hash(chain) == fresh(original)
+    edited = original.model_copy(update={"name": original.name + "_edited"})  # (a spec is frozen)
+    chain.spec = edited  # a chain given another spec is hashed again, not from what it kept
+    assert chain_hash(chain) == fresh(edited) != fresh(original)

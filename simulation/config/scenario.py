@@ -144,9 +144,16 @@ class Scenario(_Strict):
 
 
 def chain_hash(chain: Chain) -> str:
-    """Content hash of a validated chain (its numbers and names, not its file's path)."""
-    text = json.dumps(chain.spec.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """Content hash of a validated chain (its numbers and names, not its file's path).
+
+    Kept on the chain beside the spec it hashes (a validated spec is frozen): the
+    points of a sweep share their base's chain, and each point's identity and batch key read
+    its hash (dumping the spec takes about half a millisecond)."""
+    kept = chain.__dict__.get("_content_hash")
+    if kept is None or kept[0] is not chain.spec:
+        text = json.dumps(chain.spec.model_dump(mode="json"), sort_keys=True)
+        kept = chain._content_hash = (chain.spec, hashlib.sha256(text.encode()).hexdigest()[:16])
+    return kept[1]
 
 
 class LoadedScenario:
