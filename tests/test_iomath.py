@@ -42,3 +42,26 @@ def test_default_chain_is_productive_and_acyclic():
     assert np.allclose(np.tril(A), 0.0)  # topological order: inputs come from earlier stages
     L = iomath.leontief_inverse(A)
     assert (L >= -1e-12).all() and (np.diag(L) >= 1).all()
+
+
+def test_solve_lower_triangular_is_solve_triangular_bit_for_bit():
+    from scipy.linalg import LinAlgError, solve_triangular
+
+    solve_lower_triangular = iomath.solve_lower_triangular
+    rng = np.random.default_rng(7)
+    n = 9
+    A = np.tril(rng.random((n, n)) * 0.3, k=-1).T  # inputs from earlier stages only
+    r = rng.random((4, 3, n))  # (years, runs, stages), as the stage accounts stack them
+    system = np.eye(n) - A.T * r[..., None, :]
+    rhs = rng.random((4, 3, n)) * 1e3
+    x = solve_lower_triangular(system, rhs)
+    expected = solve_triangular(system, rhs[..., None], lower=True)[..., 0]
+    assert x.shape == rhs.shape and np.array_equal(x.view(np.int64), expected.view(np.int64))
+    assert np.allclose(np.einsum("...ij,...j->...i", system, x), rhs)
+    one = solve_lower_triangular(system[1, 2], rhs[1, 2])
+    assert np.array_equal(one, solve_triangular(system[1, 2], rhs[1, 2], lower=True))
+    assert solve_lower_triangular(np.array([[2.0]]), np.array([3.0])).tolist() == [1.5]
+    with pytest.raises(LinAlgError, match="singular matrix: resolution failed at diagonal 0"):
+        solve_lower_triangular(np.array([[0.0, 0.0], [1.0, 1.0]]), np.ones(2))
+    with pytest.raises(ValueError, match="array must not contain infs or NaNs"):
+        solve_lower_triangular(np.eye(2), np.array([np.nan, 1.0]))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from ..schema import MONEY, MONEY_SCALE
+from .iomath import solve_lower_triangular
 from .levers import LEVERS
 from .targeting import to_stage
 
@@ -47,7 +47,7 @@ def unit_costs(A, local_ratio, import_price, primary_per_unit) -> np.ndarray:
     imported = (1 - r) * m
     rhs = (np.stack([A.T @ row for row in imported.reshape(-1, r.shape[-1])]).reshape(r.shape)  # year by year
            + v)
-    return solve_triangular(system, rhs[..., None], lower=True)[..., 0]
+    return solve_lower_triangular(system, rhs)
 
 
 def fiscal_costs(k) -> dict[str, np.ndarray]:
