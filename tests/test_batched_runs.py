@@ -68,6 +68,32 @@ def test_chunks_cut_each_run_where_it_is_cut_alone(monkeypatch) -> None:
     assert_runs_equal(alone, batch)
 
 
+def test_chunks_kept_across_rebuilds_are_the_chunks_made_afresh(monkeypatch) -> None:
+    """A chunk whose rows and segments a rebuild left as they were is kept (with the coefficients
+    spread over its rows); every chunk, kept or new, is the chunk a fresh engine makes of the layout."""
+    monkeypatch.setattr(engine_module.VectorEngine, "CHUNK_ROWS", 2_000)
+    sc = load_scenario(SCENARIOS / "policy_package_2016.yaml", ["replications=1", "horizon.years=8"])
+    model = ValueChainModel(sc, rngs=np.random.SeedSequence(3).spawn(8))
+    kept = 0  # chunks kept through a rebuild
+    while model.running:
+        before, rebuilds = {id(c) for c in model.engine.chunks()}, model.state.rebuilds
+        model.step()
+        after = model.engine.chunks()
+        if model.state.rebuilds > rebuilds:
+            kept += sum(id(c) in before for c in after)
+        fresh = engine_module.VectorEngine(model.state, model.stacked).chunks()
+        assert len(after) == len(fresh)
+        for mine, theirs in zip(after, fresh):
+            assert (mine.rows, mine.cells) == (theirs.rows, theirs.cells)
+            for name in ("sizes", "local", "segment_cells", "real"):
+                a, b = getattr(mine, name), getattr(theirs, name)
+                assert (a is None and b is None) or np.array_equal(a, b)
+            assert [lag for _, lag in mine.lag_runs] == [lag for _, lag in theirs.lag_runs]
+            for (run_a, _), (run_b, _) in zip(mine.lag_runs, theirs.lag_runs):
+                assert run_a == run_b if isinstance(run_a, slice) else np.array_equal(run_a, run_b)
+    assert kept > 0
+
+
 def test_chunk_bounds_keep_a_run_alone_cut_every_chunk_rows() -> None:
     starts = np.array([0, 5, 5, 12, 30, 31])  # one run of five cells, 31 rows
     assert chunk_bounds(starts, 5, 10) == [(0, 10), (10, 20), (20, 30), (30, 31)]

@@ -92,6 +92,24 @@ def chunk_bounds(starts: np.ndarray, cells_per_run: int, chunk_rows: int,
     return bounds
 
 
+def new_chunk(a: int, b: int, lo: np.ndarray, hi: np.ndarray, cells_of: np.ndarray, real: np.ndarray | None,
+              lag_by_cell: np.ndarray) -> Chunk:
+    """The chunk of rows ``[a, b)``, whose segments span ``[lo, hi)`` with cells ``cells_of`` (``real``:
+    which segments are cells' regions, None: all; ``lag_by_cell``: each cell's build lag)."""
+    lags = lag_by_cell[cells_of]
+    change = np.flatnonzero(np.diff(lags)) + 1  # cells where the lag differs from the cell before
+    first, last = np.r_[0, change], np.r_[change, cells_of.size] - 1
+    if first.size <= MAX_LAG_SLICES:
+        runs = [(slice(int(lo[i] - a), int(hi[j] - a)), int(lags[i])) for i, j in zip(first, last)]
+    else:  # many runs of cells (runs side by side): the rows of each lag at once, as a mask
+        lag_by_row = np.repeat(lags, hi - lo)
+        runs = [(lag_by_row == lag, int(lag)) for lag in np.unique(lags)]
+    gap = real is not None and not real.all()
+    cells = slice(int(cells_of[0]), int(cells_of[-1]) + 1)
+    return Chunk(slice(a, b), cells, hi - lo, lo - a, runs, {}, cells_of if gap else None,
+                 np.flatnonzero(real) if gap else None)
+
+
 class VectorEngine:
     """All firms at once on numpy arrays kept in cell blocks (``state.FirmState``).
 
@@ -110,36 +128,37 @@ class VectorEngine:
         self._handles: dict[int, FirmAgent] = {}  # firm_id -> handle, made on request
         self._plan_key = None
         self._chunks: list[Chunk] = []
+        self._kept_chunks: dict[tuple, Chunk] = {}  # the chunks by their rows and segments (``chunks``)
         self._planned: list = []  # per chunk: capacity put to work and under construction, plan -> settle
         self._zeros = np.zeros(0)  # as long as the longest chunk, read only
 
     def chunks(self) -> list[Chunk]:
-        """The layout cut into ranges of at most ``CHUNK_ROWS`` rows (recomputed after a rebuild)."""
+        """The layout cut into ranges of at most ``CHUNK_ROWS`` rows (recomputed after a rebuild).
+
+        A range whose rows and segments are the same as before the rebuild keeps its chunk, and
+        with it the coefficients kept spread over its rows (runs side by side: a run rebuilt in
+        place changes only the chunks that hold its rows)."""
         st = self.st
         key = (st.rebuilds, st.n)
         if key != self._plan_key:
-            self._chunks = []
             begins, segment_cell, real = st.segments()
             lag_by_cell = np.repeat(self.chain.build_lag, 3)
             run_ends = st.ends[st.cells_per_run - 1::st.cells_per_run]
+            before, self._kept_chunks = self._kept_chunks, {}
             for a, b in chunk_bounds(st.starts, st.cells_per_run, self.CHUNK_ROWS, run_ends):
                 c0 = int(np.searchsorted(begins, a, side="right")) - 1  # the chunk's segments
                 c1 = int(np.searchsorted(begins, b, side="left"))
                 lo = np.maximum(begins[c0:c1], a)
                 hi = np.minimum(begins[c0 + 1: c1 + 1], b)
                 cells_of = segment_cell[c0:c1]
-                lags = lag_by_cell[cells_of]
-                change = np.flatnonzero(np.diff(lags)) + 1  # cells where the lag differs from the cell before
-                first, last = np.r_[0, change], np.r_[change, c1 - c0] - 1
-                if first.size <= MAX_LAG_SLICES:
-                    runs = [(slice(int(lo[i] - a), int(hi[j] - a)), int(lags[i])) for i, j in zip(first, last)]
-                else:  # many runs of cells (runs side by side): the rows of each lag at once, as a mask
-                    lag_by_row = np.repeat(lags, hi - lo)
-                    runs = [(lag_by_row == lag, int(lag)) for lag in np.unique(lags)]
-                gap = real is not None and not real[c0:c1].all()
-                cells = slice(int(cells_of[0]), int(cells_of[-1]) + 1)
-                self._chunks.append(Chunk(slice(a, b), cells, hi - lo, lo - a, runs, {}, cells_of if gap else None,
-                                          np.flatnonzero(real[c0:c1]) if gap else None))
+                of_cells = None if real is None else real[c0:c1]
+                signature = (a, b, lo.tobytes(), hi.tobytes(), cells_of.tobytes(),
+                             None if of_cells is None else of_cells.tobytes())
+                chunk = before.get(signature)
+                if chunk is None:
+                    chunk = new_chunk(a, b, lo, hi, cells_of, of_cells, lag_by_cell)
+                self._kept_chunks[signature] = chunk
+            self._chunks = list(self._kept_chunks.values())
             self._zeros = np.zeros(max((c.rows.stop - c.rows.start for c in self._chunks), default=0))
             self._zeros.flags.writeable = False
             self._plan_key = key
