@@ -5,7 +5,9 @@ mapping of ``scenarios/observed/xinjiang_series.yaml``, at each series' timing (
 year's end and investment as spent by ``build_timing``); :func:`backtest_table` gives, for every
 series and every year, the mean over runs, the 2.5-97.5% range over runs (replications, and
 parameter draws when the runs have them), the record where one is known and
-``error = model_mean / record - 1``; :func:`plot_backtest` draws one panel per series with the
+``error = model_mean / record - 1`` (a record of part of a year, ``months`` < 12, against that
+part of the model's year, ``months / 12`` of it); :func:`format_table` prints it with each record's
+role (fitted, check, held out: ``observed.role``) and a summary line; :func:`plot_backtest` draws one panel per series with the
 model band, the record points and the calibration/validation split. Scoring only: running the
 model is the command line's job (``valuechain backtest``, ``simulation.running.backtest``).
 """
@@ -17,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..simulation.config.observed import LAST_CALIBRATION_YEAR, Observed, check_stages, load_observed
+from ..simulation.config.observed import LAST_CALIBRATION_YEAR, Observed, check_stages, load_observed, role
 from . import build_timing
 
 TABLE_COLUMNS = ["series", "year", "unit", "model_mean", "model_low", "model_high", "record", "error"]
@@ -171,6 +173,9 @@ def backtest_table(results, observed: Observed | None = None, years: list[int] |
     grid = pd.MultiIndex.from_tuples(sorted(pairs, key=lambda p: (order[p[0]], p[1])), names=["series", "year"])
     table = stats.reindex(grid).reset_index()
     table = table.join(rec, on=["series", "year"])
+    months = observed.frame().set_index(["series", "year"]).months
+    share = table.join(months, on=["series", "year"]).months.fillna(12).to_numpy(dtype=float) / 12
+    table[["model_mean", "model_low", "model_high"]] = table[["model_mean", "model_low", "model_high"]].mul(share, axis=0)
     table["unit"] = table.series.map({k: s.unit for k, s in observed.series.items()})
     table["error"] = table.model_mean / table.record - 1
     return table[TABLE_COLUMNS]
@@ -225,8 +230,21 @@ def in_sample_score(table: pd.DataFrame, exclude: set[tuple[str, int]] | frozens
             "max_abs_error": float(s.error.abs().max()), "within_25pct": float((s.error.abs() <= 0.25).mean())}
 
 
+def roles_summary(table: pd.DataFrame) -> str:
+    """One line: how many in-sample records are fitted (matched by construction) and checks, how
+    many checks lie within ±25%, and how many held-out records lie within ±25% and ±50%."""
+    s = scored(table)
+    r = np.array([role(a, int(b)) for a, b in zip(s.series, s.year)], dtype=object)
+    err = s.error.abs().to_numpy()
+    check, out = r == "check", r == "held out"
+    return (f"in sample: {int((r == 'fitted').sum())} fitted (matched by construction), {int(check.sum())} checks, "
+            f"of which {int((err[check] <= 0.25).sum())} within ±25%; out of sample: {int(out.sum())} held out, "
+            f"of which {int((err[out] <= 0.25).sum())} within ±25% and {int((err[out] <= 0.50).sum())} within ±50%")
+
+
 def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
-    """The table as text, in-sample and out-of-sample blocks (rows with a record by default)."""
+    """The table as text, in-sample and out-of-sample blocks (rows with a record by default), each
+    record with its role (``observed.role``: fitted, check, held out), then :func:`roles_summary`."""
     t = scored(table) if only_records else table.assign(
         use=np.where(table.year <= LAST_CALIBRATION_YEAR, "calibration", "validation"))
 
@@ -242,12 +260,13 @@ def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
         if part.empty:
             continue
         rows = [[r.series, str(r.year), r.unit, num(r.model_mean), f"{num(r.model_low)}-{num(r.model_high)}",
-                 num(r.record), "" if pd.isna(r.error) else f"{r.error:+.0%}"] for r in part.itertuples()]
-        head = ["series", "year", "unit", "model", "model 95% range", "record", "error"]
+                 num(r.record), "" if pd.isna(r.error) else f"{r.error:+.0%}",
+                 role(r.series, int(r.year)) if not pd.isna(r.record) else ""] for r in part.itertuples()]
+        head = ["series", "year", "unit", "model", "model 95% range", "record", "error", "role"]
         widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-        fmt = "  ".join(f"{{:{'<' if i < 3 else '>'}{w}}}" for i, w in enumerate(widths))
-        lines += [title, fmt.format(*head)] + [fmt.format(*r) for r in rows] + [""]
-    return "\n".join(lines).rstrip()
+        fmt = "  ".join(f"{{:{'<' if i < 3 or i == 7 else '>'}{w}}}" for i, w in enumerate(widths))
+        lines += [title, fmt.format(*head)] + [fmt.format(*r).rstrip() for r in rows] + [""]
+    return "\n".join(lines + [roles_summary(table)]).rstrip()
 
 
 def plot_backtest(table: pd.DataFrame, out: str | Path, counterfactual: pd.DataFrame | None = None,

@@ -21,7 +21,8 @@ read. Before scoring:
   textile jobs coverage on the 2014 employment record, the firms' on the 2014 firm record, the
   fixed-asset-investment factor
   on the 2016 record, as ``scenarios/observed/xinjiang_series.yaml`` derives them at the defaults;
-* records that set a level of the 2014 chain or of a mapping (``FITTED``) are left out: they are
+* records that set a level of the 2014 chain or of a mapping (``FITTED``, from
+  ``valuechain.simulation.config.observed``, which the back-test's printed roles read) are left out: they are
   matched by construction and say nothing about behaviour; so are records derived from another
   record (``DERIVED``: the end-2015 firms, 1,964 - 504), which are checks.
 
@@ -43,6 +44,7 @@ import sys
 import pandas as pd
 from valuechain.analysis.backtest import backtest_table, format_table, in_sample_score, rescaled
 from valuechain.simulation import load_scenario, run_scenario
+from valuechain.simulation.config import observed
 from valuechain.simulation.config.parameters import ParameterRanges, draw_parameters, load_parameter_ranges, split_key
 from valuechain.simulation.config.scenario import Firms, Shocks
 from valuechain.simulation.running.backtest import RECORDED
@@ -53,21 +55,10 @@ ANCHORS: dict[str, tuple[str, int]] = {
     "textile_firms": ("textile_firms", 2014),
     "textile_fixed_asset_investment": ("textile_fixed_asset_investment", 2016),
 }
-# records a level was fitted on (docs/calibration.md §14.2, §14.4): left out of the objective
-FITTED: frozenset[tuple[str, int]] = frozenset({
-    ("spindles", 2013),  # 7 M spindles (early 2014 = end-2013) x 0.09 t = the yarn capacity of 2014
-    ("cotton_output", 2014),  # the 2014 cotton capacity
-    ("viscose_capacity", 2013), ("viscose_capacity", 2016),  # 2014 capacity (end-2013) and its pipeline
-    ("aluminium_capacity", 2013), ("aluminium_capacity", 2016),  # level (end-2013), pipeline (March 2017)
-    ("aluminium_output", 2016),
-    ("textile_apparel_employment", 2014), ("textile_firms", 2014),  # coverage anchors
-    ("textile_fixed_asset_investment", 2016),
-    ("textile_firms", 2016),  # the relocation drive's placed plants (history_2014_recorded.yaml, §14.11)
-})
-# records derived from another record: checks, left out of the objective like the fitted ones
-DERIVED: frozenset[tuple[str, int]] = frozenset({
-    ("textile_firms", 2015),  # end-2015 = 1,964 at end-2016 less "504 more than end-2015": the entry's timing
-})
+# records a level was fitted on and records derived from another (docs/calibration.md §14.2-§14.11,
+# §14.14): stated once in the record's schema, which the back-test's printed roles read too
+FITTED = observed.FITTED
+DERIVED = observed.DERIVED
 DEFAULT_PARAMS = ("potential_entrants_per_firm", "entry_hurdle_q", "adjustment_cost", "max_investment_rate")
 
 

@@ -2,14 +2,21 @@
 model's results map onto each series (YAML).
 
 ``scenarios/observed/xinjiang_record.csv`` has the columns ``series, year, value, unit, source,
-use, note``; every row needs a source, a unit and a year, and ``use`` follows the calibration rule
-of docs/calibration.md §1: ``calibration`` for years up to 2017, ``validation`` from 2018. The
+use, months, note``; every row needs a source, a unit and a year, and ``use`` follows the calibration
+rule of docs/calibration.md §1: ``calibration`` for years up to 2017, ``validation`` from 2018.
+``months`` (optional, 1-12, empty for 12) is the part of the year a flow record covers: the
+back-test compares it with ``months / 12`` of the model's year; a stock or a ratio series takes
+only 12 (docs/calibration.md §14.14). The
 mapping file ``scenarios/observed/xinjiang_series.yaml`` defines each series as
 ``factor x sum(column over stages)``, or the ratio of two such sums, with the source of its factor,
 and its ``timing``: ``in_year`` (the model's value of the year), ``end_of_year`` (a stock at the
 year's end) or ``as_spent`` (investment when it is spent), the last two by the file's
 ``build_timing`` (docs/calibration.md §14.10). A bad row or key is one line naming the file and
 the row (:class:`InputError`).
+
+Which in-sample records set a level of the 2014 chain or a mapping factor (``FITTED``: matched by
+construction) and which are derived from another record (``DERIVED``) is stated here once: the
+back-test's printed table and ``benchmarks/calibrate_2014.py`` both read it (§14.14).
 """
 
 from __future__ import annotations
@@ -27,8 +34,37 @@ from .errors import InputError
 from .yamlio import load_yaml_mapping
 
 LAST_CALIBRATION_YEAR = 2017  # docs/calibration.md §1: data up to 2017 calibrate, 2018 on validate
-COLUMNS = ("series", "year", "value", "unit", "source", "use", "note")
+COLUMNS = ("series", "year", "value", "unit", "source", "use", "months", "note")
+OPTIONAL_COLUMNS = ("months", "note")
 SERIES_NAME = r"^[a-z][a-z0-9_]*$"
+# results columns that are not a year's flow (stocks, levels, ratios): a record of part of a year
+# (months < 12) cannot be one of them
+NOT_FLOWS = frozenset({"firms", "capacity", "utilisation", "employment", "price", "unit_cost"})
+
+# records a level of the 2014 chain or a mapping factor was fitted on (docs/calibration.md
+# §14.2-§14.11): matched by construction, so neither a check of the model nor in the in-sample objective
+FITTED: frozenset[tuple[str, int]] = frozenset({
+    ("spindles", 2013),  # 7 M spindles (early 2014 = end-2013) x 0.09 t = the yarn capacity of 2014
+    ("cotton_output", 2014),  # the 2014 cotton capacity
+    ("viscose_capacity", 2013), ("viscose_capacity", 2016),  # 2014 capacity (end-2013) and its pipeline
+    ("aluminium_capacity", 2013), ("aluminium_capacity", 2016),  # level (end-2013), pipeline (March 2017)
+    ("aluminium_output", 2016),  # the pipeline's arrivals by 2016
+    ("textile_apparel_employment", 2014), ("textile_firms", 2014),  # coverage factors
+    ("textile_fixed_asset_investment", 2016),  # coverage factor
+    ("textile_firms", 2016),  # the relocation drive's placed plants (history_2014_recorded.yaml, §14.11)
+})
+# records derived from another record: checks, but left out of the in-sample objective
+DERIVED: frozenset[tuple[str, int]] = frozenset({
+    ("textile_firms", 2015),  # end-2015 = 1,964 at end-2016 less "504 more than end-2015": the entry's timing
+})
+ROLES = ("fitted", "check", "held out")
+
+
+def role(series: str, year: int) -> str:
+    """``fitted`` (matched by construction), ``check`` (in sample, not fitted) or ``held out``."""
+    if year > LAST_CALIBRATION_YEAR:
+        return "held out"
+    return "fitted" if (series, year) in FITTED else "check"
 
 
 class _Strict(StrictModel):
@@ -44,7 +80,16 @@ class ObservedRow(_Strict):
     unit: str = Field(min_length=1)
     source: str = Field(min_length=1)
     use: Literal["calibration", "validation"]
+    months: int = 12  # the months of the year the record covers (a flow's part of the year)
     note: str = ""
+
+    @field_validator("months", mode="before")
+    @classmethod
+    def _months_of_a_year(cls, months: object) -> int:
+        text = str(months).strip()
+        if isinstance(months, bool) or not text.isdigit() or not 1 <= int(text) <= 12:
+            raise ValueError("must be a whole number of months from 1 to 12 (empty for a full year)")
+        return int(text)
 
     @field_validator("use")
     @classmethod
@@ -126,7 +171,7 @@ def load_record(path: str | Path) -> tuple[ObservedRow, ...]:
     with path.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         header = tuple(reader.fieldnames or ())
-        missing = [c for c in COLUMNS if c != "note" and c not in header]
+        missing = [c for c in COLUMNS if c not in OPTIONAL_COLUMNS and c not in header]
         if missing:
             raise InputError(file, "header", f"missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
         unknown = [c for c in header if c not in COLUMNS]
@@ -195,7 +240,25 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
         if row.unit != s.unit:
             raise InputError(str(record_path), f"{row.series} {row.year}: unit",
                              f"differs from the series' unit '{s.unit}' in {path.name}", row.unit)
+        if row.months != 12 and not is_flow(s):
+            raise InputError(str(record_path), f"{row.series} {row.year}: months",
+                             f"{row.months} months: only a flow record may cover part of a year, and {row.series} "
+                             f"is {_not_a_flow(s)} in {path.name}")
     return Observed(rows, dict(spec.series), str(record_path), file, spec.build_timing)
+
+
+def is_flow(s: SeriesSpec) -> bool:
+    """A year's flow (a sum of a flow column, counted in the year or as spent): m months of it are
+    m / 12 of the model's year."""
+    return s.denominator is None and s.timing != "end_of_year" and s.numerator.column not in NOT_FLOWS
+
+
+def _not_a_flow(s: SeriesSpec) -> str:
+    if s.denominator is not None:
+        return "a ratio"
+    if s.timing == "end_of_year":
+        return "a stock at the year's end (timing: end_of_year)"
+    return f"a stock or level ({s.numerator.column})"
 
 
 def check_stages(observed: Observed, stage_names: set[str] | list[str], chain_name: str = "the chain") -> None:
