@@ -265,7 +265,7 @@ def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
         head = ["series", "year", "unit", "model", "model 95% range", "record", "error", "role"]
         widths = [max(len(x) for x in col) for col in zip(head, *rows)]
         fmt = "  ".join(f"{{:{'<' if i < 3 or i == 7 else '>'}{w}}}" for i, w in enumerate(widths))
-        lines += [title, fmt.format(*head)] + [fmt.format(*r).rstrip() for r in rows] + [""]
+        lines += [title, fmt.format(*head).rstrip()] + [fmt.format(*r).rstrip() for r in rows] + [""]
     return "\n".join(lines + [roles_summary(table)]).rstrip()
 
 

@@ -10,7 +10,8 @@
 as the engine books it (``firm.firm_year``): the incumbents of 2014 and the plants built since, how
 much of their capacity produces, and the output of those whose sales reach the above-scale
 threshold (``rules.ABOVE_SCALE_SALES_YUAN``), in kt and mapped as the series file maps
-``garment_output_above_scale`` (million pieces in eleven months). ``lint``: 2014 only, over the back-test's
+``garment_output_above_scale`` (million pieces a year; the 2016 record's eleven months are compared
+with 11/12 of it). ``lint``: 2014 only, over the back-test's
 parameter draws (10 x 5 replications): the drawn market supply elasticity and productivity spread,
 the lint price, the yarn stage's utilisation and imported inputs, and the local cotton share.
 """

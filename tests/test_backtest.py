@@ -716,3 +716,128 @@ def test_a_longer_history_leaves_the_earlier_years_as_they_were():
     pd.testing.assert_frame_equal(long[long.year <= 2015].reset_index(drop=True), short.reset_index(drop=True),
                                   check_exact=True)
     assert (long.year == 2016).any()
+
+
+# ---------------------------------------------------------------- partial-year records and the records' roles
+
+def _with_row(tmp_path, old_start: str, new_row: str):
+    """The series file and a copy of the record in ``tmp_path``, the row starting ``old_start`` replaced."""
+    lines = RECORD.read_text(encoding="utf-8").splitlines()
+    i = next(j for j, line in enumerate(lines) if line.startswith(old_start))
+    lines[i] = new_row
+    (tmp_path / "xinjiang_record.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    series = tmp_path / "series.yaml"
+    series.write_text((ROOT / "scenarios/observed/xinjiang_series.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return series, tmp_path / "xinjiang_record.csv", i + 1
+
+
+def test_the_partial_year_records_say_how_many_months_they_cover():
+    df = load_observed().frame().set_index(["series", "year"])
+    assert df.loc[("garment_output_above_scale", 2016), "months"] == 11  # January-November 2016
+    assert df.loc[("yarn_output", 2017), "months"] == 10 and "January-October" in df.loc[("yarn_output", 2017), "source"]
+    assert (df.drop([("garment_output_above_scale", 2016), ("yarn_output", 2017)]).months == 12).all()
+    # the garment factor is pieces per t only: the months are the record's, not the mapping's
+    assert load_observed().series["garment_output_above_scale"].factor == pytest.approx(3000 / 1e6)
+
+
+@pytest.mark.parametrize("months", ["13", "0", "10.5", "ten", "-1"])
+def test_a_months_value_outside_1_to_12_is_refused_with_one_line_naming_the_file_row_and_column(tmp_path, months):
+    series, record, line = _with_row(
+        tmp_path, "yarn_output,2017,",
+        f"yarn_output,2017,1.21,Mt,a source,calibration,{months},January-October")
+    with pytest.raises(InputError) as info:
+        load_record(record)
+    assert info.value.line() == (f"{record}: row {line} (yarn_output 2017): months: must be a whole number of months "
+                                 f"from 1 to 12 (empty for a full year) (got {months})")
+    out = tmp_path / "bt"
+    assert main(["backtest", "--series", str(series), "--out", str(out), "--replications", "1"]) == 2
+    assert not out.exists()  # refused before any run, nothing written
+
+
+def test_a_stock_or_a_ratio_record_of_part_of_a_year_is_refused(tmp_path):
+    series, record, _ = _with_row(tmp_path, "spindles,2015,",
+                                  "spindles,2015,10.0,million spindles,a source,calibration,11,")
+    with pytest.raises(InputError) as info:
+        load_observed(series)
+    assert info.value.line() == (f"{record}: spindles 2015: months: 11 months: only a flow record may cover part of a "
+                                 "year, and spindles is a stock at the year's end (timing: end_of_year) in series.yaml")
+    series, record, _ = _with_row(tmp_path, "local_cotton_share,2014,",
+                                  "local_cotton_share,2014,0.11,share of cotton output,a source,calibration,6,")
+    with pytest.raises(InputError) as info:
+        load_observed(series)
+    assert info.value.line() == (f"{record}: local_cotton_share 2014: months: 6 months: only a flow record may cover "
+                                 "part of a year, and local_cotton_share is a ratio in series.yaml")
+    series, record, _ = _with_row(tmp_path, "textile_firms,2017,", "textile_firms,2017,2703,firms,a source,calibration,9,")
+    with pytest.raises(InputError) as info:
+        load_observed(series)
+    assert info.value.line().endswith("textile_firms is a stock or level (firms) in series.yaml")
+    # 12 written out is a full year, as the empty cell
+    series, record, _ = _with_row(tmp_path, "spindles,2015,",
+                                  "spindles,2015,10.0,million spindles,a source,calibration,12,")
+    assert load_observed(series).frame().set_index(["series", "year"]).months[("spindles", 2015)] == 12
+
+
+def test_a_record_of_m_months_is_compared_with_m_twelfths_of_the_models_year():
+    sc = load_scenario("history_2014_counterfactual", SMALL + ["replications=2", "horizon.years=4"])
+    res = run_scenario(sc)
+    obs = load_observed()
+    table = backtest_table(res, obs).set_index(["series", "year"])
+    ms = backtest_module().model_series(res, obs).groupby(["series", "year"]).value
+    full_year = ms.mean()
+    for key, months in ((("garment_output_above_scale", 2016), 11), (("yarn_output", 2017), 10),
+                        (("garment_output_above_scale", 2014), 12), (("yarn_output", 2016), 12)):
+        assert table.loc[key, "model_mean"] == pytest.approx(months / 12 * full_year[key])
+        assert table.loc[key, "model_high"] == pytest.approx(months / 12 * ms.quantile(0.975)[key])
+        assert table.loc[key, "error"] == pytest.approx(table.loc[key, "model_mean"] / table.loc[key, "record"] - 1)
+    # a year without a record is the model's full year
+    assert table.loc[("garment_output_above_scale", 2015), "model_mean"] == pytest.approx(
+        full_year[("garment_output_above_scale", 2015)])
+
+
+def backtest_module():
+    from valuechain.analysis import backtest
+
+    return backtest
+
+
+def test_the_fitted_records_are_stated_once_and_each_is_a_calibration_record():
+    from valuechain.simulation.config import observed
+
+    spec = importlib.util.spec_from_file_location("calibrate_2014", ROOT / "benchmarks" / "calibrate_2014.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.FITTED is observed.FITTED and mod.DERIVED is observed.DERIVED
+    rec = load_observed().frame().set_index(["series", "year"])
+    assert observed.FITTED <= set(rec.index) and (rec.loc[sorted(observed.FITTED), "use"] == "calibration").all()
+    assert observed.role("textile_firms", 2014) == "fitted" and observed.role("textile_firms", 2017) == "check"
+    assert observed.role("textile_firms", 2015) == "check" and observed.role("textile_firms", 2023) == "held out"
+    # the new 2014 records are checks, not fitted
+    assert observed.role("yarn_output", 2014) == observed.role("garment_output_above_scale", 2014) == "check"
+
+
+def test_the_printed_table_gives_each_records_role_and_counts_the_checks_within_25_percent():
+    from valuechain.analysis.backtest import format_table, roles_summary
+
+    rows = [("spindles", 2013, 7.0, 7.0),                 # fitted
+            ("spindles", 2015, 8.3, 10.0),                # check, -17%
+            ("yarn_output", 2014, 0.61, 0.4012),          # check, +52%
+            ("textile_firms", 2015, 1100.0, 1460.0),      # check (derived), -25% (on the edge: within)
+            ("textile_firms", 2016, 1964.0, 1964.0),      # fitted
+            ("textile_firms", 2023, 3725 * 1.4, 3725.0),  # held out, +40%
+            ("spindles", 2024, 29.1 * 1.1, 29.1),         # held out, +10%
+            ("spindles", 2016, 12.0, np.nan)]             # no record: no role, not counted
+    t = pd.DataFrame(rows, columns=["series", "year", "model_mean", "record"])
+    t["model_low"], t["model_high"], t["unit"] = t.model_mean * 0.9, t.model_mean * 1.1, "u"
+    t["error"] = t.model_mean / t.record - 1
+    t.loc[3, "error"] = -0.25  # exactly on the edge
+    t = t[TABLE_COLUMNS]
+    assert roles_summary(t) == ("in sample: 2 fitted (matched by construction), 3 checks, of which 2 within ±25%; "
+                                "out of sample: 2 held out, of which 1 within ±25% and 2 within ±50%")
+    text = format_table(t)
+    lines = text.splitlines()
+    assert lines[1].split()[-1] == "role" and lines[-1] == roles_summary(t)
+    by_key = {tuple(line.split()[:2]): line.split()[-1] for line in lines if line.split()[:1] in
+              (["spindles"], ["yarn_output"], ["textile_firms"])}
+    assert by_key[("spindles", "2013")] == "fitted" and by_key[("spindles", "2015")] == "check"
+    assert by_key[("textile_firms", "2016")] == "fitted" and by_key[("textile_firms", "2023")] == "out"  # "held out"
+    assert list(t.columns) == TABLE_COLUMNS  # the CSV's columns carry no role
