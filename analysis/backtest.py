@@ -7,9 +7,9 @@ series and every year, the mean over runs, the 2.5-97.5% range over runs (replic
 parameter draws when the runs have them), the record where one is known and
 ``error = model_mean / record - 1`` (a record of part of a year, ``months`` < 12, against that
 part of the model's year, ``months / 12`` of it); :func:`format_table` prints it with each record's
-role (fitted, check, held out: ``observed.role``) and a summary line; :func:`plot_backtest` draws one panel per series with the
-model band, the record points and the calibration/validation split. Scoring only: running the
-model is the command line's job (``valuechain backtest``, ``simulation.running.backtest``).
+role (fitted, check, held out: ``observed.role``) and a summary line; :func:`plot_backtest` draws
+one panel per series with the model band, the record points and the calibration/validation split.
+Scoring only: running the model is the command line's job (``valuechain backtest``, ``simulation.running.backtest``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from ..simulation.config.observed import LAST_CALIBRATION_YEAR, Observed, check_
 from . import build_timing
 
 TABLE_COLUMNS = ["series", "year", "unit", "model_mean", "model_low", "model_high", "record", "error"]
+MODEL_COLUMNS = ["model_mean", "model_low", "model_high"]
 LOW_Q, HIGH_Q = 0.025, 0.975
+
+
+def _share_of_year(table: pd.DataFrame, observed: Observed) -> np.ndarray:
+    """Per row of ``table``: the record's ``months`` / 12 (1 where no record or a full year)."""
+    months = observed.frame().set_index(["series", "year"]).months
+    return table.join(months, on=["series", "year"]).months.fillna(12).to_numpy(dtype=float) / 12
 
 
 def _stages_of(results) -> pd.DataFrame:
@@ -173,9 +180,7 @@ def backtest_table(results, observed: Observed | None = None, years: list[int] |
     grid = pd.MultiIndex.from_tuples(sorted(pairs, key=lambda p: (order[p[0]], p[1])), names=["series", "year"])
     table = stats.reindex(grid).reset_index()
     table = table.join(rec, on=["series", "year"])
-    months = observed.frame().set_index(["series", "year"]).months
-    share = table.join(months, on=["series", "year"]).months.fillna(12).to_numpy(dtype=float) / 12
-    table[["model_mean", "model_low", "model_high"]] = table[["model_mean", "model_low", "model_high"]].mul(share, axis=0)
+    table[MODEL_COLUMNS] = table[MODEL_COLUMNS].mul(_share_of_year(table, observed), axis=0)
     table["unit"] = table.series.map({k: s.unit for k, s in observed.series.items()})
     table["error"] = table.model_mean / table.record - 1
     return table[TABLE_COLUMNS]
@@ -269,11 +274,26 @@ def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
     return "\n".join(lines + [roles_summary(table)]).rstrip()
 
 
+def full_year(table: pd.DataFrame, observed: Observed | None) -> pd.DataFrame:
+    """The table with the model columns of each partial-year record's row (``months`` < 12, which
+    ``backtest_table`` gives as that part of the year) back at the model's full year."""
+    if observed is None:
+        return table
+    out = table.copy()
+    out[MODEL_COLUMNS] = table[MODEL_COLUMNS].div(_share_of_year(table, observed), axis=0)
+    return out
+
+
 def plot_backtest(table: pd.DataFrame, out: str | Path, counterfactual: pd.DataFrame | None = None,
-                  title: str | None = None) -> Path:
+                  title: str | None = None, observed: Observed | None = None) -> Path:
     """One panel per series: the model's mean and 95% range of runs, the record as points
     (filled = calibration, open = validation), the counterfactual's mean dashed, and the
-    calibration/validation split."""
+    calibration/validation split. With ``observed``, the lines and bands are the model's full
+    years, and a record of part of a year is marked with the model's value for that part (the
+    table's)."""
+    partial = table.copy()
+    table = full_year(table, observed)
+    counterfactual = full_year(counterfactual, observed) if counterfactual is not None else None
     from matplotlib.ticker import MultipleLocator
 
     from .style import GREY, OKABE_ITO, close, figure, save, style
@@ -299,6 +319,10 @@ def plot_backtest(table: pd.DataFrame, out: str | Path, counterfactual: pd.DataF
             ax.plot(cal.year, cal.record, "o", color=red, ms=4, label="record, calibration (to 2017)")
             ax.plot(val.year, val.record, "o", mfc="white", mec=red, mew=1.2, ms=4,
                     label="record, validation (2018 on)")
+            p = partial[(partial.series == name)].set_index("year").model_mean
+            part = t[(t.model_mean.to_numpy() != p.reindex(t.year).to_numpy()) & t.record.notna().to_numpy()]
+            ax.plot(part.year, p.reindex(part.year), "x", color=blue, ms=4, mew=1.2,
+                    label="model, the record's months of the year")
             ax.set_title(name.replace("_", " "), loc="left")
             ax.set_ylabel(t.unit.iloc[0])
             ax.set_ylim(bottom=0)

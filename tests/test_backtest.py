@@ -734,7 +734,8 @@ def _with_row(tmp_path, old_start: str, new_row: str):
 def test_the_partial_year_records_say_how_many_months_they_cover():
     df = load_observed().frame().set_index(["series", "year"])
     assert df.loc[("garment_output_above_scale", 2016), "months"] == 11  # January-November 2016
-    assert df.loc[("yarn_output", 2017), "months"] == 10 and "January-October" in df.loc[("yarn_output", 2017), "source"]
+    yarn = df.loc[("yarn_output", 2017)]
+    assert yarn.months == 10 and "January-October" in yarn.source
     assert (df.drop([("garment_output_above_scale", 2016), ("yarn_output", 2017)]).months == 12).all()
     # the garment factor is pieces per t only: the months are the record's, not the mapping's
     assert load_observed().series["garment_output_above_scale"].factor == pytest.approx(3000 / 1e6)
@@ -767,7 +768,8 @@ def test_a_stock_or_a_ratio_record_of_part_of_a_year_is_refused(tmp_path):
         load_observed(series)
     assert info.value.line() == (f"{record}: local_cotton_share 2014: months: 6 months: only a flow record may cover "
                                  "part of a year, and local_cotton_share is a ratio in series.yaml")
-    series, record, _ = _with_row(tmp_path, "textile_firms,2017,", "textile_firms,2017,2703,firms,a source,calibration,9,")
+    series, record, _ = _with_row(tmp_path, "textile_firms,2017,",
+                                  "textile_firms,2017,2703,firms,a source,calibration,9,")
     with pytest.raises(InputError) as info:
         load_observed(series)
     assert info.value.line().endswith("textile_firms is a stock or level (firms) in series.yaml")
@@ -792,6 +794,10 @@ def test_a_record_of_m_months_is_compared_with_m_twelfths_of_the_models_year():
     # a year without a record is the model's full year
     assert table.loc[("garment_output_above_scale", 2015), "model_mean"] == pytest.approx(
         full_year[("garment_output_above_scale", 2015)])
+    # the figure's lines are the full years again
+    back = backtest_module().full_year(table.reset_index(), obs).set_index(["series", "year"])
+    assert back.loc[("yarn_output", 2017), "model_mean"] == pytest.approx(full_year[("yarn_output", 2017)])
+    assert back.loc[("spindles", 2015), "model_mean"] == table.loc[("spindles", 2015), "model_mean"]
 
 
 def backtest_module():

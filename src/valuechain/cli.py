@@ -340,7 +340,7 @@ def cmd_backtest(args) -> int:
     n = runs["recorded"].runs.shape[0]
     interval = (f"{args.parameter_draws} parameter draw(s) x replications" if args.parameter_draws
                 else "replications only")
-    plot_backtest(table, out / "backtest.png", counterfactual,
+    plot_backtest(table, out / "backtest.png", counterfactual, observed=observed,
                   title=f"Recorded 2014-2024 history against the record ({n} runs; range: {interval})")
     print(f"back-test: history_2014_recorded, {n} run(s), model range = 2.5-97.5% of runs ({interval})")
     print(format_table(table))
