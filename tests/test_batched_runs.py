@@ -153,12 +153,9 @@ def test_a_batched_run_table_is_the_table_of_its_frames() -> None:
         assert names == want_names
 
 
-def test_sweep_points_with_other_lever_values_side_by_side_are_the_runs_alone() -> None:
-    """Points of a sweep that differ in lever values (the power price, the freight subsidy's rate)
-    go side by side in one batched model: each run is the run of its own point alone."""
-    base = SCENARIOS / "policy_package_2016.yaml"
-    points = [load_scenario(base, ["replications=1", "horizon.years=6", f"policy.electricity_price.default={p}"])
-              for p in (0.30, 0.36, 0.42)]
+def side_by_side_equals_alone(points: list) -> list:
+    """Two replications of each point side by side in one batched model; asserts that every run's
+    stage and fiscal frames are those of the run alone, and returns the batch."""
     seeds = runner.child_seeds(20160101, 2)
     runs = [(sc, r) for sc in points for r in range(2)]
     batch = runner.run_batch(points[0], [r for _, r in runs], [seeds[r] for _, r in runs],
@@ -171,6 +168,16 @@ def test_sweep_points_with_other_lever_values_side_by_side_are_the_runs_alone() 
                                       check_exact=True)
         pd.testing.assert_frame_equal(recorder.fiscal_frame(run).assign(**keys)[fiscal.columns], fiscal,
                                       check_exact=True)
+    return batch
+
+
+def test_sweep_points_with_other_lever_values_side_by_side_are_the_runs_alone() -> None:
+    """Points of a sweep that differ in lever values (the power price, the freight subsidy's rate)
+    go side by side in one batched model: each run is the run of its own point alone."""
+    base = SCENARIOS / "policy_package_2016.yaml"
+    points = [load_scenario(base, ["replications=1", "horizon.years=6", f"policy.electricity_price.default={p}"])
+              for p in (0.30, 0.36, 0.42)]
+    batch = side_by_side_equals_alone(points)
     prices = [recorder.stage_frame(run).value_added.sum() for recorder, run, _ in batch[::2]]
     assert len(set(prices)) == 3  # the points differ: the comparison can fail
 
@@ -182,18 +189,7 @@ def test_points_with_other_placed_plants_side_by_side_are_the_runs_alone() -> No
     points = [load_scenario(base, ["replications=1", "horizon.years=5", "policy.investment_attraction.rules="
                                    f"[{{stages: [garments], placed_plants_per_year: {{2017: {n}}}}}]"])
               for n in (0, 3, 10)]
-    seeds = runner.child_seeds(20160101, 2)
-    runs = [(sc, r) for sc in points for r in range(2)]
-    batch = runner.run_batch(points[0], [r for _, r in runs], [seeds[r] for _, r in runs],
-                             scenarios=[s for s, _ in runs])
-    assert batch[0][0] is batch[-1][0]  # one batched model
-    for (sc, r), (recorder, run, _) in zip(runs, batch):
-        stages, fiscal, _ = runner.run_replication(sc, r, seeds[r])
-        keys = {"scenario": sc.name, "replication": r}
-        pd.testing.assert_frame_equal(recorder.stage_frame(run).assign(**keys)[stages.columns], stages,
-                                      check_exact=True)
-        pd.testing.assert_frame_equal(recorder.fiscal_frame(run).assign(**keys)[fiscal.columns], fiscal,
-                                      check_exact=True)
+    batch = side_by_side_equals_alone(points)
     garments = [recorder.stage_frame(run).query("stage == 'garments'").entries.sum() for recorder, run, _ in batch]
     assert garments[0] < garments[2] < garments[4] and garments[1] < garments[3] < garments[5]
 

@@ -6,7 +6,6 @@ uninterrupted one, kept columns and the batch size are checked."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from conftest import CRN
 from sweep_mixes import SCENARIOS, SMALL, mix_sweep
 from valuechain.analysis import load_sweep, sweep_outcomes
 from valuechain.simulation import run_sweep
@@ -25,7 +25,6 @@ from valuechain.simulation.running import sweeps
 
 from valuechain.cli import main
 
-DATA = Path(__file__).resolve().parent / "data"
 PLACEMENT = ["file", "row_group", "offset", "length", "sha256", "file_sha256", "duration_s"]
 
 DEFAULT_SMALL = f"""
@@ -45,23 +44,7 @@ MIX = mix_sweep(
     f"  - {{name: power_030, set: {{{SMALL}, policy.electricity_price.default: 0.30}}}}\n",
 )
 
-CRN = """
-name: crn_grid
-base: tiny.yaml
-design: grid
-parameters:
-  policy.electricity_price.default: {low: 0.25, high: 0.45, levels: 4}
-replications: 3
-seed: 11
-"""
 
-
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch) -> Path:
-    for name in ("tiny.yaml", "tiny_chain.yaml"):
-        shutil.copy(DATA / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def frames(out: Path) -> dict[str, pd.DataFrame]:
@@ -77,6 +60,11 @@ def without_attempts(f: dict) -> dict:
 def assert_same(a: dict, b: dict) -> None:
     for name in a:
         pd.testing.assert_frame_equal(a[name], b[name], check_exact=True)
+
+
+@pytest.fixture
+def folder(tiny_folder: Path) -> Path:
+    return tiny_folder
 
 
 @pytest.mark.parametrize("text", [DEFAULT_SMALL, MIX, CRN], ids=["default_chain", "policy_mix", "crn_grid"])

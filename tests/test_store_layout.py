@@ -5,7 +5,6 @@ row group per run (store version 2), and a store of version 2 is read but not re
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import CRN
 from valuechain.analysis import load_sweep, sweep_outcomes
 from valuechain.analysis.sweep import _runs_of
 from valuechain.analysis.sweep_runs import SweepRuns
@@ -22,26 +22,11 @@ from valuechain.simulation.running import sweeps
 
 from valuechain.cli import main
 
-DATA = Path(__file__).resolve().parent / "data"
-
-CRN = """
-name: crn_grid
-base: tiny.yaml
-design: grid
-parameters:
-  policy.electricity_price.default: {low: 0.25, high: 0.45, levels: 4}
-replications: 3
-seed: 11
-"""
-
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch) -> Path:
-    for name in ("tiny.yaml", "tiny_chain.yaml"):
-        shutil.copy(DATA / name, tmp_path / name)
-    (tmp_path / "s.yaml").write_text(CRN)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def folder(tiny_folder: Path) -> Path:
+    (tiny_folder / "s.yaml").write_text(CRN)
+    return tiny_folder
 
 
 def bits(frame: pd.DataFrame) -> dict[str, np.ndarray]:
