@@ -31,9 +31,10 @@ Prints one line per candidate, best score first, then the best candidate's in-sa
 ``--moments K`` makes it a calibration under the behavioural moments' bands: the K best candidates
 by score, best first, are run through ``benchmarks/moments.py``'s user-cost elasticity of investment
 and boom capacity growth (``running.moments``; 5 paired replications on the default 2016 scenario),
-and the best candidate whose two moments lie in their bands is reported, with its table. The
-literature's elasticity band and the region's spindle growth then bind the in-sample fit, rather
-than the in-sample fit buying a boom the record does not show.
+each one's two moments are printed, every candidate whose two moments lie in their bands is listed
+with the in-sample records it misses by more than 25%, and the best of them is reported with its
+table. The literature's elasticity band and the region's spindle growth then bind the in-sample
+fit, rather than the in-sample fit buying a boom the record does not show.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import argparse
 import sys
 
 import pandas as pd
-from valuechain.analysis.backtest import backtest_table, format_table, in_sample_score, rescaled
+from valuechain.analysis.backtest import backtest_table, format_table, in_sample_score, rescaled, scored
 from valuechain.simulation import load_scenario, run_scenario
 from valuechain.simulation.config import observed
 from valuechain.simulation.config.parameters import ParameterRanges, draw_parameters, load_parameter_ranges, split_key
@@ -82,11 +83,12 @@ def score_candidate(params: dict, replications: int, seed: int | None, overrides
     return in_sample_score(table, FITTED | DERIVED), table
 
 
-def within_moments(frame: pd.DataFrame, keys: list[str], k: int, overrides: list[str]) -> int | None:
-    """The best-scoring of the ``k`` best candidates whose user-cost elasticity and boom growth lie
-    in their bands (``running.moments.TARGETS``), printing each one's two moments."""
+def within_moments(frame: pd.DataFrame, keys: list[str], k: int, overrides: list[str]) -> list[int]:
+    """Those of the ``k`` best candidates (best first) whose user-cost elasticity and boom growth
+    lie in their bands (``running.moments.TARGETS``), printing each one's two moments."""
     from valuechain.simulation.running.moments import TARGETS, largest_capacity_growth, user_cost_elasticity
 
+    in_band: list[int] = []
     for _, row in frame.head(k).iterrows():
         sets = list(overrides) + [f"{'.'.join(split_key(key))}={row[key]}" for key in keys]
         base = load_scenario("baseline", ["replications=5", *sets])
@@ -98,8 +100,15 @@ def within_moments(frame: pd.DataFrame, keys: list[str], k: int, overrides: list
         print(f"candidate {int(row.candidate):3d}  score {row.score:.3f}  user-cost elasticity {elasticity:.2f}  "
               f"boom growth {growth:.0%}  {'in band' if ok else 'outside'}", flush=True)
         if ok:
-            return int(row.candidate)
-    return None
+            in_band.append(int(row.candidate))
+    return in_band
+
+
+def misses(table: pd.DataFrame, limit: float = 0.25) -> str:
+    """The in-sample records the table misses by more than ``limit``, as ``series year (+err%)``."""
+    s = scored(table)
+    out = s[(s.use == "calibration") & (s.error.abs() > limit)]
+    return ", ".join(f"{r.series} {r.year} ({r.error:+.0%})" for r in out.itertuples()) or "none"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,10 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{frame.to_string(index=False, float_format=lambda x: f'{x:.4g}')}")
     best = int(frame.candidate.iloc[0])
     if args.moments:
-        best = within_moments(frame, args.params, args.moments, args.set)
-        if best is None:
+        in_band = within_moments(frame, args.params, args.moments, args.set)
+        if not in_band:
             print(f"\nnone of the {args.moments} best candidates has both moments in band")
             return 0
+        scores = frame.set_index("candidate").score
+        print("\nin band, best first (in-sample records outside ±25%, fitted ones included):")
+        for c in in_band:
+            print(f"candidate {c:3d}  score {scores[c]:.3f}  misses: {misses(tables[c])}")
+        best = in_band[0]
     score = float(frame.set_index("candidate").score[best])
     print(f"\nbest: candidate {best} ({score:.3f}); in-sample table with the coverage factors "
           f"re-derived (records fitted by levels included, not scored):")

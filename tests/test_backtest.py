@@ -416,10 +416,15 @@ def test_rescaling_re_derives_a_coverage_factor_on_its_anchor_record():
     assert (t[t.series == "a"].model_mean.to_numpy() == [2.0, 1.0]).all()
 
 
-def test_the_calibration_script_scores_no_held_out_record_and_starts_from_the_defaults(capsys):
+def _calibration_script():
     spec = importlib.util.spec_from_file_location("calibrate_2014", ROOT / "benchmarks" / "calibrate_2014.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_calibration_script_scores_no_held_out_record_and_starts_from_the_defaults(capsys):
+    mod = _calibration_script()
     assert all(year <= 2017 for _, year in mod.FITTED) and all(y <= 2017 for _, y in mod.ANCHORS.values())
     # the end-2015 firms are derived from the end-2016 record ("504 more than end-2015"): a check, not scored
     rec = load_observed().frame().set_index(["series", "year"]).value
@@ -432,6 +437,32 @@ def test_the_calibration_script_scores_no_held_out_record_and_starts_from_the_de
     out = capsys.readouterr().out
     assert "candidate   0  score" in out and "candidate   1  score" in out and "best: candidate" in out
     assert "out of sample" not in out
+
+
+def test_the_moment_check_keeps_every_candidate_in_band_best_first_and_names_the_records_missed(monkeypatch, capsys):
+    from valuechain.simulation.running import moments
+
+    mod = _calibration_script()
+    # candidate x's moments are read off its one varied key (the stand-in runs return their sets)
+    elasticity = {1.0: -3.0, 2.0: -1.0, 3.0: -0.5, 4.0: -1.2}  # band -1.6 to -0.25: keys 2, 3 and 4 in
+    growth = {1.0: 0.4, 2.0: 0.4, 3.0: 0.9, 4.0: 0.35}  # band 0.30-0.50: key 3 out
+    value = lambda sets: float(sets[-1].split("=")[1])  # noqa: E731
+    monkeypatch.setattr(mod, "load_scenario", lambda name, sets: sets)
+    monkeypatch.setattr(mod, "run_scenario", lambda sets: type("R", (), {"stages": sets}))
+    monkeypatch.setattr(moments, "TARGETS", {"user_cost_elasticity": (-1.6, -0.25), "boom_capacity_growth": (0.3, 0.5)})
+    monkeypatch.setattr(moments, "user_cost_elasticity", lambda sets: (elasticity[value(sets)], None))
+    monkeypatch.setattr(moments, "largest_capacity_growth", lambda sets, stage: (growth[value(sets)], None))
+    frame = pd.DataFrame({"candidate": [7, 3, 5, 9], "adjustment_cost": [1.0, 2.0, 3.0, 4.0],
+                          "score": [0.1, 0.2, 0.3, 0.4]})
+    assert mod.within_moments(frame, ["adjustment_cost"], 4, []) == [3, 9]  # all four checked, best first
+    assert mod.within_moments(frame, ["adjustment_cost"], 2, []) == [3]  # only the k best
+    out = capsys.readouterr().out
+    assert "candidate   7  score 0.100  user-cost elasticity -3.00  boom growth 40%  outside" in out
+    assert "candidate   9  score 0.400  user-cost elasticity -1.20  boom growth 35%  in band" in out
+    # the records missed by more than 25% in sample; the held-out 2020 (+800%) and 2016's 0% are not
+    assert mod.misses(_toy_table()) == "a 2014 (+100%), b 2015 (-50%), c 2014 (-50%), c 2016 (-75%)"
+    assert mod.misses(_toy_table(), limit=0.7) == "a 2014 (+100%), c 2016 (-75%)"
+    assert mod.misses(_toy_table(), limit=1.0) == "none"  # +100% is not beyond 100%
 
 
 # ---------------------------------------------------------------- second sources and the 2014 package's other rules
