@@ -3,6 +3,7 @@ schema, `valuechain backtest`, and parameter draws that widen the interval."""
 
 import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -786,24 +787,24 @@ def test_a_months_value_outside_1_to_12_is_refused_with_one_line_naming_the_file
     assert not out.exists()  # refused before any run, nothing written
 
 
+def _refusal(tmp_path, old_start: str, new_row: str) -> tuple[str, Path]:
+    """The one-line refusal of the series file whose record has the row ``new_row``, and the record."""
+    series, record, _ = _with_row(tmp_path, old_start, new_row)
+    with pytest.raises(InputError) as info:
+        load_observed(series)
+    return info.value.line(), record
+
+
 def test_a_stock_or_a_ratio_record_of_part_of_a_year_is_refused(tmp_path):
-    series, record, _ = _with_row(tmp_path, "spindles,2015,",
-                                  "spindles,2015,10.0,million spindles,a source,calibration,11,")
-    with pytest.raises(InputError) as info:
-        load_observed(series)
-    assert info.value.line() == (f"{record}: spindles 2015: months: 11 months: only a flow record may cover part of a "
-                                 "year, and spindles is a stock at the year's end (timing: end_of_year) in series.yaml")
-    series, record, _ = _with_row(tmp_path, "local_cotton_share,2014,",
-                                  "local_cotton_share,2014,0.11,share of cotton output,a source,calibration,6,")
-    with pytest.raises(InputError) as info:
-        load_observed(series)
-    assert info.value.line() == (f"{record}: local_cotton_share 2014: months: 6 months: only a flow record may cover "
-                                 "part of a year, and local_cotton_share is a ratio in series.yaml")
-    series, record, _ = _with_row(tmp_path, "textile_firms,2017,",
-                                  "textile_firms,2017,2703,firms,a source,calibration,9,")
-    with pytest.raises(InputError) as info:
-        load_observed(series)
-    assert info.value.line().endswith("textile_firms is a stock or level (firms) in series.yaml")
+    line, record = _refusal(tmp_path, "spindles,2015,", "spindles,2015,10.0,million spindles,a source,calibration,11,")
+    assert line == (f"{record}: spindles 2015: months: 11 months: only a flow record may cover part of a "
+                    "year, and spindles is a stock at the year's end (timing: end_of_year) in series.yaml")
+    line, record = _refusal(tmp_path, "local_cotton_share,2014,",
+                            "local_cotton_share,2014,0.11,share of cotton output,a source,calibration,6,")
+    assert line == (f"{record}: local_cotton_share 2014: months: 6 months: only a flow record may cover "
+                    "part of a year, and local_cotton_share is a ratio in series.yaml")
+    line, _ = _refusal(tmp_path, "textile_firms,2017,", "textile_firms,2017,2703,firms,a source,calibration,9,")
+    assert line.endswith("textile_firms is a stock or level (firms) in series.yaml")
     # 12 written out is a full year, as the empty cell
     series, record, _ = _with_row(tmp_path, "spindles,2015,",
                                   "spindles,2015,10.0,million spindles,a source,calibration,12,")
