@@ -9,7 +9,8 @@
 ``garments``: the history at the default parameters (5 replications), every garment plant's year
 as the engine books it (``firm.firm_year``): the incumbents of 2014 and the plants built since, how
 much of their capacity produces, and the output of those whose sales reach the above-scale
-threshold (``rules.ABOVE_SCALE_SALES_YUAN``), in kt and mapped as the series file maps
+threshold (``rules.ABOVE_SCALE_SALES_YUAN`` per recorded firm: a plant's sales over the chain's
+``recorded_firms_per_plant``, docs/calibration.md §14.16), in kt and mapped as the series file maps
 ``garment_output_above_scale`` (million pieces a year; the 2016 record's eleven months are compared
 with 11/12 of it). ``lint``: 2014 only, over the back-test's
 parameter draws (10 x 5 replications): the drawn market supply elasticity and productivity spread,
@@ -42,6 +43,7 @@ def garment_plants(overrides: list[str], replications: int, scenario: Path = HIS
     """Every garment plant's year 2014-2017 (one row per plant and year with capacity)."""
     sc = load_scenario(scenario, [f"replications={replications}", "horizon.years=4", *overrides])
     garments = list(sc.chain.order).index("garments")
+    threshold = rules.ABOVE_SCALE_SALES_YUAN * sc.chain.recorded_firms_per_plant[garments]  # a plant's sales
     rows, run = [], {}
     firm_year = firm.firm_year
 
@@ -54,8 +56,9 @@ def garment_plants(overrides: list[str], replications: int, scenario: Path = HIS
             price = k.sales_x[cells[mine]]
             rows.append(pd.DataFrame({
                 "replication": run["r"], "year": year, "capacity": capacity[mine], "output": output,
-                "price": price, "above": price * output >= rules.ABOVE_SCALE_SALES_YUAN,
-                "incumbent": np.atleast_1d(state["first_revenue_year"])[mine] < sc.spec.horizon.start}))
+                "price": price, "above": price * output >= threshold,
+                "incumbent": np.atleast_1d(state["first_revenue_year"])[mine] < sc.spec.horizon.start,
+                "threshold": threshold}))
         return out
 
     firm.firm_year = watched
@@ -75,12 +78,13 @@ def garments_table(plants: pd.DataFrame) -> pd.DataFrame:
     per_run = p.groupby(["year", "incumbent", "replication"]).agg(
         plants=("capacity", "size"), capacity_kt=("capacity", "sum"), producing_kt=("producing_capacity", "sum"),
         output_kt=("output", "sum"), plants_above=("n_above", "sum"), above_kt=("output_above", "sum"),
-        price=("price", "mean"))
+        price=("price", "mean"), threshold=("threshold", "first"))
     for name in ("capacity_kt", "producing_kt", "output_kt", "above_kt"):
         per_run[name] /= 1e3
     table = per_run.groupby(["year", "incumbent"]).mean()
     table["producing_share"] = table.producing_kt / table.capacity_kt
-    table["threshold_t"] = rules.ABOVE_SCALE_SALES_YUAN / table.price  # plant size whose full output reaches it
+    table["above_share"] = table.above_kt / table.output_kt  # of the group's output
+    table["threshold_t"] = table.pop("threshold") / table.price  # plant size whose full output reaches it
     return table.rename(index={True: "incumbents", False: "built since 2014"}, level="incumbent")
 
 

@@ -383,6 +383,8 @@ class ValueChainModel(mesa.Model):
             cell = np.repeat(np.arange(c.n_stages * 3), count)
             stage = cell // 3
             size = c.plant_capacity[stage]
+            # a new plant's 1/productivity: its own draw over the stage's new-plant productivity (chain key)
+            inv_productivity = inv_productivity / c.new_plant_productivity[stage]
             cost = size * c.capital_cost[stage]
             # issue 12: the investor pays entry_paid_factor of the cost (grants, land, SME fund, incentive)
             # and the plant waits for the cell's build lag this year (an approval lag may change it)

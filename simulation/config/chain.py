@@ -61,6 +61,8 @@ STAGE_NUMBER_FIELDS = (
     "initial",
     "new_plant_capacity_units",
 )
+OPTIONAL_NUMBER_FIELDS = ("recorded_firms_per_plant", "new_plant_productivity")
+"""Stage fields with a neutral default (1): ``sources`` may cite them, need not."""
 
 
 _Strict = StrictModel  # extra keys, booleans as numbers and NaN/inf are refused
@@ -140,6 +142,11 @@ class Stage(_Strict):
     demand: Demand
     initial: Initial
     new_plant_capacity_units: float = Field(gt=0, le=1e12)
+    # recorded firms a plant of the model stands for: the above-scale test (``output_above_scale``)
+    # applies to a plant's sales per recorded firm (docs/calibration.md §14.16); 1 by default
+    recorded_firms_per_plant: float = Field(default=1.0, ge=1, le=1e4)
+    # a new plant's productivity relative to the incumbents' distribution (1 by default; §14.16)
+    new_plant_productivity: float = Field(default=1.0, gt=0, le=10)
     sources: dict[str, str]
 
     @field_validator("inputs")
@@ -162,7 +169,7 @@ class Stage(_Strict):
     @field_validator("sources")
     @classmethod
     def _sources(cls, v: dict[str, str]) -> dict[str, str]:
-        unknown = set(v) - set(STAGE_NUMBER_FIELDS) - {"default"}
+        unknown = set(v) - set(STAGE_NUMBER_FIELDS) - set(OPTIONAL_NUMBER_FIELDS) - {"default"}
         if unknown:
             raise ValueError(f"sources names unknown fields {sorted(unknown)}")
         if "default" in v and not v["default"].lower().startswith("assumption"):
@@ -216,6 +223,8 @@ class Chain:
         self.initial_capacity = arr([s.initial.capacity_units for s in st])
         self.initial_firms = arr([s.initial.firms for s in st], dtype=np.int64)
         self.plant_capacity = arr([s.new_plant_capacity_units for s in st])
+        self.recorded_firms_per_plant = arr([s.recorded_firms_per_plant for s in st])
+        self.new_plant_productivity = arr([s.new_plant_productivity for s in st])
         # capacity under construction at the start, by the calendar year it arrives (units a year)
         years = sorted({y for s in st for y in s.initial.under_construction_units})
         self.initial_pipeline = {y: arr([s.initial.under_construction_units.get(y, 0.0) for s in st])
