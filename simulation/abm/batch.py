@@ -24,7 +24,8 @@ from ..economy.year import YearPrices
 
 PER_STAGE = ("weight_t", "price0", "price_growth", "other_inputs", "kwh", "workers", "wage", "capital_cost",
              "depreciation", "build_lag", "demand0", "demand_growth", "elasticity", "initial_capacity",
-             "initial_firms", "plant_capacity", "recorded_firms_per_plant", "new_plant_productivity", "freight_out", "freight_in", "sector_id")
+             "initial_firms", "plant_capacity", "recorded_firms_per_plant", "new_plant_productivity", "freight_out",
+             "freight_in", "sector_id")
 """The chain's per-stage arrays the year reads (``StackedChain`` repeats them for each run)."""
 SHARED_TERMS = ("local_bonus_weights",)  # (stages, stages) tables: the same for every run of a batch
 

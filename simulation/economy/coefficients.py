@@ -80,7 +80,7 @@ class CellCoefficients:
     stage_ratio: np.ndarray  # output / producing capacity
     # linear accounts
     sales_x: np.ndarray
-    above_scale_units: np.ndarray  # output whose sales reach ``rules.ABOVE_SCALE_SALES_YUAN`` per recorded firm (inf: none)
+    above_scale_units: np.ndarray  # output whose sales per recorded firm reach ``rules.ABOVE_SCALE_SALES_YUAN``
     subsidy_x: np.ndarray  # freight subsidy received per unit of output
     materials_x: np.ndarray  # chain and other inputs
     inputs_y: np.ndarray  # power at the price paid
@@ -289,8 +289,8 @@ def cell_coefficients(chain, f, terms: CellTerms, market: StageMarket, threshold
     return CellCoefficients(
         **extra,
         threshold=threshold, priced_up=priced_up, stage_ratio=rep(market.stage_ratio),
-        sales_x=sales_x, above_scale_units=np.divide(rules.ABOVE_SCALE_SALES_YUAN * rep(chain.recorded_firms_per_plant), sales_x,
-                                                     out=np.full_like(sales_x, np.inf), where=sales_x > 0),
+        sales_x=sales_x, above_scale_units=np.divide(rules.ABOVE_SCALE_SALES_YUAN * rep(chain.recorded_firms_per_plant),
+                                                     sales_x, out=np.full_like(sales_x, np.inf), where=sales_x > 0),
         subsidy_x=subsidy_x, materials_x=materials_x, inputs_y=inputs_y, labour_y=labour_y,
         kwh_y=kwh, tech_factor=getattr(tech, "factor", 1.0),
         power_gap=np.where(terms.power_counts.ravel(), terms.reference_power_price - power, 0.0),
