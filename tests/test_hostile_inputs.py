@@ -358,6 +358,8 @@ def test_non_finite_numbers_are_refused_in_every_chain_and_scenario_field(bad_va
     chain_data = yaml.safe_load((DATA / "tiny_chain.yaml").read_text())
     chain_data["stages"]["ore"]["price_growth_per_year"] = 0.01  # a default: write it, to vary it
     chain_data["stages"]["ore"]["initial"]["under_construction_units"] = {2017: 100.0}  # likewise
+    chain_data["stages"]["ore"]["recorded_firms_per_plant"] = 2.0  # likewise
+    chain_data["stages"]["ore"]["new_plant_productivity"] = 0.8  # likewise
     scenario_data = yaml.safe_load(FULL)
     chain = load_chain(DATA / "tiny_chain.yaml")
     scenario_from_dict(scenario_data, "full.yaml", chain=chain)  # valid as written
