@@ -58,17 +58,18 @@ def test_a_plant_standing_for_n_firms_needs_n_times_the_threshold_in_sales(tmp_p
     np.testing.assert_array_equal(k4.above_scale_units, 4 * rules.ABOVE_SCALE_SALES_YUAN / k4.sales_x)
 
 
-def test_n_firms_per_plant_equals_the_threshold_times_n(tmp_path, monkeypatch):
+@pytest.mark.parametrize("engine", ["vectorized", "reference"])
+def test_n_firms_per_plant_equals_the_threshold_times_n(tmp_path, monkeypatch, engine):
     """The stage column with 3 recorded firms per plant at 20 million yuan is the column with one
-    firm per plant at 60 million (the threshold that splits the tiny chain's stages), bit for bit;
-    every other column is unchanged."""
+    firm per plant at 60 million (the threshold that splits the tiny chain's stages), bit for bit,
+    in both engines; every other column is unchanged."""
     with_three = run_scenario(load_scenario(tiny_with(tmp_path, recorded_firms_per_plant=3),
-                                            ["replications=1"])).stages
+                                            ["replications=1"]), engine=engine).stages
     monkeypatch.setattr(rules, "ABOVE_SCALE_SALES_YUAN", 60e6)
-    at_60m = run_scenario(load_scenario(DATA / "tiny.yaml", ["replications=1"])).stages
+    at_60m = run_scenario(load_scenario(DATA / "tiny.yaml", ["replications=1"]), engine=engine).stages
     assert with_three.equals(at_60m)
     monkeypatch.setattr(rules, "ABOVE_SCALE_SALES_YUAN", 20e6)
-    at_20m = run_scenario(load_scenario(DATA / "tiny.yaml", ["replications=1"])).stages
+    at_20m = run_scenario(load_scenario(DATA / "tiny.yaml", ["replications=1"]), engine=engine).stages
     assert (with_three.output_above_scale < at_20m.output_above_scale).any()  # the test bites
     assert with_three.drop(columns="output_above_scale").equals(at_20m.drop(columns="output_above_scale"))
 
