@@ -14,10 +14,11 @@ import pytest
 import yaml
 from conftest import DATA, ROOT
 from valuechain.simulation import run_scenario
+from valuechain.simulation.abm import model as model_module
 from valuechain.simulation.abm import state as state_module
 from valuechain.simulation.abm.model import ValueChainModel
 from valuechain.simulation.config.scenario import load_scenario
-from valuechain.simulation.economy import firm, rules
+from valuechain.simulation.economy import firm, rules, year
 
 from valuechain.cli import main
 
@@ -74,10 +75,24 @@ def test_n_firms_per_plant_equals_the_threshold_times_n(tmp_path, monkeypatch, e
     assert with_three.drop(columns="output_above_scale").equals(at_20m.drop(columns="output_above_scale"))
 
 
+class AtFactorOne:
+    """A chain seen with every stage's ``new_plant_productivity`` at 1 (everything else its own)."""
+
+    def __init__(self, chain):
+        self._chain = chain
+        self.new_plant_productivity = np.ones_like(chain.new_plant_productivity)
+
+    def __getattr__(self, name):
+        return getattr(self._chain, name)
+
+
 def test_new_plants_draw_their_productivity_and_divide_it_by_the_factor(tmp_path, monkeypatch):
     """The first year's entrants at a factor of 0.5 have exactly twice the 1/productivity of the
-    same draws at 1 (the same seed: the entry counts of the first year do not depend on it); the
-    incumbents are the same."""
+    same draws at 1 (the same seed, and the entry means held at the factor 1's, so that the counts
+    are the same: investors foresee the factor, ``test_investors_judge_a_new_plant_at_the_factor``);
+    the incumbents are the same."""
+    means = model_module.entry_means
+    monkeypatch.setattr(model_module, "entry_means", lambda k, chain, *a: means(k, AtFactorOne(chain), *a))
     added = []
     add = state_module.FirmState.add
 
@@ -100,6 +115,34 @@ def test_new_plants_draw_their_productivity_and_divide_it_by_the_factor(tmp_path
     assert (entrants1[2] == firm.NO_REVENUE_YET).all() and entrants1[0].size > 0
     np.testing.assert_array_equal(entrants1[0], entrants05[0])
     np.testing.assert_array_equal(entrants05[1], entrants1[1] / 0.5)
+
+
+def test_investors_judge_a_new_plant_at_the_factor(tmp_path):
+    """Analytic: the expected new plants of a cell at a factor of 0.5 are the potential investors
+    times the chance that a plant of 1/productivity 2 pays (the plants ``_entry`` builds), the same
+    coefficients otherwise; fewer than at the factor 1, where the chance is a plant's of 1."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    models = {f: ValueChainModel(load_scenario(tiny_with(tmp_path / name, new_plant_productivity=f)), rng=3)
+              for f, name in ((1.0, "a"), (0.5, "b"))}
+    for m in models.values():
+        m.step()
+    m = models[0.5]
+    k = m.last_year.coefficients
+    args = (m.spec.firms, m.zone_shares, m.year, m.state.alive_count)
+    at_half = year.entry_means(k, m.stacked, *args)
+    as_if_one = year.entry_means(k, AtFactorOne(m.stacked), *args)
+    assert (at_half <= as_if_one).all() and (at_half < as_if_one).any()
+    tax_weight = k.base_tax_weight_k  # the tiny chain has no tax holidays
+    assert not k.has_holidays
+    for inv_phi, mean in ((2.0, at_half), (1.0, as_if_one)):
+        q = (firm.increment_value(k, inv_phi, tax_weight) + k.labour_value_k) / k.entry_paid_factor - 1.0
+        chance = rules.entry_probability(q, m.spec.firms.entry_hurdle_q, m.spec.firms.entry_dispersion_q)
+        investors = year.potential_entrants(m.spec.firms, m.zone_shares, m.state.alive_count)
+        investors = investors * k.entrant_multiplier + k.extra_entrants * m.spec.firms.scale * np.tile(
+            m.zone_shares, m.stacked.n_stages)
+        np.testing.assert_allclose(mean, investors * chance + k.placed_plants * m.spec.firms.scale
+                                   * np.tile(m.zone_shares, m.stacked.n_stages), rtol=1e-12, atol=0)
 
 
 def test_slower_new_plants_leave_the_sales_with_the_incumbents(tmp_path):

@@ -127,8 +127,10 @@ def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: in
     """Expected new plants per (stage, zone) cell: potential investors x the chance a plant pays,
     plus the plants a drive places whatever they earn (``investment_attraction``'s placed plants).
 
-    Investors judge a plant of average productivity (1) by the increment value incumbents use
-    (``firm.increment_q``), with the tax holiday the plant would get when it first sells.
+    Investors judge a plant of average productivity by the increment value incumbents use
+    (``firm.increment_q``), with the tax holiday the plant would get when it first sells. A new
+    plant's average productivity is the stage's ``new_plant_productivity`` (1 unless the chain
+    sets it), the same factor ``ValueChainModel._entry`` gives the plants it builds.
     """
     cells = np.arange(chain.n_stages * 3)
     if k.has_holidays:
@@ -139,7 +141,8 @@ def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: in
         tax_weight = k.base_tax_weight_k
     # issue 12: a plant's labour subsidies add to its value; it costs its investor entry_paid_factor x
     # its capital cost (grants, land, the SME fund's stake, the attraction incentive)
-    q_new = (firm.increment_value(k, 1.0, tax_weight) + k.labour_value_k) / k.entry_paid_factor - 1.0
+    inv_productivity = 1.0 / np.repeat(chain.new_plant_productivity, 3)  # per cell (stage x zone)
+    q_new = (firm.increment_value(k, inv_productivity, tax_weight) + k.labour_value_k) / k.entry_paid_factor - 1.0
     chance = rules.entry_probability(q_new, f.entry_hurdle_q, f.entry_dispersion_q)
     # issue 12 (investment_attraction): the cells' potential investors x the lever's multiplier, plus
     # the outside investors it brings to the stage, shared over zones like the stage's own
