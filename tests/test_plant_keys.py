@@ -38,7 +38,7 @@ def test_the_keys_default_to_one_and_the_default_chain_sets_neither():
     assert (sc.chain.recorded_firms_per_plant == 1.0).all() and (sc.chain.new_plant_productivity == 1.0).all()
     history = load_scenario(ROOT / "scenarios" / "history_2014_recorded.yaml").chain
     garments = history.index["garments"]
-    assert history.recorded_firms_per_plant[garments] == 3.3 and history.new_plant_productivity[garments] == 0.5
+    assert history.recorded_firms_per_plant[garments] == 3.3 and history.new_plant_productivity[garments] == 1.0
     others = np.arange(history.n_stages) != garments
     assert (history.recorded_firms_per_plant[others] == 1.0).all()
     assert (history.new_plant_productivity[others] == 1.0).all()
@@ -152,11 +152,11 @@ def test_slower_new_plants_leave_the_sales_with_the_incumbents(tmp_path):
     larger in 2016; fewer plants at work sell less of the region's variety at a higher price
     (``economy.armington``), so the stage's output is smaller."""
     chain = (ROOT / "scenarios" / "chains" / "xinjiang_2014.yaml").read_text()
-    assert chain.count("    new_plant_productivity: 0.5 ") == 1
+    assert chain.count("    new_plant_productivity: 1.0 ") == 1
     garments = {}
     for factor in (0.5, 1.0):
         path = tmp_path / f"chain_{factor}.yaml"
-        path.write_text(chain.replace("    new_plant_productivity: 0.5 ", f"    new_plant_productivity: {factor} "))
+        path.write_text(chain.replace("    new_plant_productivity: 1.0 ", f"    new_plant_productivity: {factor} "))
         sc = load_scenario(ROOT / "scenarios" / "history_2014_recorded.yaml",
                            [f"chain={path}", "replications=2", "horizon.years=3"])
         assert sc.chain.new_plant_productivity[sc.chain.index["garments"]] == factor
