@@ -225,11 +225,13 @@ def in_sample_score(table: pd.DataFrame, exclude: set[tuple[str, int]] | frozens
     up to ``LAST_CALIBRATION_YEAR``), each series weighted equally and each of its records equally
     within it: ``score = (1 / S) sum_s (1 / n_s) sum_y |ln(model_mean_sy / record_sy)|``. Records in
     ``exclude`` ((series, year)) are left out (levels fitted on them); held-out years never enter.
+    A record the model's mean misses entirely (0, as in a small test population) scores inf.
     Returns ``score``, ``records``, ``series``, the largest absolute error and the share of records
     within ±25% (``error = model / record - 1``)."""
     s = scored(table)
     s = s[(s.use == "calibration") & ~s.set_index(["series", "year"]).index.isin(list(exclude))]
-    log_error = np.log(s.model_mean / s.record).abs()
+    with np.errstate(divide="ignore"):  # a model value of 0 against a record misses it entirely: inf
+        log_error = np.log(s.model_mean / s.record).abs()
     per_series = log_error.groupby(s.series).mean()
     return {"score": float(per_series.mean()), "records": int(len(s)), "series": int(per_series.size),
             "max_abs_error": float(s.error.abs().max()), "within_25pct": float((s.error.abs() <= 0.25).mean())}
