@@ -120,3 +120,81 @@ def test_a_run_that_outgrows_its_gap_moves_the_others_unchanged_each_with_a_new_
     np.testing.assert_array_equal(pair.cell[pair.ends[3]:], 3)  # a gap's rows: its run's last cell
     np.testing.assert_array_equal(pair.cell_sum(pair.capacity), [106.0, 7.0, 15.0, 6.0])
     np.testing.assert_array_equal(alone.cell_sum(alone.capacity), [106.0, 7.0])
+
+
+def rebuild_in_place_run_by_run(st, sizes, runs, rebuilt, alive_per_cell, gaps_left):
+    """The plain form of ``FirmState._rebuild_in_place``: each rebuilt run's rows refilled in turn,
+    field by field, through masks of its own rows."""
+    from valuechain.simulation.abm.state import FILL
+
+    arrays, per_run = st._arrays, st.cells_per_run
+    st._dead = st._dead[~rebuilt[arrays["cell"][st._dead]]]
+    st._place(sizes, np.where(runs, gaps_left, st.gaps))
+    mapping = np.arange(st.n, dtype=np.int64)
+    for run in np.flatnonzero(runs):
+        c0, c1 = run * per_run, (run + 1) * per_run
+        a, b = int(st.starts[c0]), int(st.starts[c1])
+        alive = arrays["alive"][a:b].copy()
+        living = np.flatnonzero(alive)
+        cell = np.repeat(np.arange(c0, c1), sizes[c0:c1])
+        head = np.zeros(b - a, dtype=bool)
+        head[:cell.size] = (np.arange(cell.size) + a - st.starts[cell]) < alive_per_cell[cell]
+        for name, arr in arrays.items():
+            rows = arr[..., a:b]
+            values = rows[..., alive]
+            rows[...] = FILL.get(name, 0)
+            rows[..., head] = values
+        arrays["cell"][a:a + cell.size] = cell
+        arrays["cell"][a + cell.size:b] = c1 - 1
+        mapping[a:b] = -1
+        mapping[a + living] = a + np.flatnonzero(head)
+    st.used = np.where(rebuilt, alive_per_cell, st.used)
+    st.rebuilds += 1
+    return mapping
+
+
+def test_runs_rebuilt_in_place_together_are_rebuilt_as_run_by_run():
+    """Random entry and exit in eight runs side by side (some runs empty, some cells emptied, every
+    firm of a run leaving): the in-place rebuild of all rebuilt runs at once leaves every field,
+    the layout, the free rows and the row mapping as rebuilding the runs one by one does."""
+    runs, per_run = 8, 6
+    rng = np.random.default_rng(17)
+    fast = FirmState(n_cells=runs * per_run, subsidy_vintages=2, min_spare=2, runs=runs)
+    plain = FirmState(n_cells=runs * per_run, subsidy_vintages=2, min_spare=2, runs=runs)
+    calls = []
+
+    def reference(*args):
+        calls.append(int(args[1].sum()))
+        return rebuild_in_place_run_by_run(plain, *args)
+
+    plain._rebuild_in_place = reference
+    in_place = []
+    real = fast._rebuild_in_place
+    fast._rebuild_in_place = lambda *args: in_place.append(1) or real(*args)
+    for year in range(40):
+        alive = np.flatnonzero(fast.alive)
+        leaving = alive[rng.random(alive.size) < rng.choice([0.0, 0.2, 0.6])]
+        if year % 9 == 4:  # every firm of run 3 leaves
+            leaving = np.union1d(leaving, alive[fast.cell[alive] // per_run == 3])
+        for st in (fast, plain):
+            st.remove(leaving)
+        empty_runs = {1} if year < 20 else set()  # run 1 places nothing for half the years
+        cells = np.sort(rng.choice([c for c in range(runs * per_run) if c // per_run not in empty_runs],
+                                   size=int(rng.integers(0, 60))))
+        values = {"capacity": rng.random(cells.size), "inv_productivity": 1 + rng.random(cells.size),
+                  "loss_years": rng.integers(0, 5, cells.size).astype(np.int16),
+                  "first_revenue_year": rng.integers(2000, 2020, cells.size)}
+        (rows_f, map_f), (rows_p, map_p) = (st.add(cells, **values) for st in (fast, plain))
+        np.testing.assert_array_equal(rows_f, rows_p)
+        assert (map_f is None) == (map_p is None)
+        if map_f is not None:
+            np.testing.assert_array_equal(map_f, map_p)
+        for st in (fast, plain):
+            st.raw("pending")[year % 4, rows_f] = values["capacity"]
+            st.raw("sub_debt")[year % 2, rows_f] = 2 * values["capacity"]
+        for name in fast._arrays:
+            np.testing.assert_array_equal(fast.raw(name), plain.raw(name), err_msg=name)
+        for name in ("starts", "ends", "gaps", "used", "alive_count", "recent_entry", "min_spare"):
+            np.testing.assert_array_equal(getattr(fast, name), getattr(plain, name), err_msg=name)
+        np.testing.assert_array_equal(np.sort(fast._dead), np.sort(plain._dead))
+    assert len(in_place) == len(calls) >= 5 and max(calls) >= 2  # several rebuilds, some of several runs

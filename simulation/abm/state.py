@@ -234,36 +234,29 @@ class FirmState:
 
     def _rebuild_in_place(self, sizes: np.ndarray, runs: np.ndarray, rebuilt: np.ndarray,
                           alive_per_cell: np.ndarray, gaps_left: np.ndarray) -> np.ndarray:
-        """``_rebuild`` of runs whose new regions (``sizes``) fit in their rows and gap: each field's
-        rows of such a run are refilled where they are, the rest of the batch is untouched."""
+        """``_rebuild`` of runs whose new regions (``sizes``) fit in their rows and gap: the rows of
+        every such run are refilled where they are, all runs in one pass per field (the living rows
+        gathered in order into their cells' heads, every other row of those runs to its fill
+        value); the rest of the batch is untouched."""
         arrays, per_run = self._arrays, self.cells_per_run
         self._dead = self._dead[~rebuilt[arrays["cell"][self._dead]]]  # the rebuilt runs' dead rows go
         self._place(sizes, np.where(runs, gaps_left, self.gaps))  # (every run starts where it did)
+        first = np.flatnonzero(runs) * per_run
+        span = ranges(self.starts[first], self.starts[first + per_run])  # the rebuilt runs' rows and gaps
+        living = span[arrays["alive"][span]]  # (in order: each run's cells' living firms)
+        cells = np.flatnonzero(rebuilt)
+        heads = ranges(self.starts[cells], self.starts[cells] + alive_per_cell[cells])
+        head = np.zeros(self.n, dtype=bool)
+        head[heads] = True
+        free = span[~head[span]]
+        for name, arr in arrays.items():
+            for row in np.atleast_2d(arr) if name != "cell" else ():  # 1-D views of each row
+                row[heads] = row.take(living)
+                row[free] = FILL.get(name, 0)
+        arrays["cell"][span] = np.repeat(cells, np.diff(self.starts)[cells])  # (a gap: its run's last cell)
         mapping = np.arange(self.n, dtype=np.int64)
-        for run in np.flatnonzero(runs):
-            c0, c1 = run * per_run, (run + 1) * per_run
-            a, b = int(self.starts[c0]), int(self.starts[c1])  # the run's rows and gap
-            alive = arrays["alive"][a:b].copy()
-            living = np.flatnonzero(alive)
-            cell = np.repeat(np.arange(c0, c1), sizes[c0:c1])
-            head = np.zeros(b - a, dtype=bool)
-            head[:cell.size] = (np.arange(cell.size) + a - self.starts[cell]) < alive_per_cell[cell]
-            heads = np.flatnonzero(head)
-            for name, arr in arrays.items():
-                rows = arr[..., a:b]
-                if rows.ndim == 1:  # (a mask: faster than the rows' indices for a plain array)
-                    values = rows[alive]
-                    rows[...] = FILL.get(name, 0)
-                    rows[head] = values
-                    continue
-                values = rows[..., living]
-                rows[...] = FILL.get(name, 0)
-                rows[..., heads] = values
-            arrays["cell"][a:a + cell.size] = cell
-            arrays["cell"][a + cell.size:b] = c1 - 1
-            moved = mapping[a:b]
-            moved[...] = -1
-            moved[living] = a + heads
+        mapping[span] = -1
+        mapping[living] = heads
         self.used = np.where(rebuilt, alive_per_cell, self.used)
         self.rebuilds += 1
         return mapping
@@ -347,3 +340,9 @@ class FirmState:
             arrays[name][rows] = 0.0
         arrays["pending"][:, rows] = 0.0
         arrays["sub_debt"][:, rows] = 0.0
+
+
+def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The rows ``lo[i] .. hi[i] - 1`` of every i, one after the other."""
+    size = hi - lo
+    return np.arange(size.sum()) + np.repeat(lo - (np.cumsum(size) - size), size)
