@@ -80,10 +80,11 @@ def _check_columns(sw: SweepResults, wanted: list[str]) -> None:
 
 
 def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None,
-               fiscal_columns: list[str] | None = None, verify: bool = True):
+               fiscal_columns: list[str] | None = None, verify: bool = True, cache: LastRowGroup | None = None):
     """Yield ``(stages, fiscal, n_runs)``: Arrow tables of the finished runs ``ok`` (rows of the runs index),
     one batch file (or one run file of an old store) at a time, with every column or only the given
-    ones; every file's SHA-256 is checked against the index first."""
+    ones; every file's SHA-256 is checked against the index first. ``cache``: batch files' row
+    groups are decoded through it (a reader that asks for a few runs at a time)."""
     if ok.empty:
         return
     has_rg = "row_group" in ok.columns
@@ -96,8 +97,7 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
         if BATCH_FILE.fullmatch(str(file)) and has_rg:
             if verify:
                 verify_file(path, group["sha"].iloc[0])
-            pf = pq.ParquetFile(path)
-            info = json.loads(pf.schema_arrow.metadata[b"valuechain.batch"])
+            pf, info = (cache or LastRowGroup()).batch_file(path)
             columns = info["columns"]
             zero = set(columns.get("zero_levers", []))  # levers left out of the file: +0.0 everywhere
             wide = [FISCAL_PREFIX + lever for lever in columns["levers"] if lever not in zero]
@@ -107,7 +107,7 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
                                                                          if c in columns["fiscal"]]
             want = list(dict.fromkeys([*st_cols, *(c for c in fc_cols if c in columns["stages"]),
                                        "point", "replication", "year", *wide]))
-            table = _runs_of(pf, info["runs"], group, want, path)
+            table = _runs_of(pf, info["runs"], group, want, path, cache)
             yield table.select(st_cols), _long_fiscal(table, columns["levers"], fc_cols, zero), len(group)
             continue
         if not OLD_RUN_FILE.fullmatch(str(file)):
@@ -127,23 +127,61 @@ def _read_runs(d: Path, ok: pd.DataFrame, stage_columns: list[str] | None = None
         yield table.filter(is_st).select(st_cols), table.filter(pc.invert(is_st)).select(fc_cols), len(group)
 
 
-def _runs_of(pf: pq.ParquetFile, stored: list[dict], runs: pd.DataFrame, columns: list[str], path: Path) -> pa.Table:
+def _runs_of(pf: pq.ParquetFile, stored: list[dict], runs: pd.DataFrame, columns: list[str], path: Path,
+             cache: LastRowGroup | None = None) -> pa.Table:
     """The rows of ``runs`` (point, replication) of a batch file, one run after the other in file
-    order, each in its own row order: only their row groups are read, and the interleaved rows of
-    a row group of several runs (``simulation.store_layout``) are put back run by run."""
+    order, each in its own row order: only their row groups are read (through ``cache``, if given,
+    one at a time), and the interleaved rows of a row group of several runs
+    (``simulation.store_layout``) are put back run by run."""
     places = run_places(stored)
     try:
         wanted = sorted(places[(int(p), int(r))] for p, r in zip(runs["point"], runs["replication"]))
     except KeyError:
         raise InputError(str(path), "runs", "does not hold a run the runs index places in it") from None
     groups = sorted({g for g, _, _ in wanted})
-    table = pf.read_row_groups(groups, columns=columns).replace_schema_metadata(None)
+    if cache is None:
+        table = pf.read_row_groups(groups, columns=columns).replace_schema_metadata(None)
+    else:
+        table = pa.concat_tables([cache.row_group(pf, path, g, columns) for g in groups])
     if all(k == 1 for _, _, k in wanted):  # a run a row group (and store version 2): already in order
         return table
     sizes = [pf.metadata.row_group(g).num_rows for g in groups]
     start = dict(zip(groups, np.cumsum([0, *sizes[:-1]])))
     rows = [start[g] + run_rows(k, j, pf.metadata.row_group(g).num_rows) for g, j, k in wanted]
     return table.take(pa.array(np.concatenate(rows)))
+
+
+class LastRowGroup:
+    """The last batch file opened and the last row group decoded from it (its columns asked for),
+    kept for the next read: :class:`~analysis.sweep_runs.SweepRuns` reads a sweep a point at a
+    time, and the runs of consecutive points share row groups (up to ``store_layout.RUNS_PER_GROUP``
+    runs), which would otherwise be decoded again for each point. Holds at most one row group."""
+
+    def __init__(self):
+        self._file: tuple[Path, pq.ParquetFile, dict] | None = None
+        self._group: tuple[tuple, pa.Table] | None = None
+        self.decoded = 0  # row groups decoded (not taken from the cache)
+
+    def batch_file(self, path: Path) -> tuple[pq.ParquetFile, dict]:
+        """The batch file at ``path``, open, and its ``valuechain.batch`` metadata."""
+        if self._file is None or self._file[0] != path:
+            pf = pq.ParquetFile(path)
+            self._file = (path, pf, json.loads(pf.schema_arrow.metadata[b"valuechain.batch"]))
+        return self._file[1], self._file[2]
+
+    def row_group(self, pf: pq.ParquetFile, path: Path, group: int, columns: list[str]) -> pa.Table:
+        """Row group ``group`` of the batch file ``pf`` (at ``path``) with ``columns``, decoded once."""
+        key = (path, group, tuple(columns))
+        if self._group is None or self._group[0] != key:
+            self._group = None  # the old row group goes before the next is decoded
+            self._group = (key, pf.read_row_group(group, columns=columns).replace_schema_metadata(None))
+            self.decoded += 1
+        return self._group[1]
+
+    @property
+    def rows_held(self) -> int:
+        """Rows of the row group held (0: none)."""
+        return 0 if self._group is None else self._group[1].num_rows
 
 
 def _long_fiscal(table: pa.Table, levers: list[str], columns: list[str], zero: set[str] = frozenset()) -> pa.Table:

@@ -3,7 +3,8 @@
 :func:`analysis.runs_from_sweep` of a loaded sweep holds every stage-year of every run at once
 (``load_sweep``). :class:`SweepRuns` is the same mapping, label -> :class:`~analysis.compare.Run`,
 built from the sweep's index only: a point's runs are read (only their row groups, each batch
-file's SHA-256 checked once) when the point is asked for, and dropped when the caller drops it, so
+file's SHA-256 checked once; the last row group decoded is kept for the next point, whose runs
+it often holds: ``sweep.LastRowGroup``) when the point is asked for, and dropped when the caller drops it, so
 ``compare_many``, ``cost_report`` and ``plot_paths`` reduce each point to its outcomes while reading
 and hold one point's stage-years at a time, whatever the size of the sweep. A point read this way
 equals the same point of ``runs_from_sweep(load_sweep(directory))``, frame for frame
@@ -20,7 +21,16 @@ import pyarrow as pa
 
 from .results import verify_file
 from .run import Run, point_label
-from .sweep import BATCH_FILE, OLD_RUN_FILE, TIDY_KEYS, _read_manifest, _read_runs, load_sweep_index, verify_store
+from .sweep import (
+    BATCH_FILE,
+    OLD_RUN_FILE,
+    TIDY_KEYS,
+    LastRowGroup,
+    _read_manifest,
+    _read_runs,
+    load_sweep_index,
+    verify_store,
+)
 
 
 class SweepRuns(Mapping):
@@ -48,6 +58,7 @@ class SweepRuns(Mapping):
             self._labels[label] = p
             self._scenario[p] = point_scenario(self.sweep.manifest.get("base_scenario", {}), row.get("overrides"))
         self._verified: set[str] = set()
+        self._cache = LastRowGroup()  # the last row group read: the next point's runs are often in it
 
     def __len__(self) -> int:
         return len(self._labels)
@@ -71,7 +82,7 @@ class SweepRuns(Mapping):
                     verify_file(self.directory / str(file), sha)
                     self._verified.add(file)
         stages, fiscal = [], []
-        for st, fc, _ in _read_runs(self.directory, ok, verify=False):  # checked above, each file once
+        for st, fc, _ in _read_runs(self.directory, ok, verify=False, cache=self._cache):  # checked above, once
             stages.append(st)
             fiscal.append(fc)
         manifest = {**self.sweep.manifest, "scenario": self._scenario[p]}

@@ -87,3 +87,54 @@ def test_a_damaged_batch_file_is_named_when_its_point_is_read(sweep, tmp_path) -
     lazy = SweepRuns(copy)
     with pytest.raises(InputError, match="checksum mismatch"):
         lazy["all_four"]
+
+
+def one_file_sweep(d: Path, runs_per_group: int) -> Path:
+    """The sweep of ``sweep`` in one batch file of 9 runs, in row groups of ``runs_per_group`` runs."""
+    from valuechain.simulation import run_sweep, store_layout
+
+    (d / "s.yaml").write_text(MIX)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_layout, "RUNS_PER_GROUP", runs_per_group)
+        run_sweep(d / "s.yaml", out=d / "sweep", workers=1, progress=False, batch_size=9)
+    return d / "sweep"
+
+
+@pytest.fixture(scope="module")
+def wide_sweep(tmp_path_factory) -> Path:
+    """One row group holding every point's runs."""
+    return one_file_sweep(tmp_path_factory.mktemp("streaming_wide"), 50)
+
+
+@pytest.fixture(scope="module")
+def grouped_sweep(tmp_path_factory) -> Path:
+    """Row groups of 2 runs in one file: points span row groups."""
+    return one_file_sweep(tmp_path_factory.mktemp("streaming_grouped"), 2)
+
+
+@pytest.mark.parametrize("which", ["sweep", "wide_sweep", "grouped_sweep"])
+def test_points_read_through_the_row_group_cache_equal_uncached_reads_and_hold_one_row_group(
+        which, request) -> None:
+    """``SweepRuns`` keeps the last row group it decoded (``sweep.LastRowGroup``): every point, read
+    in any order, equals the point read without the cache, frame for frame; each row group is
+    decoded once when the points are read in order; the cache never holds more than one row group."""
+    import pyarrow.parquet as pq
+
+    d = request.getfixturevalue(which)
+    d = d[0] if isinstance(d, tuple) else d
+    index = pd.read_parquet(d / "runs.parquet")
+    groups = index[["file", "row_group"]].drop_duplicates()
+    group_rows = {(f, g): pq.ParquetFile(d / f).metadata.row_group(int(g)).num_rows
+                  for f, g in groups.itertuples(index=False)}
+    assert index.file.nunique() == (5 if which == "sweep" else 1)
+    assert len(groups) == {"sweep": 5, "wide_sweep": 1, "grouped_sweep": 5}[which]  # (9 runs of 3 points)
+    cached, plain = SweepRuns(d), SweepRuns(d)
+    plain._cache = None  # the uncached read: each point's row groups decoded for it
+    for order in (list(cached), list(cached)[::-1]):
+        for label in order:
+            a, b = cached[label], plain[label]
+            pd.testing.assert_frame_equal(a.stages, b.stages, check_exact=True)
+            pd.testing.assert_frame_equal(a.fiscal, b.fiscal, check_exact=True)
+            assert 0 < cached._cache.rows_held <= max(group_rows.values())  # one row group at most
+        if order[0] == list(cached)[0]:  # in point order: each row group decoded once
+            assert cached._cache.decoded == len(groups)
