@@ -94,3 +94,36 @@ def test_turnover_moves_neither_capacity_nor_output_much_in_the_baseline():
     cap_on, cap_off = on.groupby("year").capacity.sum(), off.groupby("year").capacity.sum()
     assert np.max(np.abs(cap_on / cap_off - 1)) < 0.01
     assert on.successions.sum() > 0.04 * on.firms.sum()
+
+
+def test_turnover_of_runs_side_by_side_is_each_run_alone():
+    """The batched turnover (one pass over every run's rows, each run drawing from its own stream)
+    closes in each run the firms the run alone closes and gives them the same successors, also for
+    a run with no firms left and at the highest rate (half the firms a year; pairs drawn twice close once)."""
+    for rate in (0.05, 0.5):
+        sc = load_scenario(ROOT / "scenarios" / "baseline.yaml",
+                           [f"firms.closure_rate_per_year={rate}", "firms.scale=0.1"])
+        seeds = np.random.SeedSequence(11).spawn(4)
+        batch = ValueChainModel(sc, rngs=seeds)
+        alone = [ValueChainModel(sc, rng=s) for s in seeds]
+        for model in (batch, *alone):
+            model.step()
+        st, per_run = batch.state, batch.state.cells_per_run
+        empty = np.flatnonzero(st.alive & (st.cell // per_run == 2))  # run 2 loses every firm
+        st.remove(empty)
+        alone[2].state.remove(np.flatnonzero(alone[2].state.alive))
+        year = batch.year
+        successions = batch._turnover([batch.stream(year, 3, run=b) for b in range(4)])
+        for b, model in enumerate(alone):
+            own = model._turnover(model.stream(year, 3))
+            np.testing.assert_array_equal(st.by_run(successions)[b], own)
+            for c in range(per_run):  # each cell's rows as the run alone has them
+                rows = slice(st.starts[b * per_run + c], st.ends[b * per_run + c])
+                mine = slice(model.state.starts[c], model.state.ends[c])
+                for name in ("inv_productivity", "loss_years", "capacity", "alive"):
+                    np.testing.assert_array_equal(st.raw(name)[rows], model.state.raw(name)[mine], err_msg=name)
+        counts = st.by_run(successions).sum(axis=1)
+        assert counts[2] == 0 and counts.min(initial=0) == 0 and np.delete(counts, 2).min() > 0
+        producing = st.by_run(np.diff(np.searchsorted(np.flatnonzero(st.capacity > 0), st.starts))).sum(axis=1)
+        if rate == 0.5:
+            assert np.delete(counts, 2).sum() > 0.3 * np.delete(producing, 2).sum()  # many firms close at once

@@ -289,7 +289,7 @@ class ValueChainModel(mesa.Model):
         will do). Returns successions per cell."""
         rngs = [rngs] if isinstance(rngs, np.random.Generator) else rngs
         st, n_cells = self.state, self.state.n_cells
-        rows = np.flatnonzero(st.alive & (st.capacity > 0))  # the producing firms, in cell order
+        rows = np.flatnonzero(st.capacity > 0)  # the producing firms, in cell order (other rows hold no capacity)
         per_cell = np.diff(np.searchsorted(rows, st.starts))
         u = np.concatenate([rng.random(st.cells_per_run) for rng in rngs])
         counts = turnover.closure_counts(u, per_cell, self.spec.firms.closure_rate_per_year)
