@@ -99,3 +99,27 @@ def test_running_sums_restart_at_each_run():
     run = np.array([0, 0, 0, 1, 1, 2])
     expected = np.concatenate([np.cumsum(values[run == r]) for r in range(3)])
     assert np.array_equal(armington.cumsum_by_run(values, run, 3), expected)
+
+
+def test_stage_order_is_the_lexsort_of_stages_and_break_evens():
+    """``armington.stage_order`` gives ``np.lexsort((break_even, stage))``'s permutation: without
+    ties, with ties (exact repeats, +0.0 and -0.0, infinities) and with NaNs, stages in any order."""
+    from valuechain.simulation.economy.armington import stage_order
+
+    rng = np.random.default_rng(5)
+    for case in range(40):
+        n = int(rng.integers(0, 400))
+        stage = np.sort(rng.integers(0, 30, n)) if case % 2 else rng.integers(0, 30, n)
+        be = rng.normal(1.0, 0.3, n)
+        if case % 4 == 1:
+            be[rng.random(n) < 0.2] = 0.0
+            be[rng.random(n) < 0.1] = -0.0
+        if case % 4 == 2:
+            be[rng.random(n) < 0.1] = np.inf
+            be[rng.random(n) < 0.05] = np.nan
+        if case % 4 == 3:
+            be = np.round(be, 1)  # many exact repeats
+        np.testing.assert_array_equal(stage_order(stage, be), np.lexsort((be, stage)))
+    stage = np.repeat(np.arange(40000), 2)  # stages beyond the radix sort's int16
+    be = rng.random(stage.size)
+    np.testing.assert_array_equal(stage_order(stage, be), np.lexsort((be, stage)))

@@ -70,7 +70,7 @@ def clearing_factors(stage: np.ndarray, break_even: np.ndarray, capacity: np.nda
     each run's factors are the bits of a call with its stages and firms alone.
     """
     n = reference.size
-    order = np.lexsort((break_even, stage))
+    order = stage_order(stage, break_even)
     st, be, cap = stage[order], np.maximum(break_even[order], 1e-9), capacity[order]
     per_stage = np.bincount(st, weights=cap, minlength=n)
     per_run = n // runs
@@ -85,6 +85,20 @@ def clearing_factors(stage: np.ndarray, break_even: np.ndarray, capacity: np.nda
         between = demanded_factor(supply[first] - cap[first] - local_use[s], reference[s], sigma[s])
         phi[s] = np.minimum(between, be[first] * (1.0 + 1e-9))  # (the marginal firm's own threshold holds)
     return phi
+
+
+def stage_order(stage: np.ndarray, break_even: np.ndarray) -> np.ndarray:
+    """The firms by stage, then by break-even, ties in their order: ``np.lexsort((break_even, stage))``,
+    the same permutation in about a tenth of the time where no two firms of a stage break even at
+    the same factor (numpy's quicksort of the break-evens, then a stable radix sort of the stages;
+    the stable sort of floats is a merge sort many times slower); with such ties, ``np.lexsort``."""
+    order = np.argsort(break_even)  # not stable: a tie is found below
+    small = stage.size and 0 <= int(stage.min()) and int(stage.max()) < 2**15
+    order = order[np.argsort(stage[order].astype(np.int16) if small else stage[order], kind="stable")]
+    s, b = stage[order], break_even[order]
+    if np.any((s[1:] == s[:-1]) & ((b[1:] == b[:-1]) | np.isnan(b[1:]))):  # (NaNs: last, and tied)
+        return np.lexsort((break_even, stage))
+    return order
 
 
 def cumsum_by_run(values: np.ndarray, run: np.ndarray, runs: int) -> np.ndarray:
