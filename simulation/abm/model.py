@@ -152,7 +152,9 @@ class ValueChainModel(mesa.Model):
         capacity = size / total[:, stage] * stage_cap[stage] if n else size
         capital = capacity * c.capital_cost[stage]
         cell = stage * 3 + zone
-        order = (np.argsort(cell, axis=1, kind="stable") + runs * n).ravel()  # each run's firms in cell order
+        # each run's firms in cell order (a stable sort: of int16 cells, numpy's radix sort)
+        order = (np.argsort(cell.astype(np.int16) if total_cells < 2**15 else cell, axis=1, kind="stable")
+                 + runs * n).ravel()
         placed = {name: values.ravel()[order] for name, values in (
             ("cell", runs * total_cells + cell), ("inv_productivity", 1.0 / productivity), ("capacity", capacity),
             ("debt", 0.5 * f.debt_share * capital), ("cash", 0.1 * capital),

@@ -144,7 +144,8 @@ class FirmState:
         arrays = {}
         for name, (dtype, rows) in FIELDS.items():
             shape = (rows, n) if rows else (n,)
-            arrays[name] = np.full(shape, FILL.get(name, 0), dtype=dtype)
+            fill = FILL.get(name, 0)  # (zeros: memory the system hands out zeroed, touched when written)
+            arrays[name] = np.full(shape, fill, dtype=dtype) if fill else np.zeros(shape, dtype=dtype)
         arrays["sub_debt"] = np.zeros((self.vintages, n))
         arrays["cell"][:] = self.per_row(np.arange(self.n_cells))
         return arrays
