@@ -193,9 +193,7 @@ def _long_fiscal(table: pa.Table, levers: list[str], columns: list[str], zero: s
     run = np.zeros(n, np.int64)
     if n:
         run[1:] = np.cumsum((point[1:] != point[:-1]) | (rep[1:] != rep[:-1]))
-    rows, lever = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
-    order = np.lexsort((lever, year[rows], run[rows]))  # stable: stages keep their order
-    rows, lever = rows[order], lever[order]
+    rows, lever = fiscal_order(run, year, k)
     costs = np.column_stack([np.zeros(n) if name in zero else table[FISCAL_PREFIX + name].to_numpy()
                              for name in levers]) if k else \
         np.zeros((n, 0))
@@ -210,6 +208,28 @@ def _long_fiscal(table: pa.Table, levers: list[str], columns: list[str], zero: s
         else:
             out[c] = table[c].take(take)
     return pa.table(out) if out else pa.table({"point": table["point"].take(take)})
+
+
+def fiscal_order(run: np.ndarray, year: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (stage row, lever) of each fiscal row, ordered by run, year, lever, then the stage rows in
+    their order: ``np.lexsort((lever, year[rows], run[rows]))`` of every row x lever. Where each
+    (run, year) is one block of consecutive rows, blocks in that order (a run's rows year by year, as
+    a batch file gives them), each block's rows repeat for each lever without a sort."""
+    n = run.size
+    block = np.flatnonzero(np.r_[True, (run[1:] != run[:-1]) | (year[1:] != year[:-1])]) if n else np.zeros(0, int)
+    step_run, step_year = np.diff(run[block]), np.diff(year[block])
+    if not np.all((step_run > 0) | ((step_run == 0) & (step_year > 0))):
+        rows, lever = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+        order = np.lexsort((lever, year[rows], run[rows]))  # stable: stages keep their order
+        return rows[order], lever[order]
+    length = np.diff(np.r_[block, n])
+    if length.size and np.all(length == length[0]):  # blocks of one size (every stage each year): a grid
+        shape = (block.size, k, int(length[0]))
+        return ((block[:, None, None] + np.arange(shape[2])) + np.zeros(shape, np.int64)).ravel(), \
+            np.broadcast_to(np.arange(k)[None, :, None], shape).ravel()
+    of = np.repeat(np.arange(block.size), length * k)  # each fiscal row's block
+    at = np.arange(n * k) - np.repeat(np.cumsum(length * k) - length * k, length * k)  # its place in the block's
+    return block[of] + at % length[of], at // length[of]
 
 
 def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepResults:

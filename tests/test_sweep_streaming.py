@@ -138,3 +138,33 @@ def test_points_read_through_the_row_group_cache_equal_uncached_reads_and_hold_o
             assert 0 < cached._cache.rows_held <= max(group_rows.values())  # one row group at most
         if order[0] == list(cached)[0]:  # in point order: each row group decoded once
             assert cached._cache.decoded == len(groups)
+
+
+def test_the_fiscal_rows_order_is_the_lexsort_of_run_year_and_lever() -> None:
+    """``sweep.fiscal_order`` gives ``np.lexsort((lever, year, run))``'s order of every stage row x
+    lever: runs' rows year by year (the fast path), years out of order or repeated apart (the sort),
+    no rows, no levers."""
+    import numpy as np
+    from valuechain.analysis.sweep import fiscal_order
+
+    rng = np.random.default_rng(3)
+
+    def plain(run, year, k):
+        rows, lever = np.repeat(np.arange(run.size), k), np.tile(np.arange(k), run.size)
+        order = np.lexsort((lever, year[rows], run[rows]))
+        return rows[order], lever[order]
+
+    for case in range(30):
+        runs, years, stages, k = (int(v) for v in rng.integers([1, 1, 1, 0], [5, 6, 8, 6]))
+        run = np.repeat(np.arange(runs), years * stages)
+        year = np.tile(np.repeat(2016 + np.arange(years), stages), runs)
+        if case % 3 == 1:  # a year out of order in one run
+            year = year.copy()
+            year[rng.integers(year.size)] = 2015
+        if case % 3 == 2:  # ragged: some rows dropped
+            keep = rng.random(run.size) < 0.7
+            run, year = run[keep], year[keep]
+        for mine, theirs in zip(fiscal_order(run, year, k), plain(run, year, k)):
+            np.testing.assert_array_equal(mine, theirs)
+    empty = np.zeros(0, np.int64)
+    assert all(v.size == 0 for v in fiscal_order(empty, empty, 4))
