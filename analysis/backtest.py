@@ -162,12 +162,20 @@ def model_series(results, observed: Observed | None = None, chain=None) -> pd.Da
     return out.astype({"year": np.int64})
 
 
-def backtest_table(results, observed: Observed | None = None, years: list[int] | None = None) -> pd.DataFrame:
+def backtest_table(results, observed: Observed | None = None, years: list[int] | None = None,
+                   factors: pd.DataFrame | None = None, reanchor: bool = True) -> pd.DataFrame:
     """Model against record for every series and year (``TABLE_COLUMNS``; ``record`` NaN where
     unknown): each series over its own years (``model_series``) up to the last year that every
-    series has, and every year with a record (a record the runs do not reach has no model value)."""
+    series has, and every year with a record (a record the runs do not reach has no model value).
+    With ``reanchor`` (default), every coverage factor fitted on one record is re-fitted in each
+    parameter draw (:func:`refit_factors` of these runs, or ``factors``: the recorded history's for
+    its counterfactual), so the interval is that of the path given the fit; ``reanchor=False``
+    keeps the mapping file's factors."""
     observed = observed or load_observed()
     ms = model_series(results, observed)
+    if reanchor:
+        factors = factors if factors is not None else refit_factors(results, observed, ms)
+        ms = reanchored(ms, run_draws(results), factors, observed)
     stats = ms.groupby(["series", "year"]).value.agg(
         model_mean="mean", model_low=lambda v: v.quantile(LOW_Q), model_high=lambda v: v.quantile(HIGH_Q))
     rec = observed.frame().set_index(["series", "year"]).value.rename("record")
@@ -203,20 +211,61 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
                          "within_50pct": g.apply(lambda v: (v <= 0.50).mean())}).reset_index()
 
 
-def rescaled(table: pd.DataFrame, anchors: dict[str, tuple[str, int]]) -> pd.DataFrame:
-    """The table with each series of ``anchors`` rescaled so that its anchor series matches the
-    record in the anchor year: ``series -> (anchor_series, anchor_year)`` multiplies the series'
-    model columns by ``record / model_mean`` of the anchor row. This re-derives a coverage factor
-    calibrated on one year (``scenarios/observed/xinjiang_series.yaml``) for a run with other
-    behavioural parameters; ``error`` is recomputed."""
-    out = table.copy()
-    idx = out.set_index(["series", "year"])
-    for name, (anchor, year) in anchors.items():
-        row = idx.loc[(anchor, year)]
-        ratio = row.record / row.model_mean if row.model_mean > 0 else np.nan
+def run_draws(results) -> pd.Series:
+    """``replication -> draw``: each run's parameter draw (the runs' ``draw`` column), 0 for every
+    run of results without parameter draws (one draw: the defaults, or the ``--set`` values)."""
+    runs = getattr(results, "runs", None)
+    if runs is not None and "draw" in runs:
+        return runs.set_index("replication").draw.astype(np.int64)
+    replications = _stages_of(results).replication.unique()
+    return pd.Series(0, index=pd.Index(np.sort(replications), name="replication"), name="draw", dtype=np.int64)
+
+
+def refit_factors(results, observed: Observed | None = None, ms: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The coverage factors re-fitted in every parameter draw: ``draw, series, year, model, record,
+    factor``. For every series with ``factor_fitted_on`` (a factor fitted on one of its own records),
+    ``model`` is the draw's mean over its replications of the series in that year at the mapping's
+    factor (``months / 12`` of the year for a partial-year record), and
+    ``factor = mapping factor x record / model``: the factor that makes the draw's mean match the
+    record exactly, as the mapping file fitted it at the defaults (a series whose fitting year the
+    runs do not reach is left out: it keeps the file's factor). One factor per draw, not per
+    replication: the factor maps the model's stages onto the region's whole industry and should not
+    absorb one shock path's noise in the fitting year. ``ms`` is :func:`model_series` of
+    ``results`` if already computed."""
+    observed = observed or load_observed()
+    ms = ms if ms is not None else model_series(results, observed)
+    draws = run_draws(results)
+    rec = observed.frame().set_index(["series", "year"])
+    rows = []
+    for name, s in observed.series.items():
+        year = s.factor_fitted_on
+        if year is None:
+            continue
+        fit = ms[(ms.series == name) & (ms.year == year)]
+        if fit.empty:  # runs that end before the fitting year keep the mapping file's factor
+            continue
+        share = rec.loc[(name, year), "months"] / 12
+        means = fit.assign(draw=fit.replication.map(draws)).groupby("draw").value.mean() * share
+        record = float(rec.loc[(name, year), "value"])
+        for draw, model in means.items():
+            rows.append({"draw": int(draw), "series": name, "year": year, "model": float(model), "record": record,
+                         "factor": s.factor * record / model if model > 0 else np.nan})
+    return pd.DataFrame(rows, columns=["draw", "series", "year", "model", "record", "factor"])
+
+
+def reanchored(ms: pd.DataFrame, draws: pd.Series, factors: pd.DataFrame, observed: Observed) -> pd.DataFrame:
+    """:func:`model_series` values with each re-fitted series' factor replaced, draw by draw, by
+    ``factors`` (:func:`refit_factors`; the recorded history's factors for its counterfactual, so
+    that a draw maps both through the same coverage). Series without a re-fitted factor are
+    unchanged."""
+    out = ms.copy()
+    for name, part in factors.groupby("series"):
+        ratio = part.set_index("draw").factor / observed.series[name].factor
         rows = out.series == name
-        out.loc[rows, ["model_mean", "model_low", "model_high"]] *= ratio
-    out["error"] = out.model_mean / out.record - 1
+        of_run = out.loc[rows, "replication"].map(draws).map(ratio)
+        if of_run.isna().any():
+            raise ValueError(f"no re-fitted factor of {name} for some draws of the runs")
+        out.loc[rows, "value"] = out.loc[rows, "value"] * of_run
     return out
 
 
@@ -274,6 +323,24 @@ def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
         fmt = "  ".join(f"{{:{'<' if i < 3 or i == 7 else '>'}{w}}}" for i, w in enumerate(widths))
         lines += [title, fmt.format(*head).rstrip()] + [fmt.format(*r).rstrip() for r in rows] + [""]
     return "\n".join(lines + [roles_summary(table)]).rstrip()
+
+
+def format_factors(factors: pd.DataFrame, observed: Observed) -> str:
+    """One line per re-fitted coverage factor: its fitting record, the mapping file's value and the
+    range over the draws (:func:`refit_factors`)."""
+    lines = ["coverage factors re-fitted in each draw on their fitting record (record / the draw's mean over "
+             "its replications; mapping file's value at the defaults):"]
+    for name, s in observed.series.items():
+        if s.factor_fitted_on is None:
+            continue
+        f = factors[factors.series == name].factor
+        if f.empty:
+            lines.append(f"  {name} (on {s.factor_fitted_on}): not re-fitted, the runs end before "
+                         f"{s.factor_fitted_on} (file {s.factor:.4g})")
+            continue
+        draws = f"{f.iloc[0]:.4g}" if len(f) == 1 else f"{f.min():.4g}-{f.max():.4g} over {len(f)} draws"
+        lines.append(f"  {name} (on {s.factor_fitted_on}): {draws} (file {s.factor:.4g})")
+    return "\n".join(lines)
 
 
 def full_year(table: pd.DataFrame, observed: Observed | None) -> pd.DataFrame:

@@ -17,7 +17,8 @@ the mean absolute log error over the calibration records (years up to 2017), eve
 weighted equally and every record equally within its series. Held-out records (2018 on) are never
 read. Before scoring:
 
-* coverage factors calibrated on one record are re-derived for the candidate (``ANCHORS``): the
+* coverage factors calibrated on one record are re-derived for the candidate (``ANCHORS``, by
+  ``backtest_table``, which re-fits them in every run set): the
   textile jobs coverage on the 2014 employment record, the firms' on the 2014 firm record, the
   fixed-asset-investment factor
   on the 2016 record, as ``scenarios/observed/xinjiang_series.yaml`` derives them at the defaults;
@@ -43,19 +44,18 @@ import argparse
 import sys
 
 import pandas as pd
-from valuechain.analysis.backtest import backtest_table, format_table, in_sample_score, rescaled, scored
+from valuechain.analysis.backtest import backtest_table, format_table, in_sample_score, scored
 from valuechain.simulation import load_scenario, run_scenario
 from valuechain.simulation.config import observed
 from valuechain.simulation.config.parameters import ParameterRanges, draw_parameters, load_parameter_ranges, split_key
 from valuechain.simulation.config.scenario import Firms, Shocks
 from valuechain.simulation.running.backtest import RECORDED
 
-# series -> the (series, year) its coverage factor is calibrated on (xinjiang_series.yaml)
-ANCHORS: dict[str, tuple[str, int]] = {
-    "textile_apparel_employment": ("textile_apparel_employment", 2014),
-    "textile_firms": ("textile_firms", 2014),
-    "textile_fixed_asset_investment": ("textile_fixed_asset_investment", 2016),
-}
+# series -> the (series, year) its coverage factor is fitted on (`factor_fitted_on` in
+# xinjiang_series.yaml), which the back-test's table re-fits for each candidate
+ANCHORS: dict[str, tuple[str, int]] = {name: (name, s.factor_fitted_on)
+                                       for name, s in observed.load_observed().series.items()
+                                       if s.factor_fitted_on is not None}
 # records a level was fitted on and records derived from another (docs/calibration.md §14.2-§14.11,
 # §14.14): stated once in the record's schema, which the back-test's printed roles read too
 FITTED = observed.FITTED
@@ -79,7 +79,7 @@ def candidates(keys: list[str], points: int, seed: int) -> list[dict]:
 def score_candidate(params: dict, replications: int, seed: int | None, overrides: list[str]):
     sets = list(overrides) + [f"{'.'.join(split_key(k))}={v}" for k, v in params.items()]
     results = run_scenario(load_scenario(RECORDED, sets), replications=replications, seed=seed)
-    table = rescaled(backtest_table(results), ANCHORS)
+    table = backtest_table(results)  # the coverage factors re-fitted on their records (ANCHORS)
     return in_sample_score(table, FITTED | DERIVED), table
 
 

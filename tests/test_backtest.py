@@ -142,7 +142,7 @@ def test_backtest_command_writes_a_row_for_every_series_and_year(tmp_path, capsy
 def test_backtest_table_maps_the_model_onto_the_series():
     sc = load_scenario("history_2014_counterfactual", SMALL + ["replications=1", "horizon.years=2"])
     res = run_scenario(sc)
-    table = backtest_table(res).set_index(["series", "year"])
+    table = backtest_table(res, reanchor=False).set_index(["series", "year"])  # the mapping file's factors
     st = res.stages
     y = st[(st.year == 2014)].set_index("stage")
     y2 = st[(st.year == 2015)].set_index("stage")
@@ -186,7 +186,7 @@ def test_investment_as_spent_after_the_start_is_the_convolution_of_the_years_ord
 
     sc = load_scenario("history_2014_recorded", SMALL + ["replications=1", "horizon.years=4"])
     res = run_scenario(sc)
-    table = backtest_table(res).set_index(["series", "year"]).model_mean
+    table = backtest_table(res, reanchor=False).set_index(["series", "year"]).model_mean  # the file's 6.89
     orders = res.stages.pivot_table(index="year", columns="stage", values="investment", aggfunc="sum")
     d = 7.75
     lag0 = np.array([1 - d / 24, d / 24])
@@ -407,14 +407,135 @@ def test_the_in_sample_score_is_the_mean_absolute_log_error_weighting_series_equ
     assert in_sample_score(t, {("a", 2014)})["score"] == pytest.approx((0 + np.log(2) + 1.5 * np.log(2)) / 3)
 
 
-def test_rescaling_re_derives_a_coverage_factor_on_its_anchor_record():
-    from valuechain.analysis.backtest import rescaled
+# ---------------------------------------------------------------- coverage factors re-fitted per draw
 
-    t = rescaled(_toy_table(), {"c": ("c", 2014)})  # c 2014: record 6 / model 3 -> x2
-    c = t[t.series == "c"].set_index("year")
-    assert list(c.model_mean) == [6.0, 10.0, 14.0] and c.loc[2016, "error"] == pytest.approx(-0.5)
-    assert c.loc[2016, "model_low"] == pytest.approx(9.0)
-    assert (t[t.series == "a"].model_mean.to_numpy() == [2.0, 1.0]).all()
+REFITTED = {"textile_apparel_employment": 2014, "textile_firms": 2014, "textile_fixed_asset_investment": 2016}
+
+
+@pytest.fixture(scope="module")
+def drawn_history():
+    """The recorded history and its counterfactual to 2016, 3 parameter draws x 2 replications."""
+    from valuechain.simulation.running.backtest import run_history
+
+    return run_history(2, 3, None, SMALL + ["horizon.years=3"])
+
+
+def test_the_refitted_series_are_the_coverage_factors_fitted_on_one_record():
+    obs = load_observed()
+    assert {k: s.factor_fitted_on for k, s in obs.series.items() if s.factor_fitted_on is not None} == REFITTED
+    from valuechain.simulation.config.observed import FITTED
+
+    assert set(REFITTED.items()) <= FITTED
+
+
+def test_a_factor_fitted_on_a_record_that_is_not_a_fitted_record_is_refused(tmp_path):
+    import shutil
+
+    src = ROOT / "scenarios" / "observed"
+    shutil.copy(src / "xinjiang_record.csv", tmp_path / "xinjiang_record.csv")
+    text = (src / "xinjiang_series.yaml").read_text()
+    for year in (2017, 2024):  # a check, and a held-out record
+        path = tmp_path / "series.yaml"
+        path.write_text(text.replace("factor_fitted_on: 2016", f"factor_fitted_on: {year}"))
+        with pytest.raises(InputError) as info:
+            load_observed(path)
+        line = info.value.line()
+        assert "\n" not in line and str(path) in line
+        assert "series.textile_fixed_asset_investment.factor_fitted_on" in line
+        assert "observed.FITTED" in line and str(year) in line
+
+
+def test_each_draws_factor_is_the_record_over_the_draws_mean_and_matches_the_record_exactly(drawn_history):
+    from valuechain.analysis.backtest import model_series, reanchored, refit_factors, run_draws
+
+    obs = load_observed()
+    res = drawn_history["recorded"]
+    ms = model_series(res, obs)
+    draw = res.runs.set_index("replication").draw
+    assert run_draws(res).equals(draw.astype(np.int64))
+    factors = refit_factors(res, obs, ms)
+    assert sorted(factors.draw.unique()) == [0, 1, 2] and len(factors) == 3 * len(REFITTED)
+    rec = obs.frame().set_index(["series", "year"]).value
+    after = reanchored(ms, draw, factors, obs)
+    spread_before, spread_after = {}, {}
+    for name, year in REFITTED.items():
+        fit = ms[(ms.series == name) & (ms.year == year)]
+        means = fit.groupby(fit.replication.map(draw)).value.mean()  # the draw's mean over its replications
+        f = factors[factors.series == name].set_index("draw").factor
+        np.testing.assert_allclose(f, obs.series[name].factor * rec[(name, year)] / means, rtol=1e-12)
+        # the draws' factors differ (the small run's 2014 firm count is the same in every draw)
+        assert f.nunique() == (1 if name == "textile_firms" else 3)
+        fit_after = after[(after.series == name) & (after.year == year)]
+        means_after = fit_after.groupby(fit_after.replication.map(draw)).value.mean()
+        np.testing.assert_allclose(means_after, rec[(name, year)], rtol=1e-12)  # every draw on the record
+        # every year of the series scaled by its draw's factor over the file's
+        ratio = ms[ms.series == name].replication.map(draw).map(f / obs.series[name].factor)
+        np.testing.assert_allclose(after[after.series == name].value, ms[ms.series == name].value * ratio)
+        spread_before[name], spread_after[name] = means.max() - means.min(), means_after.max() - means_after.min()
+    assert spread_before["textile_apparel_employment"] > 0 and spread_before["textile_fixed_asset_investment"] > 0
+    assert max(spread_after.values()) < 1e-9 * 2000  # the draws' means at the fitting record: all equal
+    # a series without a fitted factor is unchanged
+    other = ~ms.series.isin(list(REFITTED))
+    assert other.any() and after[other].equals(ms[other])
+    table = backtest_table(res, obs).set_index(["series", "year"])
+    for name, year in REFITTED.items():
+        assert table.loc[(name, year), "model_mean"] == pytest.approx(rec[(name, year)], rel=1e-12)
+    plain = backtest_table(res, obs, reanchor=False).set_index(["series", "year"])
+    unchanged = [k for k in table.index if k[0] not in REFITTED]
+    assert table.loc[unchanged].equals(plain.loc[unchanged])
+
+
+def test_the_counterfactual_is_mapped_with_the_recorded_historys_factors_draw_by_draw(drawn_history):
+    from valuechain.analysis.backtest import model_series, refit_factors
+
+    obs = load_observed()
+    factors = refit_factors(drawn_history["recorded"], obs)
+    cf = drawn_history["counterfactual"]
+    table = backtest_table(cf, obs, factors=factors).set_index(["series", "year"])
+    ms = model_series(cf, obs)
+    draw = cf.runs.set_index("replication").draw
+    jobs = ms[(ms.series == "textile_apparel_employment") & (ms.year == 2015)]
+    ratio = jobs.replication.map(draw).map(factors[factors.series == "textile_apparel_employment"]
+                                           .set_index("draw").factor / obs.series["textile_apparel_employment"].factor)
+    assert table.loc[("textile_apparel_employment", 2015), "model_mean"] == pytest.approx((jobs.value * ratio).mean())
+    # its own 2014 is not forced onto the record: the counterfactual differs from the history
+    own = backtest_table(cf, obs).set_index(["series", "year"])
+    assert own.loc[("textile_fixed_asset_investment", 2016), "model_mean"] == pytest.approx(47.97)
+    assert table.loc[("textile_fixed_asset_investment", 2016), "model_mean"] != pytest.approx(47.97, rel=1e-3)
+
+
+def test_without_draws_the_factor_is_refitted_on_the_mean_of_all_runs():
+    from valuechain.analysis.backtest import model_series, refit_factors
+
+    obs = load_observed()
+    res = run_scenario(load_scenario("history_2014_recorded", SMALL + ["replications=2", "horizon.years=3"]))
+    factors = refit_factors(res, obs)
+    assert list(factors.draw) == [0, 0, 0]
+    ms = model_series(res, obs)
+    plain = backtest_table(res, obs, reanchor=False).set_index(["series", "year"])
+    table = backtest_table(res, obs).set_index(["series", "year"])
+    for name, year in REFITTED.items():
+        mean = ms[(ms.series == name) & (ms.year == year)].value.mean()
+        record = obs.frame().set_index(["series", "year"]).value[(name, year)]
+        f = factors.set_index("series").factor[name]
+        assert f == pytest.approx(obs.series[name].factor * record / mean, rel=1e-12)
+        # one draw: the whole series (mean and range) scaled by record / the fitting year's mean
+        for col in ("model_mean", "model_low", "model_high"):
+            np.testing.assert_allclose(table.loc[name, col], plain.loc[name, col] * record / mean, rtol=1e-12)
+
+
+def test_runs_that_end_before_the_fitting_year_keep_the_files_factor():
+    from valuechain.analysis.backtest import format_factors, refit_factors
+
+    obs = load_observed()
+    res = run_scenario(load_scenario("history_2014_recorded", SMALL + ["replications=1", "horizon.years=2"]))
+    factors = refit_factors(res, obs)
+    assert set(factors.series) == {"textile_apparel_employment", "textile_firms"}
+    table = backtest_table(res, obs).set_index(["series", "year"])
+    plain = backtest_table(res, obs, reanchor=False).set_index(["series", "year"])
+    assert table.loc["textile_fixed_asset_investment"].equals(plain.loc["textile_fixed_asset_investment"])
+    assert ("  textile_fixed_asset_investment (on 2016): not re-fitted, the runs end before 2016 (file 0.00689)"
+            in format_factors(factors, obs).splitlines())
 
 
 def _calibration_script():

@@ -12,7 +12,8 @@ mapping file ``scenarios/observed/xinjiang_series.yaml`` defines each series as
 and its ``timing``: ``in_year`` (the model's value of the year), ``end_of_year`` (a stock at the
 year's end) or ``as_spent`` (investment when it is spent), the last two by the file's
 ``build_timing`` (docs/calibration.md §14.10). A bad row or key is one line naming the file and
-the row (:class:`InputError`).
+the row (:class:`InputError`). A coverage factor fitted on one of its series' records names that
+record's year (``factor_fitted_on``): the back-test re-fits it in every parameter draw.
 
 Which in-sample records set a level of the 2014 chain or a mapping factor (``FITTED``: matched by
 construction) and which are derived from another record (``DERIVED``) is stated here once: the
@@ -124,6 +125,9 @@ class SeriesSpec(_Strict):
     factor: float = Field(gt=0)
     factor_source: str = Field(min_length=1)
     timing: Timing = "in_year"
+    # the year of this series' own record the factor is fitted on (a coverage factor): the
+    # back-test re-fits it in every parameter draw on that record (analysis.backtest.refit_factors)
+    factor_fitted_on: int | None = None
 
 
 class BuildTiming(_Strict):
@@ -232,6 +236,13 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
                              s.numerator.column)
     record_path = (path.parent / spec.record).resolve()
     rows = load_record(record_path)
+    recorded = {(row.series, row.year) for row in rows}
+    for name, s in spec.series.items():
+        year = s.factor_fitted_on
+        if year is not None and ((name, year) not in recorded or (name, year) not in FITTED):
+            raise InputError(file, f"series.{name}.factor_fitted_on",
+                             f"the factor must be fitted on a record of {name} listed in observed.FITTED "
+                             f"(calibration years up to {LAST_CALIBRATION_YEAR})", year)
     for row in rows:
         s = spec.series.get(row.series)
         if s is None:
