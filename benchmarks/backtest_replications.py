@@ -36,6 +36,10 @@ def first_paths(results: Results, paths: int, leave_out: int | None = None) -> R
                    results.fiscal[results.fiscal.replication.isin(chosen)], runs[keep], results.meta)
 
 
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 def held_out(table: pd.DataFrame) -> pd.DataFrame:
     return table[(table.year > LAST_CALIBRATION_YEAR) & table.record.notna()].set_index(["series", "year"])
 
@@ -57,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for r in sizes:
             row = bands[r].loc[key]
-            cells.append(f"r={r}: {row.model_mean:,.3g} [{row.model_low:,.3g}, {row.model_high:,.3g}]")
-        print(f"{key[0]} {key[1]} (record {bands[sizes[-1]].loc[key].record:,.3g}): " + "; ".join(cells))
+            cells.append(f"r={r}: {_num(row.model_mean)} [{_num(row.model_low)}, {_num(row.model_high)}]")
+        print(f"{key[0]} {key[1]} (record {_num(bands[sizes[-1]].loc[key].record)}): " + "; ".join(cells))
     for r in sizes:
         full = bands[r]
         width = (full.model_high - full.model_low).replace(0, float("nan"))

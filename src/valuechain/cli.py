@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                           "scenarios/parameters/firms_ranges.yaml) and run every replication of each")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
+    from .simulation.running.backtest import BACKTEST_REPLICATIONS
+
     bt = sub.add_parser("backtest", help="run the recorded 2014-2024 history and score it against the record",
                         description="Run the recorded 2014-2024 history and its no-policy counterfactual, and "
                         "print the model against the record. The coverage factors fitted on one record "
@@ -86,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--out", default="results/backtest", help="folder for backtest.csv, "
                     "backtest_counterfactual.csv, backtest_factors.csv (the re-fitted factors per draw) and "
                     "backtest.png (default results/backtest/)")
-    bt.add_argument("--replications", type=int, help="replications (default: the scenario's, 5)")
+    bt.add_argument("--replications", type=int, default=BACKTEST_REPLICATIONS,
+                    help=f"replications, i.e. shock paths, of every parameter draw (default {BACKTEST_REPLICATIONS}: "
+                    "fewer let one path set the range; benchmarks/backtest_replications.py)")
     bt.add_argument("--parameter-draws", type=int, default=0, metavar="N",
                     help="parameter draws (default 0: the defaults only); each draw re-fits the coverage factors")
     bt.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
