@@ -150,8 +150,9 @@ def model_series(results, observed: Observed | None = None, chain=None) -> pd.Da
             joining = _arrivals(st, s.numerator.stages, chain, frozenset(_halting_stages(results, chain)))
             joining = joining.reindex(index=wide.index, columns=wide.columns)
             years = pd.Index(np.arange(wide.columns[0] - 1, wide.columns[-1]), name="year")
+            own = s.construction_months if s.construction_months is not None else months
             value = pd.DataFrame(build_timing.end_of_year_stock(wide.to_numpy(dtype=float),
-                                                                joining.to_numpy(dtype=float), months),
+                                                                joining.to_numpy(dtype=float), own),
                                  index=wide.index, columns=years).stack()
         else:
             value = _summed(st, s.numerator)

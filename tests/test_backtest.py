@@ -167,11 +167,11 @@ def test_backtest_table_maps_the_model_onto_the_series():
     assert table.loc[("textile_apparel_employment", 2014), "model_mean"] == pytest.approx(jobs)
     assert table.loc[("textile_firms", 2014), "model_mean"] == pytest.approx(2.49 * y.loc[textile, "firms"].sum())
     # investment as spent, in the first year: the orders before 2014 are at the 2014 level (a steady
-    # state pays what it orders), plus the start's viscose pipeline (130 kt producing from 2016,
+    # state pays what it orders), plus the start's viscose pipeline (172 kt producing from 2016,
     # ordered in 2013 at the 2-year lag, scaled as the model scales it), of which the middle full
     # year of its 2 years + 7.75 months of building, 12 / 31.75 of its cost, is spent in 2014
     viscose = sc.chain.spec.stages["viscose_fibre"]
-    pipeline = 130_000 * sc.spec.firms.scale * viscose.capital_yuan_per_unit_capacity / 1e6  # million yuan
+    pipeline = 172_000 * sc.spec.firms.scale * viscose.capital_yuan_per_unit_capacity / 1e6  # million yuan
     spent = y.loc[textile, "investment"].sum() + 12 / 31.75 * pipeline
     assert table.loc[("textile_fixed_asset_investment", 2014), "model_mean"] == pytest.approx(6.89 * spent / 1e3)
 
@@ -782,10 +782,15 @@ def test_the_end_of_year_stock_has_the_years_wear_and_the_share_of_its_arrivals_
         assert low <= stock <= high  # between the worn capacity of t and the capacity of t + 1
     a = res.stages.query("stage == 'electrolytic_aluminium'").set_index("year")
     delta = sc.chain.spec.stages["electrolytic_aluminium"].depreciation_rate
+    # aluminium's own construction time, 0 months (fitted on the March 2017 record, §14.16): all of
+    # the smelters producing from t + 1 are built by the end of t, so the stock is capacity(t + 1)
+    assert load_observed().series["aluminium_capacity"].construction_months == 0
+    f_al = 1.0
     for t in (2014, 2015):
         joining = a.loc[t + 1, "capacity"] - (1 - delta) * a.loc[t, "capacity"]
-        stock = a.loc[t, "capacity"] * (1 - delta) + f * joining
+        stock = a.loc[t, "capacity"] * (1 - delta) + f_al * joining
         assert table[("aluminium_capacity", t)] == pytest.approx(stock / 1e6)
+        assert table[("aluminium_capacity", t)] == pytest.approx(a.loc[t + 1, "capacity"] / 1e6)
     # the start's pipeline: 1.328 Mt producing from 2015, plus the start's wear replaced (5% of 3.7 Mt)
     assert a.loc[2015, "capacity"] - (1 - delta) * a.loc[2014, "capacity"] == pytest.approx(1.328e6 + delta * 3.7e6)
 
@@ -793,8 +798,9 @@ def test_the_end_of_year_stock_has_the_years_wear_and_the_share_of_its_arrivals_
 def test_under_a_ceiling_that_halts_construction_the_stock_counts_only_what_arrived():
     """The 2017 aluminium ceiling halts the smelters under construction: the 2016 entrants' orders
     (booked as investment) never produce, and the entrants leave in 2018. The end-2018 stock is
-    then the model's own arrivals, capacity(2019) - (1 - f) (capacity(2019) - 0.95 capacity(2018)),
-    not the halted orders'; with no arrival it is the worn capacity of 2018."""
+    then the model's own arrivals, capacity(2019) - (1 - f) (capacity(2019) - 0.95 capacity(2018))
+    (f = 1: aluminium's construction time is 0 months), not the halted orders'; with no arrival it
+    is the worn capacity of 2018."""
     sc = load_scenario("history_2014_recorded", ["replications=1", "horizon.years=6"])
     res = run_scenario(sc)
     a = res.stages.query("stage == 'electrolytic_aluminium'").set_index("year")
@@ -803,7 +809,7 @@ def test_under_a_ceiling_that_halts_construction_the_stock_counts_only_what_arri
     ordered = a.loc[2016, "investment"] * 1e6 / k.capital_yuan_per_unit_capacity  # due in 2019 at lag 2
     joining = a.loc[2019, "capacity"] - (1 - k.depreciation_rate) * a.loc[2018, "capacity"]
     assert joining < 0.01 * ordered
-    f = 1 - 7.75 / 12
+    f = 1 - load_observed().series["aluminium_capacity"].construction_months / 12  # aluminium's own: 1 (§14.16)
     table = backtest_table(res).set_index(["series", "year"]).model_mean
     assert table[("aluminium_capacity", 2018)] == pytest.approx((a.loc[2019, "capacity"] - (1 - f) * joining) / 1e6)
 

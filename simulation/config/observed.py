@@ -128,6 +128,10 @@ class SeriesSpec(_Strict):
     # the year of this series' own record the factor is fitted on (a coverage factor): the
     # back-test re-fits it in every parameter draw on that record (analysis.backtest.refit_factors)
     factor_fitted_on: int | None = None
+    # this series' own construction time beyond the build lag (an end_of_year stock), in place of
+    # build_timing's, with its source (docs/calibration.md §14.16)
+    construction_months: float | None = Field(default=None, ge=0, lt=12)
+    construction_months_source: str | None = Field(default=None, min_length=1)
 
 
 class BuildTiming(_Strict):
@@ -229,6 +233,12 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
         if s.timing != "in_year" and spec.build_timing is None:
             raise InputError(file, f"series.{name}.timing",
                              f"'{s.timing}' needs build_timing (construction_months, source)")
+        if (s.construction_months is None) != (s.construction_months_source is None):
+            raise InputError(file, f"series.{name}.construction_months",
+                             "give construction_months together with construction_months_source")
+        if s.construction_months is not None and s.timing != "end_of_year":
+            raise InputError(file, f"series.{name}.construction_months",
+                             f"applies to a stock at the year's end (timing: end_of_year), not '{s.timing}'")
         if s.timing != "in_year" and s.denominator is not None:
             raise InputError(file, f"series.{name}.timing", f"'{s.timing}' applies to a sum, not to a ratio")
         if s.timing == "as_spent" and s.numerator.column != "investment":
