@@ -1011,3 +1011,28 @@ def test_the_printed_table_gives_each_records_role_and_counts_the_checks_within_
     assert by_key[("spindles", "2013")] == "fitted" and by_key[("spindles", "2015")] == "check"
     assert by_key[("textile_firms", "2016")] == "fitted" and by_key[("textile_firms", "2023")] == "out"  # "held out"
     assert list(t.columns) == TABLE_COLUMNS  # the CSV's columns carry no role
+
+
+def test_a_series_construction_time_needs_its_source_and_a_stock_at_the_years_end(tmp_path):
+    import shutil
+
+    src = ROOT / "scenarios" / "observed"
+    shutil.copy(src / "xinjiang_record.csv", tmp_path / "xinjiang_record.csv")
+    text = (src / "xinjiang_series.yaml").read_text(encoding="utf-8")
+    start = text.index("    construction_months_source: >-")
+    end = text.index("    factor:", start)
+    path = tmp_path / "series.yaml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")  # the months without their source
+    with pytest.raises(InputError) as info:
+        load_observed(path)
+    line = info.value.line()
+    assert "\n" not in line and str(path) in line and "series.aluminium_capacity.construction_months" in line
+    assert "give construction_months together with construction_months_source" in line
+    moved = text.replace("    factor: 1.0e-06\n    factor_source: \"unit conversion (t to Mt)\"\n  aluminium_capacity:",
+                         "    factor: 1.0e-06\n    factor_source: \"unit conversion (t to Mt)\"\n"
+                         "    construction_months: 3\n    construction_months_source: a source\n  aluminium_capacity:")
+    assert moved != text  # aluminium_output (in_year) now carries a construction time
+    path.write_text(moved, encoding="utf-8")
+    with pytest.raises(InputError, match=r"series\.aluminium_output\.construction_months: applies to a stock at "
+                                         r"the year's end \(timing: end_of_year\), not 'in_year'"):
+        load_observed(path)
