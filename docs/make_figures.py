@@ -1,7 +1,7 @@
 """Regenerate the figures shown in the README (run from the repository root):
 
     python docs/make_figures.py              # all figures
-    python docs/make_figures.py backtest     # only the back-test figure (about half a minute)
+    python docs/make_figures.py backtest     # only the back-test figure (about a minute and a half)
 
 It does what these commands do, with the scenario files' own settings (10 replications,
 2016-2030, the full firm population), and keeps the results in a temporary folder:
@@ -11,7 +11,7 @@ It does what these commands do, with the scenario files' own settings (10 replic
     valuechain plot results/policy_package_2016 --kind chain --baseline results/baseline \\
         --out docs/figures/chain_package_vs_baseline.png
     valuechain backtest --parameter-draws 10 --out results/backtest   # then copy backtest.png
-        # to docs/figures/backtest.png (5 replications x 10 parameter draws, 2014-2024)
+        # to docs/figures/backtest.png (20 replications x 10 parameter draws, 2014-2024)
 """
 
 from __future__ import annotations
