@@ -8,7 +8,7 @@ parameter draws when the runs have them), the record where one is known and
 ``error = model_mean / record - 1`` (a record of part of a year, ``months`` < 12, against that
 part of the model's year, ``months / 12`` of it), with the coverage factors fitted on one record
 re-fitted in every parameter draw (:func:`refit_factors`, :func:`reanchored`; docs/calibration.md
-§14.16); :func:`format_table` prints it with each record's
+§14.17); :func:`format_table` prints it with each record's
 role (fitted, check, held out: ``observed.role``) and a summary line; :func:`plot_backtest` draws
 one panel per series with the model band, the record points and the calibration/validation split.
 Scoring only: running the model is the command line's job (``valuechain backtest``, ``simulation.running.backtest``).

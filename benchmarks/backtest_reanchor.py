@@ -1,6 +1,6 @@
 """What re-fitting the coverage factors in every parameter draw does to the back-test's interval:
 the three re-fitted series' mean and 2.5-97.5% band, with the mapping file's factors and re-fitted,
-on the same runs (docs/calibration.md §14.16; README, back-test).
+on the same runs (docs/calibration.md §14.17; README, back-test).
 
     python benchmarks/backtest_reanchor.py [--parameter-draws N] [--replications R] [--workers N]
 

@@ -1,5 +1,5 @@
 """How many shock paths the back-test's interval needs: the held-out rows' 2.5-97.5% band at
-5, 10, 20 and 40 replications (docs/calibration.md §14.16; README, back-test).
+5, 10, 20 and 40 replications (docs/calibration.md §14.17; README, back-test).
 
     python benchmarks/backtest_replications.py [--replications 5 10 20 40] [--parameter-draws N]
                                                [--workers N]

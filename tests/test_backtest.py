@@ -782,7 +782,7 @@ def test_the_end_of_year_stock_has_the_years_wear_and_the_share_of_its_arrivals_
         assert low <= stock <= high  # between the worn capacity of t and the capacity of t + 1
     a = res.stages.query("stage == 'electrolytic_aluminium'").set_index("year")
     delta = sc.chain.spec.stages["electrolytic_aluminium"].depreciation_rate
-    # aluminium's own construction time, 0 months (fitted on the March 2017 record, §14.16): all of
+    # aluminium's own construction time, 0 months (fitted on the March 2017 record, §14.17): all of
     # the smelters producing from t + 1 are built by the end of t, so the stock is capacity(t + 1)
     assert load_observed().series["aluminium_capacity"].construction_months == 0
     f_al = 1.0
@@ -809,7 +809,7 @@ def test_under_a_ceiling_that_halts_construction_the_stock_counts_only_what_arri
     ordered = a.loc[2016, "investment"] * 1e6 / k.capital_yuan_per_unit_capacity  # due in 2019 at lag 2
     joining = a.loc[2019, "capacity"] - (1 - k.depreciation_rate) * a.loc[2018, "capacity"]
     assert joining < 0.01 * ordered
-    f = 1 - load_observed().series["aluminium_capacity"].construction_months / 12  # aluminium's own: 1 (§14.16)
+    f = 1 - load_observed().series["aluminium_capacity"].construction_months / 12  # aluminium's own: 1 (§14.17)
     table = backtest_table(res).set_index(["series", "year"]).model_mean
     assert table[("aluminium_capacity", 2018)] == pytest.approx((a.loc[2019, "capacity"] - (1 - f) * joining) / 1e6)
 

@@ -129,7 +129,7 @@ class SeriesSpec(_Strict):
     # back-test re-fits it in every parameter draw on that record (analysis.backtest.refit_factors)
     factor_fitted_on: int | None = None
     # this series' own construction time beyond the build lag (an end_of_year stock), in place of
-    # build_timing's, with its source (docs/calibration.md §14.16)
+    # build_timing's, with its source (docs/calibration.md §14.17)
     construction_months: float | None = Field(default=None, ge=0, lt=12)
     construction_months_source: str | None = Field(default=None, min_length=1)
 
