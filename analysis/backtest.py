@@ -290,13 +290,19 @@ def in_sample_score(table: pd.DataFrame, exclude: set[tuple[str, int]] | frozens
 
 
 def roles_summary(table: pd.DataFrame) -> str:
-    """One line: how many in-sample records are fitted (matched by construction) and checks, how
-    many checks lie within ±25%, and how many held-out records lie within ±25% and ±50%."""
+    """One line: how many in-sample records are fitted (a level of the chain or a mapping factor
+    was set on them) and how close the model stays to them (how many within ±5%, and the largest
+    error: a level fitted at the defaults moves with the draws and the replications, and some were
+    fitted before a later change), how many checks lie within ±25%, and how many held-out records
+    lie within ±25% and ±50%."""
     s = scored(table)
     r = np.array([role(a, int(b)) for a, b in zip(s.series, s.year)], dtype=object)
-    err = s.error.abs().to_numpy()
-    check, out = r == "check", r == "held out"
-    return (f"in sample: {int((r == 'fitted').sum())} fitted (matched by construction), {int(check.sum())} checks, "
+    signed = s.error.to_numpy()
+    err = np.abs(signed)
+    fitted, check, out = r == "fitted", r == "check", r == "held out"
+    worst = f", largest {signed[fitted][np.argmax(err[fitted])]:+.0%}" if fitted.any() else ""
+    return (f"in sample: {int(fitted.sum())} fitted (set on their records: {int((err[fitted] <= 0.05).sum())} within "
+            f"±5%{worst}), {int(check.sum())} checks, "
             f"of which {int((err[check] <= 0.25).sum())} within ±25%; out of sample: {int(out.sum())} held out, "
             f"of which {int((err[out] <= 0.25).sum())} within ±25% and {int((err[out] <= 0.50).sum())} within ±50%")
 

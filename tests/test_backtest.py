@@ -162,7 +162,7 @@ def test_backtest_table_maps_the_model_onto_the_series():
     assert np.isnan(table.loc[("spindles", 2015), "model_mean"])  # the run's last year has no end-of-year stock
     textile = ["viscose_fibre", "cotton_yarn", "grey_fabric", "dyed_fabric", "garments"]
     # coverage 3.55 on jobs (calibrated to the 2014 employment record), 2.49 on firms (the 2014 firm
-    # record), 6.89 on investment as spent (the 2016 record)
+    # record), 5.52 on investment as spent (the 2014 record)
     jobs = 3.55 * y.loc[textile, "employment"].sum() / 1e3
     assert table.loc[("textile_apparel_employment", 2014), "model_mean"] == pytest.approx(jobs)
     assert table.loc[("textile_firms", 2014), "model_mean"] == pytest.approx(2.49 * y.loc[textile, "firms"].sum())
@@ -173,34 +173,34 @@ def test_backtest_table_maps_the_model_onto_the_series():
     viscose = sc.chain.spec.stages["viscose_fibre"]
     pipeline = 172_000 * sc.spec.firms.scale * viscose.capital_yuan_per_unit_capacity / 1e6  # million yuan
     spent = y.loc[textile, "investment"].sum() + 12 / 31.75 * pipeline
-    assert table.loc[("textile_fixed_asset_investment", 2014), "model_mean"] == pytest.approx(6.89 * spent / 1e3)
+    assert table.loc[("textile_fixed_asset_investment", 2014), "model_mean"] == pytest.approx(5.52 * spent / 1e3)
 
 
 def test_investment_as_spent_after_the_start_is_the_convolution_of_the_years_orders():
     """Textile fixed-asset investment of 2015 and 2017 by hand: each stage's orders of the year and
     the years before, weighted by the share spent k years after the order (at lag 0: 1 - D / 24 in
     the order year, D / 24 in the next, D = 7.75 months; at lags 1-2 the exact weights), times the
-    coverage 6.89. By 2017 every order still being paid for is the run's own (lag 2 reaches back to
+    coverage 5.52. By 2017 every order still being paid for is the run's own (lag 2 reaches back to
     2014); 2015 at lag 0 (yarn, garments) is two years of orders, 2014 and 2015."""
     from valuechain.analysis.build_timing import spending_weights
 
     sc = load_scenario("history_2014_recorded", SMALL + ["replications=1", "horizon.years=4"])
     res = run_scenario(sc)
-    table = backtest_table(res, reanchor=False).set_index(["series", "year"]).model_mean  # the file's 6.89
+    table = backtest_table(res, reanchor=False).set_index(["series", "year"]).model_mean  # the file's 5.52
     orders = res.stages.pivot_table(index="year", columns="stage", values="investment", aggfunc="sum")
     d = 7.75
     lag0 = np.array([1 - d / 24, d / 24])
     np.testing.assert_allclose(spending_weights(0, d), lag0)
     # 2015, the stages at lag 0 alone: two years of orders
     both = orders.loc[[2015, 2014], ["cotton_yarn", "garments"]].to_numpy()
-    lag0_2015 = 6.89 * (lag0 @ both).sum() / 1e3
+    lag0_2015 = 5.52 * (lag0 @ both).sum() / 1e3
     textile = ["viscose_fibre", "cotton_yarn", "grey_fabric", "dyed_fabric", "garments"]
     spent_2017 = 0.0
     for stage in textile:
         w = lag0 if sc.chain.spec.stages[stage].build_lag_years == 0 else spending_weights(
             sc.chain.spec.stages[stage].build_lag_years, d)
         spent_2017 += sum(w[k] * orders.loc[2017 - k, stage] for k in range(w.size))
-    assert table[("textile_fixed_asset_investment", 2017)] == pytest.approx(6.89 * spent_2017 / 1e3)
+    assert table[("textile_fixed_asset_investment", 2017)] == pytest.approx(5.52 * spent_2017 / 1e3)
     # the same mapping restricted to the lag-0 stages gives the two-year convolution of 2015
     from dataclasses import replace
 
@@ -409,7 +409,7 @@ def test_the_in_sample_score_is_the_mean_absolute_log_error_weighting_series_equ
 
 # ---------------------------------------------------------------- coverage factors re-fitted per draw
 
-REFITTED = {"textile_apparel_employment": 2014, "textile_firms": 2014, "textile_fixed_asset_investment": 2016}
+REFITTED = {"textile_apparel_employment": 2014, "textile_firms": 2014, "textile_fixed_asset_investment": 2014}
 
 
 @pytest.fixture(scope="module")
@@ -436,7 +436,8 @@ def test_a_factor_fitted_on_a_record_that_is_not_a_fitted_record_is_refused(tmp_
     text = (src / "xinjiang_series.yaml").read_text()
     for year in (2017, 2024):  # a check, and a held-out record
         path = tmp_path / "series.yaml"
-        path.write_text(text.replace("factor_fitted_on: 2016", f"factor_fitted_on: {year}"))
+        head, _, tail = text.rpartition("factor_fitted_on: 2014")  # the last: investment's
+        path.write_text(head + f"factor_fitted_on: {year}" + tail)
         with pytest.raises(InputError) as info:
             load_observed(path)
         line = info.value.line()
@@ -500,8 +501,8 @@ def test_the_counterfactual_is_mapped_with_the_recorded_historys_factors_draw_by
     assert table.loc[("textile_apparel_employment", 2015), "model_mean"] == pytest.approx((jobs.value * ratio).mean())
     # its own 2014 is not forced onto the record: the counterfactual differs from the history
     own = backtest_table(cf, obs).set_index(["series", "year"])
-    assert own.loc[("textile_fixed_asset_investment", 2016), "model_mean"] == pytest.approx(47.97)
-    assert table.loc[("textile_fixed_asset_investment", 2016), "model_mean"] != pytest.approx(47.97, rel=1e-3)
+    assert own.loc[("textile_fixed_asset_investment", 2014), "model_mean"] == pytest.approx(9.62)
+    assert table.loc[("textile_fixed_asset_investment", 2014), "model_mean"] != pytest.approx(9.62, rel=1e-3)
 
 
 def test_without_draws_the_factor_is_refitted_on_the_mean_of_all_runs():
@@ -524,17 +525,27 @@ def test_without_draws_the_factor_is_refitted_on_the_mean_of_all_runs():
             np.testing.assert_allclose(table.loc[name, col], plain.loc[name, col] * record / mean, rtol=1e-12)
 
 
-def test_runs_that_end_before_the_fitting_year_keep_the_files_factor():
-    from valuechain.analysis.backtest import format_factors, refit_factors
+def test_runs_that_end_before_the_fitting_year_keep_the_files_factor(tmp_path, monkeypatch):
+    """A mapping whose investment coverage is fitted on 2016 (as before docs/calibration.md §14.18)
+    and runs that end in 2015: that factor stays the file's, and the printout says so."""
+    import shutil
 
-    obs = load_observed()
+    from valuechain.analysis.backtest import format_factors, refit_factors
+    from valuechain.simulation.config import observed
+
+    monkeypatch.setattr(observed, "FITTED", observed.FITTED | {("textile_fixed_asset_investment", 2016)})
+    src = ROOT / "scenarios" / "observed"
+    shutil.copy(src / "xinjiang_record.csv", tmp_path / "xinjiang_record.csv")
+    head, _, tail = (src / "xinjiang_series.yaml").read_text().rpartition("factor_fitted_on: 2014")
+    (tmp_path / "xinjiang_series.yaml").write_text(head + "factor_fitted_on: 2016" + tail)
+    obs = load_observed(tmp_path / "xinjiang_series.yaml")
     res = run_scenario(load_scenario("history_2014_recorded", SMALL + ["replications=1", "horizon.years=2"]))
     factors = refit_factors(res, obs)
     assert set(factors.series) == {"textile_apparel_employment", "textile_firms"}
     table = backtest_table(res, obs).set_index(["series", "year"])
     plain = backtest_table(res, obs, reanchor=False).set_index(["series", "year"])
     assert table.loc["textile_fixed_asset_investment"].equals(plain.loc["textile_fixed_asset_investment"])
-    assert ("  textile_fixed_asset_investment (on 2016): not re-fitted, the runs end before 2016 (file 0.00689)"
+    assert ("  textile_fixed_asset_investment (on 2016): not re-fitted, the runs end before 2016 (file 0.00552)"
             in format_factors(factors, obs).splitlines())
 
 
@@ -1001,8 +1012,13 @@ def test_the_printed_table_gives_each_records_role_and_counts_the_checks_within_
     t["error"] = t.model_mean / t.record - 1
     t.loc[3, "error"] = -0.25  # exactly on the edge
     t = t[TABLE_COLUMNS]
-    assert roles_summary(t) == ("in sample: 2 fitted (matched by construction), 3 checks, of which 2 within ±25%; "
-                                "out of sample: 2 held out, of which 1 within ±25% and 2 within ±50%")
+    assert roles_summary(t) == ("in sample: 2 fitted (set on their records: 2 within ±5%, largest +0%), 3 checks, "
+                                "of which 2 within ±25%; out of sample: 2 held out, of which 1 within ±25% and 2 "
+                                "within ±50%")
+    # a fitted record the model no longer meets is counted and its error shown
+    off = t.copy()
+    off.loc[4, "error"] = -0.17
+    assert roles_summary(off).startswith("in sample: 2 fitted (set on their records: 1 within ±5%, largest -17%), ")
     text = format_table(t)
     lines = text.splitlines()
     assert lines[1].split()[-1] == "role" and lines[-1] == roles_summary(t)
