@@ -110,6 +110,15 @@ def new_chunk(a: int, b: int, lo: np.ndarray, hi: np.ndarray, cells_of: np.ndarr
                  np.flatnonzero(real) if gap else None)
 
 
+def capacity_within(capacity: np.ndarray, inv_productivity: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """``capacity * (inv_productivity <= threshold)``: the capacity of the firms at or below a threshold
+    of 1/productivity, the same numbers (the test is written as 1.0 / 0.0 and multiplied in place:
+    a product with booleans is about twice as slow)."""
+    within = np.less_equal(inv_productivity, threshold, out=np.empty_like(capacity), casting="unsafe")
+    within *= capacity
+    return within
+
+
 class VectorEngine:
     """All firms at once on numpy arrays kept in cell blocks (``state.FirmState``).
 
@@ -185,15 +194,14 @@ class VectorEngine:
         st, rows = self.st, chunk.rows
         cap = st.capacity[rows]
         inv_phi = st.inv_productivity[rows]
-        works = inv_phi <= np.repeat(chunk.per_segment(threshold), chunk.sizes)
         pending = st.pending[:, rows]
         building = pending[0] + pending[1]  # the slots added row by row: faster than sum(axis=0)
         for slot in pending[2:]:
             building += slot
-        working = cap * works
+        working = capacity_within(cap, inv_phi, np.repeat(chunk.per_segment(threshold), chunk.sizes))
         self._planned.append((working, building))  # reused by settle: nothing changes in between
         local = chunk.local
-        high = cap * (inv_phi <= np.repeat(chunk.per_segment(threshold_high), chunk.sizes))
+        high = capacity_within(cap, inv_phi, np.repeat(chunk.per_segment(threshold_high), chunk.sizes))
         return tuple(chunk.cell_totals(np.add.reduceat(v, local)) for v in (cap, working, high, building))
 
     def settle(self, k: CellCoefficients, year: int) -> CellSums:

@@ -59,7 +59,12 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
     started_before = first_rev <= year
     started = started_before | produced
     first_sales = np.greater(produced, started_before)  # producing, and not started before
-    if np.any(first_sales):  # few firms sell for the first time in a year: test before rewriting them all
+    if isinstance(first_sales, np.ndarray):  # few firms sell for the first time in a year: rewrite only them
+        at = np.flatnonzero(first_sales)
+        if at.size:
+            first_rev = first_rev.copy()
+            first_rev[at] = year
+    elif first_sales:
         first_rev = np.where(first_sales, year, first_rev)
     depreciation_yuan = g.dep_per_unit * cap
     # ``x -= ...`` below writes over temporaries made here, never over the state or coefficients
@@ -69,13 +74,13 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
     if k.has_interest_subsidy:
         wc_eligible = (year - np.maximum(first_rev, g.wc_from)) < g.wc_years
         interest_subsidy = (g.fixed_rate * state["sub_debt_base"]
-                            + (g.wc_rate_x * X + g.wc_rate_y * Y) * wc_eligible)
+                            + (g.wc_rate_x * X + g.wc_rate_y * Y) * as_float(wc_eligible))
         cash_flow += interest_subsidy
     else:
         interest_subsidy = 0.0
     if k.has_labour_subsidy:  # issue 12: social insurance for N years, training in the first revenue year
-        labour_subsidy = (g.emp_y * Y * ((year - np.maximum(first_rev, g.emp_from)) < g.emp_years)
-                          + g.train_y * Y * (first_rev == year))
+        labour_subsidy = (g.emp_y * Y * as_float((year - np.maximum(first_rev, g.emp_from)) < g.emp_years)
+                          + g.train_y * Y * as_float(first_rev == year))
         cash_flow += labour_subsidy
     else:
         labour_subsidy = 0.0
@@ -93,7 +98,7 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
             idx = (cell * 2 + (first_rev >= g.plan_holiday_from)) * slots + tax_year
         tax_weight_k = np.take(k.tax_weight_k, idx)
     elif k.has_interest_subsidy:
-        rate, tax_weight_k = g.base_rate * started, None
+        rate, tax_weight_k = g.base_rate * as_float(started), None
     else:
         # a firm that has not started has no output, so its profit (- depreciation - interest)
         # is not positive and the rate applied to it does not matter
@@ -172,6 +177,12 @@ def increment_value(g, inv_phi, tax_weight_k, zero=0.0):
 def increment_q(g, inv_phi, tax_weight_k):
     """q of one more unit of capacity: PV per yuan of capital cost minus 1 (``rules.profitability_index``)."""
     return increment_value(g, inv_phi, tax_weight_k) - 1.0
+
+
+def as_float(mask):
+    """A boolean array as 1.0 / 0.0 (a number left as it is): ``x * as_float(mask)`` is ``x * mask``,
+    the same numbers, but numpy multiplies two float arrays about twice as fast as floats by booleans."""
+    return mask.astype(np.float64) if isinstance(mask, np.ndarray) else mask
 
 
 def scratch(value):
