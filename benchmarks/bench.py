@@ -293,6 +293,8 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
         "  of which firm_year": (firm, "firm_year"),
         "entry decisions (how many plants, where)": (model.ValueChainModel, "_entry_decisions"),
         "entry (placing the new plants)": (model.ValueChainModel, "_entry"),
+        "ownership turnover": (model.ValueChainModel, "_turnover"),
+        "variety prices (armington clearing)": (model.ValueChainModel, "_variety_factors"),
         "records": (recorder.Recorder, "record"),
         "arrivals (begin_year)": (engine.VectorEngine, "begin_year"),
     }
