@@ -194,6 +194,22 @@ def test_points_with_other_placed_plants_side_by_side_are_the_runs_alone() -> No
     assert garments[0] < garments[2] < garments[4] and garments[1] < garments[3] < garments[5]
 
 
+def test_points_with_other_parent_orders_side_by_side_are_the_runs_alone() -> None:
+    """The recorded 2014 history with the placed plants' parent orders at 0, 0.4 and 1 of their
+    capacity (docs/calibration.md §14.17), side by side in one batched model: each run is the run of
+    its own point alone (a run without orders beside runs with them too), and the points differ in
+    their garment output."""
+    base = SCENARIOS / "history_2014_recorded.yaml"
+    rules = ("policy.investment_attraction.rules=[{stages: [garments], placed_plants_per_year: {2015: 245, 2024: 0},"
+             " announced: 2015, orders_per_placed_plant: %s}]")
+    points = [load_scenario(base, ["replications=1", "horizon.years=5", rules % share])
+              for share in (0, 0.4, 1)]
+    batch = side_by_side_equals_alone(points)
+    output = [recorder.stage_frame(run).query("stage == 'garments' and year == 2017").output.sum()
+              for recorder, run, _ in batch]
+    assert output[0] < output[2] < output[4] and output[1] < output[3] < output[5]
+
+
 def test_runs_whose_levers_switch_the_arithmetic_differently_cannot_share_a_batch() -> None:
     from valuechain.simulation.abm.batch import BatchMismatch
 

@@ -243,6 +243,13 @@ def test_booleans_are_not_numbers_on_the_command_line_in_a_chain_or_a_sweep(fold
     ("placed_plants_per_year: {2017: .inf}",
      "placed_plants_per_year: value for 2017 must be a finite number (got inf) (got {2017: inf})"),
     ("placed_plant_per_year: 3", "placed_plant_per_year: unknown key; did you mean 'placed_plants_per_year'? (got 3)"),
+    # the parent orders a placed plant brings, a share of its capacity (docs/calibration.md §14.17)
+    ("orders_per_placed_plant: -0.1", "orders_per_placed_plant: must be between 0.0 and 1.0 (got -0.1)"),
+    ("orders_per_placed_plant: 1.5", "orders_per_placed_plant: must be between 0.0 and 1.0 (got 1.5)"),
+    ("orders_per_placed_plant: {2017: .nan}",
+     "orders_per_placed_plant: value for 2017 must be a finite number (got nan) (got {2017: nan})"),
+    ("order_per_placed_plant: 0.4",
+     "order_per_placed_plant: unknown key; did you mean 'orders_per_placed_plant'? (got 0.4)"),
 ])
 def test_bad_placed_plants_name_the_file_and_the_key(folder: Path, capsys, value: str, message: str) -> None:
     text = ("inherits: tiny.yaml\nname: y\npolicy:\n  investment_attraction:\n"

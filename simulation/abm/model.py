@@ -22,11 +22,11 @@ from ..config.scenario import LoadedScenario
 from ..economy import armington, coefficients, firm, markets, turnover
 from ..economy import year as economy_year
 from ..economy.iomath import input_value, row_dot
-from ..economy.levers import freight, interest, is_static, planning_terms, reads_price, year_terms
+from ..economy.levers import attraction, freight, interest, is_static, planning_terms, reads_price, year_terms
 from ..economy.rules import poisson_from_uniform
 from ..economy.targeting import to_stage
 from ..economy.terms import CellTerms
-from ..economy.year import entry_means, local_price, stage_market, year_prices, year_technology
+from ..economy.year import entry_means, local_price, placed_means, stage_market, year_prices, year_technology
 from . import lever_steps
 from .agents import FirmAgent
 from .batch import StackedChain, batch_key, run_generator, stack_prices, stack_terms
@@ -119,6 +119,10 @@ class ValueChainModel(mesa.Model):
         self._terms_read_price = [reads_price(policy) for policy in self._policies]
         self._terms_kept: tuple[int | None, dict] = (None, {})  # (year, known_by -> terms): ``_year_terms``
         self.engine = ENGINES[engine](self.state, self.stacked, self)
+        # investment_attraction: some plant brought its parent's orders (``FirmState.parent_orders``), and
+        # the orders a new plant of each cell brings this year (``_entry_decisions``; None: none)
+        self._parent_orders_on = False
+        self._new_plant_orders: np.ndarray | None = None
         self._populate(f)
         self.running = True
 
@@ -220,12 +224,18 @@ class ValueChainModel(mesa.Model):
         shock = np.stack([s[0].normal(0.0, 1.0, len(SECTORS))[self.chain.sector_id] for s in streams])
         market_prices = stack_prices(year_prices(spec, self.chain, year, shock), self.runs, self.chain.n_stages)
         self.engine.begin_year(year)  # capacity ordered earlier arrives
+        # variety stages (economy.armington): the exports the region's variety sells at the market price
+        n = self.chain.n_stages
+        reference = (np.tile(armington.reference_exports(self.chain, f.scale, market_prices.demand[:n]), self.runs)
+                     if self.varieties else None)
+        if self._parent_orders_on:  # investment_attraction: the producing plants' parent orders add to demand
+            demand, reference = attraction.with_orders(market_prices.demand, reference, self._parent_orders(),
+                                                       self.sigma)
+            market_prices = replace(market_prices, demand=demand)
         tech = year_technology(c, f, year - spec.horizon.start)
         p = market_prices
         plans = self._plans(p, tech)
-        if self.varieties:  # variety stages (economy.armington): the price at which this year's supply sells
-            reference = np.tile(armington.reference_exports(self.chain, f.scale,
-                                                            market_prices.demand[: self.chain.n_stages]), self.runs)
+        if self.varieties:  # the price at which this year's supply sells
             p = armington.at_factor(c, market_prices, self._variety_factors(market_prices, plans, tech, reference))
             plans = self._plans(p, tech)
         terms, plan, subsidy_mean, expected_material, threshold = plans
@@ -368,6 +378,10 @@ class ValueChainModel(mesa.Model):
         and their 1/productivity (a plant built draws its own productivity); each run draws from its
         own streams."""
         mean = entry_means(k, self.stacked, self.spec.firms, self.zone_shares, self.year, self.state.alive_count)
+        c = self.stacked
+        placed = placed_means(k, c, self.spec.firms, self.zone_shares)
+        self._new_plant_orders = (attraction.new_plant_orders(k.placed_orders_share, np.repeat(c.plant_capacity, 3),
+                                                              placed, mean) if k.placed_orders_share.any() else None)
         cells_per_run = self.state.cells_per_run
         count = poisson_from_uniform(np.concatenate([rng.random(cells_per_run) for rng in count_rngs]), mean)
         totals = self.state.by_run(count).sum(axis=1)
@@ -392,9 +406,11 @@ class ValueChainModel(mesa.Model):
             # and the plant waits for the cell's build lag this year (an approval lag may change it)
             loans = f.debt_share * (cost * k.entry_paid_factor[cell])
             lag = k.build_lag[cell]
+            orders = {} if self._new_plant_orders is None else {"parent_orders": self._new_plant_orders[cell]}
+            self._parent_orders_on |= bool(orders and orders["parent_orders"].any())
             rows, mapping = self.state.add(
                 cell, lag=lag, debt=loans, inv_productivity=inv_productivity,
-                first_revenue_year=firm.NO_REVENUE_YET, ordered=size,
+                first_revenue_year=firm.NO_REVENUE_YET, ordered=size, **orders,
             )
             entry_capex += np.bincount(cell, weights=cost, minlength=entry_capex.size)
             arrival = (self.year + 1 + lag) % PENDING_SLOTS
@@ -404,6 +420,12 @@ class ValueChainModel(mesa.Model):
             investment = np.bincount(stage, weights=cost, minlength=c.n_stages)
             self.engine.added(rows, mapping)
         return count.reshape(c.n_stages, 3).sum(axis=1), investment
+
+    def _parent_orders(self) -> np.ndarray:
+        """Units a year of parent orders by stage: those of the plants producing now (a plant's
+        orders come when it first produces and leave when it exits)."""
+        st = self.state
+        return to_stage(st.cell_sum(np.where(st.capacity > 0, st.parent_orders, 0.0)))
 
     # ------------------------------------------------------------------ inspection
     def firm_agents(self) -> AgentSet:

@@ -49,6 +49,7 @@ FIELDS: dict[str, tuple[type, int]] = {
     "loss_years": (np.int16, 0),
     "firm_id": (np.int64, 0),  # stable identity (rows move when the layout is rebuilt)
     "ordered": (np.float64, 0),  # units ordered this year (kept only when ``k.track_orders``; issue 12)
+    "parent_orders": (np.float64, 0),  # units a year of its parent's orders a placed plant brought (attraction)
 }
 FILL = {"inv_productivity": 1.0, "firm_id": -1}  # values of free rows (others are zero)
 
@@ -332,12 +333,13 @@ class FirmState:
         arrays["loss_years"][rows] = 0
 
     def remove(self, rows: np.ndarray) -> None:
-        """Exit: the rows stay in place, dead and inert (no capacity, loans, cash or orders)."""
+        """Exit: the rows stay in place, dead and inert (no capacity, loans, cash or orders, a parent's
+        orders leave with the plant)."""
         arrays = self._arrays
         self.alive_count -= np.bincount(arrays["cell"][rows], minlength=self.n_cells)
         arrays["alive"][rows] = False
         self._dead = np.concatenate([self._dead, rows])
-        for name in ("capacity", "debt", "cash", "ordered"):
+        for name in ("capacity", "debt", "cash", "ordered", "parent_orders"):
             arrays[name][rows] = 0.0
         arrays["pending"][:, rows] = 0.0
         arrays["sub_debt"][:, rows] = 0.0

@@ -151,6 +151,7 @@ class CellCoefficients:
     entrant_multiplier: np.ndarray
     extra_entrants: np.ndarray
     placed_plants: np.ndarray
+    placed_orders_share: np.ndarray  # parent orders per placed plant, share of its capacity
     has_lag_change: bool  # the build lag differs from the chain's somewhere
     track_orders: bool  # firms' orders of the year kept in the state (``FirmState.ordered``)
     has_labour_subsidy: bool
@@ -358,7 +359,7 @@ def issue12_coefficients(chain, tech, f, terms: CellTerms, plan: CellTerms, util
         "grant_share": terms.grant_share.ravel(), "land_discount_share": terms.land_discount_share.ravel(),
         "sme_cost_share": terms.sme_cost_share.ravel(), "entry_incentive": terms.entry_incentive.ravel(),
         "entrant_multiplier": terms.entrant_multiplier.ravel(), "extra_entrants": terms.extra_entrants.ravel(),
-        "placed_plants": terms.placed_plants.ravel(),
+        "placed_plants": terms.placed_plants.ravel(), "placed_orders_share": terms.placed_orders_share.ravel(),
         "has_lag_change": runs_agree(chain, terms.lag_change != 0), "track_orders": terms.track_orders,
         "has_labour_subsidy": runs_agree(chain, (emp_y > 0) | (train_y > 0)),
         "emp_y": emp_y, "train_y": train_y, "emp_years": years, "emp_from": terms.labour_subsidy_from.ravel(),

@@ -150,4 +150,10 @@ def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: in
     investors = (potential_entrants(f, zone_shares, firms_per_cell) * k.entrant_multiplier
                  + k.extra_entrants * f.scale * shares)
     # and the plants the drive places a year, shared over zones the same way, not x the chance
-    return investors * chance + k.placed_plants * f.scale * shares
+    return investors * chance + placed_means(k, chain, f, zone_shares)
+
+
+def placed_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray) -> np.ndarray:
+    """Expected placed plants per (stage, zone) cell (``investment_attraction``): the stage's placed
+    plants a year x scale, shared over zones like the stage's outside investors."""
+    return k.placed_plants * f.scale * np.tile(zone_shares, chain.n_stages)

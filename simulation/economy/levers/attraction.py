@@ -5,8 +5,9 @@ which multiplies the potential entrants of the targeted cells; ``extra_investors
 investors a year brought to the targeted stage, e.g. by partner provinces, shared over zones like
 the stage's own; ``placed_plants_per_year``, new plants a year that a drive places in the targeted
 stage whatever a plant is expected to earn (relocation quotas, free standing factories), shared
-over zones the same way; ``incentive_million_yuan_per_project``, paid to each new plant; time
-paths; the last matching rule wins).
+over zones the same way; ``orders_per_placed_plant``, the orders a placed plant brings from its
+parent firm, as a share of its capacity (0-1; 0: it brings none); ``incentive_million_yuan_per_project``,
+paid to each new plant; time paths; the last matching rule wins).
 
 Effect: more new plants in ``economy.year.entry_means`` (the channels ``CellTerms.
 entrant_multiplier``, which scales the cell's potential entrants, ``economy.year.
@@ -17,6 +18,16 @@ however little a plant would earn, drawn from the same uniforms). Placed plants 
 other new plants (the stage's plant size and build lag), are paid the incentive and leave by the
 normal exit rules. The incentive lowers the plant's cost to its investor (``entry_paid_factor``).
 Fiscal cost: incentives paid, incentive x new plants (placed ones included).
+
+Orders of the parent firms (docs/calibration.md §14.17): a relocated plant brings the orders its
+parent placed in the east, so the drive adds demand for the stage's regional output with its
+capacity. A new plant of the cell carries ``orders_per_placed_plant`` x its capacity x the share of
+placed plants in the cell's expected new plants (``new_plant_orders``: the expected orders of a new
+plant, since placed and market plants come from one Poisson draw); they add to the stage's demand
+at the reference price, from the year the plant produces until it exits (``with_orders``): to the
+exports its variety sells at the market price (``armington.reference_exports``) in a differentiated
+stage, to the outside demand it can reach in a price-taking one. The orders stay with a plant whose
+owner a successor replaces (``economy.turnover``) and are fixed in units a year.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ class AttractionRule(Rule):
     investor_multiplier: _time_path(0.0, 1000.0) = Field(default_factory=lambda: {-1: 1.0})
     extra_investors_per_year: _time_path(0.0, 1e5) = Field(default_factory=lambda: {-1: 0.0})
     placed_plants_per_year: _time_path(0.0, 1e5) = Field(default_factory=lambda: {-1: 0.0})
+    orders_per_placed_plant: _time_path(0.0, 1.0) = Field(default_factory=lambda: {-1: 0.0})
     incentive_million_yuan_per_project: _time_path(0.0, 1e5) = Field(default_factory=lambda: {-1: 0.0})
 
 
@@ -48,17 +60,36 @@ def terms(block: InvestmentAttraction, chain, year: int, price, t):
         return t
     shape = t.entrant_multiplier.shape
     multiplier, extra, placed, incentive = np.ones(shape), np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    orders = np.zeros(shape)
     for rule in block.rules:  # each part of a rule does nothing before its first year
         m = target_mask(rule, chain)
         for table, path, scale in ((multiplier, rule.investor_multiplier, 1.0),
                                    (extra, rule.extra_investors_per_year, 1.0),
                                    (placed, rule.placed_plants_per_year, 1.0),
+                                   (orders, rule.orders_per_placed_plant, 1.0),
                                    (incentive, rule.incentive_million_yuan_per_project, 1e6)):
             value = rule_value(path, year)
             if value is not None:
                 table[m] = value * scale
     return t.set(entrant_multiplier=multiplier, extra_entrants=extra, placed_plants=placed,
-                 entry_incentive=incentive)
+                 placed_orders_share=orders, entry_incentive=incentive)
+
+
+def new_plant_orders(orders_share: np.ndarray, plant_capacity: np.ndarray, placed_mean: np.ndarray,
+                     mean: np.ndarray) -> np.ndarray:
+    """Units a year of parent orders a new plant of each cell brings: ``orders_share`` x its capacity
+    x the chance it is a placed plant, placed plants' mean over all new plants' (0 where none come)."""
+    placed_share = np.divide(placed_mean, mean, out=np.zeros(np.shape(mean)), where=mean > 0)
+    return orders_share * plant_capacity * placed_share
+
+
+def with_orders(demand: np.ndarray, reference: np.ndarray | None, orders: np.ndarray, sigma: np.ndarray):
+    """The stages' outside demand and variety references with the plants' parent orders (units a
+    year by stage) added at the reference price: to ``reference`` (the exports the variety sells at
+    the market price) where ``sigma > 0``, to ``demand`` elsewhere. Returns both."""
+    variety = sigma > 0
+    demand = demand + np.where(variety, 0.0, orders)
+    return demand, (None if reference is None else reference + np.where(variety, orders, 0.0))
 
 
 def fiscal_cost(f):
