@@ -80,7 +80,7 @@ policy:
     rules: [{stages: [parts], years_saved: 1, announced: 2016}]
   investment_attraction:
     rules: [{stages: [parts], investor_multiplier: 2, extra_investors_per_year: 1, placed_plants_per_year: 1,
-             incentive_million_yuan_per_project: 1, announced: 2016}]
+             orders_per_placed_plant: 0.4, incentive_million_yuan_per_project: 1, announced: 2016}]
   sme_fund:
     max_project_million_yuan: 200
     failure_rate_per_year: 0.03
