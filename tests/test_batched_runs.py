@@ -196,7 +196,7 @@ def test_points_with_other_placed_plants_side_by_side_are_the_runs_alone() -> No
 
 def test_points_with_other_parent_orders_side_by_side_are_the_runs_alone() -> None:
     """The recorded 2014 history with the placed plants' parent orders at 0, 0.4 and 1 of their
-    capacity (docs/calibration.md §14.18), side by side in one batched model: each run is the run of
+    capacity (docs/calibration.md §14.19), side by side in one batched model: each run is the run of
     its own point alone (a run without orders beside runs with them too), and the points differ in
     their garment output."""
     base = SCENARIOS / "history_2014_recorded.yaml"

@@ -243,7 +243,7 @@ def test_booleans_are_not_numbers_on_the_command_line_in_a_chain_or_a_sweep(fold
     ("placed_plants_per_year: {2017: .inf}",
      "placed_plants_per_year: value for 2017 must be a finite number (got inf) (got {2017: inf})"),
     ("placed_plant_per_year: 3", "placed_plant_per_year: unknown key; did you mean 'placed_plants_per_year'? (got 3)"),
-    # the parent orders a placed plant brings, a share of its capacity (docs/calibration.md §14.18)
+    # the parent orders a placed plant brings, a share of its capacity (docs/calibration.md §14.19)
     ("orders_per_placed_plant: -0.1", "orders_per_placed_plant: must be between 0.0 and 1.0 (got -0.1)"),
     ("orders_per_placed_plant: 1.5", "orders_per_placed_plant: must be between 0.0 and 1.0 (got 1.5)"),
     ("orders_per_placed_plant: {2017: .nan}",

@@ -1,5 +1,5 @@
 """Parent orders of placed plants (``investment_attraction``'s ``orders_per_placed_plant``,
-docs/calibration.md §14.18): a relocated plant brings its parent's orders, which add to the demand
+docs/calibration.md §14.19): a relocated plant brings its parent's orders, which add to the demand
 for its stage's regional output while it produces."""
 
 from __future__ import annotations

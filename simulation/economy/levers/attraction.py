@@ -19,7 +19,7 @@ other new plants (the stage's plant size and build lag), are paid the incentive 
 normal exit rules. The incentive lowers the plant's cost to its investor (``entry_paid_factor``).
 Fiscal cost: incentives paid, incentive x new plants (placed ones included).
 
-Orders of the parent firms (docs/calibration.md §14.18): a relocated plant brings the orders its
+Orders of the parent firms (docs/calibration.md §14.19): a relocated plant brings the orders its
 parent placed in the east, so the drive adds demand for the stage's regional output with its
 capacity. A new plant of the cell carries ``orders_per_placed_plant`` x its capacity x the share of
 placed plants in the cell's expected new plants (``new_plant_orders``: the expected orders of a new
