@@ -379,9 +379,11 @@ class ValueChainModel(mesa.Model):
         own streams."""
         mean = entry_means(k, self.stacked, self.spec.firms, self.zone_shares, self.year, self.state.alive_count)
         c = self.stacked
-        placed = placed_means(k, c, self.spec.firms, self.zone_shares)
-        self._new_plant_orders = (attraction.new_plant_orders(k.placed_orders_share, np.repeat(c.plant_capacity, 3),
-                                                              placed, mean) if k.placed_orders_share.any() else None)
+        self._new_plant_orders = None  # the orders a new plant brings: only where a rule gives placed plants orders
+        if k.placed_orders_share.any():
+            placed = placed_means(k, c, self.spec.firms, self.zone_shares)
+            self._new_plant_orders = attraction.new_plant_orders(k.placed_orders_share, np.repeat(c.plant_capacity, 3),
+                                                                 placed, mean)
         cells_per_run = self.state.cells_per_run
         count = poisson_from_uniform(np.concatenate([rng.random(cells_per_run) for rng in count_rngs]), mean)
         totals = self.state.by_run(count).sum(axis=1)
