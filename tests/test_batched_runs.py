@@ -210,6 +210,23 @@ def test_points_with_other_parent_orders_side_by_side_are_the_runs_alone() -> No
     assert output[0] < output[2] < output[4] and output[1] < output[3] < output[5]
 
 
+def test_points_with_other_large_placed_plants_side_by_side_are_the_runs_alone() -> None:
+    """The recorded 2014 history with 0, 2 and 5.4 of its placed garment plants a year at 1,100 t
+    (docs/calibration.md §14.20), side by side in one batched model: each run is the run of its own
+    point alone (a run without large plants beside runs with them too), and the points differ in
+    their garment capacity."""
+    base = SCENARIOS / "history_2014_recorded.yaml"
+    rules = ("policy.investment_attraction.rules=[{stages: [garments], placed_plants_per_year: {2015: %s, 2024: 0},"
+             " large_placed_plants_per_year: {2015: %s, 2024: 0}, capacity_per_large_placed_plant: 1100,"
+             " announced: 2015, orders_per_placed_plant: 0.4}]")
+    points = [load_scenario(base, ["replications=1", "horizon.years=4", rules % (245 - large, large)])
+              for large in (0, 2, 5.4)]
+    batch = side_by_side_equals_alone(points)
+    capacity = [recorder.stage_frame(run).query("stage == 'garments' and year == 2017").capacity.sum()
+                for recorder, run, _ in batch]
+    assert capacity[0] < capacity[2] < capacity[4] and capacity[1] < capacity[3] < capacity[5]
+
+
 def test_runs_whose_levers_switch_the_arithmetic_differently_cannot_share_a_batch() -> None:
     from valuechain.simulation.abm.batch import BatchMismatch
 

@@ -80,6 +80,7 @@ policy:
     rules: [{stages: [parts], years_saved: 1, announced: 2016}]
   investment_attraction:
     rules: [{stages: [parts], investor_multiplier: 2, extra_investors_per_year: 1, placed_plants_per_year: 1,
+             large_placed_plants_per_year: 1, capacity_per_large_placed_plant: 20000,
              orders_per_placed_plant: 0.4, incentive_million_yuan_per_project: 1, announced: 2016}]
   sme_fund:
     max_project_million_yuan: 200
@@ -250,6 +251,14 @@ def test_booleans_are_not_numbers_on_the_command_line_in_a_chain_or_a_sweep(fold
      "orders_per_placed_plant: value for 2017 must be a finite number (got nan) (got {2017: nan})"),
     ("order_per_placed_plant: 0.4",
      "order_per_placed_plant: unknown key; did you mean 'orders_per_placed_plant'? (got 0.4)"),
+    # the large placed plants and their size (docs/calibration.md §14.20)
+    ("large_placed_plants_per_year: -1", "large_placed_plants_per_year: must be between 0.0 and 100000.0 (got -1)"),
+    ("capacity_per_large_placed_plant: -5",
+     "capacity_per_large_placed_plant: must be between 0.0 and 1000000000.0 (got -5)"),
+    ("capacity_per_large_placed_plant: {2017: .inf}",
+     "capacity_per_large_placed_plant: value for 2017 must be a finite number (got inf) (got {2017: inf})"),
+    ("capacity_per_large_placed_plants: 1100", "capacity_per_large_placed_plants: unknown key; did you mean "
+     "'capacity_per_large_placed_plant'? (got 1100)"),
 ])
 def test_bad_placed_plants_name_the_file_and_the_key(folder: Path, capsys, value: str, message: str) -> None:
     text = ("inherits: tiny.yaml\nname: y\npolicy:\n  investment_attraction:\n"

@@ -145,12 +145,18 @@ def test_investors_judge_a_new_plant_at_the_factor(tmp_path):
                                    * np.tile(m.zone_shares, m.stacked.n_stages), rtol=1e-12, atol=0)
 
 
+# the recorded history's drive with all its plants of the stage's new-plant size (before §14.20)
+VILLAGE_DRIVE = ("policy.investment_attraction.rules=[{stages: [garments], placed_plants_per_year: {2015: 245, 2024: 0},"
+                 " announced: 2015, orders_per_placed_plant: 0.4}]")
+
+
 def test_slower_new_plants_leave_the_sales_with_the_incumbents(tmp_path):
     """The recorded history (2014-2016, the same seeds): with the drive's garment plants at the
     incumbents' productivity they take sales and the incumbents idle; at half of it the incumbents
-    keep producing, so the above-scale output (the incumbents': every new plant is below scale) is
-    larger in 2016; fewer plants at work sell less of the region's variety at a higher price
-    (``economy.armington``), so the stage's output is smaller."""
+    keep producing, so the above-scale output (the incumbents': every new plant is below scale, the
+    drive as it was before its large plants, §14.20) is larger in 2016; fewer plants at work sell
+    less of the region's variety at a higher price (``economy.armington``), so the stage's output is
+    smaller."""
     chain = (ROOT / "scenarios" / "chains" / "xinjiang_2014.yaml").read_text()
     assert chain.count("    new_plant_productivity: 1.0 ") == 1
     garments = {}
@@ -158,7 +164,7 @@ def test_slower_new_plants_leave_the_sales_with_the_incumbents(tmp_path):
         path = tmp_path / f"chain_{factor}.yaml"
         path.write_text(chain.replace("    new_plant_productivity: 1.0 ", f"    new_plant_productivity: {factor} "))
         sc = load_scenario(ROOT / "scenarios" / "history_2014_recorded.yaml",
-                           [f"chain={path}", "replications=2", "horizon.years=3"])
+                           [f"chain={path}", "replications=2", "horizon.years=3", VILLAGE_DRIVE])
         assert sc.chain.new_plant_productivity[sc.chain.index["garments"]] == factor
         stages = run_scenario(sc).stages
         garments[factor] = stages.query("stage == 'garments' and year == 2016").set_index("replication")

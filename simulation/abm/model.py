@@ -26,7 +26,8 @@ from ..economy.levers import attraction, freight, interest, is_static, planning_
 from ..economy.rules import poisson_from_uniform
 from ..economy.targeting import to_stage
 from ..economy.terms import CellTerms
-from ..economy.year import entry_means, local_price, placed_means, stage_market, year_prices, year_technology
+from ..economy.year import (entry_means, large_placed_means, local_price, placed_means, stage_market, year_prices,
+                            year_technology)
 from . import lever_steps
 from .agents import FirmAgent
 from .batch import StackedChain, batch_key, run_generator, stack_prices, stack_terms
@@ -123,6 +124,8 @@ class ValueChainModel(mesa.Model):
         # the orders a new plant of each cell brings this year (``_entry_decisions``; None: none)
         self._parent_orders_on = False
         self._new_plant_orders: np.ndarray | None = None
+        # the large placed plants among this year's new plants per cell (``_entry_decisions``; None: none)
+        self._large_plants: np.ndarray | None = None
         self._populate(f)
         self.running = True
 
@@ -379,13 +382,19 @@ class ValueChainModel(mesa.Model):
         own streams."""
         mean = entry_means(k, self.stacked, self.spec.firms, self.zone_shares, self.year, self.state.alive_count)
         c = self.stacked
+        large = k.placed_large_plants.any()
+        large_mean = large_placed_means(k, c, self.spec.firms, self.zone_shares) if large else None
         self._new_plant_orders = None  # the orders a new plant brings: only where a rule gives placed plants orders
         if k.placed_orders_share.any():
             placed = placed_means(k, c, self.spec.firms, self.zone_shares)
+            if large:  # the others' expected orders: of the placed plants not large over the new plants not large
+                placed, mean_other = np.maximum(placed - large_mean, 0.0), np.maximum(mean - large_mean, 0.0)
             self._new_plant_orders = attraction.new_plant_orders(k.placed_orders_share, np.repeat(c.plant_capacity, 3),
-                                                                 placed, mean)
+                                                                 placed, mean_other if large else mean)
         cells_per_run = self.state.cells_per_run
-        count = poisson_from_uniform(np.concatenate([rng.random(cells_per_run) for rng in count_rngs]), mean)
+        uniforms = np.concatenate([rng.random(cells_per_run) for rng in count_rngs])
+        count = poisson_from_uniform(uniforms, mean)
+        self._large_plants = attraction.large_plant_counts(uniforms, count, large_mean) if large else None
         totals = self.state.by_run(count).sum(axis=1)
         draws = [1.0 / self._draw_productivity(int(total), rng) for total, rng in zip(totals, entrants_rngs) if total]
         return count, (np.concatenate(draws) if draws else np.zeros(0))
@@ -401,6 +410,11 @@ class ValueChainModel(mesa.Model):
             cell = np.repeat(np.arange(c.n_stages * 3), count)
             stage = cell // 3
             size = c.plant_capacity[stage]
+            large = None
+            if self._large_plants is not None:  # the first of a cell's new plants are its large placed ones
+                # (at most the plants a capacity cap kept)
+                large = attraction.large_plant_layout(count, np.minimum(self._large_plants, count))
+                size = np.where(large, k.placed_large_capacity[cell], size)
             # a new plant's 1/productivity: its own draw over the stage's new-plant productivity (chain key)
             inv_productivity = inv_productivity / c.new_plant_productivity[stage]
             cost = size * c.capital_cost[stage]
@@ -409,6 +423,8 @@ class ValueChainModel(mesa.Model):
             loans = f.debt_share * (cost * k.entry_paid_factor[cell])
             lag = k.build_lag[cell]
             orders = {} if self._new_plant_orders is None else {"parent_orders": self._new_plant_orders[cell]}
+            if orders and large is not None:  # a large placed plant brings the share of its own capacity
+                orders["parent_orders"] = np.where(large, k.placed_orders_share[cell] * size, orders["parent_orders"])
             self._parent_orders_on |= bool(orders and orders["parent_orders"].any())
             rows, mapping = self.state.add(
                 cell, lag=lag, debt=loans, inv_productivity=inv_productivity,

@@ -151,6 +151,8 @@ class CellCoefficients:
     entrant_multiplier: np.ndarray
     extra_entrants: np.ndarray
     placed_plants: np.ndarray
+    placed_large_plants: np.ndarray  # of them at their own size (placed_large_capacity, units a year)
+    placed_large_capacity: np.ndarray
     placed_orders_share: np.ndarray  # parent orders per placed plant, share of its capacity
     has_lag_change: bool  # the build lag differs from the chain's somewhere
     track_orders: bool  # firms' orders of the year kept in the state (``FirmState.ordered``)
@@ -360,6 +362,8 @@ def issue12_coefficients(chain, tech, f, terms: CellTerms, plan: CellTerms, util
         "sme_cost_share": terms.sme_cost_share.ravel(), "entry_incentive": terms.entry_incentive.ravel(),
         "entrant_multiplier": terms.entrant_multiplier.ravel(), "extra_entrants": terms.extra_entrants.ravel(),
         "placed_plants": terms.placed_plants.ravel(), "placed_orders_share": terms.placed_orders_share.ravel(),
+        "placed_large_plants": terms.placed_large_plants.ravel(),
+        "placed_large_capacity": terms.placed_large_capacity.ravel(),
         "has_lag_change": runs_agree(chain, terms.lag_change != 0), "track_orders": terms.track_orders,
         "has_labour_subsidy": runs_agree(chain, (emp_y > 0) | (train_y > 0)),
         "emp_y": emp_y, "train_y": train_y, "emp_years": years, "emp_from": terms.labour_subsidy_from.ravel(),

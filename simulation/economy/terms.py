@@ -39,6 +39,8 @@ class CellTerms:
     entrant_multiplier: np.ndarray  # x potential entrants of the cell (investment_attraction)
     extra_entrants: np.ndarray  # more outside investors a year in the stage (investment_attraction)
     placed_plants: np.ndarray  # new plants a year placed in the stage whatever they earn (investment_attraction)
+    placed_large_plants: np.ndarray  # more placed plants a year, of their own size (investment_attraction)
+    placed_large_capacity: np.ndarray  # units a year of a large placed plant (investment_attraction)
     placed_orders_share: np.ndarray  # parent orders per placed plant, share of its capacity (investment_attraction)
     entry_incentive: np.ndarray  # yuan paid per new plant (investment_attraction)
     sme_investor_share: np.ndarray  # share of a new plant's cost the fund's stake saves the investor (sme_fund)

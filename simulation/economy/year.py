@@ -155,5 +155,13 @@ def entry_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray, year: in
 
 def placed_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray) -> np.ndarray:
     """Expected placed plants per (stage, zone) cell (``investment_attraction``): the stage's placed
-    plants a year x scale, shared over zones like the stage's outside investors."""
-    return k.placed_plants * f.scale * np.tile(zone_shares, chain.n_stages)
+    plants a year x scale, shared over zones like the stage's outside investors; the large placed
+    plants (``large_placed_means``) included."""
+    placed = k.placed_plants + k.placed_large_plants if k.placed_large_plants.any() else k.placed_plants
+    return placed * f.scale * np.tile(zone_shares, chain.n_stages)
+
+
+def large_placed_means(k: CellCoefficients, chain, f, zone_shares: np.ndarray) -> np.ndarray:
+    """Expected large placed plants per cell (``investment_attraction``'s
+    ``large_placed_plants_per_year``), x scale and shared over zones like the placed plants."""
+    return k.placed_large_plants * f.scale * np.tile(zone_shares, chain.n_stages)
