@@ -146,8 +146,8 @@ def test_investors_judge_a_new_plant_at_the_factor(tmp_path):
 
 
 # the recorded history's drive with all its plants of the stage's new-plant size (before §14.20)
-VILLAGE_DRIVE = ("policy.investment_attraction.rules=[{stages: [garments], placed_plants_per_year: {2015: 245, 2024: 0},"
-                 " announced: 2015, orders_per_placed_plant: 0.4}]")
+VILLAGE_DRIVE = ("policy.investment_attraction.rules=[{stages: [garments], "
+                 "placed_plants_per_year: {2015: 245, 2024: 0}, announced: 2015, orders_per_placed_plant: 0.4}]")
 
 
 def test_slower_new_plants_leave_the_sales_with_the_incumbents(tmp_path):

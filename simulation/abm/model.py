@@ -26,8 +26,15 @@ from ..economy.levers import attraction, freight, interest, is_static, planning_
 from ..economy.rules import poisson_from_uniform
 from ..economy.targeting import to_stage
 from ..economy.terms import CellTerms
-from ..economy.year import (entry_means, large_placed_means, local_price, placed_means, stage_market, year_prices,
-                            year_technology)
+from ..economy.year import (
+    entry_means,
+    large_placed_means,
+    local_price,
+    placed_means,
+    stage_market,
+    year_prices,
+    year_technology,
+)
 from . import lever_steps
 from .agents import FirmAgent
 from .batch import StackedChain, batch_key, run_generator, stack_prices, stack_terms

@@ -22,7 +22,8 @@ other new plants (the stage's plant size and build lag), are paid the incentive 
 normal exit rules. Large placed plants are part of the same draw: of a cell's ``n`` new plants
 (Poisson at the mean of all of them, uniform ``u``) the large ones are the Poisson draw at their own
 mean from the same ``u`` (``large_plant_counts``: at most ``n``, since a Poisson quantile rises with
-the mean; exactly Poisson at that mean), built at their capacity; the rest as before. The incentive lowers the plant's cost to its investor (``entry_paid_factor``).
+the mean; exactly Poisson at that mean), built at their capacity; the rest as before. The
+incentive lowers the plant's cost to its investor (``entry_paid_factor``).
 Fiscal cost: incentives paid, incentive x new plants (placed ones included).
 
 Orders of the parent firms (docs/calibration.md §14.19): a relocated plant brings the orders its
