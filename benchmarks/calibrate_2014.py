@@ -21,11 +21,12 @@ read. Before scoring:
   ``backtest_table``, which re-fits them in every run set): the
   textile jobs coverage on the 2014 employment record, the firms' on the 2014 firm record, the
   fixed-asset-investment factor
-  on the 2016 record, as ``scenarios/observed/xinjiang_series.yaml`` derives them at the defaults;
+  on the 2014 record, as ``scenarios/observed/xinjiang_series.yaml`` derives them at the defaults;
 * records that set a level of the 2014 chain or of a mapping (``FITTED``, from
   ``valuechain.simulation.config.observed``, which the back-test's printed roles read) are left out: they are
   matched by construction and say nothing about behaviour; so are records derived from another
-  record (``DERIVED``: the end-2015 firms, 1,964 - 504), which are checks.
+  record (``DERIVED``: the end-2015 firms, 1,964 - 504; January-September 2017's above-scale
+  garments, 24.39 / 0.775 from the 2018 report), which are checks.
 
 Prints one line per candidate, best score first, then the best candidate's in-sample table.
 

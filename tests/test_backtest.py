@@ -562,7 +562,10 @@ def test_the_calibration_script_scores_no_held_out_record_and_starts_from_the_de
     # the end-2015 firms are derived from the end-2016 record ("504 more than end-2015"): a check, not scored
     rec = load_observed().frame().set_index(["series", "year"]).value
     assert rec[("textile_firms", 2015)] == rec[("textile_firms", 2016)] - 504
-    assert mod.DERIVED == {("textile_firms", 2015)} and not mod.DERIVED & mod.FITTED
+    # and January-September 2017's garments from the 2018 report's level and growth (24.39 / 0.775)
+    assert rec[("garment_output_above_scale", 2017)] == round(rec[("garment_output_above_scale", 2018)] / 0.775, 2)
+    assert mod.DERIVED == {("textile_firms", 2015), ("garment_output_above_scale", 2017)}
+    assert not mod.DERIVED & mod.FITTED
     first = mod.candidates(["adjustment_cost", "entry_hurdle_q"], 2, seed=1)
     assert first[0] == {"adjustment_cost": Firms().adjustment_cost, "entry_hurdle_q": Firms().entry_hurdle_q}
     assert len(first) == 3 and all(30 <= c["adjustment_cost"] <= 120 for c in first)
