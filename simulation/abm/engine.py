@@ -18,6 +18,7 @@ from mesa.agent import AgentSet
 from ..economy import firm
 from ..economy.coefficients import CellCoefficients, Spread
 from .agents import FirmAgent
+from .memory import keep_freed_memory
 from .state import PENDING_SLOTS, FirmState
 
 NO_ROWS = np.zeros(0, dtype=np.int64)
@@ -132,6 +133,7 @@ class VectorEngine:
     CHUNK_ROWS = 32_768
 
     def __init__(self, state: FirmState, chain, model=None):
+        keep_freed_memory()  # the chunks' temporaries reuse freed memory instead of faulting in new pages
         self.st = state
         self.chain = chain
         self._handles: dict[int, FirmAgent] = {}  # firm_id -> handle, made on request
