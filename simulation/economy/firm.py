@@ -24,6 +24,7 @@ from . import rules
 from .coefficients import CellCoefficients
 
 LOAN_TERM_YEARS = rules.LOAN_TERM_YEARS
+scratch = rules.scratch  # ``out=`` over a temporary the caller owns (an array), else None
 AMORTISATION = 1.0 - 1.0 / LOAN_TERM_YEARS
 NO_REVENUE_YET = 1_000_000  # first_revenue_year of a firm that has not sold anything yet
 def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) -> dict:
@@ -183,16 +184,6 @@ def as_float(mask):
     """A boolean array as 1.0 / 0.0 (a number left as it is): ``x * as_float(mask)`` is ``x * mask``,
     the same numbers, but numpy multiplies two float arrays about twice as fast as floats by booleans."""
     return mask.astype(np.float64) if isinstance(mask, np.ndarray) else mask
-
-
-def scratch(value):
-    """``out=`` for a numpy function: ``value`` itself when it is an array (a temporary the caller
-    owns, no longer needs, and shaped like the result), else None (a number: numpy returns a new one).
-
-    Writing results over temporaries instead of allocating new arrays keeps the firm-year's
-    working memory small and in the processor's cache.
-    """
-    return value if isinstance(value, np.ndarray) else None
 
 
 def subsidised_debt(sub_debt: np.ndarray, years: np.ndarray | None, year: int) -> np.ndarray:

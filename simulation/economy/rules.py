@@ -109,19 +109,39 @@ def investment_rate_of_value(value_per_yuan, depreciation_rate, adjustment_cost,
     return np.minimum(np.maximum(rate, zero), max_rate)
 
 
+def scratch(value, *others):
+    """``out=`` for a numpy function: ``value`` itself when it is an array (a temporary the caller
+    owns, no longer needs, and shaped like the result: like its broadcast with ``others``, if given),
+    else None (numpy returns a new array or number).
+
+    Writing results over temporaries instead of allocating new arrays keeps the firm-year's
+    working memory small and in the processor's cache.
+    """
+    if isinstance(value, np.ndarray) and (not others or np.broadcast(value, *others).shape == value.shape):
+        return value
+    return None
+
+
 def finance_investment(desired_yuan, cash_yuan, debt_yuan, capital_yuan, debt_share, max_debt_to_capital,
                        zero=0.0):
     """Split investment into new loans and own funds, limited by cash and borrowing capacity.
 
     Returns ``(investment, new_loans)``. Loans cover ``debt_share`` of the cost (more if cash
     is short) up to ``max_debt_to_capital * capital - debt``; own funds cover the rest.
-    ``zero``: 0, or an array of zeros shaped like the others (faster for numpy).
+    ``zero``: 0, or an array of zeros shaped like the others (faster for numpy). Each step writes
+    over a temporary of its own (``scratch``): the same numbers as the plain form
+    ``min(max(debt_share * invest, invest - own), max(max_debt_to_capital * capital - debt, 0))``.
     """
     own = np.maximum(cash_yuan, zero)
-    headroom = np.maximum(max_debt_to_capital * capital_yuan - debt_yuan, zero)
-    invest = np.minimum(desired_yuan, own + headroom)
-    loans = np.minimum(np.maximum(debt_share * invest, invest - own), headroom)
-    return invest, loans
+    headroom = max_debt_to_capital * capital_yuan
+    headroom = np.subtract(headroom, debt_yuan, out=scratch(headroom, debt_yuan))
+    headroom = np.maximum(headroom, zero, out=scratch(headroom, zero))
+    invest = own + headroom
+    invest = np.minimum(desired_yuan, invest, out=scratch(invest, desired_yuan))
+    short = np.subtract(invest, own, out=scratch(own, invest))  # what own funds cannot cover
+    loans = debt_share * invest
+    loans = np.maximum(loans, short, out=scratch(loans, short))
+    return invest, np.minimum(loans, headroom, out=scratch(loans, headroom))
 
 
 def entry_probability(q, hurdle, dispersion):
