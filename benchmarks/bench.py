@@ -65,19 +65,24 @@ def timing_patches(phases: dict, spent: dict, clock=time.perf_counter):
         yield
 
 
-def fastest_timed(phases: dict, make_model, repeats: int) -> tuple[float, dict]:
+def fastest_timed(phases: dict, make_model, repeats: int) -> tuple[float, dict, int]:
     """Run a fresh model from ``make_model()`` ``repeats`` times with its phases timed
-    (:func:`timing_patches`); the fastest run's total seconds and its seconds per phase."""
+    (:func:`timing_patches`); the fastest run's total seconds, its seconds per phase and the minor
+    page faults of its years (memory the process asked the system for afresh)."""
+    import resource
+
     best = None
     for _ in range(repeats):
         spent = dict.fromkeys(phases, 0.0)
         with timing_patches(phases, spent, clock):
             m = make_model()
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t0 = clock()
             m.run()
             total = clock() - t0
+            faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
         if best is None or total < best[0]:
-            best = (total, spent)
+            best = (total, spent, faults)
     return best
 
 
@@ -302,8 +307,9 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
         "arrivals (begin_year)": (engine.VectorEngine, "begin_year"),
     }
     sc = scenario_for(n_firms, years)
-    total, spent = fastest_timed(phases, lambda: ValueChainModel(sc, rng=1), repeats)
-    print(f"{n_firms:,} firms, {years} years, fastest of {repeats} runs: {total / years * 1e3:.2f} ms a year")
+    total, spent, faults = fastest_timed(phases, lambda: ValueChainModel(sc, rng=1), repeats)
+    print(f"{n_firms:,} firms, {years} years, fastest of {repeats} runs: {total / years * 1e3:.2f} ms a year, "
+          f"{faults / years:,.0f} minor page faults a year")
     top = sum(v for label, v in spent.items() if not label.startswith(" "))
     for label, seconds in [*spent.items(), ("rest of the step (prices, policy, bookkeeping)", total - top)]:
         print(f"  {label:<48} {seconds / years * 1e3:6.2f} ms  {seconds / total:6.1%}")
@@ -343,11 +349,11 @@ def profile_batched_year(runs: int = 50, repeats: int = 3, points: int = 0) -> N
         scenarios = [at[p] for p in range(points) for _ in range(per_point)]
         seeds = [seeds[r] for _ in range(points) for r in range(per_point)]
         what = f"{points} points of the power price x {per_point} replications"
-    total, spent = fastest_timed(phases, lambda: ValueChainModel(sc if scenarios is None else scenarios[0],
+    total, spent, faults = fastest_timed(phases, lambda: ValueChainModel(sc if scenarios is None else scenarios[0],
                                                                  rngs=seeds, scenarios=scenarios), repeats)
     print(f"default scenario, {runs} runs side by side ({what}), {years} years, fastest of {repeats}: "
-          f"{total / years * 1e3:.1f} ms a year, {total / years / runs * 1e3:.3f} ms a run-year "
-          f"(* also the first layout, at construction)")
+          f"{total / years * 1e3:.1f} ms a year, {total / years / runs * 1e3:.3f} ms a run-year, "
+          f"{faults / years:,.0f} minor page faults a year (* also the first layout, at construction)")
     top = sum(v for label, v in spent.items() if not label.startswith(" "))
     for label, seconds in [*spent.items(), ("rest of the step (prices, stacking, bookkeeping)", total - top)]:
         print(f"  {label:<52} {seconds / years * 1e3:7.2f} ms {seconds / years / runs * 1e3:7.3f} ms/run "
