@@ -4,9 +4,9 @@ The vectorized engine works through the firms in chunks (``engine.VectorEngine.C
 each chunk's firm-year allocates and frees the same few dozen temporaries of up to 256 KiB. By
 default glibc gives freed memory back to the system: blocks above an adaptive threshold (128 KiB
 at first) are unmapped when freed, and the heap is trimmed whenever more than twice that lies free
-at its top, so the next chunk faults its pages in again (a minor page fault cost about 7
-microseconds on the benchmark machine; 50 runs side by side took about 660 a year, a 100,000-firm
-run's layout rebuilds several hundred). ``keep_freed_memory`` fixes both thresholds once per
+at its top, so the next chunk faults its pages in again, a few microseconds each on a virtual
+machine (``python benchmarks/bench.py --profile``: about 420 minor page faults a year with 50 runs
+side by side and 210 at 100,000 firms before, none after). ``keep_freed_memory`` fixes both thresholds once per
 process: blocks below ``MMAP_THRESHOLD_BYTES`` come from the heap, and the heap keeps up to
 ``TRIM_THRESHOLD_BYTES`` of free memory for reuse. Peak memory is unchanged (a process only keeps
 what it had already used); the numbers are the same bits (only where memory comes from changes).
