@@ -178,21 +178,33 @@ def test_kept_columns_all_analysis_and_a_clear_error_for_one_not_kept(folder: Pa
     assert not (folder / "x").exists()
 
 
-def test_a_stored_run_has_the_model_frames_of_that_run(folder: Path) -> None:
-    """What the store gives back is what ``run_replication`` returned (kept columns, point added)."""
+@pytest.mark.parametrize("columns", ["all", "analysis"])
+def test_a_stored_run_has_the_model_frames_of_that_run(folder: Path, columns: str) -> None:
+    """What the store gives back is what ``run_replication`` returned (kept columns, point added),
+    every float64 bit for bit (-0.0 and NaN payloads included, which ``assert_frame_equal`` does
+    not tell apart), with every column and with the default ones."""
     from valuechain.simulation.config.sweep import load_sweep as load_spec
     from valuechain.simulation.running import runner
 
     (folder / "s.yaml").write_text(MIX)
-    run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=4, columns="all")
+    run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=4, columns=columns)
     res, spec = load_sweep(folder / "s"), load_spec("s.yaml")
     seeds = spec.seeds()
+    kept = [c for c in res.stages.columns if c in sweeps.STAGE_COLUMNS]
+    assert kept == (list(sweeps.STAGE_COLUMNS) if columns == "all" else
+                    [c for c in sweeps.STAGE_COLUMNS if c in sweeps.ANALYSIS_COLUMNS])
     for p, r in [(0, 0), (2, 1), (1, 2)]:
         stages, fiscal, _ = runner.run_replication(spec.scenario(spec.points[p]), r, seeds[r])
+        stages = stages[[c for c in stages.columns if c not in sweeps.STAGE_COLUMNS or c in kept]]
         got_st = res.stages[(res.stages.point == p) & (res.stages.replication == r)]
         got_fc = res.fiscal[(res.fiscal.point == p) & (res.fiscal.replication == r)]
-        pd.testing.assert_frame_equal(got_st[stages.columns].reset_index(drop=True), stages, check_exact=True)
-        pd.testing.assert_frame_equal(got_fc[fiscal.columns].reset_index(drop=True), fiscal, check_exact=True)
+        for got, want in ((got_st, stages), (got_fc, fiscal)):
+            got = got[want.columns].reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+            for name in want.columns:
+                if want[name].dtype.kind == "f":
+                    assert np.array_equal(got[name].to_numpy().view(np.int64),
+                                          want[name].to_numpy().view(np.int64)), name
 
 
 def test_automatic_batch_size() -> None:

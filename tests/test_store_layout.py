@@ -134,3 +134,52 @@ def test_a_store_of_version_2_is_read_and_its_resume_refused_with_one_line(folde
                    "load_sweep still reads this one; start again with --overwrite (or resume it with the "
                    "valuechain that wrote it)\n")
     assert {p: p.read_bytes() for p in old_dir.rglob("*") if p.is_file()} == before
+
+
+def test_a_batch_file_uses_the_layouts_encodings(folder: Path) -> None:
+    """What ``batch_bytes`` asks of Parquet is what the file holds (its footer): every column chunk
+    zstd-compressed and without statistics, the float columns' data pages byte-stream split (not
+    plain, not a dictionary), the key and count columns dictionary-encoded; a batch of 12 runs in
+    one row group (fewer than ``RUNS_PER_GROUP``)."""
+    run_sweep("s.yaml", out="s", workers=1, progress=False, batch_size=12)
+    (path,) = (folder / "s" / "runs").iterdir()
+    pf = pq.ParquetFile(path)
+    schema = pf.schema_arrow
+    floats = {f.name for f in schema if pa.types.is_floating(f.type)}
+    assert {"value_added", "output", "tax_paid"} <= floats and {"point", "stage", "entries"}.isdisjoint(floats)
+    assert len(json.loads(schema.metadata[sweeps.BATCH_META])["runs"]) == 12 and pf.metadata.num_row_groups == 1
+    for g in range(pf.metadata.num_row_groups):
+        group = pf.metadata.row_group(g)
+        for j in range(group.num_columns):
+            chunk = group.column(j)
+            assert chunk.compression == "ZSTD", chunk.path_in_schema
+            assert not chunk.is_stats_set, chunk.path_in_schema
+            data_pages = set(chunk.encodings) - {"RLE"}  # RLE: the definition levels
+            if chunk.path_in_schema in floats:
+                assert data_pages == {"BYTE_STREAM_SPLIT"}, chunk.path_in_schema
+                assert not chunk.has_dictionary_page, chunk.path_in_schema
+            else:
+                assert "RLE_DICTIONARY" in data_pages and chunk.has_dictionary_page, chunk.path_in_schema
+
+
+def test_a_store_with_smaller_row_groups_reads_and_resumes_to_the_same_frames(folder: Path, monkeypatch) -> None:
+    """The runs a row group holds is the writer's choice, read from each file's metadata: a store
+    written with row groups of up to 2 runs (as version 3 wrote them with 50 before 100) gives
+    the frames of one written with the default, bit for bit, and, one of its batch files lost,
+    resumes with the default to the same frames (the new file's row groups the default's)."""
+    run_sweep("s.yaml", out="new", workers=1, progress=False, batch_size=6)
+    with monkeypatch.context() as patch:
+        patch.setattr(layout, "RUNS_PER_GROUP", 2)
+        run_sweep("s.yaml", out="old", workers=1, progress=False, batch_size=6)
+    assert [pq.ParquetFile(p).metadata.num_row_groups for p in sorted((folder / "old" / "runs").iterdir())] == [3, 3]
+    assert [pq.ParquetFile(p).metadata.num_row_groups for p in sorted((folder / "new" / "runs").iterdir())] == [1, 1]
+    new = load_sweep(folder / "new")
+    for directory in ("old", "resumed"):
+        if directory == "resumed":
+            (folder / "old" / "runs" / "b000001.parquet").unlink()  # a batch file lost
+            run_sweep("s.yaml", out="old", workers=1, progress=False, batch_size=6, resume=True)
+            groups = {p.name: pq.ParquetFile(p).metadata.num_row_groups for p in (folder / "old" / "runs").iterdir()}
+            assert groups["b000000.parquet"] == 3 and sorted(groups.values()) == [1, 3]  # the kept file as it was
+        got = load_sweep(folder / "old")
+        assert_bit_equal(got.stages, new.stages)
+        assert_bit_equal(got.fiscal, new.fiscal)
