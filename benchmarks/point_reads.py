@@ -2,7 +2,7 @@
 and the paths/effects plots on a sweep do), with and without the cache of the last decoded row
 group (``analysis.sweep.LastRowGroup``).
 
-A batch file keeps up to ``store_layout.RUNS_PER_GROUP`` (50) runs in a row group, so the runs of
+A batch file keeps up to ``store_layout.RUNS_PER_GROUP`` (100) runs in a row group, so the runs of
 consecutive points share row groups: without the cache each point decodes its row groups anew.
 The script runs a real sweep of the default scenario (``--points`` levels of the power price x
 ``--replications``), then reads every point in order with each reader, ``--repeats`` times, and

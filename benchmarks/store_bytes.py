@@ -7,7 +7,7 @@ and for the key columns (scenario, point, replication, year, sector, stage, tier
 them once per file instead of once per row group would save a run: their bytes less one row
 group's worth per file. Then the footers (row-group metadata and the batch metadata) and the
 other store files (index, journal, points, manifest) a run. Reads stores of version 2 (a row group
-per run) and 3 (row groups of up to 50 runs, ``simulation/store_layout.py``) alike.
+per run) and 3 (row groups of up to 100 runs, 50 before, ``simulation/store_layout.py``) alike.
 """
 
 from __future__ import annotations

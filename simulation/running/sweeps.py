@@ -4,7 +4,7 @@ Layout of a sweep directory (store version 3)::
 
     sweep.json          what is run (sweep spec, base scenario, design, hash, kept columns); written first
     points.parquet      point, name (mixes), overrides (JSON), one column per varied key
-    runs/b000012.parquet   one batch of runs in Parquet row groups of up to 50 runs of one size, their
+    runs/b000012.parquet   one batch of runs in Parquet row groups of up to 100 runs of one size, their
                         rows interleaved (``simulation.store_layout``): each run's stage rows
                         (the kept columns) with a ``fiscal_cost:<lever>`` column per lever beside them
                         (none for a lever that costs +0.0 in the whole batch: ``zero_levers``); the
@@ -58,6 +58,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .. import store_layout as layout
 from ..config.errors import InputError
 from ..config.scenario import LoadedScenario
 from ..config.sweep import Sweep, describe, load_sweep
@@ -311,12 +312,13 @@ def without_zero_levers(tables: list[pa.Table], columns: dict) -> tuple[pa.Table
 def batch_bytes(runs: list[tuple[dict, pa.Table]], columns: dict) -> tuple[bytes, list[dict]]:
     """One Parquet file of runs in row groups of up to ``layout.RUNS_PER_GROUP`` runs of one size,
     their rows interleaved (``simulation.store_layout``); returns it and per run its ``row_group``, ``offset``,
-    ``length`` and ``sha256`` (of its row group's bytes). Layout (``benchmarks/store_bytes.py``):
-    zstd at :data:`ZSTD_LEVEL` (3: 3.5% smaller than Arrow's default 1 on these row groups for
-    about 0.05 ms a run; 9 saves 1% more for twice the time), floats byte-stream split, the key
-    columns dictionary-encoded (interleaved, a key repeats for the runs of a group: a few bytes a
-    run), no statistics, and the levers that cost nothing in the whole batch left out
-    (:func:`without_zero_levers`). Lossless: every value is stored bit for bit."""
+    ``length`` and ``sha256`` (of its row group's bytes). Layout (``benchmarks/store_bytes.py``;
+    every lever measured by ``benchmarks/store_levers.py``): zstd at :data:`ZSTD_LEVEL` (3: 0.9%
+    smaller than 1 for the same CPU; 9 saves 0.4% more, 15 1.7% more for 10 times the CPU), floats
+    byte-stream split (plain is 19% larger, a dictionary 48%), the key columns dictionary-encoded
+    (interleaved, a key repeats for the runs of a group: a few bytes a run), no statistics, and the
+    levers that cost nothing in the whole batch left out (:func:`without_zero_levers`). Lossless:
+    every value is stored bit for bit."""
     sizes = [t.num_rows for _, t in runs]
     whole, columns = without_zero_levers([t for _, t in runs], columns)
     groups = run_groups(sizes)
@@ -1025,7 +1027,8 @@ def _manifest(sweep: Sweep, summary: SweepSummary, started: float, resumed: bool
         "status": "complete" if summary.n_failed == 0 else "complete_with_failures",
         "executor": type(pool).__name__, "started": started, "finished": time.time(),
         "versions": versions(), "units": UNITS,
-        "layout": {"runs": "runs/bNNNNNN.parquet: a batch of runs in row groups of up to 50 runs of one size "
+        "layout": {"runs": f"runs/bNNNNNN.parquet: a batch of runs in row groups of up to {layout.RUNS_PER_GROUP} "
+                           "runs of one size "
                            "(file, row_group in the index), row r of each run of a row group in turn: the stage "
                            "rows with a column fiscal_cost:<lever> per lever (none for the file's zero_levers)",
                    "index": "runs.parquet", "points": "points.parquet"},
