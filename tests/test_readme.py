@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
+
+from valuechain.analysis import load_results, processing_depth
 
 
 def quick_start_commands() -> list[str]:
@@ -25,20 +28,51 @@ def test_quick_start_has_install_main_job_and_test_command():
     assert commands[0] in ci and "\npytest" in ci
 
 
-def test_main_command_runs_as_written(tmp_path):
-    """Run the README's main command in a fresh, empty folder, as a new user would."""
+@pytest.fixture(scope="module")
+def quick_start_run(tmp_path_factory):
+    """The README's main command run once in a fresh, empty folder, as a new user would."""
+    folder = tmp_path_factory.mktemp("quick_start")
     argv = shlex.split(quick_start_commands()[1])
     exe = Path(sys.executable).parent / argv[0]
-    proc = subprocess.run([str(exe), *argv[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([str(exe), *argv[1:]], cwd=folder, capture_output=True, text=True, timeout=300)
+    return proc, folder
+
+
+def test_main_command_runs_as_written(quick_start_run):
+    proc, folder = quick_start_run
     assert proc.returncode == 0, proc.stderr
     assert "value_added" in proc.stdout and "results/baseline" in proc.stdout
-    out = tmp_path / "results" / "baseline"
+    out = folder / "results" / "baseline"
     names = sorted(p.name for p in out.iterdir())
     manifest = json.loads((out / "manifest.json").read_text())
     reps = manifest["replications"]
     assert names == sorted(["fiscal_cost.parquet", "manifest.json", "runs.parquet"]
                            + [f"stages_rep{k:04d}.parquet" for k in range(reps)])
     assert manifest["status"] == "complete" and manifest["scenario"]["name"] == "baseline"
+
+
+def test_baseline_paragraph_quotes_what_the_quick_start_run_gives(quick_start_run):
+    """The numbers of "The no-policy baseline" are those of `valuechain run baseline` (mean of its
+    replications, first and last year), as rounded in the README: deep value added in bn yuan,
+    processing depth in %, total value added in bn yuan. The test fails if either side drifts."""
+    proc, folder = quick_start_run
+    assert proc.returncode == 0, proc.stderr
+    section = (ROOT / "README.md").read_text().split("### The no-policy baseline", 1)[1].split("\n### ", 1)[0]
+    section = " ".join(section.split())
+    quoted = re.search(r"their value added goes from about ([\d.]+) to ([\d.]+) bn yuan and processing depth "
+                       r"\(their share of value added\) from ([\d.]+)% to ([\d.]+)%", section)
+    totals = re.search(r"Value added is about (\d+) bn yuan in (\d{4}) and (\d+) bn in (\d{4})", section)
+    assert quoted and totals, section
+    res = load_results(folder / "results" / "baseline")
+    stages, n = res.stages, res.stages.replication.nunique()
+    first, last = stages.year.min(), stages.year.max()
+    assert (int(totals[2]), int(totals[4])) == (first, last)
+    deep_bn = stages[stages.tier == "deep"].groupby("year").value_added.sum() / n / 1000
+    total_bn = stages.groupby("year").value_added.sum() / n / 1000
+    depth_pct = processing_depth(res).groupby("year").mean() * 100
+    assert [float(x) for x in quoted.groups()] == [round(deep_bn[first], 1), round(deep_bn[last], 1),
+                                                  round(depth_pct[first], 1), round(depth_pct[last], 1)]
+    assert (int(totals[1]), int(totals[3])) == (round(total_bn[first]), round(total_bn[last]))
 
 
 def python_blocks() -> list[str]:
