@@ -82,11 +82,11 @@ def python_blocks() -> list[str]:
 
 def test_readme_python_snippets_run_as_scripts(tmp_path):
     """Each Python snippet is a complete script: saved to a file and run with `python FILE` in a folder
-    holding the scenarios (after the Quick start's run), it exits 0."""
+    holding the scenarios (after the Quick start's run, as the README says), it exits 0."""
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    exe = Path(sys.executable).parent / "valuechain"
-    proc = subprocess.run([str(exe), "run", "scenarios/baseline.yaml"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300)
+    argv = shlex.split(quick_start_commands()[1])
+    exe = Path(sys.executable).parent / argv[0]
+    proc = subprocess.run([str(exe), *argv[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     blocks = python_blocks()
     assert len(blocks) >= 4 and any("run_sweep" in b for b in blocks) and any("load_results" in b for b in blocks)
