@@ -46,6 +46,21 @@ def interval_covers(*runs: Run) -> tuple[str, str]:
         return DRAWS_NOTE, "simulation noise and parameter draws"
     return NOISE_NOTE, "simulation noise only"
 
+
+def parameter_draws_of(manifest: dict) -> int:
+    """How many parameter draws a run's manifest (or ``Results.meta["manifest_extra"]``) records: 0
+    for a run of the defaults only."""
+    return len(manifest.get("parameter_draws") or ()) if manifest.get("interval") == "parameters+replications" else 0
+
+
+def runs_label(n_runs: int, n_draws: int = 0) -> str:
+    """``n_runs`` counted as what they are: replications, or with parameter draws runs (draws x
+    replications), e.g. ``4 run(s) (2 parameter draw(s) x 2 replication(s))``."""
+    if n_draws:
+        return f"{n_runs} run(s) ({n_draws} parameter draw(s) x {n_runs // n_draws} replication(s))"
+    return f"{n_runs} replication(s)"
+
+
 # the results' own column list: every recorded stage column that adds up across stages
 _FIRST = ("value_added", "investment", "employment")  # the headline metrics, listed first in messages
 ADDITIVE = _FIRST + tuple(c for c in schema.STAGE_COLUMNS
@@ -377,10 +392,14 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     note, covers = interval_covers(run, base)
     n_run = y1.index.get_level_values("replication").nunique()
     n_base = y0.index.get_level_values("replication").nunique()
+    draws = note == DRAWS_NOTE
+    unit = "run(s)" if draws else "replication(s)"
     if paired and (len(reps) < n_run or len(reps) < n_base):
-        note += (f"; paired over the {len(reps)} replication(s) both have ({run.name}: {n_run}, "
+        note += (f"; paired over the {len(reps)} {unit} both have ({run.name}: {n_run}, "
                  f"{base.name}: {n_base})")
+    over = "runs (parameter draws x replications; n counts runs)" if draws else "replications"
     out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,
+                      "over": over,
                       "horizon": horizon_label(run, year, pv, each_year), "units": metric_unit(metric, year, pv,
                                                                                              each_year)})
     return out
@@ -452,7 +471,7 @@ def format_table(df: pd.DataFrame) -> str:
     """A plain-text table for the command line."""
     head = (f"{df.attrs.get('metric', '')}: scenario minus baseline, {df.attrs.get('horizon', '')}, "
             f"{df.attrs.get('units', '')}; {'paired' if df.attrs.get('paired', True) else 'unpaired'} "
-            f"{df.attrs.get('confidence', 0.95):.0%} t interval over replications\n"
+            f"{df.attrs.get('confidence', 0.95):.0%} t interval over {df.attrs.get('over', 'replications')}\n"
             f"note: {df.attrs.get('note', NOISE_NOTE)}")
     show = df.drop(columns=["metric"]).copy()
     for c in ("baseline_mean", "scenario_mean", "effect", "se", "ci_low", "ci_high"):

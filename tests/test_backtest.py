@@ -1058,3 +1058,21 @@ def test_a_series_construction_time_needs_its_source_and_a_stock_at_the_years_en
     with pytest.raises(InputError, match=r"series\.aluminium_output\.construction_months: applies to a stock at "
                                          r"the year's end \(timing: end_of_year\), not 'in_year'"):
         load_observed(path)
+
+
+def test_runs_with_parameter_draws_are_counted_as_runs_not_replications(tmp_path, capsys):
+    """`run` and `compare` call draws x replications runs, and plain replications replications."""
+    drawn, plain = tmp_path / "drawn", tmp_path / "plain"
+    assert main(["run", str(DATA / "tiny.yaml"), "--out", str(drawn), "--parameter-draws", "2",
+                 "--replications", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "\nmean of 4 run(s) (2 parameter draw(s) x 2 replication(s)); million yuan, employment in workers\n" in out
+    assert f"results: {drawn}/ (4 run(s) (2 parameter draw(s) x 2 replication(s)); manifest.json," in out
+    assert main(["compare", str(drawn), str(drawn), "--cumulative"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert head.endswith("paired 95% t interval over runs (parameter draws x replications; n counts runs)")
+    assert main(["run", str(DATA / "tiny.yaml"), "--out", str(plain), "--replications", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "\nmean of 2 replication(s); million yuan" in out and "(2 replication(s); manifest.json," in out
+    assert main(["compare", str(plain), str(plain), "--cumulative"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("paired 95% t interval over replications")

@@ -295,8 +295,10 @@ def cmd_run(args) -> int:
                                    engine=args.engine)
         results.meta.update({"overrides": list(args.set), "scenario_name_in_file": in_file})
         write_results(results, out, overwrite=args.overwrite)
+    from .analysis.compare import runs_label
+
     print(summary_table(results))
-    print(f"\nresults: {out}/ ({results.runs.shape[0]} replication(s); manifest.json, "
+    print(f"\nresults: {out}/ ({runs_label(results.runs.shape[0], args.parameter_draws)}; manifest.json, "
           f"stages_rep*.parquet, fiscal_cost.parquet, runs.parquet)")
     return 0
 
@@ -304,6 +306,7 @@ def cmd_run(args) -> int:
 def summary_table(results) -> str:
     """Value added, investment, employment and fiscal cost by sector (in chain order), first and
     last year, mean over replications: at most 100 characters wide."""
+    from .analysis.compare import parameter_draws_of, runs_label
     from .simulation.schema import DISPLAY_NAMES
 
     st, fc = results.stages, results.fiscal
@@ -328,7 +331,8 @@ def summary_table(results) -> str:
     for name, vals in rows:
         lines.append(f"{name:<{w0}} " + " ".join(f"{v:>{w},.0f}" for v in vals))
     unit = (f"scenario {DISPLAY_NAMES.get(results.scenario.name, results.scenario.name)}\n"
-            f"mean of {nrep} replication(s); million yuan, employment in workers")
+            f"mean of {runs_label(nrep, parameter_draws_of(results.meta.get('manifest_extra', {})))}; million yuan, "
+            "employment in workers")
     return unit + "\n" + "\n".join(lines)
 
 
