@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-
 from valuechain.analysis import load_results, processing_depth
 
 
