@@ -294,17 +294,22 @@ def roles_summary(table: pd.DataFrame) -> str:
     was set on them) and how close the model stays to them (how many within ±5%, and the largest
     error: a level fitted at the defaults moves with the draws and the replications, and some were
     fitted before a later change), how many checks lie within ±25%, and how many held-out records
-    lie within ±25% and ±50%."""
+    lie within ±25% and ±50%; for checks and held-out records also how many records lie inside the
+    model's 2.5-97.5% range (``model_low <= record <= model_high``, edges included), since the
+    ±25% bands judge the model's mean only."""
     s = scored(table)
     r = np.array([role(a, int(b)) for a, b in zip(s.series, s.year)], dtype=object)
     signed = s.error.to_numpy()
     err = np.abs(signed)
     fitted, check, out = r == "fitted", r == "check", r == "held out"
+    inside = ((s.model_low <= s.record) & (s.record <= s.model_high)).to_numpy()
     worst = f", largest {signed[fitted][np.argmax(err[fitted])]:+.0%}" if fitted.any() else ""
     return (f"in sample: {int(fitted.sum())} fitted (set on their records: {int((err[fitted] <= 0.05).sum())} within "
             f"±5%{worst}), {int(check.sum())} checks, "
-            f"of which {int((err[check] <= 0.25).sum())} within ±25%; out of sample: {int(out.sum())} held out, "
-            f"of which {int((err[out] <= 0.25).sum())} within ±25% and {int((err[out] <= 0.50).sum())} within ±50%")
+            f"of which {int((err[check] <= 0.25).sum())} within ±25% ({int(inside[check].sum())} inside the model's "
+            f"95% range); out of sample: {int(out.sum())} held out, of which {int((err[out] <= 0.25).sum())} within "
+            f"±25% and {int((err[out] <= 0.50).sum())} within ±50% ({int(inside[out].sum())} inside the model's 95% "
+            "range)")
 
 
 def format_table(table: pd.DataFrame, only_records: bool = True) -> str:

@@ -1018,9 +1018,14 @@ def test_the_printed_table_gives_each_records_role_and_counts_the_checks_within_
     t["error"] = t.model_mean / t.record - 1
     t.loc[3, "error"] = -0.25  # exactly on the edge
     t = t[TABLE_COLUMNS]
+    # ranges are the mean ±10%: no check's record lies inside, one held-out record (spindles 2024) does
     assert roles_summary(t) == ("in sample: 2 fitted (set on their records: 2 within ±5%, largest +0%), 3 checks, "
-                                "of which 2 within ±25%; out of sample: 2 held out, of which 1 within ±25% and 2 "
-                                "within ±50%")
+                                "of which 2 within ±25% (0 inside the model's 95% range); out of sample: 2 held out, "
+                                "of which 1 within ±25% and 2 within ±50% (1 inside the model's 95% range)")
+    # a range reaching the record (edge included) counts it inside, whatever the mean's error (-17%)
+    wide = t.copy()
+    wide.loc[1, "model_high"] = 10.0
+    assert "3 checks, of which 2 within ±25% (1 inside the model's 95% range);" in roles_summary(wide)
     # a fitted record the model no longer meets is counted and its error shown
     off = t.copy()
     off.loc[4, "error"] = -0.17
