@@ -42,7 +42,8 @@ from ..simulation import schema
 from ..simulation.config.errors import InputError
 from . import fiscal
 from .comparable import check_comparable
-from .compare import MONEY, RunLike, as_run, check_paired, horizon_label, metric_unit, outcomes, summarize, yearly
+from .compare import (DRAWS_NOTE, MONEY, RunLike, as_run, check_paired, horizon_label, interval_covers, metric_unit,
+                      outcomes, summarize, yearly)
 
 COST_METRICS = ("value_added", "downstream_investment", "employment")
 LEVERS = schema.LEVERS
@@ -252,10 +253,12 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
     chain = fiscal.run_chain(base) if effects else None
     cost_rows, ratio_rows, years, dw_rows, effect_rows = [], [], [], [], []
     first = None
+    draws = True  # every side was run with parameter draws
     for name, res in results.items():  # each scenario read once (a sweep's points one at a time)
         run = as_run(res)
         first = run if first is None else first
         check_comparable(run, base, what="compare costs")
+        draws = draws and interval_covers(run, base)[0] == DRAWS_NOTE
         yc = fiscal.yearly_costs(run, base, rules)
         reps = sorted(set(yc.index.get_level_values("replication")))
         if not reps:
@@ -317,7 +320,7 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
     attrs = {"rate": rate, "mcpf": mcpf, "rules": rules.describe(), "power_opportunity": power_opportunity,
              "captive": captive, "confidence": confidence, "method": method, "per_yuan": per_yuan,
              "horizon": horizon_label(first, None, None, False), "baseline": base.name,
-             "base_year": int(first.stages["year"].min())}
+             "base_year": int(first.stages["year"].min()), "draws": draws and first is not base}
     eff = direct_indirect_frame(effect_rows, confidence) if effects else pd.DataFrame()
     report = CostReport(pd.DataFrame(cost_rows), pd.DataFrame(ratio_rows),
                         pd.concat(years, ignore_index=True) if years else pd.DataFrame(),
@@ -420,12 +423,15 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
     names = {"fieller": "Fieller", "delta": "delta-method t", "replication": "per-replication t"}
     power = (f"; electricity lever at its shadow price {a['power_opportunity']} yuan/kWh"
              f"{' (captive power included)' if a['captive'] else ''}" if a["power_opportunity"] is not None else "")
+    runs = "runs (parameter draws x replications)" if a.get("draws") else "replications"
     lines = [
-        f"What a yuan buys: scenario minus baseline '{a['baseline']}', {a['horizon']}, {n} paired replications",
+        f"What a yuan buys: scenario minus baseline '{a['baseline']}', {a['horizon']}, {n} paired {runs}",
         f"Money in million yuan; PV = present value at {a['rate']:.1%} to {a['base_year']}, beside undiscounted sums.",
         f"Net = gross - induced tax change (CIT at the statutory rate + VAT on value added; {a['rules']}).",
         f"Economic cost = MCPF {a['mcpf']:g} x net{power}. Intervals: {names[a['method']]} {a['confidence']:.0%} "
-        "over paired replications (unbounded and 'unreliable' where the cost's interval includes zero).",
+        f"over paired {runs} (unbounded and 'unreliable' where the cost's interval includes zero); they cover "
+        + ("simulation noise and the firms' behavioural parameter ranges." if a.get("draws")
+           else "simulation (replication) noise only."),
         "", "Cost (million yuan)"]
     cols = ["scenario", "gross", "gross_pv", "tax_change", "net", "net_pv", "economic_pv", "deadweight_share"]
     show = c[cols].copy()

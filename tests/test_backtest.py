@@ -1081,3 +1081,14 @@ def test_runs_with_parameter_draws_are_counted_as_runs_not_replications(tmp_path
     assert "\nmean of 2 replication(s); million yuan" in out and "(2 replication(s); manifest.json," in out
     assert main(["compare", str(plain), str(plain), "--cumulative"]) == 0
     assert capsys.readouterr().out.splitlines()[0].endswith("paired 95% t interval over replications")
+    from valuechain.analysis.cost import cost_report, format_cost_report
+
+    drawn_lines = format_cost_report(cost_report({"s": drawn}, drawn)).splitlines()
+    assert drawn_lines[0].endswith(", 4 paired runs (parameter draws x replications)")
+    assert drawn_lines[3].endswith("they cover simulation noise and the firms' behavioural parameter ranges.")
+    plain_lines = format_cost_report(cost_report({"s": plain}, plain)).splitlines()
+    assert plain_lines[0].endswith(", 2 paired replications")
+    assert plain_lines[3].endswith("they cover simulation (replication) noise only.")
+    # one side without draws: the spread is replication noise only
+    assert format_cost_report(cost_report({"s": drawn}, plain)).splitlines()[0].endswith(
+        ", 2 paired replications")
