@@ -42,8 +42,19 @@ from ..simulation import schema
 from ..simulation.config.errors import InputError
 from . import fiscal
 from .comparable import check_comparable
-from .compare import (DRAWS_NOTE, MONEY, RunLike, as_run, check_paired, horizon_label, interval_covers, metric_unit,
-                      outcomes, summarize, yearly)
+from .compare import (
+    DRAWS_NOTE,
+    MONEY,
+    RunLike,
+    as_run,
+    check_paired,
+    horizon_label,
+    interval_covers,
+    metric_unit,
+    outcomes,
+    summarize,
+    yearly,
+)
 
 COST_METRICS = ("value_added", "downstream_investment", "employment")
 LEVERS = schema.LEVERS
