@@ -139,3 +139,36 @@ def test_make_figures_help_writes_nothing():
                           text=True, timeout=60)
     assert proc.returncode == 0 and "usage:" in proc.stdout
     assert figure.stat().st_mtime_ns == before
+
+
+def test_backtest_table_agrees_with_the_summary_line_it_sits_under():
+    """The back-test section's table of checks and held-out records gives the counts of the summary
+    line quoted above it (within ±25%, ±50%, record inside the model's 95% range), and each row's
+    yes/no follows from its range and record."""
+    section = (ROOT / "README.md").read_text().split("## Back-test: 2014-2024 against the record", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    line = re.search(r"```\n(in sample: .*?)\n```", section)[1]
+    rows = [[c.strip() for c in r.strip().strip("|").split("|")] for r in section.splitlines()
+            if r.startswith("| ") and not r.startswith("| series") and r.count("|") == 10]
+    assert len(rows) >= 30
+
+    def number(text: str) -> float:
+        return float(text.replace(",", ""))
+
+    count = {}
+    for role in ("check", "held out"):
+        mine = [r for r in rows if r[7] == role]
+        errors = [abs(number(r[6].rstrip("%"))) / 100 for r in mine]
+        for r in mine:
+            low, high = (number(x) for x in r[4].split("-"))
+            if r[8] == "yes":
+                assert low <= number(r[5]) <= high, r
+            elif r[8] == "no":  # outside, or on a rounded edge
+                assert not low < number(r[5]) < high, r
+        count[role] = (len(mine), sum(e <= 0.25 for e in errors), sum(e <= 0.50 for e in errors),
+                       sum(r[8] == "yes" for r in mine))
+    n, k25, _, inside = count["check"]
+    assert f"{n} checks, of which {k25} within ±25% ({inside} inside the model's 95% range)" in line
+    n, k25, k50, inside = count["held out"]
+    assert (f"{n} held out, of which {k25} within ±25% and {k50} within ±50% ({inside} inside the model's 95% "
+            "range)") in line
