@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import DATA, ROOT
 
 from valuechain.cli import main
 
@@ -338,6 +338,50 @@ def test_inherits_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     line = run_bad([str(a)], tmp_path, capsys)
     assert line.startswith(f"error: {b}: inherits: ")
     assert "inheritance loop: a.yaml -> b.yaml -> a.yaml" in line
+
+
+def copies_of_the_package(folder: Path, baseline: dict[str, str] | None = None) -> None:
+    """``baseline.yaml`` (lines replaced: old -> new) and ``good.yaml`` (policy_package_2016.yaml,
+    which inherits it) copied from the built-in scenarios into ``folder``."""
+    text = (ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8")
+    for old, new in (baseline or {}).items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    write(folder, "baseline.yaml", text)
+    shutil.copy(ROOT / "scenarios" / "policy_package_2016.yaml", folder / "good.yaml")
+
+
+def test_validate_names_the_inherited_file_that_holds_the_bad_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copies_of_the_package(tmp_path, {"\nseed:": "\nsede:"})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = invoke(["validate", "good.yaml"], capsys)
+    assert code == 2 and out == ""
+    assert one_error_line(err) == ("error: baseline.yaml (inherited by good.yaml): sede: unknown key; "
+                                   "did you mean 'seed'? (got 20160101)")
+
+
+def test_a_bad_key_written_in_the_including_file_stays_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copies_of_the_package(tmp_path)
+    good = tmp_path / "good.yaml"
+    good.write_text(good.read_text(encoding="utf-8").replace("rate: {2016: 0.15}", "rate: {2016: 1.5}"),
+                    encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = invoke(["validate", "good.yaml"], capsys)
+    assert code == 2
+    assert one_error_line(err).startswith("error: good.yaml: policy.tax.rules.0.rate: ")
+
+
+def test_run_names_the_file_two_inherits_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario(tmp_path, BASE.replace("replications: 2", "replications: 0"), name="a.yaml")
+    write(tmp_path, "b.yaml", "inherits: a.yaml\nseed: 3\n")
+    c = write(tmp_path, "c.yaml", "inherits: b.yaml\nname: c\n")
+    line = run_bad([str(c)], tmp_path, capsys)
+    assert line == (f"error: {tmp_path / 'a.yaml'} (inherited by {c}): replications: "
+                    "input should be greater than or equal to 1 (got 0)")
 
 
 # --- the command line ---------------------------------------------------------------------------------

@@ -24,9 +24,10 @@ from .errors import InputError
 from .targets import Target, _Strict
 from .yamlio import (
     apply_set,
+    blame_inherited,
     closest_key,
     format_validation_error,
-    resolve_inherits,
+    resolve_layers,
     resolve_path,
     valid_keys_at,
 )
@@ -211,7 +212,7 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
     """Load, merge (``inherits``), override (``KEY=VALUE``) and validate a scenario file, or a
     built-in scenario by name (``load_scenario("baseline")``, names from ``valuechain list``)."""
     path = scenario_path(path)
-    data = resolve_inherits(path)
+    data, layers = resolve_layers(path)
     for assignment in overrides:
         data = apply_set(data, assignment, "--set", valid_paths=lambda parts: valid_keys_at(Scenario, parts))
     try:
@@ -222,7 +223,10 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
             key = assignment.split("=", 1)[0].strip()
             if err.key and (key == err.key or key.startswith(err.key + ".") or err.key.startswith(key + ".")):
                 raise InputError("--set", err.key, err.message, err.got, show_got=err.show_got) from None
-        raise
+        blamed = blame_inherited(err, layers)  # a key written in an inherited file is that file's fault
+        if blamed is err:
+            raise
+        raise blamed from None
 
 
 def check_targets(spec: Scenario, chain: Chain, file: str) -> None:

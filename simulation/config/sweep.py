@@ -42,7 +42,15 @@ from .base import PlainName, StrictModel, check_plain_name
 from .builtin import data_dir, is_name, scenario_path
 from .errors import InputError
 from .scenario import LoadedScenario, Scenario, chain_hash, scenario_from_dict
-from .yamlio import _set_in, apply_set, format_validation_error, resolve_inherits, resolve_path, valid_keys_at
+from .yamlio import (
+    _set_in,
+    apply_set,
+    blame_inherited,
+    format_validation_error,
+    resolve_layers,
+    resolve_path,
+    valid_keys_at,
+)
 
 Design = Literal["grid", "lhs", "sobol", "morris", "mixes"]
 MAX_POINTS = 1_000_000
@@ -203,23 +211,29 @@ def load_sweep(path: str | Path) -> Sweep:
     raise ``InputError`` if bad."""
     path = scenario_path(path)
     file = str(path)
-    data = resolve_inherits(path)
+    data, layers = resolve_layers(path)
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        raise format_validation_error(file, exc, SweepSpec) from None
+        raise blame_inherited(format_validation_error(file, exc, SweepSpec), layers) from None
     base_path = Path(spec.base)
     if not base_path.is_absolute():
         base_path = resolve_path(path, file, "").parent / base_path
         if is_name(spec.base) and not base_path.exists() and (data_dir() / f"{spec.base}.yaml").exists():
             base_path = data_dir() / f"{spec.base}.yaml"  # a built-in scenario by name
     try:
-        base_data = resolve_inherits(base_path)  # read once: the points start from it too
+        base_data, base_layers = resolve_layers(base_path)  # read once: the points start from it too
     except InputError as err:
         if err.file == str(base_path) and err.message == "file not found":
             raise InputError(file, "base", "base scenario file not found", spec.base) from None
         raise
-    base = scenario_from_dict(base_data, str(base_path), resolve_path(base_path, file, "base").parent)
+    try:
+        base = scenario_from_dict(base_data, str(base_path), resolve_path(base_path, file, "base").parent)
+    except InputError as err:
+        blamed = blame_inherited(err, base_layers)
+        if blamed is err:
+            raise
+        raise blamed from None
     design = spec.design or ("mixes" if spec.mixes else "grid")
     _check_design(spec, design, file)
     seed = spec.seed if spec.seed is not None else base.spec.seed

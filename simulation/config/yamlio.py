@@ -252,16 +252,26 @@ def resolve_inherits(path: str | Path, load: Callable[[Path], dict] = load_yaml_
     """Load ``path``; if it has ``inherits: parent.yaml`` (relative to its folder), deep-merge it
     over the recursively resolved parent. The result has no ``inherits`` key, and ``chain``/``base``
     file names are absolute."""
-    return _resolve(Path(path), load, [])
+    return resolve_layers(path, load)[0]
 
 
-def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path]) -> dict:
+Layers = list[tuple[str, dict]]  # (file, the keys written in it), the file itself first, then what it inherits
+
+
+def resolve_layers(path: str | Path, load: Callable[[Path], dict] = load_yaml_mapping) -> tuple[dict, Layers]:
+    """:func:`resolve_inherits` and the files merged, each with its own keys (for :func:`blame_inherited`)."""
+    layers: Layers = []
+    return _resolve(Path(path), load, [], layers), layers
+
+
+def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path], layers: Layers) -> dict:
     file, data = str(path), dict(load(path))
     for name in ("chain", "base"):  # file names written here are relative to this file's folder
         value = data.get(name)
         if isinstance(value, str) and value.lower().endswith((".yaml", ".yml")):
             target = path.parent / value  # the folder resolved, the file's own name kept (a link stays .yaml)
             data[name] = str(resolve_path(target.parent, file, name) / target.name)
+    layers.append((file, data))
     if "inherits" not in data:
         return data
     target = data.pop("inherits")
@@ -276,12 +286,50 @@ def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path]) -> dic
         names = " -> ".join(p.name for p in [*chain, parent])
         raise InputError(file, "inherits", f"inheritance loop: {names}")
     try:
-        base = _resolve(parent, load, chain)
+        base = _resolve(parent, load, chain, layers)
     except InputError as exc:
         if exc.file == str(parent) and exc.message == "file not found":
             raise InputError(file, "inherits", "inherited file not found", got=target) from None
         raise
     return deep_merge(base, data)
+
+
+def _holds(node: Any, parts: list[str]) -> bool:
+    """Whether the dotted path ``parts`` (keys as text, list items by number) exists in ``node``."""
+    for part in parts:
+        if isinstance(node, dict):
+            keys = [k for k in node if str(k) == part]
+            if not keys:
+                return False
+            node = node[keys[0]]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
+
+
+def key_origin(layers: Layers, key: str) -> str:
+    """The file that wrote the dotted ``key``: the nearest file in the ``inherits`` chain holding
+    the longest part of it that some file holds; the first file if none does."""
+    parts = key.split(".")
+    for n in range(len(parts), 0, -1):
+        for file, data in layers:
+            if _holds(data, parts[:n]):
+                return file
+    return layers[0][0]
+
+
+def blame_inherited(err: InputError, layers: Layers) -> InputError:
+    """``err``, raised against the first file of ``layers``, filed against the inherited file that
+    holds its key (``baseline.yaml (inherited by mix.yaml)``); ``err`` itself otherwise."""
+    top = layers[0][0] if layers else None
+    if err.file != top or not err.key:
+        return err
+    origin = key_origin(layers, err.key)
+    if origin == top:
+        return err
+    return InputError(f"{origin} (inherited by {top})", err.key, err.message, err.got, show_got=err.show_got)
 
 
 def _unknown_key(name: str, valid: Iterable[str]) -> str:
