@@ -384,6 +384,30 @@ def test_run_names_the_file_two_inherits_up(tmp_path: Path, capsys: pytest.Captu
                     "input should be greater than or equal to 1 (got 0)")
 
 
+def test_a_copied_built_in_scenario_validates_elsewhere_when_it_inherits_a_built_in_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "scenarios" / "policy_package_2016.yaml").read_text(encoding="utf-8")
+    write(tmp_path, "good.yaml", text)  # as shipped: inherits: baseline.yaml, not beside the copy
+    write(tmp_path, "named.yaml", text.replace("\ninherits: baseline.yaml\n", "\ninherits: baseline\n"))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = invoke(["validate", "named.yaml"], capsys)
+    assert (code, out, err) == (0, "ok: named.yaml: scenario 'policy_package_2016' on chain 'xinjiang'\n", "")
+    code, out, err = invoke(["validate", "good.yaml"], capsys)
+    assert code == 2 and out == ""
+    assert one_error_line(err) == (f"error: good.yaml: inherits: inherited file not found (looked for "
+                                   f"{tmp_path.resolve()}/baseline.yaml; for the built-in scenario write "
+                                   "'baseline' (no .yaml)) (got baseline.yaml)")
+
+
+def test_inherits_a_built_in_name_gives_the_same_scenario_as_the_built_in_file(tmp_path: Path) -> None:
+    from valuechain.simulation.config.scenario import load_scenario
+
+    text = (ROOT / "scenarios" / "policy_package_2016.yaml").read_text(encoding="utf-8")
+    named = write(tmp_path, "named.yaml", text.replace("\ninherits: baseline.yaml\n", "\ninherits: baseline\n"))
+    assert load_scenario(named).spec == load_scenario("policy_package_2016").spec
+
+
 # --- the command line ---------------------------------------------------------------------------------
 
 

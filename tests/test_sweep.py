@@ -355,7 +355,9 @@ BAD = {
     "unknown design": (GRID.replace("design: grid", "design: latin"),
                        "design: input should be 'grid', 'lhs', 'sobol'"),
     "missing base": (GRID.replace("base: tiny.yaml", ""), "base: required key is missing"),
-    "base not found": (GRID.replace("base: tiny.yaml", "base: nope.yaml"), "base: base scenario file not found"),
+    "base not found": (GRID.replace("base: tiny.yaml", "base: nope"),
+                       "base: base scenario file not found (looked for {folder}/nope; not a built-in scenario "
+                       "either) (got nope)"),
     "value out of bounds": (GRID.replace("high: 0.45", "high: 9"),
                             f"parameters.{PRICE}: must be between 0.0 and 5.0 at point 2 (got 9.0)"),
     "list item absent": (GRID.replace("firms.entry:", "policy.freight_subsidy.rules.0.yuan_per_t:"),
@@ -372,7 +374,7 @@ def test_bad_sweep_file_is_one_line_exit_2_and_writes_nothing(folder: Path, caps
     sweep = write(folder, text)
     assert main(["sweep", str(sweep), "--out", str(folder / "out")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {sweep}: {message}"), err
+    assert err.startswith(f"error: {sweep}: {message.format(folder=folder.resolve())}"), err
     assert err.count("\n") == 1
     assert not (folder / "out").exists()
     with pytest.raises(InputError):

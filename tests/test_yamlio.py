@@ -254,7 +254,26 @@ def test_inherited_file_missing(tmp_path: Path) -> None:
     a = write(tmp_path, "a.yaml", "inherits: gone.yaml\n")
     with pytest.raises(InputError) as excinfo:
         resolve_inherits(a)
-    assert error_line(excinfo) == f"{a}: inherits: inherited file not found (got gone.yaml)"
+    assert error_line(excinfo) == (f"{a}: inherits: inherited file not found (looked for {tmp_path.resolve()}"
+                                   "/gone.yaml; not a built-in scenario either) (got gone.yaml)")
+
+
+def test_inherits_a_bare_name_is_a_built_in_scenario_unless_that_file_is_beside(tmp_path: Path) -> None:
+    from valuechain.simulation.config.builtin import data_dir
+
+    a = write(tmp_path, "a.yaml", "inherits: baseline\nname: a\n")
+    assert resolve_inherits(a) == {**resolve_inherits(data_dir() / "baseline.yaml"), "name": "a"}
+    write(tmp_path, "baseline", "seed: 5\n")  # a file of that very name beside it comes first
+    assert resolve_inherits(a) == {"seed": 5, "name": "a"}
+
+
+def test_inherits_a_built_in_file_name_is_refused_with_the_name_to_write(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.yaml", "inherits: baseline.yaml\n")
+    with pytest.raises(InputError) as excinfo:
+        resolve_inherits(a)
+    assert error_line(excinfo) == (f"{a}: inherits: inherited file not found (looked for {tmp_path.resolve()}"
+                                   "/baseline.yaml; for the built-in scenario write 'baseline' (no .yaml)) "
+                                   "(got baseline.yaml)")
 
 
 @pytest.mark.parametrize("value", ["[a.yaml]", "3", "''"])

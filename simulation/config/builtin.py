@@ -1,6 +1,7 @@
 """Built-in chains and scenarios: YAML files shipped inside the package (``valuechain.scenarios``).
 
-``valuechain run baseline`` and ``chain: xinjiang`` name them; a path (anything ending in
+``valuechain run baseline``, ``chain: xinjiang``, ``inherits: baseline`` and a sweep's
+``base: baseline`` name them; a path (anything ending in
 ``.yaml``/``.yml`` or containing a folder) is read as a file instead.
 """
 
@@ -44,3 +45,22 @@ def scenario_path(name_or_path: str | Path) -> Path:
         raise InputError(text, "", "no such file, nor a built-in scenario or sweep of that name "
                                    f"(built-in: {', '.join(builtin_scenarios())})")
     return Path(name_or_path)
+
+
+def find_scenario_file(name: str, folder: Path) -> Path:
+    """The scenario file an ``inherits:`` or a sweep's ``base:`` names: ``folder / name`` (the including
+    file's folder) if it exists, else the built-in scenario for a bare name, else ``folder / name``."""
+    local = folder / name
+    if is_name(name) and not local.exists() and (data_dir() / f"{name}.yaml").exists():
+        return data_dir() / f"{name}.yaml"
+    return local
+
+
+def not_found_hint(name: str, looked_for: Path) -> str:
+    """Where a scenario file named ``name`` was looked for, and what the built-ins offer instead."""
+    stem = Path(name).stem
+    if not is_name(name) and Path(name).name == name and (data_dir() / f"{stem}.yaml").exists():
+        builtin = f"for the built-in scenario write '{stem}' (no .yaml)"
+    else:
+        builtin = "not a built-in scenario either"
+    return f"(looked for {looked_for}; {builtin})"

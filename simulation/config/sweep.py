@@ -39,7 +39,7 @@ import numpy as np
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from .base import PlainName, StrictModel, check_plain_name
-from .builtin import data_dir, is_name, scenario_path
+from .builtin import find_scenario_file, not_found_hint, scenario_path
 from .errors import InputError
 from .scenario import LoadedScenario, Scenario, chain_hash, scenario_from_dict
 from .yamlio import (
@@ -216,16 +216,13 @@ def load_sweep(path: str | Path) -> Sweep:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise blame_inherited(format_validation_error(file, exc, SweepSpec), layers) from None
-    base_path = Path(spec.base)
-    if not base_path.is_absolute():
-        base_path = resolve_path(path, file, "").parent / base_path
-        if is_name(spec.base) and not base_path.exists() and (data_dir() / f"{spec.base}.yaml").exists():
-            base_path = data_dir() / f"{spec.base}.yaml"  # a built-in scenario by name
+    base_path = find_scenario_file(spec.base, resolve_path(path, file, "").parent)  # or a built-in by name
     try:
         base_data, base_layers = resolve_layers(base_path)  # read once: the points start from it too
     except InputError as err:
         if err.file == str(base_path) and err.message == "file not found":
-            raise InputError(file, "base", "base scenario file not found", spec.base) from None
+            hint = not_found_hint(spec.base, resolve_path(base_path, file, "base"))
+            raise InputError(file, "base", f"base scenario file not found {hint}", spec.base) from None
         raise
     try:
         base = scenario_from_dict(base_data, str(base_path), resolve_path(base_path, file, "base").parent)

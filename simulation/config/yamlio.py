@@ -21,6 +21,7 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .builtin import find_scenario_file, not_found_hint
 from .errors import InputError
 
 MAX_ALIAS_USES = 1000
@@ -249,8 +250,9 @@ def deep_merge(base: dict, override: dict) -> dict:
 
 
 def resolve_inherits(path: str | Path, load: Callable[[Path], dict] = load_yaml_mapping) -> dict:
-    """Load ``path``; if it has ``inherits: parent.yaml`` (relative to its folder), deep-merge it
-    over the recursively resolved parent. The result has no ``inherits`` key, and ``chain``/``base``
+    """Load ``path``; if it has ``inherits: parent.yaml`` (relative to its folder; a bare name such as
+    ``baseline`` is a built-in scenario unless that file exists), deep-merge it over the recursively
+    resolved parent. The result has no ``inherits`` key, and ``chain``/``base``
     file names are absolute."""
     return resolve_layers(path, load)[0]
 
@@ -277,7 +279,7 @@ def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path], layers
     target = data.pop("inherits")
     if not isinstance(target, str) or not target.strip():
         raise InputError(file, "inherits", "must be a file name", got=target)
-    parent = path.parent / target
+    parent = find_scenario_file(target, path.parent)  # beside this file, else a built-in by name
     chain = [*chain, path]
     if len(chain) >= MAX_INHERITS_DEPTH:
         raise InputError(file, "inherits", f"too deep: at most {MAX_INHERITS_DEPTH} files may inherit one "
@@ -289,7 +291,8 @@ def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path], layers
         base = _resolve(parent, load, chain, layers)
     except InputError as exc:
         if exc.file == str(parent) and exc.message == "file not found":
-            raise InputError(file, "inherits", "inherited file not found", got=target) from None
+            hint = not_found_hint(target, resolve_path(parent, file, "inherits"))
+            raise InputError(file, "inherits", f"inherited file not found {hint}", got=target) from None
         raise
     return deep_merge(base, data)
 
