@@ -322,6 +322,25 @@ def test_validate_good_then_bad(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert one_error_line(err).startswith(f"error: {bad}: stages.ore.inputs: ")
 
 
+def test_validate_checks_every_file_one_line_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad_chain = write(tmp_path, "bad_chain.yaml", chain_text(**CYCLE))
+    missing = tmp_path / "missing.yaml"
+    files = [bad_chain, DATA / "tiny_chain.yaml", missing, DATA / "tiny.yaml"]
+    code, out, err = invoke(["validate", *map(str, files)], capsys)
+    assert code == 2
+    assert out.splitlines() == [f"ok: {DATA / 'tiny_chain.yaml'}: chain 'tiny' with 3 stages",
+                                f"ok: {DATA / 'tiny.yaml'}: scenario 'tiny' on chain 'tiny'"]
+    lines = err.splitlines()
+    assert len(lines) == 2 and "Traceback" not in err
+    assert lines[0].startswith(f"error: {bad_chain}: stages.ore.inputs: ")
+    assert lines[1] == f"error: {missing}: file not found"
+
+
+def test_validate_all_good_is_status_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = invoke(["validate", str(DATA / "tiny_chain.yaml"), str(DATA / "tiny.yaml")], capsys)
+    assert (code, err, len(out.splitlines())) == (0, "", 2)
+
+
 def test_run_with_missing_chain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = scenario(tmp_path, BASE.replace("tiny_chain.yaml", "no_such_chain.yaml"))
     line = run_bad([str(path)], tmp_path, capsys)

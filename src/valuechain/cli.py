@@ -185,7 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     pwhen.add_argument("--pv", type=_finite_float, metavar="RATE", help="present value at RATE, base year = first")
     plt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    val = sub.add_parser("validate", help="check scenario, sweep or chain files without running them")
+    val = sub.add_parser("validate", help="check scenario, sweep or chain files without running them: every "
+                         "file, one ok or error line each; exit status 2 if any failed")
     val.add_argument("files", nargs="+")
     val.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
@@ -395,24 +396,34 @@ def cmd_plot(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    """Check every file; one line each (``ok: ...`` on stdout or ``error: ...`` on stderr); 2 if any failed."""
+    failed = 0
+    for file in args.files:
+        try:
+            print(f"ok: {file}: {_validate_one(file)}", flush=True)  # in order with the error lines
+        except InputError as err:
+            print(f"error: {err.line()}", file=sys.stderr)
+            failed += 1
+    return 2 if failed else 0
+
+
+def _validate_one(file: str) -> str:
+    """What ``file`` is, once validated: ``chain 'tiny' with 3 stages``; an InputError if bad."""
     from .simulation.config.chain import chain_from_dict
     from .simulation.config.scenario import load_scenario
     from .simulation.config.yamlio import load_yaml_mapping
 
-    for file in args.files:
-        data = load_yaml_mapping(file)
-        if "stages" in data:
-            chain = chain_from_dict(data, file)
-            print(f"ok: {file}: chain '{chain.name}' with {chain.n_stages} stages")
-        elif "base" in data:
-            from .simulation.config.sweep import load_sweep
+    data = load_yaml_mapping(file)
+    if "stages" in data:
+        chain = chain_from_dict(data, file)
+        return f"chain '{chain.name}' with {chain.n_stages} stages"
+    if "base" in data:
+        from .simulation.config.sweep import load_sweep
 
-            sweep = load_sweep(file)
-            print(f"ok: {file}: sweep with {len(sweep.points)} point(s) on '{sweep.base.name}'")
-        else:
-            sc = load_scenario(file)
-            print(f"ok: {file}: scenario '{sc.name}' on chain '{sc.chain.name}'")
-    return 0
+        sweep = load_sweep(file)
+        return f"sweep with {len(sweep.points)} point(s) on '{sweep.base.name}'"
+    sc = load_scenario(file)
+    return f"scenario '{sc.name}' on chain '{sc.chain.name}'"
 
 
 def cmd_list(args) -> int:
