@@ -1092,3 +1092,26 @@ def test_runs_with_parameter_draws_are_counted_as_runs_not_replications(tmp_path
     # one side without draws: the spread is replication noise only
     assert format_cost_report(cost_report({"s": drawn}, plain)).splitlines()[0].endswith(
         ", 2 paired replications")
+
+
+def test_backtest_help_names_the_records_the_mapping_fits_on(capsys) -> None:
+    from valuechain.cli import fitted_on_text, main
+
+    obs = load_observed()
+    fitted = sorted(name for name, s in obs.series.items() if s.factor_fitted_on == 2014)
+    assert {s.factor_fitted_on for s in obs.series.values()} == {None, 2014}
+    assert fitted_on_text() == ", ".join(fitted[:-1]) + f" and {fitted[-1]} on 2014"
+    with pytest.raises(SystemExit):
+        main(["backtest", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"(factor_fitted_on in the series mapping: {fitted_on_text()})" in help_text
+    assert "on 2016" not in help_text
+
+
+def test_fitted_on_text_groups_the_series_by_year(tmp_path) -> None:
+    from valuechain.cli import fitted_on_text
+
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("series:\n  jobs: {factor_fitted_on: 2014}\n  output: {factor: 1}\n"
+                       "  investment: {factor_fitted_on: 2016}\n  firms: {factor_fitted_on: 2014}\n")
+    assert fitted_on_text(mapping) == "jobs and firms on 2014; investment on 2016"

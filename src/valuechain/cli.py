@@ -80,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     bt = sub.add_parser("backtest", help="run the recorded 2014-2024 history and score it against the record",
                         description="Run the recorded 2014-2024 history and its no-policy counterfactual, and "
                         "print the model against the record. The coverage factors fitted on one record "
-                        "(factor_fitted_on in the series mapping: employment and firms on 2014, fixed-asset "
-                        "investment on 2016) are re-fitted in each parameter draw on that record (record / "
+                        f"(factor_fitted_on in the series mapping: {fitted_on_text()}) are re-fitted in each "
+                        "parameter draw on that record (record / "
                         "the draw's mean over its replications), so the fitted record is matched in every "
                         "draw and the range is that of the path given the fit; the counterfactual uses the "
                         "recorded history's factors, draw by draw.")
@@ -193,6 +193,28 @@ def _parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="list built-in chains and scenarios")
     lst.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return p
+
+
+def fitted_on_text(series_file: Path | None = None) -> str:
+    """Which series of the mapping (default: the shipped one) have their coverage factor fitted on which
+    record, from its own ``factor_fitted_on`` values, e.g. ``textile_firms and textile_employment on 2014``."""
+    from .simulation.config.observed import default_series_file
+    from .simulation.config.yamlio import load_yaml_mapping
+
+    try:
+        series = load_yaml_mapping(series_file or default_series_file()).get("series") or {}
+    except InputError:  # the back-test itself reports a bad mapping; the help still shows
+        return "see the mapping file"
+    by_year: dict[int, list[str]] = {}
+    for name, spec in series.items():
+        year = spec.get("factor_fitted_on") if isinstance(spec, dict) else None
+        if year is not None:
+            by_year.setdefault(year, []).append(str(name))
+    if not by_year:
+        return "none"
+    listed = {year: ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+              for year, names in by_year.items()}
+    return "; ".join(f"{listed[year]} on {year}" for year in sorted(listed))
 
 
 def _check_int(name: str, value: int | None, lo: int, hi: int) -> None:
