@@ -238,17 +238,41 @@ def test_booleans_are_not_numbers_on_the_command_line_in_a_chain_or_a_sweep(fold
 
 
 @pytest.mark.parametrize("value, message", [
+    (".inf", "must be a finite number (got inf)"),  # a plain number: no year, the value once
+    ("-.inf", "must be a finite number (got -inf)"),
+    ("9", "must be between 0.0 and 5.0 (got 9)"),
+    ("{2016: .nan}", "2016: must be a finite number (got nan)"),  # a time path: the year at fault
+    ("{2016: 0.3, 2018: .inf}", "2018: must be a finite number (got inf)"),
+    ("{2016: 0.3, 2018: 9}", "2018: must be between 0.0 and 5.0 (got 9)"),
+    ("{2016: 0.3, 2018: abc}", "2018: must be a number (got abc)"),
+    ("{x: 0.3}", "year keys must be whole years (got x)"),
+])
+def test_a_bad_time_path_names_the_year_and_shows_the_value_once(folder: Path, capsys, value: str,
+                                                                 message: str) -> None:
+    (folder / "y.yaml").write_text(f"inherits: tiny.yaml\nname: y\npolicy:\n  electricity_price:\n"
+                                   f"    default: {value}\n")
+    assert bad(["validate", "y.yaml"], folder, capsys) == f"error: y.yaml: policy.electricity_price.default: {message}"
+
+
+def test_a_sweep_point_with_a_non_finite_value_shows_it_once(folder: Path, capsys) -> None:
+    (folder / "sw.yaml").write_text("base: tiny.yaml\nparameters:\n"
+                                    "  policy.electricity_price.default: {values: [0.3, .inf]}\n")
+    assert bad(["validate", "sw.yaml"], folder, capsys) == (
+        "error: sw.yaml: parameters.policy.electricity_price.default: must be a finite number at point 1 (got inf)")
+
+
+@pytest.mark.parametrize("value, message", [
     ("placed_plants_per_year: -1", "placed_plants_per_year: must be between 0.0 and 100000.0 (got -1)"),
     ("placed_plants_per_year: {2017: .nan}",
-     "placed_plants_per_year: value for 2017 must be a finite number (got nan) (got {2017: nan})"),
+     "placed_plants_per_year: 2017: must be a finite number (got nan)"),
     ("placed_plants_per_year: {2017: .inf}",
-     "placed_plants_per_year: value for 2017 must be a finite number (got inf) (got {2017: inf})"),
+     "placed_plants_per_year: 2017: must be a finite number (got inf)"),
     ("placed_plant_per_year: 3", "placed_plant_per_year: unknown key; did you mean 'placed_plants_per_year'? (got 3)"),
     # the parent orders a placed plant brings, a share of its capacity (docs/calibration.md §14.19)
     ("orders_per_placed_plant: -0.1", "orders_per_placed_plant: must be between 0.0 and 1.0 (got -0.1)"),
     ("orders_per_placed_plant: 1.5", "orders_per_placed_plant: must be between 0.0 and 1.0 (got 1.5)"),
     ("orders_per_placed_plant: {2017: .nan}",
-     "orders_per_placed_plant: value for 2017 must be a finite number (got nan) (got {2017: nan})"),
+     "orders_per_placed_plant: 2017: must be a finite number (got nan)"),
     ("order_per_placed_plant: 0.4",
      "order_per_placed_plant: unknown key; did you mean 'orders_per_placed_plant'? (got 0.4)"),
     # the large placed plants and their size (docs/calibration.md §14.20)
@@ -256,7 +280,7 @@ def test_booleans_are_not_numbers_on_the_command_line_in_a_chain_or_a_sweep(fold
     ("capacity_per_large_placed_plant: -5",
      "capacity_per_large_placed_plant: must be between 0.0 and 1000000000.0 (got -5)"),
     ("capacity_per_large_placed_plant: {2017: .inf}",
-     "capacity_per_large_placed_plant: value for 2017 must be a finite number (got inf) (got {2017: inf})"),
+     "capacity_per_large_placed_plant: 2017: must be a finite number (got inf)"),
     ("capacity_per_large_placed_plants: 1100", "capacity_per_large_placed_plants: unknown key; did you mean "
      "'capacity_per_large_placed_plant'? (got 1100)"),
 ])

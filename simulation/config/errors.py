@@ -29,3 +29,12 @@ class InputError(Exception):
                 got = got[:77] + "..."
             text += f" (got {got})"
         return " ".join(text.split())  # always one line
+
+
+class PartError(ValueError):
+    """A schema check's complaint about one part of a value (a year of a time path): ``got`` is
+    that part, shown instead of the whole value (``2016: must be a finite number (got nan)``)."""
+
+    def __init__(self, message: str, got: object):
+        super().__init__(message)
+        self.got = got

@@ -381,11 +381,11 @@ def _check_point(sweep: Sweep, point: Point) -> None:
     try:
         sweep.scenario(point)
     except InputError as err:
-        for key, value in point.overrides.items():
+        for key in point.overrides:
             if err.key and (err.key == key or err.key.startswith(key + ".") or key.startswith(err.key + ".")):
                 label = f"mix '{point.name}'" if point.name else f"point {point.point}"
                 raise InputError(sweep.file, _where(sweep, point, key), f"{err.message} at {label}",
-                                 value if err.key == key else err.got, show_got=err.show_got) from None
+                                 err.got, show_got=err.show_got) from None
         raise InputError(sweep.file, "parameters" if point.name is None else f"mixes.{point.point}",
                          f"point {point.point} is not a valid scenario: {err.key}: {err.message}") from None
 

@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field
 
 from .base import StrictModel
 from .chain import Sector
+from .errors import PartError
 
 Zone = Literal["ordinary", "difficult_area", "special_zone"]
 Tier = Literal["raw", "rough", "deep"]
@@ -25,21 +26,24 @@ def _time_path(lo: float, hi: float):
     def check(v: Any) -> dict[int, float]:
         if isinstance(v, bool):
             raise ValueError("must be a number or a mapping of year to number")
-        if isinstance(v, (int, float)):
-            v = {-1: v}
+        if isinstance(v, (int, float)):  # one value for every year: the error's "got" shows it
+            if not math.isfinite(v):
+                raise ValueError("must be a finite number")
+            if not (lo <= v <= hi):
+                raise ValueError(f"must be between {lo} and {hi}")
+            return {-1: float(v)}
         if not isinstance(v, dict) or not v:
             raise ValueError("must be a number or a mapping of year to number")
         out: dict[int, float] = {}
-        for year, x in v.items():
+        for year, x in v.items():  # a time path: name the year at fault and show its value
             if isinstance(year, bool) or not isinstance(year, int) or not (-1 <= year <= 3000):
-                raise ValueError(f"year keys must be whole years (got {year!r})")
+                raise PartError("year keys must be whole years", year)
             if isinstance(x, bool) or not isinstance(x, (int, float)):
-                raise ValueError(f"value for {year} must be a number (got {x!r})")
+                raise PartError(f"{year}: must be a number", x)
             if not math.isfinite(x):
-                raise ValueError(f"value for {year} must be a finite number (got {x!r})")
+                raise PartError(f"{year}: must be a finite number", x)
             if not (lo <= x <= hi):
-                which = "" if year == -1 else f"value for {year} "  # the error's "got" shows the input
-                raise ValueError(f"{which}must be between {lo} and {hi}")
+                raise PartError(f"{year}: must be between {lo} and {hi}", x)
             out[year] = float(x)
         return dict(sorted(out.items()))
 

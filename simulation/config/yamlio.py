@@ -22,7 +22,7 @@ from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .builtin import find_scenario_file, not_found_hint
-from .errors import InputError
+from .errors import InputError, PartError
 
 MAX_ALIAS_USES = 1000
 MAX_NODES = 100_000  # nodes counted as if every alias were expanded
@@ -465,4 +465,6 @@ def format_validation_error(
     if err["type"] == "extra_forbidden" and loc:
         valid = valid_keys_at(model, loc[:-1]) if model is not None else []
         return InputError(file, key, _unknown_key(str(loc[-1]), valid), got=err.get("input"))
-    return InputError(file, key, _friendly(err["msg"]), got=err.get("input"))
+    part = (err.get("ctx") or {}).get("error")
+    got = part.got if isinstance(part, PartError) else err.get("input")  # the part at fault, else the input
+    return InputError(file, key, _friendly(err["msg"]), got=got)
