@@ -18,32 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..plot_options import check_plot_args
 from ..simulation.config.errors import InputError
-
-# which options each kind reads (the rest are refused, not silently ignored)
-APPLIES = {
-    "paths": {"baseline", "metric", "difference", "unpaired", "sector", "tier", "stage"},
-    "effects": {"baseline", "metric", "by", "unpaired", "sector", "tier", "stage", "year", "cumulative", "pv"},
-    "frontier": {"baseline", "metric", "year", "cumulative", "pv"},
-    "heatmap": {"metric", "x", "y", "year", "cumulative", "pv"},
-    "sobol": {"metric", "year", "cumulative", "pv"},
-    "chain": {"baseline", "metric", "year", "cumulative", "pv"},
-}
-OPTIONAL = ("baseline", "by", "difference", "unpaired", "sector", "tier", "stage", "x", "y", "year", "cumulative",
-            "pv")
-
-
-def check_options(args: Any) -> None:
-    """Refuse an option that the figure ``args.kind`` does not use, naming the kinds that do."""
-    for opt in OPTIONAL:
-        given = getattr(args, opt, None)
-        if given in (None, False, []) or opt in APPLIES[args.kind]:
-            continue
-        users = [k for k, used in APPLIES.items() if opt in used]
-        raise InputError(f"--{opt}", "", f"does not apply to --kind {args.kind}; it is read by --kind "
-                         f"{', '.join(users)}", given)
-    if args.kind == "paths" and args.difference and not args.baseline:
-        raise InputError("--difference", "", "needs --baseline DIR (the paired effect is against the baseline)")
 
 
 def _horizon(args: Any) -> dict:
@@ -52,11 +28,6 @@ def _horizon(args: Any) -> dict:
 
 def _where(args: Any) -> dict:
     return {c: getattr(args, c, None) for c in ("sector", "tier", "stage") if getattr(args, c, None)}
-
-
-def _need_baseline(args: Any) -> None:
-    if not args.baseline:
-        raise InputError("--baseline", "", f"--kind {args.kind} needs --baseline DIR (the results to compare with)")
 
 
 def _sweep(directory: str):
@@ -89,11 +60,10 @@ def plot_command(args: Any) -> int:
     from .compare import Subsets, as_run, compare, compare_many, is_sweep, load_many, subset
     from .cost import cost_value_points
     from .sensitivity import sensitivity, sweep_outcomes
-    from .style import check_out, close
+    from .style import close
     from .sweep_frontier import sweep_cost_value_points
 
-    out = check_out(args.out)  # before any work
-    check_options(args)
+    out = check_plot_args(args)  # before any work (the CLI checks them before importing this module, too)
     hz = _horizon(args)
     metric = args.metric
     where = _where(args)
@@ -103,7 +73,6 @@ def plot_command(args: Any) -> int:
         fig = plots.plot_paths(runs, metric, baseline=baseline, difference=args.difference, where=where,
                                paired=paired)
     elif args.kind == "effects":
-        _need_baseline(args)
         runs, baseline = _without_baseline(load_many(args.results), args)
         runs = Subsets(runs, **where)  # read (a sweep's points) and restricted one at a time
         baseline = subset(baseline, **where)
@@ -136,7 +105,6 @@ def plot_command(args: Any) -> int:
     elif args.kind == "sobol":
         fig = plots.plot_sobol(sensitivity(_sweep(args.results), metric, **hz))
     else:  # chain
-        _need_baseline(args)
         fig = plots_chain.plot_chain(args.results, args.baseline, metric=metric, **hz)
     plots.st.save(fig, out)
     close(fig)

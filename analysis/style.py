@@ -15,7 +15,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from ..simulation.config.errors import InputError
+from ..plot_options import check_out
 from ..simulation.schema import DISPLAY_NAMES, display_name
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision deficiencies.
@@ -36,7 +36,6 @@ GREY = "#7F7F7F"
 COLUMN_IN = 3.5
 PAGE_IN = 7.2
 DPI = 300
-FORMATS = {".png", ".pdf", ".svg"}
 
 RC = {
     "font.size": 8,
@@ -147,18 +146,6 @@ def figure(width: str | float = "column", aspect: float = 0.72, nrows: int = 1, 
     with style():
         fig, ax = plt.subplots(nrows, ncols, figsize=(w, w * aspect), layout="constrained", **kw)
     return fig, ax
-
-
-def check_out(path: str | Path) -> Path:
-    """``path`` as a Path if a figure can be written there (a known format, an existing folder)."""
-    path = Path(path)
-    ext = path.suffix.lower()
-    if ext not in FORMATS:
-        raise InputError(str(path), "--out", f"unsupported figure format '{ext or path.name}'; use .png, .pdf "
-                         "or .svg")
-    if not path.parent.exists():
-        raise InputError(str(path), "--out", "directory does not exist")
-    return path
 
 
 def save(fig: Figure, path: str | Path) -> Path:

@@ -545,3 +545,41 @@ def test_console_script_exit_status(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr == f"error: {path}: file not found\n"
     assert not out.exists()
+
+
+# --- plot options are refused before pandas and matplotlib are imported -------------------------------
+
+PLOT_REFUSALS = [
+    (["--kind", "paths", "--out", "fig/p.jpg"],
+     "error: fig/p.jpg: --out: unsupported figure format '.jpg'; use .png, .pdf or .svg"),
+    (["--kind", "effects", "--baseline", "B", "--x", "a", "--out", "fig/p.png"],
+     "error: --x: does not apply to --kind effects; it is read by --kind heatmap (got a)"),
+    (["--kind", "chain", "--out", "fig/p.png"],
+     "error: --baseline: --kind chain needs --baseline DIR (the results to compare with)"),
+    (["--kind", "effects", "--out", "fig/p.png"],
+     "error: --baseline: --kind effects needs --baseline DIR (the results to compare with)"),
+    (["--kind", "paths", "--out", "no_such_folder/p.png"],
+     "error: no_such_folder/p.png: --out: directory does not exist"),
+]
+
+
+@pytest.mark.parametrize(("options", "line"), PLOT_REFUSALS, ids=[" ".join(c[0][:2]) + c[0][-1] for c in PLOT_REFUSALS])
+def test_plot_refuses_a_bad_option_before_importing_the_plotting_libraries(
+    tmp_path: Path, options: list[str], line: str
+) -> None:
+    (tmp_path / "fig").mkdir()
+    code = ("import sys\nfrom valuechain.cli import main\nstatus = main(sys.argv[1:])\n"
+            "print(status, [m for m in ('matplotlib', 'valuechain.analysis') if m in sys.modules])\n")
+    done = subprocess.run([sys.executable, "-c", code, "plot", "NO_RESULTS", *options], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout == "2 []\n"
+    assert done.stderr == line + "\n"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["fig"]
+
+
+def test_plot_option_checks_read_no_data(tmp_path: Path) -> None:
+    from valuechain.cli import _parser
+    from valuechain.plot_options import check_plot_args
+
+    args = _parser().parse_args(["plot", str(tmp_path / "absent"), "--kind", "paths", "--out", str(tmp_path / "p.svg")])
+    assert check_plot_args(args) == tmp_path / "p.svg"  # good options pass though no results exist

@@ -412,6 +412,9 @@ def cmd_cost(args) -> int:
 
 
 def cmd_plot(args) -> int:
+    from .plot_options import check_plot_args
+
+    check_plot_args(args)  # a bad option is refused before pandas and matplotlib are imported
     from .analysis.plots_cli import plot_command
 
     return plot_command(args)
