@@ -6,7 +6,10 @@ default glibc gives freed memory back to the system: blocks above an adaptive th
 at first) are unmapped when freed, and the heap is trimmed whenever more than twice that lies free
 at its top, so the next chunk faults its pages in again, a few microseconds each on a virtual
 machine (``python benchmarks/bench.py --profile``: about 420 minor page faults a year with 50 runs
-side by side and 210 at 100,000 firms before, none after). ``keep_freed_memory`` fixes both thresholds once per
+side by side and 210 at 100,000 firms before; after, none in some runs but about as many in others:
+four runs on one machine gave 0, 401, 443 and 447 a year with 50 runs side by side and 0, 0, 75, 0
+at 100,000 firms, so glibc still returns memory in some layouts, and the time it saves is within
+the shared machine's noise). ``keep_freed_memory`` fixes both thresholds once per
 process: blocks below ``MMAP_THRESHOLD_BYTES`` come from the heap, and the heap keeps up to
 ``TRIM_THRESHOLD_BYTES`` of free memory for reuse. Peak memory is unchanged (a process only keeps
 what it had already used); the numbers are the same bits (only where memory comes from changes).
