@@ -7,8 +7,8 @@ at first) are unmapped when freed, and the heap is trimmed whenever more than tw
 at its top, so the next chunk faults its pages in again, a few microseconds each on a virtual
 machine (``python benchmarks/bench.py --profile``: about 420 minor page faults a year with 50 runs
 side by side and 210 at 100,000 firms before; after, none in some runs but about as many in others:
-four runs on one machine gave 0, 401, 443 and 447 a year with 50 runs side by side and 0, 0, 75, 0
-at 100,000 firms, so glibc still returns memory in some layouts, and the time it saves is within
+five runs on one machine gave 0, 401, 0, 443 and 447 a year with 50 runs side by side and 80, 0,
+0, 75 and 0 at 100,000 firms, so glibc still returns memory in some layouts, and the time it saves is within
 the shared machine's noise). ``keep_freed_memory`` fixes both thresholds once per
 process: blocks below ``MMAP_THRESHOLD_BYTES`` come from the heap, and the heap keeps up to
 ``TRIM_THRESHOLD_BYTES`` of free memory for reuse. Peak memory is unchanged (a process only keeps
