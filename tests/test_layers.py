@@ -96,3 +96,15 @@ def test_importing_analysis_loads_neither_mesa_nor_the_engine():
             "'valuechain.simulation.running'))))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_building_the_command_line_loads_neither_the_scenario_schema_nor_the_model():
+    """Every command builds the whole parser first (its --help texts included), so that must stay
+    light: a refused option answers at once (the back-test's default replications come from
+    ``running.backtest_defaults``, which imports nothing)."""
+    code = ("import sys, valuechain.cli as c; c._parser(); "
+            "print(sorted(m for m in sys.modules if m in ('mesa', 'numpy', 'pandas') or m.startswith(("
+            "'valuechain.simulation.abm', 'valuechain.simulation.config.scenario', "
+            "'valuechain.simulation.running.backtest.'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

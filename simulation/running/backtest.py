@@ -10,16 +10,12 @@ are in ``analysis.backtest``.
 from __future__ import annotations
 
 from ..config.scenario import load_scenario
+from .backtest_defaults import BACKTEST_REPLICATIONS  # noqa: F401  (the command's default, re-exported)
 from .draws import run_with_draws
 from .runner import Results, run_scenario
 
 RECORDED = "history_2014_recorded"
 COUNTERFACTUAL = "history_2014_counterfactual"
-# the command's default shock paths (replications; of every parameter draw): at the scenarios' 5
-# one path moves the held-out rows' 2.5-97.5% band by up to 93% of its width (replications
-# alone); at 20 by at most 24%, the width within 12% of the width at 40 (benchmarks/backtest_replications.py;
-# docs/calibration.md §14.17)
-BACKTEST_REPLICATIONS = 20
 
 
 def run_history(replications: int | None = None, parameter_draws: int = 0, seed: int | None = None,

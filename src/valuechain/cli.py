@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                           "scenarios/parameters/firms_ranges.yaml) and run every replication of each")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    from .simulation.running.backtest import BACKTEST_REPLICATIONS
+    from .simulation.running.backtest_defaults import BACKTEST_REPLICATIONS  # light: no model import
 
     bt = sub.add_parser("backtest", help="run the recorded 2014-2024 history and score it against the record",
                         description="Run the recorded 2014-2024 history and its no-policy counterfactual, and "
