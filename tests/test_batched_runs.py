@@ -194,6 +194,12 @@ def test_points_with_other_placed_plants_side_by_side_are_the_runs_alone() -> No
     assert garments[0] < garments[2] < garments[4] and garments[1] < garments[3] < garments[5]
 
 
+def garments_2017(batch, column: str) -> list[float]:
+    """The garment stage's ``column`` in 2017 of each run of a ``side_by_side_equals_alone`` batch."""
+    return [recorder.stage_frame(run).query("stage == 'garments' and year == 2017")[column].sum()
+            for recorder, run, _ in batch]
+
+
 def test_points_with_other_parent_orders_side_by_side_are_the_runs_alone() -> None:
     """The recorded 2014 history with the placed plants' parent orders at 0, 0.4 and 1 of their
     capacity (docs/calibration.md §14.19), side by side in one batched model: each run is the run of
@@ -204,9 +210,7 @@ def test_points_with_other_parent_orders_side_by_side_are_the_runs_alone() -> No
              " announced: 2015, orders_per_placed_plant: %s}]")
     points = [load_scenario(base, ["replications=1", "horizon.years=5", rules % share])
               for share in (0, 0.4, 1)]
-    batch = side_by_side_equals_alone(points)
-    output = [recorder.stage_frame(run).query("stage == 'garments' and year == 2017").output.sum()
-              for recorder, run, _ in batch]
+    output = garments_2017(side_by_side_equals_alone(points), "output")
     assert output[0] < output[2] < output[4] and output[1] < output[3] < output[5]
 
 
@@ -221,9 +225,7 @@ def test_points_with_other_large_placed_plants_side_by_side_are_the_runs_alone()
              " announced: 2015, orders_per_placed_plant: 0.4}]")
     points = [load_scenario(base, ["replications=1", "horizon.years=4", rules % (245 - large, large)])
               for large in (0, 2, 5.4)]
-    batch = side_by_side_equals_alone(points)
-    capacity = [recorder.stage_frame(run).query("stage == 'garments' and year == 2017").capacity.sum()
-                for recorder, run, _ in batch]
+    capacity = garments_2017(side_by_side_equals_alone(points), "capacity")
     assert capacity[0] < capacity[2] < capacity[4] and capacity[1] < capacity[3] < capacity[5]
 
 
