@@ -224,12 +224,7 @@ class VectorEngine:
     def _settle_chunk(self, chunk: Chunk, planned, k: CellCoefficients, year: int):
         st, rows, sizes = self.st, chunk.rows, chunk.sizes
         working, building = planned
-        up = np.flatnonzero(chunk.per_segment(k.priced_up)) if k.priced_up is not None else NO_ROWS
-        if up.size:  # cells selling at a cleared local price (few: their rows only, in the planned array)
-            at = np.repeat(chunk.local[up] - np.cumsum(sizes[up]) + sizes[up], sizes[up]) + np.arange(sizes[up].sum())
-            rows_up = at + rows.start
-            working[at] = st.capacity[rows_up] * (st.inv_productivity[rows_up]
-                                                  <= np.repeat(chunk.per_segment(k.threshold)[up], sizes[up]))
+        self._reprice_working(chunk, working, k)
 
         def spread(per_cell):
             return chunk.per_segment(per_cell).repeat(sizes)
@@ -267,6 +262,18 @@ class VectorEngine:
             st.sub_debt[year % st.vintages, rows] = out["new_loans"] * spread(k.subsidised_loans)
         leaving = out["exit"] & st.alive[rows]
         return parts, (rows.start + np.flatnonzero(leaving)) if np.any(leaving) else NO_ROWS
+
+    def _reprice_working(self, chunk: Chunk, working: np.ndarray, k: CellCoefficients) -> None:
+        """The capacity put to work in the cells selling at a cleared local price (``k.priced_up``),
+        planned at the expected price: recomputed at the year's threshold, in place (few cells: their
+        rows only)."""
+        st, rows, sizes = self.st, chunk.rows, chunk.sizes
+        up = np.flatnonzero(chunk.per_segment(k.priced_up)) if k.priced_up is not None else NO_ROWS
+        if up.size:
+            at = np.repeat(chunk.local[up] - np.cumsum(sizes[up]) + sizes[up], sizes[up]) + np.arange(sizes[up].sum())
+            rows_up = at + rows.start
+            working[at] = st.capacity[rows_up] * (st.inv_productivity[rows_up]
+                                                  <= np.repeat(chunk.per_segment(k.threshold)[up], sizes[up]))
 
     def close(self, rows: np.ndarray) -> None:
         """Close firms by policy (issue 12: backward-capacity removal)."""
