@@ -130,8 +130,9 @@ def model_series(results, observed: Observed | None = None, chain=None) -> pd.Da
     """``series, year, replication, value``: each observed series computed from every run, at its
     ``timing`` (``in_year``; ``end_of_year``: the stock at the year's end, from the year before the
     first to the year before the last, which needs the capacity column and the chain; ``as_spent``:
-    investment when spent, which needs the chain
-    the runs used, ``chain`` or the results' own). Docs/calibration.md §14.10."""
+    investment when spent, which needs the chain the runs used, ``chain`` or the results' own;
+    docs/calibration.md §14.10); a ``growth`` series is the ratio of its sum to the year before's,
+    run by run, from the second year."""
     observed = observed or load_observed()
     st = _stages_of(results)
     check_stages(observed, set(st.stage.unique()), "the results")
@@ -160,6 +161,9 @@ def model_series(results, observed: Observed | None = None, chain=None) -> pd.Da
             value = _summed(st, s.numerator)
             if s.denominator is not None:
                 value = value / _summed(st, s.denominator).replace(0, np.nan)
+            if s.growth:  # on the year before, run by run (none in the first year)
+                wide = _wide(st, s.numerator.stages, s.numerator.column)
+                value = (wide / wide.shift(1, axis=1).replace(0, np.nan)).iloc[:, 1:].stack()
         frames.append((value * s.factor).rename("value").reset_index().assign(series=name))
     out = pd.concat(frames, ignore_index=True)[["series", "year", "replication", "value"]]
     return out.astype({"year": np.int64})

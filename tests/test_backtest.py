@@ -126,8 +126,9 @@ def test_backtest_command_writes_a_row_for_every_series_and_year(tmp_path, capsy
     assert list(table.columns) == TABLE_COLUMNS
     obs = load_observed()
     assert set(table.series) == set(obs.series)
-    for name, g in table.groupby("series"):  # a stock at the year's end from end-2013 (the chain's start)
-        first = 2013 if obs.series[name].timing == "end_of_year" else 2014
+    for name, g in table.groupby("series"):  # a stock at the year's end from end-2013 (the chain's start),
+        # a growth on a year before from the second year
+        first = 2013 if obs.series[name].timing == "end_of_year" else 2015 if obs.series[name].growth else 2014
         assert sorted(g.year) == list(range(first, 2025)) and g.model_mean.notna().all()
     rec = obs.frame().set_index(["series", "year"]).value
     known = table.dropna(subset=["record"]).set_index(["series", "year"])
@@ -1115,3 +1116,56 @@ def test_fitted_on_text_groups_the_series_by_year(tmp_path) -> None:
     mapping.write_text("series:\n  jobs: {factor_fitted_on: 2014}\n  output: {factor: 1}\n"
                        "  investment: {factor_fitted_on: 2016}\n  firms: {factor_fitted_on: 2014}\n")
     assert fitted_on_text(mapping) == "jobs and firms on 2014; investment on 2016"
+
+
+GROWTH_SERIES = """record: record.csv
+series:
+  garment_growth:
+    unit: ratio to a year before
+    label: Growth of garment output
+    numerator: {column: output_above_scale, stages: [garments]}
+    growth: true
+    factor: 1.0
+    factor_source: definition
+"""
+GROWTH_RECORD = ("series,year,value,unit,source,use,months,note\n"
+                 "garment_growth,2015,1.25,ratio to a year before,a test record,calibration,,\n")
+
+
+def test_a_growth_series_is_each_runs_sum_over_its_sum_a_year_before(tmp_path):
+    """``growth: true``: the year's sum over the year before's, run by run (the mean over runs taken
+    after the ratio), from the second year; error against the record as for any series."""
+    from valuechain.analysis.backtest import model_series
+
+    (tmp_path / "series.yaml").write_text(GROWTH_SERIES, encoding="utf-8")
+    (tmp_path / "record.csv").write_text(GROWTH_RECORD, encoding="utf-8")
+    obs = load_observed(tmp_path / "series.yaml")
+    garments = {0: [10.0, 15.0, 12.0], 1: [20.0, 10.0, 10.0]}  # replication -> 2014-2016
+    st = pd.DataFrame([{"replication": r, "year": 2014 + i, "stage": stage, "output_above_scale": v * scale}
+                       for r, values in garments.items() for i, v in enumerate(values)
+                       for stage, scale in (("garments", 1.0), ("cotton_yarn", 7.0))])
+    ms = model_series(st, obs).set_index(["replication", "year"]).value
+    assert ms.to_dict() == {(0, 2015): 1.5, (0, 2016): 0.8, (1, 2015): 0.5, (1, 2016): 1.0}
+    table = backtest_table(st, obs, reanchor=False).set_index("year")
+    assert table.loc[2015, "model_mean"] == 1.0 and table.loc[2015, "error"] == 1.0 / 1.25 - 1
+    assert table.loc[2016, "model_mean"] == 0.9 and np.isnan(table.loc[2016, "record"])
+
+
+def test_a_growth_must_be_the_ratio_of_one_sum_in_two_years(tmp_path):
+    (tmp_path / "record.csv").write_text(GROWTH_RECORD, encoding="utf-8")
+    path = tmp_path / "series.yaml"
+    for bad in (GROWTH_SERIES.replace("    factor: 1.0\n", "    factor: 0.003\n"),
+                GROWTH_SERIES.replace("    growth: true\n", "    growth: true\n"
+                                      "    denominator: {column: output, stages: [garments]}\n")):
+        path.write_text(bad, encoding="utf-8")
+        with pytest.raises(InputError) as info:
+            load_observed(path)
+        assert info.value.line() == (f"{path}: series.garment_growth.growth: a growth is the ratio of one sum in "
+                                     "two years: timing in_year, no denominator, factor 1 and no factor_fitted_on")
+    # a growth compares the same months of two years: its record covers the whole year
+    path.write_text(GROWTH_SERIES, encoding="utf-8")
+    (tmp_path / "record.csv").write_text(GROWTH_RECORD.replace("calibration,,", "calibration,7,"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_observed(path)
+    assert info.value.line() == (f"{tmp_path / 'record.csv'}: garment_growth 2015: months: 7 months: only a flow "
+                                 f"record may cover part of a year, and garment_growth is a ratio in series.yaml")

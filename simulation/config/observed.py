@@ -136,6 +136,9 @@ class SeriesSpec(_Strict):
     # build_timing's, with its source (docs/calibration.md §14.17)
     construction_months: float | None = Field(default=None, ge=0, lt=12)
     construction_months_source: str | None = Field(default=None, min_length=1)
+    # the ratio of the year's sum to the year before's, run by run (a recorded growth on a year before:
+    # the same months of both years against the model's whole years, output spread evenly over a year)
+    growth: bool = False
 
 
 class BuildTiming(_Strict):
@@ -245,6 +248,11 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
                              f"applies to a stock at the year's end (timing: end_of_year), not '{s.timing}'")
         if s.timing != "in_year" and s.denominator is not None:
             raise InputError(file, f"series.{name}.timing", f"'{s.timing}' applies to a sum, not to a ratio")
+        if s.growth and (s.timing != "in_year" or s.denominator is not None or s.factor != 1.0
+                         or s.factor_fitted_on is not None):
+            raise InputError(file, f"series.{name}.growth",
+                             "a growth is the ratio of one sum in two years: timing in_year, no denominator, "
+                             "factor 1 and no factor_fitted_on")
         if s.timing == "as_spent" and s.numerator.column != "investment":
             raise InputError(file, f"series.{name}.numerator.column", "'as_spent' spreads the investment column",
                              s.numerator.column)
@@ -275,11 +283,12 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
 def is_flow(s: SeriesSpec) -> bool:
     """A year's flow (a sum of a flow column, counted in the year or as spent): m months of it are
     m / 12 of the model's year."""
-    return s.denominator is None and s.timing != "end_of_year" and s.numerator.column not in NOT_FLOWS
+    return (s.denominator is None and not s.growth and s.timing != "end_of_year"
+            and s.numerator.column not in NOT_FLOWS)
 
 
 def _not_a_flow(s: SeriesSpec) -> str:
-    if s.denominator is not None:
+    if s.denominator is not None or s.growth:
         return "a ratio"
     if s.timing == "end_of_year":
         return "a stock at the year's end (timing: end_of_year)"
