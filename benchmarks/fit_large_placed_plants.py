@@ -1,7 +1,7 @@
 """Fit the relocation drive's large placed garment plants a year on ONE record: above-scale garment
 output, January-November 2016 (docs/calibration.md §14.20).
 
-    python benchmarks/fit_large_placed_plants.py [--capacity T] [--total N] [--points L ...]
+    python benchmarks/fit_large_placed_plants.py [--capacity T] [--total N] [--points L ...] [--chain PATH]
 
 For each candidate L (large placed plants a year, 2015-2023) the recorded history runs 2014-2016 at
 the back-test's defaults (``BACKTEST_REPLICATIONS`` shock paths, the default seed) with the drive
@@ -39,9 +39,11 @@ def drive_rule(large: float, capacity_t: float, total: float) -> str:
             f"capacity_per_large_placed_plant: {capacity_t:g}, announced: 2015, orders_per_placed_plant: 0.4}}]")
 
 
-def fitted_row(large: float, capacity_t: float, total: float) -> tuple[float, float]:
-    """(model mean, record) of the fitted record with ``large`` large placed plants a year."""
-    runs = run_history(BACKTEST_REPLICATIONS, 0, None, ["horizon.years=3", drive_rule(large, capacity_t, total)])
+def fitted_row(large: float, capacity_t: float, total: float, chain: str | None = None) -> tuple[float, float]:
+    """(model mean, record) of the fitted record with ``large`` large placed plants a year (``chain``:
+    another chain file than the history's, e.g. a copy with other garment settings)."""
+    runs = run_history(BACKTEST_REPLICATIONS, 0, None, ([f"chain={chain}"] if chain else [])
+                       + ["horizon.years=3", drive_rule(large, capacity_t, total)])
     table = backtest_table(runs["recorded"], load_observed())
     row = table[(table.series == SERIES) & (table.year == YEAR)].iloc[0]
     return float(row.model_mean), float(row.record)
@@ -52,10 +54,12 @@ def main(argv=None) -> None:
     ap.add_argument("--capacity", type=float, default=1100.0, help="t a year of a large placed plant (1100)")
     ap.add_argument("--total", type=float, default=245.0, help="placed plants a year in all (245, §14.11)")
     ap.add_argument("--points", type=float, nargs="+", default=[0, 1, 2, 3, 4, 5, 6])
+    ap.add_argument("--chain", help="a chain file in place of the history's (e.g. a copy of xinjiang_2014.yaml "
+                                    "with another recorded_firms_per_plant for garments)")
     args = ap.parse_args(argv)
     points, means, record = sorted(args.points), [], np.nan
     for large in points:
-        mean, record = fitted_row(large, args.capacity, args.total)
+        mean, record = fitted_row(large, args.capacity, args.total, args.chain)
         means.append(mean)
         print(f"large placed plants a year {large:g}: {SERIES} {YEAR} model {mean:.2f} against {record:.2f}")
     gap = np.asarray(means) - record
