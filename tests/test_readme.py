@@ -172,3 +172,41 @@ def test_backtest_table_agrees_with_the_summary_line_it_sits_under():
     n, k25, k50, inside = count["held out"]
     assert (f"{n} held out, of which {k25} within ±25% and {k50} within ±50% ({inside} inside the model's 95% "
             "range)") in line
+
+
+def readme_command_lines() -> dict[str, str]:
+    """The README's "## Command line" block as {command: its usage after the name}, continuation lines
+    joined and ``# ...`` comments dropped; ``valuechain --version`` is listed under ``--version``."""
+    section = (ROOT / "README.md").read_text().split("## Command line", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```\n(.*?)```", section, flags=re.S)[1]
+    entries: list[str] = []
+    for line in block.splitlines():
+        text = line.split("#", 1)[0].strip()
+        if line.startswith("valuechain "):
+            entries.append(text)
+        elif text:
+            entries[-1] += " " + text
+    return {entry.split()[1]: entry for entry in entries}
+
+
+def test_readme_command_list_agrees_with_the_parser():
+    """Every subcommand of the parser is in the README's command list and nothing else is; each entry
+    starts with the synopsis `valuechain --help` prints (name, positional arguments, required options,
+    by the parser's metavars) and names exactly the subcommand's optional options."""
+    import argparse
+
+    from valuechain.cli import _parser, command_synopses
+
+    parser = _parser()
+    readme = readme_command_lines()
+    assert readme.pop("--version") == "valuechain --version"
+    synopses = dict(command_synopses(parser))
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    assert sorted(readme) == sorted(subs)
+    for name, entry in readme.items():
+        synopsis = next(s for s in synopses if s.split()[1] == name)
+        head, _, rest = entry.partition(" [")
+        assert head == synopsis, name
+        options = {o for a in subs[name]._actions if a.option_strings and not a.required
+                   and a.help != argparse.SUPPRESS for o in a.option_strings} - {"-h", "--help"}
+        assert set(re.findall(r"--[a-z][\w-]*", rest)) == options, name

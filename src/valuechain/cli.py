@@ -1,13 +1,8 @@
-"""Command line: ``valuechain run | backtest | sweep | compare | cost | plot | validate | list``.
+"""The command line ``valuechain``: one subcommand per job (run, sweep, compare, plot, ...).
 
-  valuechain run SCENARIO        run a scenario (a file or a built-in name) and write its results
-  valuechain sweep SWEEP         run a sweep file's points x replications into a resumable store
-  valuechain compare DIR BASE    scenario minus baseline with intervals (paired replications)
-  valuechain cost DIR BASE       what a yuan buys: gross and net cost, present values, ratios
-  valuechain backtest            the recorded policy history against the record
-  valuechain plot DIR --kind K   draw a figure: paths, effects, frontier, heatmap, sobol, chain
-  valuechain validate FILE ...   check scenario, sweep or chain files without running them
-  valuechain list                built-in chains, scenarios and sweeps, by the names run/sweep accept
+``valuechain --help`` lists the subcommands from the parser itself (:func:`command_synopses`: each
+one's positional arguments, required options and one-line help), so the list cannot drift from
+what the parser accepts; ``tests/test_readme.py`` checks the README's command list against it.
 
 Exit status: 0 success, 2 bad input (one line ``error: FILE: key: what is wrong``, nothing
 written), 1 internal failure (one line; the traceback with ``--debug``).
@@ -47,8 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="valuechain", description="\n".join(__doc__.split("\n\n")[:2]),
-                formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = _Parser(prog="valuechain", formatter_class=argparse.RawDescriptionHelpFormatter,
                 epilog="Exit status: 0 success; 2 bad input (one line on stderr); 1 internal failure.")
     p.add_argument("--version", action="version", version=f"valuechain {_version()}")
     # the subcommands accept --debug too; their default is SUPPRESS so that an absent flag there
@@ -57,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario and write its results")
-    run.add_argument("scenario", help="scenario YAML file, or a built-in scenario's name (valuechain list)")
+    run.add_argument("scenario", metavar="SCENARIO",
+                     help="scenario YAML file, or a built-in scenario's name (valuechain list)")
     run.add_argument("--out", help="results directory (default: results/<run name>/)")
     run.add_argument("--name", help="name of the run (default: the scenario's name, plus its --set overrides "
                      "if any); letters, digits, _ . -")
@@ -103,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     swp = sub.add_parser("sweep", help="run a sweep file's points x replications into a resumable store")
-    swp.add_argument("sweep", help="sweep YAML file, or a built-in sweep's name (valuechain list)")
+    swp.add_argument("sweep", metavar="SWEEP", help="sweep YAML file, or a built-in sweep's name (valuechain list)")
     swp.add_argument("--out", help="results directory (default: results/<sweep name>/)")
     swp.add_argument("--workers", type=int, help="local processes (default: one per core; 1 = in this process)")
     swp.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://host:8786")
@@ -123,9 +118,10 @@ def _parser() -> argparse.ArgumentParser:
     swp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     cmp = sub.add_parser("compare", help="scenario minus baseline with confidence intervals (paired replications)")
-    cmp.add_argument("results", help="results directory of the scenario (or a sweep / folder of them: one row "
-                     "per point)")
-    cmp.add_argument("baseline", help="results directory of the baseline (same chain, years, scale and seed)")
+    cmp.add_argument("results", metavar="RESULTS_DIR", help="results directory of the scenario (or a sweep / folder "
+                     "of them: one row per point)")
+    cmp.add_argument("baseline", metavar="BASELINE_DIR",
+                     help="results directory of the baseline (same chain, years, scale and seed)")
     cmp.add_argument("--metric", default="value_added", help="value_added (default), investment, employment, "
                      "downstream_investment, fiscal_cost, processing_depth, ... (see analysis.compare)")
     cmp.add_argument("--by", help="sector, stage or tier (lever for fiscal_cost); default: the whole region")
@@ -140,8 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     cst = sub.add_parser("cost", help="what a yuan buys: gross and net cost, present values, ratios, ranking")
-    cst.add_argument("results", help="results directory, a folder of them, or a sweep directory")
-    cst.add_argument("baseline", help="results directory of the baseline (same seed)")
+    cst.add_argument("results", metavar="RESULTS_DIR", help="results directory, a folder of them, or a sweep directory")
+    cst.add_argument("baseline", metavar="BASELINE_DIR", help="results directory of the baseline (same seed)")
     cst.add_argument("--rate", type=float, default=0.08, help="discount rate for present values (default 0.08)")
     cst.add_argument("--mcpf", type=float, default=1.0, help="marginal cost of public funds (default 1; 1.0-1.5)")
     cst.add_argument("--perspective", choices=["region", "government"], default="region",
@@ -161,13 +157,14 @@ def _parser() -> argparse.ArgumentParser:
     cst.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     plt = sub.add_parser("plot", help="draw a publication figure from results or a sweep")
-    plt.add_argument("results", help="results directory, a folder of them, or a sweep directory")
-    plt.add_argument("--kind", required=True, choices=PLOT_KINDS,
+    plt.add_argument("results", metavar="RESULTS_DIR", help="results directory, a folder of them, or a sweep directory")
+    plt.add_argument("--kind", required=True, choices=PLOT_KINDS, metavar="KIND",
                      help="paths: yearly outcome by scenario or point; effects: change with its interval by "
                      "sector/stage/tier or scenario; frontier: fiscal cost against the outcome; heatmap: a "
                      "two-parameter sweep; sobol: sensitivity indices of a sobol/morris sweep; chain: the chain "
                      "diagram of a run against --baseline")
-    plt.add_argument("--out", required=True, help="FILE.png (300 dpi), FILE.pdf or FILE.svg")
+    plt.add_argument("--out", required=True, metavar="FILE.{png,pdf,svg}",
+                     help="FILE.png (300 dpi), FILE.pdf or FILE.svg")
     plt.add_argument("--baseline", help="baseline results directory (effects, chain; optional for paths, frontier)")
     plt.add_argument("--metric", default="value_added", help="outcome to plot (default value_added)")
     plt.add_argument("--by", help="effects: group by sector (default), stage or tier")
@@ -185,14 +182,50 @@ def _parser() -> argparse.ArgumentParser:
     pwhen.add_argument("--pv", type=_finite_float, metavar="RATE", help="present value at RATE, base year = first")
     plt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    val = sub.add_parser("validate", help="check scenario, sweep or chain files without running them: every "
-                         "file, one ok or error line each; exit status 2 if any failed")
-    val.add_argument("files", nargs="+")
+    val = sub.add_parser("validate", help="check scenario, sweep or chain files without running them",
+                         description="Check scenario, sweep or chain files without running them: every file, one "
+                         "ok or error line each; exit status 2 if any failed.")
+    val.add_argument("files", nargs="+", metavar="FILE.yaml")
     val.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    lst = sub.add_parser("list", help="list built-in chains and scenarios")
+    lst = sub.add_parser("list", help="built-in chains, scenarios and sweeps, by the names run and sweep accept")
     lst.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.description = ("Simulate how regional industrial policy changes investment and value added along value "
+                     "chains.\n\ncommands:\n" + format_synopses(command_synopses(p)))
     return p
+
+
+def command_synopses(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
+    """``(synopsis, one-line help)`` of every subcommand of ``parser``, in its order, read from the
+    subparsers themselves: ``("valuechain plot RESULTS_DIR --kind KIND --out FILE.{png,pdf,svg}",
+    "draw ...")`` -- the name, the positional arguments and the required options by their metavars."""
+    # argparse has no public accessor for its subparsers; _actions and _choices_actions have been
+    # stable since Python 2.7
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {a.dest: a.help for a in subs._choices_actions}
+    return [(" ".join([sub.prog, *(_synopsis_word(a) for a in sub._actions if _in_synopsis(a))]), helps[name])
+            for name, sub in subs.choices.items()]
+
+
+def _in_synopsis(action: argparse.Action) -> bool:
+    return action.help != argparse.SUPPRESS and (not action.option_strings or action.required)
+
+
+def _synopsis_word(action: argparse.Action) -> str:
+    name = action.metavar or (action.dest.upper() if action.option_strings else action.dest)
+    word = {"+": f"{name} ...", "*": f"[{name} ...]", "?": f"[{name}]"}.get(action.nargs, name)
+    return f"{action.option_strings[0]} {word}" if action.option_strings else word
+
+
+def format_synopses(synopses: list[tuple[str, str]], width: int = 34) -> str:
+    """Two columns, synopsis and help; a synopsis longer than ``width`` has its help on the next line."""
+    lines = []
+    for synopsis, text in synopses:
+        if len(synopsis) > width:
+            lines += [f"  {synopsis}", f"  {'':{width}}  {text}"]
+        else:
+            lines.append(f"  {synopsis:{width}}  {text}")
+    return "\n".join(lines)
 
 
 def fitted_on_text(series_file: Path | None = None) -> str:
