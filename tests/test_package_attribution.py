@@ -65,7 +65,7 @@ def test_the_pre_package_path_keeps_the_2011_freight_rates_to_the_end_of_the_hor
 def test_valuechain_list_lists_the_three_history_scenarios(capsys):
     assert main(["list"]) == 0
     section = capsys.readouterr().out.split("scenarios (valuechain run NAME):\n")[1].split("sweeps")[0]
-    names = {line.strip() for line in section.splitlines()}
+    names = {line.split()[0] for line in section.splitlines() if line.strip()}
     assert {"history_2014_recorded", "history_2014_pre_package", "history_2014_counterfactual"} <= names
 
 

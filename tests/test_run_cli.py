@@ -185,8 +185,10 @@ def test_list_prints_chain_names(
     assert err == ""
     lines = stdout.splitlines()
     assert lines[0] == "chains:"
-    assert lines[1:3] == ["  alpha", "  beta"]
-    assert lines[3:5] == ["scenarios (valuechain run NAME):", "  tiny"]
+    chain_line = "A small three-stage chain for tests: ore -> metal -> parts (parts also use ore directly)."
+    assert [line.split(None, 1) for line in lines[1:3]] == [["alpha", chain_line], ["beta", chain_line]]
+    assert lines[3] == "scenarios (valuechain run NAME):"
+    assert lines[4].split(None, 1) == ["tiny", "tiny test scenario"]
 
 
 def test_list_builtin(capsys: pytest.CaptureFixture[str]) -> None:
@@ -196,8 +198,9 @@ def test_list_builtin(capsys: pytest.CaptureFixture[str]) -> None:
     stdout, _ = capsys.readouterr()
     lines = stdout.splitlines()
     assert lines[0] == "chains:"
+    listed = [line.split()[0] for line in lines if line.startswith("  ")]
     for name in builtin_chains():
-        assert f"  {name}" in lines
+        assert name in listed
 
 
 def test_validate_accepts_scenario_sweep_and_chain_files(capsys):
@@ -266,13 +269,31 @@ def test_summary_fits_100_columns_in_chain_order(tmp_path, capsys):
     assert "value_added" in table[2] and "fiscal_cost" in table[2]
 
 
+def test_list_gives_every_builtin_file_its_one_line_description(capsys):
+    """Each built-in chain, scenario and sweep is listed as ``NAME  DESCRIPTION``: a scenario's or
+    sweep's ``description`` key, a chain's first comment line (its ``description`` is a paragraph)."""
+    import yaml
+    from valuechain.simulation.config.builtin import builtin_chains, builtin_scenarios, chain_dir, data_dir
+
+    assert main(["list"]) == 0
+    rows = [line.split(None, 1) for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert sorted(r[0] for r in rows) == sorted(builtin_chains() + builtin_scenarios())
+    assert all(len(r) == 2 and r[1].strip() for r in rows), [r for r in rows if len(r) < 2]
+    described = dict(rows)
+    for name in ("baseline", "sweep_sobol_levers"):
+        assert described[name] == yaml.safe_load((data_dir() / f"{name}.yaml").read_text())["description"]
+    first_line = (chain_dir() / "xinjiang.yaml").read_text().splitlines()[0]
+    assert described["xinjiang"] == first_line.removeprefix("# ")
+    assert described["xinjiang"] == "Default chain: industrial value chains of Xinjiang, China, around 2016."
+
+
 def test_list_prints_names_that_run_accepts(capsys):
     from valuechain.cli import main
 
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     section = out.split("scenarios (valuechain run NAME):\n")[1].split("sweeps")[0]
-    names = [line.strip() for line in section.splitlines() if line.strip()]
+    names = [line.split()[0] for line in section.splitlines() if line.strip()]
     assert "baseline" in names and all("/" not in n and not n.endswith(".yaml") for n in names)
     from valuechain.simulation.config.builtin import scenario_path
 

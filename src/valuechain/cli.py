@@ -485,19 +485,38 @@ def _validate_one(file: str) -> str:
 
 
 def cmd_list(args) -> int:
-    """Built-in chains, scenarios and sweeps, by the names ``run``, ``sweep`` and ``chain:`` accept."""
-    from .simulation.config.builtin import builtin_chains, data_dir
+    """Built-in chains, scenarios and sweeps, by the names ``run``, ``sweep`` and ``chain:`` accept, each with
+    its one-line description (:func:`builtin_description`)."""
+    from .simulation.config.builtin import chain_dir, data_dir
     from .simulation.config.yamlio import load_yaml_mapping
 
+    chains = [(p.stem, builtin_description(p)) for p in sorted(chain_dir().glob("*.yaml"))]
     scenarios, sweeps = [], []
     for path in sorted(data_dir().glob("*.yaml")):
-        (sweeps if "base" in load_yaml_mapping(path) else scenarios).append(path.stem)
-    for title, names in (("chains", builtin_chains()), ("scenarios (valuechain run NAME)", scenarios),
-                         ("sweeps (valuechain sweep NAME)", sweeps)):
+        data = load_yaml_mapping(path)
+        (sweeps if "base" in data else scenarios).append((path.stem, builtin_description(path, data)))
+    width = max(len(name) for name, _ in chains + scenarios + sweeps)
+    for title, rows in (("chains", chains), ("scenarios (valuechain run NAME)", scenarios),
+                        ("sweeps (valuechain sweep NAME)", sweeps)):
         print(f"{title}:")
-        for name in names:
-            print(f"  {name}")
+        for name, text in rows:
+            print(f"  {name:{width}}  {text}".rstrip())
     return 0
+
+
+def builtin_description(path: Path, data: dict | None = None) -> str:
+    """One line about a built-in file: a scenario's or sweep's ``description`` key (``data``: the file's
+    mapping); for a chain file (``data`` None), whose ``description`` is a paragraph and part of the
+    chain's content hash (``chain_hash``: editing it would make earlier results incomparable), the
+    first line of the file's leading ``#`` comment."""
+    if data is not None:
+        return " ".join(str(data.get("description") or "").split())
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        if line.lstrip("#").strip():
+            return line.lstrip("#").strip()
+    return ""
 
 
 COMMANDS = {"run": cmd_run, "sweep": cmd_sweep, "compare": cmd_compare, "plot": cmd_plot, "validate": cmd_validate,
