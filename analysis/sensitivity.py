@@ -52,8 +52,11 @@ def _indices(kind: str, problem: dict, X: np.ndarray | None, y: np.ndarray, *, n
     if kind == "sobol":
         from SALib.analyze import sobol
 
+        # SALib's sobol.analyze seeds its bootstrap only `if seed:`, so seed 0 drew from numpy's global state
+        # (S1_conf and ST_conf changed from call to call); a Generator is truthy, and default_rng(s) passes
+        # it through, so every other seed gives the same intervals as before
         r = sobol.analyze(problem, y, calc_second_order=False, num_resamples=num_resamples, conf_level=conf_level,
-                          seed=seed)
+                          seed=np.random.default_rng(seed))
         return {k: np.asarray(r[k], float) for k in ("S1", "S1_conf", "ST", "ST_conf")}
     from SALib.analyze import morris
 

@@ -256,6 +256,21 @@ def test_sobol_indices_of_a_known_function_with_replication_noise():
     assert noisy["S1_rep_sd"].mean() > s["S1_rep_sd"].mean()
 
 
+def test_sobol_confidence_intervals_are_reproducible_at_seed_zero():
+    """SALib seeds its bootstrap only for a truthy seed: the default seed 0 must still give the same
+    half-widths whatever numpy's global random state is."""
+    from SALib.sample import sobol as sample
+
+    X = sample.sample(PROBLEM, 16, calc_second_order=False, seed=1)
+    Y = linear(X)[:, None] + np.random.default_rng(2).normal(0, 0.05, (len(X), 2))
+    np.random.seed(1)
+    first = sobol_indices(Y, PROBLEM, n_boot=2, seed=0)
+    np.random.seed(2)
+    again = sobol_indices(Y, PROBLEM, n_boot=2, seed=0)
+    for col in ("S1_conf", "ST_conf"):
+        np.testing.assert_array_equal(first[col], again[col])
+
+
 def test_morris_screening_of_a_known_function():
     from SALib.sample import morris as sample
 
