@@ -14,10 +14,15 @@ beside them in two ways:
 ``noise_share`` (in ``.attrs``, see :func:`replication_noise`): the share of the variance of the
 means that is replication noise not shared by all points. Noise inflates total indices (ST) of every parameter and
 adds to ``1 - sum S1``; if ``noise_share`` is not small, add replications before reading the indices.
+
+Too few base samples N: :func:`sensitivity` prints one line on stderr (``warning: ...``, also in
+``.attrs['warning']``) when SALib's confidence half-width of any S1 or ST exceeds
+:data:`SOBOL_MAX_HALF_WIDTH` (:func:`sobol_precision_warning`).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +31,13 @@ import pandas as pd
 from ..simulation.config.errors import InputError
 from ..simulation.schema import keys_first
 from .compare import Run, metric_unit, outcomes
+
+# A Sobol index is a share of the outcome's variance, so its precision is judged on that scale: an index
+# whose confidence half-width exceeds 0.1 cannot tell a parameter that explains 10% of the variance from
+# one that explains none. SALib reports that half-width (S1_conf, ST_conf: a bootstrap over the sample
+# rows) and it shrinks about as 1/sqrt(N), so the check follows the sweep's actual precision where a fixed
+# minimum N would not: a smooth outcome may be precise at a small N, a noisy or threshold-driven one not.
+SOBOL_MAX_HALF_WIDTH = 0.1
 
 
 def replication_noise(Y: np.ndarray) -> float:
@@ -96,8 +108,26 @@ def _analyze(kind: str, problem: dict, Y: np.ndarray, X: np.ndarray | None, *, n
             out[f"{n}_rep_low"], out[f"{n}_rep_high"] = np.percentile(b, [2.5, 97.5], axis=0)
             out[f"{n}_rep_sd"] = b.std(axis=0, ddof=1)
             out[f"{n}_single_sd"] = np.vstack(single[n]).std(axis=0, ddof=1)
-    out.attrs.update({"method": kind, "replications": R, "points": Y.shape[0], "noise_share": replication_noise(Y)})
+    out.attrs.update({"method": kind, "replications": R, "points": Y.shape[0], "noise_share": replication_noise(Y),
+                      "conf_level": conf_level})
     return out
+
+
+def sobol_precision_warning(indices: pd.DataFrame, max_half_width: float = SOBOL_MAX_HALF_WIDTH) -> str | None:
+    """What is wrong when the widest confidence half-width of the S1 and ST indices of ``indices`` (from
+    :func:`sobol_indices`) exceeds ``max_half_width``, e.g. ``Sobol indices imprecise with N = 4 base
+    samples: the 95% confidence half-width of S1 of a is 0.62 (above 0.1); more samples narrow it (about as
+    1/sqrt(N))``; None when every half-width is within it (or unknown: NaN)."""
+    conf = indices.set_index("parameter")[["S1_conf", "ST_conf"]]
+    if not (conf.to_numpy(float) > max_half_width).any():
+        return None
+    parameter, column = conf.stack().idxmax()
+    n_base = indices.attrs["points"] // (len(indices) + 2)  # Saltelli without second order: N (D + 2) rows
+    metric = indices.attrs.get("metric")
+    return (f"Sobol indices{f' of {metric}' if metric else ''} imprecise with N = {n_base} base samples: the "
+            f"{indices.attrs.get('conf_level', 0.95):.0%} confidence half-width of {column[:2]} of {parameter} is "
+            f"{conf.loc[parameter, column]:.2f} (above {max_half_width:g}); more samples narrow it (about as "
+            "1/sqrt(N))")
 
 
 def sobol_indices(Y: np.ndarray, problem: dict, *, num_resamples: int = 100, conf_level: float = 0.95,
@@ -232,7 +262,8 @@ def sensitivity(sweep, metric: str = "value_added", *, method: str | None = None
 
     The method follows the sweep's design: ``design: sobol`` (Saltelli sample; the problem and N
     are in the manifest's ``design_info``) gives S1/ST, ``design: morris`` gives mu*/sigma.
-    Other designs (grid, lhs, mixes) carry no estimator; run a sobol or morris sweep.
+    Other designs (grid, lhs, mixes) carry no estimator; run a sobol or morris sweep. Sobol indices
+    too imprecise to read (:func:`sobol_precision_warning`) print one ``warning:`` line on stderr.
     """
     sw = _load(sweep)
     design = sw.manifest.get("design")
@@ -254,5 +285,10 @@ def sensitivity(sweep, metric: str = "value_added", *, method: str | None = None
         return sensitivity_from_outcomes(frame, problem, metric, method="morris",
                                          num_levels=int(info.get("num_levels", 4)), n_boot=n_boot, seed=seed,
                                          num_resamples=num_resamples, conf_level=conf_level)
-    return sensitivity_from_outcomes(frame, problem, metric, method="sobol", n_boot=n_boot, seed=seed,
-                                     num_resamples=num_resamples, conf_level=conf_level)
+    out = sensitivity_from_outcomes(frame, problem, metric, method="sobol", n_boot=n_boot, seed=seed,
+                                    num_resamples=num_resamples, conf_level=conf_level)
+    warning = sobol_precision_warning(out)
+    if warning:
+        out.attrs["warning"] = warning
+        print(f"warning: sweep {sw.manifest.get('name', '')!r}: {warning}", file=sys.stderr)
+    return out

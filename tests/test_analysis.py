@@ -312,6 +312,51 @@ def test_sensitivity_on_sweep_directories(tiny_sweeps):
     assert len(frame) == 4 * 2 and "policy.tax.default_rate" in frame
 
 
+def test_sobol_precision_warning_names_the_widest_half_width_above_the_threshold():
+    """A known function: at N = 256 the widest 95% half-width (S1 of a, about 0.14) exceeds 0.1, at
+    N = 1024 (about 0.07: half, as 1/sqrt(N)) none does and there is nothing to say."""
+    from SALib.sample import sobol as sample
+    from valuechain.analysis.sensitivity import SOBOL_MAX_HALF_WIDTH, sobol_precision_warning
+
+    assert SOBOL_MAX_HALF_WIDTH == 0.1
+    widest = {}
+    for n in (256, 1024):
+        X = sample.sample(PROBLEM, n, calc_second_order=False, seed=1)
+        Y = linear(X)[:, None] + np.random.default_rng(2).normal(0, 0.05, (len(X), 2))
+        s = sobol_indices(Y, PROBLEM, n_boot=2)
+        conf = s.set_index("parameter")[["S1_conf", "ST_conf"]]
+        widest[n] = conf.to_numpy().max()
+        if n == 256:
+            assert conf.loc["a", "S1_conf"] == widest[n] > 0.1
+            assert sobol_precision_warning(s) == (
+                f"Sobol indices imprecise with N = 256 base samples: the 95% confidence half-width of S1 of a is "
+                f"{widest[n]:.2f} (above 0.1); more samples narrow it (about as 1/sqrt(N))")
+            assert sobol_precision_warning(s, max_half_width=widest[n]) is None  # at the threshold: fine
+        else:
+            assert widest[n] < 0.1 and sobol_precision_warning(s) is None
+    assert 0.4 < widest[1024] / widest[256] < 0.6
+
+
+def test_plot_sobol_on_a_sweep_with_few_base_samples_warns_once_on_stderr(tiny_sweeps, tmp_path, capsys):
+    """N = 4: one warning line on stderr naming the sweep (by its name), the widest half-width and its index; exit 0,
+    the figure written. A Morris sweep (no Sobol half-widths) prints no warning."""
+    from valuechain.analysis.sensitivity import SOBOL_MAX_HALF_WIDTH
+
+    out = tmp_path / "sobol.png"
+    assert main(["plot", str(tiny_sweeps["sobol"]), "--kind", "sobol", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"wrote {out}\n" and out.is_file()
+    conf = sensitivity(tiny_sweeps["sobol"], "value_added").set_index("parameter")[["S1_conf", "ST_conf"]]
+    capsys.readouterr()
+    (parameter, column), widest = conf.stack().idxmax(), conf.to_numpy().max()
+    assert widest > SOBOL_MAX_HALF_WIDTH
+    assert captured.err == ("warning: sweep 'tiny_sobol': Sobol indices of value_added imprecise with N = 4 "
+                            f"base samples: the 95% confidence half-width of {column[:2]} of {parameter} is "
+                            f"{widest:.2f} (above 0.1); more samples narrow it (about as 1/sqrt(N))\n")
+    assert main(["plot", str(tiny_sweeps["morris"]), "--kind", "sobol", "--out", str(tmp_path / "morris.png")]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_readme_analysis_example_runs(tmp_path, monkeypatch):
     """The Python example of the README's "Analysis and plots" section runs as written."""
     import re
