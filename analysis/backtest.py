@@ -373,17 +373,28 @@ def full_year(table: pd.DataFrame, observed: Observed | None) -> pd.DataFrame:
 
 def plot_backtest(table: pd.DataFrame, out: str | Path, counterfactual: pd.DataFrame | None = None,
                   title: str | None = None, observed: Observed | None = None) -> Path:
-    """One panel per series: the model's mean and 95% range of runs, the record as points
-    (filled = calibration, open = validation), the counterfactual's mean dashed, and the
-    calibration/validation split. With ``observed``, the lines and bands are the model's full
-    years, and a record of part of a year is marked with the model's value for that part (the
-    table's)."""
+    """Write :func:`backtest_figure` to ``out`` (PNG, PDF or SVG by its extension)."""
+    from .style import close, save
+
+    fig = backtest_figure(table, counterfactual, title, observed)
+    path = save(fig, out)
+    close(fig)
+    return path
+
+
+def backtest_figure(table: pd.DataFrame, counterfactual: pd.DataFrame | None = None, title: str | None = None,
+                    observed: Observed | None = None):
+    """One panel per series, each readable alone (years on its own x axis, the series' unit on its y
+    axis): the model's mean and 95% range of runs, the record as points (filled = calibration,
+    open = validation), the counterfactual's mean dashed, and the calibration/validation split.
+    With ``observed``, the lines and bands are the model's full years, and a record of part of a
+    year is marked with the model's value for that part (the table's)."""
     partial = table.copy()
     table = full_year(table, observed)
     counterfactual = full_year(counterfactual, observed) if counterfactual is not None else None
     from matplotlib.ticker import MultipleLocator
 
-    from .style import GREY, OKABE_ITO, close, figure, save, style
+    from .style import GREY, OKABE_ITO, figure, style
 
     series = list(dict.fromkeys(table.series))
     ncols = 3
@@ -415,6 +426,7 @@ def plot_backtest(table: pd.DataFrame, out: str | Path, counterfactual: pd.DataF
             ax.set_ylim(bottom=0)
             ax.set_xlim(t.year.min() - 0.5, t.year.max() + 0.5)
             ax.xaxis.set_major_locator(MultipleLocator(2))
+            ax.tick_params(axis="x", labelbottom=True)  # sharex hides them on all but the bottom row
         for ax in axes[len(series):]:
             ax.set_visible(False)
         handles, labels = axes[0].get_legend_handles_labels()
@@ -425,6 +437,4 @@ def plot_backtest(table: pd.DataFrame, out: str | Path, counterfactual: pd.DataF
         fig.legend(handles, labels, loc="outside lower center", ncol=3)
         if title:
             fig.suptitle(title, x=0.01, ha="left", fontsize=8)
-    path = save(fig, out)
-    close(fig)
-    return path
+    return fig

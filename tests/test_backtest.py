@@ -140,6 +140,31 @@ def test_backtest_command_writes_a_row_for_every_series_and_year(tmp_path, capsy
     assert "in sample" in text and "out of sample" in text
 
 
+def test_every_backtest_panel_shows_its_own_years_and_unit():
+    """Five series on a 3-column grid: every panel (not only the bottom row's) labels its x axis
+    with the years and its y axis with the series' unit, so each reads on its own."""
+    from valuechain.analysis.backtest import backtest_figure
+    from valuechain.analysis.style import close
+
+    units = {"spindles": "million spindles", "cotton_output": "Mt", "textile_firms": "firms",
+             "textile_fixed_asset_investment": "bn yuan", "polysilicon_capacity": "kt"}
+    rows = [(name, year, unit, 1.0 + k + year - 2014, np.nan) for k, (name, unit) in enumerate(units.items())
+            for year in range(2014, 2025)]
+    t = pd.DataFrame(rows, columns=["series", "year", "unit", "model_mean", "record"])
+    t["model_low"], t["model_high"], t["error"] = t.model_mean * 0.9, t.model_mean * 1.1, np.nan
+    fig = backtest_figure(t[TABLE_COLUMNS])
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in panels] == [name.replace("_", " ") for name in units]
+    for ax, unit in zip(panels, units.values()):
+        low, high = ax.get_xlim()
+        years = [label.get_text() for loc, label in zip(ax.get_xticks(), ax.get_xticklabels())
+                 if low <= loc <= high and label.get_visible()]
+        assert years == ["2014", "2016", "2018", "2020", "2022", "2024"], ax.get_title(loc="left")
+        assert ax.get_ylabel() == unit
+    close(fig)
+
+
 def test_backtest_table_maps_the_model_onto_the_series():
     sc = load_scenario("history_2014_counterfactual", SMALL + ["replications=1", "horizon.years=2"])
     res = run_scenario(sc)
