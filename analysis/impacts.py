@@ -20,10 +20,10 @@ effect is the change summed over them, its indirect effect the change summed ove
 (through local purchases and sales); per replication ``direct + indirect = total`` by construction
 (a partition of the stages). ``io_indirect`` is what a fixed-coefficient input-output model would
 predict for the upstream (backward-linkage) value added: the targeted stages' mean output change
-treated as a final-demand shock ``df``, the value added of ``x = (I - A)^-1 df`` in the other
-stages, with the chain's own Leontief solution (``simulation.economy.iomath``), every input bought
-locally (an upper bound: RIMS II would scale by regional purchase coefficients) and value added per
-unit at the chain's base prices.
+(over the replications both sides have, paired) treated as a final-demand shock ``df``, the value
+added of ``x = (I - A)^-1 df`` in the other stages, with the chain's own Leontief solution
+(``simulation.economy.iomath``), every input bought locally (an upper bound: RIMS II would scale by
+regional purchase coefficients) and value added per unit at the chain's base prices.
 
 **Multipliers** (:func:`multiplier_table`): per stage, with the physical coefficients converted to
 money at base prices (``A$_ij = A_ij p_i / p_j``): the type-I output multiplier (column sum of
@@ -232,11 +232,19 @@ def direct_indirect_rows(name: str, run, ref: Baseline,
                 row.update({key: s["effect"], f"{key}_low": s["ci_low"], f"{key}_high": s["ci_high"]})
             if chain is not None and metric == "value_added":
                 if dx is None:
-                    dx = (yearly(run, "output", "stage").groupby("stage")["output"].sum()
-                          - ref.yearly("output", "stage").groupby("stage")["output"].sum()) / max(len(reps), 1)
+                    dx = mean_output_change(yearly(run, "output", "stage"), ref.yearly("output", "stage"), reps)
                 row["io_indirect"] = io_indirect_value_added(chain, dx.reindex(target).fillna(0.0))
             rows.append(row)
     return rows
+
+
+def mean_output_change(o1: pd.DataFrame, o0: pd.DataFrame, reps: Sequence) -> pd.Series:
+    """Mean output change by stage over the paired replications ``reps`` (stage units): each side's
+    output (``replication, year, stage, output``) summed over the replications both have only, so a
+    scenario with fewer replications than its baseline is not set against the baseline's others."""
+    n = max(len(reps), 1)
+    return (o1[o1["replication"].isin(reps)].groupby("stage")["output"].sum()
+            - o0[o0["replication"].isin(reps)].groupby("stage")["output"].sum()) / n
 
 
 def _money_coefficients(chain) -> tuple[np.ndarray, np.ndarray]:

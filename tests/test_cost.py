@@ -206,6 +206,25 @@ def test_direct_plus_indirect_is_total():
         assert row["direct"] + row["indirect"] == row["total"]
 
 
+def test_io_indirect_pairs_the_replications_both_sides_have():
+    """A scenario with 2 replications against a 6-replication baseline: the Leontief prediction uses
+    the 2 paired replications only. Metal (targeted) gains 30 t a year over 3 years in each pair, so
+    df = 90 t; metal uses 2 t of ore a t, so x_ore = 180 t at 3,000 - 600 - 100 x 0.40 = 2,360 yuan
+    of value added a t: 0.4248 million yuan (the old code set the 2 scenario replications against
+    all 6 of the baseline's, whose outputs run higher)."""
+    chain = load_chain(DATA / "tiny_chain.yaml")
+    base = frames("base", {"ore": {"output": 500}, "metal": {"output": lambda k, y: 100 + 50 * k}}, {}, reps=6)
+    pol = frames("pol", {"ore": {"output": 500}, "metal": {"output": lambda k, y: 130 + 50 * k}},
+                 {("metal", "freight_subsidy"): 1}, reps=2)
+    row = direct_indirect({"pol": pol}, base, ["value_added"], chain=chain).iloc[0]
+    assert row["targeted"] == "metal" and row["n"] == 2
+    assert np.isclose(row["io_indirect"], 180 * 2360 * 1e-6, rtol=1e-12)
+    paired = Run(base.stages[base.stages.replication < 2], base.fiscal[base.fiscal.replication < 2],
+                 base.runs[base.runs.replication < 2], {}, "base")
+    same = direct_indirect({"pol": pol}, paired, ["value_added"], chain=chain).iloc[0]
+    assert row["io_indirect"] == same["io_indirect"]
+
+
 def test_direct_indirect_on_real_runs(tiny):
     e = direct_indirect({"power": tiny["power"]}, tiny["base"], ["value_added", "employment"],
                         chain=load_chain(DATA / "tiny_chain.yaml"))
