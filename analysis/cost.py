@@ -6,9 +6,11 @@ in present value). The yield is the ratio of paired sums
 
     R = sum_k dY_k / sum_k dC_k = mean(dY) / mean(dC),
 
-reported per 10,000 yuan. Cost is *gross* (what the model books for the levers) or *net* (gross
-minus the induced change in corporate income tax and VAT, times the marginal cost of public funds;
-see :mod:`analysis.fiscal`). Units: value added and downstream investment (investment in
+reported per 10,000 yuan. Cost is *gross* (what the model books for the levers, as the budget of
+the perspective bears it: in :func:`cost_report` under the default ``perspective='region'`` the
+income-tax lever at the region's 40% share of the tax, the other levers in full) or *net* (gross
+minus the budget's share of the induced change in corporate income tax and VAT, times the marginal
+cost of public funds; see :mod:`analysis.fiscal`). Units: value added and downstream investment (investment in
 ``tier == 'deep'`` stages) in yuan per 10,000 yuan; employment cumulated over years in job-years
 (jobs x years) per 10,000 yuan (workers for a single ``year``); cost per additional job-year in
 yuan.
@@ -145,7 +147,9 @@ def _as_mapping(results) -> Mapping:
 def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLike,
                        metrics: Sequence[str] = COST_METRICS, *, year: int | None = None, pv: float | None = None,
                        per_yuan: float = 1e4, confidence: float = 0.95, method: str = "fieller") -> pd.DataFrame:
-    """Change in each metric per ``per_yuan`` (10,000) yuan of extra *gross* fiscal cost, per scenario.
+    """Change in each metric per ``per_yuan`` (10,000) yuan of extra *gross* fiscal cost, per scenario
+    (the cost the model books, all levels of government: :func:`cost_report`'s gross under
+    ``perspective='government'``).
 
     One row per (scenario, metric) with ``delta`` (mean change, metric's unit), ``delta_fiscal_cost``
     (mean, million yuan), its split ``cost_<lever>``, ``ratio, se, ci_low, ci_high`` (per ``per_yuan``
@@ -230,11 +234,13 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
                 per_yuan: float = 1e4, method: str = "fieller", effects: bool = True) -> CostReport:
     """What a yuan buys, gross and net, in present value at ``rate`` beside undiscounted sums.
 
-    ``costs`` (million yuan; ``_pv`` = present value at ``rate``, base year the first): ``gross``,
-    ``tax_change`` (induced CIT + VAT, the budget's share), ``net`` = gross - tax_change,
-    ``economic`` = MCPF x net, with the electricity lever at its shadow cost when
+    ``costs`` (million yuan; ``_pv`` = present value at ``rate``, base year the first): ``gross``
+    (the levers' cost to the budget of ``perspective``: the income-tax lever at that budget's CIT
+    share, the others in full; see :mod:`analysis.fiscal`), ``tax_change`` (induced CIT + VAT, the
+    budget's share; undiscounted ``tax_cit``, of it ``tax_cit_paid``, and ``tax_vat``), ``net`` =
+    gross - tax_change, ``economic`` = MCPF x net, with the electricity lever at its shadow cost when
     ``power_opportunity`` (yuan/kWh) is given (``power_shadow`` beside it); ``gross_<lever>``,
-    ``net_<lever>``; ``deadweight_share`` (cost-weighted over levers); ``value_added``,
+    ``net_<lever>``; ``deadweight_share`` (weighted by the levers' gross costs); ``value_added``,
     ``employment`` (job-years), ``downstream_investment`` (mean changes, undiscounted).
     ``ratios``: per 10,000 yuan of ``gross`` and of ``net`` (= economic) cost, on present values at
     ``rate`` (``rate=0``: cumulated), with ``status``, ``reliable`` and the interval of ``method``;
@@ -292,7 +298,8 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
         if "power_shadow" in yc:
             row["power_shadow"], row["power_shadow_pv"] = float(cum["power_shadow"].mean()), float(
                 pv["power_shadow"].mean())
-        row["tax_cit"], row["tax_vat"] = float(cum["tax_cit"].mean()), float(cum["tax_vat"].mean())
+        for col in ("tax_cit", "tax_cit_paid", "tax_vat"):
+            row[col] = float(cum[col].mean())
         for lv in LEVERS:
             row[f"gross_{lv}"], row[f"net_{lv}"] = float(cum[f"gross_{lv}"].mean()), float(cum[f"net_{lv}"].mean())
         dc_lever = lever_costs(run, ref)
@@ -301,7 +308,8 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
         if effects:
             effect_rows += direct_indirect_rows(name, run, ref, confidence=confidence, chain=chain, dc=dc_lever)
         dw = deadweight_frame(point_dw, DEADWEIGHT_BASIS)
-        paid = dw["cost"].where(dw["cost"] > 0, 0.0)
+        gross_by_lever = {lv: max(row[f"gross_{lv}"], 0.0) for lv in LEVERS}  # weights: the budget's gross costs
+        paid = dw["lever"].map(gross_by_lever)
         row["deadweight_share"] = float((dw["deadweight_share"] * paid).sum() / paid.sum()) if paid.sum() > 0 else 0.0
         for metric in RATIO_METRICS:
             row[metric] = float(cum[metric].mean())
@@ -328,8 +336,9 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
                                "unit": "yuan per additional job-year"})
         years.append(yc.groupby(level="year").mean().assign(scenario=name).reset_index())
     first = base if first is None else first
-    attrs = {"rate": rate, "mcpf": mcpf, "rules": rules.describe(), "power_opportunity": power_opportunity,
-             "captive": captive, "confidence": confidence, "method": method, "per_yuan": per_yuan,
+    attrs = {"rate": rate, "mcpf": mcpf, "rules": rules.describe(), "perspective": rules.perspective,
+             "power_opportunity": power_opportunity, "captive": captive, "confidence": confidence, "method": method,
+             "per_yuan": per_yuan,
              "horizon": horizon_label(first, None, None, False), "baseline": base.name,
              "base_year": int(first.stages["year"].min()), "draws": draws and first is not base}
     eff = direct_indirect_frame(effect_rows, confidence) if effects else pd.DataFrame()
@@ -438,7 +447,9 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
     lines = [
         f"What a yuan buys: scenario minus baseline '{a['baseline']}', {a['horizon']}, {n} paired {runs}",
         f"Money in million yuan; PV = present value at {a['rate']:.1%} to {a['base_year']}, beside undiscounted sums.",
-        f"Net = gross - induced tax change (CIT at the statutory rate + VAT on value added; {a['rules']}).",
+        f"Gross = the levers' cost to the {a['perspective']} budget (the income-tax lever at its CIT share, every "
+        f"other lever in full); net = gross - the budget's share of the induced tax change (CIT at the statutory "
+        f"rate + VAT on value added; {a['rules']}).",
         f"Economic cost = MCPF {a['mcpf']:g} x net{power}. Intervals: {names[a['method']]} {a['confidence']:.0%} "
         f"over paired {runs} (unbounded and 'unreliable' where the cost's interval includes zero); they cover "
         + ("simulation noise and the firms' behavioural parameter ranges." if a.get("draws")
@@ -450,6 +461,12 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
         show[col] = show[col].map(_num)
     show["deadweight_share"] = c["deadweight_share"].map(lambda x: f"{x:.0%}")
     lines.append(show.rename(columns={"deadweight_share": "deadweight"}).to_string(index=False))
+    lines += ["", "Tax brought back, the budget's share, undiscounted (million yuan): income tax at the statutory rate "
+              "= more tax paid + the income-tax lever's own cost coming back; VAT on the value added"]
+    back = pd.DataFrame({"scenario": c["scenario"], "income tax paid": c["tax_cit_paid"].map(_num),
+                         "tax lever's cost back": (c["tax_cit"] - c["tax_cit_paid"]).map(_num),
+                         "VAT": c["tax_vat"].map(_num), "tax_change": c["tax_change"].map(_num)})
+    lines.append(back.to_string(index=False))
     lines += ["", "By lever, undiscounted (million yuan; net allocates the tax change by gross shares)"]
     lev = pd.DataFrame([{"scenario": r["scenario"], "lever": lv, "gross": _num(r[f"gross_{lv}"]),
                          "net": _num(r[f"net_{lv}"])} for _, r in c.iterrows() for lv in LEVERS

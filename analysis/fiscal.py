@@ -3,21 +3,39 @@
 All money in million yuan; every quantity is a paired difference scenario minus baseline,
 replication by replication (common random numbers), then averaged in :mod:`analysis.cost`.
 
-**Gross cost** of lever l in year t: the change in what the model books for it,
-``G_lt = C_lt(scenario) - C_lt(baseline)`` (power discount (reference - price) x kWh, freight
-subsidies paid, tax expenditure against the statutory rate, interest subsidies paid).
+**Gross cost** of lever l in year t to the budget of the chosen perspective: the change in what
+the model books for it, ``dC_lt = C_lt(scenario) - C_lt(baseline)`` (power discount (reference -
+price) x kWh, freight subsidies paid, tax expenditure against the statutory rate, interest
+subsidies paid, ...), times the share of it that budget bears:
+
+    G_lt = b_l(t) * dC_lt,    b_tax = s_CIT(t),    b_l = 1 for every other lever.
+
+The tax lever is the one lever that is a shared tax: its cost is corporate income tax forgone
+(statutory tax minus tax paid), and under the 60/40 sharing the region forgoes only its 40% of a
+cut (the centre the other 60%), the same share at which it keeps the induced income tax below. No
+other lever is a shared tax (none is a VAT rebate; land support is land revenue, which is the
+locality's in full), and the region is **assumed to pay every other lever in full**: the power
+discount, freight and interest subsidies, grants, land discounts, incentives, the SME fund,
+employment subsidies, the energy-saving fund and closure compensation (no central transfer is
+netted out). Under ``perspective='government'`` every share is 1 and ``G`` is the booked cost.
 
 **Induced tax change** in year t (what the budget gets back):
 
     T_t = s_CIT(t) * dCIT_t + s_VAT(t) * v(t) * dVA_t,
 
 with ``dCIT_t`` the change in corporate income tax at the statutory rate on the taxable base
-(``tax_paid + tax expenditure``: the part of the change that is not the tax lever's own cost),
-``dVA_t`` the change in value added, ``v(t)`` the VAT rate and ``s_CIT``, ``s_VAT`` the shares the
-budget keeps. With ``s = 1`` the identity is the consolidated budget's: ``G - T = d(subsidies paid)
-- d(tax_paid) - dVAT``. VAT is charged on value added (sales less intermediate inputs): China's
-VAT is consumption-type since 2009 (capital goods are deductible too), so ``v * dVA`` is an upper
-bound of the VAT change when investment rises. **Net cost** ``N_t = G_t - T_t`` (exactly); by lever
+(``tax_paid + tax expenditure``), ``dVA_t`` the change in value added, ``v(t)`` the VAT rate and
+``s_CIT``, ``s_VAT`` the shares the budget keeps. ``s_CIT dCIT`` is the budget's share of the extra
+income tax paid (``tax_cit_paid``) plus its share of the tax lever's own cost coming back
+(``s_CIT d(tax expenditure)``: the lever's cost is counted against the statutory rate, so the tax
+on the base includes it). Hence, for either perspective,
+
+    G - T = d(other levers' cost) - s_CIT d(tax_paid) - s_VAT v dVA,
+
+the consolidated budget's ``d(subsidies paid) - d(tax_paid) - dVAT`` with ``s = 1``. VAT is
+charged on value added (sales less intermediate inputs): China's VAT is consumption-type since
+2009 (capital goods are deductible too), so ``v * dVA`` is an upper bound of the VAT change when
+investment rises. **Net cost** ``N_t = G_t - T_t`` (exactly); by lever
 the induced tax is allocated in proportion to each lever's share of the replication's cumulative
 gross cost (an accounting convention: a mix's induced taxes are not identified lever by lever), so
 the levers' net costs add up to the total.
@@ -30,8 +48,9 @@ the levers' net costs add up to the total.
 - Local (regional) share of VAT 25% before the 2016 reform, 50% from 1 May 2016 (State Council,
   国发〔2016〕26号, the 50/50 transitional split after 营改增); 2016 = 0.4167 (4 months at 25%).
 - Local share of corporate income tax 40% (60/40 central/local since 2003, 国发〔2001〕37号).
-- ``perspective='region'`` (default) uses those shares: the regional budget is taken to pay the
-  levers' gross cost in full and to keep only its share of the induced taxes.
+- ``perspective='region'`` (default) uses those shares: the regional budget bears the tax lever's
+  cost at its CIT share (40%) and every other lever's in full, and keeps its share of the induced
+  taxes (40% of income tax, 25-50% of VAT).
   ``perspective='government'`` sets both shares to 1 (consolidated central + local budget).
 - Discount rate 8%: the social discount rate of NDRC/MOHURD, 《建设项目经济评价方法与参数》
   (3rd ed., 2006). Present value ``PV_r = sum_t y_t / (1 + r)^(t - t0)``, t0 = first year; at
@@ -92,7 +111,8 @@ def value_at(path: TimePath, year: int) -> float:
 
 @dataclass(frozen=True)
 class FiscalRules:
-    """Tax rates and shares used to compute the induced tax change (see the module docstring)."""
+    """Tax rates and the budget's shares: of the induced tax change and of the tax lever's cost
+    (``cit_share``; see the module docstring)."""
 
     vat_rate: TimePath = field(default_factory=lambda: dict(VAT_RATE))
     vat_share: TimePath = field(default_factory=lambda: dict(VAT_LOCAL_SHARE))
@@ -127,8 +147,10 @@ def _by_rep_year(frame: pd.DataFrame, cols: list[str], extra: list[str] | None =
 
 
 def yearly_costs(run: Run, base: Run, rules: FiscalRules | None = None) -> pd.DataFrame:
-    """Per replication and year: gross cost by lever (``gross_<lever>``), ``gross``, ``tax_cit``,
-    ``tax_vat``, ``tax_change`` and ``net`` = gross - tax_change; the net cost by lever
+    """Per replication and year: gross cost by lever to the budget of ``rules`` (``gross_<lever>``:
+    the tax lever at its CIT share), ``gross``, ``tax_cit`` (of which ``tax_cit_paid``, the budget's
+    share of the extra income tax paid; the rest is ``gross_tax`` coming back), ``tax_vat``,
+    ``tax_change`` and ``net`` = gross - tax_change; the net cost by lever
     (``net_<lever>``) allocates the tax change by the levers' shares of the replication's cumulative gross
     cost. Million yuan, undiscounted.
     """
@@ -146,10 +168,12 @@ def yearly_costs(run: Run, base: Run, rules: FiscalRules | None = None) -> pd.Da
     vat = np.array([value_at(rules.vat_rate, y) for y in years])
     s_vat = np.array([value_at(rules.vat_share, y) for y in years])
     s_cit = np.array([value_at(rules.cit_share, y) for y in years])
+    gross["tax"] = s_cit * gross["tax"].to_numpy()  # a shared tax: the budget forgoes its share of a cut
     out = pd.DataFrame(index=idx)
     for lv in schema.LEVERS:
         out[f"gross_{lv}"] = gross[lv].to_numpy()
     out["gross"] = gross.to_numpy().sum(axis=1)
+    out["tax_cit_paid"] = s_cit * (s1["tax_paid"] - s0["tax_paid"]).to_numpy()
     out["tax_cit"] = s_cit * d_cit
     out["tax_vat"] = s_vat * vat * d_va
     out["tax_change"] = out["tax_cit"] + out["tax_vat"]

@@ -172,8 +172,10 @@ cost.pivot(index="scenario", columns="lever", values="effect").loc[names]
     md("""
 ## Gross and net cost
 
-The fiscal cost above is **gross**: what the budget pays out or forgoes for the levers. Part of it
-comes back: the extra value added pays value-added tax and the extra profit corporate income tax.
+The fiscal cost above is what all levels of government pay out or forgo for the levers. The
+region's own budget (`cost_report`'s default perspective) bears the income-tax lever at its 40%
+share of the tax (the centre forgoes the other 60%) and every other lever in full: that is the
+**gross** cost below (`perspective="government"` counts the lot). Part of it comes back: the extra value added pays value-added tax and the extra profit corporate income tax.
 The **net** cost is the gross cost minus that induced tax change,
 
 *N = G − s_CIT · ΔCIT − s_VAT · v · ΔVA*,

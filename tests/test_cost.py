@@ -71,16 +71,73 @@ def test_net_cost_is_gross_minus_induced_tax_exactly():
     # induced CIT at the statutory rate = d(tax_paid + tax expenditure) = (14 + 3) - 10 = 7
     d_va = np.array([30.0 + k for k in range(4) for _ in range(3)])
     assert np.allclose(yc["tax_change"], 0.4 * 7 + 0.5 * 0.13 * d_va, rtol=0, atol=1e-12)
-    assert np.allclose(yc["gross"], 23.0) and np.allclose(yc["gross_tax"], 3.0)
+    # the region bears the tax lever's cost at its CIT share: 20 + 0.4 x 3 (the consolidated budget: 23)
+    assert np.allclose(yc["gross"], 21.2, rtol=0, atol=1e-12) and np.allclose(yc["gross_tax"], 1.2, rtol=0, atol=1e-12)
     # by lever the net costs add up to the total
     assert np.allclose(yc[[f"net_{lv}" for lv in LEVERS]].sum(axis=1), yc["net"], rtol=1e-13)
     # consolidated budget: net = d(subsidies) - d(tax_paid) - d(VAT)
     gov = yearly_costs(pol, base, FiscalRules.for_perspective("government", vat_rate=0.13))
-    assert np.allclose(gov["net"], 20 - 4 - 0.13 * d_va)
+    assert np.allclose(gov["net"], 20 - 4 - 0.13 * d_va) and np.allclose(gov["gross"], 23.0)
     report = cost_report({"pol": pol}, base, rules=rules, rate=0.05, effects=False)
     c = report.costs.iloc[0]
     assert np.isclose(c["net"], c["gross"] - c["tax_change"], rtol=1e-13)
     assert np.isclose(c["net_pv"], c["gross_pv"] - c["tax_change_pv"], rtol=1e-13)
+
+
+def test_a_tax_holiday_costs_the_region_its_share_of_the_tax_it_forgoes():
+    """Hand-computed: a firm taxed 25 on its profit gets a full holiday and grows (profit taxable at
+    the statutory rate 35, value added +50). The budget forgoes 35 - 0 at the statutory rate; the
+    region (40% of income tax) bears 14 of it, gets back 40% of the statutory tax on the extra base,
+    0.4 x (35 - 25) = 4, and half of the VAT 0.13 x 50: its net cost 14 - 4 - 3.25 = 6.75 = the 10
+    of income tax it used to collect less the VAT gained. The consolidated budget: 35 - 10 - 6.5 =
+    18.5 = 25 - 6.5. (The old code charged the region the whole 35: net 27.75.)"""
+    base = frames("base", {"a": {"value_added": 100, "tax_paid": 25}}, {})
+    pol = frames("pol", {"a": {"value_added": 150, "tax_paid": 0}}, {("a", "tax"): 35})
+    region = yearly_costs(pol, base, FiscalRules(vat_rate=0.13, vat_share=0.5, cit_share=0.4))
+    assert np.allclose(region[["gross", "gross_tax", "tax_cit", "tax_cit_paid", "tax_vat", "net"]],
+                       [14.0, 14.0, 4.0, -10.0, 3.25, 6.75], rtol=0, atol=1e-12)
+    gov = yearly_costs(pol, base, FiscalRules.for_perspective("government", vat_rate=0.13))
+    assert np.allclose(gov[["gross", "tax_cit", "tax_vat", "net"]], [35.0, 10.0, 6.5, 18.5], rtol=0, atol=1e-12)
+
+
+def test_deadweight_share_weights_the_levers_by_their_cost_to_the_budget():
+    """A tax cut on unchanged output (deadweight 1) and a freight subsidy on new exports (deadweight
+    0), each booked at 10 a year: the region bears 4 of the cut and 10 of the subsidy, so 4/14 of its
+    gross cost is deadweight; the consolidated budget 10/20."""
+    base = frames("base", {"a": {"output": 100, "exports": 0}}, {})
+    pol = frames("pol", {"a": {"output": 100, "exports": 50}}, {("a", "tax"): 10, ("a", "freight_subsidy"): 10})
+    for perspective, share in (("region", 4 / 14), ("government", 0.5)):
+        c = cost_report({"pol": pol}, base, perspective=perspective, effects=False).costs.iloc[0]
+        assert np.isclose(c["deadweight_share"], share, rtol=1e-12), perspective
+
+
+@pytest.mark.parametrize("perspective", ["region", "government"])
+def test_net_cost_is_other_levers_less_the_budgets_share_of_tax_paid_and_vat(perspective):
+    """The identity the referee checked: net = the other levers' gross cost - s_CIT x d(tax paid) -
+    s_VAT x v x dVA, whatever the tax lever costs (it cancels at the budget's share)."""
+    years = (2015, 2016, 2017, 2018, 2019, 2020)
+    base = frames("base", {"a": {"value_added": lambda k, y: 100 + k, "tax_paid": lambda k, y: 10 + 0.5 * k},
+                           "b": {"value_added": 50, "tax_paid": 4}}, {("b", "tax"): 1.0}, years=years)
+    pol = frames("pol", {"a": {"value_added": lambda k, y: 130 + 3 * k + (y - 2015), "tax_paid": lambda k, y: 6 + k},
+                         "b": {"value_added": lambda k, y: 55 + y - 2015, "tax_paid": 2}},
+                 {("a", "tax"): lambda k, y: 7.0 + k, ("b", "tax"): 2.5, ("a", "freight_subsidy"): lambda k, y: 3 + k,
+                  ("b", "electricity_price"): 11.0, ("a", "capital_grants"): lambda k, y: y - 2014}, years=years)
+    rules = FiscalRules.for_perspective(perspective)
+    yc = yearly_costs(pol, base, rules)
+    yrs = yc.index.get_level_values("year")
+    s_cit = np.array([value_at(rules.cit_share, y) for y in yrs])
+    s_vat = np.array([value_at(rules.vat_share, y) for y in yrs])
+    vat = np.array([value_at(rules.vat_rate, y) for y in yrs])
+    sums = [r.stages.groupby(["replication", "year"])[["value_added", "tax_paid"]].sum().reindex(yc.index)
+            for r in (pol, base)]
+    d_paid = (sums[0]["tax_paid"] - sums[1]["tax_paid"]).to_numpy()
+    d_va = (sums[0]["value_added"] - sums[1]["value_added"]).to_numpy()
+    other = yc["gross"] - yc["gross_tax"]
+    assert np.allclose(other, [3 + k + 11 + y - 2014 for k, y in yc.index], rtol=0, atol=1e-12)
+    expected = other - s_cit * d_paid - s_vat * vat * d_va
+    assert np.allclose(yc["net"], expected, rtol=1e-9, atol=0)
+    assert np.allclose(yc["tax_cit"], yc["tax_cit_paid"] + yc["gross_tax"], rtol=1e-12, atol=1e-12)
+    assert np.allclose(yc["gross_tax"], s_cit * np.array([7.0 + k + 2.5 - 1.0 for k, _ in yc.index]), rtol=1e-12)
 
 
 def test_present_value_at_zero_is_the_sum():

@@ -437,8 +437,12 @@ def test_full_package_lists_every_lever_and_raises_downstream_investment(baselin
     by_lever = compare(pkg, baseline, "fiscal_cost", by="lever").set_index("lever").effect
     assert set(by_lever.index) == set(LEVERS)
     np.testing.assert_allclose(by_lever[list(LEVERS)], (spent / 3)[list(LEVERS)], rtol=1e-9)
-    costs = cost_report({"full": pkg}, baseline, effects=False).costs.iloc[0]
+    costs = cost_report({"full": pkg}, baseline, effects=False, perspective="government").costs.iloc[0]
     np.testing.assert_allclose([costs[f"gross_{lv}"] for lv in LEVERS], (spent / 3)[list(LEVERS)], rtol=1e-9)
+    # the region bears the income-tax lever at its 40% share of the tax, every other lever in full
+    region = cost_report({"full": pkg}, baseline, effects=False).costs.iloc[0]
+    share = pd.Series([0.4 if lv == "tax" else 1.0 for lv in LEVERS], index=list(LEVERS))
+    np.testing.assert_allclose([region[f"gross_{lv}"] for lv in LEVERS], (share * spent / 3)[list(LEVERS)], rtol=1e-9)
 
 
 # --------------------------------------------------------------------------- time paths
