@@ -35,8 +35,9 @@ from .run import Run, point_label
 
 NOISE_NOTE = ("intervals and p-values cover simulation (replication) noise only, not uncertainty in the "
               "model's parameters")
-DRAWS_NOTE = ("intervals and p-values cover simulation noise and the firms' behavioural parameter ranges "
-              "(runs with parameter draws), not uncertainty in the chain's calibration")
+DRAWS_NOTE = ("intervals and p-values are over the parameter draws (runs with parameter draws): they cover the "
+              "mean over the firms' behavioural parameter ranges, simulation noise included, not the spread of "
+              "the answer across those ranges nor uncertainty in the chain's calibration")
 
 
 def interval_covers(*runs: Run) -> tuple[str, str]:
@@ -51,6 +52,32 @@ def parameter_draws_of(manifest: dict) -> int:
     """How many parameter draws a run's manifest (or ``Results.meta["manifest_extra"]``) records: 0
     for a run of the defaults only."""
     return len(manifest.get("parameter_draws") or ()) if manifest.get("interval") == "parameters+replications" else 0
+
+
+def draws_of(run: Run, base: Run | None = None) -> pd.Series | None:
+    """Replication -> parameter draw when every side was run with parameter draws (the draw is then
+    the unit of the intervals), else None. The draws of replications both sides have must agree."""
+    if interval_covers(*[r for r in (run, base) if r is not None])[0] != DRAWS_NOTE or "draw" not in run.runs:
+        return None
+    draw = run.runs.drop_duplicates("replication").set_index("replication")["draw"]
+    if base is not None and "draw" in base.runs:
+        other = base.runs.drop_duplicates("replication").set_index("replication")["draw"]
+        common = draw.index.intersection(other.index)
+        bad = common[draw[common].to_numpy() != other[common].to_numpy()]
+        if len(bad):
+            k = bad[0]
+            raise InputError(run.source, "runs.draw", f"replication {k} is parameter draw {draw[k]} here and "
+                             f"{other[k]} in {base.source}, so the runs are not paired; run both with the same "
+                             "--parameter-draws and --replications", int(draw[k]))
+    return draw
+
+
+def by_draw(values: pd.Series | pd.DataFrame, draw: pd.Series | None) -> pd.Series | pd.DataFrame:
+    """Per-run values (indexed by replication) averaged within each parameter draw (indexed by draw):
+    the units of an interval over parameter draws; the values as they are when ``draw`` is None."""
+    if draw is None:
+        return values
+    return values.groupby(draw.reindex(values.index).to_numpy()).mean()
 
 
 def runs_label(n_runs: int, n_draws: int = 0) -> str:
@@ -348,7 +375,11 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
 
     Returns one row per group with ``baseline_mean, scenario_mean, effect`` (= mean paired
     difference), ``se, ci_low, ci_high, p_value, pct_effect`` (= 100 effect / baseline_mean) and
-    ``n`` (replications). ``paired=False`` gives the Welch interval instead.
+    ``n`` (replications). ``paired=False`` gives the Welch interval instead. When both sides were
+    run with parameter draws the unit is the draw (the mean of its replications, which share its
+    parameters): the t interval is over the draws (``n`` counts draws, t on draws - 1 degrees of
+    freedom), an interval of the parameter-averaged mean effect; the replications of a draw do not
+    narrow it.
     Money is in million yuan; employment in workers (cumulated: worker-years).
     """
     if not 0 < confidence < 1:
@@ -365,6 +396,8 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
         if not reps:
             raise InputError(run.source, "replication", f"no replication in common with {base.source}")
         check_paired(run, base, reps)
+    draw = draws_of(run, base)  # with parameter draws the draw is the unit: its runs share their parameters
+    draw0 = draws_of(base, run) if draw is not None else None
     rows = []
     keys = _ordered(set(y1.index.droplevel("replication")) | set(y0.index.droplevel("replication")), groups,
                     run) if groups else [()]
@@ -374,9 +407,9 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
         if paired:
             a = a.reindex(reps, fill_value=0.0)
             b = b.reindex(reps, fill_value=0.0)
-            s = summarize((a - b).to_numpy(), confidence)
+            s = summarize(by_draw(a - b, draw).to_numpy(), confidence)
         else:
-            s = summarize_unpaired(a.to_numpy(), b.to_numpy(), confidence)
+            s = summarize_unpaired(by_draw(a, draw).to_numpy(), by_draw(b, draw0).to_numpy(), confidence)
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(groups, key)) if groups else {"region": "all"}
         b_mean = float(b.mean()) if len(b) else np.nan
@@ -397,7 +430,8 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     if paired and (len(reps) < n_run or len(reps) < n_base):
         note += (f"; paired over the {len(reps)} {unit} both have ({run.name}: {n_run}, "
                  f"{base.name}: {n_base})")
-    over = "runs (parameter draws x replications; n counts runs)" if draws else "replications"
+    over = ("parameter draws (each the mean of its paired replications; n counts draws): an interval of the "
+            "parameter-averaged mean" if draw is not None else "replications")
     out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,
                       "over": over,
                       "horizon": horizon_label(run, year, pv, each_year), "units": metric_unit(metric, year, pv,

@@ -29,6 +29,21 @@ unbounded: the row is flagged ``reliable = False`` (the cost's t interval includ
 interval reported as (-inf, inf). ``method='delta'``: the delta method,
 ``se(R) = sqrt((s_Y^2 - 2 R s_YC + R^2 s_C^2) / n) / |mean(dC)|``, ``CI = R +/- t se(R)``
 (misleading near zero cost); ``method='replication'``: the t interval of per-replication ratios.
+
+**Parameter draws.** When both sides were run with ``--parameter-draws`` (runs ``replication = d x
+R + r`` of draw d, recorded in ``runs.draw``), the replications of a draw share its parameters, so
+they are not independent observations of the parameter-averaged answer: the unit is the draw.
+Each draw's paired changes are averaged over its replications (``dY_d``, ``dC_d``) and the interval
+of ``method`` is computed on the D draw means (Fieller with t on D - 1 degrees of freedom by
+default). The ratio is then the ratio of the draw means (with equal replications a draw, the ratio
+of the run means), and the interval is a 95% interval of the *parameter-averaged* mean (its
+expectation over the parameter ranges), the between-draw spread counted once and the replications
+of a draw not narrowing it. Fieller on the draw means rather than a t interval of per-draw ratios
+because it stays valid when a draw's cost is close to zero and averages the ratio the report gives
+(of the means, not the mean of ratios). It narrows as draws are added: the *spread* of the answer
+over the parameter ranges is reported separately as ``draw_min``/``draw_max``, the lowest and
+highest per-draw ratio ``dY_d / |dC_d|`` (:func:`draw_range`; unbounded when a draw's cost is zero or
+of the other sign). Without draws the unit is the replication.
 """
 
 from __future__ import annotations
@@ -49,7 +64,9 @@ from .compare import (
     MONEY,
     RunLike,
     as_run,
+    by_draw,
     check_paired,
+    draws_of,
     horizon_label,
     interval_covers,
     metric_unit,
@@ -135,6 +152,19 @@ def ratio_row(dy: np.ndarray, dc: np.ndarray, confidence: float = 0.95, method: 
     return out
 
 
+def draw_range(dy: np.ndarray, dc: np.ndarray, scale: float = 1.0) -> tuple[float, float]:
+    """(min, max) over parameter draws of each draw's own ratio ``dy_d / |dc_d|`` (times ``scale``;
+    ``dy``, ``dc``: the draws' means): the spread of the answer over the parameter ranges, beside
+    the interval of the parameter-averaged mean. Unbounded when a draw's cost is zero or of the other
+    sign than the mean cost's (its ratio is then not a price)."""
+    dy, dc = np.asarray(dy, float), np.asarray(dc, float)
+    sign = np.sign(dc.mean()) if dc.size else 0.0
+    if sign == 0 or not np.all(sign * dc > 0):
+        return -np.inf, np.inf
+    r = dy / (sign * dc) * scale
+    return float(r.min()), float(r.max())
+
+
 def _as_mapping(results) -> Mapping:
     """A mapping as it is (a sweep's points are read one at a time as it is walked), one run as
     ``{name: run}``."""
@@ -153,7 +183,9 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
 
     One row per (scenario, metric) with ``delta`` (mean change, metric's unit), ``delta_fiscal_cost``
     (mean, million yuan), its split ``cost_<lever>``, ``ratio, se, ci_low, ci_high`` (per ``per_yuan``
-    yuan), ``status``, ``reliable`` and ``unit`` (see the module docstring for signs and intervals).
+    yuan), ``status``, ``reliable`` and ``unit`` (see the module docstring for signs and intervals);
+    ``n`` counts the intervals' units (replications, or parameter draws), and with parameter draws
+    ``draw_min``, ``draw_max`` give the range of the per-draw ratios (:func:`draw_range`).
     Net cost, present values and deadweight: :func:`cost_report`.
     """
     results = _as_mapping(results)
@@ -171,16 +203,19 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
         if not reps:
             raise InputError(run.source, "replication", f"no replication in common with {base.source}")
         check_paired(run, base, reps)
-        dc = (c1 - c0).reindex(reps).to_numpy()
+        draw = draws_of(run, base)  # with parameter draws the draw is the unit of the intervals
+        dc = by_draw((c1 - c0).reindex(reps), draw).to_numpy()
         by_lever = (outcomes(run, "fiscal_cost", "lever", **kw) - c0_lever).groupby(level="lever").mean()
         for metric in metrics:
-            dy = (outcomes(run, metric, **kw) - y0[metric]).reindex(reps).to_numpy()
+            dy = by_draw((outcomes(run, metric, **kw) - y0[metric]).reindex(reps), draw).to_numpy()
             scale = per_yuan if metric in MONEY else per_yuan / 1e6  # money / million yuan -> per yuan
             unit = metric_unit(metric, year, pv).replace("million yuan", "yuan")
-            row = {"scenario": name, "metric": metric, "n": len(reps), "delta": float(dy.mean()),
+            row = {"scenario": name, "metric": metric, "n": len(dy), "delta": float(dy.mean()),
                    "delta_fiscal_cost": float(dc.mean())}
             row.update({f"cost_{lv}": float(by_lever.get(lv, 0.0)) for lv in LEVERS})
             row.update(ratio_row(dy, dc, confidence, method, scale))
+            if draw is not None:
+                row["draw_min"], row["draw_max"] = draw_range(dy, dc, scale)
             row["unit"] = f"{unit} per {per_yuan:,.0f} yuan"
             rows.append(row)
     out = pd.DataFrame(rows)
@@ -292,7 +327,9 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
         else:
             yc["economic"] = mcpf * yc["net"]
         cum, pv = fiscal.present_value(yc, 0.0), fiscal.present_value(yc, rate)
-        row = {"scenario": name, "n": len(reps)}
+        draw = draws_of(run, base)  # with parameter draws the draw is the unit of the intervals
+        units = by_draw(pv, draw)  # per draw: the mean of its paired replications (as they are without draws)
+        row = {"scenario": name, "n": len(reps), "n_draws": 0 if draw is None else len(units)}
         for col in ("gross", "tax_change", "net", "economic"):
             row[col], row[f"{col}_pv"] = float(cum[col].mean()), float(pv[col].mean())
         if "power_shadow" in yc:
@@ -314,26 +351,33 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
         for metric in RATIO_METRICS:
             row[metric] = float(cum[metric].mean())
         cost_rows.append(row)
+        spread = {} if draw is None else {"draw_min": np.nan, "draw_max": np.nan}
         for basis, col in (("gross", "gross"), ("net", "economic")):
-            dc = pv[col].to_numpy()
+            dc = units[col].to_numpy()
             for metric in RATIO_METRICS:
                 scale = per_yuan if metric in MONEY else per_yuan / 1e6
                 unit = (metric_unit(metric).replace("million yuan", "yuan")) + f" per {per_yuan:,.0f} yuan"
-                r = ratio_row(pv[metric].to_numpy(), dc, confidence, method, scale)
-                ratio_rows.append({"scenario": name, "basis": basis, "metric": metric, "n": len(reps),
-                                   "cost": float(dc.mean()), "delta": float(pv[metric].mean()), **r, "unit": unit})
-            jobs = pv["employment"].to_numpy()
+                dy = units[metric].to_numpy()
+                r = ratio_row(dy, dc, confidence, method, scale)
+                if draw is not None:
+                    r["draw_min"], r["draw_max"] = draw_range(dy, dc, scale)
+                ratio_rows.append({"scenario": name, "basis": basis, "metric": metric, "n": len(units),
+                                   "cost": float(pv[col].mean()), "delta": float(pv[metric].mean()), **r,
+                                   "unit": unit})
+            jobs = units["employment"].to_numpy()
             status = cost_status(dc)
             if status == "costs money" and jobs.mean() > 0:
-                r = ratio_row(dc * 1e6, jobs, confidence, method, 1.0)  # yuan per additional job-year
+                r = ratio_row(dc * 1e6, jobs, confidence, method, 1.0)  # yuan per additional discounted job-year
                 r["status"] = status
+                if draw is not None:
+                    r["draw_min"], r["draw_max"] = draw_range(dc * 1e6, jobs)
             else:
                 no_jobs = status == "costs money"
                 r = {"ratio": np.inf if no_jobs else 0.0, "se": np.inf, "ci_low": -np.inf, "ci_high": np.inf,
-                     "status": "no additional jobs" if no_jobs else status, "reliable": False}
-            ratio_rows.append({"scenario": name, "basis": basis, "metric": "cost_per_job_year", "n": len(reps),
-                               "cost": float(dc.mean()), "delta": float(jobs.mean()), **r,
-                               "unit": "yuan per additional job-year"})
+                     "status": "no additional jobs" if no_jobs else status, "reliable": False, **spread}
+            ratio_rows.append({"scenario": name, "basis": basis, "metric": "cost_per_job_year", "n": len(units),
+                               "cost": float(pv[col].mean()), "delta": float(pv["employment"].mean()), **r,
+                               "unit": "yuan per additional discounted job-year"})
         years.append(yc.groupby(level="year").mean().assign(scenario=name).reset_index())
     first = base if first is None else first
     attrs = {"rate": rate, "mcpf": mcpf, "rules": rules.describe(), "perspective": rules.perspective,
@@ -400,12 +444,13 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
         check_comparable(run, base if base is not None else first, what="compare costs")
         horizon = horizon or horizon_label(run, year, pv, False)
         row: dict = {"scenario": name}
+        draw = draws_of(run, base)  # with parameter draws the draw is the unit of the intervals
         for m in ("fiscal_cost", value):
             y = outcomes(run, m, **kw)
             if base is not None:
                 reps = sorted(set(y.index) & set(y0[m].index))
                 y = (y - y0[m]).reindex(reps)
-            s = summarize(y.to_numpy(), confidence)
+            s = summarize(by_draw(y, draw).to_numpy(), confidence)
             row.update({m: s["effect"], f"{m}_low": s["ci_low"], f"{m}_high": s["ci_high"]})
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -434,6 +479,19 @@ def _cell(row: pd.Series) -> str:
     return text + ("" if row["reliable"] else " (unreliable)")
 
 
+def _range_cell(row: pd.Series) -> str:
+    """A ratio row's range over the parameter draws, as text."""
+    if row["status"] in ("costs nothing", "no additional jobs") or (
+            row["metric"] == "cost_per_job_year" and row["status"] != "costs money"):
+        return row["status"]
+    low, high = row["draw_min"], row["draw_max"]
+    if np.isnan(low):
+        return "n/a"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "unbounded (a draw's cost is zero or of the other sign)"
+    return f"{_num(low)} to {_num(high)}"
+
+
 def format_cost_report(report: CostReport, metric: str = "value_added", basis: str = "net", *,
                        by_year: bool = False) -> str:
     """The cost table, the ratios and the sign-aware ranking as plain text, units in the headers."""
@@ -444,6 +502,14 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
     power = (f"; electricity lever at its shadow price {a['power_opportunity']} yuan/kWh"
              f"{' (captive power included)' if a['captive'] else ''}" if a["power_opportunity"] is not None else "")
     runs = "runs (parameter draws x replications)" if a.get("draws") else "replications"
+    n_draws = int(c["n_draws"].min()) if len(c) and "n_draws" in c else 0
+    unbounded = "unbounded and 'unreliable' where the cost's interval includes zero"
+    if a.get("draws") and n_draws:
+        over = (f"over the {n_draws} parameter draws, each the mean of its paired replications (t on {n_draws - 1} "
+                f"degrees of freedom; {unbounded}): intervals of the parameter-averaged mean over the firms' "
+                "behavioural parameter ranges, simulation noise included; the range over the draws is printed apart.")
+    else:
+        over = f"over paired replications ({unbounded}); they cover simulation (replication) noise only."
     lines = [
         f"What a yuan buys: scenario minus baseline '{a['baseline']}', {a['horizon']}, {n} paired {runs}",
         f"Money in million yuan; PV = present value at {a['rate']:.1%} to {a['base_year']}, beside undiscounted sums.",
@@ -451,9 +517,7 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
         f"other lever in full); net = gross - the budget's share of the induced tax change (CIT at the statutory "
         f"rate + VAT on value added; {a['rules']}).",
         f"Economic cost = MCPF {a['mcpf']:g} x net{power}. Intervals: {names[a['method']]} {a['confidence']:.0%} "
-        f"over paired {runs} (unbounded and 'unreliable' where the cost's interval includes zero); they cover "
-        + ("simulation noise and the firms' behavioural parameter ranges." if a.get("draws")
-           else "simulation (replication) noise only."),
+        + over,
         "", "Cost (million yuan)"]
     cols = ["scenario", "gross", "gross_pv", "tax_change", "net", "net_pv", "economic_pv", "deadweight_share"]
     show = c[cols].copy()
@@ -482,13 +546,22 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
         lines.append(report.by_year[["scenario", "year", "gross", "tax_change", "net"]].to_string(
             index=False, float_format=lambda x: f"{x:,.1f}"))
     r = report.ratios
-    units = {"value_added": "value added (yuan)", "employment": "job-years",
-             "downstream_investment": "downstream investment (yuan)", "cost_per_job_year": "yuan per job-year"}
-    lines += ["", f"Per {a['per_yuan']:,.0f} yuan of cost in present value (cost per additional job-year in yuan)"]
+    units = {"value_added": "value added (yuan)", "employment": "discounted job-years",
+             "downstream_investment": "downstream investment (yuan)",
+             "cost_per_job_year": "yuan per discounted job-year"}
+    lines += ["", f"Per {a['per_yuan']:,.0f} yuan of cost in present value (cost per additional job-year in yuan: PV "
+              "cost / PV job-years, the job-years discounted like the cost)"]
     wide = r.assign(text=r.apply(_cell, axis=1)).pivot_table(index=["scenario", "basis"], columns="metric",
                                                              values="text", aggfunc="first", sort=False)
     wide = wide[[m for m in units if m in wide]].rename(columns=units).reset_index()
     lines.append(wide.to_string(index=False))
+    if "draw_min" in r:
+        lines += ["", "Range over the parameter draws: lowest to highest of each draw's own ratio (the mean of its "
+                  "replications), not an interval"]
+        spread = r.assign(text=r.apply(_range_cell, axis=1)).pivot_table(
+            index=["scenario", "basis"], columns="metric", values="text", aggfunc="first", sort=False)
+        spread = spread[[m for m in units if m in spread]].rename(columns=units).reset_index()
+        lines.append(spread.to_string(index=False))
     ranked = rank_costs(report, metric, basis)
     lines += ["", f"Ranking by {units.get(metric, metric)} per {a['per_yuan']:,.0f} yuan of {basis} cost "
               "(levers that cost money first; then those that cost nothing; then those that raise revenue)"]

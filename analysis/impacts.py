@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..simulation import schema
 from ..simulation.economy import iomath
-from .compare import RunLike, as_run, check_paired, summarize, yearly
+from .compare import RunLike, as_run, by_draw, check_paired, draws_of, summarize, yearly
 
 DEADWEIGHT_BASIS = {"electricity_price": "output", "freight_subsidy": "exports", "tax": "output",
                     "interest_subsidy": "capacity",
@@ -179,8 +179,9 @@ def direct_indirect(results: Mapping[str, RunLike] | RunLike, baseline: RunLike,
                     per_lever: bool = True, confidence: float = 0.95, chain=None) -> pd.DataFrame:
     """Each scenario's (and, with ``per_lever``, each active lever's) effect split into its targeted
     stages (direct) and the rest of the chain (indirect), cumulated over the horizon, with paired t
-    intervals. Rows: ``scenario, lever ('all' or a lever), metric, targeted, direct, indirect,
-    total`` (+ ``_low``/``_high``) and ``io_indirect`` (value added only, when ``chain`` is given)."""
+    intervals (over parameter draws when both sides have them; ``n`` counts the units). Rows:
+    ``scenario, lever ('all' or a lever), metric, targeted, direct, indirect, total`` (+
+    ``_low``/``_high``) and ``io_indirect`` (value added only, when ``chain`` is given)."""
     results, base = _named(results), as_run(baseline)
     ref = Baseline(base)
     rows = []
@@ -217,6 +218,7 @@ def direct_indirect_rows(name: str, run, ref: Baseline,
         check_paired(run, base, reps)
         sums[metric] = (y1.sub(y0, fill_value=0.0), reps)
     dx = None
+    draw = draws_of(run, base)  # with parameter draws the draw is the unit of the intervals
     for lv in levers:
         target = _targeted(dc, run, lv)
         for metric in metrics:
@@ -225,10 +227,10 @@ def direct_indirect_rows(name: str, run, ref: Baseline,
             direct = d[inside].groupby(level="replication").sum().reindex(reps, fill_value=0.0)
             indirect = d[~inside].groupby(level="replication").sum().reindex(reps, fill_value=0.0)
             total = direct + indirect
-            row = {"scenario": name, "lever": lv or "all", "metric": metric, "n": len(reps),
+            row = {"scenario": name, "lever": lv or "all", "metric": metric, "n": len(by_draw(total, draw)),
                    "targeted": ", ".join(target)}
             for key, series in (("direct", direct), ("indirect", indirect), ("total", total)):
-                s = summarize(series.to_numpy(), confidence)
+                s = summarize(by_draw(series, draw).to_numpy(), confidence)
                 row.update({key: s["effect"], f"{key}_low": s["ci_low"], f"{key}_high": s["ci_high"]})
             if chain is not None and metric == "value_added":
                 if dx is None:

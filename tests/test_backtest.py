@@ -1101,7 +1101,8 @@ def test_runs_with_parameter_draws_are_counted_as_runs_not_replications(tmp_path
     assert f"results: {drawn}/ (4 run(s) (2 parameter draw(s) x 2 replication(s)); manifest.json," in out
     assert main(["compare", str(drawn), str(drawn), "--cumulative"]) == 0
     head = capsys.readouterr().out.splitlines()[0]
-    assert head.endswith("paired 95% t interval over runs (parameter draws x replications; n counts runs)")
+    assert head.endswith("paired 95% t interval over parameter draws (each the mean of its paired replications; "
+                         "n counts draws): an interval of the parameter-averaged mean")
     assert main(["run", str(DATA / "tiny.yaml"), "--out", str(plain), "--replications", "2"]) == 0
     out = capsys.readouterr().out
     assert "\nmean of 2 replication(s); million yuan" in out and "(2 replication(s); manifest.json," in out
@@ -1111,7 +1112,11 @@ def test_runs_with_parameter_draws_are_counted_as_runs_not_replications(tmp_path
 
     drawn_lines = format_cost_report(cost_report({"s": drawn}, drawn)).splitlines()
     assert drawn_lines[0].endswith(", 4 paired runs (parameter draws x replications)")
-    assert drawn_lines[3].endswith("they cover simulation noise and the firms' behavioural parameter ranges.")
+    assert drawn_lines[3].endswith("over the 2 parameter draws, each the mean of its paired replications (t on 1 "
+                                   "degrees of freedom; unbounded and 'unreliable' where the cost's interval includes "
+                                   "zero): intervals of the parameter-averaged mean over the firms' behavioural "
+                                   "parameter ranges, simulation noise included; the range over the draws is printed "
+                                   "apart.")
     plain_lines = format_cost_report(cost_report({"s": plain}, plain)).splitlines()
     assert plain_lines[0].endswith(", 2 paired replications")
     assert plain_lines[3].endswith("they cover simulation (replication) noise only.")

@@ -7,9 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import DATA
+from scipy import stats
 from valuechain.analysis import compare
 from valuechain.analysis.compare import Run
-from valuechain.analysis.cost import cost_effectiveness, cost_report, fieller, rank_costs, rank_mixes, ratio_row
+from valuechain.analysis.cost import (
+    cost_effectiveness,
+    cost_report,
+    fieller,
+    format_cost_report,
+    rank_costs,
+    rank_mixes,
+    ratio_row,
+)
 from valuechain.analysis.fiscal import (
     VAT_RATE,
     FiscalRules,
@@ -187,6 +196,80 @@ def test_revenue_raising_lever_never_ranks_above_a_cost_positive_one():
         assert len(money) and len(revenue) and money.max() < revenue.min()
     net = rank_costs(report, "value_added", "net").set_index("scenario")
     assert net.loc["free", "status"] == "raises revenue" and net.loc["dear", "ratio"] < 0
+
+
+DRAW_COST = [10.0, 12.0, 9.0, 14.0]  # per parameter draw: mean extra cost (million yuan) ...
+DRAW_VA = [40.0, 60.0, 27.0, 70.0]  # ... and mean extra value added
+WITHIN_COST, WITHIN_VA = [-2.0, 0.0, 2.0], [3.0, 0.0, -3.0]  # replication noise within a draw, mean zero
+
+
+def drawn(run: Run, replications: int) -> Run:
+    """``run`` as if run with parameter draws: replication k is draw k // replications."""
+    reps = run.runs["replication"]
+    runs = run.runs.assign(draw=reps // replications, draw_replication=reps % replications)
+    manifest = {"interval": "parameters+replications", "parameter_draws": [{}] * (len(reps) // replications)}
+    return Run(run.stages, run.fiscal, runs, manifest, run.source)
+
+
+def draw_table(replications: int) -> tuple[Run, Run]:
+    """4 parameter draws x ``replications`` runs of one year; with 3 the runs scatter around the draw means."""
+    noise = (lambda x, k: x[k % 3]) if replications == 3 else (lambda x, k: 0.0)
+    n = 4 * replications
+    base = frames("base", {"a": {"value_added": 100}}, {}, reps=n, years=(2016,))
+    pol = frames("pol", {"a": {"value_added": lambda k, y: 100 + DRAW_VA[k // replications] + noise(WITHIN_VA, k)}},
+                 {("a", "freight_subsidy"): lambda k, y: DRAW_COST[k // replications] + noise(WITHIN_COST, k)},
+                 reps=n, years=(2016,))
+    return drawn(pol, replications), drawn(base, replications)
+
+
+def test_with_parameter_draws_the_draw_is_the_unit_of_the_intervals():
+    """Hand-computed on 4 draws: the ratio of the draw means with Fieller's interval on them, t on 3
+    degrees of freedom; the range of the per-draw ratios beside it; 3 replications a draw give the
+    same interval as 1 (the replications of a draw share its parameters: they do not narrow it)."""
+    y, c = np.array(DRAW_VA), np.array(DRAW_COST)
+    t = stats.t.ppf(0.975, 3)
+    v = np.cov(y, c, ddof=1) / 4
+    # Fieller: the R with (mean(y) - R mean(c))^2 <= t^2 var(mean(y) - R mean(c)), a quadratic a R^2 + b R + q <= 0
+    a = c.mean() ** 2 - t * t * v[1, 1]
+    b = -2 * (y.mean() * c.mean() - t * t * v[0, 1])
+    q = y.mean() ** 2 - t * t * v[0, 0]
+    low, high = (-b - np.sqrt(b * b - 4 * a * q)) / (2 * a), (-b + np.sqrt(b * b - 4 * a * q)) / (2 * a)
+    half = t * y.std(ddof=1) / 2  # compare: t interval of the mean effect over the draws
+    found = {}
+    for reps in (3, 1):
+        pol, base = draw_table(reps)
+        r = cost_report({"pol": pol}, base, rate=0.0, effects=False).ratios
+        row = r[(r.basis == "gross") & (r.metric == "value_added")].iloc[0]
+        assert row["n"] == 4
+        assert np.isclose(row["ratio"], y.mean() / c.mean() * 1e4, rtol=1e-12)
+        assert np.allclose([row["ci_low"], row["ci_high"]], [low * 1e4, high * 1e4], rtol=1e-9)
+        assert np.allclose([row["draw_min"], row["draw_max"]], [(y / c).min() * 1e4, (y / c).max() * 1e4], rtol=1e-12)
+        ce = cost_effectiveness({"pol": pol}, base, ["value_added"]).iloc[0]
+        assert np.allclose([ce["ci_low"], ce["ci_high"]], [low * 1e4, high * 1e4], rtol=1e-9) and ce["n"] == 4
+        eff = compare(pol, base).iloc[0]
+        assert eff["n"] == 4 and np.allclose([eff["ci_low"], eff["ci_high"]], [y.mean() - half, y.mean() + half],
+                                             rtol=1e-12)
+        found[reps] = (row["ci_low"], row["ci_high"], eff["ci_low"], eff["ci_high"])
+    assert np.allclose(found[3], found[1], rtol=1e-12)
+    text = format_cost_report(cost_report({"pol": pol}, base, rate=0.0, effects=False))
+    assert "over the 4 parameter draws, each the mean of its paired replications (t on 3 degrees of freedom" in text
+    assert f"{(y / c).min() * 1e4:,.0f} to {(y / c).max() * 1e4:,.0f}" in text  # the range over the draws
+
+
+def test_cost_per_job_year_is_pv_cost_over_discounted_job_years():
+    """100 million yuan paid in 2016 for 10 more jobs in each of 2016-2018: at 8% the cost per
+    additional job-year is 1e8 / (10 (1 + 1/1.08 + 1/1.08^2)) yuan, PV cost over PV job-years (over
+    undiscounted job-years it would be 1e8 / 30), and the table says so."""
+    base = frames("base", {"a": {"employment": 100}}, {})
+    pol = frames("pol", {"a": {"employment": lambda k, y: 110 + 0.1 * k}},
+                 {("a", "freight_subsidy"): lambda k, y: (100.0 + k) if y == 2016 else 0.0})
+    report = cost_report({"pol": pol}, base, rate=0.08, effects=False)
+    r = report.ratios.set_index(["basis", "metric"]).loc[("gross", "cost_per_job_year")]
+    jobs = np.array([10 + 0.1 * k for k in range(4)]) * (1 + 1 / 1.08 + 1 / 1.08**2)
+    assert np.isclose(r["ratio"], np.mean(100.0 + np.arange(4)) * 1e6 / jobs.mean(), rtol=1e-12)
+    assert r["unit"] == "yuan per additional discounted job-year"
+    text = format_cost_report(report)
+    assert "yuan per discounted job-year" in text and "PV cost / PV job-years" in text
 
 
 def test_zero_cost_lever_is_labelled_not_nan():
