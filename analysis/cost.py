@@ -20,7 +20,12 @@ yuan.
 by the sign of the effect, never NaN) or ``raises revenue`` (mean cost negative: R is the change
 per 10,000 yuan of revenue *raised*, ``mean(dY) / |mean(dC)|``). Rankings put every lever that
 costs money first, then those that cost nothing, then those that raise revenue: a lever that
-raises revenue never ranks above one that costs money.
+raises revenue never ranks above one that (reliably) costs money. A row whose cost's interval includes zero
+(``reliable = False``: a mean cost that is not distinguishable from zero, so neither its sign nor
+its ratio is established, e.g. a lever booked at zero whose net cost is only the induced tax it
+loses) is ranked after every row whose sign is established, in the same order among themselves:
+ranked, not dropped, so the table still lists it, but never above a lever that reliably costs
+money because of a ratio whose interval is unbounded.
 
 **Intervals.** Default ``method='fieller'``: Fieller's interval for a ratio of means of paired
 differences, the set of R with ``(mean(dY) - R mean(dC))^2 <= t^2 var(mean(dY) - R mean(dC))``
@@ -223,15 +228,27 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
     return out
 
 
+def unsure_sign(t: pd.DataFrame) -> pd.Series:
+    """Rows said to cost money or to raise revenue whose cost's interval includes zero (``reliable``
+    False, the ratio's interval unbounded): neither the sign of the cost nor the ratio is established."""
+    if "reliable" not in t or "status" not in t:
+        return pd.Series(False, index=t.index)
+    return ~t["reliable"].astype(bool) & t["status"].isin(["costs money", "raises revenue"])
+
+
 def _sign_aware_order(t: pd.DataFrame, ascending: bool = False) -> pd.DataFrame:
-    """Rows that cost money first (by ratio), then the other statuses in :data:`STATUS_ORDER`."""
+    """Rows that cost money first (by ratio), then the other statuses in :data:`STATUS_ORDER`; rows
+    whose sign is not established (:func:`unsure_sign`) after all of them, in the same order."""
     group = t["status"].map(STATUS_ORDER).fillna(len(STATUS_ORDER)) if "status" in t else 0
-    key = pd.DataFrame({"g": group, "r": t["ratio"]}, index=t.index)
-    order = key.sort_values(["g", "r"], ascending=[True, ascending], na_position="last", kind="stable").index
+    unsure = unsure_sign(t)
+    key = pd.DataFrame({"u": unsure, "g": group, "r": t["ratio"]}, index=t.index)
+    order = key.sort_values(["u", "g", "r"], ascending=[True, True, ascending], na_position="last",
+                            kind="stable").index
     t = t.loc[order].reset_index(drop=True)
+    unsure = unsure.loc[order].reset_index(drop=True)
     t.insert(0, "rank", np.arange(1, len(t) + 1))
     nxt_low, nxt_high = t["ci_low"].shift(-1), t["ci_high"].shift(-1)
-    same = t["status"].eq(t["status"].shift(-1)) if "status" in t else True
+    same = (t["status"].eq(t["status"].shift(-1)) if "status" in t else True) & unsure.eq(unsure.shift(-1))
     t["ci_overlaps_next"] = (t["ci_low"] <= nxt_high) & (nxt_low <= t["ci_high"]) & nxt_high.notna() & same
     return t
 
@@ -239,8 +256,10 @@ def _sign_aware_order(t: pd.DataFrame, ascending: bool = False) -> pd.DataFrame:
 def rank_mixes(table: pd.DataFrame, metric: str = "value_added") -> pd.DataFrame:
     """Scenarios ranked by yield per yuan of ``metric`` (best first), from :func:`cost_effectiveness`
     or the ``ratios`` of :func:`cost_report` (one basis). Sign-aware: levers that cost money first (by
-    ratio), then those that cost nothing, then those that raise revenue. ``ci_overlaps_next`` flags a
-    rank whose interval overlaps the next one's (not distinguishable at the stated confidence).
+    ratio), then those that cost nothing, then those that raise revenue; a row whose cost's interval
+    includes zero (``reliable`` False, said to cost money or raise revenue) ranks after every row
+    whose sign is established, however large its ratio. ``ci_overlaps_next`` flags a rank whose
+    interval overlaps the next one's (not distinguishable at the stated confidence).
     """
     return _sign_aware_order(table[table["metric"] == metric], ascending=metric in LOWER_IS_BETTER)
 
@@ -564,7 +583,8 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
         lines.append(spread.to_string(index=False))
     ranked = rank_costs(report, metric, basis)
     lines += ["", f"Ranking by {units.get(metric, metric)} per {a['per_yuan']:,.0f} yuan of {basis} cost "
-              "(levers that cost money first; then those that cost nothing; then those that raise revenue)"]
+              "(levers that cost money first; then those that cost nothing; then those that raise revenue; "
+              "last those whose cost's interval includes zero, 'unreliable')"]
     ranked = ranked.assign(ratio=ranked.apply(_cell, axis=1),
                            cost=ranked["cost"].map(_num),
                            overlaps_next=ranked["ci_overlaps_next"].map({True: "yes", False: ""}))

@@ -272,6 +272,28 @@ def test_cost_per_job_year_is_pv_cost_over_discounted_job_years():
     assert "yuan per discounted job-year" in text and "PV cost / PV job-years" in text
 
 
+def test_a_row_whose_cost_may_be_zero_ranks_after_every_established_one():
+    """Referee's case: a lever booked at zero whose net cost is a little induced tax lost (mean
+    +0.1, interval including zero) has a huge ratio with an unbounded interval; it ranks after the
+    package that reliably costs money, after the lever that costs nothing and after the one that
+    reliably raises revenue (the old order put it first)."""
+    base = frames("base", {"a": {"value_added": 1000}}, {})
+    package = frames("package", {"a": {"value_added": lambda k, y: 1100 + k}}, {("a", "freight_subsidy"): 100})
+    fast = frames("fast", {"a": {"value_added": lambda k, y: 1050 + k}},
+                  {("a", "capital_grants"): lambda k, y: 0.1 + (-1) ** k})  # mean 0.1, sd 1: not established
+    free = frames("free", {"a": {"value_added": 1001}}, {})
+    dear = frames("dear", {"a": {"value_added": lambda k, y: 900 - k}}, {("a", "electricity_price"): -10})
+    ce = cost_effectiveness({"fast": fast, "dear": dear, "free": free, "package": package}, base, ["value_added"])
+    ratios = ce.set_index("scenario")
+    assert ratios.loc["fast", "status"] == "costs money" and not ratios.loc["fast", "reliable"]
+    assert ratios.loc["fast", "ratio"] > ratios.loc["package", "ratio"]  # a bargain, on its face
+    ranked = rank_mixes(ce)
+    assert list(ranked["scenario"]) == ["package", "free", "dear", "fast"]
+    assert list(ranked["rank"]) == [1, 2, 3, 4] and not ranked["ci_overlaps_next"].iloc[2]
+    report = cost_report({"fast": fast, "dear": dear, "free": free, "package": package}, base, effects=False)
+    assert list(rank_costs(report, "value_added", "gross")["scenario"]) == ["package", "free", "dear", "fast"]
+
+
 def test_zero_cost_lever_is_labelled_not_nan():
     base = frames("base", {"a": {"value_added": 100, "employment": 10}}, {("a", "electricity_price"): 5})
     captive = frames("captive", {"a": {"value_added": 150, "employment": 12}}, {("a", "electricity_price"): 5})
