@@ -302,7 +302,8 @@ compare_many({name: runs_all[name] for name in singles}, baseline, "downstream_i
     ["scenario", "effect", "ci_low", "ci_high"]]
 """),
     md("""
-**Caveats.** Gross fiscal cost is what the scenario books: cheap power counts only where the scenario
+**Caveats.** Gross fiscal cost is what the scenario books (`cost_report` counts it for the region:
+the tax relief at the region's 40% share of the tax, the rest in full): cheap power counts only where the scenario
 says the gap to the supply cost is paid by the government, and tax expenditure is measured against the
 statutory 25% rate (firms that would not exist without the holiday would have paid nothing: the
 tax expenditure overstates the revenue lost). The other levers' numbers are assumptions where the
