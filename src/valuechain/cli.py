@@ -34,7 +34,12 @@ def _finite_float(text: str) -> float:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line with exit status 2."""
+    """argparse that reports a usage error as one line with exit status 2, and refuses an abbreviated
+    option (``--replication 3``) instead of expanding it (the subcommands' parsers are of this class too)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         print(f"error: {self.prog}: {' '.join(message.split())} (see --help)", file=sys.stderr)
@@ -143,13 +148,17 @@ def _parser() -> argparse.ArgumentParser:
     cst.add_argument("--perspective", choices=["region", "government"], default="region",
                      help="whose budget: the region's tax shares (default) or the consolidated government's")
     cst.add_argument("--power-opportunity", type=float, metavar="YUAN_PER_KWH",
-                     help="value the electricity lever at this opportunity cost of power (e.g. 0.25 to 0.40)")
+                     help="value the electricity lever at this opportunity cost of power, 0 to 5 (documented range "
+                     "0.25 to 0.40)")
     cst.add_argument("--captive", action="store_true", help="with --power-opportunity: include captive power")
     cst.add_argument("--metric", default="value_added",
                      choices=["value_added", "employment", "downstream_investment", "cost_per_job_year"],
                      help="ranking metric (default value_added)")
     cst.add_argument("--basis", choices=["net", "gross"], default="net", help="ranking cost basis (default net)")
-    cst.add_argument("--interval", choices=["fieller", "delta", "replication"], default="fieller")
+    cst.add_argument("--interval", choices=["fieller", "delta", "replication"], default="fieller",
+                     help="interval of the ratios over the paired replications: fieller (default; unbounded "
+                     "where the cost's interval includes zero), delta (delta method) or replication (t interval "
+                     "of the replications' own ratios)")
     cst.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
     cst.add_argument("--by-year", action="store_true", help="also print gross, tax change and net by year")
     cst.add_argument("--multipliers", action="store_true", help="also print the chain's Leontief multipliers")
@@ -173,7 +182,8 @@ def _parser() -> argparse.ArgumentParser:
     plt.add_argument("--unpaired", action="store_true", help="effects, paths --difference: Welch intervals")
     for col in ("sector", "tier", "stage"):
         plt.add_argument(f"--{col}", action="append", metavar=col.upper(),
-                         help=f"paths, effects: only the stages of this {col} (repeatable)")
+                         help=f"paths, effects: only the stages in this {col} (repeatable)" if col != "stage"
+                         else "paths, effects: only this stage (repeatable)")
     plt.add_argument("--x", help="heatmap: varied key on the x axis (default: the sweep's first)")
     plt.add_argument("--y", help="heatmap: varied key on the y axis (default: the sweep's second)")
     pwhen = plt.add_mutually_exclusive_group()
@@ -188,7 +198,10 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("files", nargs="+", metavar="FILE.yaml")
     val.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    lst = sub.add_parser("list", help="built-in chains, scenarios and sweeps, by the names run and sweep accept")
+    lst = sub.add_parser("list", help="built-in chains, scenarios and sweeps, by the names run and sweep accept",
+                         description="List the built-in chains, scenarios and sweeps, each with a one-line "
+                         "description, by the names `valuechain run`, `valuechain sweep` and a scenario's "
+                         "`chain:` key accept.")
     lst.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.description = ("Simulate how regional industrial policy changes investment and value added along value "
                      "chains.\n\ncommands:\n" + format_synopses(command_synopses(p)))
@@ -250,9 +263,17 @@ def fitted_on_text(series_file: Path | None = None) -> str:
     return "; ".join(f"{listed[year]} on {year}" for year in sorted(listed))
 
 
-def _check_int(name: str, value: int | None, lo: int, hi: int) -> None:
+def _check_range(name: str, value: float | None, lo: float, hi: float, note: str = "") -> None:
+    """Refuse ``--name VALUE`` outside ``[lo, hi]`` (one line naming the option); NaN fails every
+    comparison and infinity the bounds, so both are refused too."""
     if value is not None and not (lo <= value <= hi):
-        raise InputError(f"--{name}", "", f"must be between {lo} and {hi}", value)
+        raise InputError(f"--{name}", "", f"must be between {lo} and {hi}{note}", value)
+
+
+# --power-opportunity, yuan/kWh: the bounds the scenario schema puts on a power price and on the supply
+# cost of power (policy.electricity_price, 0 to 5); the documented range is the README's cost defaults
+POWER_OPPORTUNITY_YUAN_PER_KWH = (0, 5)
+POWER_OPPORTUNITY_NOTE = " yuan/kWh (documented range 0.25-0.40)"
 
 
 def _version() -> str:
@@ -323,10 +344,10 @@ def cmd_run(args) -> int:
     from .simulation.running.runner import run_scenario
     from .simulation.running.store import check_out_dir, write_results
 
-    _check_int("replications", args.replications, 1, 100_000)
-    _check_int("seed", args.seed, 0, 2**63 - 1)
-    _check_int("workers", args.workers, 1, 1024)
-    _check_int("parameter-draws", args.parameter_draws, 0, 10_000)
+    _check_range("replications", args.replications, 1, 100_000)
+    _check_range("seed", args.seed, 0, 2**63 - 1)
+    _check_range("workers", args.workers, 1, 1024)
+    _check_range("parameter-draws", args.parameter_draws, 0, 10_000)
     if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,100}", args.name):
         raise InputError("--name", "", "must be 1-100 letters, digits, _ . or -", args.name)
     check_kind(scenario_path(args.scenario), "scenario")
@@ -398,10 +419,10 @@ def cmd_backtest(args) -> int:
     from .simulation.config.observed import load_observed
     from .simulation.running.backtest import run_history
 
-    _check_int("replications", args.replications, 1, 100_000)
-    _check_int("parameter-draws", args.parameter_draws, 0, 10_000)
-    _check_int("seed", args.seed, 0, 2**63 - 1)
-    _check_int("workers", args.workers, 1, 1024)
+    _check_range("replications", args.replications, 1, 100_000)
+    _check_range("parameter-draws", args.parameter_draws, 0, 10_000)
+    _check_range("seed", args.seed, 0, 2**63 - 1)
+    _check_range("workers", args.workers, 1, 1024)
     observed = load_observed(args.series)  # a bad mapping fails before the runs
     runs = run_history(args.replications, args.parameter_draws, args.seed, args.set, args.workers)
     factors = refit_factors(runs["recorded"], observed)  # per draw, on the recorded history's fitting records
@@ -439,6 +460,10 @@ def cmd_compare(args) -> int:
 
 
 def cmd_cost(args) -> int:
+    _check_range("power-opportunity", args.power_opportunity, *POWER_OPPORTUNITY_YUAN_PER_KWH, POWER_OPPORTUNITY_NOTE)
+    if args.captive and args.power_opportunity is None:  # refused, not silently ignored (as plot does)
+        raise InputError("--captive", "", "needs --power-opportunity YUAN_PER_KWH (captive power is counted only "
+                         "at the shadow price of power)")
     from .analysis.cost import cost_command
 
     return cost_command(args)
