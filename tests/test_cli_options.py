@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+from conftest import DATA, ROOT
 
 from valuechain.cli import main
 
@@ -67,3 +67,52 @@ def test_an_abbreviated_option_is_refused_not_expanded(tmp_path, monkeypatch, ca
     given = " ".join(argv[-2:])
     assert refused(capsys, argv) == f"error: valuechain: unrecognized arguments: {given} (see --help)"
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- base: and inherits: of a built-in
+SWEEP = """\
+name: my_sweep
+base: {base}
+design: grid
+parameters:
+  policy.electricity_price.default: [0.30, 0.35]
+"""
+
+
+@pytest.mark.parametrize("key", ["base", "inherits"])
+def test_a_built_in_written_as_a_yaml_file_gets_the_name_to_write(tmp_path, capsys, key):
+    """``base: baseline.yaml`` and ``inherits: baseline.yaml`` beside which no such file is: the same hint."""
+    sweep = tmp_path / "my.yaml"
+    text = SWEEP.format(base="baseline.yaml")
+    if key == "inherits":
+        sweep = tmp_path / "s.yaml"
+        text = "inherits: baseline.yaml\nname: s\n"
+    sweep.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    line = refused(capsys, ["sweep" if key == "base" else "run", str(sweep), "--out", str(out)])
+    what = "base scenario file" if key == "base" else "inherited file"
+    assert line == (f"error: {sweep}: {key}: {what} not found (looked for {tmp_path.resolve()}/baseline.yaml; for "
+                    "the built-in scenario write 'baseline' (no .yaml)) (got baseline.yaml)")
+    assert not out.exists()
+
+
+def test_the_base_of_an_inherited_sweep_file_is_looked_up_beside_the_file_that_writes_it(tmp_path, capsys):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "common.yaml").write_text(SWEEP.format(base="sweep_base_levers.yaml"), encoding="utf-8")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("inherits: shared/common.yaml\nname: mine\ndesign: grid\n", encoding="utf-8")
+    line = refused(capsys, ["sweep", str(mine), "--out", str(tmp_path / "out")])
+    common = tmp_path / "shared" / "common.yaml"
+    assert line == (f"error: {common} (inherited by {mine}): base: base scenario file not found (looked for "
+                    f"{common.parent.resolve()}/sweep_base_levers.yaml; for the built-in scenario write "
+                    "'sweep_base_levers' (no .yaml)) (got sweep_base_levers.yaml)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_readme_sweep_example_runs_from_any_folder(tmp_path, capsys):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\nname: my_power_x_freight\n", 1)[1].split("```", 1)[0]
+    sweep = tmp_path / "my.yaml"
+    sweep.write_text("name: my_power_x_freight\n" + example, encoding="utf-8")
+    assert main(["validate", str(sweep)]) == 0
+    assert capsys.readouterr().out == f"ok: {sweep}: sweep with 20 point(s) on 'sweep_base_levers'\n"

@@ -39,14 +39,16 @@ import numpy as np
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from .base import PlainName, StrictModel, check_plain_name
-from .builtin import find_scenario_file, not_found_hint, scenario_path
+from .builtin import scenario_path
 from .errors import InputError
 from .scenario import LoadedScenario, Scenario, chain_hash, scenario_from_dict
 from .yamlio import (
     _set_in,
     apply_set,
     blame_inherited,
+    find_included,
     format_validation_error,
+    key_origin,
     resolve_layers,
     resolve_path,
     valid_keys_at,
@@ -216,14 +218,13 @@ def load_sweep(path: str | Path) -> Sweep:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise blame_inherited(format_validation_error(file, exc, SweepSpec), layers) from None
-    base_path = find_scenario_file(spec.base, resolve_path(path, file, "").parent)  # or a built-in by name
+    origin = key_origin(layers, "base")  # the file that writes base:, looked up as written there, beside it
+    written = dict(layers)[origin]["base"]
     try:
-        base_data, base_layers = resolve_layers(base_path)  # read once: the points start from it too
-    except InputError as err:
-        if err.file == str(base_path) and err.message == "file not found":
-            hint = not_found_hint(spec.base, resolve_path(base_path, file, "base"))
-            raise InputError(file, "base", f"base scenario file not found {hint}", spec.base) from None
-        raise
+        base_path = find_included(written, resolve_path(Path(origin), file, "").parent, file, "base")
+    except InputError as err:  # not found: the fault of the file that wrote it
+        raise blame_inherited(err, layers) from None
+    base_data, base_layers = resolve_layers(base_path)  # read once: the points start from it too
     try:
         base = scenario_from_dict(base_data, str(base_path), resolve_path(base_path, file, "base").parent)
     except InputError as err:

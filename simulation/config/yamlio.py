@@ -266,20 +266,41 @@ def resolve_layers(path: str | Path, load: Callable[[Path], dict] = load_yaml_ma
     return _resolve(Path(path), load, [], layers), layers
 
 
+INCLUDED = {"inherits": "inherited file", "base": "base scenario file"}  # the keys that name a scenario file
+
+
+def find_included(written: str, folder: Path, file: str, key: str) -> Path:
+    """The scenario file that ``key`` (``inherits`` or a sweep's ``base``) of ``file`` names, ``written``
+    as it is there: beside ``file`` (in ``folder``), else the built-in scenario of a bare name
+    (:func:`find_scenario_file`); if neither exists, the InputError of ``file`` at ``key`` saying where it
+    was looked for and, for ``NAME.yaml`` of a built-in, to write ``NAME`` (:func:`not_found_hint`)."""
+    path = find_scenario_file(written, folder)
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        hint = not_found_hint(written, resolve_path(path, file, key))
+        raise InputError(file, key, f"{INCLUDED[key]} not found {hint}", got=written) from None
+    except OSError:
+        pass  # a symlink loop, no permission, ...: the loader names it
+    return path
+
+
 def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path], layers: Layers) -> dict:
     file, data = str(path), dict(load(path))
+    written = dict(data)  # the keys as this file writes them (a base: is looked up as written, find_included)
+    written.pop("inherits", None)
+    layers.append((file, written))
     for name in ("chain", "base"):  # file names written here are relative to this file's folder
         value = data.get(name)
         if isinstance(value, str) and value.lower().endswith((".yaml", ".yml")):
             target = path.parent / value  # the folder resolved, the file's own name kept (a link stays .yaml)
             data[name] = str(resolve_path(target.parent, file, name) / target.name)
-    layers.append((file, data))
     if "inherits" not in data:
         return data
     target = data.pop("inherits")
     if not isinstance(target, str) or not target.strip():
         raise InputError(file, "inherits", "must be a file name", got=target)
-    parent = find_scenario_file(target, path.parent)  # beside this file, else a built-in by name
+    parent = find_included(target, path.parent, file, "inherits")  # beside this file, else a built-in by name
     chain = [*chain, path]
     if len(chain) >= MAX_INHERITS_DEPTH:
         raise InputError(file, "inherits", f"too deep: at most {MAX_INHERITS_DEPTH} files may inherit one "
@@ -287,14 +308,7 @@ def _resolve(path: Path, load: Callable[[Path], dict], chain: list[Path], layers
     if resolve_path(parent, file, "inherits") in {resolve_path(p, file, "inherits") for p in chain}:
         names = " -> ".join(p.name for p in [*chain, parent])
         raise InputError(file, "inherits", f"inheritance loop: {names}")
-    try:
-        base = _resolve(parent, load, chain, layers)
-    except InputError as exc:
-        if exc.file == str(parent) and exc.message == "file not found":
-            hint = not_found_hint(target, resolve_path(parent, file, "inherits"))
-            raise InputError(file, "inherits", f"inherited file not found {hint}", got=target) from None
-        raise
-    return deep_merge(base, data)
+    return deep_merge(_resolve(parent, load, chain, layers), data)
 
 
 def _holds(node: Any, parts: list[str]) -> bool:
