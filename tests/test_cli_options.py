@@ -3,10 +3,11 @@ range of ``cost --power-opportunity``, options given without the one they qualif
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT
+from conftest import CRN, DATA, ROOT
 
 from valuechain.cli import main
 
@@ -116,3 +117,95 @@ def test_the_readme_sweep_example_runs_from_any_folder(tmp_path, capsys):
     sweep.write_text("name: my_power_x_freight\n" + example, encoding="utf-8")
     assert main(["validate", str(sweep)]) == 0
     assert capsys.readouterr().out == f"ok: {sweep}: sweep with 20 point(s) on 'sweep_base_levers'\n"
+
+
+# ----------------------------------------------------------------------------- backtest --out DIR [--overwrite]
+BT = ["backtest", "--replications", "1", "--set", "firms.scale=0.2"]  # small and fast: warned about, not refused
+BT_FILES = ["backtest.csv", "backtest.json", "backtest.png", "backtest_counterfactual.csv", "backtest_factors.csv"]
+SCALE_WARNING = ("warning: firms.scale is 0.2, not 1: the region's levels no longer match the record's, so the "
+                 "table's errors and checks do not score the model")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_backtest_refuses_a_folder_that_holds_no_back_test_before_running(tmp_path, capsys, overwrite):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my notes\n", encoding="utf-8")
+    line = refused(capsys, [*BT, "--out", str(out), *overwrite])
+    assert line == (f"error: {out}: --out: directory exists and is not empty, and holds no back-test "
+                    "(backtest.json); choose another --out")
+    assert snapshot(out) == {"notes.txt": b"my notes\n"}
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_backtest_is_never_written_beside_a_runs_manifest(tiny_runs, capsys, overwrite):
+    before = snapshot(tiny_runs["base"])
+    line = refused(capsys, [*BT, "--out", str(tiny_runs["base"]), *overwrite])
+    assert line == (f"error: {tiny_runs['base']}: --out: holds a run's results (manifest.json); a back-test is "
+                    "not written beside them; choose another --out")
+    assert snapshot(tiny_runs["base"]) == before
+
+
+def test_a_previous_back_test_is_replaced_only_with_overwrite_and_run_does_not_write_beside_it(tmp_path, capsys):
+    from valuechain.simulation.checksums import sha256_file
+
+    out = tmp_path / "bt"
+    assert main([*BT, "--out", str(out)]) == 0
+    assert capsys.readouterr().err == SCALE_WARNING + "\n"
+    assert sorted(p.name for p in out.iterdir()) == BT_FILES
+    manifest = json.loads((out / "backtest.json").read_text())
+    assert manifest["kind"] == "valuechain backtest" and manifest["status"] == "complete"
+    assert manifest["files"] == {name: sha256_file(out / name) for name in BT_FILES if name != "backtest.json"}
+    first = snapshot(out)
+
+    line = refused(capsys, [*BT, "--out", str(out), "--seed", "3"])
+    assert line == f"error: {out}: --out: holds a previous back-test; pass --overwrite to replace it"
+    assert snapshot(out) == first
+
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")  # not the toolkit's: kept
+    assert main([*BT, "--out", str(out), "--seed", "3", "--overwrite"]) == 0
+    assert capsys.readouterr().err == SCALE_WARNING + "\n"
+    second = snapshot(out)
+    assert sorted(second) == sorted([*BT_FILES, "notes.txt"]) and second["notes.txt"] == b"mine\n"
+    assert second["backtest.csv"] != first["backtest.csv"]  # another seed: the table was replaced
+
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(CRN.replace("base: tiny.yaml", f"base: {DATA / 'tiny.yaml'}"), encoding="utf-8")
+    for writer in (["run", TINY, "--replications", "1"], ["sweep", str(sweep), "--workers", "1"]):
+        line = refused(capsys, [*writer, "--out", str(out), "--overwrite"])
+        kind = "run" if writer[0] == "run" else "sweep"
+        assert line == (f"error: {out}: --out: holds a back-test's results (backtest.json); a {kind} is not "
+                        "written beside them; choose another --out")
+    assert snapshot(out) == second
+
+
+
+def test_the_scale_warning_is_for_firms_scale_other_than_1_only():
+    from valuechain.cli import scale_warning
+
+    assert scale_warning(1.0) is None
+    assert scale_warning(0.2) == SCALE_WARNING
+    assert scale_warning(2) == SCALE_WARNING.replace("0.2", "2")
+
+
+def test_a_back_test_killed_while_writing_leaves_a_folder_the_next_overwrite_cleans(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "bt"
+    env = {**os.environ, "VALUECHAIN_TEST_KILL_AT": "before-replace:backtest.png"}
+    argv = [sys.executable, "-m", "valuechain", *BT, "--out", str(out)]
+    assert subprocess.run(argv, env=env, capture_output=True).returncode == -9
+    manifest = json.loads((out / "backtest.json").read_text())
+    assert manifest["status"] == "writing" and "backtest.png" in manifest["files"]
+    assert not (out / "backtest.png").exists() and any(p.name.startswith(".backtest.png.tmp-") for p in out.iterdir())
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert done.returncode == 2 and "holds a previous back-test; pass --overwrite" in done.stderr
+    assert subprocess.run([*argv, "--overwrite"], capture_output=True).returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == BT_FILES  # the killed writer's temporary file removed
+    assert json.loads((out / "backtest.json").read_text())["status"] == "complete"

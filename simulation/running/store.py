@@ -28,6 +28,7 @@ from .outdir import LOCK_NAME, check_out_path, kill_point, output_lock, remove_s
 RUN_SET_FILES = r"stages_rep\d{4}\.parquet|fiscal_cost\.parquet|runs\.parquet|manifest\.json"  # our names
 DEPENDENCIES = ("numpy", "scipy", "mesa", "pandas", "pyarrow", "pydantic", "PyYAML")
 SWEEP_MARKERS = ("sweep.json", "points.parquet")
+BACKTEST_MANIFEST = "backtest.json"  # a back-test's folder (backtest_out)
 
 
 def _ours(name: str, names: str) -> bool:
@@ -37,13 +38,17 @@ def _ours(name: str, names: str) -> bool:
 def check_out_dir(out: Path, overwrite: bool, kind: str = "results") -> None:
     """Refuse an output folder that is unsafe (:func:`check_out_path`), not empty without
     ``overwrite``, or (with ``overwrite``) holding the other kind of results: a run never
-    replaces a sweep's store and a sweep never replaces a run set."""
+    replaces a sweep's store and a sweep never replaces a run set; neither writes beside a back-test."""
     check_out_path(out)
     if not out.exists():
         return
     entries = [p.name for p in out.iterdir() if p.name != LOCK_NAME]
     if entries and not overwrite:
         raise InputError(str(out), "--out", "directory exists and is not empty; pass --overwrite to replace it")
+    if BACKTEST_MANIFEST in entries:
+        writer = "run" if kind == "results" else kind
+        raise InputError(str(out), "--out", f"holds a back-test's results ({BACKTEST_MANIFEST}); a {writer} is not "
+                         "written beside them; choose another --out")
     manifest = _read_json(out / "manifest.json")
     is_sweep = any(n in entries for n in SWEEP_MARKERS) or "sweep_hash" in manifest
     if kind == "results" and is_sweep:

@@ -14,6 +14,7 @@ import argparse
 import math
 import os
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -86,8 +87,9 @@ def _parser() -> argparse.ArgumentParser:
                         "draw and the range is that of the path given the fit; the counterfactual uses the "
                         "recorded history's factors, draw by draw.")
     bt.add_argument("--out", default="results/backtest", help="folder for backtest.csv, "
-                    "backtest_counterfactual.csv, backtest_factors.csv (the re-fitted factors per draw) and "
-                    "backtest.png (default results/backtest/)")
+                    "backtest_counterfactual.csv, backtest_factors.csv (the re-fitted factors per draw), "
+                    "backtest.png and the manifest backtest.json (default results/backtest/; a non-empty folder "
+                    "only with --overwrite and only a previous back-test's)")
     bt.add_argument("--replications", type=int, default=BACKTEST_REPLICATIONS,
                     help=f"replications, i.e. shock paths, of every parameter draw (default {BACKTEST_REPLICATIONS}: "
                     "fewer let one path set the range; benchmarks/backtest_replications.py)")
@@ -96,8 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     bt.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     bt.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a dotted key, e.g. firms.scale=0.2 (policy.* keys: the recorded history only, "
-                    "not the no-policy counterfactual)")
+                    help="override a dotted key, e.g. shocks.price_volatility=0.03 (policy.* keys: the recorded "
+                    "history only, not the no-policy counterfactual; firms.scale other than 1 is warned about: the "
+                    "region's levels then no longer match the record's)")
+    bt.add_argument("--overwrite", action="store_true", help="replace a previous back-test's files in a non-empty "
+                    "--out (only those its backtest.json lists; any other folder is refused)")
     bt.add_argument("--series", metavar="FILE", help="series mapping to score with (default "
                     "scenarios/observed/xinjiang_series.yaml; its `record` is read relative to it)")
     bt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -418,31 +423,51 @@ def cmd_backtest(args) -> int:
     from .analysis.backtest import backtest_table, format_factors, format_table, plot_backtest, refit_factors
     from .simulation.config.observed import load_observed
     from .simulation.running.backtest import run_history
+    from .simulation.running.backtest_out import check_backtest_out, write_backtest
+    from .simulation.running.outdir import output_lock
 
     _check_range("replications", args.replications, 1, 100_000)
     _check_range("parameter-draws", args.parameter_draws, 0, 10_000)
     _check_range("seed", args.seed, 0, 2**63 - 1)
     _check_range("workers", args.workers, 1, 1024)
     observed = load_observed(args.series)  # a bad mapping fails before the runs
-    runs = run_history(args.replications, args.parameter_draws, args.seed, args.set, args.workers)
-    factors = refit_factors(runs["recorded"], observed)  # per draw, on the recorded history's fitting records
-    table = backtest_table(runs["recorded"], observed, factors=factors)
-    counterfactual = backtest_table(runs["counterfactual"], observed, factors=factors)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "backtest.csv", index=False)
-    counterfactual.to_csv(out / "backtest_counterfactual.csv", index=False)
-    factors.to_csv(out / "backtest_factors.csv", index=False)
-    n = runs["recorded"].runs.shape[0]
-    interval = (f"{args.parameter_draws} parameter draw(s) x replications" if args.parameter_draws
-                else "replications only")
-    plot_backtest(table, out / "backtest.png", counterfactual, observed=observed,
-                  title=f"Recorded 2014-2024 history against the record ({n} runs; range: {interval})")
+    check_backtest_out(out, args.overwrite)  # a folder it may not write in fails before the runs
+    with output_lock(out):  # one writer per folder, from before the first run to the manifest
+        check_backtest_out(out, args.overwrite)
+        runs = run_history(args.replications, args.parameter_draws, args.seed, args.set, args.workers)
+        warning = scale_warning(runs["recorded"].scenario.spec.firms.scale)
+        if warning:
+            print(warning, file=sys.stderr)
+        factors = refit_factors(runs["recorded"], observed)  # per draw, on the recorded history's fitting records
+        table = backtest_table(runs["recorded"], observed, factors=factors)
+        counterfactual = backtest_table(runs["counterfactual"], observed, factors=factors)
+        n = runs["recorded"].runs.shape[0]
+        interval = (f"{args.parameter_draws} parameter draw(s) x replications" if args.parameter_draws
+                    else "replications only")
+        with tempfile.TemporaryDirectory() as tmp:  # the figure is drawn outside --out, then written atomically
+            figure = plot_backtest(table, Path(tmp) / "backtest.png", counterfactual, observed=observed,
+                                   title=f"Recorded 2014-2024 history against the record ({n} runs; range: "
+                                   f"{interval})").read_bytes()
+        contents = {"backtest.csv": table.to_csv(index=False).encode(),
+                    "backtest_counterfactual.csv": counterfactual.to_csv(index=False).encode(),
+                    "backtest_factors.csv": factors.to_csv(index=False).encode(), "backtest.png": figure}
+        write_backtest(out, contents, args.overwrite, {"overrides": list(args.set), "runs": n,
+                                                       "parameter_draws": args.parameter_draws})
     print(f"back-test: history_2014_recorded, {n} run(s), model range = 2.5-97.5% of runs ({interval})")
     print(format_table(table))
     print("\n" + format_factors(factors, observed))
-    print(f"\nwritten: {out}/backtest.csv, backtest_counterfactual.csv, backtest_factors.csv, backtest.png")
+    print(f"\nwritten: {out}/backtest.csv, backtest_counterfactual.csv, backtest_factors.csv, backtest.png, "
+          "backtest.json")
     return 0
+
+
+def scale_warning(scale: float) -> str | None:
+    """The back-test's warning for ``firms.scale`` other than 1 (the recorded region's firms), else None."""
+    if scale == 1:
+        return None
+    return (f"warning: firms.scale is {scale:g}, not 1: the region's levels no longer match the record's, so the "
+            "table's errors and checks do not score the model")
 
 
 def cmd_sweep(args) -> int:
