@@ -209,3 +209,45 @@ def test_a_back_test_killed_while_writing_leaves_a_folder_the_next_overwrite_cle
     assert subprocess.run([*argv, "--overwrite"], capture_output=True).returncode == 0
     assert sorted(p.name for p in out.iterdir()) == BT_FILES  # the killed writer's temporary file removed
     assert json.loads((out / "backtest.json").read_text())["status"] == "complete"
+
+
+# ----------------------------------------------------------------------------- did you mean
+def test_a_misspelt_built_in_name_gets_the_nearest_of_those_the_command_accepts(tmp_path, monkeypatch, capsys):
+    from valuechain.simulation.config.builtin import builtin_names, builtin_scenarios
+
+    monkeypatch.chdir(tmp_path)
+    scenarios, sweeps = builtin_names("scenario"), builtin_names("sweep")
+    assert sorted(scenarios + sweeps) == builtin_scenarios() and "baseline" in scenarios
+    assert "sweep_power_x_freight" in sweeps and "sweep_base_levers" in scenarios  # a base scenario, not a sweep
+    assert refused(capsys, ["run", "basline"]) == ("error: basline: no such file, nor a built-in scenario of that "
+                                                   f"name; did you mean 'baseline'? (built-in: {', '.join(scenarios)})")
+    assert refused(capsys, ["sweep", "sweep_power_x_frieght"]) == (
+        "error: sweep_power_x_frieght: no such file, nor a built-in sweep of that name; did you mean "
+        f"'sweep_power_x_freight'? (built-in: {', '.join(sweeps)})")
+    assert refused(capsys, ["run", "zzzz"]) == ("error: zzzz: no such file, nor a built-in scenario of that name "
+                                                f"(built-in: {', '.join(scenarios)})")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_misspelt_metric_or_grouping_gets_the_nearest_one(tiny_runs, tmp_path, monkeypatch, capsys):
+    from valuechain.analysis.compare import METRICS
+
+    monkeypatch.chdir(tmp_path)
+    power, base = str(tiny_runs["power"]), str(tiny_runs["base"])
+    metric = ("error: --metric: unknown metric 'valu_added'; did you mean 'value_added'? (choose one of "
+              f"{', '.join(METRICS)})")
+    by = "error: --by: unknown grouping 'sectr'; did you mean 'sector'? (choose one of sector, stage, tier, lever)"
+    assert refused(capsys, ["compare", power, base, "--metric", "valu_added"]) == metric
+    assert refused(capsys, ["compare", power, base, "--by", "sectr"]) == by
+    assert refused(capsys, ["plot", power, "--kind", "paths", "--out", "x.png", "--metric", "valu_added"]) == metric
+    assert refused(capsys, ["plot", power, "--kind", "effects", "--baseline", base, "--out", "x.png",
+                            "--by", "sectr"]) == by
+    assert refused(capsys, ["compare", power, base, "--metric", "zzzz"]) == (
+        f"error: --metric: unknown metric 'zzzz' (choose one of {', '.join(METRICS)})")
+    assert refused(capsys, ["cost", power, base, "--metric", "valu_added"]) == (
+        "error: valuechain cost: argument --metric: invalid choice: 'valu_added'; did you mean 'value_added'? "
+        "(choose from value_added, employment, downstream_investment, cost_per_job_year) (see --help)")
+    assert refused(capsys, ["plot", power, "--kind", "frontir", "--out", "x.png"]) == (
+        "error: valuechain plot: argument --kind: invalid choice: 'frontir'; did you mean 'frontier'? "
+        "(choose from paths, effects, frontier, heatmap, sobol, chain) (see --help)")
+    assert list(tmp_path.iterdir()) == []

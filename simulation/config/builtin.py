@@ -34,16 +34,34 @@ def is_name(text: str) -> bool:
     return not text.endswith((".yaml", ".yml")) and "/" not in text and "\\" not in text
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """The file for ``name_or_path``: a built-in scenario's path for a bare name, else the path."""
+def builtin_names(kind: str | None = None) -> list[str]:
+    """Names of the built-in files ``valuechain run`` (``kind`` "scenario") or ``valuechain sweep``
+    ("sweep") accepts, by whether the file has a ``base:`` key as ``valuechain list`` sorts them; both for None."""
+    if kind is None:
+        return builtin_scenarios()
+    import yaml  # the package's own files: no need for the user-file checks of yamlio
+
+    sweep = kind == "sweep"
+    return [n for n in builtin_scenarios() if ("base" in yaml.safe_load((data_dir() / f"{n}.yaml").read_text(
+        encoding="utf-8"))) == sweep]
+
+
+def scenario_path(name_or_path: str | Path, kind: str | None = None) -> Path:
+    """The file for ``name_or_path``: a built-in scenario's path for a bare name, else the path. A bare
+    name that is neither is refused naming the built-ins of ``kind`` (``"scenario"``, ``"sweep"``, None:
+    both) and the nearest of them (:func:`~.yamlio.closest_key`, as for a misspelt key)."""
     text = str(name_or_path)
     if is_name(text) and not Path(text).exists():
         if (data_dir() / f"{text}.yaml").exists():
             return data_dir() / f"{text}.yaml"
         from .errors import InputError
+        from .nearest import closest_key
 
-        raise InputError(text, "", "no such file, nor a built-in scenario or sweep of that name "
-                                   f"(built-in: {', '.join(builtin_scenarios())})")
+        names = builtin_names(kind)
+        what = f"built-in {kind}" if kind else "built-in scenario or sweep"
+        nearest = closest_key(text, names)
+        hint = f"; did you mean '{nearest}'?" if nearest else ""
+        raise InputError(text, "", f"no such file, nor a {what} of that name{hint} (built-in: {', '.join(names)})")
     return Path(name_or_path)
 
 

@@ -211,7 +211,7 @@ def scenario_from_dict(data: dict, file: str, base_dir: Path | None = None,
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadedScenario:
     """Load, merge (``inherits``), override (``KEY=VALUE``) and validate a scenario file, or a
     built-in scenario by name (``load_scenario("baseline")``, names from ``valuechain list``)."""
-    path = scenario_path(path)
+    path = scenario_path(path, "scenario")
     data, layers = resolve_layers(path)
     for assignment in overrides:
         data = apply_set(data, assignment, "--set", valid_paths=lambda parts: valid_keys_at(Scenario, parts))

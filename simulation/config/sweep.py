@@ -211,7 +211,7 @@ class Sweep:
 def load_sweep(path: str | Path) -> Sweep:
     """Read and validate a sweep file (or a built-in sweep by name) and every point's scenario;
     raise ``InputError`` if bad."""
-    path = scenario_path(path)
+    path = scenario_path(path, "sweep")
     file = str(path)
     data, layers = resolve_layers(path)
     try:

@@ -5,7 +5,6 @@ Every problem with user input raises :class:`simulation.errors.InputError`."""
 from __future__ import annotations
 
 import copy
-import difflib
 import errno
 import os
 import stat
@@ -23,6 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .builtin import find_scenario_file, not_found_hint
 from .errors import InputError, PartError
+from .nearest import closest_key
 
 MAX_ALIAS_USES = 1000
 MAX_NODES = 100_000  # nodes counted as if every alias were expanded
@@ -222,12 +222,6 @@ def parse_yaml_value(text: str, file: str, key: str) -> Any:
     Uses YAML 1.1 rules (PyYAML): ``yes``/``no``/``on``/``off`` are booleans, ``1e5`` is a string.
     """
     return _load_any(text, file, key, got=text)
-
-
-def closest_key(name: str, valid: Iterable[str]) -> str | None:
-    """The valid key most similar to ``name`` (difflib ratio >= 0.6), or None."""
-    matches = difflib.get_close_matches(name, [str(v) for v in valid], n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 def deep_merge(base: dict, override: dict) -> dict:

@@ -42,6 +42,17 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
+    def _check_value(self, action, value):
+        """An invalid choice (a subcommand, ``--kind``, ``cost --metric``, ...) names the nearest one."""
+        if action.choices is not None and value not in action.choices:
+            from .simulation.config.nearest import closest_key
+
+            nearest = closest_key(str(value), action.choices)
+            hint = f"; did you mean '{nearest}'?" if nearest else ""
+            raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from "
+                                         f"{', '.join(map(str, action.choices))})")
+        super()._check_value(action, value)
+
     def error(self, message: str):
         print(f"error: {self.prog}: {' '.join(message.split())} (see --help)", file=sys.stderr)
         sys.exit(2)
@@ -355,7 +366,7 @@ def cmd_run(args) -> int:
     _check_range("parameter-draws", args.parameter_draws, 0, 10_000)
     if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_.\-]{1,100}", args.name):
         raise InputError("--name", "", "must be 1-100 letters, digits, _ . or -", args.name)
-    check_kind(scenario_path(args.scenario), "scenario")
+    check_kind(scenario_path(args.scenario, "scenario"), "scenario")
     scenario = load_scenario(args.scenario, args.set)
     name = args.name or run_name(scenario.name, args.set)
     in_file = scenario.name
@@ -474,11 +485,33 @@ def cmd_sweep(args) -> int:
     from .simulation.config.builtin import scenario_path
     from .simulation.running.sweeps import sweep_command
 
-    check_kind(scenario_path(args.sweep), "sweep")
+    check_kind(scenario_path(args.sweep, "sweep"), "sweep")
     return sweep_command(args)
 
 
+def check_known(option: str, given: str | None, valid: tuple[str, ...], what: str) -> None:
+    """Refuse ``--option GIVEN`` that is none of ``valid``, naming the nearest (the ``closest_key`` that
+    suggests a misspelt key of a file or of ``--set``) and the choices; whether a known metric can be
+    grouped so is the analysis' check (``analysis.compare.check_metric``)."""
+    if given is None or given in valid:
+        return
+    from .simulation.config.nearest import closest_key
+
+    nearest = closest_key(given, valid)
+    hint = f"; did you mean '{nearest}'?" if nearest else ""
+    raise InputError(f"--{option}", "", f"unknown {what} '{given}'{hint} (choose one of {', '.join(valid)})")
+
+
+def check_metric_and_by(args) -> None:
+    """``--metric`` and ``--by`` of compare and plot: known names, else the nearest one suggested."""
+    from .analysis.compare import GROUPS, METRICS
+
+    check_known("metric", args.metric, METRICS, "metric")
+    check_known("by", args.by, (*GROUPS, "lever"), "grouping")
+
+
 def cmd_compare(args) -> int:
+    check_metric_and_by(args)
     from .analysis.compare import compare_command
 
     return compare_command(args)
@@ -498,6 +531,7 @@ def cmd_plot(args) -> int:
     from .plot_options import check_plot_args
 
     check_plot_args(args)  # a bad option is refused before pandas and matplotlib are imported
+    check_metric_and_by(args)
     from .analysis.plots_cli import plot_command
 
     return plot_command(args)
