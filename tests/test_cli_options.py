@@ -251,3 +251,19 @@ def test_a_misspelt_metric_or_grouping_gets_the_nearest_one(tiny_runs, tmp_path,
         "error: valuechain plot: argument --kind: invalid choice: 'frontir'; did you mean 'frontier'? "
         "(choose from paths, effects, frontier, heatmap, sobol, chain) (see --help)")
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- help texts
+def test_every_option_has_a_help_text_and_list_names_what_it_lists(capsys):
+    import argparse
+
+    from valuechain.cli import _parser
+
+    parser = _parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    missing = [f"{name} {a.option_strings[0]}" for name, sub in subs.items() for a in sub._actions
+               if a.option_strings and not a.help]
+    assert missing == []
+    assert subs["list"].description.startswith("List the built-in chains, scenarios and sweeps,")
+    stage = next(a for a in subs["plot"]._actions if "--stage" in a.option_strings)
+    assert stage.help == "paths, effects: only this stage (repeatable)"
