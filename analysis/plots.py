@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from ..simulation.config.errors import InputError
 from . import style as st
 from .compare import RunLike, as_run, compare, outcomes, subset, summarize
+from .plot_labels import place_labels
 
 
 def _finish(fig: Figure, out: str | Path | None) -> Figure:
@@ -216,7 +217,8 @@ def plot_frontier(points: pd.DataFrame, value: str = "value_added", *, ax: Axes 
     ``points`` from :func:`analysis.cost_value_points` (columns ``fiscal_cost``, ``value`` with
     optional ``_low``/``_high`` intervals, ``on_frontier``, ``scenario``). Every point is labelled
     (at most ``max_labels``; beyond that only the frontier's points), each label next to its own
-    point (see :func:`place_labels`).
+    point (see :mod:`analysis.plot_labels`; a label with no room within
+    ``MAX_DISTANCE_PT`` of its point is left out and named in the caption).
     """
     rel = points.attrs.get("relative_to_baseline", False)
     prefix = "Change in " if rel else ""
@@ -251,78 +253,28 @@ def plot_frontier(points: pd.DataFrame, value: str = "value_added", *, ax: Axes 
         if annotate and names is not None:
             show = np.ones(len(points), bool) if len(points) <= max_labels else on
             idx = np.flatnonzero(show)
-            place_labels(ax, points["fiscal_cost"].to_numpy(float), points[value].to_numpy(float),
-                         [st.run_label(names.iloc[i]) for i in idx], which=idx)
+            _label_points(ax, points["fiscal_cost"].to_numpy(float), points[value].to_numpy(float),
+                          [st.run_label(names.iloc[i]) for i in idx], idx)
     return _finish(fig, out)
 
 
-def place_labels(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fontsize: float = 6.5,
-                 which: np.ndarray | None = None) -> list:
-    """Label points ``which`` (default all; ``texts`` in that order) without ambiguity or overlaps.
-
-    Candidate spots ring each point (right, left, above, below, then further out, with a leader
-    line). A spot is taken only if its box overlaps no label placed before and no other point, and
-    its own point is the nearest point to the box; otherwise the next is tried, and a label that
-    finds none is drawn with a leader line at the first spot free of other labels. Returns the
-    annotations (their ``xy`` is their point)."""
+def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], which: np.ndarray) -> None:
+    """Labels via :func:`place_labels`; those without room are named in the caption. The longer
+    caption moves the axes, so the labels are placed again until the caption names the labels that
+    were left out (at most a few rounds; the last round's labels are kept)."""
     fig = ax.figure
-    fig.canvas.draw()  # fixes the layout so that display coordinates hold
-    renderer = fig.canvas.get_renderer()
-    pts = ax.transData.transform(np.column_stack([x, y]))
-    which = np.arange(len(x)) if which is None else np.asarray(which)
-    label_of = dict(zip(which.tolist(), texts))
-    placed: list = []
-    out: list = []
-    near = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"), (-5, -3, "right", "top"),
-            (0, 6, "center", "bottom"), (0, -6, "center", "top")]
-    far = [(dx * k, dy * k, ha, va) for k in (2.5, 4, 6) for dx, dy, ha, va in near]
-    box_ax = ax.get_window_extent(renderer)
-    order = sorted(label_of, key=lambda i: -pts[i, 1])
-
-    def dist(box, p) -> float:
-        dx = max(box.x0 - p[0], 0, p[0] - box.x1)
-        dy = max(box.y0 - p[1], 0, p[1] - box.y1)
-        return float(np.hypot(dx, dy))
-
-    for i in order:
-        if not np.isfinite(pts[i]).all():
-            continue
-        others = np.delete(pts, i, axis=0)
-        others = others[np.isfinite(others).all(axis=1)]
-        right_side = pts[i, 0] > box_ax.x0 + 0.6 * box_ax.width  # points on the right: labels to their left
-        cands = near + far
-        if right_side:
-            cands = [c for c in cands if c[0] <= 0] + [c for c in cands if c[0] > 0]
-        fallback = None
-        for dx, dy, ha, va in cands:
-            leader = {"arrowstyle": "-", "color": st.GREY, "lw": 0.5, "shrinkA": 0, "shrinkB": 2} \
-                if np.hypot(dx, dy) > 12 else None
-            t = ax.annotate(label_of[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                            fontsize=fontsize, zorder=5, arrowprops=leader)
-            t.set_in_layout(False)  # labels live inside the axes; they must not resize them
-            box = t.get_window_extent(renderer).expanded(1.04, 1.1)
-            inside = (box.x0 >= box_ax.x0 - 2 and box.x1 <= box_ax.x1 + 2 and box.y0 >= box_ax.y0 - 2
-                      and box.y1 <= box_ax.y1 + 2)
-            free = not any(box.overlaps(b) for b in placed)
-            hit_point = bool(len(others) and np.any((others[:, 0] > box.x0 - 3) & (others[:, 0] < box.x1 + 3) &
-                                                    (others[:, 1] > box.y0 - 3) & (others[:, 1] < box.y1 + 3)))
-            own_nearest = not len(others) or dist(box, pts[i]) < min(dist(box, p) for p in others)
-            if free and inside and not hit_point and (own_nearest or leader is not None):
-                placed.append(box)
-                out.append(t)
-                break
-            if fallback is None and free and leader is not None:
-                fallback = (dx, dy, ha, va)
+    base = getattr(fig, "_valuechain_caption", "")
+    said: list[str] = []
+    for _ in range(4):
+        drawn, unplaced = place_labels(ax, x, y, texts, which=which)
+        if unplaced == said:
+            return
+        for t in drawn:
             t.remove()
-        else:  # no clean spot: the first spot free of labels, with a leader line to the point
-            dx, dy, ha, va = fallback or (12, 12, "left", "bottom")
-            t = ax.annotate(label_of[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                            fontsize=fontsize, zorder=5,
-                            arrowprops={"arrowstyle": "-", "color": st.GREY, "lw": 0.5, "shrinkA": 0, "shrinkB": 2})
-            t.set_in_layout(False)
-            placed.append(t.get_window_extent(renderer))
-            out.append(t)
-    return out
+        said = unplaced
+        fig._valuechain_caption = base
+        st.caption(ax, "Not labelled for lack of room: " + "; ".join(unplaced) + "." if unplaced else "")
+    place_labels(ax, x, y, texts, which=which)
 
 
 def _err(p: pd.DataFrame, col: str) -> np.ndarray | None:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import DATA
+from matplotlib.text import Text
 from valuechain.analysis import (
     compare,
     plot_chain,
@@ -20,6 +21,7 @@ from valuechain.analysis import (
     sweep_outcomes,
 )
 from valuechain.analysis.cost import efficient_frontier
+from valuechain.analysis.plot_labels import LEADER_PT, MAX_DISTANCE_PT, box_gap, choose_offsets
 from valuechain.analysis.plots import param_label
 from valuechain.analysis.style import colours, run_label
 
@@ -48,10 +50,24 @@ def frontier_points(xs, ys, names) -> pd.DataFrame:
 
 
 def label_boxes(fig):
+    """Each label's text box as rendered (its leader line is checked by assert_leaders_clear)."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
-    return ax, [(t, t.get_window_extent(renderer)) for t in ax.texts]
+    return ax, [(t, Text.get_window_extent(t, renderer)) for t in ax.texts]
+
+
+def assert_leaders_clear(boxes):
+    """No label's leader line, as drawn, passes through another label's text box."""
+    for t, _ in boxes:
+        if t.arrow_patch is None:
+            continue
+        path = t.arrow_patch.get_path().transformed(t.arrow_patch.get_transform())
+        ends = path.vertices[[0, -1]]
+        line = ends[0] + np.linspace(0, 1, 200)[:, None] * (ends[1] - ends[0])
+        for other, box in boxes:
+            if other is not t:
+                assert not any(box.contains(x, y) for x, y in line), (t.get_text(), other.get_text())
 
 
 @pytest.mark.parametrize("xs, ys, names", [
@@ -76,6 +92,7 @@ def test_frontier_labels_sit_at_their_own_points(xs, ys, names):
     for a in range(len(boxes)):
         for b in range(a + 1, len(boxes)):
             assert not boxes[a][1].overlaps(boxes[b][1]), (boxes[a][0].get_text(), boxes[b][0].get_text())
+    assert_leaders_clear(boxes)
     plt.close(fig)
 
 
@@ -156,3 +173,66 @@ def test_sweep_paths_legend_has_values_and_no_band_clutter(runs):
     assert not fig.axes[0].collections  # more than four series: lines only, and the caption says so
     assert "no bands with more than 4 series" in caption(fig)
     plt.close(fig)
+
+
+# the 25-point power x freight grid of the fresh-eyes run (fiscal cost, value added in billion yuan;
+# labels: electricity price, freight subsidy): 13 frontier points in two tight clusters
+GRID_COST = [399, 631, 882, 1178, 1434, 263, 488, 736, 1031, 1289, 130, 346, 594, 889, 1143, 0, 204, 444, 743,
+             1005, -76, 117, 352, 648, 915]
+GRID_VALUE = [2110, 2113, 2223, 2290, 2305, 2084, 2099, 2202, 2283, 2290, 2068, 2087, 2192, 2256, 2273, 1990, 1970,
+              2071, 2173, 2195, 1898, 1872, 1981, 2086, 2124]
+GRID_NAMES = [f"{p}, {f}" for p in ("0.25", "0.3", "0.35", "0.4", "0.45") for f in (0, 375, 750, 1125, 1500)]
+
+
+def test_crowded_grid_frontier_labels_are_disjoint_and_at_their_points():
+    pts = frontier_points([c * 1e3 for c in GRID_COST], [v * 1e3 for v in GRID_VALUE], GRID_NAMES)
+    fig = plot_frontier(pts)
+    ax, boxes = label_boxes(fig)
+    on = pts.loc[pts.on_frontier, "scenario"].tolist()
+    assert len(on) == 13 and sorted(t.get_text() for t, _ in boxes) == sorted(on)  # every frontier point labelled
+    xy = ax.transData.transform(pts[["fiscal_cost", "value_added"]].to_numpy(float))
+    px_per_pt = fig.dpi / 72
+    for t, box in boxes:
+        i = GRID_NAMES.index(t.get_text())
+        assert tuple(t.xy) == (pts.fiscal_cost[i], pts.value_added[i])
+        b = (box.x0, box.y0, box.x1, box.y1)
+        gaps = [box_gap(b, p) for p in xy]
+        assert gaps[i] <= MAX_DISTANCE_PT * px_per_pt + 0.5, t.get_text()  # next to its own point
+        if t.arrow_patch is None:  # without a leader line: nearer its own point than any other
+            assert int(np.argmin(gaps)) == i and gaps[i] <= LEADER_PT * px_per_pt + 0.5, t.get_text()
+        assert box.x0 >= ax.bbox.x0 and box.x1 <= ax.bbox.x1 and box.y0 >= ax.bbox.y0 and box.y1 <= ax.bbox.y1
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a][1].overlaps(boxes[b][1]), (boxes[a][0].get_text(), boxes[b][0].get_text())
+    assert_leaders_clear(boxes)
+    plt.close(fig)
+
+
+def test_labels_without_room_are_left_out_and_named_in_the_caption():
+    # eleven points on one spot cannot all be labelled within MAX_DISTANCE_PT without overlaps
+    xs = [0.0, 1000.0] + [500.0] * 11  # the two ends, and a pile of eleven points on one spot
+    ys = [0.0, 1000.0] + [500.0] * 11
+    names = ["low", "high"] + [f"pile number {i}" for i in range(11)]
+    p = pd.DataFrame({"scenario": names, "fiscal_cost": xs, "value_added": ys, "on_frontier": True})
+    fig = plot_frontier(p)
+    ax, boxes = label_boxes(fig)
+    drawn = {t.get_text() for t, _ in boxes}
+    left_out = [n for n in names if n not in drawn]
+    assert {"low", "high"} <= drawn and left_out  # some of the pile found no room
+    caption = fig._suptitle.get_text().replace("\n", " ")
+    assert caption.endswith("Not labelled for lack of room: " + "; ".join(left_out) + ".")
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a][1].overlaps(boxes[b][1])
+    plt.close(fig)
+
+
+def test_choose_offsets_is_nearest_free_spot():
+    # a lone point in a wide axes: its label goes at the first spot tried (3 pt to the right, no leader)
+    (spot,) = choose_offsets(np.array([[100.0, 100.0]]), np.array([[40.0, 10.0]]), np.array([0]),
+                             (0.0, 0.0, 400.0, 400.0), px_per_pt=2.0)
+    assert spot.offset_px == (6.0 + 20.0, 0.0) and spot.gap_pt == 3.0 and not spot.leader
+    # against the right edge it cannot go right: it goes to the first free direction instead
+    (spot,) = choose_offsets(np.array([[395.0, 100.0]]), np.array([[40.0, 10.0]]), np.array([0]),
+                             (0.0, 0.0, 400.0, 400.0), px_per_pt=2.0)
+    assert spot.offset_px[0] < 0 and spot.gap_pt <= 3.0
