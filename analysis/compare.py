@@ -93,6 +93,7 @@ _FIRST = ("value_added", "investment", "employment")  # the headline metrics, li
 ADDITIVE = _FIRST + tuple(c for c in schema.STAGE_COLUMNS
                           if c not in _FIRST + ("utilisation", "price", "unit_cost"))
 DERIVED = ("downstream_investment", "fiscal_cost", "processing_depth")
+SHARES = ("processing_depth",)  # ratio metrics: reduced over the years as a share of the sums, not summed
 METRICS = ADDITIVE + DERIVED
 GROUPS = ("sector", "stage", "tier")
 MONEY = set(schema.MONEY) | {"downstream_investment", "fiscal_cost"}
@@ -434,7 +435,7 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
             "parameter-averaged mean" if draw is not None else "replications")
     out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,
                       "over": over,
-                      "horizon": horizon_label(run, year, pv, each_year), "units": metric_unit(metric, year, pv,
+                      "horizon": horizon_label(run, year, pv, each_year, metric), "units": metric_unit(metric, year, pv,
                                                                                              each_year)})
     return out
 
@@ -478,14 +479,22 @@ def compare_many(results: Mapping[str, RunLike], baseline: RunLike, metric: str 
     return out
 
 
-def horizon_label(run: Run, year: int | None, pv: float | None, each_year: bool) -> str:
+def horizon_label(run: Run, year: int | None, pv: float | None, each_year: bool, metric: str = "") -> str:
+    """How the outcome is reduced over the years. A share (``processing_depth``) is not cumulated:
+    it is the share of the cumulated (or discounted) value added, i.e. the value-added-weighted
+    mean of the yearly shares."""
     y = run.stages["year"]
     span = f"{int(y.min())}-{int(y.max())}"
     if year is not None:
         return f"in {year}"
+    if each_year:
+        return "by year"
+    if metric in SHARES:
+        weights = "value-added-weighted" if pv is None else f"discounted ({pv:.1%}) value-added-weighted"
+        return f"{weights} mean over {span}"
     if pv is not None:
         return f"present value {span} at {pv:.1%}, base year {int(y.min())}"
-    return "by year" if each_year else f"cumulative {span}"
+    return f"cumulative {span}"
 
 
 def metric_unit(metric: str, year: int | None = None, pv: float | None = None, each_year: bool = False) -> str:

@@ -461,7 +461,7 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
         run = as_run(res)
         first = first or run
         check_comparable(run, base if base is not None else first, what="compare costs")
-        horizon = horizon or horizon_label(run, year, pv, False)
+        horizon = horizon or horizon_label(run, year, pv, False, value)
         row: dict = {"scenario": name}
         draw = draws_of(run, base)  # with parameter draws the draw is the unit of the intervals
         for m in ("fiscal_cost", value):

@@ -43,7 +43,7 @@ def sweep_cost_value_points(sweep, baseline=None, *, value: str = "value_added",
         rows.append(out)
     table = pd.DataFrame(rows)
     table["on_frontier"] = efficient_frontier(table, "fiscal_cost", value)
-    horizon = frames[value].attrs.get("horizon", "") if base is None else horizon_label(base, year, pv, False)
+    horizon = frames[value].attrs.get("horizon", "") if base is None else horizon_label(base, year, pv, False, value)
     named = "name" in points and points["name"].astype(str).str.len().gt(0).all()
     label_key = None if named else "; ".join(param_label(k, width=200, base=sw.manifest.get("base_scenario"))
                                               for k in sw.parameters)

@@ -102,6 +102,26 @@ def test_chain_is_compared_by_content(runs, capsys):
                     f"{base} ({h_base}); compare only runs on the same chain (got {h_edit})")
 
 
+def test_a_share_metric_is_headed_as_a_weighted_mean_not_cumulative(runs, capsys):
+    power, base = str(runs / "runs" / "power"), str(runs / "runs" / "base")
+    assert main(["compare", power, base, "--metric", "processing_depth"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert head == ("processing_depth: scenario minus baseline, value-added-weighted mean over 2016-2025, share of "
+                    "value added; paired 95% t interval over replications")
+    assert main(["compare", power, base, "--metric", "processing_depth", "--pv", "0.05"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith(
+        "processing_depth: scenario minus baseline, discounted (5.0%) value-added-weighted mean over 2016-2025, ")
+    # what the header says: the share of the cumulated value added = the value-added-weighted mean of the years'
+    st = load_results(base).stages
+    deep = st[st.tier == "deep"].groupby(["replication", "year"]).value_added.sum()
+    va = st.groupby(["replication", "year"]).value_added.sum()
+    share, weight = (deep / va).unstack(), va.unstack()
+    weighted = ((share * weight).sum(axis=1) / weight.sum(axis=1)).mean()
+    table = compare(base, base, "processing_depth")
+    assert table.baseline_mean.iloc[0] == pytest.approx(weighted, rel=1e-12)
+    assert table.baseline_mean.iloc[0] != pytest.approx(share.mean(axis=1).mean(), rel=1e-9)  # not the plain mean
+
+
 def test_sweep_manifest_has_the_chain_hash(runs):
     base = json.loads((runs / "runs" / "base" / "manifest.json").read_text())
     sweep = json.loads((runs / "mixes" / "manifest.json").read_text())
