@@ -202,12 +202,24 @@ def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(xlabel)
         ax.set_ylim(-0.6, n_cats - 0.4)
+        title = title if title is not None else _versus(scenarios, t)
         if title:
             ax.set_title(title, loc="left")
         st.caption(ax, f"{what} {conf:.0%} t interval over {n} runs ({t.attrs.get('covers', st.NOISE)}).")
         if hue != [None]:
             fig.legend(loc="outside lower center", ncols=2, fontsize=6.5)
     return _finish(fig, out)
+
+
+def _versus(scenarios: list, table: pd.DataFrame) -> str:
+    """The default title of an effects plot: what is compared with what ("Policy package 2016
+    against Baseline"; "Each against Baseline" when the scenarios are the rows or the legend)."""
+    bases = list(dict.fromkeys(table["baseline"])) if "baseline" in table else \
+        [table.attrs["baseline"]] if table.attrs.get("baseline") else []
+    if len(bases) != 1:
+        return ""
+    base = st.run_label(bases[0])
+    return f"{st.run_label(scenarios[0])} against {base}" if len(scenarios) == 1 else f"Each against {base}"
 
 
 def plot_frontier(points: pd.DataFrame, value: str = "value_added", *, ax: Axes | None = None,

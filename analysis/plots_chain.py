@@ -169,7 +169,10 @@ def _amount(v: float, metric: str) -> str:
 
 
 def _pct(p: float) -> str:
-    return f"{p:+.1f}%" if np.isfinite(p) else "(none)"
+    """A signed change to one decimal; one that rounds to zero is 0.0% (never -0.0% or +0.0%)."""
+    if not np.isfinite(p):
+        return "(none)"
+    return "0.0%" if round(p, 1) == 0 else f"{p:+.1f}%"
 
 
 def _luminance(colour) -> float:

@@ -23,8 +23,8 @@ from valuechain.analysis import (
     sensitivity,
     sweep_outcomes,
 )
-from valuechain.analysis.plots_chain import chain_graph, layout, stage_depths
-from valuechain.analysis.style import COLUMN_IN, DPI, save
+from valuechain.analysis.plots_chain import _pct, chain_graph, layout, stage_depths
+from valuechain.analysis.style import COLUMN_IN, DPI, run_label, save
 from valuechain.simulation import load_chain
 from valuechain.simulation.config.errors import InputError
 
@@ -204,3 +204,38 @@ def test_effects_with_an_unbounded_interval_are_drawn_to_the_edge_with_an_arrow(
     assert np.isfinite(lo) and np.isfinite(hi) and lo < 2000 and hi > 60000
     arrows = [line for line in ax.get_lines() if line.get_marker() in ("<", ">")]
     assert len(arrows) == 2 and "unbounded" in ax.get_xlabel()
+
+
+def test_effects_title_names_the_scenario_and_the_baseline(runs):
+    table = compare(runs["power"], runs["base"], by="sector")
+    scenario, baseline = table.scenario.iloc[0], table.baseline.iloc[0]
+    assert scenario != baseline
+    fig = plot_effects(table)
+    assert fig.axes[0].get_title(loc="left") == f"{run_label(scenario)} against {run_label(baseline)}"
+    plt.close(fig)
+    fig = plot_effects(table, title="")  # an empty title leaves it out
+    assert fig.axes[0].get_title(loc="left") == ""
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("pct, text", [(-0.04, "0.0%"), (0.04, "0.0%"), (-0.0, "0.0%"), (-0.06, "-0.1%"),
+                                       (2.35, "+2.4%"), (float("nan"), "(none)")])
+def test_chain_change_never_shows_a_signed_zero(pct, text):
+    assert _pct(pct) == text
+
+
+def test_chain_diagram_prints_no_negative_zero(runs, monkeypatch):
+    import valuechain.analysis.plots_chain as pc
+
+    real = pc.compare
+
+    def tiny_change(*args, **kwargs):  # one stage's change rounds to zero from below
+        table = real(*args, **kwargs)
+        table.loc[0, "pct_effect"] = -0.03
+        return table
+
+    monkeypatch.setattr(pc, "compare", tiny_change)
+    fig = plot_chain(runs["power"], runs["base"])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.endswith("  0.0%") for t in texts) and not any("-0.0%" in t for t in texts)
+    plt.close(fig)
