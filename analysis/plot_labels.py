@@ -11,8 +11,9 @@ growing distances, nearest first; a label further than ``LEADER_PT`` from its po
 line, a nearer one must be clearly nearest its own point (every other point at least
 ``NEAREST_RATIO`` times and ``NEAREST_MARGIN_PT`` further from the box). No label is put further than
 ``MAX_DISTANCE_PT`` (the gap between the point and the nearest edge of the label's box); a label
-with no free spot within that distance is not drawn, and is returned by name so that the caller can
-say so (the frontier's caption lists them).
+with no free spot within that distance is not drawn, and is returned so that the caller can say so
+(the frontier then puts a number in its place, keyed in the caption, and names in the caption the
+labels even a number found no room for).
 """
 
 from __future__ import annotations
@@ -155,10 +156,10 @@ def choose_offsets(points_px: np.ndarray, sizes_px: np.ndarray, which: np.ndarra
 
 
 def place_labels(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fontsize: float = 6.5,
-                 which: np.ndarray | None = None) -> tuple[list, list[str]]:
+                 which: np.ndarray | None = None) -> tuple[list, list[int]]:
     """Label points ``which`` (default all; ``texts`` in that order) without overlaps, each next to
     its own point (:func:`choose_offsets`). Returns the annotations drawn (their ``xy`` is their
-    point) and the texts that found no room."""
+    point) and the positions in ``texts`` of the labels that found no room."""
     fig = ax.figure
     fig.canvas.draw()  # fixes the layout so that display coordinates hold
     renderer = fig.canvas.get_renderer()
@@ -173,7 +174,7 @@ def place_labels(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], fonts
     for k, spot in enumerate(offsets):
         i = which[k]
         if spot is None:
-            unplaced.append(texts[k])
+            unplaced.append(k)
             continue
         leader = {"arrowstyle": "-", "color": st.GREY, "lw": 0.5, "shrinkA": 0, "shrinkB": 2,
                   "relpos": spot.leader_from} if spot.leader else None  # the line checked free

@@ -230,7 +230,8 @@ def plot_frontier(points: pd.DataFrame, value: str = "value_added", *, ax: Axes 
     optional ``_low``/``_high`` intervals, ``on_frontier``, ``scenario``). Every point is labelled
     (at most ``max_labels``; beyond that only the frontier's points), each label next to its own
     point (see :mod:`analysis.plot_labels`; a label with no room within
-    ``MAX_DISTANCE_PT`` of its point is left out and named in the caption).
+    ``MAX_DISTANCE_PT`` of its point is replaced by a number keyed in the caption, or, if even
+    that finds no room, named in the caption as not labelled).
     """
     rel = points.attrs.get("relative_to_baseline", False)
     prefix = "Change in " if rel else ""
@@ -271,22 +272,39 @@ def plot_frontier(points: pd.DataFrame, value: str = "value_added", *, ax: Axes 
 
 
 def _label_points(ax: Axes, x: np.ndarray, y: np.ndarray, texts: list[str], which: np.ndarray) -> None:
-    """Labels via :func:`place_labels`; those without room are named in the caption. The longer
-    caption moves the axes, so the labels are placed again until the caption names the labels that
-    were left out (at most a few rounds; the last round's labels are kept)."""
+    """Labels via :func:`place_labels`. A label without room is replaced by a number (1, 2, ...)
+    placed the same way and keyed in the caption; one for which even the number finds no room is
+    named in the caption as not labelled. The longer caption moves the axes, so the labels are
+    placed again until the caption matches the placement (at most a few rounds)."""
     fig = ax.figure
     base = getattr(fig, "_valuechain_caption", "")
-    said: list[str] = []
-    for _ in range(4):
-        drawn, unplaced = place_labels(ax, x, y, texts, which=which)
-        if unplaced == said:
+    numbered: dict[int, str] = {}  # position in texts -> its number
+    dropped: list[int] = []
+    for _ in range(6):
+        shown = [numbered.get(k, t) for k, t in enumerate(texts)]
+        keep = [k for k in range(len(texts)) if k not in dropped]
+        drawn, unplaced = place_labels(ax, x, y, [shown[k] for k in keep], which=which[keep])
+        unplaced = [keep[u] for u in unplaced]
+        if not unplaced:
             return
         for t in drawn:
             t.remove()
-        said = unplaced
+        for k in unplaced:
+            if k in numbered:
+                dropped.append(k)
+                del numbered[k]
+            else:
+                numbered[k] = ""
+        numbered = {k: str(n + 1) for n, k in enumerate(sorted(numbered))}  # 1, 2, ... in the order of texts
         fig._valuechain_caption = base
-        st.caption(ax, "Not labelled for lack of room: " + "; ".join(unplaced) + "." if unplaced else "")
-    place_labels(ax, x, y, texts, which=which)
+        key = "; ".join(f"{numbered[k]} = {texts[k]}" for k in sorted(numbered))
+        parts = ([f"Numbered labels: {key}."] if key else []) + \
+            ([f"Not labelled for lack of room: {'; '.join(texts[k] for k in sorted(dropped))}."] if dropped else [])
+        st.caption(ax, " ".join(parts))
+    # the caption still changed the layout: the last placement's leftovers are left out silently
+    shown = [numbered.get(k, t) for k, t in enumerate(texts)]
+    keep = [k for k in range(len(texts)) if k not in dropped]
+    place_labels(ax, x, y, [shown[k] for k in keep], which=which[keep])
 
 
 def _err(p: pd.DataFrame, col: str) -> np.ndarray | None:

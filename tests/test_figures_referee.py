@@ -208,22 +208,49 @@ def test_crowded_grid_frontier_labels_are_disjoint_and_at_their_points():
     plt.close(fig)
 
 
-def test_labels_without_room_are_left_out_and_named_in_the_caption():
-    # eleven points on one spot cannot all be labelled within MAX_DISTANCE_PT without overlaps
-    xs = [0.0, 1000.0] + [500.0] * 11  # the two ends, and a pile of eleven points on one spot
+def test_labels_without_room_are_numbered_or_named_in_the_caption():
+    # a 4 x 3 block of points with long labels: the outer ones fit, the rest become numbers keyed in
+    # the caption, and the two inner points, boxed in by their neighbours, are named as not labelled
+    xs = [0.0, 1000.0] + [400.0 + 60 * (i % 4) for i in range(12)]
+    ys = [0.0, 1000.0] + [400.0 + 60 * (i // 4) for i in range(12)]
+    names = ["low", "high"] + [f"a long sweep point label number {i}" for i in range(12)]
+    p = pd.DataFrame({"scenario": names, "fiscal_cost": xs, "value_added": ys, "on_frontier": True})
+    fig = plot_frontier(p)
+    ax, boxes = label_boxes(fig)
+    caption = fig._suptitle.get_text().replace("\n", " ")
+    numbered_part = caption.split("Numbered labels: ", 1)[1].split(". Not labelled", 1)[0].rstrip(".")
+    key = dict(item.split(" = ", 1) for item in numbered_part.split("; "))
+    dropped = caption.split("Not labelled for lack of room: ", 1)[1].rstrip(".").split("; ")
+    assert list(key) == [str(n) for n in range(1, len(key) + 1)] and len(key) >= 3 and dropped
+    shown = {}
+    for t, _ in boxes:
+        shown[key.get(t.get_text(), t.get_text())] = t
+    assert sorted(shown) == sorted(set(names) - set(dropped))  # each label once: itself or its number
+    assert not set(shown) & set(dropped)
+    xy = ax.transData.transform(np.column_stack([xs, ys]))
+    for name, t in shown.items():
+        i = names.index(name)
+        assert tuple(t.xy) == (xs[i], ys[i])  # the number sits at its own point
+        box = Text.get_window_extent(t, fig.canvas.get_renderer())
+        assert box_gap((box.x0, box.y0, box.x1, box.y1), xy[i]) <= MAX_DISTANCE_PT * fig.dpi / 72 + 0.5
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a][1].overlaps(boxes[b][1]), (boxes[a][0].get_text(), boxes[b][0].get_text())
+    assert_leaders_clear(boxes)
+    plt.close(fig)
+
+
+def test_points_on_one_spot_are_named_as_not_labelled():
+    # a label (or number) at one of eleven coinciding points would be as near the other ten
+    xs = [0.0, 1000.0] + [500.0] * 11
     ys = [0.0, 1000.0] + [500.0] * 11
     names = ["low", "high"] + [f"pile number {i}" for i in range(11)]
     p = pd.DataFrame({"scenario": names, "fiscal_cost": xs, "value_added": ys, "on_frontier": True})
     fig = plot_frontier(p)
-    ax, boxes = label_boxes(fig)
-    drawn = {t.get_text() for t, _ in boxes}
-    left_out = [n for n in names if n not in drawn]
-    assert {"low", "high"} <= drawn and left_out  # some of the pile found no room
+    _, boxes = label_boxes(fig)
+    assert sorted(t.get_text() for t, _ in boxes) == ["high", "low"]
     caption = fig._suptitle.get_text().replace("\n", " ")
-    assert caption.endswith("Not labelled for lack of room: " + "; ".join(left_out) + ".")
-    for a in range(len(boxes)):
-        for b in range(a + 1, len(boxes)):
-            assert not boxes[a][1].overlaps(boxes[b][1])
+    assert caption.endswith("Not labelled for lack of room: " + "; ".join(names[2:]) + ".")
     plt.close(fig)
 
 
