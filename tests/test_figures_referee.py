@@ -57,6 +57,14 @@ def label_boxes(fig):
     return ax, [(t, Text.get_window_extent(t, renderer)) for t in ax.texts]
 
 
+def assert_labels_apart(boxes):
+    """No two labels' text boxes overlap, and no leader line passes through another label."""
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            assert not boxes[a][1].overlaps(boxes[b][1]), (boxes[a][0].get_text(), boxes[b][0].get_text())
+    assert_leaders_clear(boxes)
+
+
 def assert_leaders_clear(boxes):
     """No label's leader line, as drawn, passes through another label's text box."""
     for t, _ in boxes:
@@ -89,10 +97,7 @@ def test_frontier_labels_sit_at_their_own_points(xs, ys, names):
         d = [np.hypot(max(box.x0 - px, 0, px - box.x1), max(box.y0 - py, 0, py - box.y1)) for px, py in pts]
         if t.arrow_patch is None:  # without a leader line the label is nearest its own point
             assert int(np.argmin(d)) == i, t.get_text()
-    for a in range(len(boxes)):
-        for b in range(a + 1, len(boxes)):
-            assert not boxes[a][1].overlaps(boxes[b][1]), (boxes[a][0].get_text(), boxes[b][0].get_text())
-    assert_leaders_clear(boxes)
+    assert_labels_apart(boxes)
     plt.close(fig)
 
 
@@ -201,10 +206,7 @@ def test_crowded_grid_frontier_labels_are_disjoint_and_at_their_points():
         if t.arrow_patch is None:  # without a leader line: nearer its own point than any other
             assert int(np.argmin(gaps)) == i and gaps[i] <= LEADER_PT * px_per_pt + 0.5, t.get_text()
         assert box.x0 >= ax.bbox.x0 and box.x1 <= ax.bbox.x1 and box.y0 >= ax.bbox.y0 and box.y1 <= ax.bbox.y1
-    for a in range(len(boxes)):
-        for b in range(a + 1, len(boxes)):
-            assert not boxes[a][1].overlaps(boxes[b][1]), (boxes[a][0].get_text(), boxes[b][0].get_text())
-    assert_leaders_clear(boxes)
+    assert_labels_apart(boxes)
     plt.close(fig)
 
 
@@ -233,10 +235,7 @@ def test_labels_without_room_are_numbered_or_named_in_the_caption():
         assert tuple(t.xy) == (xs[i], ys[i])  # the number sits at its own point
         box = Text.get_window_extent(t, fig.canvas.get_renderer())
         assert box_gap((box.x0, box.y0, box.x1, box.y1), xy[i]) <= MAX_DISTANCE_PT * fig.dpi / 72 + 0.5
-    for a in range(len(boxes)):
-        for b in range(a + 1, len(boxes)):
-            assert not boxes[a][1].overlaps(boxes[b][1]), (boxes[a][0].get_text(), boxes[b][0].get_text())
-    assert_leaders_clear(boxes)
+    assert_labels_apart(boxes)
     plt.close(fig)
 
 
