@@ -9,9 +9,9 @@ from pathlib import Path
 import pydantic
 import pytest
 from valuechain.simulation.config.errors import InputError
+from valuechain.simulation.config.nearest import closest_key, did_you_mean
 from valuechain.simulation.config.yamlio import (
     apply_set,
-    closest_key,
     deep_merge,
     format_validation_error,
     load_yaml_mapping,
@@ -182,6 +182,8 @@ def test_parse_yaml_value_errors_name_the_key() -> None:
 def test_closest_key() -> None:
     assert closest_key("horizn", ["horizon", "seed", "policy"]) == "horizon"
     assert closest_key("zzz", ["horizon", "seed"]) is None
+    assert did_you_mean("horizn", ["horizon", "seed"]) == "; did you mean 'horizon'?"
+    assert did_you_mean("zzz", ["horizon", "seed"]) == ""
 
 
 def test_deep_merge_merges_mappings_and_replaces_the_rest() -> None:

@@ -49,19 +49,18 @@ def builtin_names(kind: str | None = None) -> list[str]:
 def scenario_path(name_or_path: str | Path, kind: str | None = None) -> Path:
     """The file for ``name_or_path``: a built-in scenario's path for a bare name, else the path. A bare
     name that is neither is refused naming the built-ins of ``kind`` (``"scenario"``, ``"sweep"``, None:
-    both) and the nearest of them (:func:`~.yamlio.closest_key`, as for a misspelt key)."""
+    both) and the nearest of them (:func:`~.nearest.closest_key`, as for a misspelt key)."""
     text = str(name_or_path)
     if is_name(text) and not Path(text).exists():
         if (data_dir() / f"{text}.yaml").exists():
             return data_dir() / f"{text}.yaml"
         from .errors import InputError
-        from .nearest import closest_key
+        from .nearest import did_you_mean
 
         names = builtin_names(kind)
         what = f"built-in {kind}" if kind else "built-in scenario or sweep"
-        nearest = closest_key(text, names)
-        hint = f"; did you mean '{nearest}'?" if nearest else ""
-        raise InputError(text, "", f"no such file, nor a {what} of that name{hint} (built-in: {', '.join(names)})")
+        raise InputError(text, "", f"no such file, nor a {what} of that name{did_you_mean(text, names)} "
+                         f"(built-in: {', '.join(names)})")
     return Path(name_or_path)
 
 

@@ -21,11 +21,11 @@ from .base import PlainName
 from .builtin import scenario_path
 from .chain import Chain, load_chain
 from .errors import InputError
+from .nearest import did_you_mean
 from .targets import Target, _Strict
 from .yamlio import (
     apply_set,
     blame_inherited,
-    closest_key,
     format_validation_error,
     resolve_layers,
     resolve_path,
@@ -240,17 +240,13 @@ def check_targets(spec: Scenario, chain: Chain, file: str) -> None:
         for name, stages in lever.stage_lists(getattr(spec.policy, lever.key)).items():
             for j, stage in enumerate(stages):
                 if stage not in chain.index:
-                    hint = closest_key(stage, chain.order)
-                    msg = f"unknown stage in chain '{chain.name}'" + (f"; did you mean '{hint}'?" if hint else "")
+                    msg = f"unknown stage in chain '{chain.name}'" + did_you_mean(stage, chain.order)
                     raise InputError(file, f"policy.{lever.key}.{name}.{j}", msg, stage)
     for key, rules in groups.items():
         for i, rule in enumerate(rules):
             for j, stage in enumerate(rule.stages):
                 if stage not in chain.index:
-                    hint = closest_key(stage, chain.order)
-                    msg = f"unknown stage in chain '{chain.name}'"
-                    if hint:
-                        msg += f"; did you mean '{hint}'?"
+                    msg = f"unknown stage in chain '{chain.name}'" + did_you_mean(stage, chain.order)
                     raise InputError(file, f"{key}.{i}.stages.{j}", msg, stage)
 
 

@@ -22,7 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .builtin import find_scenario_file, not_found_hint
 from .errors import InputError, PartError
-from .nearest import closest_key
+from .nearest import did_you_mean
 
 MAX_ALIAS_USES = 1000
 MAX_NODES = 100_000  # nodes counted as if every alias were expanded
@@ -344,8 +344,7 @@ def blame_inherited(err: InputError, layers: Layers) -> InputError:
 
 
 def _unknown_key(name: str, valid: Iterable[str]) -> str:
-    suggestion = closest_key(name, valid)
-    return "unknown key" + (f"; did you mean '{suggestion}'?" if suggestion else "")
+    return "unknown key" + did_you_mean(name, valid)
 
 
 def apply_set(

@@ -45,10 +45,9 @@ class _Parser(argparse.ArgumentParser):
     def _check_value(self, action, value):
         """An invalid choice (a subcommand, ``--kind``, ``cost --metric``, ...) names the nearest one."""
         if action.choices is not None and value not in action.choices:
-            from .simulation.config.nearest import closest_key
+            from .simulation.config.nearest import did_you_mean
 
-            nearest = closest_key(str(value), action.choices)
-            hint = f"; did you mean '{nearest}'?" if nearest else ""
+            hint = did_you_mean(str(value), action.choices)
             raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from "
                                          f"{', '.join(map(str, action.choices))})")
         super()._check_value(action, value)
@@ -495,11 +494,10 @@ def check_known(option: str, given: str | None, valid: tuple[str, ...], what: st
     grouped so is the analysis' check (``analysis.compare.check_metric``)."""
     if given is None or given in valid:
         return
-    from .simulation.config.nearest import closest_key
+    from .simulation.config.nearest import did_you_mean
 
-    nearest = closest_key(given, valid)
-    hint = f"; did you mean '{nearest}'?" if nearest else ""
-    raise InputError(f"--{option}", "", f"unknown {what} '{given}'{hint} (choose one of {', '.join(valid)})")
+    raise InputError(f"--{option}", "", f"unknown {what} '{given}'{did_you_mean(given, valid)} "
+                     f"(choose one of {', '.join(valid)})")
 
 
 def check_metric_and_by(args) -> None:
