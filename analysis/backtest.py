@@ -21,7 +21,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..simulation.config.observed import LAST_CALIBRATION_YEAR, Observed, check_stages, load_observed, role
+from ..simulation.config.observed import (
+    CHOSE,
+    LAST_CALIBRATION_YEAR,
+    Observed,
+    check_stages,
+    load_observed,
+    role,
+    role_label,
+)
 from . import build_timing
 
 TABLE_COLUMNS = ["series", "year", "unit", "model_mean", "model_low", "model_high", "record", "error"]
@@ -300,7 +308,8 @@ def roles_summary(table: pd.DataFrame) -> str:
     fitted before a later change), how many checks lie within ±25%, and how many held-out records
     lie within ±25% and ±50%; for checks and held-out records also how many records lie inside the
     model's 2.5-97.5% range (``model_low <= record <= model_high``, edges included), since the
-    ±25% bands judge the model's mean only."""
+    ±25% bands judge the model's mean only. Where some checks chose a setting's value
+    (``observed.CHOSE``), the checks without them are counted too."""
     s = scored(table)
     r = np.array([role(a, int(b)) for a, b in zip(s.series, s.year)], dtype=object)
     signed = s.error.to_numpy()
@@ -308,17 +317,23 @@ def roles_summary(table: pd.DataFrame) -> str:
     fitted, check, out = r == "fitted", r == "check", r == "held out"
     inside = ((s.model_low <= s.record) & (s.record <= s.model_high)).to_numpy()
     worst = f", largest {signed[fitted][np.argmax(err[fitted])]:+.0%}" if fitted.any() else ""
+    chose = check & np.array([(a, int(b)) in CHOSE for a, b in zip(s.series, s.year)], dtype=bool)
+    free = check & ~chose
+    others = (f", and of the {int(free.sum())} checks that chose no setting "
+              f"{int((err[free] <= 0.25).sum())} within ±25%" if chose.any() else "")
     return (f"in sample: {int(fitted.sum())} fitted (set on their records: {int((err[fitted] <= 0.05).sum())} within "
             f"±5%{worst}), {int(check.sum())} checks, "
             f"of which {int((err[check] <= 0.25).sum())} within ±25% ({int(inside[check].sum())} inside the model's "
-            f"95% range); out of sample: {int(out.sum())} held out, of which {int((err[out] <= 0.25).sum())} within "
+            f"95% range){others}; out of sample: {int(out.sum())} held out, of which "
+            f"{int((err[out] <= 0.25).sum())} within "
             f"±25% and {int((err[out] <= 0.50).sum())} within ±50% ({int(inside[out].sum())} inside the model's 95% "
             "range)")
 
 
 def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
     """The table as text, in-sample and out-of-sample blocks (rows with a record by default), each
-    record with its role (``observed.role``: fitted, check, held out), then :func:`roles_summary`."""
+    record with its role (``observed.role_label``: fitted, check, check (chose a setting), held out),
+    then :func:`roles_summary`."""
     t = scored(table) if only_records else table.assign(
         use=np.where(table.year <= LAST_CALIBRATION_YEAR, "calibration", "validation"))
 
@@ -335,7 +350,7 @@ def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
             continue
         rows = [[r.series, str(r.year), r.unit, num(r.model_mean), f"{num(r.model_low)}-{num(r.model_high)}",
                  num(r.record), "" if pd.isna(r.error) else f"{r.error:+.0%}",
-                 role(r.series, int(r.year)) if not pd.isna(r.record) else ""] for r in part.itertuples()]
+                 role_label(r.series, int(r.year)) if not pd.isna(r.record) else ""] for r in part.itertuples()]
         head = ["series", "year", "unit", "model", "model 95% range", "record", "error", "role"]
         widths = [max(len(x) for x in col) for col in zip(head, *rows)]
         fmt = "  ".join(f"{{:{'<' if i < 3 or i == 7 else '>'}{w}}}" for i, w in enumerate(widths))

@@ -39,13 +39,14 @@ VILLAGE_FROM = 2015  # the village factories' drive starts in 2015 (§14.11)
 
 def drive_rule(large: float, capacity_t: float, total: float, first_year: int = 2014) -> str:
     """The history's drive rule: ``large`` plants a year at ``capacity_t`` from ``first_year``, and
-    from 2015 ``total - large`` of the stage's size (announced in the earlier of the two years)."""
+    from 2015 ``total - large`` of the stage's size; announced in 2015, as in the history (the
+    announcement changes no placed plant, §14.22)."""
     if not VILLAGE_FROM - 1 <= first_year <= VILLAGE_FROM:
         raise SystemExit(f"--first-year: 2014 or 2015 (got {first_year})")
     return ("policy.investment_attraction.rules=[{stages: [garments], "
             f"placed_plants_per_year: {{{VILLAGE_FROM}: {total - large:g}, 2024: 0}}, "
             f"large_placed_plants_per_year: {{{first_year}: {large:g}, 2024: 0}}, "
-            f"capacity_per_large_placed_plant: {capacity_t:g}, announced: {min(first_year, VILLAGE_FROM)}, "
+            f"capacity_per_large_placed_plant: {capacity_t:g}, announced: {VILLAGE_FROM}, "
             "orders_per_placed_plant: 0.4}]")
 
 

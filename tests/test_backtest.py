@@ -1199,3 +1199,33 @@ def test_a_growth_must_be_the_ratio_of_one_sum_in_two_years(tmp_path):
         load_observed(path)
     assert info.value.line() == (f"{tmp_path / 'record.csv'}: garment_growth 2015: months: 7 months: only a flow "
                                  f"record may cover part of a year, and garment_growth is a ratio in series.yaml")
+
+
+def test_a_check_that_chose_a_setting_is_labelled_and_the_checks_without_it_are_counted_too():
+    """``observed.CHOSE`` (the 2015 garment growth chose the park factories' first year, §14.22): a
+    calibration record, neither fitted nor derived; the table labels it "check (chose a setting)",
+    and the summary counts the checks without it beside all of them."""
+    from valuechain.analysis.backtest import format_table, roles_summary
+    from valuechain.simulation.config import observed
+
+    rec = load_observed().frame().set_index(["series", "year"])
+    assert observed.CHOSE == {("garment_output_above_scale_growth", 2015)}
+    assert (rec.loc[sorted(observed.CHOSE), "use"] == "calibration").all()
+    assert not observed.CHOSE & (observed.FITTED | observed.DERIVED)
+    assert observed.role_label("garment_output_above_scale_growth", 2015) == "check (chose a setting)"
+    assert observed.role_label("garment_output_above_scale_growth", 2021) == "held out"
+    assert observed.role_label("spindles", 2015) == "check"
+
+    rows = [("spindles", 2015, 8.3, 10.0),                            # check, -17%
+            ("yarn_output", 2014, 0.61, 0.4012),                      # check, +52%
+            ("garment_output_above_scale_growth", 2015, 1.4, 1.581)]  # chose a setting, -11%
+    t = pd.DataFrame(rows, columns=["series", "year", "model_mean", "record"])
+    t["model_low"], t["model_high"], t["unit"] = t.model_mean * 0.9, t.model_mean * 1.1, "u"
+    t["error"] = t.model_mean / t.record - 1
+    t = t[TABLE_COLUMNS]
+    assert roles_summary(t) == ("in sample: 0 fitted (set on their records: 0 within ±5%), 3 checks, of which 2 within "
+                                "±25% (0 inside the model's 95% range), and of the 2 checks that chose no setting 1 "
+                                "within ±25%; out of sample: 0 held out, of which 0 within ±25% and 0 within ±50% "
+                                "(0 inside the model's 95% range)")
+    growth_line = next(line for line in format_table(t).splitlines() if line.startswith("garment_output"))
+    assert growth_line.endswith("-11%  check (chose a setting)")
