@@ -17,7 +17,6 @@ years (the default); in present value at ``pv`` = r with base year t0 = the firs
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from ..simulation import schema
 from ..simulation.config.chain import SECTORS, TIERS
 from ..simulation.config.errors import InputError
 from .comparable import check_comparable, common_years
+from .folders import is_sweep, say_skipped
 from .results import RunSet, load_results
 from .run import Run, point_label
 
@@ -170,18 +170,6 @@ class Subsets(Mapping):
 
     def __len__(self) -> int:
         return len(self.runs)
-
-
-def is_sweep(directory: str | Path) -> bool:
-    """True for a sweep directory (its manifest or sweep.json says ``kind: valuechain sweep``)."""
-    d = Path(directory)
-    for name in ("manifest.json", "sweep.json"):
-        if (d / name).is_file():
-            try:
-                return json.loads((d / name).read_text()).get("kind") == "valuechain sweep"
-            except (OSError, ValueError):
-                return False
-    return False
 
 
 def load_many(directory: str | Path) -> Mapping[str, Run]:
@@ -535,6 +523,7 @@ def compare_command(args: Any) -> int:
     if d.is_dir() and (is_sweep(d) or not (d / "manifest.json").is_file()):
         runs = without_baseline(load_many(d), args.baseline)
         table = compare_many(runs, base, args.metric, args.by, **kw)
+        say_skipped(d, lambda sub: f"valuechain compare {sub} {args.baseline}")  # once the table stands
     else:
         table = compare(args.results, base, args.metric, args.by, **kw)
     print(format_table(table))

@@ -605,6 +605,7 @@ def cost_command(args) -> int:
     from pathlib import Path
 
     from .compare import load_many, without_baseline
+    from .folders import say_skipped
     from .impacts import multiplier_table
 
     base = as_run(args.baseline)
@@ -616,6 +617,7 @@ def cost_command(args) -> int:
     report = cost_report(runs, base, rate=args.rate, mcpf=args.mcpf, perspective=args.perspective,
                          power_opportunity=args.power_opportunity, captive=args.captive,
                          confidence=args.confidence, method=args.interval)
+    say_skipped(args.results, lambda sub: f"valuechain cost {sub} {args.baseline}")  # once the report stands
     print(format_cost_report(report, args.metric, args.basis, by_year=args.by_year))
     if args.multipliers:
         chain = fiscal.run_chain(base)

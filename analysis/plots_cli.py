@@ -59,6 +59,7 @@ def plot_command(args: Any) -> int:
     from . import plots, plots_chain
     from .compare import Subsets, as_run, compare, compare_many, is_sweep, load_many, subset
     from .cost import cost_value_points
+    from .folders import say_skipped
     from .sensitivity import sensitivity, sweep_outcomes
     from .style import close
     from .sweep_frontier import sweep_cost_value_points
@@ -106,6 +107,9 @@ def plot_command(args: Any) -> int:
         fig = plots.plot_sobol(sensitivity(_sweep(args.results), metric, **hz))
     else:  # chain
         fig = plots_chain.plot_chain(args.results, args.baseline, metric=metric, **hz)
+    if args.kind in ("paths", "effects", "frontier"):  # these read a folder of results (load_many)
+        say_skipped(args.results, lambda sub: f"valuechain plot {sub} --kind {args.kind}"
+                    + (f" --baseline {args.baseline}" if args.baseline else "") + f" --out FILE{out.suffix}")
     plots.st.save(fig, out)
     close(fig)
     print(f"wrote {out}")

@@ -304,3 +304,44 @@ def test_kept_chain_hash_is_the_hash_of_the_chain_spec_it_holds():
     edited = original.model_copy(update={"name": original.name + "_edited"})  # (a spec is frozen)
     chain.spec = edited  # a chain given another spec is hashed again, not from what it kept
     assert chain_hash(chain) == fresh(edited) != fresh(original)
+
+
+def _folder_with_a_sweep_and_a_back_test(runs, tmp_path):
+    """``results/`` holding the runs base and power, the sweep ``mixes``, a back-test's output (written
+    by the back-test's own writer) and a folder of notes."""
+    from valuechain.simulation.running.backtest_out import write_backtest
+
+    folder = tmp_path / "results"
+    folder.mkdir()
+    for name in ("base", "power"):
+        shutil.copytree(runs / "runs" / name, folder / name)
+    shutil.copytree(runs / "mixes", folder / "mixes")
+    write_backtest(folder / "bt", {"backtest.csv": b"series,year\n"}, False, {})
+    (folder / "notes").mkdir()
+    return folder
+
+
+def test_a_folder_of_runs_names_each_subfolder_it_skips_and_why(runs, tmp_path, capsys):
+    folder = _folder_with_a_sweep_and_a_back_test(runs, tmp_path)
+    base = folder / "base"
+    skipped = {
+        "compare": f"valuechain compare {folder / 'mixes'} {base}",
+        "cost": f"valuechain cost {folder / 'mixes'} {base}",
+        "plot": f"valuechain plot {folder / 'mixes'} --kind effects --baseline {base} --out FILE.png",
+    }
+    for command, args in (("compare", []), ("cost", []),
+                          ("plot", ["--kind", "effects", "--out", str(tmp_path / "f.png"), "--baseline"])):
+        head = [command, str(folder)] + args + [str(base)] if command == "plot" else [command, str(folder), str(base)]
+        assert main(head) == 0
+        out, err = capsys.readouterr()
+        assert err.splitlines() == [
+            f"skipped {folder / 'bt'}: a back-test's output (backtest.json), not runs to compare (its table against "
+            f"the record: {folder / 'bt' / 'backtest.csv'})",
+            f"skipped {folder / 'mixes'}: a sweep (its points are read when it is given on its own: "
+            f"`{skipped[command]}`)",
+            f"skipped {folder / 'notes'}: holds no results (no manifest.json)",
+        ]
+    # the command named for the sweep is the one that reads it: its three points against the baseline
+    assert main(["compare", str(folder / "mixes"), str(base)]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and all(f" {name} " in out for name in ("base", "power_030", "tax_015"))

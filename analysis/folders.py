@@ -1,0 +1,58 @@
+"""Which kind of folder a results path is (a sweep's, :func:`is_sweep`), and what a folder of results
+directories holds that :func:`analysis.compare.load_many` does not read, one line per subfolder, so
+that ``compare``, ``cost`` and ``plot`` on such a folder never leave a run set out silently.
+
+``load_many`` reads a folder's run folders (a ``manifest.json`` of ``valuechain run``). It skips a
+sweep (read point by point when it is given on its own, as RESULTS_DIR), a back-test's output
+(``backtest.json``: a table against the record, not runs to compare) and a folder holding no
+results; :func:`skipped_lines` names each and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+BACKTEST_MANIFEST = "backtest.json"  # the manifest of `valuechain backtest --out DIR` (simulation.running.store)
+
+
+def is_sweep(directory: str | Path) -> bool:
+    """True for a sweep directory (its manifest or sweep.json says ``kind: valuechain sweep``)."""
+    d = Path(directory)
+    for name in ("manifest.json", "sweep.json"):
+        if (d / name).is_file():
+            try:
+                return json.loads((d / name).read_text()).get("kind") == "valuechain sweep"
+            except (OSError, ValueError):
+                return False
+    return False
+
+
+def skipped_lines(directory: str | Path, again: Callable[[str], str]) -> list[str]:
+    """``skipped SUB: why`` for every subfolder of ``directory`` that ``load_many`` leaves out ([] when
+    ``directory`` is a run's or a sweep's own folder). ``again(SUB)`` is the same command with SUB as
+    RESULTS_DIR, the command that reads a sweep's points. Hidden folders are not listed."""
+    d = Path(directory)
+    if not d.is_dir() or is_sweep(d) or (d / "manifest.json").is_file():
+        return []
+    lines = []
+    for sub in sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if is_sweep(sub):
+            why = f"a sweep (its points are read when it is given on its own: `{again(str(sub))}`)"
+        elif (sub / BACKTEST_MANIFEST).is_file():
+            why = (f"a back-test's output ({BACKTEST_MANIFEST}), not runs to compare (its table against the record: "
+                   f"{sub / 'backtest.csv'})")
+        elif not (sub / "manifest.json").is_file():
+            why = "holds no results (no manifest.json)"
+        else:
+            continue
+        lines.append(f"skipped {sub}: {why}")
+    return lines
+
+
+def say_skipped(directory: str | Path, again: Callable[[str], str]) -> None:
+    """Print :func:`skipped_lines` on stderr (the table or figure goes to stdout or a file)."""
+    for line in skipped_lines(directory, again):
+        print(line, file=sys.stderr)
