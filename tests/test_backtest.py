@@ -907,6 +907,34 @@ def test_a_misspelt_results_column_is_refused_naming_the_file_and_key(tmp_path):
     assert info.value.line().startswith(f"{path}: series.local_cotton_share.denominator.column: not a column")
 
 
+@pytest.mark.parametrize("old, new, message", [
+    # a misspelt key of the mapping, at any depth: named, with the nearest valid key (as for a scenario)
+    ("numerator: {column: capacity, stages: [cotton_yarn]}", "numerator: {colum: capacity, stages: [cotton_yarn]}",
+     "series.spindles.numerator.colum: unknown key; did you mean 'column'? (got capacity)"),
+    ("    factor: 1.1111e-05", "    factr: 1.1111e-05",
+     "series.spindles.factr: unknown key; did you mean 'factor'? (got 1.1111e-05)"),
+    ("build_timing:\n  construction_months:", "build_timing:\n  construction_month:",
+     "build_timing.construction_month: unknown key; did you mean 'construction_months'? (got 7.75)"),
+    # a non-finite factor: the value shown, as every other non-finite refusal shows it
+    ("    factor: 1.1111e-05", "    factor: .nan", "series.spindles.factor: input should be a finite number (got nan)"),
+    ("    factor: 1.1111e-05", "    factor: .inf", "series.spindles.factor: input should be a finite number (got inf)"),
+])
+def test_a_misspelt_key_or_non_finite_factor_of_the_mapping_is_one_line_naming_file_and_key(tmp_path, capsys, old,
+                                                                                             new, message):
+    text = (ROOT / "scenarios/observed/xinjiang_series.yaml").read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path = tmp_path / "series.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    (tmp_path / "xinjiang_record.csv").write_text(RECORD.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_observed(path)
+    assert info.value.line() == f"{path}: {message}"
+    out = tmp_path / "bt"
+    assert main(["backtest", "--series", str(path), "--out", str(out), "--replications", "1"]) == 2
+    assert capsys.readouterr().err == f"error: {path}: {message}\n"  # one line
+    assert not out.exists()  # refused before any run, nothing written
+
+
 def test_a_longer_history_leaves_the_earlier_years_as_they_were():
     """The history runs to 2025 only so that the end-2024 stocks are known: a year more at the end
     changes no earlier year (each year's random streams are keyed by the year)."""

@@ -33,7 +33,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from .base import StrictModel
 from .builtin import data_dir
 from .errors import InputError
-from .yamlio import load_yaml_mapping
+from .yamlio import format_validation_error, load_yaml_mapping
 
 LAST_CALIBRATION_YEAR = 2017  # docs/calibration.md §1: data up to 2017 calibrate, 2018 on validate
 COLUMNS = ("series", "year", "value", "unit", "source", "use", "months", "note")
@@ -241,9 +241,8 @@ def load_observed(series_file: str | Path | None = None) -> Observed:
     data = load_yaml_mapping(path)
     try:
         spec = SeriesFile.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise InputError(file, ".".join(str(p) for p in err["loc"]), err["msg"]) from None
+    except ValidationError as exc:  # a misspelt key first, with the nearest valid one, as for a scenario
+        raise format_validation_error(file, exc, SeriesFile) from None
     from ..schema import STAGE_COLUMNS  # here: the schema imports the levers, which import the config
 
     for name, s in spec.series.items():
