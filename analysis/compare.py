@@ -468,11 +468,17 @@ def compare_many(results: Mapping[str, RunLike], baseline: RunLike, metric: str 
 
 
 def horizon_label(run: Run, year: int | None, pv: float | None, each_year: bool, metric: str = "") -> str:
-    """How the outcome is reduced over the years. A share (``processing_depth``) is not cumulated:
-    it is the share of the cumulated (or discounted) value added, i.e. the value-added-weighted
-    mean of the yearly shares."""
+    """How the outcome is reduced over the years of ``run`` (:func:`horizon_text`)."""
     y = run.stages["year"]
-    span = f"{int(y.min())}-{int(y.max())}"
+    return horizon_text(int(y.min()), int(y.max()), year, pv, each_year, metric)
+
+
+def horizon_text(first: int, last: int, year: int | None, pv: float | None, each_year: bool = False,
+                 metric: str = "") -> str:
+    """How the outcome is reduced over the years ``first``-``last``. A share (``processing_depth``)
+    is not cumulated: it is the share of the cumulated (or discounted) value added, i.e. the
+    value-added-weighted mean of the yearly shares."""
+    span = f"{first}-{last}"
     if year is not None:
         return f"in {year}"
     if each_year:
@@ -481,7 +487,7 @@ def horizon_label(run: Run, year: int | None, pv: float | None, each_year: bool,
         weights = "value-added-weighted" if pv is None else f"discounted ({pv:.1%}) value-added-weighted"
         return f"{weights} mean over {span}"
     if pv is not None:
-        return f"present value {span} at {pv:.1%}, base year {int(y.min())}"
+        return f"present value {span} at {pv:.1%}, base year {first}"
     return f"cumulative {span}"
 
 

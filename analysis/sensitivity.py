@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..simulation.config.errors import InputError
 from ..simulation.schema import keys_first
-from .compare import Run, metric_unit, outcomes
+from .compare import Run, horizon_text, metric_unit, outcomes
 
 # A Sobol index is a share of the outcome's variance, so its precision is judged on that scale: an index
 # whose confidence half-width exceeds 0.1 cannot tell a parameter that explains 10% of the variance from
@@ -210,9 +210,8 @@ def sweep_outcomes(sweep, metric: str = "value_added", *, year: int | None = Non
     df = df.merge(params, on="point", how="left")
     first = ["point", "replication"] + ([by] if by else [])
     df = keys_first(df, first).sort_values(first, kind="stable").reset_index(drop=True)
-    text = f"{int(span[0])}-{int(span[1])}" if span else ""
-    horizon = f"in {year}" if year is not None else (f"present value {text} at {pv:.1%}" if pv is not None
-                                                    else f"cumulative {text}")
+    # as compare labels it: a share (processing_depth) is a value-added-weighted mean, not a sum
+    horizon = horizon_text(int(span[0]), int(span[1]), year, pv, metric=metric) if span else ""
     df.attrs.update({"metric": metric, "horizon": horizon, "units": metric_unit(metric, year, pv),
                      "base_scenario": sw.manifest.get("base_scenario"),
                      "other_parameters": len(sw.parameters) > 2})

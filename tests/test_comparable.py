@@ -345,3 +345,20 @@ def test_a_folder_of_runs_names_each_subfolder_it_skips_and_why(runs, tmp_path, 
     assert main(["compare", str(folder / "mixes"), str(base)]) == 0
     out, err = capsys.readouterr()
     assert err == "" and all(f" {name} " in out for name in ("base", "power_030", "tax_015"))
+
+
+@pytest.mark.parametrize("kw, horizon", [
+    ({}, "value-added-weighted mean over 2016-2025"),
+    ({"pv": 0.05}, "discounted (5.0%) value-added-weighted mean over 2016-2025"),
+    ({"year": 2018}, "in 2018"),
+])
+def test_a_sweeps_processing_depth_is_labelled_a_weighted_mean_as_compare_labels_it(runs, kw, horizon):
+    """processing_depth is the deep stages' share of the cumulated value added, not a cumulated sum:
+    the sweep's outcomes (read streamed or loaded) say so in the words of compare's header."""
+    base = runs / "runs" / "base"
+    assert compare(runs / "runs" / "power", base, "processing_depth", **kw).attrs["horizon"] == horizon
+    assert sweep_outcomes(runs / "grid", "processing_depth", **kw).attrs["horizon"] == horizon
+    assert sweep_outcomes(load_sweep(runs / "grid"), "processing_depth", **kw).attrs["horizon"] == horizon
+    # an additive metric keeps its own reduction, in compare's words too
+    assert (sweep_outcomes(runs / "grid", "value_added", **kw).attrs["horizon"]
+            == compare(runs / "runs" / "power", base, "value_added", **kw).attrs["horizon"])
