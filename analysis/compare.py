@@ -80,6 +80,14 @@ def by_draw(values: pd.Series | pd.DataFrame, draw: pd.Series | None) -> pd.Seri
     return values.groupby(draw.reindex(values.index).to_numpy()).mean()
 
 
+def units_label(n: int, draws: bool, paired: bool = True) -> str:
+    """The ``n`` units of an interval as :func:`compare` takes them: ``3 parameter draws, each the
+    mean of its paired replications`` with parameter draws (:func:`draws_of`), else ``5 replications``."""
+    if draws:
+        return f"{n} parameter draws, each the mean of its {'paired ' if paired else ''}replications"
+    return f"{n} replications"
+
+
 def runs_label(n_runs: int, n_draws: int = 0) -> str:
     """``n_runs`` counted as what they are: replications, or with parameter draws runs (draws x
     replications), e.g. ``4 run(s) (2 parameter draw(s) x 2 replication(s))``."""
@@ -422,7 +430,7 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     over = ("parameter draws (each the mean of its paired replications; n counts draws): an interval of the "
             "parameter-averaged mean" if draw is not None else "replications")
     out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,
-                      "over": over,
+                      "over": over, "draws": draw is not None,
                       "horizon": horizon_label(run, year, pv, each_year, metric), "units": metric_unit(metric, year, pv,
                                                                                              each_year)})
     return out

@@ -457,6 +457,7 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
     rows = []
     horizon = ""
     first = None
+    draws, covers = [], []
     for name, res in results.items():
         run = as_run(res)
         first = first or run
@@ -464,6 +465,8 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
         horizon = horizon or horizon_label(run, year, pv, False, value)
         row: dict = {"scenario": name}
         draw = draws_of(run, base)  # with parameter draws the draw is the unit of the intervals
+        draws.append(draw is not None)
+        covers.append(interval_covers(*[r for r in (run, base) if r is not None])[1])
         for m in ("fiscal_cost", value):
             y = outcomes(run, m, **kw)
             if base is not None:
@@ -474,7 +477,10 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
         rows.append(row)
     out = pd.DataFrame(rows)
     out["on_frontier"] = efficient_frontier(out, "fiscal_cost", value)
-    out.attrs.update({"relative_to_baseline": base is not None, "value": value, "horizon": horizon})
+    # what the whiskers are over, for the figure's caption: the draws when every point was run with them
+    out.attrs.update({"relative_to_baseline": base is not None, "value": value, "horizon": horizon,
+                      "confidence": confidence, "draws": bool(draws) and all(draws),
+                      "covers": " or ".join(dict.fromkeys(covers))})
     return out
 
 

@@ -19,7 +19,18 @@ from matplotlib.figure import Figure
 
 from ..simulation.config.errors import InputError
 from . import style as st
-from .compare import RunLike, as_run, compare, outcomes, subset, summarize
+from .compare import (
+    RunLike,
+    as_run,
+    by_draw,
+    compare,
+    draws_of,
+    interval_covers,
+    outcomes,
+    subset,
+    summarize,
+    units_label,
+)
 from .plot_labels import place_labels
 
 
@@ -52,6 +63,9 @@ def plot_paths(results: Mapping[str, RunLike] | RunLike, metric: str = "value_ad
     paired effect ``scenario - baseline`` per year with its band (see :func:`analysis.compare`).
     ``where`` selects stages, e.g. ``{'sector': 'textiles_apparel'}`` or ``{'tier': 'deep'}``.
     Every series has its own colour (:func:`analysis.style.colours`); the legend sits below the axes.
+    With parameter draws the unit of a band is the draw (the mean of its replications), as in
+    :func:`analysis.compare` (:func:`~analysis.compare.draws_of`, :func:`~analysis.compare.by_draw`);
+    the caption counts the units (:func:`~analysis.compare.units_label`).
     """
     from .comparable import check_comparable
 
@@ -66,7 +80,8 @@ def plot_paths(results: Mapping[str, RunLike] | RunLike, metric: str = "value_ad
     if base is not None:
         for run in runs.values():
             check_comparable(selected(run), base, what="plot them together")
-    n_reps = None
+    units: dict[str, None] = {}  # what each band is over (units_label), as compare counts it
+    covers: list[str] = []
     with st.style():
         fig, ax = _axes(ax)
         series = {}
@@ -74,7 +89,8 @@ def plot_paths(results: Mapping[str, RunLike] | RunLike, metric: str = "value_ad
             for name, run in runs.items():
                 t = compare(selected(run), base, metric, each_year=True, confidence=confidence, paired=paired)
                 series[st.run_label(name)] = t.set_index("year")[["effect", "ci_low", "ci_high"]]
-                n_reps = int(t["n"].max())
+                units[units_label(int(t["n"].max()), t.attrs["draws"], paired)] = None
+                covers.append(t.attrs["covers"])
             ax.axhline(0, color=st.GREY, lw=0.8)
         else:
             named = {st.run_label(k): k for k in runs}
@@ -82,10 +98,14 @@ def plot_paths(results: Mapping[str, RunLike] | RunLike, metric: str = "value_ad
                 b = st.run_label(base.name)
                 named = {(b if b.lower() == "baseline" else f"{b} (baseline)"): None, **named}
             for name, key in named.items():
-                y = outcomes(base if key is None else selected(runs[key]), metric, each_year=True)
-                rows = {yr: summarize(g.to_numpy(), confidence) for yr, g in y.groupby(level="year")}
+                run = base if key is None else selected(runs[key])
+                draw = draws_of(run)  # with parameter draws the draw is the unit, as in compare
+                y = outcomes(run, metric, each_year=True)
+                rows = {yr: summarize(by_draw(g.droplevel("year"), draw).to_numpy(), confidence)
+                        for yr, g in y.groupby(level="year")}
                 series[name] = pd.DataFrame(rows).T.rename(columns={"effect": "mean"})[["mean", "ci_low", "ci_high"]]
-                n_reps = int(y.index.get_level_values("replication").nunique())
+                units[units_label(int(max(r["n"] for r in rows.values())), draw is not None, False)] = None
+                covers.append(interval_covers(run)[1])
         shift = 1 if (base is not None and not difference) else 0  # the baseline is black
         palette = ["#000000"] * shift + st.colours(len(series) - shift)
         bands = len(series) <= MAX_BANDS  # beyond that, overlapping bands hide the lines
@@ -107,8 +127,9 @@ def plot_paths(results: Mapping[str, RunLike] | RunLike, metric: str = "value_ad
                                                  for v in where.values() if v), loc="left")
         what = ("paired change against the baseline" if difference and paired else
                 "change against the baseline (unpaired)" if difference else "mean")
-        st.caption(ax, f"Lines: {what} over {n_reps} replications; " + (
-            f"bands: {confidence:.0%} t interval ({st.NOISE})." if bands else
+        over = " or ".join(units)
+        st.caption(ax, f"Lines: {what} over {over}; " + (
+            f"bands: {confidence:.0%} t interval ({' or '.join(dict.fromkeys(covers))})." if bands else
             f"no bands with more than {MAX_BANDS} series (plot fewer to see the {confidence:.0%} intervals)."))
         if len(series) > 1 or difference:
             fig.legend(loc="outside lower center", ncols=2 if len(series) <= 6 else 3, fontsize=6.5,
@@ -205,7 +226,8 @@ def plot_effects(table: pd.DataFrame, *, ax: Axes | None = None, out: str | Path
         title = title if title is not None else _versus(scenarios, t)
         if title:
             ax.set_title(title, loc="left")
-        st.caption(ax, f"{what} {conf:.0%} t interval over {n} runs ({t.attrs.get('covers', st.NOISE)}).")
+        over = units_label(n, bool(t.attrs.get("draws")), t.attrs.get("paired", True))  # as compare takes them
+        st.caption(ax, f"{what} {conf:.0%} t interval over {over} ({t.attrs.get('covers', st.NOISE)}).")
         if hue != [None]:
             fig.legend(loc="outside lower center", ncols=2, fontsize=6.5)
     return _finish(fig, out)
@@ -257,8 +279,11 @@ def plot_frontier(points: pd.DataFrame, value: str = "value_added", *, ax: Axes 
         if head:
             ax.set_title(head, loc="left")
         key = points.attrs.get("label_key")
-        st.caption(ax, (f"Whiskers: {conf:.0%} t intervals over replications ({st.NOISE}). " if bars else
-                        "Means over replications. ") + "Frontier: points no other beats on both cost and "
+        over = ("the parameter draws, each the mean of its " + ("paired " if rel else "") + "replications"
+                if points.attrs.get("draws") else "replications")  # the unit of cost_value_points, as compare's
+        covers = points.attrs.get("covers") or st.NOISE
+        st.caption(ax, (f"Whiskers: {conf:.0%} t intervals over {over} ({covers}). " if bars else
+                        f"Means over {over}. ") + "Frontier: points no other beats on both cost and "
                    f"{st.LABELS.get(value, (st.pretty(value),))[0].lower()}." + (f" Labels: {key}." if key else "")
                    + (" Only the frontier's points are labelled." if len(points) > max_labels else ""))
         fig.legend(loc="outside lower center", ncols=2)

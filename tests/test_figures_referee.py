@@ -138,7 +138,7 @@ def test_every_figure_names_its_outcome_and_explains_its_marks(runs):
     }
     assert "bands: 95% t interval (simulation noise only)" in caption(figs["paths"])
     assert "Lines: paired change against the baseline over 3 replications" in caption(figs["difference"])
-    assert "whiskers: 95% t interval over 3 runs (simulation noise only)" in caption(figs["effects"])
+    assert "whiskers: 95% t interval over 3 replications (simulation noise only)" in caption(figs["effects"])
     assert "Outcome: investment, cumulative 2016-2025" in caption(figs["sobol"])
     assert "grey bars: 95% range over bootstrap resamples of the 2 replications" in caption(figs["sobol"])
     assert "Sobol index" in figs["sobol"].axes[0].get_xlabel()

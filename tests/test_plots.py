@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from conftest import DATA
 from PIL import Image
@@ -238,4 +239,70 @@ def test_chain_diagram_prints_no_negative_zero(runs, monkeypatch):
     fig = plot_chain(runs["power"], runs["base"])
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any(t.endswith("  0.0%") for t in texts) and not any("-0.0%" in t for t in texts)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------- the unit of the bands: compare's
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory):
+    """The tiny baseline and a cheaper-power scenario, each 3 parameter draws x 2 replications."""
+    root = tmp_path_factory.mktemp("drawn")
+    for name, extra in {"base": [], "power": ["--set", "policy.electricity_price.default=0.30"]}.items():
+        assert main(["run", TINY, "--out", str(root / name), "--parameter-draws", "3", "--replications", "2",
+                     *extra]) == 0
+    return {"base": root / "base", "power": root / "power"}
+
+
+def caption(fig) -> str:
+    return fig._suptitle.get_text().replace("\n", " ") if fig._suptitle else ""
+
+
+def band(fig, i: int = 0) -> dict[int, tuple[float, float]]:
+    """Year -> (low, high) of the ``i``-th band of a time-path figure (its fill_between polygon)."""
+    verts = fig.axes[0].collections[i].get_paths()[0].vertices
+    years = sorted({int(round(x)) for x in verts[:, 0]})
+    return {y: (verts[np.isclose(verts[:, 0], y), 1].min(), verts[np.isclose(verts[:, 0], y), 1].max())
+            for y in years}
+
+
+def test_with_parameter_draws_a_paths_band_is_compares_interval_over_the_draws(drawn):
+    from scipy import stats
+    from valuechain.analysis import load_results
+
+    b, p = drawn["base"], drawn["power"]
+    fig = plot_paths({"power": p}, baseline=b, difference=True)
+    shown = band(fig)
+    assert sorted(shown) == list(range(2016, 2026))
+    for year, (low, high) in shown.items():  # the band of the difference plot is compare's interval that year
+        t = compare(p, b, year=year)
+        assert t["n"].item() == 3  # the draws are the units
+        assert (low, high) == pytest.approx((t["ci_low"].item(), t["ci_high"].item()), rel=1e-9, abs=1e-9)
+    text = caption(fig)
+    assert text == ("Lines: paired change against the baseline over 3 parameter draws, each the mean of its paired "
+                    "replications; bands: 95% t interval (simulation noise and parameter draws).")
+    plt.close(fig)
+    # a level path: the t interval (2 degrees of freedom) of the three draws' means of their replications' sums
+    fig = plot_paths(p)
+    rs = load_results(p)
+    va = rs.stages.groupby(["replication", "year"])["value_added"].sum().unstack("year")
+    draw_means = va.groupby(rs.runs.set_index("replication")["draw"].reindex(va.index).to_numpy()).mean()
+    assert len(draw_means) == 3
+    half = stats.t.ppf(0.975, 2) * draw_means.std(ddof=1) / np.sqrt(3)
+    for year, (low, high) in band(fig).items():
+        m = draw_means[year].mean()
+        assert (low, high) == pytest.approx((m - half[year], m + half[year]), rel=1e-9)
+    assert caption(fig) == ("Lines: mean over 3 parameter draws, each the mean of its replications; bands: 95% t "
+                            "interval (simulation noise and parameter draws).")
+    plt.close(fig)
+
+
+def test_with_parameter_draws_the_effects_and_frontier_captions_count_the_draws(drawn):
+    b, p = drawn["base"], drawn["power"]
+    fig = plot_effects(compare(p, b, by="tier"))
+    assert caption(fig) == ("Dots: mean paired change; whiskers: 95% t interval over 3 parameter draws, each the "
+                            "mean of its paired replications (simulation noise and parameter draws).")
+    plt.close(fig)
+    fig = plot_frontier(cost_value_points({"power": p, "again": p}, b))
+    assert caption(fig).startswith("Whiskers: 95% t intervals over the parameter draws, each the mean of its paired "
+                                   "replications (simulation noise and parameter draws). Frontier:")
     plt.close(fig)
