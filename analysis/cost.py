@@ -491,10 +491,29 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
 
 
+def status_only(row: pd.Series) -> bool:
+    """A ratio row shown by its status alone, with no ratio: it costs nothing, or (the cost per
+    additional job-year) it creates no additional jobs or raises revenue."""
+    return row["status"] in ("costs nothing", "no additional jobs") or (
+        row["metric"] == "cost_per_job_year" and row["status"] != "costs money")
+
+
+NO_RATIO = ("ratio", "se", "ci_low", "ci_high", "draw_min", "draw_max")  # left empty where status_only
+
+
+def csv_table(report: CostReport) -> pd.DataFrame:
+    """The ``--csv`` table: the ratio rows joined with each scenario's costs. A row shown by its status
+    alone (:func:`status_only`, e.g. ``costs nothing``) has that status and empty ratio, se and
+    interval, as the printed table shows it (the frame's own +/-inf stand for "no ratio")."""
+    out = report.ratios.merge(report.costs.drop(columns=["n"]), on="scenario", suffixes=("", "_scenario"))
+    if len(out):
+        blank = out.apply(status_only, axis=1)
+        out.loc[blank, [c for c in NO_RATIO if c in out]] = np.nan
+    return out
+
+
 def _cell(row: pd.Series) -> str:
-    if row["status"] in ("costs nothing", "no additional jobs"):
-        return row["status"]
-    if row["metric"] == "cost_per_job_year" and row["status"] != "costs money":
+    if status_only(row):
         return row["status"]
     ci = "unbounded" if not (np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])) else \
         f"{_num(row['ci_low'])} to {_num(row['ci_high'])}"
@@ -506,8 +525,7 @@ def _cell(row: pd.Series) -> str:
 
 def _range_cell(row: pd.Series) -> str:
     """A ratio row's range over the parameter draws, as text."""
-    if row["status"] in ("costs nothing", "no additional jobs") or (
-            row["metric"] == "cost_per_job_year" and row["status"] != "costs money"):
+    if status_only(row):
         return row["status"]
     low, high = row["draw_min"], row["draw_max"]
     if np.isnan(low):
@@ -633,7 +651,6 @@ def cost_command(args) -> int:
         print(f"\nLeontief multipliers of chain '{chain.name}' ({table.attrs['units']})")
         print(table.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     if args.csv:
-        out = report.ratios.merge(report.costs.drop(columns=["n"]), on="scenario", suffixes=("", "_scenario"))
-        out.to_csv(args.csv, index=False)
+        csv_table(report).to_csv(args.csv, index=False)
         print(f"\nwrote {args.csv}")
     return 0

@@ -3,6 +3,8 @@ zero cost, deadweight 0 and 1 in the analytic cases, direct + indirect = total, 
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -441,6 +443,43 @@ def test_cost_command_prints_units_and_writes_csv(tiny, tmp_path, capsys):
     assert ranked.loc["dear_power", "status"] == "raises revenue" and ranked.loc["power", "status"] == "costs money"
     assert main(["cost", str(tiny["power"]), str(tiny["base"]), "--rate", "20"]) == 2
     assert "rate" in capsys.readouterr().err
+
+
+def test_the_csv_writes_a_row_that_costs_nothing_with_its_status_and_no_ratio(tiny, tmp_path, capsys):
+    """A scenario identical to the baseline costs nothing: the printed table says "costs nothing" in
+    place of a ratio, and so does the CSV (empty ratio, se and interval, not inf, -inf and inf); a
+    cost per job-year of a scenario that raises revenue likewise. Every other row is the report's."""
+    import shutil
+
+    folder = tmp_path / "mixes"
+    folder.mkdir()
+    shutil.copytree(tiny["base"], folder / "same")  # the baseline's runs under another name: zero cost
+    for name in ("power", "dear_power"):
+        shutil.copytree(tiny[name], folder / name)
+    out = tmp_path / "cost.csv"
+    assert main(["cost", str(folder), str(tiny["base"]), "--csv", str(out)]) == 0
+    printed = capsys.readouterr().out
+    ratios = printed.split("\nPer 10,000 yuan of cost in present value")[1].split("\n\n")[0].splitlines()
+    same = [line.split() for line in ratios if line.split()[:1] == ["same"]]
+    assert same == [["same", basis] + ["costs", "nothing"] * 4 for basis in ("gross", "net")]
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    shown_by_status = [r for r in rows if r["scenario"] == "same" or
+                       (r["metric"] == "cost_per_job_year" and r["status"] != "costs money")]
+    assert {r["status"] for r in rows if r["scenario"] == "same"} == {"costs nothing"}
+    assert len([r for r in rows if r["scenario"] == "same"]) == 8  # 4 metrics x gross, net
+    assert {(r["scenario"], r["status"]) for r in shown_by_status if r["scenario"] != "same"} == {
+        ("dear_power", "raises revenue")}
+    for r in shown_by_status:
+        assert (r["ratio"], r["se"], r["ci_low"], r["ci_high"]) == ("", "", "", ""), r
+    report = cost_report({name: folder / name for name in ("dear_power", "power", "same")}, tiny["base"])  # as read
+    assert len(report.ratios) == len(rows)
+    for r, (_, want) in zip(rows, report.ratios.iterrows()):
+        assert (r["scenario"], r["basis"], r["metric"], r["status"]) == (want.scenario, want.basis, want.metric,
+                                                                        want.status)
+        if r not in shown_by_status:
+            assert [float(r[c]) for c in ("ratio", "se", "ci_low", "ci_high")] == pytest.approx(
+                [want.ratio, want.se, want.ci_low, want.ci_high], rel=1e-12)
 
 
 def test_mcpf_scales_net_cost_and_rate_zero_matches_cost_effectiveness(tiny):
