@@ -267,3 +267,31 @@ def test_every_option_has_a_help_text_and_list_names_what_it_lists(capsys):
     assert subs["list"].description.startswith("List the built-in chains, scenarios and sweeps,")
     stage = next(a for a in subs["plot"]._actions if "--stage" in a.option_strings)
     assert stage.help == "paths, effects: only this stage (repeatable)"
+
+
+def test_the_interval_rate_and_horizon_options_say_what_they_do_with_their_units(capsys):
+    import argparse
+
+    from valuechain.cli import _parser
+
+    subs = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+    def help_of(command: str, option: str) -> str:
+        action = next(a for a in subs[command]._actions if option in a.option_strings)
+        return action.help % {"default": action.default}  # as argparse prints it ('%%' is '%')
+
+    assert help_of("cost", "--interval") == (
+        "how the interval of each ratio (per 10,000 yuan of cost; the cost per job-year in yuan) is computed over "
+        "the paired replications, or over the parameter draws when both sides were run with them: fieller "
+        "(default; unbounded where the cost's interval includes zero), delta (delta method) or replication (t "
+        "interval of each replication's, or each draw's, own ratio)")
+    assert help_of("cost", "--rate") == "discount rate a year for present values, a fraction (default 0.08, i.e. 8%)"
+    for command in ("compare", "plot"):  # one wording for both
+        assert help_of(command, "--year") == "one simulated year only, e.g. 2020"
+        assert help_of(command, "--cumulative") == ("summed over the simulated years (the default; processing_depth: "
+                                                    "its value-added-weighted mean over them)")
+        assert help_of(command, "--pv") == ("present value: the years discounted at RATE a year (a fraction, e.g. "
+                                            "0.05 for 5%) to the first simulated year")
+    with pytest.raises(SystemExit):  # the help prints (a lone '%' would make argparse fail here)
+        _parser().parse_args(["plot", "--help"])
+    assert "(a fraction, e.g. 0.05 for 5%)" in " ".join(capsys.readouterr().out.split())

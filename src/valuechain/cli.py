@@ -145,11 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--metric", default="value_added", help="value_added (default), investment, employment, "
                      "downstream_investment, fiscal_cost, processing_depth, ... (see analysis.compare)")
     cmp.add_argument("--by", help="sector, stage or tier (lever for fiscal_cost); default: the whole region")
-    when = cmp.add_mutually_exclusive_group()
-    when.add_argument("--year", type=int, help="one year only")
-    when.add_argument("--cumulative", action="store_true", help="summed over the horizon (the default)")
-    when.add_argument("--pv", type=_finite_float, metavar="RATE",
-                      help="present value at RATE (e.g. 0.05), base year = first")
+    _horizon_options(cmp)
     cmp.add_argument("--confidence", type=_finite_float, default=0.95, help="confidence level (default 0.95)")
     cmp.add_argument("--unpaired", action="store_true", help="Welch interval instead of paired replications "
                      "(for runs with different seeds)")
@@ -158,7 +154,8 @@ def _parser() -> argparse.ArgumentParser:
     cst = sub.add_parser("cost", help="what a yuan buys: gross and net cost, present values, ratios, ranking")
     cst.add_argument("results", metavar="RESULTS_DIR", help="results directory, a folder of them, or a sweep directory")
     cst.add_argument("baseline", metavar="BASELINE_DIR", help="results directory of the baseline (same seed)")
-    cst.add_argument("--rate", type=float, default=0.08, help="discount rate for present values (default 0.08)")
+    cst.add_argument("--rate", type=float, default=0.08,
+                     help="discount rate a year for present values, a fraction (default 0.08, i.e. 8%%)")
     cst.add_argument("--mcpf", type=float, default=1.0, help="marginal cost of public funds (default 1; 1.0-1.5)")
     cst.add_argument("--perspective", choices=["region", "government"], default="region",
                      help="whose budget: the region's tax shares (default) or the consolidated government's")
@@ -171,9 +168,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="ranking metric (default value_added)")
     cst.add_argument("--basis", choices=["net", "gross"], default="net", help="ranking cost basis (default net)")
     cst.add_argument("--interval", choices=["fieller", "delta", "replication"], default="fieller",
-                     help="interval of the ratios over the paired replications: fieller (default; unbounded "
-                     "where the cost's interval includes zero), delta (delta method) or replication (t interval "
-                     "of the replications' own ratios)")
+                     help="how the interval of each ratio (per 10,000 yuan of cost; the cost per job-year in yuan) is "
+                     "computed over the "
+                     "paired replications, or over the parameter draws when both sides were run with them: "
+                     "fieller (default; unbounded where the cost's interval includes zero), delta (delta method) "
+                     "or replication (t interval of each replication's, or each draw's, own ratio)")
     cst.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
     cst.add_argument("--by-year", action="store_true", help="also print gross, tax change and net by year")
     cst.add_argument("--multipliers", action="store_true", help="also print the chain's Leontief multipliers")
@@ -201,10 +200,7 @@ def _parser() -> argparse.ArgumentParser:
                          else "paths, effects: only this stage (repeatable)")
     plt.add_argument("--x", help="heatmap: varied key on the x axis (default: the sweep's first)")
     plt.add_argument("--y", help="heatmap: varied key on the y axis (default: the sweep's second)")
-    pwhen = plt.add_mutually_exclusive_group()
-    pwhen.add_argument("--year", type=int, help="one year only")
-    pwhen.add_argument("--cumulative", action="store_true", help="summed over the horizon (the default)")
-    pwhen.add_argument("--pv", type=_finite_float, metavar="RATE", help="present value at RATE, base year = first")
+    _horizon_options(plt)
     plt.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     val = sub.add_parser("validate", help="check scenario, sweep or chain files without running them",
@@ -221,6 +217,17 @@ def _parser() -> argparse.ArgumentParser:
     p.description = ("Simulate how regional industrial policy changes investment and value added along value "
                      "chains.\n\ncommands:\n" + format_synopses(command_synopses(p)))
     return p
+
+
+def _horizon_options(parser: argparse.ArgumentParser) -> None:
+    """``--year | --cumulative | --pv RATE`` of compare and plot: how an outcome is reduced over the years."""
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--year", type=int, help="one simulated year only, e.g. 2020")
+    when.add_argument("--cumulative", action="store_true", help="summed over the simulated years (the default; "
+                      "processing_depth: its value-added-weighted mean over them)")
+    when.add_argument("--pv", type=_finite_float, metavar="RATE",
+                      help="present value: the years discounted at RATE a year (a fraction, e.g. 0.05 for 5%%) "
+                      "to the first simulated year")
 
 
 def command_synopses(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
