@@ -199,7 +199,7 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
     c0 = outcomes(base, "fiscal_cost", **kw)
     c0_lever = outcomes(base, "fiscal_cost", "lever", **kw)
     y0 = {metric: outcomes(base, metric, **kw) for metric in metrics}  # the baseline's, once
-    rows = []
+    rows, draws, covers = [], [], []
     for name, res in results.items():
         run = as_run(res)
         check_comparable(run, base, what="compare costs")
@@ -209,6 +209,8 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
             raise InputError(run.source, "replication", f"no replication in common with {base.source}")
         check_paired(run, base, reps)
         draw = draws_of(run, base)  # with parameter draws the draw is the unit of the intervals
+        draws.append(draw is not None)
+        covers.append(interval_covers(run, base)[1])
         dc = by_draw((c1 - c0).reindex(reps), draw).to_numpy()
         by_lever = (outcomes(run, "fiscal_cost", "lever", **kw) - c0_lever).groupby(level="lever").mean()
         for metric in metrics:
@@ -224,7 +226,9 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
             row["unit"] = f"{unit} per {per_yuan:,.0f} yuan"
             rows.append(row)
     out = pd.DataFrame(rows)
-    out.attrs.update({"method": method, "confidence": confidence, "per_yuan": per_yuan})
+    # what the intervals are over (plot_effects' caption): the draws when every scenario was run with them
+    out.attrs.update({"method": method, "confidence": confidence, "per_yuan": per_yuan,
+                      "draws": bool(draws) and all(draws), "covers": " or ".join(dict.fromkeys(covers))})
     return out
 
 

@@ -302,6 +302,11 @@ def test_with_parameter_draws_the_effects_and_frontier_captions_count_the_draws(
     assert caption(fig) == ("Dots: mean paired change; whiskers: 95% t interval over 3 parameter draws, each the "
                             "mean of its paired replications (simulation noise and parameter draws).")
     plt.close(fig)
+    ce = cost_effectiveness({"power": p}, b)
+    fig = plot_effects(ce[ce.metric == "value_added"])
+    assert caption(fig) == ("Dots: ratio of paired sums; whiskers: fieller 95% t interval over 3 parameter draws, "
+                            "each the mean of its paired replications (simulation noise and parameter draws).")
+    plt.close(fig)
     fig = plot_frontier(cost_value_points({"power": p, "again": p}, b))
     assert caption(fig).startswith("Whiskers: 95% t intervals over the parameter draws, each the mean of its paired "
                                    "replications (simulation noise and parameter draws). Frontier:")
