@@ -284,6 +284,17 @@ class CostReport:
 
 
 RATIO_METRICS = ("value_added", "employment", "downstream_investment")
+# the ratios' units in cost_report (on present values: the job-years discounted like the cost)
+RATIO_UNITS = {"value_added": "yuan", "employment": "discounted job-years", "downstream_investment": "yuan"}
+
+
+def cost_measure(basis: str, mcpf: float, power_opportunity: fiscal.TimePath | None) -> str:
+    """What the cost of a ``basis`` is: ``gross``; for ``net`` the economic cost (MCPF x net, the
+    electricity lever at its shadow price), called ``net`` only when it is the net cost (MCPF 1, no
+    ``power_opportunity``)."""
+    if basis == "gross":
+        return "gross"
+    return "net" if mcpf == 1 and power_opportunity is None else "economic"
 
 
 def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, rate: float = fiscal.DISCOUNT_RATE,
@@ -300,8 +311,10 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
     ``power_opportunity`` (yuan/kWh) is given (``power_shadow`` beside it); ``gross_<lever>``,
     ``net_<lever>``; ``deadweight_share`` (weighted by the levers' gross costs); ``value_added``,
     ``employment`` (job-years), ``downstream_investment`` (mean changes, undiscounted).
-    ``ratios``: per 10,000 yuan of ``gross`` and of ``net`` (= economic) cost, on present values at
-    ``rate`` (``rate=0``: cumulated), with ``status``, ``reliable`` and the interval of ``method``;
+    ``ratios``: per 10,000 yuan of ``gross`` and (basis ``net``) of economic cost, on present values at
+    ``rate`` (``rate=0``: cumulated), with ``cost_measure`` (what the cost is: ``gross``, ``net``, or
+    ``economic`` where MCPF or the shadow price of power make it differ from net), ``status``,
+    ``reliable`` and the interval of ``method``;
     rows with ``metric == 'cost_per_job_year'`` give yuan per additional job-year.
     """
     if not 0 < confidence < 1:
@@ -377,29 +390,34 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
         spread = {} if draw is None else {"draw_min": np.nan, "draw_max": np.nan}
         for basis, col in (("gross", "gross"), ("net", "economic")):
             dc = units[col].to_numpy()
+            measure = cost_measure(basis, mcpf, power_opportunity)
             for metric in RATIO_METRICS:
                 scale = per_yuan if metric in MONEY else per_yuan / 1e6
-                unit = (metric_unit(metric).replace("million yuan", "yuan")) + f" per {per_yuan:,.0f} yuan"
+                unit = RATIO_UNITS[metric] + f" per {per_yuan:,.0f} yuan"
                 dy = units[metric].to_numpy()
                 r = ratio_row(dy, dc, confidence, method, scale)
                 if draw is not None:
                     r["draw_min"], r["draw_max"] = draw_range(dy, dc, scale)
-                ratio_rows.append({"scenario": name, "basis": basis, "metric": metric, "n": len(units),
-                                   "cost": float(pv[col].mean()), "delta": float(pv[metric].mean()), **r,
-                                   "unit": unit})
+                ratio_rows.append({"scenario": name, "basis": basis, "cost_measure": measure, "metric": metric,
+                                   "n": len(units), "cost": float(pv[col].mean()),
+                                   "delta": float(pv[metric].mean()), **r, "unit": unit})
             jobs = units["employment"].to_numpy()
             status = cost_status(dc)
             if status == "costs money" and jobs.mean() > 0:
                 r = ratio_row(dc * 1e6, jobs, confidence, method, 1.0)  # yuan per additional discounted job-year
-                r["status"] = status
+                # established only if the jobs' interval (ratio_row's rule on its denominator) and, as for every
+                # other metric, the cost's interval exclude zero: else it ranks after the established rows
+                r["status"], r["reliable"] = status, r["reliable"] and cost_reliable(dc, confidence)
                 if draw is not None:
                     r["draw_min"], r["draw_max"] = draw_range(dc * 1e6, jobs)
             else:
                 no_jobs = status == "costs money"
                 r = {"ratio": np.inf if no_jobs else 0.0, "se": np.inf, "ci_low": -np.inf, "ci_high": np.inf,
-                     "status": "no additional jobs" if no_jobs else status, "reliable": False, **spread}
-            ratio_rows.append({"scenario": name, "basis": basis, "metric": "cost_per_job_year", "n": len(units),
-                               "cost": float(pv[col].mean()), "delta": float(pv["employment"].mean()), **r,
+                     "status": "no additional jobs" if no_jobs else status,
+                     "reliable": status != "costs nothing" and cost_reliable(dc, confidence), **spread}
+            ratio_rows.append({"scenario": name, "basis": basis, "cost_measure": measure, "metric": "cost_per_job_year",
+                               "n": len(units), "cost": float(pv[col].mean()),
+                               "delta": float(pv["employment"].mean()), **r,
                                "unit": "yuan per additional discounted job-year"})
         years.append(yc.groupby(level="year").mean().assign(scenario=name).reset_index())
     first = base if first is None else first
@@ -508,11 +526,15 @@ NO_RATIO = ("ratio", "se", "ci_low", "ci_high", "draw_min", "draw_max")  # left 
 def csv_table(report: CostReport) -> pd.DataFrame:
     """The ``--csv`` table: the ratio rows joined with each scenario's costs. A row shown by its status
     alone (:func:`status_only`, e.g. ``costs nothing``) has that status and empty ratio, se and
-    interval, as the printed table shows it (the frame's own +/-inf stand for "no ratio")."""
+    interval, as the printed table shows it (the frame's own +/-inf stand for "no ratio"); an unbounded
+    interval (or draw range) is written empty too, its row ``reliable`` False, as the table prints
+    "[unbounded] (unreliable)"."""
     out = report.ratios.merge(report.costs.drop(columns=["n"]), on="scenario", suffixes=("", "_scenario"))
     if len(out):
         blank = out.apply(status_only, axis=1)
-        out.loc[blank, [c for c in NO_RATIO if c in out]] = np.nan
+        cols = [c for c in NO_RATIO if c in out]
+        out.loc[blank, cols] = np.nan
+        out[cols] = out[cols].where(np.isfinite(out[cols].astype(float)))
     return out
 
 
@@ -596,8 +618,12 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
     units = {"value_added": "value added (yuan)", "employment": "discounted job-years",
              "downstream_investment": "downstream investment (yuan)",
              "cost_per_job_year": "yuan per discounted job-year"}
+    economic = ("; rows 'economic': of the economic cost, MCPF x net with the electricity lever at its shadow price "
+                "(the cost --basis net ranks)" if cost_measure("net", a["mcpf"], a["power_opportunity"]) == "economic"
+                else "")
     lines += ["", f"Per {a['per_yuan']:,.0f} yuan of cost in present value (cost per additional job-year in yuan: PV "
-              "cost / PV job-years, the job-years discounted like the cost)"]
+              f"cost / PV job-years, the job-years discounted like the cost{economic})"]
+    r = r.assign(basis=r["cost_measure"])  # rows named by what their cost is (economic where it is not net)
     wide = r.assign(text=r.apply(_cell, axis=1)).pivot_table(index=["scenario", "basis"], columns="metric",
                                                              values="text", aggfunc="first", sort=False)
     wide = wide[[m for m in units if m in wide]].rename(columns=units).reset_index()
@@ -610,14 +636,17 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
         spread = spread[[m for m in units if m in spread]].rename(columns=units).reset_index()
         lines.append(spread.to_string(index=False))
     ranked = rank_costs(report, metric, basis)
-    lines += ["", f"Ranking by {units.get(metric, metric)} per {a['per_yuan']:,.0f} yuan of {basis} cost "
+    measure = cost_measure(basis, a["mcpf"], a["power_opportunity"])
+    by = (f"yuan of {measure} cost per additional discounted job-year (lowest first)" if metric == "cost_per_job_year"
+          else f"{units.get(metric, metric)} per {a['per_yuan']:,.0f} yuan of {measure} cost")
+    lines += ["", f"Ranking by {by} "
               "(levers that cost money first; then those that cost nothing; then those that raise revenue; "
-              "last those whose cost's interval includes zero, 'unreliable')"]
+              "last those whose interval includes zero or is unbounded, 'unreliable')"]
     ranked = ranked.assign(ratio=ranked.apply(_cell, axis=1),
                            cost=ranked["cost"].map(_num),
                            overlaps_next=ranked["ci_overlaps_next"].map({True: "yes", False: ""}))
     lines.append(ranked[["rank", "scenario", "status", "cost", "ratio", "overlaps_next"]].rename(
-        columns={"cost": f"{basis} cost PV"}).to_string(index=False))
+        columns={"cost": f"{measure} cost PV"}).to_string(index=False))
     e = report.effects
     if len(e):
         va = e[(e["metric"] == "value_added") & (e["lever"] == "all")]

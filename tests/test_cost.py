@@ -495,3 +495,92 @@ def test_mcpf_scales_net_cost_and_rate_zero_matches_cost_effectiveness(tiny):
         assert np.isclose(gross.loc[metric, "ci_low"], ce.loc[metric, "ci_low"], rtol=1e-10)
     by_year = one.by_year.set_index("year")
     assert np.isclose(by_year["net"].sum(), one.costs.loc[0, "net"], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- tester's cost-per-job-year cases
+def job_year_mixes() -> tuple[dict, Run]:
+    """``fast``: booked at a mean 0.1 a year (sd 1, not established) for 50 more jobs a year, a cost per
+    job-year far below the ``package``'s, which reliably pays 100 a year for 10 jobs."""
+    base = frames("base", {"a": {"value_added": 1000, "employment": 100}}, {})
+    package = frames("package", {"a": {"value_added": lambda k, y: 1100 + k, "employment": lambda k, y: 110 + 0.2 * k}},
+                     {("a", "freight_subsidy"): lambda k, y: 100.0 + k})
+    fast = frames("fast", {"a": {"value_added": lambda k, y: 1050 + k, "employment": lambda k, y: 150 + 0.1 * k}},
+                  {("a", "capital_grants"): lambda k, y: 0.1 + (-1) ** k})
+    return {"fast": fast, "package": package}, base
+
+
+def test_a_cost_per_job_year_whose_cost_may_be_zero_ranks_after_an_established_one():
+    """The cost per job-year follows the rule of every other metric: a row whose cost's interval
+    includes zero is unreliable (its bounded Fieller interval, from the well-measured jobs, includes
+    negative costs) and ranks after the package that reliably costs money, however low its ratio
+    (before: reliable from the jobs alone, and first)."""
+    mixes, base = job_year_mixes()
+    report = cost_report(mixes, base, effects=False)
+    r = report.ratios.set_index(["scenario", "basis", "metric"])
+    fast = r.loc[("fast", "gross", "cost_per_job_year")]
+    assert fast["status"] == "costs money" and fast["ci_low"] < 0 and np.isfinite(fast["ci_high"])
+    assert not fast["reliable"] and not r.loc[("fast", "gross", "value_added"), "reliable"]
+    assert r.loc[("package", "gross", "cost_per_job_year"), "reliable"]
+    assert fast["ratio"] < r.loc[("package", "gross", "cost_per_job_year"), "ratio"]  # a bargain, on its face
+    for basis in ("gross", "net"):
+        assert list(rank_costs(report, "cost_per_job_year", basis)["scenario"]) == ["package", "fast"]
+    text = format_cost_report(report, "cost_per_job_year", "gross")
+    ranking = text.split("\nRanking by ")[1].split("\n\n")[0].splitlines()
+    assert ranking[0].startswith("yuan of gross cost per additional discounted job-year (lowest first) (levers "
+                                 "that cost money first;")
+    assert [line.split()[:2] for line in ranking[2:]] == [["1", "package"], ["2", "fast"]]
+    assert ranking[3].rstrip().endswith("(unreliable)")
+
+
+def test_the_csv_writes_unbounded_intervals_empty_in_the_printed_units(tmp_path):
+    """An unbounded interval is written empty, its row unreliable, as the table prints
+    '[unbounded] (unreliable)' (before: -inf and inf); the employment ratio's unit is the printed
+    'discounted job-years' (before: 'worker-years')."""
+    from valuechain.analysis.cost import csv_table
+
+    mixes, base = job_year_mixes()
+    report = cost_report(mixes, base, effects=False)
+    out = tmp_path / "cost.csv"
+    csv_table(report).to_csv(out, index=False)
+    with out.open(newline="") as fh:
+        rows = {(r["scenario"], r["basis"], r["metric"]): r for r in csv.DictReader(fh)}
+    va = rows[("fast", "gross", "value_added")]
+    assert (va["status"], va["reliable"], va["ci_low"], va["ci_high"]) == ("costs money", "False", "", "")
+    want = report.ratios.set_index(["scenario", "basis", "metric"]).loc[("fast", "gross", "value_added")]
+    assert float(va["ratio"]) == pytest.approx(want["ratio"], rel=1e-12)
+    assert want["ci_low"] == -np.inf and want["ci_high"] == np.inf
+    printed = format_cost_report(report)
+    assert f"{want['ratio']:,.0f} [unbounded] (unreliable)" in printed
+    bounded = rows[("package", "gross", "employment")]
+    assert bounded["reliable"] == "True" and float(bounded["ci_low"]) < float(bounded["ratio"]) < float(
+        bounded["ci_high"])
+    assert rows[("package", "gross", "employment")]["unit"] == "discounted job-years per 10,000 yuan"
+    assert "discounted job-years" in printed and "worker-years" not in printed
+
+
+def test_with_mcpf_or_power_at_a_shadow_price_the_net_basis_is_labelled_economic(tiny, tmp_path, capsys):
+    """--basis net ranks by the economic cost (MCPF x net, power at its shadow price): table, ranking
+    and CSV call it 'economic' and show the economic PV (before: 'net cost PV' over the economic
+    cost); with MCPF 1 and no shadow price it is the net cost and called 'net'."""
+    from valuechain.analysis.cost import _num
+
+    out = tmp_path / "cost.csv"
+    assert main(["cost", str(tiny["power"]), str(tiny["base"]), "--csv", str(out), "--power-opportunity",
+                 "0.25"]) == 0
+    text = capsys.readouterr().out
+    report = cost_report({"power": tiny["power"]}, tiny["base"], power_opportunity=0.25, effects=False)
+    net_pv, economic_pv = report.costs.loc[0, "net_pv"], report.costs.loc[0, "economic_pv"]
+    assert abs(net_pv - economic_pv) > 1e-3 * abs(net_pv)  # the shadow price makes them differ
+    ranking = text.split("\nRanking by ")[1].split("\n\n")[0].splitlines()
+    assert ranking[0].startswith("value added (yuan) per 10,000 yuan of economic cost (")
+    assert ranking[1].split()[:4] == ["rank", "scenario", "status", "economic"]
+    assert f" {_num(economic_pv)} " in ranking[2] and f" {_num(net_pv)} " not in ranking[2]
+    ratios = text.split("\nPer 10,000 yuan of cost in present value")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[1] for line in ratios[2:]] == ["gross", "economic"]
+    table = pd.read_csv(out)
+    net = table[table["basis"] == "net"]
+    assert set(net["cost_measure"]) == {"economic"} and np.allclose(net["cost"], economic_pv, rtol=1e-12)
+    assert set(table.loc[table["basis"] == "gross", "cost_measure"]) == {"gross"}
+    plain = cost_report({"power": tiny["power"]}, tiny["base"], effects=False)
+    assert set(plain.ratios.loc[plain.ratios["basis"] == "net", "cost_measure"]) == {"net"}
+    assert "of net cost (" in format_cost_report(plain)
