@@ -86,6 +86,13 @@ METHODS = ("fieller", "delta", "replication")
 STATUS_ORDER = {"costs money": 0, "no additional jobs": 1, "costs nothing": 2, "raises revenue": 3}
 LOWER_IS_BETTER = {"cost_per_job_year"}
 ZERO_COST = 1e-9  # million yuan (a thousandth of a yuan): below this a mean cost is zero
+BOOKED_AT_ZERO = tuple(lv for lv in LEVERS if schema.LEVER_COST_DEFINITIONS[lv].startswith("0: "))  # fast-track
+
+
+def uses_lever(run: RunLike, lever: str) -> bool:
+    """True if the run's scenario (its manifest) gives ``lever`` a rule: a non-empty list in its policy block."""
+    block = ((as_run(run).manifest.get("scenario") or {}).get("policy") or {}).get(lever) or {}
+    return any(isinstance(v, list) and len(v) > 0 for v in block.values())
 
 
 def ratio_ci(dy: np.ndarray, dc: np.ndarray, confidence: float = 0.95, method: str = "delta") -> dict[str, float]:
@@ -342,11 +349,13 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
     cost_rows, ratio_rows, years, dw_rows, effect_rows = [], [], [], [], []
     first = None
     draws = True  # every side was run with parameter draws
+    free_used: set[str] = set()  # levers booked at zero that a scenario uses
     for name, res in results.items():  # each scenario read once (a sweep's points one at a time)
         run = as_run(res)
         first = run if first is None else first
         check_comparable(run, base, what="compare costs")
         draws = draws and interval_covers(run, base)[0] == DRAWS_NOTE
+        free_used |= {lv for lv in BOOKED_AT_ZERO if uses_lever(run, lv)}
         yc = fiscal.yearly_costs(run, base, rules)
         reps = sorted(set(yc.index.get_level_values("replication")))
         if not reps:
@@ -425,7 +434,8 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
              "power_opportunity": power_opportunity, "captive": captive, "confidence": confidence, "method": method,
              "per_yuan": per_yuan,
              "horizon": horizon_label(first, None, None, False), "baseline": base.name,
-             "base_year": int(first.stages["year"].min()), "draws": draws and first is not base}
+             "base_year": int(first.stages["year"].min()), "draws": draws and first is not base,
+             "booked_at_zero": [lv for lv in BOOKED_AT_ZERO if lv in free_used]}
     eff = direct_indirect_frame(effect_rows, confidence) if effects else pd.DataFrame()
     report = CostReport(pd.DataFrame(cost_rows), pd.DataFrame(ratio_rows),
                         pd.concat(years, ignore_index=True) if years else pd.DataFrame(),
@@ -606,8 +616,8 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
                         if abs(r[f"gross_{lv}"]) > ZERO_COST])
     if len(lev):
         lines.append(lev.to_string(index=False))
-    free = [f"{schema.LEVER_LABELS[lv]} ({schema.LEVER_COST_DEFINITIONS[lv][3:]})" for lv in LEVERS
-            if schema.LEVER_COST_DEFINITIONS[lv].startswith("0: ")]  # issue 12: fast-track approval
+    free = [f"{schema.LEVER_LABELS[lv]} ({schema.LEVER_COST_DEFINITIONS[lv][3:]})"  # issue 12: fast-track approval
+            for lv in a.get("booked_at_zero", ())]  # only the levers the scenarios use
     if free:
         lines.append("Booked at 0 by definition: " + "; ".join(free))
     if by_year and len(report.by_year):

@@ -584,3 +584,18 @@ def test_with_mcpf_or_power_at_a_shadow_price_the_net_basis_is_labelled_economic
     plain = cost_report({"power": tiny["power"]}, tiny["base"], effects=False)
     assert set(plain.ratios.loc[plain.ratios["basis"] == "net", "cost_measure"]) == {"net"}
     assert "of net cost (" in format_cost_report(plain)
+
+
+def test_booked_at_zero_is_said_only_of_a_lever_the_scenarios_use(tiny):
+    """'Booked at 0 by definition: fast-track approval' is printed when a compared scenario has a
+    fast-track rule, not for a package without one (before: always)."""
+    import dataclasses
+
+    mixes, base = job_year_mixes()
+    line = "Booked at 0 by definition: fast-track approval (costs administrative effort, not subsidy)"
+    assert line not in format_cost_report(cost_report(mixes, base, effects=False))
+    assert "Booked at 0" not in format_cost_report(cost_report({"power": tiny["power"]}, tiny["base"]))  # as run
+    rule = {"tiers": ["deep"], "years_saved": {"2016": 1.0}}
+    fast = dataclasses.replace(mixes["fast"], manifest={"scenario": {"policy": {"fast_track": {"rules": [rule]}}}})
+    text = format_cost_report(cost_report({"fast": fast, "package": mixes["package"]}, base, effects=False))
+    assert text.splitlines().count(line) == 1
