@@ -90,9 +90,15 @@ BOOKED_AT_ZERO = tuple(lv for lv in LEVERS if schema.LEVER_COST_DEFINITIONS[lv].
 
 
 def uses_lever(run: RunLike, lever: str) -> bool:
-    """True if the run's scenario (its manifest) gives ``lever`` a rule: a non-empty list in its policy block."""
-    block = ((as_run(run).manifest.get("scenario") or {}).get("policy") or {}).get(lever) or {}
-    return any(isinstance(v, list) and len(v) > 0 for v in block.values())
+    """True if the run's scenario (its manifest's policy) gives ``lever`` a rule (the lever's ``rule_lists``)."""
+    from ..simulation.config.scenario import Policy
+    from ..simulation.economy.levers import BY_KEY
+
+    data = (as_run(run).manifest.get("scenario") or {}).get("policy")
+    if not data:
+        return False
+    block = getattr(Policy.model_validate(fiscal.year_keys(data)), lever)
+    return any(len(rules) > 0 for rules in BY_KEY[lever].rule_lists(block).values())
 
 
 def ratio_ci(dy: np.ndarray, dc: np.ndarray, confidence: float = 0.95, method: str = "delta") -> dict[str, float]:

@@ -221,16 +221,16 @@ def _scenario_power(run: Run):
     chain_file = run.manifest.get("chain_file")
     if not spec_data or not chain_file:
         raise InputError(run.source, "manifest", "needs the scenario and chain_file to value power at a shadow price")
-    return Scenario.model_validate(_year_keys(spec_data)), load_chain(chain_file)
+    return Scenario.model_validate(year_keys(spec_data)), load_chain(chain_file)
 
 
-def _year_keys(obj):
+def year_keys(obj):
     """JSON turned the time paths' year keys into strings; turn them back into whole years."""
     if isinstance(obj, dict):
         whole = bool(obj) and all(isinstance(k, str) and k.lstrip("-").isdigit() for k in obj)
-        return {(int(k) if whole else k): _year_keys(v) for k, v in obj.items()}
+        return {(int(k) if whole else k): year_keys(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_year_keys(v) for v in obj]
+        return [year_keys(v) for v in obj]
     return obj
 
 
