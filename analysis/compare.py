@@ -308,6 +308,21 @@ def outcomes(run: RunLike, metric: str = "value_added", by: str | None = None, *
     return out.rename(metric)
 
 
+def check_same_draws(run: Run, base: Run) -> None:
+    """Refuse, in one line, to pair a run with parameter draws with one without (its replication
+    ``d x R + r`` is replication r of draw d, not the other's replication ``d x R + r``)."""
+    n_run, n_base = parameter_draws_of(run.manifest), parameter_draws_of(base.manifest)
+    if (n_run > 0) == (n_base > 0):
+        return
+    drawn, plain = (run, base) if n_run else (base, run)
+    n = max(n_run, n_base)
+    reps = drawn.manifest.get("replications")
+    again = f"--parameter-draws {n}" + (f" --replications {reps}" if reps else "")
+    raise InputError(run.source, "manifest.parameter_draws", f"{drawn.source} was run with {n} parameter draws and "
+                     f"{plain.source} without, so their replications are not paired; run {plain.source}'s scenario "
+                     f"again with the same {again}")
+
+
 def check_paired(run: Run, base: Run, reps: list) -> None:
     """Replication k must have used the same seed in both run sets (common random numbers)."""
     cols = [c for c in ("seed", "spawn_key") if c in run.runs and c in base.runs]
@@ -321,8 +336,9 @@ def check_paired(run: Run, base: Run, reps: list) -> None:
         for c in cols:
             x, y = a.at[k, c], b.at[k, c]
             if c == "spawn_key":
-                x, y = tuple(np.ravel(x)), tuple(np.ravel(y))
+                x, y = tuple(int(v) for v in np.ravel(x)), tuple(int(v) for v in np.ravel(y))
             if x != y:
+                check_same_draws(run, base)
                 raise InputError(run.source, f"runs.{c}", f"replication {k} did not use the same {c} as "
                                  f"{base.source}, so the runs are not paired; pass --unpaired (paired=False) "
                                  "for the Welch interval", x.item() if hasattr(x, "item") else x)

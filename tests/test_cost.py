@@ -599,3 +599,17 @@ def test_booked_at_zero_is_said_only_of_a_lever_the_scenarios_use(tiny):
     fast = dataclasses.replace(mixes["fast"], manifest={"scenario": {"policy": {"fast_track": {"rules": [rule]}}}})
     text = format_cost_report(cost_report({"fast": fast, "package": mixes["package"]}, base, effects=False))
     assert text.splitlines().count(line) == 1
+
+
+def test_a_run_with_parameter_draws_against_one_without_is_refused_in_one_line(tiny, tmp_path, capsys):
+    """cost and compare of a run with parameter draws against a baseline without say so in one line
+    and what to do (before: 'replication 2 did not use the same spawn_key ... (got (np.int64(0),))')."""
+    drawn = tmp_path / "drawn"
+    assert main(["run", TINY, "--out", str(drawn), "--replications", "2", "--parameter-draws", "2",
+                 "--set", "policy.electricity_price.default=0.30"]) == 0
+    capsys.readouterr()
+    want = (f"{drawn} was run with 2 parameter draws and {tiny['base']} without, so their replications are not "
+            f"paired; run {tiny['base']}'s scenario again with the same --parameter-draws 2 --replications 2")
+    for command in (["cost", str(drawn), str(tiny["base"])], ["compare", str(drawn), str(tiny["base"])]):
+        assert main(command) == 2
+        assert capsys.readouterr().err == f"error: {drawn}: manifest.parameter_draws: {want}\n"
