@@ -528,12 +528,19 @@ def metric_unit(metric: str, year: int | None = None, pv: float | None = None, e
     return "stage units"
 
 
+FISCAL_PERSPECTIVE = ("perspective: fiscal_cost is what the model books for the levers, all levels of government "
+                      "(valuechain cost --perspective government, its gross cost); valuechain cost defaults to the "
+                      "region's budget (--perspective region: the income-tax lever at the region's share of the tax)")
+
+
 def format_table(df: pd.DataFrame) -> str:
-    """A plain-text table for the command line."""
+    """A plain-text table for the command line; for ``fiscal_cost`` the perspective it is in."""
     head = (f"{df.attrs.get('metric', '')}: scenario minus baseline, {df.attrs.get('horizon', '')}, "
             f"{df.attrs.get('units', '')}; {'paired' if df.attrs.get('paired', True) else 'unpaired'} "
             f"{df.attrs.get('confidence', 0.95):.0%} t interval over {df.attrs.get('over', 'replications')}\n"
             f"note: {df.attrs.get('note', NOISE_NOTE)}")
+    if df.attrs.get("metric") == "fiscal_cost":
+        head += "\n" + FISCAL_PERSPECTIVE
     show = df.drop(columns=["metric"]).copy()
     for c in ("baseline_mean", "scenario_mean", "effect", "se", "ci_low", "ci_high"):
         show[c] = show[c].map(lambda x: f"{x:,.4g}" if abs(x) < 100 else f"{x:,.0f}")

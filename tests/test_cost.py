@@ -613,3 +613,26 @@ def test_a_run_with_parameter_draws_against_one_without_is_refused_in_one_line(t
     for command in (["cost", str(drawn), str(tiny["base"])], ["compare", str(drawn), str(tiny["base"])]):
         assert main(command) == 2
         assert capsys.readouterr().err == f"error: {drawn}: manifest.parameter_draws: {want}\n"
+
+
+def test_compare_says_its_fiscal_cost_is_all_levels_of_governments_as_cost_perspective_government(tiny, tmp_path,
+                                                                                                  capsys):
+    """compare --metric fiscal_cost is the gross cost of cost --perspective government, not of cost's
+    default region perspective (a tax cut costs the region only its share): its header says so."""
+    from valuechain.analysis.compare import FISCAL_PERSPECTIVE, compare, format_table
+
+    tax = tmp_path / "tax"
+    assert main(["run", TINY, "--out", str(tax), "--replications", "4", "--set", "policy.tax.default_rate=0.15"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tax), str(tiny["base"]), "--metric", "fiscal_cost", "--pv", "0.08"]) == 0
+    head = capsys.readouterr().out.splitlines()[:3]
+    assert head[2] == FISCAL_PERSPECTIVE == (
+        "perspective: fiscal_cost is what the model books for the levers, all levels of government (valuechain "
+        "cost --perspective government, its gross cost); valuechain cost defaults to the region's budget "
+        "(--perspective region: the income-tax lever at the region's share of the tax)")
+    effect = compare(tax, tiny["base"], "fiscal_cost", pv=0.08).loc[0, "effect"]
+    government = cost_report({"tax": tax}, tiny["base"], perspective="government", effects=False)
+    region = cost_report({"tax": tax}, tiny["base"], effects=False)
+    assert np.isclose(effect, government.costs.loc[0, "gross_pv"], rtol=1e-9)
+    assert np.isclose(region.costs.loc[0, "gross_pv"], 0.4 * effect, rtol=1e-9)  # the region's 40% CIT share
+    assert FISCAL_PERSPECTIVE not in format_table(compare(tax, tiny["base"], "value_added"))
