@@ -258,6 +258,8 @@ def _sign_aware_order(t: pd.DataFrame, ascending: bool = False) -> pd.DataFrame:
     whose sign is not established (:func:`unsure_sign`) after all of them, in the same order."""
     group = t["status"].map(STATUS_ORDER).fillna(len(STATUS_ORDER)) if "status" in t else 0
     unsure = unsure_sign(t)
+    if "booked_at_zero" in t:  # rank_costs: no booked cost, so no bargain (after every row with one)
+        unsure = unsure | t["booked_at_zero"].astype(bool)
     key = pd.DataFrame({"u": unsure, "g": group, "r": t["ratio"]}, index=t.index)
     order = key.sort_values(["u", "g", "r"], ascending=[True, True, ascending], na_position="last",
                             kind="stable").index
@@ -452,8 +454,16 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
 
 
 def rank_costs(report: CostReport, metric: str = "value_added", basis: str = "net") -> pd.DataFrame:
-    """The sign-aware ranking of :func:`rank_mixes` on one ``basis`` (gross or net) of a report."""
+    """The sign-aware ranking of :func:`rank_mixes` on one ``basis`` (gross or net) of a report. On
+    the net basis a scenario whose gross cost is zero (``costs nothing`` on the gross basis: its
+    levers are booked at zero, e.g. fast-track approval) is flagged ``booked_at_zero`` and ranks
+    after every scenario with a booked cost, like a row whose sign is not established: its net cost
+    is only the tax it induces or loses, not what the lever costs, so its ratio is no bargain."""
     t = report.ratios[report.ratios["basis"] == basis]
+    if basis != "gross":
+        g = report.ratios[(report.ratios["basis"] == "gross") & (report.ratios["metric"] == metric)]
+        zero = set(g.loc[g["status"] == "costs nothing", "scenario"])
+        t = t.assign(booked_at_zero=t["scenario"].isin(zero))
     return rank_mixes(t, metric)
 
 def efficient_frontier(points: pd.DataFrame, cost: str = "fiscal_cost", value: str = "value_added") -> pd.Series:
@@ -657,8 +667,11 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
           else f"{units.get(metric, metric)} per {a['per_yuan']:,.0f} yuan of {measure} cost")
     lines += ["", f"Ranking by {by} "
               "(levers that cost money first; then those that cost nothing; then those that raise revenue; "
-              "last those whose interval includes zero or is unbounded, 'unreliable')"]
+              "last those whose interval includes zero or is unbounded, 'unreliable', and those with no booked "
+              "cost, 'booked at 0')"]
+    booked = ranked["booked_at_zero"] if "booked_at_zero" in ranked else pd.Series(False, index=ranked.index)
     ranked = ranked.assign(ratio=ranked.apply(_cell, axis=1),
+                           status=ranked["status"].where(~booked.astype(bool), ranked["status"] + " (booked at 0)"),
                            cost=ranked["cost"].map(_num),
                            overlaps_next=ranked["ci_overlaps_next"].map({True: "yes", False: ""}))
     lines.append(ranked[["rank", "scenario", "status", "cost", "ratio", "overlaps_next"]].rename(

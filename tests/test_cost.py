@@ -636,3 +636,32 @@ def test_compare_says_its_fiscal_cost_is_all_levels_of_governments_as_cost_persp
     assert np.isclose(effect, government.costs.loc[0, "gross_pv"], rtol=1e-9)
     assert np.isclose(region.costs.loc[0, "gross_pv"], 0.4 * effect, rtol=1e-9)  # the region's 40% CIT share
     assert FISCAL_PERSPECTIVE not in format_table(compare(tax, tiny["base"], "value_added"))
+
+
+def test_a_scenario_with_no_booked_cost_ranks_after_every_booked_one_on_the_net_basis():
+    """A scenario whose gross cost is zero (its lever booked at 0, like fast-track approval) but whose
+    net cost is a reliably positive tax lost ranks last on the net basis, however low its cost per
+    job-year, and is labelled 'booked at 0': its net cost is not what the lever costs (before: ranked
+    first, a bargain by omission). On the gross basis it is 'costs nothing', after the package."""
+    base = frames("base", {"a": {"value_added": 1000, "employment": 100, "tax_paid": 50}}, {})
+    package = frames("package", {"a": {"value_added": lambda k, y: 1100 + k, "employment": lambda k, y: 110 + 0.2 * k,
+                                       "tax_paid": 50}},
+                     {("a", "freight_subsidy"): lambda k, y: 100.0 + k})
+    fast = frames("fast", {"a": {"value_added": lambda k, y: 1002 + 0.1 * k, "employment": lambda k, y: 150 + 0.1 * k,
+                                 "tax_paid": lambda k, y: 40 - 0.1 * k}}, {})
+    report = cost_report({"fast": fast, "package": package}, base, effects=False)
+    r = report.ratios.set_index(["scenario", "basis", "metric"])
+    assert r.loc[("fast", "gross", "cost_per_job_year"), "status"] == "costs nothing"
+    net_fast, net_pkg = r.loc[("fast", "net", "cost_per_job_year")], r.loc[("package", "net", "cost_per_job_year")]
+    assert net_fast["status"] == "costs money" and net_fast["reliable"]
+    assert net_fast["ratio"] < net_pkg["ratio"]  # a bargain on its face
+    for metric in ("cost_per_job_year", "value_added"):
+        ranked = rank_costs(report, metric, "net")
+        assert list(ranked["scenario"]) == ["package", "fast"]
+        assert list(ranked["booked_at_zero"]) == [False, True]
+    assert "booked_at_zero" not in rank_costs(report, "value_added", "gross")
+    text = format_cost_report(report, "cost_per_job_year", "net")
+    ranking = text.split("\nRanking by ")[1].split("\n\n")[0].splitlines()
+    assert "and those with no booked cost, 'booked at 0')" in ranking[0]
+    assert ranking[2].split()[:2] == ["1", "package"] and "(booked at 0)" not in ranking[2]
+    assert ranking[3].split()[:2] == ["2", "fast"] and "costs money (booked at 0)" in ranking[3]
