@@ -17,7 +17,7 @@ years (the default); in present value at ``pv`` = r with base year t0 = the firs
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from ..simulation import schema
 from ..simulation.config.chain import SECTORS, TIERS
 from ..simulation.config.errors import InputError
 from .comparable import check_comparable, common_years
-from .folders import is_sweep, say_skipped
+from .folders import backtest_reason, is_backtest, is_sweep, no_runs_reason, say_skipped
 from .results import RunSet, load_results
 from .run import Run, point_label
 
@@ -121,6 +121,8 @@ def as_run(obj: RunLike) -> Run:
                              "written by valuechain run (a sweep's points: plot --kind effects, paths or frontier)")
         if not (d / "manifest.json").is_file():
             why = "no such directory" if not d.exists() else "not a results directory (no manifest.json)"
+            if is_backtest(d):
+                why = f"is {backtest_reason(d)}"
             if d.is_dir() and any((sub / "manifest.json").is_file() for sub in d.iterdir() if sub.is_dir()):
                 why = "is a folder of results directories; give one of them"
             raise InputError(str(d), "", why)
@@ -180,10 +182,12 @@ class Subsets(Mapping):
         return len(self.runs)
 
 
-def load_many(directory: str | Path) -> Mapping[str, Run]:
+def load_many(directory: str | Path, again: Callable[[str], str] | None = None) -> Mapping[str, Run]:
     """Results below ``directory``: itself if it is a results directory, the points of a sweep
     (an :class:`analysis.sweep_runs.SweepRuns`: the points of :func:`runs_from_sweep`, each read
-    when asked for), or every subdirectory holding a ``manifest.json``, by name."""
+    when asked for), or every subdirectory holding a ``manifest.json``, by name. A folder with none
+    is refused with what it holds instead (``folders.no_runs_reason``; ``again(SUB)``: the same
+    command with SUB as RESULTS_DIR, which reads a sweep's points)."""
     d = Path(directory)
     if not d.is_dir():
         raise InputError(str(d), "", "no such directory")
@@ -197,7 +201,7 @@ def load_many(directory: str | Path) -> Mapping[str, Run]:
     found = {sub.name: as_run(sub) for sub in sorted(d.iterdir())
              if (sub / "manifest.json").is_file() and not is_sweep(sub)}  # sweeps are read one at a time
     if not found:
-        raise InputError(str(d), "", "holds no results (no manifest.json in it or its subdirectories)")
+        raise InputError(str(d), "", no_runs_reason(d, again))
     return found
 
 
@@ -558,9 +562,10 @@ def compare_command(args: Any) -> int:
     base = as_run(args.baseline)
     d = Path(args.results)
     if d.is_dir() and (is_sweep(d) or not (d / "manifest.json").is_file()):
-        runs = without_baseline(load_many(d), args.baseline)
+        again = lambda sub: f"valuechain compare {sub} {args.baseline}"  # noqa: E731
+        runs = without_baseline(load_many(d, again), args.baseline)
         table = compare_many(runs, base, args.metric, args.by, **kw)
-        say_skipped(d, lambda sub: f"valuechain compare {sub} {args.baseline}")  # once the table stands
+        say_skipped(d, again)  # once the table stands
     else:
         table = compare(args.results, base, args.metric, args.by, **kw)
     print(format_table(table))

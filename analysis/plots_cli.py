@@ -69,12 +69,14 @@ def plot_command(args: Any) -> int:
     metric = args.metric
     where = _where(args)
     paired = not args.unpaired
+    again = lambda sub: (f"valuechain plot {sub} --kind {args.kind}"  # noqa: E731  (SUB as RESULTS_DIR)
+                         + (f" --baseline {args.baseline}" if args.baseline else "") + f" --out FILE{out.suffix}")
     if args.kind == "paths":
-        runs, baseline = _without_baseline(load_many(args.results), args)
+        runs, baseline = _without_baseline(load_many(args.results, again), args)
         fig = plots.plot_paths(runs, metric, baseline=baseline, difference=args.difference, where=where,
                                paired=paired)
     elif args.kind == "effects":
-        runs, baseline = _without_baseline(load_many(args.results), args)
+        runs, baseline = _without_baseline(load_many(args.results, again), args)
         runs = Subsets(runs, **where)  # read (a sweep's points) and restricted one at a time
         baseline = subset(baseline, **where)
         if len(runs) == 1:
@@ -87,7 +89,7 @@ def plot_command(args: Any) -> int:
             points = sweep_cost_value_points(args.results, as_run(args.baseline) if args.baseline else None,
                                              value=metric, **hz)
         else:
-            runs, baseline = _without_baseline(load_many(args.results), args)
+            runs, baseline = _without_baseline(load_many(args.results, again), args)
             if len(runs) < 2:
                 raise InputError(args.results, "", "a frontier needs several scenarios: give a folder of results "
                                  "directories or a sweep")
@@ -108,8 +110,7 @@ def plot_command(args: Any) -> int:
     else:  # chain
         fig = plots_chain.plot_chain(args.results, args.baseline, metric=metric, **hz)
     if args.kind in ("paths", "effects", "frontier"):  # these read a folder of results (load_many)
-        say_skipped(args.results, lambda sub: f"valuechain plot {sub} --kind {args.kind}"
-                    + (f" --baseline {args.baseline}" if args.baseline else "") + f" --out FILE{out.suffix}")
+        say_skipped(args.results, again)
     plots.st.save(fig, out)
     close(fig)
     print(f"wrote {out}")

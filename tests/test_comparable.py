@@ -362,3 +362,42 @@ def test_a_sweeps_processing_depth_is_labelled_a_weighted_mean_as_compare_labels
     # an additive metric keeps its own reduction, in compare's words too
     assert (sweep_outcomes(runs / "grid", "value_added", **kw).attrs["horizon"]
             == compare(runs / "runs" / "power", base, "value_added", **kw).attrs["horizon"])
+
+
+def test_a_folder_without_runs_is_refused_with_what_it_holds(runs, tmp_path, capsys):
+    """A back-test's output, or a folder holding only a sweep, given as RESULTS_DIR (or a back-test's
+    output as BASELINE_DIR) is named for what it is, with where its table is or the command that
+    reads the sweep's points (before: 'holds no results (no manifest.json ...)' for both)."""
+    from valuechain.simulation.running.backtest_out import write_backtest
+
+    base = runs / "runs" / "base"
+    bt = tmp_path / "bt"
+    write_backtest(bt, {"backtest.csv": b"series,year\n"}, False, {})
+    only = tmp_path / "only_sweeps"
+    only.mkdir()
+    shutil.copytree(runs / "mixes", only / "mixes")
+    plot = ["--kind", "effects", "--out", str(tmp_path / "f.png"), "--baseline", str(base)]
+    back = (f"error: {bt}: is a back-test's output (backtest.json), not runs to compare (its table against the "
+            f"record: {bt / 'backtest.csv'})")
+    for command, tail in (("compare", [str(base)]), ("cost", [str(base)]), ("plot", plot)):
+        assert main([command, str(bt)] + tail) == 2
+        assert err_line(capsys) == back
+        assert not (tmp_path / "f.png").exists()
+    assert main(["compare", str(base), str(bt)]) == 2
+    assert err_line(capsys) == back
+    sweep = only / "mixes"
+    reads = {"compare": f"`valuechain compare {sweep} {base}`", "cost": "give one on its own as RESULTS_DIR",
+             "plot": f"`valuechain plot {sweep} --kind effects --baseline {base} --out FILE.png`"}
+    for command, tail in (("compare", [str(base)]), ("cost", [str(base)]), ("plot", plot)):
+        assert main([command, str(only)] + tail) == 2
+        assert err_line(capsys) == (f"error: {only}: holds no run folders, only a sweep (its points are read when "
+                                    f"it is given on its own: {reads[command]})")
+    shutil.copytree(runs / "mixes", only / "more")
+    assert main(["compare", str(only), str(base)]) == 2
+    assert err_line(capsys) == (f"error: {only}: holds no run folders, only 2 sweeps (their points are read when "
+                                f"each is given on its own: `valuechain compare {sweep} {base}`; "
+                                f"`valuechain compare {only / 'more'} {base}`)")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["compare", str(empty), str(base)]) == 2
+    assert err_line(capsys) == f"error: {empty}: holds no results (no manifest.json in it or its subdirectories)"
