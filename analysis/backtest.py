@@ -330,6 +330,28 @@ def roles_summary(table: pd.DataFrame) -> str:
             "range)")
 
 
+BANDS_PCT = (25, 50)  # the summary's bands (roles_summary): within ±25% and ±50%, edges included
+
+
+def error_text(error: float) -> str:
+    """``error`` as a signed percentage: whole percent, or one decimal where the whole percent would
+    sit on a band's edge (±25%, ±50%) that the error is not on, so that a reader recounting the
+    printed rows gets the summary's counts (-24.67% prints -24.7%, within ±25%; +50.10% prints
+    +50.1%, outside ±50%); a decimal that would still sit on the edge is cut towards the error's
+    side of it (24.996% prints 24.9%). An error exactly on an edge prints it (within)."""
+    if pd.isna(error):
+        return ""
+    pct = 100 * float(error)
+    size = abs(pct)
+    if round(size) not in BANDS_PCT or size == round(size):
+        return f"{pct:+.0f}%"
+    edge = round(size)
+    shown = round(size, 1)
+    if shown == edge:
+        shown = np.floor(size * 10) / 10 if size < edge else np.ceil(size * 10) / 10
+    return f"{'-' if pct < 0 else '+'}{shown:.1f}%"
+
+
 def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
     """The table as text, in-sample and out-of-sample blocks (rows with a record by default), each
     record with its role (``observed.role_label``: fitted, check, check (chose a setting), held out),
@@ -349,7 +371,7 @@ def format_table(table: pd.DataFrame, only_records: bool = True) -> str:
         if part.empty:
             continue
         rows = [[r.series, str(r.year), r.unit, num(r.model_mean), f"{num(r.model_low)}-{num(r.model_high)}",
-                 num(r.record), "" if pd.isna(r.error) else f"{r.error:+.0%}",
+                 num(r.record), error_text(r.error),
                  role_label(r.series, int(r.year)) if not pd.isna(r.record) else ""] for r in part.itertuples()]
         head = ["series", "year", "unit", "model", "model 95% range", "record", "error", "role"]
         widths = [max(len(x) for x in col) for col in zip(head, *rows)]

@@ -1257,3 +1257,25 @@ def test_a_check_that_chose_a_setting_is_labelled_and_the_checks_without_it_are_
                                 "(0 inside the model's 95% range)")
     growth_line = next(line for line in format_table(t).splitlines() if line.startswith("garment_output"))
     assert growth_line.endswith("-11%  check (chose a setting)")
+
+
+def test_the_printed_errors_can_be_recounted_against_the_summarys_bands():
+    """An error that rounds to a band's edge (±25%, ±50%) is printed with a decimal more, on the side
+    of the edge the summary counts it (before: -24.67% printed -25% and +50.10% printed +50%, which a
+    reader recounting takes for within ±50%); other errors keep whole percent."""
+    from valuechain.analysis.backtest import error_text, format_table
+
+    rows = [("textile_fixed_asset_investment", 2016, 0.7533, 1.0),  # -24.67%: within ±25%
+            ("textile_firms", 2023, 1.5010, 1.0),                   # +50.10%: outside ±50%
+            ("textile_firms", 2024, 1.4951, 1.0),                   # +49.51%: within ±50%
+            ("spindles", 2024, 1.12, 1.0)]                          # +12%
+    t = pd.DataFrame(rows, columns=["series", "year", "model_mean", "record"])
+    t["model_low"], t["model_high"], t["unit"] = t.model_mean * 0.9, t.model_mean * 1.1, "u"
+    t["error"] = t.model_mean / t.record - 1
+    lines = [line.split() for line in format_table(t[TABLE_COLUMNS]).splitlines()]
+    errors = {tuple(w[:2]): [x for x in w if x.endswith("%")][-1] for w in lines
+              if w[:1] in (["textile_fixed_asset_investment"], ["textile_firms"], ["spindles"])}
+    assert errors == {("textile_fixed_asset_investment", "2016"): "-24.7%", ("textile_firms", "2023"): "+50.1%",
+                      ("textile_firms", "2024"): "+49.5%", ("spindles", "2024"): "+12%"}
+    assert [error_text(e) for e in (-0.25, 0.50, -0.2549, 0.24996, -0.50004, 0.1, np.nan)] == [
+        "-25%", "+50%", "-25.5%", "+24.9%", "-50.1%", "+10%", ""]  # on an edge: within, as counted
