@@ -439,6 +439,8 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     cols = first + ["scenario", "baseline", "metric", "n", "baseline_mean", "scenario_mean", "effect", "se",
                     "ci_low", "ci_high", "pct_effect", "p_value"]
     out = out[cols]
+    if metric in PHYSICAL and by == "stage":  # each stage's own unit (t, MW), which do not add up
+        out.insert(1, "unit", out["stage"].map(stage_units(run, metric)).fillna("stage unit"))
     note, covers = interval_covers(run, base)
     n_run = y1.index.get_level_values("replication").nunique()
     n_base = y0.index.get_level_values("replication").nunique()
@@ -519,17 +521,43 @@ def horizon_text(first: int, last: int, year: int | None, pv: float | None, each
     return f"cumulative {span}"
 
 
+STOCKS = ("employment", "firms", "capacity")  # counted at a point of the year: summed over years, unit-years
+
+
 def metric_unit(metric: str, year: int | None = None, pv: float | None = None, each_year: bool = False) -> str:
-    """The unit of an outcome: money in million yuan; employment in workers or worker-years."""
+    """The unit of an outcome: money in million yuan; a stock (``STOCKS``: workers, firms alive at the
+    year's end, capacity) in its unit in one year or by year, and summed over the years (cumulated or
+    in present value) in unit-years: worker-years, firm-years, capacity-years; the flows of firms
+    (entries, exits, successions) in firms; the physical metrics in each stage's own unit (the
+    ``unit`` column of :func:`compare` by stage, :func:`stage_units`)."""
+    one_year = year is not None or each_year
     if metric in MONEY:
         return "million yuan"
     if metric == "processing_depth":
         return "share of value added"
     if metric == "employment":
-        return "workers" if (year is not None or each_year) else "worker-years"
-    if metric in ("firms", "entries", "exits", "successions"):
+        return "workers" if one_year else "worker-years"
+    if metric == "firms":
+        return "firms" if one_year else "firm-years"
+    if metric in ("entries", "exits", "successions"):
         return "firms"
-    return "stage units"
+    if metric == "capacity":
+        return ("each stage's unit a year" if one_year
+                else "capacity-years: each stage's unit a year, summed over the years")
+    return "each stage's unit"
+
+
+def stage_units(run: Run, metric: str) -> dict[str, str]:
+    """Stage -> the unit of a physical metric (``PHYSICAL``) for that stage, from the chain the run
+    used (its manifest's ``chain_file``): ``t a year`` for capacity, ``t`` for a flow in a year;
+    {} when the chain cannot be read."""
+    from .fiscal import run_chain
+
+    chain = run_chain(run)
+    if chain is None:
+        return {}
+    per = " a year" if metric == "capacity" else ""
+    return {name: f"{stage.unit}{per}" for name, stage in chain.spec.stages.items()}
 
 
 FISCAL_PERSPECTIVE = ("perspective: fiscal_cost is what the model books for the levers, all levels of government "

@@ -401,3 +401,37 @@ def test_a_folder_without_runs_is_refused_with_what_it_holds(runs, tmp_path, cap
     empty.mkdir()
     assert main(["compare", str(empty), str(base)]) == 2
     assert err_line(capsys) == f"error: {empty}: holds no results (no manifest.json in it or its subdirectories)"
+
+
+def test_stocks_summed_over_years_are_in_unit_years_and_stage_metrics_in_each_stages_unit(runs, capsys):
+    """Firms (alive at the year's end), like employment, are a stock: summed over the years they are
+    firm-years, and in one year firms (before: 'firms' for both); capacity by stage is in each
+    stage's own unit a year, from the chain the run used (before: 'stage units'), summed over the
+    years capacity-years. The cumulated effect is the sum of the years' effects."""
+    from valuechain.analysis.compare import as_run, format_table
+    from valuechain.analysis.fiscal import run_chain
+
+    power, base = runs / "runs" / "power", runs / "runs" / "base"
+    total = compare(power, base, "firms")
+    by_year = compare(power, base, "firms", each_year=True)
+    assert total.effect.iloc[0] == pytest.approx(by_year.effect.sum())
+    assert total.attrs["units"] == "firm-years" and by_year.attrs["units"] == "firms"
+    assert compare(power, base, "firms", year=2018).attrs["units"] == "firms"
+    assert compare(power, base, "entries").attrs["units"] == "firms"  # a flow: summed, still firms
+    assert format_table(total).splitlines()[0].startswith("firms: scenario minus baseline, cumulative 2016-2025, "
+                                                          "firm-years; paired")
+    chain = run_chain(as_run(base))
+    cap = compare(power, base, "capacity", "stage")
+    assert cap.attrs["units"] == "capacity-years: each stage's unit a year, summed over the years"
+    assert list(cap.columns[:2]) == ["stage", "unit"]
+    assert dict(zip(cap.stage, cap.unit)) == {s: f"{chain.spec.stages[s].unit} a year" for s in cap.stage}
+    assert compare(power, base, "capacity", "stage", year=2018).attrs["units"] == "each stage's unit a year"
+    out = compare(power, base, "output", "stage")
+    assert out.attrs["units"] == "each stage's unit"
+    assert dict(zip(out.stage, out.unit)) == {s: chain.spec.stages[s].unit for s in out.stage}
+    assert main(["compare", str(power), str(base), "--metric", "capacity", "--by", "stage"]) == 0
+    head = capsys.readouterr().out.splitlines()
+    assert head[0].startswith("capacity: scenario minus baseline, cumulative 2016-2025, capacity-years: each "
+                              "stage's unit a year, summed over the years; paired")
+    assert head[2].split()[:2] == ["stage", "unit"]
+    assert "unit" not in compare(power, base, "value_added", "stage").columns  # money adds up: no unit column
