@@ -397,7 +397,8 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     parameters): the t interval is over the draws (``n`` counts draws, t on draws - 1 degrees of
     freedom), an interval of the parameter-averaged mean effect; the replications of a draw do not
     narrow it.
-    Money is in million yuan; employment in workers (cumulated: worker-years).
+    Money is in million yuan; employment in workers and firms in firms (summed over the years:
+    worker-years, firm-years; :func:`metric_unit`); a physical metric by stage has a ``unit`` column.
     """
     if not 0 < confidence < 1:
         raise InputError("--confidence", "", "must be between 0 and 1", confidence)
