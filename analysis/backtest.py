@@ -34,6 +34,7 @@ from . import build_timing
 
 TABLE_COLUMNS = ["series", "year", "unit", "model_mean", "model_low", "model_high", "record", "error"]
 MODEL_COLUMNS = ["model_mean", "model_low", "model_high"]
+FITTED_MARKER = "D"  # the figure's marker of a fitted record (a check's is "o")
 LOW_Q, HIGH_Q = 0.025, 0.975
 
 
@@ -422,8 +423,9 @@ def plot_backtest(table: pd.DataFrame, out: str | Path, counterfactual: pd.DataF
 def backtest_figure(table: pd.DataFrame, counterfactual: pd.DataFrame | None = None, title: str | None = None,
                     observed: Observed | None = None):
     """One panel per series, each readable alone (years on its own x axis, the series' unit on its y
-    axis): the model's mean and 95% range of runs, the record as points (filled = calibration,
-    open = validation), the counterfactual's mean dashed, and the calibration/validation split.
+    axis): the model's mean and 95% range of runs, the record as points (filled diamonds = fitted
+    records, ``observed.role``; filled circles = the other calibration-year records, the checks;
+    open circles = validation), the counterfactual's mean dashed, and the calibration/validation split.
     With ``observed``, the lines and bands are the model's full years, and a record of part of a
     year is marked with the model's value for that part (the table's)."""
     partial = table.copy()
@@ -449,9 +451,13 @@ def backtest_figure(table: pd.DataFrame, counterfactual: pd.DataFrame | None = N
                 c = counterfactual[counterfactual.series == name].sort_values("year")
                 ax.plot(c.year, c.model_mean, color=GREY, ls="--", lw=1.0, label="model, no-policy counterfactual")
             r = t.dropna(subset=["record"])
-            cal = r[r.year <= LAST_CALIBRATION_YEAR]
+            is_fitted = np.array([role(name, int(y)) == "fitted" for y in r.year], dtype=bool)
+            cal = r[(r.year <= LAST_CALIBRATION_YEAR).to_numpy() & ~is_fitted]
+            fit = r[is_fitted]
             val = r[r.year > LAST_CALIBRATION_YEAR]
-            ax.plot(cal.year, cal.record, "o", color=red, ms=4, label="record, calibration (to 2017)")
+            ax.plot(fit.year, fit.record, FITTED_MARKER, color=red, ms=4.5,
+                    label="record, fitted (a level or factor set on it)")
+            ax.plot(cal.year, cal.record, "o", color=red, ms=4, label="record, check (to 2017)")
             ax.plot(val.year, val.record, "o", mfc="white", mec=red, mew=1.2, ms=4,
                     label="record, validation (2018 on)")
             p = partial[(partial.series == name)].set_index("year").model_mean
@@ -466,7 +472,11 @@ def backtest_figure(table: pd.DataFrame, counterfactual: pd.DataFrame | None = N
             ax.tick_params(axis="x", labelbottom=True)  # sharex hides them on all but the bottom row
         for ax in axes[len(series):]:
             ax.set_visible(False)
-        handles, labels = axes[0].get_legend_handles_labels()
+        entries = {}  # every panel's entries, in order of first appearance (a panel may lack some)
+        for ax in axes[:len(series)]:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                entries.setdefault(label, handle)
+        handles, labels = list(entries.values()), list(entries)
         from matplotlib.patches import Patch
 
         handles.append(Patch(facecolor="#F2F2F2", edgecolor="none"))

@@ -1279,3 +1279,28 @@ def test_the_printed_errors_can_be_recounted_against_the_summarys_bands():
                       ("textile_firms", "2024"): "+49.5%", ("spindles", "2024"): "+12%"}
     assert [error_text(e) for e in (-0.25, 0.50, -0.2549, 0.24996, -0.50004, 0.1, np.nan)] == [
         "-25%", "+50%", "-25.5%", "+24.9%", "-50.1%", "+10%", ""]  # on an edge: within, as counted
+
+
+def test_the_figure_marks_fitted_records_apart_from_the_checks():
+    """Fitted records (observed.role: a level or factor set on them) get their own marker and legend
+    entry; the checks keep the filled circle and the held-out records the open one (before: fitted
+    and check records shared the filled circle)."""
+    from valuechain.analysis.backtest import FITTED_MARKER, backtest_figure
+    from valuechain.analysis.style import close
+
+    rows = [("spindles", 2013, 7.0, 7.0), ("spindles", 2015, 8.0, 10.0), ("spindles", 2024, 30.0, 29.1),
+            ("spindles", 2016, 12.0, np.nan)]
+    t = pd.DataFrame(rows, columns=["series", "year", "model_mean", "record"])
+    t["unit"], t["model_low"], t["model_high"] = "million spindles", t.model_mean * 0.9, t.model_mean * 1.1
+    t["error"] = t.model_mean / t.record - 1
+    fig = backtest_figure(t[TABLE_COLUMNS])
+    ax = fig.axes[0]
+    points = {line.get_label(): (line.get_marker(), list(line.get_xdata())) for line in ax.get_lines()
+              if line.get_linestyle() == "None"}
+    assert FITTED_MARKER != "o"
+    assert points["record, fitted (a level or factor set on it)"] == (FITTED_MARKER, [2013])
+    assert points["record, check (to 2017)"] == ("o", [2015])
+    assert points["record, validation (2018 on)"] == ("o", [2024])
+    legend = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert legend.index("record, fitted (a level or factor set on it)") < legend.index("record, check (to 2017)")
+    close(fig)
