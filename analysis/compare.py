@@ -552,9 +552,13 @@ def stage_units(run: Run, metric: str) -> dict[str, str]:
     """Stage -> the unit of a physical metric (``PHYSICAL``) for that stage, from the chain the run
     used (its manifest's ``chain_file``): ``t a year`` for capacity, ``t`` for a flow in a year;
     {} when the chain cannot be read."""
-    from .fiscal import run_chain
+    from ..simulation.config.chain import load_chain
 
-    chain = run_chain(run)
+    path = run.manifest.get("chain_file")
+    try:
+        chain = load_chain(path) if path else None
+    except (InputError, OSError):
+        chain = None
     if chain is None:
         return {}
     per = " a year" if metric == "capacity" else ""
