@@ -160,6 +160,46 @@ def test_overwrite_never_replaces_a_file_no_manifest_lists(folder: Path, capsys)
     assert snapshot(folder) == before
 
 
+@pytest.mark.parametrize("content", ["x", '{"mine": true}'])
+def test_overwrite_never_replaces_a_manifest_valuechain_did_not_write(folder: Path, capsys, content: str) -> None:
+    (folder / "out").mkdir()
+    (folder / "out" / "manifest.json").write_text(content)
+    before = snapshot(folder)
+    for argv in (["run", "tiny.yaml", "--out", "out", "--overwrite"],
+                 ["sweep", "sweep.yaml", "--out", "out", "--overwrite", "--workers", "1", "--quiet"]):
+        code, line = invoke(argv, capsys)
+        assert code == 2
+        assert line == ("error: out/manifest.json: --out: exists but is not a valuechain manifest; valuechain "
+                        "replaces only files it wrote; move it or choose another --out")
+    assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_run_and_sweep_refuse_a_folder_valuechain_never_wrote(folder: Path, capsys, overwrite: list[str]) -> None:
+    """As ``backtest`` does: a non-empty folder only if it holds a previous output of that kind."""
+    (folder / "out").mkdir()
+    (folder / "out" / "notes.txt").write_text("mine")
+    before = snapshot(folder)
+    code, line = invoke(["run", "tiny.yaml", "--out", "out", *overwrite], capsys)
+    assert code == 2 and line == ("error: out: --out: directory exists and is not empty, and holds no run's "
+                                  "results (manifest.json); choose another --out")
+    code, line = invoke(["sweep", "sweep.yaml", "--out", "out", *overwrite, "--workers", "1", "--quiet"], capsys)
+    assert code == 2 and line == ("error: out: --out: directory exists and is not empty, and holds no sweep's "
+                                  "results (sweep.json); choose another --out")
+    assert snapshot(folder) == before
+
+
+def test_a_folder_left_by_a_writer_killed_before_its_first_manifest_is_overwritten(folder: Path, capsys) -> None:
+    killed = cli("run", "tiny.yaml", "--out", "out", "--replications", "1", kill_at="before-replace:manifest.json",
+                 cwd=folder)
+    assert killed.returncode == -signal.SIGKILL
+    assert [p.name.split(".tmp-")[0] for p in temporaries(folder)] == [".manifest.json"]  # nothing else
+    code, line = invoke(["run", "tiny.yaml", "--out", "out", "--replications", "1"], capsys)
+    assert code == 2 and line == "error: out: --out: directory exists and is not empty; pass --overwrite to replace it"
+    assert invoke(["run", "tiny.yaml", "--out", "out", "--replications", "1", "--overwrite"], capsys)[0] == 0
+    assert temporaries(folder) == [] and len(load_results(folder / "out").runs) == 1
+
+
 def test_a_run_does_not_replace_a_sweep_nor_a_sweep_a_run(folder: Path, capsys) -> None:
     assert invoke(["sweep", "sweep.yaml", "--out", "s", "--workers", "1", "--quiet"], capsys)[0] == 0
     assert invoke(["run", "tiny.yaml", "--out", "r"], capsys)[0] == 0

@@ -35,18 +35,37 @@ def _ours(name: str, names: str) -> bool:
     return re.fullmatch(names, name) is not None
 
 
-def check_out_dir(out: Path, overwrite: bool, kind: str = "results") -> None:
-    """Refuse an output folder that is unsafe (:func:`check_out_path`), not empty without
-    ``overwrite``, or (with ``overwrite``) holding the other kind of results: a run never
-    replaces a sweep's store and a sweep never replaces a run set; neither writes beside a back-test."""
+def is_run_manifest(manifest: dict) -> bool:
+    """True if ``manifest`` (a parsed ``manifest.json``) is a run set's that valuechain wrote: ``kind:
+    valuechain results``, or from before ``kind`` its ``scenario_hash`` and ``replications``."""
+    if manifest.get("kind") == "valuechain results":
+        return True
+    return "kind" not in manifest and "scenario_hash" in manifest and isinstance(manifest.get("replications"), int)
+
+
+def _leftover(out: Path, name: str, own: str) -> bool:
+    """An entry a killed valuechain writer may leave before its first manifest: a temporary file of one
+    of its names (``own``), or an empty folder."""
+    if re.fullmatch(rf"\.(?:{own})\.tmp-\d+", name):
+        return True
+    path = out / name
+    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
+
+
+def check_out_dir(out: Path, overwrite: bool, kind: str = "results", own: str = RUN_SET_FILES) -> None:
+    """Refuse an output folder that is unsafe (:func:`check_out_path`), holds anything but a previous
+    output of this ``kind`` (a run set for ``results``, a sweep's store for ``sweep``: a run never replaces a
+    sweep's store, a sweep never replaces a run set, neither writes beside a back-test, and a folder
+    valuechain never wrote is refused), or holds a previous output without ``overwrite``. ``own``: the
+    regex of the file names of that kind (their temporaries, left by a killed writer, are not foreign)."""
     check_out_path(out)
     if not out.exists():
         return
     entries = [p.name for p in out.iterdir() if p.name != LOCK_NAME]
-    if entries and not overwrite:
-        raise InputError(str(out), "--out", "directory exists and is not empty; pass --overwrite to replace it")
+    if not entries:
+        return
+    writer = "run" if kind == "results" else kind
     if BACKTEST_MANIFEST in entries:
-        writer = "run" if kind == "results" else kind
         raise InputError(str(out), "--out", f"holds a back-test's results ({BACKTEST_MANIFEST}); a {writer} is not "
                          "written beside them; choose another --out")
     manifest = _read_json(out / "manifest.json")
@@ -54,9 +73,23 @@ def check_out_dir(out: Path, overwrite: bool, kind: str = "results") -> None:
     if kind == "results" and is_sweep:
         raise InputError(str(out), "--out", "holds a sweep's results (sweep.json); a run does not replace "
                          "them; choose another --out")
-    if kind == "sweep" and not is_sweep and "manifest.json" in entries:
+    if kind == "sweep" and not is_sweep and is_run_manifest(manifest):
         raise InputError(str(out), "--out", "holds a run's results (manifest.json); a sweep does not replace "
                          "them; choose another --out")
+    if not is_sweep and not is_run_manifest(manifest):  # not a previous output: only the user's files
+        if "manifest.json" in entries:
+            raise InputError(str(out / "manifest.json"), "--out", "exists but is not a valuechain manifest; "
+                             "valuechain replaces only files it wrote; move it or choose another --out")
+        named = sorted(n for n in entries if _ours(n, own))
+        if named:
+            raise InputError(str(out / named[0]), "--out", "exists but no valuechain manifest lists it; "
+                             "valuechain replaces only files it wrote; move it or choose another --out")
+        if not all(_leftover(out, n, own) for n in entries):
+            what = "run's results (manifest.json)" if kind == "results" else "sweep's results (sweep.json)"
+            raise InputError(str(out), "--out", f"directory exists and is not empty, and holds no {what}; "
+                             "choose another --out")
+    if not overwrite:
+        raise InputError(str(out), "--out", "directory exists and is not empty; pass --overwrite to replace it")
 
 
 def _read_json(path: Path) -> dict:

@@ -522,7 +522,7 @@ def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool,
         return True
     if resume and out.is_dir() and any(p.name != ".valuechain.lock" for p in out.iterdir()):
         raise InputError(str(out), "--resume", "not a sweep results directory (no sweep.json)")
-    check_out_dir(out, overwrite, kind="sweep")
+    check_out_dir(out, overwrite, kind="sweep", own=STORE_FILES)
     if found is None and out.is_dir():  # not our store: a file with one of our names is the user's
         for name in (*OWN_FILES, RUNS_DIR):
             if (out / name).exists():

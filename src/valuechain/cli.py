@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=1, help="processes for replications (default 1)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a dotted key with a YAML value, e.g. policy.electricity_price.default=0.30")
-    run.add_argument("--overwrite", action="store_true", help="replace results in a non-empty --out")
+    run.add_argument("--overwrite", action="store_true", help="replace a previous run's results in --out")
     run.add_argument("--engine", choices=["vectorized", "reference"], default="vectorized",
                      help="vectorized (default: all firms at once on arrays) or reference (one Mesa agent at a "
                      "time; the same numbers, slower)")
