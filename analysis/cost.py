@@ -55,6 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,8 @@ from scipy import stats
 
 from ..simulation import schema
 from ..simulation.config.errors import InputError
+from ..simulation.running.outfile import check_out_file, starts_with
+from ..simulation.running.store import atomic_write_bytes
 from . import fiscal
 from .comparable import check_comparable
 from .compare import (
@@ -686,20 +689,28 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
     return "\n".join(lines)
 
 
+CSV_HEADER = b"scenario,basis,metric,n,cost,delta,ratio,"  # how every --csv table valuechain writes begins
+
+
+def is_cost_csv(path: Path) -> bool:
+    """True if the file ``path`` is a ``--csv`` table valuechain wrote (it begins with :data:`CSV_HEADER`)."""
+    return starts_with(path, CSV_HEADER)
+
+
 def cost_command(args) -> int:
     """``valuechain cost RESULTS_DIR BASELINE_DIR``: print the cost table and the ranking."""
-    from pathlib import Path
-
     from .compare import load_many, without_baseline
     from .folders import say_skipped
     from .impacts import multiplier_table
 
+    if args.csv:  # before any work: a new file, or one valuechain wrote with --overwrite (outfile)
+        check_out_file(args.csv, "--csv", args.overwrite, is_cost_csv)
+        if not Path(args.csv).resolve().parent.is_dir():
+            raise InputError("--csv", "", "its folder does not exist", args.csv)
     base = as_run(args.baseline)
     runs = without_baseline(load_many(args.results), args.baseline)
     if not runs:
         raise InputError(args.results, "", "holds no results other than the baseline")
-    if args.csv and not Path(args.csv).resolve().parent.is_dir():
-        raise InputError("--csv", "", "its folder does not exist", args.csv)
     report = cost_report(runs, base, rate=args.rate, mcpf=args.mcpf, perspective=args.perspective,
                          power_opportunity=args.power_opportunity, captive=args.captive,
                          confidence=args.confidence, method=args.interval)
@@ -713,6 +724,6 @@ def cost_command(args) -> int:
         print(f"\nLeontief multipliers of chain '{chain.name}' ({table.attrs['units']})")
         print(table.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     if args.csv:
-        csv_table(report).to_csv(args.csv, index=False)
+        atomic_write_bytes(csv_table(report).to_csv(index=False).encode(), Path(args.csv))
         print(f"\nwrote {args.csv}")
     return 0

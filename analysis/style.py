@@ -7,6 +7,7 @@ extension: ``.png`` at 300 dpi, ``.pdf`` or ``.svg`` as vectors.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,8 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from ..plot_options import check_out
+from ..plot_options import CREATOR, check_out
+from ..simulation.running.store import atomic_write_bytes
 from ..simulation.schema import DISPLAY_NAMES, display_name
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision deficiencies.
@@ -149,20 +151,25 @@ def figure(width: str | float = "column", aspect: float = 0.72, nrows: int = 1, 
 
 
 def save(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` as PNG (300 dpi), PDF or SVG by the extension of ``path``; returns the path."""
+    """Write ``fig`` as PNG (300 dpi), PDF or SVG by the extension of ``path``; returns the path. A file
+    already there is replaced only if it is a figure valuechain wrote (:func:`check_out`), and the new
+    one is written to a temporary name and renamed into place."""
     path = check_out(path)
     ext = path.suffix.lower()
+    buf = io.BytesIO()
     with style():
-        fig.savefig(path, dpi=DPI, format=ext[1:], metadata=_metadata(ext))
+        fig.savefig(buf, dpi=DPI, format=ext[1:], metadata=_metadata(ext))
+    atomic_write_bytes(buf.getvalue(), path)
     return path
 
 
 def _metadata(ext: str) -> dict:
+    """The creator metadata by which a figure is recognised as valuechain's (plot_options.is_our_figure)."""
     if ext == ".png":
-        return {"Software": "valuechain"}
+        return {"Software": CREATOR}
     if ext == ".pdf":
-        return {"Creator": "valuechain", "CreationDate": None}  # no date: reproducible files
-    return {"Creator": "valuechain", "Date": None}
+        return {"Creator": CREATOR, "CreationDate": None}  # no date: reproducible files
+    return {"Creator": CREATOR, "Date": None}
 
 
 def colours(n: int) -> list:

@@ -9,7 +9,7 @@ It does what these commands do, with the scenario files' own settings (10 replic
     valuechain run scenarios/baseline.yaml --out results/baseline
     valuechain run scenarios/policy_package_2016.yaml --out results/policy_package_2016
     valuechain plot results/policy_package_2016 --kind chain --baseline results/baseline \\
-        --out docs/figures/chain_package_vs_baseline.png
+        --out docs/figures/chain_package_vs_baseline.png --overwrite
     valuechain backtest --parameter-draws 10 --out results/backtest   # then copy backtest.png
         # to docs/figures/backtest.png (20 replications x 10 parameter draws, 2014-2024)
 """
@@ -38,7 +38,8 @@ def make(workers: int = 2, out: Path = FIGURES) -> None:
             if code:
                 sys.exit(code)
         code = main(["plot", str(results / "policy_package_2016"), "--kind", "chain", "--baseline",
-                     str(results / "baseline"), "--out", str(out / "chain_package_vs_baseline.png")])
+                     str(results / "baseline"), "--out", str(out / "chain_package_vs_baseline.png"),
+                     "--overwrite"])
         if code:
             sys.exit(code)
 

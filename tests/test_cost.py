@@ -13,6 +13,7 @@ from scipy import stats
 from valuechain.analysis import compare
 from valuechain.analysis.compare import Run
 from valuechain.analysis.cost import (
+    CSV_HEADER,
     cost_effectiveness,
     cost_report,
     fieller,
@@ -665,3 +666,39 @@ def test_a_scenario_with_no_booked_cost_ranks_after_every_booked_one_on_the_net_
     assert "and those with no booked cost, 'booked at 0')" in ranking[0]
     assert ranking[2].split()[:2] == ["1", "package"] and "(booked at 0)" not in ranking[2]
     assert ranking[3].split()[:2] == ["2", "fast"] and "costs money (booked at 0)" in ranking[3]
+
+
+def test_the_csv_replaces_only_a_table_valuechain_wrote_and_only_with_overwrite(tiny, tmp_path, capsys):
+    """--csv FILE: a file valuechain did not write (README.md) is refused, --overwrite or not, and so is a
+    directory; its own table only with --overwrite. All before any work (nothing printed), exit 2, one
+    line naming the file and option, the file's bytes unchanged."""
+    argv = ["cost", str(tiny["power"]), str(tiny["base"]), "--csv"]
+    readme = tmp_path / "README.md"
+    readme.write_bytes(b"# mine\n")
+    folder = tmp_path / "baseline"
+    folder.mkdir()
+    for extra, line in [([str(readme)], f"error: {readme}: --csv: exists and valuechain did not write it; "
+                         "valuechain replaces only files it wrote; move it or choose another name"),
+                        ([str(readme), "--overwrite"], f"error: {readme}: --csv: exists and valuechain did not "
+                         "write it; valuechain replaces only files it wrote; move it or choose another name"),
+                        ([str(folder)], f"error: {folder}: --csv: is a directory; name the file to write")]:
+        assert main([*argv, *extra]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err == line + "\n"
+    assert readme.read_bytes() == b"# mine\n" and not any(folder.iterdir())
+    table = tmp_path / "cost.csv"
+    assert main([*argv, str(table)]) == 0
+    first = table.read_bytes()
+    assert first.startswith(CSV_HEADER)  # how valuechain knows its own table again
+    capsys.readouterr()
+    assert main([*argv, str(table), "--rate", "0.05"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (f"error: {table}: --csv: exists (written by valuechain); pass --overwrite to "
+                                 "replace it\n")
+    assert table.read_bytes() == first
+    assert main([*argv, str(table), "--rate", "0.05", "--overwrite"]) == 0
+    fresh = tmp_path / "fresh.csv"
+    assert main([*argv, str(fresh), "--rate", "0.05"]) == 0
+    assert table.read_bytes() == fresh.read_bytes() != first  # replaced by the 5% table, whole
+    fresh.unlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "baseline", "cost.csv"]  # no temporaries

@@ -30,6 +30,7 @@ from valuechain.simulation import load_chain
 from valuechain.simulation.config.errors import InputError
 
 from valuechain.cli import main
+from valuechain.plot_options import is_our_figure
 
 TINY = str(DATA / "tiny.yaml")
 
@@ -311,3 +312,58 @@ def test_with_parameter_draws_the_effects_and_frontier_captions_count_the_draws(
     assert caption(fig).startswith("Whiskers: 95% t intervals over the parameter draws, each the mean of its paired "
                                    "replications (simulation noise and parameter draws). Frontier:")
     plt.close(fig)
+
+
+@pytest.mark.parametrize("ext", ["png", "pdf", "svg"])
+def test_cli_plot_replaces_only_its_own_figure_and_only_with_overwrite(runs, tmp_path, capsys, ext):
+    """A figure another program made (matplotlib's own metadata) is refused, --overwrite or not; a
+    figure valuechain wrote only with --overwrite; a directory always. All before any work (no
+    output), exit 2, one line naming the file and option, the file's bytes unchanged."""
+    argv = ["plot", str(runs["mixes"]), "--kind", "paths", "--baseline", str(runs["base"]), "--out"]
+    foreign = tmp_path / f"foreign.{ext}"
+    fig = plt.figure()
+    fig.savefig(foreign, format=ext)  # matplotlib's default creator, not valuechain's
+    plt.close(fig)
+    readme = tmp_path / "README.md"
+    readme.write_bytes(b"# mine\n")
+    before = {p.name: p.read_bytes() for p in (foreign, readme)}
+    (tmp_path / f"adir.{ext}").mkdir()
+    cases = [([str(foreign)], f"error: {foreign}: --out: exists and valuechain did not write it; valuechain replaces "
+              "only files it wrote; move it or choose another name"),
+             ([str(foreign), "--overwrite"], f"error: {foreign}: --out: exists and valuechain did not write it; "
+              "valuechain replaces only files it wrote; move it or choose another name"),
+             ([str(tmp_path / f"adir.{ext}"), "--overwrite"],
+              f"error: {tmp_path / f'adir.{ext}'}: --out: is a directory; name the file to write")]
+    for extra, line in cases:
+        assert main([*argv, *extra]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err == line + "\n"
+    ours = tmp_path / f"ours.{ext}"
+    assert main([*argv, str(ours)]) == 0
+    first = ours.read_bytes()
+    capsys.readouterr()
+    assert main([*argv, str(ours)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (f"error: {ours}: --out: exists (written by valuechain); pass --overwrite to "
+                                 "replace it\n")
+    assert ours.read_bytes() == first
+    assert main([*argv, str(ours), "--metric", "employment", "--overwrite"]) == 0
+    assert ours.read_bytes() != first and is_our_figure(ours)  # replaced by the employment figure
+    assert {p.name: p.read_bytes() for p in (foreign, readme)} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["README.md", f"adir.{ext}", f"foreign.{ext}",
+                                                                 f"ours.{ext}"])  # no temporary file left
+
+
+def test_save_refuses_a_file_valuechain_did_not_write_and_replaces_its_own(tmp_path):
+    path = tmp_path / "figure.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\nnot ours")
+    fig = plt.figure()
+    with pytest.raises(InputError, match="exists and valuechain did not write it"):
+        save(fig, path)
+    assert path.read_bytes() == b"\x89PNG\r\n\x1a\nnot ours"
+    path.unlink()
+    save(fig, path)
+    first = path.read_bytes()
+    save(fig, path)  # its own figure: replaced (the Python API has no overwrite flag)
+    plt.close(fig)
+    assert path.read_bytes() == first and b"tEXtSoftware\x00valuechain" in first

@@ -176,7 +176,9 @@ def _parser() -> argparse.ArgumentParser:
     cst.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
     cst.add_argument("--by-year", action="store_true", help="also print gross, tax change and net by year")
     cst.add_argument("--multipliers", action="store_true", help="also print the chain's Leontief multipliers")
-    cst.add_argument("--csv", metavar="FILE", help="write the ratio and cost table as CSV")
+    cst.add_argument("--csv", metavar="FILE", help="write the ratio and cost table as CSV (a new file, or one "
+                     "valuechain wrote with --overwrite)")
+    cst.add_argument("--overwrite", action="store_true", help="replace a --csv FILE that valuechain wrote")
     cst.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     plt = sub.add_parser("plot", help="draw a publication figure from results or a sweep")
@@ -187,7 +189,9 @@ def _parser() -> argparse.ArgumentParser:
                      "two-parameter sweep; sobol: sensitivity indices of a sobol/morris sweep; chain: the chain "
                      "diagram of a run against --baseline")
     plt.add_argument("--out", required=True, metavar="FILE.{png,pdf,svg}",
-                     help="FILE.png (300 dpi), FILE.pdf or FILE.svg")
+                     help="FILE.png (300 dpi), FILE.pdf or FILE.svg (a new file, or one valuechain wrote with "
+                     "--overwrite)")
+    plt.add_argument("--overwrite", action="store_true", help="replace an --out FILE that valuechain wrote")
     plt.add_argument("--baseline", help="baseline results directory (effects, chain; optional for paths, frontier)")
     plt.add_argument("--metric", default="value_added", help="outcome to plot (default value_added)")
     plt.add_argument("--by", help="effects: group by sector (default), stage or tier")

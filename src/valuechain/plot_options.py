@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .simulation.config.errors import InputError
+from .simulation.running.outfile import check_out_file
 
 FORMATS = {".png", ".pdf", ".svg"}  # by the extension of --out: PNG at 300 dpi, PDF or SVG as vectors
 
@@ -28,8 +29,27 @@ OPTIONAL = ("baseline", "by", "difference", "unpaired", "sector", "tier", "stage
 NEEDS_BASELINE = ("effects", "chain")
 
 
-def check_out(path: str | Path) -> Path:
-    """``path`` as a Path if a figure can be written there (a known format, an existing folder)."""
+CREATOR = "valuechain"  # the creator metadata analysis.style.save writes into every figure
+# how that metadata reads in each format's bytes: PNG's tEXt chunk near its start, PDF's Info
+# dictionary near its end, SVG's RDF block near its start
+_SIGNED = ((b"\x89PNG\r\n\x1a\n", b"tEXtSoftware\x00" + CREATOR.encode()),
+           (b"%PDF-", b"/Creator (" + CREATOR.encode() + b")"),
+           (b"<?xml", b"<dc:title>" + CREATOR.encode() + b"</dc:title>"))
+
+
+def is_our_figure(path: Path) -> bool:
+    """True if the file ``path`` is a figure valuechain wrote (its creator metadata is valuechain's)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return any(data.startswith(magic) and mark in data for magic, mark in _SIGNED)
+
+
+def check_out(path: str | Path, overwrite: bool = True) -> Path:
+    """``path`` as a Path if a figure can be written there: a known format, an existing folder, and no
+    file there but a figure valuechain wrote (replaced only with ``overwrite``; see
+    :func:`~valuechain.simulation.running.outfile.check_out_file`)."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in FORMATS:
@@ -37,7 +57,7 @@ def check_out(path: str | Path) -> Path:
                          "or .svg")
     if not path.parent.exists():
         raise InputError(str(path), "--out", "directory does not exist")
-    return path
+    return check_out_file(path, "--out", overwrite, is_our_figure)
 
 
 def check_options(args: Any) -> None:
@@ -58,6 +78,6 @@ def check_options(args: Any) -> None:
 
 def check_plot_args(args: Any) -> Path:
     """Every check of ``valuechain plot``'s options that reads no data; returns the figure's path."""
-    out = check_out(args.out)
+    out = check_out(args.out, overwrite=args.overwrite)
     check_options(args)
     return out

@@ -1,0 +1,44 @@
+"""A single output file (``cost --csv FILE``, ``plot --out FILE``): the output-folder rules of
+:mod:`.store` for one file.
+
+The path may not be a directory or a dangling symlink. A file already there is replaced only if
+valuechain wrote it, recognised by its content (``ours``: the cost table's header, a figure's
+creator metadata), and only with ``--overwrite``; a file it did not write is refused either way.
+Checked before any work is done; the writers then write to a temporary name and rename it into
+place (:func:`.store.atomic_write_bytes`). Only the standard library is imported here, so the
+checks run before pandas and matplotlib are loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..config.errors import InputError
+
+
+def check_out_file(path: str | Path, option: str, overwrite: bool, ours: Callable[[Path], bool]) -> Path:
+    """``path`` as a Path if valuechain may write that file; InputError (``FILE: --option: ...``) if not."""
+    path = Path(path)
+    file = str(path)
+    if path.is_symlink() and not path.exists():
+        raise InputError(file, option, "is a dangling symlink (it points to nothing)")
+    if path.is_dir():
+        raise InputError(file, option, "is a directory; name the file to write")
+    if not path.exists():
+        return path
+    if not path.is_file() or not ours(path):
+        raise InputError(file, option, "exists and valuechain did not write it; valuechain replaces only files "
+                         "it wrote; move it or choose another name")
+    if not overwrite:
+        raise InputError(file, option, "exists (written by valuechain); pass --overwrite to replace it")
+    return path
+
+
+def starts_with(path: Path, prefix: bytes) -> bool:
+    """True if the file ``path`` begins with the bytes ``prefix``."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(prefix)) == prefix
+    except OSError:
+        return False
