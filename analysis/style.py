@@ -7,7 +7,6 @@ extension: ``.png`` at 300 dpi, ``.pdf`` or ``.svg`` as vectors.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +16,6 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ..plot_options import CREATOR, check_out
-from ..simulation.running.store import atomic_write_bytes
 from ..simulation.schema import DISPLAY_NAMES, display_name
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision deficiencies.
@@ -152,14 +150,11 @@ def figure(width: str | float = "column", aspect: float = 0.72, nrows: int = 1, 
 
 def save(fig: Figure, path: str | Path) -> Path:
     """Write ``fig`` as PNG (300 dpi), PDF or SVG by the extension of ``path``; returns the path. A file
-    already there is replaced only if it is a figure valuechain wrote (:func:`check_out`), and the new
-    one is written to a temporary name and renamed into place."""
+    already there is replaced only if it is a figure valuechain wrote (:func:`check_out`)."""
     path = check_out(path)
     ext = path.suffix.lower()
-    buf = io.BytesIO()
     with style():
-        fig.savefig(buf, dpi=DPI, format=ext[1:], metadata=_metadata(ext))
-    atomic_write_bytes(buf.getvalue(), path)
+        fig.savefig(path, dpi=DPI, format=ext[1:], metadata=_metadata(ext))
     return path
 
 

@@ -4,9 +4,8 @@
 The path may not be a directory or a dangling symlink. A file already there is replaced only if
 valuechain wrote it, recognised by its content (``ours``: the cost table's header, a figure's
 creator metadata), and only with ``--overwrite``; a file it did not write is refused either way.
-Checked before any work is done; the writers then write to a temporary name and rename it into
-place (:func:`.store.atomic_write_bytes`). Only the standard library is imported here, so the
-checks run before pandas and matplotlib are loaded.
+Checked before any work is done (``cost`` then writes its table with :func:`.store.atomic_write_bytes`).
+Only the standard library is imported here, so the checks run before pandas and matplotlib are loaded.
 """
 
 from __future__ import annotations
