@@ -61,10 +61,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..outfile import check_out_file, starts_with
 from ..simulation import schema
 from ..simulation.config.errors import InputError
-from ..simulation.running.outfile import check_out_file, starts_with
-from ..simulation.running.store import atomic_write_bytes
 from . import fiscal
 from .comparable import check_comparable
 from .compare import (
@@ -724,6 +723,6 @@ def cost_command(args) -> int:
         print(f"\nLeontief multipliers of chain '{chain.name}' ({table.attrs['units']})")
         print(table.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     if args.csv:
-        atomic_write_bytes(csv_table(report).to_csv(index=False).encode(), Path(args.csv))
+        csv_table(report).to_csv(args.csv, index=False)
         print(f"\nwrote {args.csv}")
     return 0

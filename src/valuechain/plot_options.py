@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .outfile import check_out_file
 from .simulation.config.errors import InputError
-from .simulation.running.outfile import check_out_file
 
 FORMATS = {".png", ".pdf", ".svg"}  # by the extension of --out: PNG at 300 dpi, PDF or SVG as vectors
 
@@ -49,7 +49,7 @@ def is_our_figure(path: Path) -> bool:
 def check_out(path: str | Path, overwrite: bool = True) -> Path:
     """``path`` as a Path if a figure can be written there: a known format, an existing folder, and no
     file there but a figure valuechain wrote (replaced only with ``overwrite``; see
-    :func:`~valuechain.simulation.running.outfile.check_out_file`)."""
+    :func:`~valuechain.outfile.check_out_file`)."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in FORMATS:

@@ -1,11 +1,11 @@
 """A single output file (``cost --csv FILE``, ``plot --out FILE``): the output-folder rules of
-:mod:`.store` for one file.
+:mod:`valuechain.simulation.running.store` for one file.
 
 The path may not be a directory or a dangling symlink. A file already there is replaced only if
 valuechain wrote it, recognised by its content (``ours``: the cost table's header, a figure's
 creator metadata), and only with ``--overwrite``; a file it did not write is refused either way.
-Checked before any work is done (``cost`` then writes its table with :func:`.store.atomic_write_bytes`).
-Only the standard library is imported here, so the checks run before pandas and matplotlib are loaded.
+Checked before any work is done. Only the standard library is imported here (as in :mod:`.plot_options`),
+so the checks run before pandas and matplotlib are loaded, and the analysis layer may use them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..config.errors import InputError
+from .simulation.config.errors import InputError
 
 
 def check_out_file(path: str | Path, option: str, overwrite: bool, ours: Callable[[Path], bool]) -> Path:
