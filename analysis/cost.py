@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..outfile import check_out_file, starts_with
+from ..outfile import check_out_file, first_line
 from ..simulation import schema
 from ..simulation.config.errors import InputError
 from . import fiscal
@@ -688,12 +688,16 @@ def format_cost_report(report: CostReport, metric: str = "value_added", basis: s
     return "\n".join(lines)
 
 
-CSV_HEADER = b"scenario,basis,metric,n,cost,delta,ratio,"  # how every --csv table valuechain writes begins
+# every --csv table valuechain writes has a header of plain column names, the first "scenario", holding these
+CSV_COLUMNS = frozenset({"scenario", "basis", "metric", "ratio", "ci_low", "ci_high", "status", "reliable", "gross",
+                         "net"})
 
 
 def is_cost_csv(path: Path) -> bool:
-    """True if the file ``path`` is a ``--csv`` table valuechain wrote (it begins with :data:`CSV_HEADER`)."""
-    return starts_with(path, CSV_HEADER)
+    """True if the file ``path`` is a ``--csv`` table valuechain wrote: its header names the
+    :data:`CSV_COLUMNS` (among others: a column added later still counts), the first being ``scenario``."""
+    names = first_line(path).split(b",")
+    return names[0] == b"scenario" and {c.encode() for c in CSV_COLUMNS} <= set(names)
 
 
 def cost_command(args) -> int:

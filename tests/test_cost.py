@@ -13,11 +13,11 @@ from scipy import stats
 from valuechain.analysis import compare
 from valuechain.analysis.compare import Run
 from valuechain.analysis.cost import (
-    CSV_HEADER,
     cost_effectiveness,
     cost_report,
     fieller,
     format_cost_report,
+    is_cost_csv,
     rank_costs,
     rank_mixes,
     ratio_row,
@@ -689,7 +689,7 @@ def test_the_csv_replaces_only_a_table_valuechain_wrote_and_only_with_overwrite(
     table = tmp_path / "cost.csv"
     assert main([*argv, str(table)]) == 0
     first = table.read_bytes()
-    assert first.startswith(CSV_HEADER)  # how valuechain knows its own table again
+    assert is_cost_csv(table) and not is_cost_csv(readme)  # how valuechain knows its own table again
     capsys.readouterr()
     assert main([*argv, str(table), "--rate", "0.05"]) == 2
     out, err = capsys.readouterr()

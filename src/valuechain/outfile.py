@@ -34,10 +34,10 @@ def check_out_file(path: str | Path, option: str, overwrite: bool, ours: Callabl
     return path
 
 
-def starts_with(path: Path, prefix: bytes) -> bool:
-    """True if the file ``path`` begins with the bytes ``prefix``."""
+def first_line(path: Path, limit: int = 65536) -> bytes:
+    """The first line of the file ``path`` (at most ``limit`` bytes, without its line end; b"" if unreadable)."""
     try:
         with open(path, "rb") as fh:
-            return fh.read(len(prefix)) == prefix
+            return fh.readline(limit).rstrip(b"\r\n")
     except OSError:
-        return False
+        return b""
