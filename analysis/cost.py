@@ -711,13 +711,14 @@ def cost_command(args) -> int:
         if not Path(args.csv).resolve().parent.is_dir():
             raise InputError("--csv", "", "its folder does not exist", args.csv)
     base = as_run(args.baseline)
-    runs = without_baseline(load_many(args.results), args.baseline)
+    again = lambda sub: f"valuechain cost {sub} {args.baseline}"  # noqa: E731  (the same command on SUB)
+    runs = without_baseline(load_many(args.results, again), args.baseline)
     if not runs:
         raise InputError(args.results, "", "holds no results other than the baseline")
     report = cost_report(runs, base, rate=args.rate, mcpf=args.mcpf, perspective=args.perspective,
                          power_opportunity=args.power_opportunity, captive=args.captive,
                          confidence=args.confidence, method=args.interval)
-    say_skipped(args.results, lambda sub: f"valuechain cost {sub} {args.baseline}")  # once the report stands
+    say_skipped(args.results, again)  # once the report stands
     print(format_cost_report(report, args.metric, args.basis, by_year=args.by_year))
     if args.multipliers:
         chain = fiscal.run_chain(base)

@@ -386,7 +386,7 @@ def test_a_folder_without_runs_is_refused_with_what_it_holds(runs, tmp_path, cap
     assert main(["compare", str(base), str(bt)]) == 2
     assert err_line(capsys) == back
     sweep = only / "mixes"
-    reads = {"compare": f"`valuechain compare {sweep} {base}`", "cost": "give one on its own as RESULTS_DIR",
+    reads = {"compare": f"`valuechain compare {sweep} {base}`", "cost": f"`valuechain cost {sweep} {base}`",
              "plot": f"`valuechain plot {sweep} --kind effects --baseline {base} --out FILE.png`"}
     for command, tail in (("compare", [str(base)]), ("cost", [str(base)]), ("plot", plot)):
         assert main([command, str(only)] + tail) == 2
