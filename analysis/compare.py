@@ -31,7 +31,7 @@ from ..simulation.config.errors import InputError
 from .comparable import check_comparable, common_years
 from .folders import backtest_reason, is_backtest, is_sweep, no_runs_reason, say_skipped
 from .results import RunSet, load_results
-from .run import Run, point_label
+from .run import Run, point_label, run_chain
 
 NOISE_NOTE = ("intervals and p-values cover simulation (replication) noise only, not uncertainty in the "
               "model's parameters")
@@ -80,12 +80,14 @@ def by_draw(values: pd.Series | pd.DataFrame, draw: pd.Series | None) -> pd.Seri
     return values.groupby(draw.reindex(values.index).to_numpy()).mean()
 
 
-def units_label(n: int, draws: bool, paired: bool = True) -> str:
+def units_label(n: int | None, draws: bool, paired: bool = True) -> str:
     """The ``n`` units of an interval as :func:`compare` takes them: ``3 parameter draws, each the
-    mean of its paired replications`` with parameter draws (:func:`draws_of`), else ``5 replications``."""
+    mean of its paired replications`` with parameter draws (:func:`draws_of`), else ``5 replications``;
+    without a count (``n`` None) ``the parameter draws, each ...`` or ``replications``."""
+    count = "the" if n is None else str(n)
     if draws:
-        return f"{n} parameter draws, each the mean of its {'paired ' if paired else ''}replications"
-    return f"{n} replications"
+        return f"{count} parameter draws, each the mean of its {'paired ' if paired else ''}replications"
+    return "replications" if n is None else f"{n} replications"
 
 
 def runs_label(n_runs: int, n_draws: int = 0) -> str:
@@ -552,13 +554,7 @@ def stage_units(run: Run, metric: str) -> dict[str, str]:
     """Stage -> the unit of a physical metric (``PHYSICAL``) for that stage, from the chain the run
     used (its manifest's ``chain_file``): ``t a year`` for capacity, ``t`` for a flow in a year;
     {} when the chain cannot be read."""
-    from ..simulation.config.chain import load_chain
-
-    path = run.manifest.get("chain_file")
-    try:
-        chain = load_chain(path) if path else None
-    except (InputError, OSError):
-        chain = None
+    chain = run_chain(run)
     if chain is None:
         return {}
     per = " a year" if metric == "capacity" else ""

@@ -87,6 +87,7 @@ import pandas as pd
 from ..simulation import schema
 from ..simulation.config.errors import InputError
 from .compare import Run, discount_weights
+from .run import run_chain  # noqa: F401  (fiscal.run_chain: cost's callers)
 
 VAT_RATE = {1994: 0.17, 2018: 0.17 * 4 / 12 + 0.16 * 8 / 12, 2019: 0.16 * 3 / 12 + 0.13 * 9 / 12, 2020: 0.13}
 VAT_LOCAL_SHARE = {1994: 0.25, 2016: 0.25 * 4 / 12 + 0.50 * 8 / 12, 2017: 0.50}
@@ -199,17 +200,6 @@ def present_value(yearly: pd.DataFrame | pd.Series, rate: float, base_year: int 
     w = discount_weights(years, rate, t0).to_numpy()
     weighted = yearly.mul(w, axis=0)
     return weighted.groupby(level="replication").sum()
-
-
-def run_chain(run: Run):
-    """The chain a run used (from its manifest's ``chain_file``), or None."""
-    from ..simulation.config.chain import load_chain
-
-    path = run.manifest.get("chain_file")
-    try:
-        return load_chain(path) if path else None
-    except (InputError, OSError):
-        return None
 
 
 def _scenario_power(run: Run):

@@ -279,8 +279,7 @@ def plot_frontier(points: pd.DataFrame, value: str = "value_added", *, ax: Axes 
         if head:
             ax.set_title(head, loc="left")
         key = points.attrs.get("label_key")
-        over = ("the parameter draws, each the mean of its " + ("paired " if rel else "") + "replications"
-                if points.attrs.get("draws") else "replications")  # the unit of cost_value_points, as compare's
+        over = units_label(None, bool(points.attrs.get("draws")), rel)  # the unit of cost_value_points, as compare's
         covers = points.attrs.get("covers") or st.NOISE
         st.caption(ax, (f"Whiskers: {conf:.0%} t intervals over {over} ({covers}). " if bars else
                         f"Means over {over}. ") + "Frontier: points no other beats on both cost and "

@@ -1,5 +1,5 @@
-"""A run set with where it came from, and the label of a sweep's point (shared by ``compare`` and
-``sweep_runs``)."""
+"""A run set with where it came from, the chain it used, and the label of a sweep's point (shared by
+``compare``, ``fiscal`` and ``sweep_runs``)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,18 @@ class Run:
         if overrides and in_file and self.name not in (in_file,) and self.name.startswith(in_file):
             return f"{in_file} with {', '.join(overrides)}"
         return self.name
+
+
+def run_chain(run: Run):
+    """The chain a run used (from its manifest's ``chain_file``), or None."""
+    from ..simulation.config.chain import load_chain
+    from ..simulation.config.errors import InputError
+
+    path = run.manifest.get("chain_file")
+    try:
+        return load_chain(path) if path else None
+    except (InputError, OSError):
+        return None
 
 
 def point_label(row: Mapping, parameters: list[str], point: int) -> str:
