@@ -336,6 +336,14 @@ def test_validate_checks_every_file_one_line_each(tmp_path: Path, capsys: pytest
     assert lines[1] == f"error: {missing}: file not found"
 
 
+def test_validate_takes_a_built_in_name_as_run_does(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = invoke(["validate", "baseline", "basline"], capsys)
+    assert code == 2
+    assert out == "ok: baseline: scenario 'baseline' on chain 'xinjiang'\n"
+    assert err.startswith("error: basline: no such file, nor a built-in scenario or sweep of that name; did you mean "
+                          "'baseline'? (built-in: baseline, ")
+
+
 def test_validate_all_good_is_status_0(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = invoke(["validate", str(DATA / "tiny_chain.yaml"), str(DATA / "tiny.yaml")], capsys)
     assert (code, err, len(out.splitlines())) == (0, "", 2)

@@ -61,13 +61,40 @@ def test_captive_without_power_opportunity_is_refused(tiny_runs, tmp_path, capsy
     assert not csv.exists()
 
 
-@pytest.mark.parametrize("argv", [["run", TINY, "--replication", "3"], ["cost", "a", "b", "--power-opp", "0.3"],
-                                  ["backtest", "--replication", "1"]])
-def test_an_abbreviated_option_is_refused_not_expanded(tmp_path, monkeypatch, capsys, argv):
+@pytest.mark.parametrize("argv, nearest", [(["run", TINY, "--replication", "3"], "--replications"),
+                                           (["cost", "a", "b", "--power-opp", "0.3"], "--power-opportunity"),
+                                           (["backtest", "--replication", "1"], "--replications")])
+def test_an_abbreviated_option_is_refused_not_expanded(tmp_path, monkeypatch, capsys, argv, nearest):
+    """Refused by the subcommand's parser, which names its nearest option."""
     monkeypatch.chdir(tmp_path)
     given = " ".join(argv[-2:])
-    assert refused(capsys, argv) == f"error: valuechain: unrecognized arguments: {given} (see --help)"
+    assert refused(capsys, argv) == (f"error: valuechain {argv[0]}: unrecognized arguments: {given}; did you mean "
+                                     f"'{nearest}'? (see --help)")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_option_with_no_near_one_gets_no_suggestion(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert refused(capsys, ["run", TINY, "--zzzz", "extra"]) == ("error: valuechain run: unrecognized arguments: "
+                                                                 "--zzzz extra (see --help)")
+    assert refused(capsys, ["run", TINY, "--replications=2", "extra"]) == (
+        "error: valuechain run: unrecognized arguments: extra (see --help)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cost_overwrite_without_csv_is_refused(tiny_runs, capsys):
+    assert refused(capsys, ["cost", str(tiny_runs["power"]), str(tiny_runs["base"]), "--overwrite"]) == (
+        "error: --overwrite: needs --csv FILE (cost writes no file without it)")
+
+
+def test_help_lists_each_command_once(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: valuechain [-h] [--version] [--debug] COMMAND ...\n")
+    for name in ("run", "backtest", "sweep", "compare", "cost", "plot", "validate", "list"):
+        assert out.count(f"valuechain {name}") == 1, name
+    assert "positional arguments" not in out
 
 
 # ----------------------------------------------------------------------------- base: and inherits: of a built-in

@@ -56,6 +56,21 @@ class _Parser(argparse.ArgumentParser):
         print(f"error: {self.prog}: {' '.join(message.split())} (see --help)", file=sys.stderr)
         sys.exit(2)
 
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unrecognized option is reported by the subcommand's parser with the
+        nearest of its options: ``valuechain run: unrecognized arguments: --replication 3; did you
+        mean '--replications'?``."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            from .simulation.config.nearest import did_you_mean
+
+            subs = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
+            owner = subs[0].choices.get(getattr(parsed, "command", None), self) if subs else self
+            options = [o for a in owner._actions for o in a.option_strings if a.help != argparse.SUPPRESS]
+            first = next((e.split("=", 1)[0] for e in extras if e.startswith("--")), "")
+            owner.error(f"unrecognized arguments: {' '.join(extras)}{did_you_mean(first, options) if first else ''}")
+        return parsed
+
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="valuechain", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -64,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     # the subcommands accept --debug too; their default is SUPPRESS so that an absent flag there
     # does not reset a `valuechain --debug run ...` given before the subcommand
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    sub = p.add_subparsers(dest="command", required=True)
+    # the commands are listed once, in the description (command_synopses), not again as "positional arguments"
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", help=argparse.SUPPRESS)
 
     run = sub.add_parser("run", help="run a scenario and write its results")
     run.add_argument("scenario", metavar="SCENARIO",
@@ -210,7 +226,8 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check scenario, sweep or chain files without running them",
                          description="Check scenario, sweep or chain files without running them: every file, one "
                          "ok or error line each; exit status 2 if any failed.")
-    val.add_argument("files", nargs="+", metavar="FILE.yaml")
+    val.add_argument("files", nargs="+", metavar="FILE.yaml", help="scenario, sweep or chain files, or built-in "
+                     "scenarios' and sweeps' names (valuechain list)")
     val.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     lst = sub.add_parser("list", help="built-in chains, scenarios and sweeps, by the names run and sweep accept",
@@ -220,6 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.description = ("Simulate how regional industrial policy changes investment and value added along value "
                      "chains.\n\ncommands:\n" + format_synopses(command_synopses(p)))
+    p.usage = "%(prog)s [-h] [--version] [--debug] COMMAND ..."  # set last: the subcommands' progs derive from it
     return p
 
 
@@ -531,6 +549,8 @@ def cmd_cost(args) -> int:
     if args.captive and args.power_opportunity is None:  # refused, not silently ignored (as plot does)
         raise InputError("--captive", "", "needs --power-opportunity YUAN_PER_KWH (captive power is counted only "
                          "at the shadow price of power)")
+    if args.overwrite and not args.csv:  # refused, not silently ignored: there is no file to replace
+        raise InputError("--overwrite", "", "needs --csv FILE (cost writes no file without it)")
     from .analysis.cost import cost_command
 
     return cost_command(args)
@@ -560,10 +580,12 @@ def cmd_validate(args) -> int:
 
 def _validate_one(file: str) -> str:
     """What ``file`` is, once validated: ``chain 'tiny' with 3 stages``; an InputError if bad."""
+    from .simulation.config.builtin import scenario_path
     from .simulation.config.chain import chain_from_dict
     from .simulation.config.scenario import load_scenario
     from .simulation.config.yamlio import load_yaml_mapping
 
+    file = scenario_path(file)  # a built-in's name (valuechain list) as run and sweep take it
     data = load_yaml_mapping(file)
     if "stages" in data:
         chain = chain_from_dict(data, file)
