@@ -23,6 +23,8 @@ from valuechain.simulation.running.executors import cap_workers, default_workers
 
 from valuechain.cli import main
 
+NOT_A_BOOLEAN = "must be a number, not a boolean (YAML reads yes, no, on and off as booleans)"  # the exact words
+
 DATA = Path(__file__).resolve().parent / "data"
 
 # a scenario with one item in every list of the schema (three freight rules: one of each kind)
@@ -210,15 +212,15 @@ def test_deep_inherits_has_its_own_message(folder: Path, capsys) -> None:
 def test_booleans_are_not_numbers_in_a_scenario(folder: Path, capsys, text: str, key: str) -> None:
     (folder / "b.yaml").write_text(f"inherits: tiny.yaml\n{text}\n")
     line = bad(["run", "b.yaml"], folder, capsys)
-    assert line == f"error: b.yaml: {key}: must be a number, not a boolean (got True)"
+    assert line == f"error: b.yaml: {key}: {NOT_A_BOOLEAN} (got True)"
 
 
 def test_booleans_are_not_numbers_on_the_command_line_in_a_chain_or_a_sweep(folder: Path, capsys) -> None:
     line = bad(["run", "tiny.yaml", "--set", "firms.scale=yes"], folder, capsys)
-    assert line == "error: --set: firms.scale: must be a number, not a boolean (got True)"
+    assert line == f"error: --set: firms.scale: {NOT_A_BOOLEAN} (got True)"
     holiday = "policy.tax.holidays=[{exempt_years: 2, announced: true}]"
     line = bad(["run", "tiny.yaml", "--set", holiday], folder, capsys)
-    assert line == "error: --set: policy.tax.holidays.0.announced: must be a number, not a boolean (got True)"
+    assert line == f"error: --set: policy.tax.holidays.0.announced: {NOT_A_BOOLEAN} (got True)"
     line = bad(["run", "tiny.yaml", "--seed", "true"], folder, capsys)
     assert line == "error: valuechain run: argument --seed: invalid int value: 'true' (see --help)"
     line = bad(["compare", "a", "b", "--pv", "nan"], folder, capsys)
@@ -226,15 +228,15 @@ def test_booleans_are_not_numbers_on_the_command_line_in_a_chain_or_a_sweep(fold
     text = (folder / "tiny_chain.yaml").read_text().replace("build_lag_years: 1", "build_lag_years: true", 1)
     (folder / "tiny_chain.yaml").write_text(text)
     line = bad(["validate", "tiny_chain.yaml"], folder, capsys)
-    assert line == "error: tiny_chain.yaml: stages.ore.build_lag_years: must be a number, not a boolean (got True)"
+    assert line == f"error: tiny_chain.yaml: stages.ore.build_lag_years: {NOT_A_BOOLEAN} (got True)"
     shutil.copy(DATA / "tiny_chain.yaml", folder / "tiny_chain.yaml")
     (folder / "sw.yaml").write_text("base: tiny.yaml\nparameters: {firms.interest_rate: [true, 0.05]}\n")
     line = bad(["sweep", "sw.yaml", "--dry-run"], folder, capsys)
-    assert line == ("error: sw.yaml: parameters.firms.interest_rate: must be a number, not a boolean at point 0 "
+    assert line == (f"error: sw.yaml: parameters.firms.interest_rate: {NOT_A_BOOLEAN} at point 0 "
                     "(got True)")
     (folder / "sw.yaml").write_text("base: tiny.yaml\nreplications: yes\nparameters: {seed: [1]}\n")
     line = bad(["sweep", "sw.yaml", "--dry-run"], folder, capsys)
-    assert line == "error: sw.yaml: replications: must be a number, not a boolean (got True)"
+    assert line == f"error: sw.yaml: replications: {NOT_A_BOOLEAN} (got True)"
 
 
 @pytest.mark.parametrize("value, message", [

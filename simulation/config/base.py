@@ -34,6 +34,9 @@ def _numbers_in(ann: Any) -> str | None:
     return None
 
 
+NOT_A_BOOLEAN = "must be a number, not a boolean (YAML reads yes, no, on and off as booleans)"
+
+
 class StrictModel(BaseModel):
     """``extra="forbid"``, frozen, no NaN or infinity in any float (``allow_inf_nan=False``), and a
     boolean is never a number (pydantic would read ``replications: yes`` as 1)."""
@@ -46,11 +49,11 @@ class StrictModel(BaseModel):
         field = cls.model_fields.get(info.field_name or "")
         kind = _numbers_in(field.annotation) if field is not None else None
         if kind == "scalar" and isinstance(v, bool):
-            raise ValueError("must be a number, not a boolean")
+            raise ValueError(NOT_A_BOOLEAN)
         if kind == "values" and isinstance(v, dict):
             for key, x in v.items():
                 if isinstance(x, bool):
-                    raise ValueError(f"value of '{key}' must be a number, not a boolean")
+                    raise ValueError(f"value of '{key}' {NOT_A_BOOLEAN}")
         return v
 
 
