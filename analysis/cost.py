@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..outfile import check_out_file, first_line
+from ..outfile import check_out_file, first_line, write_replacing
 from ..simulation import schema
 from ..simulation.config.errors import InputError
 from . import fiscal
@@ -728,6 +728,6 @@ def cost_command(args) -> int:
         print(f"\nLeontief multipliers of chain '{chain.name}' ({table.attrs['units']})")
         print(table.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     if args.csv:
-        csv_table(report).to_csv(args.csv, index=False)
+        write_replacing(args.csv, lambda tmp: csv_table(report).to_csv(tmp, index=False))  # never half a table
         print(f"\nwrote {args.csv}")
     return 0

@@ -15,6 +15,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from ..outfile import write_replacing
 from ..plot_options import CREATOR, check_out
 from ..simulation.schema import DISPLAY_NAMES, display_name
 
@@ -153,8 +154,8 @@ def save(fig: Figure, path: str | Path) -> Path:
     already there is replaced only if it is a figure valuechain wrote (:func:`check_out`)."""
     path = check_out(path)
     ext = path.suffix.lower()
-    with style():
-        fig.savefig(path, dpi=DPI, format=ext[1:], metadata=_metadata(ext))
+    with style():  # written under a temporary name and renamed into place: never half a figure
+        write_replacing(path, lambda tmp: fig.savefig(tmp, dpi=DPI, format=ext[1:], metadata=_metadata(ext)))
     return path
 
 

@@ -4,6 +4,7 @@ zero cost, deadweight 0 and 1 in the analytic cases, direct + indirect = total, 
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -702,3 +703,22 @@ def test_the_csv_replaces_only_a_table_valuechain_wrote_and_only_with_overwrite(
     assert table.read_bytes() == fresh.read_bytes() != first  # replaced by the 5% table, whole
     fresh.unlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "baseline", "cost.csv"]  # no temporaries
+
+
+def test_a_csv_that_fails_while_writing_leaves_the_old_table_and_no_temporary(tiny, tmp_path, capsys, monkeypatch):
+    """--csv is written under a temporary name and renamed into place: a failure half-way leaves the
+    previous table as it was and no other file."""
+    table = tmp_path / "cost.csv"
+    argv = ["cost", str(tiny["power"]), str(tiny["base"]), "--csv", str(table)]
+    assert main(argv) == 0
+    before = table.read_bytes()
+
+    def half_then_fail(self, target, **kwargs):
+        Path(target).write_bytes(before[:40])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
+    assert main([*argv, "--overwrite", "--rate", "0.05"]) == 1  # an internal failure, one line
+    assert "error: internal failure: OSError: disk full" in capsys.readouterr().err
+    assert table.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cost.csv"]

@@ -367,3 +367,23 @@ def test_save_refuses_a_file_valuechain_did_not_write_and_replaces_its_own(tmp_p
     save(fig, path)  # its own figure: replaced (the Python API has no overwrite flag)
     plt.close(fig)
     assert path.read_bytes() == first and b"tEXtSoftware\x00valuechain" in first
+
+
+def test_save_that_fails_while_writing_leaves_the_old_figure_and_no_temporary(tmp_path, monkeypatch):
+    """The figure is written under a temporary name and renamed into place: a failure half-way
+    (here after some bytes are written) leaves the previous figure as it was and nothing else."""
+    path = tmp_path / "figure.png"
+    fig = plt.figure()
+    save(fig, path)
+    before = path.read_bytes()
+
+    def half_then_fail(target, **kwargs):
+        Path(target).write_bytes(before[:100])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fig, "savefig", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        save(fig, path)
+    plt.close(fig)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figure.png"]

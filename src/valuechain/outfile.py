@@ -4,12 +4,16 @@
 The path may not be a directory or a dangling symlink. A file already there is replaced only if
 valuechain wrote it, recognised by its content (``ours``: the cost table's header, a figure's
 creator metadata), and only with ``--overwrite``; a file it did not write is refused either way.
-Checked before any work is done. Only the standard library is imported here (as in :mod:`.plot_options`),
-so the checks run before pandas and matplotlib are loaded, and the analysis layer may use them.
+Checked before any work is done. The file is then written by :func:`write_replacing`: to a
+temporary ``.NAME.tmp-PID`` beside it, renamed into place once complete, so a failure or a kill
+while writing never leaves a half-written file under the name. Only the standard library is
+imported here (as in :mod:`.plot_options`), so the checks run before pandas and matplotlib are
+loaded, and the analysis layer may use them.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,3 +45,17 @@ def first_line(path: Path, limit: int = 65536) -> bytes:
             return fh.readline(limit).rstrip(b"\r\n")
     except OSError:
         return b""
+
+
+def write_replacing(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(temporary)`` on a temporary name beside ``path`` and rename it onto ``path`` once
+    ``write`` returns; if ``write`` fails, the temporary is removed and ``path`` is as it was."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return path
