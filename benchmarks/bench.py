@@ -4,6 +4,7 @@
     python benchmarks/bench.py --quick    # < 60 s; last line: firm_steps_per_s=... at 100k firms
     python benchmarks/bench.py --sweeps   # 1,000-run sweep batched vs one run at a time (and stop)
     python benchmarks/bench.py --profile  # a year at 100k firms, batched years (50 runs; 60 as a sweep task), a task
+                                          # of 100 runs as a 1,000-run sweep's worker gets it
     python benchmarks/bench.py --profile --clock cpu   # (or --quick) in this process's CPU seconds, not wall
     python benchmarks/bench.py --sweeps --big-runs 100000   # + the large Sobol sweep: time, driver
                                           # memory, disk, and the Sobol analysis's memory
@@ -360,16 +361,20 @@ def profile_batched_year(runs: int = 50, repeats: int = 3, points: int = 0) -> N
               f"{seconds / total:6.1%}")
 
 
-def profile_sweep_run(runs: int = 60) -> None:
+def profile_sweep_run(runs: int = 100) -> None:
     """Where a sweep run's time goes (issue 17): one task of ``runs`` runs of the default
-    scenario (six points of the power price x ten replications, side by side in batched models)
-    in this process, each phase timed by wrapping its function."""
+    scenario (``runs // 10`` points of the power price x ten replications, side by side in batched
+    models: 100, the automatic batch of a 1,000-run sweep on 2 workers, two models of 50) in this
+    process set up as a pool worker is (``executors.small_pages``), each phase timed by wrapping
+    its function."""
 
     import resource
 
     import numpy as np
     from valuechain.simulation.abm import model, recorder
-    from valuechain.simulation.running import runner, sweeps
+    from valuechain.simulation.running import executors, runner, sweeps
+
+    executors.small_pages()  # as the local pool's workers (executors._init_worker)
 
     phases = {
         "batched models (runner.run_batch)": (runner, "run_batch"),
@@ -394,7 +399,8 @@ def profile_sweep_run(runs: int = 60) -> None:
                 total = clock() - t0
             faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
             n = len(task.runs)
-            print(f"default scenario, one task of {n} runs ({len(points)} points x 10 replications) in one process"
+            print(f"default scenario, one task of {n} runs ({len(points)} points x 10 replications) in one process "
+                  "set up as a pool worker"
                   f"{', the same task again' if again else ''}, --columns {columns}: {total / n * 1e3:.1f} ms a run, "
                   f"{len(data) / n:,.0f} bytes a run on disk, {faults / n:,.0f} minor page faults a run")
             top = sum(v for label, v in spent.items() if not label.startswith(" "))

@@ -276,6 +276,48 @@ def test_pool_workers_end_when_the_drivers_end_of_their_pipe_closes() -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+def test_pool_workers_do_not_ask_numpy_for_huge_pages() -> None:
+    """A local pool's worker starts with numpy's transparent huge page advice off
+    (``executors.small_pages``: only speed changes), whatever the driver has."""
+    from valuechain.simulation.running import executors
+
+    pool = executors.process_pool(1)
+    try:
+        # small_pages returns the advice given until then: off from the worker's start
+        assert pool.submit(executors.small_pages).result() is False
+    finally:
+        pool.shutdown()
+
+
+def test_sweep_command_starts_the_fork_server_before_importing_the_sweep_modules(tmp_path: Path) -> None:
+    """``valuechain sweep`` starts the workers' fork server first, so its imports run beside the
+    driver's own imports and planning (and not after them, as from run_sweep); not for --dry-run,
+    --workers 1 or --scheduler, which need no local pool."""
+    if "forkserver" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("no fork server here")
+    (tmp_path / "s.yaml").write_text(DEFAULT_SMALL)
+    probe = (
+        "import sys\n"
+        "from valuechain.simulation.running import executors\n"
+        "def started():\n"
+        "    print('sweeps imported' if 'valuechain.simulation.running.sweeps' in sys.modules else 'first')\n"
+        "    raise SystemExit(0)\n"
+        "executors.start_pool_server = started\n"
+        "from valuechain.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "print('not started')\n"
+    )
+
+    def run(*extra: str) -> str:
+        proc = subprocess.run([sys.executable, "-c", probe, "sweep", "s.yaml", "--out", "out", "--quiet", *extra],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        return proc.stdout.strip().splitlines()[-1]
+
+    assert run("--workers", "2") == "first"
+    assert run("--workers", "1") == "not started"
+    assert run("--workers", "2", "--dry-run") == "not started"
+
+
 def test_the_runs_index_is_rewritten_less_often_when_it_takes_long(folder: Path, monkeypatch) -> None:
     """At most every INDEX_EVERY_S, and so that rewriting takes at most INDEX_SHARE of the time."""
     import time

@@ -7,6 +7,7 @@ The local pool's workers are forked from a fork server (``multiprocessing``'s "f
 fresh interpreter, started once per driver process, that imports the toolkit's running modules
 once, :data:`PRELOAD`), so each worker starts as a fresh interpreter would, without paying the
 imports again (about a second of CPU per worker); where there is no fork server, "spawn".
+A worker also stops numpy from asking for transparent huge pages (:func:`small_pages`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,28 @@ def _exit_with_driver(alive: Connection) -> None:
     threading.Thread(target=watch, name="exit-with-driver", daemon=True).start()
 
 
+def small_pages() -> bool:
+    """Stop numpy from advising the kernel to back its arrays of 4 MB and more with transparent
+    huge pages (``madvise``; numpy's ``NUMPY_MADVISE_HUGEPAGE=0``) in this process; returns the
+    advice given until now. Only speed changes, never a number: a batch of runs allocates and frees
+    such arrays (the stage accounts' stacked systems, years x runs x stages x stages) again and
+    again, and where the kernel honours the advice (``/sys/kernel/mm/transparent_hugepage/enabled``
+    ``madvise``) each fresh one costs huge-page faults, compaction and zeroing in system time:
+    about 0.5 ms of CPU a run of the default scenario in batches of 100, half of it in the
+    stage accounts (``benchmarks/sweep_account.py``, issue 17)."""
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _set_madvise_hugepage
+    return bool(_set_madvise_hugepage(False))
+
+
+def _init_worker(alive: Connection) -> None:
+    """The local pool's worker initializer: :func:`_exit_with_driver` and :func:`small_pages`."""
+    _exit_with_driver(alive)
+    small_pages()
+
+
 _PACKAGE = __package__.rsplit(".", 1)[0]  # valuechain.simulation
 PRELOAD = (f"{_PACKAGE}.running.sweeps", f"{_PACKAGE}.abm.model", f"{_PACKAGE}.abm.batch")
 """What the fork server imports once, before it forks workers: a sweep batch's modules (numpy,
@@ -77,11 +100,10 @@ def start_pool_server() -> None:
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` fresh interpreters (:func:`pool_context`)."""
+    """A pool of ``workers`` fresh interpreters (:func:`pool_context`), each started by :func:`_init_worker`."""
     context = pool_context()
     alive, keep = context.Pipe(duplex=False)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_exit_with_driver,
-                               initargs=(alive,))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(alive,))
     pool._valuechain_alive = keep  # type: ignore[attr-defined]  # the workers end when it closes (driver gone)
     return pool
 

@@ -510,6 +510,11 @@ def scale_warning(scale: float) -> str | None:
 
 
 def cmd_sweep(args) -> int:
+    if not (args.dry_run or args.scheduler) and args.workers != 1:
+        from .simulation.running.executors import default_workers, start_pool_server  # light: no numpy
+
+        if (args.workers or default_workers()) > 1:  # the local pool's workers will fork from the fork server:
+            start_pool_server()  # its imports (~0.9 s) now, beside this process's own and the sweep's planning
     from .simulation.config.builtin import scenario_path
     from .simulation.running.sweeps import sweep_command
 
