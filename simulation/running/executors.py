@@ -62,7 +62,10 @@ def small_pages() -> bool:
     try:
         from numpy._core.multiarray import _set_madvise_hugepage
     except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _set_madvise_hugepage
+        try:
+            from numpy.core.multiarray import _set_madvise_hugepage
+        except ImportError:  # a private function: a numpy without it keeps its advice (speed only)
+            return False
     return bool(_set_madvise_hugepage(False))
 
 
