@@ -320,6 +320,11 @@ def test_memory_estimate_is_refused_up_front(folder: Path, capsys, monkeypatch) 
     assert "the budget is 0.0 GB" in line and line.startswith("error: tiny.yaml: firms.scale: a run would hold up to")
 
 
+def test_a_bad_kernels_choice_is_refused_up_front(folder: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("VALUECHAIN_KERNELS", "fast")
+    assert bad(["run", "tiny.yaml"], folder, capsys) == "error: VALUECHAIN_KERNELS: must be numba or numpy (got fast)"
+
+
 def test_workers_are_capped_at_the_runs_and_a_multiple_of_the_cores() -> None:
     assert cap_workers(1024, 2) == 2
     assert cap_workers(1024, 10**6) == 4 * default_workers()

@@ -9,12 +9,14 @@ model (the reference engine holds the model only to make Mesa agents).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from mesa.agent import AgentSet
 
+from ..config.scenario import kernels_choice
 from ..economy import firm
 from ..economy.coefficients import CellCoefficients, Spread
 from .agents import FirmAgent
@@ -25,6 +27,23 @@ NO_ROWS = np.zeros(0, dtype=np.int64)
 MAX_LAG_SLICES = 16  # a chunk's new capacity is booked by slices of cells of one lag up to this many, else by lag
 SUMMED = ("X", "Y", "X_above_scale", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment",
           "labour_subsidy")
+
+
+def compiled_kernels():
+    """The compiled kernels (module ``kernels``), or None for numpy's path: when ``VALUECHAIN_KERNELS``
+    is ``numpy`` (``config.scenario.kernels_choice``), when numba does not import, or when the
+    kernels' sums and extrema are not this numpy's bits (``kernels.agrees_with_numpy``, checked
+    once, on first use)."""
+    return None if kernels_choice() == "numpy" else _loaded_kernels()
+
+
+@functools.cache
+def _loaded_kernels():
+    try:
+        from . import kernels
+    except ImportError:  # numba missing (or not importable here): numpy's path
+        return None
+    return kernels if kernels.agrees_with_numpy() else None
 
 
 @dataclass(frozen=True)
@@ -142,6 +161,7 @@ class VectorEngine:
         self._kept_chunks: dict[tuple, Chunk] = {}  # the chunks by their rows and segments (``chunks``)
         self._planned: list = []  # per chunk: capacity put to work and under construction, plan -> settle
         self._zeros = np.zeros(0)  # as long as the longest chunk, read only
+        self._kernels = compiled_kernels()  # None: numpy's path throughout
 
     def chunks(self) -> list[Chunk]:
         """The layout cut into ranges of at most ``CHUNK_ROWS`` rows (recomputed after a rebuild).
@@ -211,8 +231,13 @@ class VectorEngine:
         st = self.st
         sums = {name: np.zeros(st.n_cells) for name in SUMMED}
         leaving = [NO_ROWS]
+        compiled = self._kernels is not None and self._kernels.covers(k, st.vintages)
         for chunk, planned in zip(self.chunks(), self._planned):
-            parts, gone = self._settle_chunk(chunk, planned, k, year)
+            if compiled and chunk.sizes.all():  # (a segment without rows: numpy's path)
+                self._reprice_working(chunk, planned[0], k)
+                parts, gone = self._kernels.settle_rows(k, chunk, st, *planned, year)
+            else:
+                parts, gone = self._settle_chunk(chunk, planned, k, year)
             for name, part in parts.items():
                 sums[name][chunk.cells] += part
             leaving.append(gone)
@@ -222,6 +247,7 @@ class VectorEngine:
         return CellSums(**sums)
 
     def _settle_chunk(self, chunk: Chunk, planned, k: CellCoefficients, year: int):
+        """numpy's path of a chunk's year, the reference (``kernels.settle_rows`` the compiled one)."""
         st, rows, sizes = self.st, chunk.rows, chunk.sizes
         working, building = planned
         self._reprice_working(chunk, working, k)

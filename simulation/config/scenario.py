@@ -182,6 +182,7 @@ class LoadedScenario:
             raise format_validation_error(self.file, exc, Scenario) from None
         check_targets(spec, self.chain, self.file)
         check_memory(spec, self.chain, self.file)
+        kernels_choice()
         return LoadedScenario(spec, self.chain, self.file)
 
 
@@ -205,6 +206,7 @@ def scenario_from_dict(data: dict, file: str, base_dir: Path | None = None,
         raise
     check_targets(spec, chain, file)
     check_memory(spec, chain, file)
+    kernels_choice()
     return LoadedScenario(spec, chain, file)
 
 
@@ -261,6 +263,19 @@ def memory_budget() -> int:
         return int(raw) if raw.strip() else MEMORY_BUDGET_BYTES
     except ValueError:
         raise InputError("VALUECHAIN_MEMORY_BUDGET_BYTES", "", "must be a whole number of bytes", raw) from None
+
+
+KERNELS = ("numba", "numpy")  # env VALUECHAIN_KERNELS: the engine's kernels (``abm.engine.compiled_kernels``)
+
+
+def kernels_choice() -> str:
+    """``VALUECHAIN_KERNELS``: ``numba`` (the default: compiled kernels in the years they cover) or
+    ``numpy`` (numpy's path only). Read when a scenario is loaded too, so that a bad value is
+    refused before anything is written."""
+    raw = os.environ.get("VALUECHAIN_KERNELS", "")
+    if raw.strip() and raw.strip() not in KERNELS:
+        raise InputError("VALUECHAIN_KERNELS", "", "must be numba or numpy", raw)
+    return raw.strip() or KERNELS[0]
 
 
 def firm_rows(spec: Scenario, chain: Chain) -> int:

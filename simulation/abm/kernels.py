@@ -1,0 +1,246 @@
+"""A compiled kernel (numba) of the vectorized engine's settle step: each firm's year in one pass.
+
+On arrays, ``economy.firm.firm_year`` makes about 45 passes over a chunk's rows, and the engine
+spreads the per-cell coefficients over the rows first and sums the flows by cell with
+``np.add.reduceat``. The kernel here does the same arithmetic row by row: the same IEEE double
+operations in the same order (no fast-math, so no reassociation and no fused multiply-add),
+``np.maximum`` / ``np.minimum`` as numpy computes them (:func:`maximum`, :func:`minimum`) and the
+sums by segment as numpy's ``np.add.reduceat`` does (:func:`segment_sum`): the same bits. numpy's
+path (``engine.VectorEngine``) stays the reference; the engine uses these kernels only where
+:func:`covers` says they compute the year, and only once :func:`agrees_with_numpy` has found this
+numpy's summation and extrema to be the kernels' (``engine.compiled_kernels``).
+
+Compiled on first call and cached beside this file (``cache=True``), so that later runs and a
+sweep's worker processes load the machine code instead of compiling it again.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..economy.coefficients import CellCoefficients
+from ..economy.firm import AMORTISATION
+
+jit = numba.njit(cache=True, nogil=True)  # no fastmath: IEEE operations as written
+inline = numba.njit(cache=True, nogil=True, inline="always")  # a select in the caller, not a call
+
+COEFFICIENTS = ("stage_ratio", "above_scale_units", "dep_per_unit", "profit_x", "cost_y", "base_rate", "capital_cost",
+                "desire_b_untaxed", "desire_a_untaxed", "desire_b_taxed", "desire_a_taxed", "desire_max", "survival",
+                "units_per_yuan", "build_lag")
+"""The per-cell coefficients :func:`settle_rows` reads, in the order of its table's columns."""
+SUMMED = ("X", "Y", "X_above_scale", "debt_start", "profit", "tax_paid", "taxable", "investment")
+"""The flows the settle kernel sums by segment, in its order (the engine's other flows are zero in
+the years it covers)."""
+SCALARS = ("interest_rate", "debt_share", "max_debt_to_capital", "loss_limit")
+BLOCK = 128  # numpy's pairwise summation sums blocks of up to this many values with eight accumulators
+
+
+def covers(k: CellCoefficients, vintages: int) -> bool:
+    """Whether the settle kernel computes this year: no interest or employment subsidy, tax holiday,
+    investor cost factor, order tracking or subsidised-loan vintages (``FirmState.vintages``), and
+    the firms' financial settings are single numbers. Other years take numpy's path."""
+    return not (k.has_interest_subsidy or k.has_labour_subsidy or k.has_holidays or k.has_capex_factor
+                or k.track_orders or vintages) and all(np.ndim(getattr(k, name)) == 0 for name in SCALARS)
+
+
+# ------------------------------------------------------------------ numpy's extrema and sums, in numba
+
+@inline
+def maximum(a, b):
+    """``np.maximum(a, b)``: a NaN wins, else ``b`` unless ``a`` exceeds it (so -0.0, 0.0 gives 0.0)."""
+    return a if (a > b or a != a) else b
+
+
+@inline
+def minimum(a, b):
+    """``np.minimum(a, b)``: a NaN wins, else ``b`` unless ``a`` is below it."""
+    return a if (a < b or a != a) else b
+
+
+@jit
+def block_sum(a, lo, n):
+    """numpy's pairwise sum of ``a[lo:lo + n]`` for ``n <= BLOCK`` (``pairwise_sum`` in numpy's loops):
+    one by one from -0.0 below 8 values, else eight accumulators, then the remainder. (Indices
+    unsigned: numba then checks no negative index, and the loop compiles to vector loads.)"""
+    one, eight = np.uint64(1), np.uint64(8)
+    lo, n = np.uint64(lo), np.uint64(n)
+    if n < eight:
+        res = -0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + one], a[lo + np.uint64(2)], a[lo + np.uint64(3)]
+    r4, r5, r6, r7 = a[lo + np.uint64(4)], a[lo + np.uint64(5)], a[lo + np.uint64(6)], a[lo + np.uint64(7)]
+    whole = n - n % eight
+    i = eight
+    while i < whole:
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + one]
+        r2 += a[j + np.uint64(2)]
+        r3 += a[j + np.uint64(3)]
+        r4 += a[j + np.uint64(4)]
+        r5 += a[j + np.uint64(5)]
+        r6 += a[j + np.uint64(6)]
+        r7 += a[j + np.uint64(7)]
+        i += eight
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += one
+    return res
+
+
+@jit
+def pairwise_sum(a, lo, n):
+    """numpy's pairwise sum of ``a[lo:lo + n]``: :func:`block_sum` up to ``BLOCK`` values, above that
+    the sum of the two halves (the first rounded down to a multiple of 8)."""
+    if n <= BLOCK:
+        return block_sum(a, lo, n)
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(a, lo, half) + pairwise_sum(a, lo + half, n - half)
+
+
+@jit
+def segment_sum(a, lo, hi):
+    """``np.add.reduceat``'s sum of the segment ``[lo, hi)``: its first value plus the pairwise sum of
+    the rest (an empty segment: the value at its start)."""
+    if hi <= lo:
+        return a[lo]
+    return a[lo] + pairwise_sum(a, lo + 1, hi - lo - 1)
+
+
+@jit
+def reduceat(a, starts, out):
+    """``out[:] = np.add.reduceat(a, starts)``."""
+    for s in range(starts.size):
+        out[s] = segment_sum(a, starts[s], starts[s + 1] if s + 1 < starts.size else a.size)
+
+
+@jit
+def extrema(a, b, out):
+    """``out[0] = np.maximum(a, b)``, ``out[1] = np.minimum(a, b)`` (for :func:`agrees_with_numpy`)."""
+    for i in range(a.size):
+        out[0, i] = maximum(a[i], b[i])
+        out[1, i] = minimum(a[i], b[i])
+
+
+def agrees_with_numpy() -> bool:
+    """The kernels' sums and extrema are this numpy's bits on awkward numbers: signed zeros, NaN,
+    ties, magnitudes from 1e-3 to 1e9, segments of every length to 300 and beyond a chunk's."""
+    rng = np.random.default_rng(0)
+    sizes = np.r_[np.arange(1, 301), 1000, 2500, 8193, 40_000]
+    values = rng.standard_normal(int(sizes.sum())) * 10.0 ** rng.integers(-3, 10, int(sizes.sum()))
+    values[::7] = 0.0
+    values[::11] = -0.0
+    starts = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
+    sums = np.empty(starts.size)
+    reduceat(values, starts, sums)
+    a = np.r_[values[:5000], -0.0, 0.0, 1.0, np.nan, 1.0, -np.inf, np.inf]
+    b = np.r_[values[5000:0:-1], 0.0, -0.0, 1.0, 1.0, np.nan, np.inf, -np.inf]
+    picks = np.empty((2, a.size))
+    extrema(a, b, picks)
+    same = [(np.add.reduceat(values, starts), sums), (np.maximum(a, b), picks[0]), (np.minimum(a, b), picks[1])]
+    return all(np.array_equal(x.view(np.uint64), y.view(np.uint64)) for x, y in same)
+
+
+# ------------------------------------------------------------------ settle
+
+def settle_rows(k: CellCoefficients, chunk, st, working: np.ndarray, building: np.ndarray, year: int):
+    """One year of the chunk's firms, as ``firm.firm_year`` and ``VectorEngine._settle_chunk`` in the
+    years :func:`covers`: the state written in place (cash, debt, capacity, first revenue year, loss
+    years, capacity on order) and returned: the flows summed by cell (``SUMMED``) and the rows that
+    leave (the state's)."""
+    rows = chunk.rows
+    table = np.stack([chunk.per_segment(getattr(k, name)).astype(np.float64, copy=False) for name in COEFFICIENTS],
+                     axis=1)
+    sums = np.empty((len(SUMMED), chunk.local.size))
+    leaving = np.empty(rows.stop - rows.start, dtype=np.int64)
+    gone = _settle(table, chunk.local.astype(np.int64, copy=False), int(year), float(k.interest_rate),
+                   float(k.debt_share), float(k.max_debt_to_capital), int(k.loss_limit), bool(k.exit_enabled),
+                   st.raw("capacity")[rows], st.raw("inv_productivity")[rows], st.raw("debt")[rows],
+                   st.raw("cash")[rows], working, st.raw("first_revenue_year")[rows], st.raw("loss_years")[rows],
+                   building, st.raw("alive")[rows], st.raw("pending")[:, rows], AMORTISATION, sums, leaving)
+    parts = {name: chunk.cell_totals(sums[i]) for i, name in enumerate(SUMMED)}
+    return parts, rows.start + leaving[:gone]
+
+
+@jit
+def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, loss_limit, exit_enabled,
+            cap, inv_phi, debt, cash, working, first_rev, loss_years, building, alive, pending, amortisation,
+            sums, leaving):
+    """The kernel of :func:`settle_rows`: ``firm.firm_year`` without the switches :func:`covers`
+    excludes, line for line (``desired_investment``'s lines, ``rules.finance_investment``,
+    ``rules.exits``), then each segment's sums and the new state; returns how many rows leave."""
+    n, n_seg, slots = cap.size, local.size, pending.shape[0]
+    longest = 1
+    for s in range(n_seg):
+        longest = max(longest, (local[s + 1] if s + 1 < n_seg else n) - local[s])
+    flows = np.empty((len(SUMMED), longest))  # a segment's flows, summed before the next segment's
+    gone = 0
+    for s in range(n_seg):
+        lo = local[s]
+        hi = local[s + 1] if s + 1 < n_seg else n
+        c = table[s]
+        stage_ratio, above, dep_per_unit, profit_x, cost_y, base_rate, capital_cost = c[0], c[1], c[2], c[3], c[4], \
+            c[5], c[6]
+        b_untaxed, a_untaxed, b_taxed, a_taxed, desire_max, survival, units_per_yuan = c[7], c[8], c[9], c[10], \
+            c[11], c[12], c[13]
+        arriving = pending[(year + 1 + np.int64(c[14])) % slots]  # the slot of the cell's build lag
+        for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no check for negative indices
+            j = i - np.uint64(lo)
+            X = working[i] * stage_ratio
+            Y = X * inv_phi[i]
+            X_above = np.float64(X >= above) * X
+            produced = X > 0
+            started_before = first_rev[i] <= year
+            started = started_before or produced
+            if produced and not started_before:
+                first_rev[i] = year
+            depreciation_yuan = dep_per_unit * cap[i]
+            debt0 = debt[i]
+            cash_flow = profit_x * X
+            cash_flow -= cost_y * Y
+            cash_flow -= interest_rate * debt0
+            profit = cash_flow - depreciation_yuan
+            taxable = maximum(profit, 0.0)
+            tax = base_rate * taxable
+            new_debt = debt0 * amortisation
+            new_cash = cash_flow - tax
+            new_cash -= debt0 - new_debt
+            new_cash += cash[i]
+            # firm.desired_investment: the cell's piecewise-linear lines of 1/productivity
+            untaxed = a_untaxed - b_untaxed * inv_phi[i]
+            taxed = a_taxed - b_taxed * inv_phi[i]
+            desired = minimum(maximum(minimum(untaxed, taxed), 0.0), desire_max) * cap[i]
+            capital = (cap[i] + building[i]) * capital_cost
+            # rules.finance_investment
+            own = maximum(new_cash, 0.0)
+            headroom = maximum(max_debt_to_capital * capital - new_debt, 0.0)
+            invest = minimum(desired, own + headroom)
+            loans = minimum(maximum(debt_share * invest, invest - own), headroom)
+            losses = (loss_years[i] + 1) * (cash_flow < 0 and started)
+            # rules.exits, on the equity before investing (the engine keeps the living firms' only)
+            if exit_enabled and alive[i] and (losses >= loss_limit or new_cash + capital - new_debt < 0.0):
+                leaving[gone] = i
+                gone += 1
+            new_cash -= invest - loans
+            new_debt += loans
+            flows[0, j] = X
+            flows[1, j] = Y
+            flows[2, j] = X_above
+            flows[3, j] = debt0
+            flows[4, j] = profit
+            flows[5, j] = tax
+            flows[6, j] = taxable
+            flows[7, j] = invest
+            cash[i] = new_cash
+            debt[i] = new_debt
+            cap[i] = cap[i] * survival
+            loss_years[i] = losses
+            arriving[i] += invest * units_per_yuan
+        for f in range(len(SUMMED)):
+            sums[f, s] = segment_sum(flows[f], 0, hi - lo)
+    return gone

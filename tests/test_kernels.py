@@ -1,0 +1,211 @@
+"""The compiled kernels (``simulation/abm/kernels.py``, numba) give numpy's bits: their sums equal
+``np.add.reduceat``'s and their extrema ``np.maximum``'s / ``np.minimum``'s, and a model run with
+them has the same stage and fiscal frames as one on numpy's path (``VALUECHAIN_KERNELS=numpy``):
+one run, runs side by side, points of a sweep side by side, a run whose years are partly left to
+numpy, more firms. Where numba or its agreement with numpy is missing, the engine takes numpy's
+path."""
+
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from valuechain.simulation import abm, load_scenario
+from valuechain.simulation.abm import engine, kernels
+from valuechain.simulation.abm.model import ValueChainModel
+from valuechain.simulation.config.errors import InputError
+
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64).view(np.uint64)
+
+
+def awkward_values(n: int, seed: int = 0) -> np.ndarray:
+    """Magnitudes from 1e-3 to 1e9 of both signs, with +0.0 and -0.0 among them (and runs of -0.0)."""
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal(n) * 10.0 ** rng.integers(-3, 10, n)
+    values[::7] = 0.0
+    values[::5] = -0.0
+    values[100:140] = -0.0
+    return values
+
+
+def test_segment_sums_are_numpys_reduceat_bit_for_bit():
+    sizes = np.r_[np.arange(1, 301), np.arange(300, 0, -1), 1024, 1031, 8193, 33_000]
+    values = awkward_values(int(sizes.sum()))
+    starts = np.r_[0, np.cumsum(sizes)[:-1]].astype(np.int64)
+    out = np.empty(starts.size)
+    kernels.reduceat(values, starts, out)
+    assert np.array_equal(bits(out), bits(np.add.reduceat(values, starts)))
+    negative_zeros = np.full(50, -0.0)  # a sum of -0.0 alone stays -0.0, at every length
+    for n in range(1, 51):
+        assert bits([kernels.segment_sum(negative_zeros, 0, n)]) == bits(np.add.reduceat(negative_zeros[:n], [0]))
+
+
+def test_one_addition_in_another_order_is_told_apart():
+    """The values above tell orders of summation apart: summed left to right, most lengths differ."""
+    sizes = np.arange(9, 301)
+    values = awkward_values(int(sizes.sum()))
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    in_order = np.array([np.cumsum(values[a:a + n])[-1] for a, n in zip(starts, sizes)])
+    assert np.mean(bits(in_order) != bits(np.add.reduceat(values, starts))) > 0.5
+
+
+def test_extrema_are_numpys_with_signed_zeros_nan_and_infinities():
+    a = np.r_[awkward_values(2000), -0.0, 0.0, 1.0, np.nan, 2.0, -np.inf, np.inf, np.nan]
+    b = np.r_[awkward_values(2000, seed=1), 0.0, -0.0, 1.0, 2.0, np.nan, np.inf, -np.inf, np.nan]
+    out = np.empty((2, a.size))
+    kernels.extrema(a, b, out)
+    assert np.array_equal(bits(out[0]), bits(np.maximum(a, b)))
+    assert np.array_equal(bits(out[1]), bits(np.minimum(a, b)))
+    assert kernels.agrees_with_numpy()
+
+
+@pytest.fixture
+def paths(monkeypatch):
+    """Run ``make()`` on each path; count the chunks each path computed (settle)."""
+    counts = {}
+
+    def counted(owner, name, label):
+        function = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            counts[label] = counts.get(label, 0) + 1
+            return function(*args, **kwargs)
+        monkeypatch.setattr(owner, name, wrapper)
+
+    counted(kernels, "settle_rows", "compiled settle")
+    counted(engine.VectorEngine, "_settle_chunk", "numpy settle")
+
+    def run(make):
+        out = {}
+        for path in ("numpy", "numba"):
+            monkeypatch.setenv("VALUECHAIN_KERNELS", path)
+            counts.clear()
+            model = make()
+            model.run()
+            out[path] = (model, dict(counts))
+        return out
+    return run
+
+
+STATE = ("capacity", "pending", "cash", "debt", "first_revenue_year", "loss_years", "alive", "inv_productivity")
+
+
+def assert_same_bits(a, b, runs: int) -> None:
+    """The runs' stage and fiscal frames, and the firms' state at the end, bit for bit."""
+    for name in STATE:
+        assert np.array_equal(a.state.raw(name).view(np.uint8), b.state.raw(name).view(np.uint8)), name
+    for run in range(runs):
+        for frame in ("stage_frame", "fiscal_frame"):
+            fa, fb = getattr(a.recorder, frame)(run), getattr(b.recorder, frame)(run)
+            assert list(fa.columns) == list(fb.columns)
+            for column in fa.columns:
+                x, y = fa[column].to_numpy(), fb[column].to_numpy()
+                same = np.array_equal(bits(x), bits(y)) if x.dtype.kind == "f" else np.array_equal(x, y)
+                assert same, (run, frame, column)
+
+
+def test_the_default_scenario_is_the_same_bits_compiled(paths):
+    sc = load_scenario(BASELINE, ["replications=1"])
+    out = paths(lambda: ValueChainModel(sc, rng=1))
+    (numpy_model, on_numpy), (compiled, on_numba) = out["numpy"], out["numba"]
+    assert set(on_numpy) == {"numpy settle"} and set(on_numba) == {"compiled settle"}
+    assert_same_bits(numpy_model, compiled, 1)
+
+
+@pytest.mark.parametrize("scenario", ["baseline.yaml", "fast_track.yaml"])
+def test_runs_side_by_side_are_the_same_bits_compiled(paths, scenario):
+    """Four replications in one model (fast track: the build lag changes, firm by firm)."""
+    sc = load_scenario(ROOT / "scenarios" / scenario, ["replications=1", "horizon.years=8"])
+    out = paths(lambda: ValueChainModel(sc, rngs=np.random.SeedSequence(3).spawn(4)))
+    assert out["numba"][1].get("compiled settle", 0) > 0
+    assert_same_bits(out["numpy"][0], out["numba"][0], 4)
+
+
+def test_points_of_a_sweep_side_by_side_are_the_same_bits_compiled(paths):
+    points = [load_scenario(BASELINE, ["replications=1", "horizon.years=8", f"policy.electricity_price.default={p}"])
+              for p in (0.25, 0.33, 0.41)]
+    scenarios = [s for s in points for _ in range(2)]
+    seeds = np.random.SeedSequence(5).spawn(2) * 3
+    out = paths(lambda: ValueChainModel(scenarios[0], rngs=seeds, scenarios=scenarios))
+    assert out["numba"][1].get("compiled settle", 0) > 0
+    assert_same_bits(out["numpy"][0], out["numba"][0], 6)
+
+
+def test_a_run_whose_later_years_are_numpys_is_the_same_bits(paths, tmp_path):
+    """Employment subsidies from 2020: the kernel settles the first years, numpy's path the later ones."""
+    scenario = tmp_path / "subsidy_later.yaml"
+    scenario.write_text(f"name: subsidy_later\ninherits: {BASELINE}\npolicy:\n  employment_subsidy:\n    rules:\n"
+                        "      - sectors: [textiles_apparel]\n        tiers: [rough, deep]\n        years: 3\n"
+                        "        local_worker_share: 0.8\n"
+                        "        social_insurance_yuan_per_worker_year: {2016: 0, 2020: 12000}\n"
+                        "        training_yuan_per_new_worker: {2016: 0, 2020: 1500}\n")
+    sc = load_scenario(scenario, ["replications=1", "horizon.years=10"])
+    out = paths(lambda: ValueChainModel(sc, rng=2))
+    on_numba = out["numba"][1]
+    assert on_numba.get("compiled settle", 0) > 0 and on_numba.get("numpy settle", 0) > 0
+    assert_same_bits(out["numpy"][0], out["numba"][0], 1)
+
+
+def test_many_firms_are_the_same_bits_compiled(paths):
+    """About 100,000 firms: chunks cut inside cells, long segments (pairwise halves)."""
+    base = load_scenario(BASELINE, ["replications=1", "horizon.years=4"])
+    scale = 100_000 / int(base.chain.initial_firms.sum())
+    sc = base.with_overrides(firms=base.spec.firms.model_copy(update={"scale": scale}))
+    out = paths(lambda: ValueChainModel(sc, rng=1))
+    assert out["numba"][0].state.n > 2 * engine.VectorEngine.CHUNK_ROWS
+    assert out["numba"][1].get("compiled settle", 0) > 0
+    assert_same_bits(out["numpy"][0], out["numba"][0], 1)
+
+
+def awkward_state(model, seed: int = 7):
+    """The living firms given capacity on order in every slot, cash of both signs and debt, all
+    rounded nowhere (so that any other order of the operations on them shows)."""
+    st = model.state
+    alive = np.flatnonzero(st.alive)
+    rng = np.random.default_rng(seed)
+    scale = st.capacity[alive]
+    for slot in st.raw("pending"):
+        slot[alive] = scale * rng.uniform(0.0, 0.3, alive.size)
+    st.raw("cash")[alive] = rng.normal(0.0, 1.0, alive.size) * np.abs(st.cash[alive]).mean()
+    st.raw("debt")[alive] *= rng.uniform(0.5, 2.0, alive.size)
+    return model
+
+
+def test_an_awkward_state_is_the_same_bits_compiled(paths):
+    sc = load_scenario(BASELINE, ["replications=1", "horizon.years=5"])
+    out = paths(lambda: awkward_state(ValueChainModel(sc, rngs=np.random.SeedSequence(9).spawn(3))))
+    assert out["numba"][1].get("compiled settle", 0) > 0
+    assert_same_bits(out["numpy"][0], out["numba"][0], 3)
+
+
+def test_without_numba_or_its_agreement_the_engine_takes_numpys_path(monkeypatch):
+    try:
+        monkeypatch.setitem(sys.modules, "numba", None)  # numba does not import: nor does the kernels' module
+        monkeypatch.delitem(sys.modules, kernels.__name__)
+        monkeypatch.delattr(abm, "kernels")
+        engine._loaded_kernels.cache_clear()
+        assert engine.compiled_kernels() is None
+        monkeypatch.undo()
+        monkeypatch.setattr(kernels, "agrees_with_numpy", lambda: False)
+        engine._loaded_kernels.cache_clear()
+        assert engine.compiled_kernels() is None
+        monkeypatch.undo()
+        engine._loaded_kernels.cache_clear()
+        assert engine.compiled_kernels() is kernels
+        monkeypatch.setenv("VALUECHAIN_KERNELS", "numpy")
+        assert engine.compiled_kernels() is None
+    finally:
+        engine._loaded_kernels.cache_clear()
+
+
+def test_a_bad_kernels_choice_is_one_line(monkeypatch):
+    monkeypatch.setenv("VALUECHAIN_KERNELS", "fortran")
+    with pytest.raises(InputError) as err:
+        engine.compiled_kernels()
+    assert str(err.value) == "VALUECHAIN_KERNELS: must be numba or numpy (got fortran)"
+    with pytest.raises(InputError, match="^VALUECHAIN_KERNELS: must be numba or numpy"):
+        load_scenario(BASELINE)  # refused on loading, before a run writes anything
