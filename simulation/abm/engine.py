@@ -76,8 +76,8 @@ class Chunk(NamedTuple):
     real: np.ndarray | None  # ... and which segments are cells (``FirmState.segments``)
 
     def per_segment(self, per_cell: np.ndarray) -> np.ndarray:
-        """A per-cell array for each segment of rows (a cell's rows, or a gap's)."""
-        return per_cell[self.cells] if self.real is None else per_cell.take(self.segment_cells)
+        """A per-cell array (or a table, a row per cell) for each segment of rows (a cell's rows, or a gap's)."""
+        return per_cell[self.cells] if self.real is None else per_cell.take(self.segment_cells, axis=0)
 
     def cell_totals(self, totals: np.ndarray) -> np.ndarray:
         """Totals by segment (``np.add.reduceat`` at ``local``) by cell: the gaps' dropped."""
@@ -232,10 +232,11 @@ class VectorEngine:
         sums = {name: np.zeros(st.n_cells) for name in SUMMED}
         leaving = [NO_ROWS]
         compiled = self._kernels is not None and self._kernels.covers(k, st.vintages)
+        table = self._kernels.coefficient_table(k) if compiled else None
         for chunk, planned in zip(self.chunks(), self._planned):
             if compiled and chunk.sizes.all():  # (a segment without rows: numpy's path)
                 self._reprice_working(chunk, planned[0], k)
-                parts, gone = self._kernels.settle_rows(k, chunk, st, *planned, year)
+                parts, gone = self._kernels.settle_rows(k, table, chunk, st, *planned, year)
             else:
                 parts, gone = self._settle_chunk(chunk, planned, k, year)
             for name, part in parts.items():

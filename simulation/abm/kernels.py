@@ -148,21 +148,26 @@ def agrees_with_numpy() -> bool:
 
 # ------------------------------------------------------------------ settle
 
-def settle_rows(k: CellCoefficients, chunk, st, working: np.ndarray, building: np.ndarray, year: int):
+def coefficient_table(k: CellCoefficients) -> np.ndarray:
+    """The year's per-cell coefficients the kernel reads, a row per cell (columns: ``COEFFICIENTS``)."""
+    return np.stack([np.asarray(getattr(k, name), dtype=np.float64) for name in COEFFICIENTS], axis=1)
+
+
+def settle_rows(k: CellCoefficients, table: np.ndarray, chunk, st, working: np.ndarray, building: np.ndarray,
+                year: int):
     """One year of the chunk's firms, as ``firm.firm_year`` and ``VectorEngine._settle_chunk`` in the
-    years :func:`covers`: the state written in place (cash, debt, capacity, first revenue year, loss
-    years, capacity on order) and returned: the flows summed by cell (``SUMMED``) and the rows that
-    leave (the state's)."""
+    years :func:`covers` (``table``: :func:`coefficient_table`): the state written in place (cash,
+    debt, capacity, first revenue year, loss years, capacity on order) and returned: the flows
+    summed by cell (``SUMMED``) and the rows that leave (the state's)."""
     rows = chunk.rows
-    table = np.stack([chunk.per_segment(getattr(k, name)).astype(np.float64, copy=False) for name in COEFFICIENTS],
-                     axis=1)
     sums = np.empty((len(SUMMED), chunk.local.size))
     leaving = np.empty(rows.stop - rows.start, dtype=np.int64)
-    gone = _settle(table, chunk.local.astype(np.int64, copy=False), int(year), float(k.interest_rate),
-                   float(k.debt_share), float(k.max_debt_to_capital), int(k.loss_limit), bool(k.exit_enabled),
-                   st.raw("capacity")[rows], st.raw("inv_productivity")[rows], st.raw("debt")[rows],
-                   st.raw("cash")[rows], working, st.raw("first_revenue_year")[rows], st.raw("loss_years")[rows],
-                   building, st.raw("alive")[rows], st.raw("pending")[:, rows], AMORTISATION, sums, leaving)
+    gone = _settle(chunk.per_segment(table), chunk.local.astype(np.int64, copy=False), int(year),
+                   float(k.interest_rate), float(k.debt_share), float(k.max_debt_to_capital), int(k.loss_limit),
+                   bool(k.exit_enabled), st.raw("capacity")[rows], st.raw("inv_productivity")[rows],
+                   st.raw("debt")[rows], st.raw("cash")[rows], working, st.raw("first_revenue_year")[rows],
+                   st.raw("loss_years")[rows], building, st.raw("alive")[rows], st.raw("pending")[:, rows],
+                   AMORTISATION, sums, leaving)
     parts = {name: chunk.cell_totals(sums[i]) for i, name in enumerate(SUMMED)}
     return parts, rows.start + leaving[:gone]
 
@@ -171,9 +176,10 @@ def settle_rows(k: CellCoefficients, chunk, st, working: np.ndarray, building: n
 def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, loss_limit, exit_enabled,
             cap, inv_phi, debt, cash, working, first_rev, loss_years, building, alive, pending, amortisation,
             sums, leaving):
-    """The kernel of :func:`settle_rows`: ``firm.firm_year`` without the switches :func:`covers`
-    excludes, line for line (``desired_investment``'s lines, ``rules.finance_investment``,
-    ``rules.exits``), then each segment's sums and the new state; returns how many rows leave."""
+    """The kernel of :func:`settle_rows` (``table``: the coefficients, a row per segment):
+    ``firm.firm_year`` without the switches :func:`covers` excludes, line for line
+    (``desired_investment``'s lines, ``rules.finance_investment``, ``rules.exits``), then each
+    segment's sums and the new state; returns how many rows leave."""
     n, n_seg, slots = cap.size, local.size, pending.shape[0]
     longest = 1
     for s in range(n_seg):
@@ -183,12 +189,11 @@ def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, 
     for s in range(n_seg):
         lo = local[s]
         hi = local[s + 1] if s + 1 < n_seg else n
-        c = table[s]
-        stage_ratio, above, dep_per_unit, profit_x, cost_y, base_rate, capital_cost = c[0], c[1], c[2], c[3], c[4], \
-            c[5], c[6]
-        b_untaxed, a_untaxed, b_taxed, a_taxed, desire_max, survival, units_per_yuan = c[7], c[8], c[9], c[10], \
-            c[11], c[12], c[13]
-        arriving = pending[(year + 1 + np.int64(c[14])) % slots]  # the slot of the cell's build lag
+        c = table[s]  # the columns of COEFFICIENTS
+        stage_ratio, above, dep_per_unit, profit_x, cost_y = c[0], c[1], c[2], c[3], c[4]
+        base_rate, capital_cost, b_untaxed, a_untaxed, b_taxed = c[5], c[6], c[7], c[8], c[9]
+        a_taxed, desire_max, survival, units_per_yuan, build_lag = c[10], c[11], c[12], c[13], c[14]
+        arriving = pending[(year + 1 + np.int64(build_lag)) % slots]  # the slot of the cell's build lag
         for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no check for negative indices
             j = i - np.uint64(lo)
             X = working[i] * stage_ratio
