@@ -43,6 +43,8 @@ def _loaded_kernels():
         from . import kernels
     except ImportError:  # numba missing (or not importable here): numpy's path
         return None
+    except RuntimeError:  # numba without a writable cache folder (beside the module, or the user's): numpy's path
+        return None
     return kernels if kernels.agrees_with_numpy() else None
 
 
