@@ -294,12 +294,14 @@ def profile(n_firms: int, years: int, repeats: int = 5) -> None:
     from valuechain.simulation.abm import engine, model, recorder
     from valuechain.simulation.economy import coefficients, firm, markets
 
+    kernels = engine.compiled_kernels()  # None: numpy's path (numba missing, or VALUECHAIN_KERNELS=numpy)
     phases = {  # label: (owner, attribute); nested phases are listed after the phase they are in
         "plan (which firms produce)": (engine.VectorEngine, "plan"),
         "markets": (markets, "solve"),
         "per-cell coefficients": (coefficients, "cell_coefficients"),
         "settle (firm-years, sums, state)": (engine.VectorEngine, "settle"),
-        "  of which firm_year": (firm, "firm_year"),
+        "  of which firm_year (numpy's path)": (firm, "firm_year"),
+        **({"  of which the compiled kernel (settle_rows)": (kernels, "settle_rows")} if kernels else {}),
         "entry decisions (how many plants, where)": (model.ValueChainModel, "_entry_decisions"),
         "entry (placing the new plants)": (model.ValueChainModel, "_entry"),
         "ownership turnover": (model.ValueChainModel, "_turnover"),

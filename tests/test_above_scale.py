@@ -66,6 +66,8 @@ def firms_above_by_hand(monkeypatch, engine: str, threshold_yuan: float) -> tupl
         return out
 
     monkeypatch.setattr(firm, "firm_year", watched)
+    monkeypatch.setenv("VALUECHAIN_KERNELS", "numpy")  # every firm-year through firm_year (the compiled
+    # settle step gives the same bits: tests/test_kernels.py)
     sc = load_scenario(DATA / "tiny.yaml", ["replications=1"])
     stages = run_scenario(sc, engine=engine).stages
     by_hand = pd.concat(booked).groupby(["year", "stage_index"]).above.sum()
