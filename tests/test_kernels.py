@@ -183,17 +183,18 @@ def test_an_awkward_state_is_the_same_bits_compiled(paths):
 
 
 def test_without_numba_or_its_agreement_the_engine_takes_numpys_path(monkeypatch):
+    monkeypatch.delenv("VALUECHAIN_KERNELS", raising=False)
     try:
-        monkeypatch.setitem(sys.modules, "numba", None)  # numba does not import: nor does the kernels' module
-        monkeypatch.delitem(sys.modules, kernels.__name__)
-        monkeypatch.delattr(abm, "kernels")
-        engine._loaded_kernels.cache_clear()
-        assert engine.compiled_kernels() is None
-        monkeypatch.undo()
-        monkeypatch.setattr(kernels, "agrees_with_numpy", lambda: False)
-        engine._loaded_kernels.cache_clear()
-        assert engine.compiled_kernels() is None
-        monkeypatch.undo()
+        with monkeypatch.context() as m:
+            m.setitem(sys.modules, "numba", None)  # numba does not import: nor does the kernels' module
+            m.delitem(sys.modules, kernels.__name__)
+            m.delattr(abm, "kernels")
+            engine._loaded_kernels.cache_clear()
+            assert engine.compiled_kernels() is None
+        with monkeypatch.context() as m:
+            m.setattr(kernels, "agrees_with_numpy", lambda: False)
+            engine._loaded_kernels.cache_clear()
+            assert engine.compiled_kernels() is None
         engine._loaded_kernels.cache_clear()
         assert engine.compiled_kernels() is kernels
         monkeypatch.setenv("VALUECHAIN_KERNELS", "numpy")
