@@ -289,6 +289,28 @@ def test_pool_workers_do_not_ask_numpy_for_huge_pages() -> None:
         pool.shutdown()
 
 
+def test_pool_workers_inherit_the_compiled_kernels_from_the_fork_server() -> None:
+    """The fork server loads the compiled kernels once (``abm.preload``), so a worker starts with
+    the engine's choice already made (``engine._loaded_kernels`` cached) where the server forks."""
+    import multiprocessing
+
+    from valuechain.simulation.running import executors
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork server here: workers are spawned and load the kernels themselves")
+    pool = executors.process_pool(1)
+    try:
+        assert pool.submit(_kernels_loaded_in_this_process).result() == 1
+    finally:
+        pool.shutdown()
+
+
+def _kernels_loaded_in_this_process() -> int:
+    from valuechain.simulation.abm import engine
+
+    return engine._loaded_kernels.cache_info().currsize
+
+
 def test_sweep_command_starts_the_fork_server_before_importing_the_sweep_modules(tmp_path: Path) -> None:
     """``valuechain sweep`` starts the workers' fork server first, so its imports run beside the
     driver's own imports and planning (and not after them, as from run_sweep); not for --dry-run,

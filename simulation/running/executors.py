@@ -76,9 +76,10 @@ def _init_worker(alive: Connection) -> None:
 
 
 _PACKAGE = __package__.rsplit(".", 1)[0]  # valuechain.simulation
-PRELOAD = (f"{_PACKAGE}.running.sweeps", f"{_PACKAGE}.abm.model", f"{_PACKAGE}.abm.batch")
+PRELOAD = (f"{_PACKAGE}.running.sweeps", f"{_PACKAGE}.abm.model", f"{_PACKAGE}.abm.batch", f"{_PACKAGE}.abm.preload")
 """What the fork server imports once, before it forks workers: a sweep batch's modules (numpy,
-pandas, pyarrow, pydantic, mesa, scipy and the model)."""
+pandas, pyarrow, pydantic, mesa, scipy and the model), and the compiled kernels loaded
+(``abm.preload``)."""
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
