@@ -53,6 +53,17 @@ def _summed(st: pd.DataFrame, part) -> pd.Series:
     return st[st.stage.isin(part.stages)].groupby(["replication", "year"])[part.column].sum()
 
 
+def _starting_firms(st: pd.DataFrame, stages: list[str]) -> pd.Series:
+    """The firms of ``stages`` the runs start with, as the stock at the end of the year before the
+    first (``firms`` counts a year's end: the first year's firms less its entries plus its exits),
+    by (replication, year)."""
+    first = int(st.year.min())
+    year = st[(st.year == first) & st.stage.isin(stages)].groupby("replication")[["firms", "entries", "exits"]].sum()
+    start = year.firms - year.entries + year.exits
+    return start.set_axis(pd.MultiIndex.from_arrays([start.index, np.full(len(start), first - 1)],
+                                                    names=["replication", "year"]))
+
+
 def _wide(st: pd.DataFrame, stages: list[str], column: str) -> pd.DataFrame:
     """``column`` summed over ``stages``: replications x years (consecutive years checked)."""
     wide = st[st.stage.isin(stages)].groupby(["replication", "year"])[column].sum().unstack("year").sort_index(axis=1)
@@ -140,8 +151,9 @@ def model_series(results, observed: Observed | None = None, chain=None) -> pd.Da
     ``timing`` (``in_year``; ``end_of_year``: the stock at the year's end, from the year before the
     first to the year before the last, which needs the capacity column and the chain; ``as_spent``:
     investment when spent, which needs the chain the runs used, ``chain`` or the results' own;
-    docs/calibration.md §14.10); a ``growth`` series is the ratio of its sum to the year before's,
-    run by run, from the second year."""
+    docs/calibration.md §14.10); a count of firms (the ``firms`` column, a year's end) also has the
+    year before the first, the firms the runs start with (:func:`_starting_firms`); a ``growth``
+    series is the ratio of its sum to the year before's, run by run, from the second year."""
     observed = observed or load_observed()
     st = _stages_of(results)
     check_stages(observed, set(st.stage.unique()), "the results")
@@ -168,6 +180,8 @@ def model_series(results, observed: Observed | None = None, chain=None) -> pd.Da
                                  index=wide.index, columns=years).stack()
         else:
             value = _summed(st, s.numerator)
+            if s.numerator.column == "firms" and s.denominator is None and not s.growth:
+                value = pd.concat([_starting_firms(st, s.numerator.stages), value]).sort_index()
             if s.denominator is not None:
                 value = value / _summed(st, s.denominator).replace(0, np.nan)
             if s.growth:  # on the year before, run by run (none in the first year)

@@ -31,8 +31,10 @@ def test_the_observed_record_validates_with_a_source_unit_and_year_for_every_row
     df = obs.frame()
     assert len(df) >= 20 and df.source.str.len().min() > 0 and df.unit.str.len().min() > 0
     assert df.year.between(2013, 2024).all()
-    # only stocks at a year's end go back to 2013: the end-2013 stock is the 2014 chain's start (§14.10)
-    assert set(df[df.year == 2013].series) <= {k for k, s in obs.series.items() if s.timing == "end_of_year"}
+    # only stocks at a year's end go back to 2013: the end-2013 stock is the 2014 chain's start (§14.10),
+    # a count of firms the firms the runs start with (§14.24)
+    stocks = {k for k, s in obs.series.items() if s.timing == "end_of_year" or s.numerator.column == "firms"}
+    assert set(df[df.year == 2013].series) <= stocks
     assert set(df.series) == set(obs.series)  # every mapped series has a record, and no record is unmapped
     assert (df.use == np.where(df.year <= 2017, "calibration", "validation")).all()
     for name in ("spindles", "local_cotton_share", "textile_apparel_employment", "yarn_output", "cotton_output",
@@ -127,8 +129,10 @@ def test_backtest_command_writes_a_row_for_every_series_and_year(tmp_path, capsy
     obs = load_observed()
     assert set(table.series) == set(obs.series)
     for name, g in table.groupby("series"):  # a stock at the year's end from end-2013 (the chain's start),
-        # a growth on a year before from the second year
-        first = 2013 if obs.series[name].timing == "end_of_year" else 2015 if obs.series[name].growth else 2014
+        # a count of firms from the firms the runs start with (end-2013), a growth on a year before from the
+        # second year
+        s = obs.series[name]
+        first = 2013 if s.timing == "end_of_year" or s.numerator.column == "firms" else 2015 if s.growth else 2014
         assert sorted(g.year) == list(range(first, 2025)) and g.model_mean.notna().all()
     rec = obs.frame().set_index(["series", "year"]).value
     known = table.dropna(subset=["record"]).set_index(["series", "year"])
@@ -187,11 +191,16 @@ def test_backtest_table_maps_the_model_onto_the_series():
                                                                         rel=1e-4)
     assert np.isnan(table.loc[("spindles", 2015), "model_mean"])  # the run's last year has no end-of-year stock
     textile = ["viscose_fibre", "cotton_yarn", "grey_fabric", "dyed_fabric", "garments"]
-    # coverage 3.55 on jobs (calibrated to the 2014 employment record), 2.49 on firms (the 2014 firm
-    # record), 5.52 on investment as spent (the 2014 record)
+    # coverage 3.55 on jobs (calibrated to the 2014 employment record), 2.489 on firms (the firm record
+    # of the start of 2014), 5.52 on investment as spent (the 2014 record)
     jobs = 3.55 * y.loc[textile, "employment"].sum() / 1e3
     assert table.loc[("textile_apparel_employment", 2014), "model_mean"] == pytest.approx(jobs)
-    assert table.loc[("textile_firms", 2014), "model_mean"] == pytest.approx(2.49 * y.loc[textile, "firms"].sum())
+    assert table.loc[("textile_firms", 2014), "model_mean"] == pytest.approx(2.489 * y.loc[textile, "firms"].sum())
+    # end-2013: the firms the run starts with, the first year's firms less its entries plus its exits
+    start = y.loc[textile, "firms"].sum() - y.loc[textile, "entries"].sum() + y.loc[textile, "exits"].sum()
+    assert table.loc[("textile_firms", 2013), "model_mean"] == pytest.approx(2.489 * start)
+    scaled = np.maximum(np.rint(np.asarray(sc.chain.initial_firms) * sc.spec.firms.scale), sc.spec.firms.min_per_stage)
+    assert start == sum(scaled[sc.chain.index[stage]] for stage in textile)  # the chain's starting firms
     # investment as spent, in the first year: the orders before 2014 are at the 2014 level (a steady
     # state pays what it orders), plus the start's viscose pipeline (172 kt producing from 2016,
     # ordered in 2013 at the 2-year lag, scaled as the model scales it), of which the middle full
@@ -435,7 +444,7 @@ def test_the_in_sample_score_is_the_mean_absolute_log_error_weighting_series_equ
 
 # ---------------------------------------------------------------- coverage factors re-fitted per draw
 
-REFITTED = {"textile_apparel_employment": 2014, "textile_firms": 2014, "textile_fixed_asset_investment": 2014}
+REFITTED = {"textile_apparel_employment": 2014, "textile_firms": 2013, "textile_fixed_asset_investment": 2014}
 
 
 @pytest.fixture(scope="module")
@@ -490,7 +499,7 @@ def test_each_draws_factor_is_the_record_over_the_draws_mean_and_matches_the_rec
         means = fit.groupby(fit.replication.map(draw)).value.mean()  # the draw's mean over its replications
         f = factors[factors.series == name].set_index("draw").factor
         np.testing.assert_allclose(f, obs.series[name].factor * rec[(name, year)] / means, rtol=1e-12)
-        # the draws' factors differ (the small run's 2014 firm count is the same in every draw)
+        # the draws' factors differ (the firms a run starts with are the same in every draw)
         assert f.nunique() == (1 if name == "textile_firms" else 3)
         fit_after = after[(after.series == name) & (after.year == year)]
         means_after = fit_after.groupby(fit_after.replication.map(draw)).value.mean()
@@ -1050,7 +1059,7 @@ def test_the_fitted_records_are_stated_once_and_each_is_a_calibration_record():
     assert mod.FITTED is observed.FITTED and mod.DERIVED is observed.DERIVED
     rec = load_observed().frame().set_index(["series", "year"])
     assert observed.FITTED <= set(rec.index) and (rec.loc[sorted(observed.FITTED), "use"] == "calibration").all()
-    assert observed.role("textile_firms", 2014) == "fitted" and observed.role("textile_firms", 2017) == "check"
+    assert observed.role("textile_firms", 2013) == "fitted" and observed.role("textile_firms", 2017) == "check"
     assert observed.role("textile_firms", 2015) == "check" and observed.role("textile_firms", 2023) == "held out"
     # the new 2014 records are checks, not fitted
     assert observed.role("yarn_output", 2014) == observed.role("garment_output_above_scale", 2014) == "check"
@@ -1158,8 +1167,8 @@ def test_backtest_help_names_the_records_the_mapping_fits_on(capsys) -> None:
 
     obs = load_observed()
     fitted = sorted(name for name, s in obs.series.items() if s.factor_fitted_on == 2014)
-    assert {s.factor_fitted_on for s in obs.series.values()} == {None, 2014}
-    assert fitted_on_text() == ", ".join(fitted[:-1]) + f" and {fitted[-1]} on 2014"
+    assert {s.factor_fitted_on for s in obs.series.values()} == {None, 2013, 2014}
+    assert fitted_on_text() == ("textile_firms on 2013; " + ", ".join(fitted[:-1]) + f" and {fitted[-1]} on 2014")
     with pytest.raises(SystemExit):
         main(["backtest", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())

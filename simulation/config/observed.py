@@ -52,7 +52,8 @@ FITTED: frozenset[tuple[str, int]] = frozenset({
     ("viscose_capacity", 2013), ("viscose_capacity", 2016),  # 2014 capacity (end-2013) and its pipeline
     ("aluminium_capacity", 2013), ("aluminium_capacity", 2016),  # level (end-2013), pipeline (March 2017)
     ("aluminium_output", 2016),  # the pipeline's arrivals by 2016
-    ("textile_apparel_employment", 2014), ("textile_firms", 2014),  # coverage factors
+    ("textile_apparel_employment", 2014),  # coverage factor
+    ("textile_firms", 2013),  # coverage factor: 560 firms at the start of 2014 (end-2013), the runs' starting firms
     ("textile_fixed_asset_investment", 2014),  # coverage factor
     ("textile_firms", 2016),  # the relocation drive's placed plants (history_2014_recorded.yaml, §14.11)
     ("garment_output_above_scale", 2016),  # the drive's large placed plants a year (§14.20)
