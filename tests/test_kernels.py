@@ -14,6 +14,7 @@ from valuechain.simulation import abm, load_scenario
 from valuechain.simulation.abm import engine, kernels
 from valuechain.simulation.abm.model import ValueChainModel
 from valuechain.simulation.config.errors import InputError
+from valuechain.simulation.economy import turnover
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
@@ -63,6 +64,28 @@ def test_extrema_are_numpys_with_signed_zeros_nan_and_infinities():
     assert kernels.agrees_with_numpy()
 
 
+@pytest.mark.parametrize("firms", [1, 2, 3, 40, 5000])
+def test_the_compiled_closures_are_numpys_picks(firms):
+    """``kernels.closing_rows``: the rows ``turnover.pick_closures`` picks (firms drawn twice close once:
+    many in cells of two or three firms), in order, and their number by cell; ties of productivity
+    close the first of the pair, NaN the second."""
+    rng = np.random.default_rng(firms)
+    per_cell = rng.integers(0, firms + 1, 60)
+    counts = np.minimum(rng.poisson(0.6 * per_cell + 0.5), per_cell)
+    rows = np.sort(rng.choice(4 * int(per_cell.sum()) + 1, int(per_cell.sum()), replace=False))
+    cell = np.zeros(rows[-1] + 1, dtype=np.int64) if rows.size else np.zeros(1, dtype=np.int64)
+    cell[rows] = np.repeat(np.arange(60), per_cell)  # the producing rows of each cell, in order
+    inv_productivity = rng.choice([0.5, 1.0, 1.5, np.nan], cell.size)
+    pairs = rng.random((int(counts.sum()), 2))
+    expected = rows[turnover.pick_closures(per_cell, counts, pairs, lambda p: inv_productivity[rows[p]])]
+    successions = np.zeros(60, dtype=np.int64)
+    closing = kernels.closing_rows(per_cell, counts, pairs, rows, inv_productivity, cell, successions)
+    assert np.array_equal(closing, expected)
+    assert np.array_equal(successions, np.bincount(cell[expected], minlength=60))
+    if firms in (2, 3):
+        assert expected.size < counts.sum()  # some firm was drawn twice
+
+
 @pytest.fixture
 def paths(monkeypatch):
     """Run ``make()`` on each path; count the chunks each path computed (settle)."""
@@ -78,6 +101,8 @@ def paths(monkeypatch):
 
     counted(kernels, "settle_rows", "compiled settle")
     counted(engine.VectorEngine, "_settle_chunk", "numpy settle")
+    counted(kernels, "closing_rows", "compiled turnover")
+    counted(turnover, "pick_closures", "numpy turnover")
 
     def run(make):
         out = {}
@@ -91,7 +116,8 @@ def paths(monkeypatch):
     return run
 
 
-STATE = ("capacity", "pending", "cash", "debt", "first_revenue_year", "loss_years", "alive", "inv_productivity")
+STATE = ("capacity", "pending", "cash", "debt", "first_revenue_year", "loss_years", "alive", "inv_productivity",
+         "firm_id")
 
 
 def assert_same_bits(a, b, runs: int) -> None:
@@ -112,7 +138,8 @@ def test_the_default_scenario_is_the_same_bits_compiled(paths):
     sc = load_scenario(BASELINE, ["replications=1"])
     out = paths(lambda: ValueChainModel(sc, rng=1))
     (numpy_model, on_numpy), (compiled, on_numba) = out["numpy"], out["numba"]
-    assert set(on_numpy) == {"numpy settle"} and set(on_numba) == {"compiled settle"}
+    assert set(on_numpy) == {"numpy settle", "numpy turnover"}
+    assert set(on_numba) == {"compiled settle", "compiled turnover"}
     assert_same_bits(numpy_model, compiled, 1)
 
 

@@ -21,7 +21,23 @@ def test_pools_and_seed_words_are_numpys():
         assert np.array_equal(word, sequence.generate_state(4, np.uint64))
 
 
-def test_year_generators_draw_what_default_rng_draws():
+def test_the_compiled_seed_words_are_numpys():
+    """``kernels.seed_words`` (the compiled path of ``year_generators``): the words of ``state_words(pools(...))``."""
+    from valuechain.simulation.abm import kernels
+
+    keys = [(2017, p) for p in range(4)] + [(2050, 3), (0, 0), (2**32 - 1, 2**32 - 1)]
+    entropy = streams.entropy_words(ROOTS, keys)
+    words = np.empty((entropy.shape[0], 4), dtype=np.uint64)
+    kernels.seed_words(entropy, words)
+    assert np.array_equal(words, streams.state_words(streams.pools(entropy)))
+    sequence = np.random.SeedSequence(2**64 - 1, spawn_key=(2**32 - 1, 2**32 - 1))
+    last = ROOTS.index(2**64 - 1) * len(keys) + len(keys) - 1  # that root's last key
+    assert np.array_equal(words[last], sequence.generate_state(4, np.uint64))
+
+
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+def test_year_generators_draw_what_default_rng_draws(monkeypatch, path):
+    monkeypatch.setenv("VALUECHAIN_KERNELS", path)
     gens = streams.year_generators(ROOTS, 2031, 4)
     assert len(gens) == len(ROOTS) and all(len(g) == 4 for g in gens)
     for root, run in zip(ROOTS, gens):

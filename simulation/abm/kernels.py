@@ -249,3 +249,82 @@ def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, 
         for f in range(len(SUMMED)):
             sums[f, s] = segment_sum(flows[f], 0, hi - lo)
     return gone
+
+
+# ------------------------------------------------------------------ streams
+
+MASK32 = np.uint64(0xFFFFFFFF)
+SHIFT16 = np.uint64(16)
+
+
+@inline
+def _hashmix(value, hash_const, mult):
+    """numpy's ``SeedSequence`` hashmix of one word (``streams.pools``): the hashed word and the next constant."""
+    value = value ^ hash_const
+    hash_const = (hash_const * mult) & MASK32
+    value = (value * hash_const) & MASK32
+    return value ^ (value >> SHIFT16), hash_const
+
+
+@inline
+def _mix(x, y):
+    result = (np.uint64(0xCA01F9DD) * x - np.uint64(0x4973F715) * y) & MASK32
+    return result ^ (result >> SHIFT16)
+
+
+@jit
+def seed_words(entropy, out):
+    """``out[r] = streams.state_words(streams.pools(entropy))[r]``: the four uint64 seed words of each
+    row of uint32 entropy (numpy's ``SeedSequence``: ``mix_entropy`` into a pool of four words,
+    ``generate_state(4, np.uint64)``), in uint64 arithmetic cut to 32 bits after each operation."""
+    mult_a, mult_b = np.uint64(0x931E8875), np.uint64(0x58F38DED)
+    pool = np.empty(4, dtype=np.uint64)
+    for r in range(entropy.shape[0]):
+        hash_const = np.uint64(0x43B0D7E5)
+        for i in range(4):
+            pool[i], hash_const = _hashmix(np.uint64(entropy[r, i]), hash_const, mult_a)
+        for src in range(4):
+            for dst in range(4):
+                if src != dst:
+                    hashed, hash_const = _hashmix(pool[src], hash_const, mult_a)
+                    pool[dst] = _mix(pool[dst], hashed)
+        for src in range(4, entropy.shape[1]):
+            for dst in range(4):
+                hashed, hash_const = _hashmix(np.uint64(entropy[r, src]), hash_const, mult_a)
+                pool[dst] = _mix(pool[dst], hashed)
+        hash_const = np.uint64(0x8B51F9DD)
+        for w in range(out.shape[1]):
+            low, hash_const = _hashmix(pool[(2 * w) % 4], hash_const, mult_b)
+            high, hash_const = _hashmix(pool[(2 * w + 1) % 4], hash_const, mult_b)
+            out[r, w] = low | (high << np.uint64(32))
+
+
+# ------------------------------------------------------------------ ownership turnover
+
+@jit
+def closing_rows(per_cell, counts, u_pairs, rows, inv_productivity, cell, successions):
+    """``rows[turnover.pick_closures(per_cell, counts, u_pairs, lambda p: inv_productivity[rows[p]])]``,
+    the rows that close (in order, each once), and their number by cell added to ``successions``
+    (``np.bincount(cell[closing])``): the weaker of each pair marked, then the marked collected
+    cell by cell (no sort)."""
+    marked = np.zeros(rows.size, dtype=np.bool_)
+    first, j = 0, 0
+    for c in range(counts.size):
+        n = per_cell[c]
+        for _ in range(counts[c]):
+            a = first + min(np.int64(u_pairs[j, 0] * n), n - 1)
+            b = first + min(np.int64(u_pairs[j, 1] * n), n - 1)
+            marked[a if inv_productivity[rows[a]] >= inv_productivity[rows[b]] else b] = True
+            j += 1
+        first += n
+    closing = np.empty(j, dtype=np.int64)
+    m, first = 0, 0
+    for c in range(counts.size):
+        if counts[c]:
+            for p in range(first, first + per_cell[c]):
+                if marked[p]:  # (a firm drawn twice closes once)
+                    closing[m] = rows[p]
+                    successions[cell[rows[p]]] += 1
+                    m += 1
+        first += per_cell[c]
+    return closing[:m]

@@ -38,7 +38,7 @@ from ..economy.year import (
 from . import lever_steps
 from .agents import FirmAgent
 from .batch import StackedChain, batch_key, run_generator, stack_prices, stack_terms
-from .engine import ENGINES
+from .engine import ENGINES, compiled_kernels
 from .recorder import Recorder
 from .state import MAX_BUILD_LAG, PENDING_SLOTS, SPARE_MIN, FirmState
 from .streams import year_generators
@@ -320,11 +320,16 @@ class ValueChainModel(mesa.Model):
             return counts
         inv_phi = st.inv_productivity
         pairs = np.concatenate([rng.random((int(total), 2)) for rng, total in zip(rngs, totals)])
-        closing = rows[turnover.pick_closures(per_cell, counts, pairs, lambda positions: inv_phi[rows[positions]])]
-        successions = np.bincount(st.cell[closing], minlength=n_cells)
+        kernels = compiled_kernels()  # None: numpy's path (the reference); else the same picks compiled
+        if kernels is None:
+            closing = rows[turnover.pick_closures(per_cell, counts, pairs, lambda positions: inv_phi[rows[positions]])]
+            successions = np.bincount(st.cell[closing], minlength=n_cells)
+        else:
+            successions = np.zeros(n_cells, dtype=np.int64)
+            closing = kernels.closing_rows(per_cell, counts, pairs, rows, inv_phi, st.cell, successions)
         closing_per_run = st.by_run(successions).sum(axis=1)
         successors = [1.0 / self._draw_productivity(int(m), rng) for rng, m in zip(rngs, closing_per_run) if m]
-        old_ids = st.firm_id[closing].copy()
+        old_ids = st.firm_id[closing]  # (a copy: rows picked by index)
         st.succeed(closing, np.concatenate(successors) if successors else np.zeros(0))
         self.engine.succeeded(closing, old_ids)
         return successions

@@ -9,14 +9,18 @@ words; runs side by side need four streams a run and year. ``year_generators`` c
 (numpy's ``SeedSequence``: pool of four words, ``mix_entropy``, ``generate_state``; fixed since
 numpy 1.17, and NEP 19 keeps the streams of a seed stable) for every run and purpose in one pass of
 uint32 arithmetic, and seeds each PCG64 with the words it would get (``SeedWords``, through numpy's
-documented ``ISeedSequence`` interface). ``tests/test_streams.py`` checks the pools, the words and
-the draws against numpy's own.
+documented ``ISeedSequence`` interface). With the compiled kernels (``engine.compiled_kernels``) the
+words come from ``kernels.seed_words``, the same arithmetic in one compiled loop (a run's four
+streams: about 0.1 ms less a year). ``tests/test_streams.py`` checks the pools, the words and the
+draws against numpy's own, on both paths.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
+
+from .engine import compiled_kernels
 
 POOL_WORDS = 4  # numpy's SeedSequence pool size
 INIT_A, MULT_A = 0x43B0D7E5, 0x931E8875  # the hash of the entropy into the pool
@@ -94,6 +98,12 @@ def state_words(pool: np.ndarray, n_words64: int = 4) -> np.ndarray:
 def year_generators(roots: list[int], year: int, purposes: int) -> list[list[np.random.Generator]]:
     """For each root (a run), the generators of ``purposes`` purposes in ``year``: generator [run][p] is
     ``np.random.default_rng(np.random.SeedSequence(roots[run], spawn_key=(year, p)))``."""
-    words = state_words(pools(entropy_words(roots, [(year, p) for p in range(purposes)])))
+    entropy = entropy_words(roots, [(year, p) for p in range(purposes)])
+    kernels = compiled_kernels()
+    if kernels is None:
+        words = state_words(pools(entropy))
+    else:
+        words = np.empty((entropy.shape[0], 4), dtype=np.uint64)
+        kernels.seed_words(entropy, words)
     gens = [np.random.Generator(np.random.PCG64(SeedWords(w))) for w in words]
     return [gens[run * purposes:(run + 1) * purposes] for run in range(len(roots))]
