@@ -13,6 +13,7 @@ from conftest import ROOT
 from valuechain.simulation import abm, load_scenario
 from valuechain.simulation.abm import engine, kernels
 from valuechain.simulation.abm.model import ValueChainModel
+from valuechain.simulation.abm.state import FIELDS
 from valuechain.simulation.config.errors import InputError
 from valuechain.simulation.economy import turnover
 
@@ -103,6 +104,7 @@ def paths(monkeypatch):
     counted(engine.VectorEngine, "_settle_chunk", "numpy settle")
     counted(kernels, "closing_rows", "compiled turnover")
     counted(turnover, "pick_closures", "numpy turnover")
+    counted(kernels, "rebuilt_rows", "compiled rebuild")
 
     def run(make):
         out = {}
@@ -116,12 +118,13 @@ def paths(monkeypatch):
     return run
 
 
-STATE = ("capacity", "pending", "cash", "debt", "first_revenue_year", "loss_years", "alive", "inv_productivity",
-         "firm_id")
+STATE = (*FIELDS, "sub_debt")  # every array of the firms' state
 
 
 def assert_same_bits(a, b, runs: int) -> None:
-    """The runs' stage and fiscal frames, and the firms' state at the end, bit for bit."""
+    """The runs' stage and fiscal frames, and the firms' state and layout at the end, bit for bit."""
+    for name in ("starts", "ends", "used", "alive_count", "_dead"):
+        assert np.array_equal(getattr(a.state, name), getattr(b.state, name)), name
     for name in STATE:
         assert np.array_equal(a.state.raw(name).view(np.uint8), b.state.raw(name).view(np.uint8)), name
     for run in range(runs):
@@ -139,7 +142,7 @@ def test_the_default_scenario_is_the_same_bits_compiled(paths):
     out = paths(lambda: ValueChainModel(sc, rng=1))
     (numpy_model, on_numpy), (compiled, on_numba) = out["numpy"], out["numba"]
     assert set(on_numpy) == {"numpy settle", "numpy turnover"}
-    assert set(on_numba) == {"compiled settle", "compiled turnover"}
+    assert set(on_numba) == {"compiled settle", "compiled turnover", "compiled rebuild"}
     assert_same_bits(numpy_model, compiled, 1)
 
 
@@ -237,3 +240,32 @@ def test_a_bad_kernels_choice_is_one_line(monkeypatch):
     assert str(err.value) == "VALUECHAIN_KERNELS: must be numba or numpy (got fortran)"
     with pytest.raises(InputError, match="^VALUECHAIN_KERNELS: must be numba or numpy"):
         load_scenario(BASELINE)  # refused on loading, before a run writes anything
+
+
+def test_a_rebuilt_layout_is_the_same_bits_compiled(monkeypatch):
+    """``FirmState._rebuild`` of a run alone with dead rows in every cell and an empty cell: the same
+    arrays, layout and old -> new rows on both paths (``kernels.rebuilt_rows``, ``rebuilt_field``)."""
+    from valuechain.simulation.abm.state import FirmState
+
+    def rebuilt(path):
+        monkeypatch.setenv("VALUECHAIN_KERNELS", path)
+        rng = np.random.default_rng(11)
+        st = FirmState(6, subsidy_vintages=2)
+        cells = np.sort(rng.choice([0, 1, 2, 4, 5], 400))  # cell 3 empty
+        rows, _ = st.add(cells, capacity=rng.random(400), lag=rng.integers(1, 4, 400).astype(np.int8),
+                         cash=rng.normal(size=400), first_revenue_year=rng.integers(2000, 2020, 400))
+        st.raw("pending")[:, rows] = rng.random((4, 400))
+        st.raw("sub_debt")[:, rows] = rng.random((2, 400))
+        st.remove(np.sort(rng.choice(rows, 120, replace=False)))
+        mapping = st.add(np.repeat(np.arange(6), 200), debt=np.arange(1200.0))[1]  # every cell overflows
+        return st, mapping
+
+    calls, compiled = [], kernels.rebuilt_rows
+    monkeypatch.setattr(kernels, "rebuilt_rows", lambda *args: calls.append(1) or compiled(*args))
+    (a, map_a), (b, map_b) = rebuilt("numpy"), rebuilt("numba")
+    assert calls == [1]  # numba's path rebuilt once, compiled
+    assert map_a is not None and np.array_equal(map_a, map_b) and (map_a >= 0).sum() == 280
+    for name in (*FIELDS, "sub_debt"):
+        assert np.array_equal(a.raw(name).view(np.uint8), b.raw(name).view(np.uint8)), name
+    for name in ("starts", "ends", "used", "alive_count", "_dead", "min_spare"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name

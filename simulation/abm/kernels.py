@@ -328,3 +328,52 @@ def closing_rows(per_cell, counts, u_pairs, rows, inv_productivity, cell, succes
                     m += 1
         first += per_cell[c]
     return closing[:m]
+
+
+# ------------------------------------------------------------------ rebuilding the layout
+
+@jit
+def rebuilt_rows(alive, starts, heads, mapping, cell, spans):
+    """A new layout of every run (``FirmState._rebuild``) in one pass: the k-th living old row goes
+    to the k-th row of the cells' heads (cell c's: ``starts[c]`` to ``starts[c] + heads[c]``), so
+    ``mapping[old row]`` is its new row (-1: dropped), ``cell`` the new rows' cells (a run's gap: its
+    last cell) and ``spans[:m]`` the moves of consecutive living rows (old row, new row, rows).
+    Returns ``m``, or -1 if there are fewer living rows than heads (the caller checks there are
+    not more). (Row indices unsigned: no checks for negative indices.)"""
+    mapping[:] = -1
+    one = np.uint64(1)
+    i, n_old, m = np.uint64(0), np.uint64(alive.size), 0
+    last_i, last_r = np.int64(-2), np.int64(-2)  # the last move's rows
+    for c in range(heads.size):
+        lo = np.uint64(starts[c])
+        for r in range(lo, lo + np.uint64(heads[c])):
+            while i < n_old and not alive[i]:
+                i += one
+            if i == n_old:
+                return -1
+            mapping[i] = r
+            if np.int64(i) == last_i + 1 and np.int64(r) == last_r + 1:  # the move goes on
+                spans[m - 1, 2] += 1
+            else:
+                spans[m, 0] = i
+                spans[m, 1] = r
+                spans[m, 2] = 1
+                m += 1
+            last_i, last_r = np.int64(i), np.int64(r)
+            i += one
+        for r in range(lo, np.uint64(starts[c + 1])):
+            cell[r] = c
+    return m
+
+
+@jit
+def rebuilt_field(old, spans, starts, heads, fill, new):
+    """One field's row in the new layout of :func:`rebuilt_rows`: the living old values moved by
+    ``spans``, ``fill`` in every other row (``old.take(source)`` then ``new[free] = fill``)."""
+    for s in range(spans.shape[0]):
+        a, b = np.uint64(spans[s, 0]), np.uint64(spans[s, 1])
+        for j in range(np.uint64(spans[s, 2])):  # (a loop: a slice assignment costs far more per span)
+            new[b + j] = old[a + j]
+    for c in range(heads.size):
+        for r in range(np.uint64(starts[c] + heads[c]), np.uint64(starts[c + 1])):
+            new[r] = fill

@@ -181,6 +181,11 @@ class FirmState:
         old, old_starts, old_ends = self._arrays, self.starts, self.ends
         old_alive = old["alive"]
         self._place(sizes, gaps)
+        from .engine import compiled_kernels  # (here: the engine imports this module)
+
+        kernels = compiled_kernels() if runs.all() else None
+        if kernels is not None:  # every run rebuilt: the same rows in compiled passes
+            return self._rebuild_compiled(kernels, old, rebuilt, alive_per_cell)
         n, per_run = self.n, self.cells_per_run
         rows_new, rows_old, free, cells_new = [], [], [], []
         for run in np.flatnonzero(runs):  # the rebuilt runs' regions, from their living rows
@@ -230,6 +235,36 @@ class FirmState:
             mapping[old_at:old_at + length] = np.arange(new_at, new_at + length)
         dead = self._dead[~rebuilt[old["cell"][self._dead]]]  # the moved runs keep their dead rows
         self._dead = mapping[dead]
+        self.used = np.where(rebuilt, alive_per_cell, self.used)
+        self.rebuilds += 1
+        return mapping
+
+    def _rebuild_compiled(self, kernels, old: dict[str, np.ndarray], rebuilt: np.ndarray,
+                          alive_per_cell: np.ndarray) -> np.ndarray:
+        """``_rebuild`` of every run (the new layout placed) with the compiled kernels: the new rows,
+        their cells and the moves of consecutive living rows in one pass (``kernels.rebuilt_rows``),
+        then each field's row by those moves and a fill of the free rows (``kernels.rebuilt_field``)
+        instead of a gather through a row index; the same arrays, bit for bit."""
+        old_alive = old["alive"]
+        mapping = np.empty(old_alive.size, dtype=np.int64)
+        cell = np.empty(self.n, dtype=FIELDS["cell"][0])
+        spans = np.empty((int(alive_per_cell.sum()), 3), dtype=np.int64)
+        moves = kernels.rebuilt_rows(old_alive, self.starts, alive_per_cell, mapping, cell, spans)
+        if moves < 0 or np.count_nonzero(old_alive) != spans.shape[0]:
+            raise RuntimeError("FirmState: the rows alive are not the cells' living firms (alive_count)")
+        spans = spans[:moves]
+        arrays = {}
+        for name, arr in old.items():
+            if name == "cell":
+                arrays[name] = cell
+                continue
+            new = np.empty(arr.shape[:-1] + (self.n,), dtype=arr.dtype)
+            fill = arr.dtype.type(FILL.get(name, 0))
+            for row_new, row_old in zip(np.atleast_2d(new), np.atleast_2d(arr)):  # 1-D views of each row
+                kernels.rebuilt_field(row_old, spans, self.starts, alive_per_cell, fill, row_new)
+            arrays[name] = new
+        self._arrays = arrays
+        self._dead = np.zeros(0, dtype=np.int64)  # (every run's dead rows dropped)
         self.used = np.where(rebuilt, alive_per_cell, self.used)
         self.rebuilds += 1
         return mapping
