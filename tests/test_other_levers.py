@@ -474,3 +474,24 @@ def test_a_new_lever_does_nothing_before_its_first_year(baseline, lever):
     pd.testing.assert_frame_equal(before(baseline, "stages"), before(late, "stages"))
     pd.testing.assert_frame_equal(before(baseline, "fiscal"), before(late, "fiscal"))
     assert not late.stages.equals(baseline.stages)  # and it acts from 2019
+
+
+def test_terms_set_is_dataclasses_replace():
+    """``CellTerms.set`` (a lever's change of its fields): the terms ``dataclasses.replace`` gives, the
+    original untouched, still frozen; an unknown field is refused as ``replace`` refuses it."""
+    import dataclasses
+
+    from valuechain.simulation.economy.terms import CellTerms
+
+    base = CellTerms.neutral(4)
+    price = np.full((4, 3), 0.3)
+    changed = base.set(power_price=price, statutory_rate=0.25)
+    expected = dataclasses.replace(base, power_price=price, statutory_rate=0.25)
+    for f in dataclasses.fields(CellTerms):
+        assert getattr(changed, f.name) is getattr(expected, f.name) or (
+            np.array_equal(getattr(changed, f.name), getattr(expected, f.name))), f.name
+    assert type(changed) is CellTerms and base.statutory_rate == 0.0 and base.power_price is not price
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        changed.statutory_rate = 0.1
+    with pytest.raises(TypeError, match="power_prise"):
+        base.set(power_prise=price)
