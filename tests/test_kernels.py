@@ -269,3 +269,17 @@ def test_a_rebuilt_layout_is_the_same_bits_compiled(monkeypatch):
         assert np.array_equal(a.raw(name).view(np.uint8), b.raw(name).view(np.uint8)), name
     for name in ("starts", "ends", "used", "alive_count", "_dead", "min_spare"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_pairwise_sums_from_their_blocks_are_the_same_bits():
+    """The settle kernel sums a segment block by block as its rows are computed (``kernels._leaves``,
+    ``_combine``): the bits of ``pairwise_sum`` (numpy's order) at every length to 2,100."""
+    values = awkward_values(2100, seed=3)
+    sizes = np.empty(2100 // 32 + 2, dtype=np.int64)
+    stacks = [np.empty(kernels.MAX_DEPTH, dtype=dtype) for dtype in (np.int64, np.int64, np.float64, np.bool_)]
+    for n in range(0, 2100):
+        count = kernels._leaves(n, sizes, 0, stacks[0])
+        ends = np.cumsum(sizes[:count])
+        assert ends[-1] == n
+        blocks = np.array([kernels.block_sum(values, int(e - s), int(s)) for e, s in zip(ends, sizes[:count])])
+        assert bits([kernels._combine(n, blocks, *stacks[1:])]) == bits([kernels.pairwise_sum(values, 0, n)]), n

@@ -172,6 +172,61 @@ def settle_rows(k: CellCoefficients, table: np.ndarray, chunk, st, working: np.n
     return parts, rows.start + leaving[:gone]
 
 
+MAX_DEPTH = 64  # levels of pairwise halves: far beyond any array (each halves the count)
+
+
+@jit
+def _leaves(n, sizes, k, todo):
+    """The sizes of the blocks :func:`pairwise_sum` of ``n`` values sums, in order, into ``sizes[k:]``;
+    returns the index after the last. (Halves walked with a stack, ``todo``: ``MAX_DEPTH`` integers;
+    a recursive function loaded from numba's cache may crash.)"""
+    todo[0], top = n, 1
+    while top:
+        top -= 1
+        m = todo[top]
+        if m <= BLOCK:
+            sizes[k] = m
+            k += 1
+        else:
+            half = m // 2
+            half -= half % 8
+            todo[top], todo[top + 1] = m - half, half  # the first half next, then the second
+            top += 2
+    return k
+
+
+@jit
+def _combine(n, block_sums, size, left, done):
+    """:func:`pairwise_sum` of ``n`` values from its blocks' sums (``block_sums``, from :func:`_leaves`):
+    the same additions in the same order (the halves walked with a stack, as :func:`_leaves`: each
+    open half's values in ``size``, the sum of its first half once known in ``left`` and ``done``,
+    ``MAX_DEPTH`` each; given, so that no call allocates)."""
+    size[0], done[0], depth, k = n, False, 0, 0
+    while True:
+        m = size[depth]
+        if m > BLOCK:  # open its first half
+            half = m // 2
+            half -= half % 8
+            depth += 1
+            size[depth], done[depth] = half, False
+            continue
+        value = block_sums[k]
+        k += 1
+        while depth > 0:  # hand the sum up: a first half waits for its second, a second completes its parent
+            depth -= 1
+            if done[depth]:
+                value = left[depth] + value
+                continue
+            left[depth], done[depth] = value, True
+            half = size[depth] // 2
+            half -= half % 8
+            depth += 1
+            size[depth], done[depth] = size[depth - 1] - half, False
+            break
+        else:
+            return value
+
+
 @jit
 def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, loss_limit, exit_enabled,
             cap, inv_phi, debt, cash, working, first_rev, loss_years, building, alive, pending, amortisation,
@@ -184,7 +239,15 @@ def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, 
     longest = 1
     for s in range(n_seg):
         longest = max(longest, (local[s + 1] if s + 1 < n_seg else n) - local[s])
-    flows = np.empty((len(SUMMED), longest))  # a segment's flows, summed before the next segment's
+    # a segment's flows are summed as np.add.reduceat does (:func:`segment_sum`): its first row's,
+    # plus the pairwise sum of the rest, block by block as the rows are computed (``flows``: the
+    # current block's), the blocks' sums then combined in the pairwise order (:func:`_combine`)
+    flows = np.empty((len(SUMMED), BLOCK))
+    first = np.empty(len(SUMMED))
+    block_sizes = np.empty(longest // 32 + 2, dtype=np.int64)
+    block_sums = np.empty((len(SUMMED), block_sizes.size))
+    todo, size, left, done = (np.empty(MAX_DEPTH, dtype=np.int64), np.empty(MAX_DEPTH, dtype=np.int64),
+                              np.empty(MAX_DEPTH), np.empty(MAX_DEPTH, dtype=np.bool_))
     gone = 0
     for s in range(n_seg):
         lo = local[s]
@@ -194,6 +257,9 @@ def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, 
         base_rate, capital_cost, b_untaxed, a_untaxed, b_taxed = c[5], c[6], c[7], c[8], c[9]
         a_taxed, desire_max, survival, units_per_yuan, build_lag = c[10], c[11], c[12], c[13], c[14]
         arriving = pending[(year + 1 + np.int64(build_lag)) % slots]  # the slot of the cell's build lag
+        n_blocks = _leaves(hi - lo - 1, block_sizes, 0, todo)
+        block, at = 0, np.uint64(1)  # the current block: the segment's rows at .. at + its size
+        block_end = at + np.uint64(block_sizes[0])
         for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no check for negative indices
             j = i - np.uint64(lo)
             X = working[i] * stage_ratio
@@ -233,21 +299,36 @@ def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, 
                 gone += 1
             new_cash -= invest - loans
             new_debt += loans
-            flows[0, j] = X
-            flows[1, j] = Y
-            flows[2, j] = X_above
-            flows[3, j] = debt0
-            flows[4, j] = profit
-            flows[5, j] = tax
-            flows[6, j] = taxable
-            flows[7, j] = invest
+            if j == 0:
+                first[0], first[1], first[2], first[3] = X, Y, X_above, debt0
+                first[4], first[5], first[6], first[7] = profit, tax, taxable, invest
+            else:
+                q = j - at
+                flows[0, q] = X
+                flows[1, q] = Y
+                flows[2, q] = X_above
+                flows[3, q] = debt0
+                flows[4, q] = profit
+                flows[5, q] = tax
+                flows[6, q] = taxable
+                flows[7, q] = invest
+                if j + np.uint64(1) == block_end:  # the block is complete
+                    for f in range(len(SUMMED)):
+                        block_sums[f, block] = block_sum(flows[f], 0, block_end - at)
+                    block += 1
+                    at = block_end
+                    if block < n_blocks:
+                        block_end = at + np.uint64(block_sizes[block])
             cash[i] = new_cash
             debt[i] = new_debt
             cap[i] = cap[i] * survival
             loss_years[i] = losses
             arriving[i] += invest * units_per_yuan
+        if block < n_blocks:  # a segment of one row: the pairwise sum of nothing
+            for f in range(len(SUMMED)):
+                block_sums[f, block] = block_sum(flows[f], 0, 0)
         for f in range(len(SUMMED)):
-            sums[f, s] = segment_sum(flows[f], 0, hi - lo)
+            sums[f, s] = first[f] + _combine(hi - lo - 1, block_sums[f], size, left, done)
     return gone
 
 
