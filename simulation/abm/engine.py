@@ -9,17 +9,16 @@ model (the reference engine holds the model only to make Mesa agents).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from mesa.agent import AgentSet
 
-from ..config.scenario import kernels_choice
 from ..economy import firm
 from ..economy.coefficients import CellCoefficients, Spread
 from .agents import FirmAgent
+from .compiled import _loaded_kernels, compiled_kernels  # noqa: F401 (``engine.compiled_kernels``: also here)
 from .memory import keep_freed_memory
 from .state import PENDING_SLOTS, FirmState
 
@@ -27,25 +26,6 @@ NO_ROWS = np.zeros(0, dtype=np.int64)
 MAX_LAG_SLICES = 16  # a chunk's new capacity is booked by slices of cells of one lag up to this many, else by lag
 SUMMED = ("X", "Y", "X_above_scale", "debt_start", "profit", "tax_paid", "taxable", "interest_subsidy", "investment",
           "labour_subsidy")
-
-
-def compiled_kernels():
-    """The compiled kernels (module ``kernels``), or None for numpy's path: when ``VALUECHAIN_KERNELS``
-    is ``numpy`` (``config.scenario.kernels_choice``), when numba does not import, or when the
-    kernels' sums and extrema are not this numpy's bits (``kernels.agrees_with_numpy``, checked
-    once, on first use)."""
-    return None if kernels_choice() == "numpy" else _loaded_kernels()
-
-
-@functools.cache
-def _loaded_kernels():
-    try:
-        from . import kernels
-    except ImportError:  # numba missing (or not importable here): numpy's path
-        return None
-    except RuntimeError:  # numba without a writable cache folder (beside the module, or the user's): numpy's path
-        return None
-    return kernels if kernels.agrees_with_numpy() else None
 
 
 @dataclass(frozen=True)

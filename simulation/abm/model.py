@@ -38,7 +38,8 @@ from ..economy.year import (
 from . import lever_steps
 from .agents import FirmAgent
 from .batch import StackedChain, batch_key, run_generator, stack_prices, stack_terms
-from .engine import ENGINES, compiled_kernels
+from .compiled import compiled_kernels
+from .engine import ENGINES
 from .recorder import Recorder
 from .state import MAX_BUILD_LAG, PENDING_SLOTS, SPARE_MIN, FirmState
 from .streams import year_generators

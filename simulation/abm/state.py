@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compiled import compiled_kernels
+
 MAX_BUILD_LAG = 3
 PENDING_SLOTS = MAX_BUILD_LAG + 1  # ring buffer: capacity arriving in year Y sits in slot Y % 4
 SPARE_SHARE = 0.02  # free slots kept per cell when the layout is rebuilt (besides room for entry)
@@ -181,8 +183,6 @@ class FirmState:
         old, old_starts, old_ends = self._arrays, self.starts, self.ends
         old_alive = old["alive"]
         self._place(sizes, gaps)
-        from .engine import compiled_kernels  # (here: the engine imports this module)
-
         kernels = compiled_kernels() if runs.all() else None
         if kernels is not None:  # every run rebuilt: the same rows in compiled passes
             return self._rebuild_compiled(kernels, old, rebuilt, alive_per_cell)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
-from .engine import compiled_kernels
+from .compiled import compiled_kernels
 
 POOL_WORDS = 4  # numpy's SeedSequence pool size
 INIT_A, MULT_A = 0x43B0D7E5, 0x931E8875  # the hash of the entropy into the pool

@@ -1,0 +1,32 @@
+"""Which path the engine's compiled steps take: the kernels of ``abm.kernels`` (numba) or numpy's.
+
+The settle step (``engine.VectorEngine.settle``), the turnover's picks (``model.ValueChainModel._turnover``),
+a rebuild of the layout (``state.FirmState._rebuild``) and the year's seed words
+(``streams.year_generators``) ask :func:`compiled_kernels` each time; numpy's path is the reference,
+the kernels give its bits (``tests/test_kernels.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from ..config.scenario import kernels_choice
+
+
+def compiled_kernels():
+    """The compiled kernels (module ``kernels``), or None for numpy's path: when ``VALUECHAIN_KERNELS``
+    is ``numpy`` (``config.scenario.kernels_choice``), when numba does not import, or when the
+    kernels' sums and extrema are not this numpy's bits (``kernels.agrees_with_numpy``, checked
+    once, on first use)."""
+    return None if kernels_choice() == "numpy" else _loaded_kernels()
+
+
+@functools.cache
+def _loaded_kernels():
+    try:
+        from . import kernels
+    except ImportError:  # numba missing (or not importable here): numpy's path
+        return None
+    except RuntimeError:  # numba without a writable cache folder (beside the module, or the user's): numpy's path
+        return None
+    return kernels if kernels.agrees_with_numpy() else None
