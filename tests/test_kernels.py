@@ -242,32 +242,36 @@ def test_a_bad_kernels_choice_is_one_line(monkeypatch):
         load_scenario(BASELINE)  # refused on loading, before a run writes anything
 
 
-def test_a_rebuilt_layout_is_the_same_bits_compiled(monkeypatch):
-    """``FirmState._rebuild`` of a run alone with dead rows in every cell and an empty cell: the same
-    arrays, layout and old -> new rows on both paths (``kernels.rebuilt_rows``, ``rebuilt_field``)."""
+@pytest.mark.parametrize("runs", [1, 2])
+def test_a_rebuilt_layout_is_the_same_bits_compiled(monkeypatch, runs):
+    """``FirmState._rebuild`` of every run (a run alone; two side by side that outgrow their rows and
+    gaps) with dead rows in every cell and an empty cell: the same arrays, layout and old -> new rows
+    on both paths (``kernels.rebuilt_rows``, ``rebuilt_field``)."""
     from valuechain.simulation.abm.state import FirmState
 
     def rebuilt(path):
         monkeypatch.setenv("VALUECHAIN_KERNELS", path)
         rng = np.random.default_rng(11)
-        st = FirmState(6, subsidy_vintages=2)
-        cells = np.sort(rng.choice([0, 1, 2, 4, 5], 400))  # cell 3 empty
-        rows, _ = st.add(cells, capacity=rng.random(400), lag=rng.integers(1, 4, 400).astype(np.int8),
-                         cash=rng.normal(size=400), first_revenue_year=rng.integers(2000, 2020, 400))
-        st.raw("pending")[:, rows] = rng.random((4, 400))
-        st.raw("sub_debt")[:, rows] = rng.random((2, 400))
-        st.remove(np.sort(rng.choice(rows, 120, replace=False)))
-        mapping = st.add(np.repeat(np.arange(6), 200), debt=np.arange(1200.0))[1]  # every cell overflows
+        st = FirmState(6 * runs, subsidy_vintages=2, runs=runs)
+        n = 400 * runs
+        cells = np.sort(rng.choice([c + 6 * r for r in range(runs) for c in (0, 1, 2, 4, 5)], n))  # cell 3 empty
+        rows, _ = st.add(cells, capacity=rng.random(n), lag=rng.integers(1, 4, n).astype(np.int8),
+                         cash=rng.normal(size=n), first_revenue_year=rng.integers(2000, 2020, n))
+        st.raw("pending")[:, rows] = rng.random((4, n))
+        st.raw("sub_debt")[:, rows] = rng.random((2, n))
+        st.remove(np.sort(rng.choice(rows, 120 * runs, replace=False)))
+        mapping = st.add(np.repeat(np.arange(6 * runs), 200), debt=np.arange(1200.0 * runs))[1]  # all overflow
         return st, mapping
 
     calls, compiled = [], kernels.rebuilt_rows
     monkeypatch.setattr(kernels, "rebuilt_rows", lambda *args: calls.append(1) or compiled(*args))
     (a, map_a), (b, map_b) = rebuilt("numpy"), rebuilt("numba")
     assert calls == [1]  # numba's path rebuilt once, compiled
-    assert map_a is not None and np.array_equal(map_a, map_b) and (map_a >= 0).sum() == 280
+    assert map_a is not None and np.array_equal(map_a, map_b) and (map_a >= 0).sum() == 280 * runs
+    assert a.gaps.all() == (runs > 1)  # side by side: each run got a gap
     for name in (*FIELDS, "sub_debt"):
         assert np.array_equal(a.raw(name).view(np.uint8), b.raw(name).view(np.uint8)), name
-    for name in ("starts", "ends", "used", "alive_count", "_dead", "min_spare"):
+    for name in ("starts", "ends", "used", "alive_count", "_dead", "min_spare", "gaps"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 
