@@ -259,8 +259,8 @@ def check_metric(metric: str, by: str | None = None) -> None:
 
 def discount_weights(years: pd.Series, rate: float, base_year: int) -> pd.Series:
     """Present-value weights ``(1 + r)**-(t - t0)``."""
-    if not (-1 < rate < 10):
-        raise InputError("--pv", "", "discount rate must be a fraction between -1 and 10 (e.g. 0.05)", rate)
+    if not (-1 < rate < 1):  # as fiscal.check_rate: a rate of 1 or more is a percentage given as a number
+        raise InputError("--pv", "", "discount rate must be a fraction a year between -1 and 1 (0.05 for 5%)", rate)
     return (1.0 + rate) ** -(years.astype(float) - base_year)
 
 
@@ -575,10 +575,10 @@ def format_table(df: pd.DataFrame) -> str:
     if df.attrs.get("metric") == "fiscal_cost":
         head += "\n" + FISCAL_PERSPECTIVE
     show = df.drop(columns=["metric"]).copy()
-    for c in ("baseline_mean", "scenario_mean", "effect", "se", "ci_low", "ci_high"):
-        show[c] = show[c].map(lambda x: f"{x:,.4g}" if abs(x) < 100 else f"{x:,.0f}")
+    for c in ("baseline_mean", "scenario_mean", "effect", "se", "ci_low", "ci_high"):  # n/a: one replication
+        show[c] = show[c].map(lambda x: "n/a" if np.isnan(x) else f"{x:,.4g}" if abs(x) < 100 else f"{x:,.0f}")
     show["pct_effect"] = show["pct_effect"].map(lambda x: f"{x:+.2f}%" if np.isfinite(x) else "n/a")
-    show["p_value"] = show["p_value"].map(lambda x: f"{x:.2g}" if x >= 1e-4 else "<1e-4")
+    show["p_value"] = show["p_value"].map(lambda x: "n/a" if np.isnan(x) else f"{x:.2g}" if x >= 1e-4 else "<1e-4")
     return head + "\n" + show.to_string(index=False)
 
 

@@ -139,8 +139,8 @@ class FiscalRules:
 
 
 def check_rate(rate: float, name: str = "--rate") -> None:
-    if not (-1 < rate < 10):
-        raise InputError(name, "", "discount rate must be a fraction between -1 and 10 (e.g. 0.08)", rate)
+    if not (-1 < rate < 1):  # a rate of 1 or more is a percentage given as a number (8 for 8%)
+        raise InputError(name, "", "discount rate must be a fraction a year between -1 and 1 (0.08 for 8%)", rate)
 
 
 def _by_rep_year(frame: pd.DataFrame, cols: list[str], extra: list[str] | None = None) -> pd.DataFrame:

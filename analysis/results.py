@@ -49,7 +49,7 @@ def load_results(directory: str | Path) -> RunSet:
     d = Path(directory)
     manifest_path = d / "manifest.json"
     if not manifest_path.exists():
-        raise FileNotFoundError(f"{d}: no manifest.json (not a finished results directory)")
+        raise InputError(str(d), "", "not the results of a finished valuechain run (no manifest.json)")
     if (d / "points.parquet").exists() or (d / "sweep.json").exists():
         raise InputError(str(d), "", "is a sweep directory; read it with valuechain.analysis.load_sweep")
     try:

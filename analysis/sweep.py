@@ -247,8 +247,7 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
     elif allow_incomplete and (d / "sweep.json").exists():
         manifest = json.loads((d / "sweep.json").read_text())
     else:
-        raise FileNotFoundError(f"{d}: no manifest.json (not a finished sweep; allow_incomplete=True to "
-                                f"load the runs finished so far)")
+        raise InputError(str(d), "", f"{UNFINISHED}; allow_incomplete=True loads the runs finished so far")
     verify_store(d, manifest if manifest_path.exists() else {})
     runs = pd.read_parquet(d / "runs.parquet")
     points = pd.read_parquet(d / "points.parquet")
@@ -271,6 +270,10 @@ def load_sweep(directory: str | Path, allow_incomplete: bool = False) -> SweepRe
     return SweepResults(tidy(stages), tidy(fiscal), runs, points, manifest, d)
 
 
+UNFINISHED = ("not a finished sweep (no manifest.json): finish it with valuechain sweep SWEEP --out DIR --resume "
+              "(the runs done are kept)")
+
+
 def verify_store(d: Path, manifest: dict) -> None:
     """The store's own files have the SHA-256 the manifest records (``files``), and the points
     table and the runs index exist; else an :class:`InputError`."""
@@ -290,7 +293,7 @@ def _read_manifest(d: Path, allow_incomplete: bool) -> dict:
         return json.loads((d / "manifest.json").read_text())
     if allow_incomplete and (d / "sweep.json").exists():
         return json.loads((d / "sweep.json").read_text())
-    raise FileNotFoundError(f"{d}: no manifest.json (not a finished sweep)")
+    raise InputError(str(d), "", UNFINISHED)
 
 
 def load_sweep_index(directory: str | Path, allow_incomplete: bool = False) -> SweepResults:

@@ -337,9 +337,10 @@ def test_validate_checks_every_file_one_line_each(tmp_path: Path, capsys: pytest
 
 
 def test_validate_takes_a_built_in_name_as_run_does(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = invoke(["validate", "baseline", "basline"], capsys)
+    code, out, err = invoke(["validate", "baseline", "xinjiang_2014", "basline"], capsys)
     assert code == 2
-    assert out == "ok: baseline: scenario 'baseline' on chain 'xinjiang'\n"
+    assert out == ("ok: baseline: scenario 'baseline' on chain 'xinjiang'\n"
+                   "ok: xinjiang_2014: chain 'xinjiang_2014' with 35 stages\n")
     assert err.startswith("error: basline: no such file, nor a built-in scenario or sweep of that name; did you mean "
                           "'baseline'? (built-in: baseline, ")
 

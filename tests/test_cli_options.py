@@ -77,6 +77,11 @@ def test_an_unknown_option_with_no_near_one_gets_no_suggestion(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     assert refused(capsys, ["run", TINY, "--zzzz", "extra"]) == ("error: valuechain run: unrecognized arguments: "
                                                                  "--zzzz extra (see --help)")
+    # the shared dashes do not make a match: '--foo' is not near '--out', nor '--set' near '--quiet'
+    assert refused(capsys, ["run", TINY, "--foo"]) == ("error: valuechain run: unrecognized arguments: --foo "
+                                                       "(see --help)")
+    assert refused(capsys, ["sweep", "s.yaml", "--set", "x=1"]) == ("error: valuechain sweep: unrecognized arguments: "
+                                                                    "--set x=1 (see --help)")
     assert refused(capsys, ["run", TINY, "--replications=2", "extra"]) == (
         "error: valuechain run: unrecognized arguments: extra (see --help)")
     assert list(tmp_path.iterdir()) == []

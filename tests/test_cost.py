@@ -722,3 +722,29 @@ def test_a_csv_that_fails_while_writing_leaves_the_old_table_and_no_temporary(ti
     assert "error: internal failure: OSError: disk full" in capsys.readouterr().err
     assert table.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cost.csv"]
+
+
+def test_compare_with_one_replication_prints_no_interval_and_no_p_value(tiny, tmp_path, capsys):
+    """With one replication a side there is no standard error: se, the interval and the p-value are
+    printed n/a (the p-value was printed '<1e-4', as if the effect were established)."""
+    one, base = tmp_path / "one", tmp_path / "base1"
+    assert main(["run", TINY, "--out", str(one), "--replications", "1", "--set",
+                 "policy.electricity_price.default=0.30"]) == 0
+    assert main(["run", TINY, "--out", str(base), "--replications", "1"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(one), str(base)]) == 0
+    header, row = [line.split() for line in capsys.readouterr().out.splitlines()[-2:]]
+    values = dict(zip(header, row))
+    assert values["n"] == "1" and values["effect"] != "n/a"
+    assert [values[k] for k in ("se", "ci_low", "ci_high", "p_value")] == ["n/a"] * 4
+
+
+@pytest.mark.parametrize("argv", [["cost", "--rate", "8"], ["compare", "--pv", "8"], ["cost", "--rate", "1"]])
+def test_a_discount_rate_given_in_percent_is_refused(tiny, capsys, argv):
+    """8 for 8% would discount at 800% a year: refused before any results are read, exit 2."""
+    command, option, value = argv
+    assert main([command, str(tiny["power"]), str(tiny["base"]), option, value]) == 2
+    out, err = capsys.readouterr()
+    example = "0.08 for 8%" if option == "--rate" else "0.05 for 5%"
+    assert out == "" and err == (f"error: {option}: discount rate must be a fraction a year between -1 and 1 "
+                                 f"({example}) (got {float(value)})\n")

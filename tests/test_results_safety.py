@@ -317,8 +317,18 @@ def test_kill_during_sweep_manifest_write_then_resume(folder: Path) -> None:
                  kill_at="before-replace:manifest.json", cwd=folder)
     assert killed.returncode == -signal.SIGKILL
     assert not (folder / "s" / "manifest.json").exists() and temporaries(folder)
-    with pytest.raises(FileNotFoundError, match="not a finished sweep"):
+    with pytest.raises(InputError, match=r"not a finished sweep \(no manifest.json\): finish it with valuechain "
+                       r"sweep SWEEP --out DIR --resume \(the runs done are kept\)"):
         load_store(folder / "s")
+    # the analysis commands refuse it as bad input (exit 2, one line), not as an internal failure
+    base = cli("run", "tiny.yaml", "--out", "base", "--replications", "2", cwd=folder)
+    assert base.returncode == 0, base.stderr
+    for argv in (["compare", "s", "base"], ["cost", "s", "base"], ["plot", "s", "--kind", "paths", "--out", "p.png"]):
+        refused = cli(*argv, cwd=folder)
+        assert refused.returncode == 2 and refused.stderr.splitlines() == [
+            "error: s: not a finished sweep (no manifest.json): finish it with valuechain sweep SWEEP --out DIR "
+            "--resume (the runs done are kept)"], (argv, refused.stderr)
+    assert not (folder / "p.png").exists()
     summary = run_sweep("sweep.yaml", out="s", resume=True, workers=1, progress=False)
     assert (summary.n_skipped, summary.n_computed) == (4, 0)  # no finished run lost or recomputed
     assert temporaries(folder) == []
@@ -496,3 +506,18 @@ def test_killed_dask_scheduler_ends_the_sweep_with_exit_1_in_bounded_time(folder
     assert not (folder / "s" / "manifest.json").exists()
     summary = run_sweep("long.yaml", out="s", resume=True, workers=1, progress=False)
     assert summary.n_skipped >= 2 and summary.n_ok == 24
+
+
+def test_a_sweep_store_without_resume_names_resume_and_both_options_are_refused(folder: Path, capsys) -> None:
+    """An earlier sweep's store given again without --resume is refused naming --resume (which keeps its
+    runs) beside --overwrite; --resume with --overwrite is refused (one keeps the runs, one replaces
+    them). Exit 2, nothing changed."""
+    assert invoke(["sweep", "sweep.yaml", "--out", "s", "--workers", "1", "--quiet"], capsys)[0] == 0
+    before = snapshot(folder)
+    code, line = invoke(["sweep", "sweep.yaml", "--out", "s", "--workers", "1", "--quiet"], capsys)
+    assert code == 2 and line == ("error: s: --out: holds a sweep's results (sweep.json); pass --resume to keep its "
+                                  "runs and compute only what is missing, or --overwrite to replace them")
+    code, line = invoke(["sweep", "sweep.yaml", "--out", "s", "--resume", "--overwrite", "--quiet"], capsys)
+    assert code == 2 and line == ("error: --overwrite: cannot be combined with --resume (--resume keeps the runs "
+                                  "done, --overwrite replaces them): choose one")
+    assert snapshot(folder) == before

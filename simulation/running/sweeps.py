@@ -501,6 +501,9 @@ def _store_hash(out: Path) -> str | None:
 def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool,
                 columns: tuple[str, ...] | None = None) -> bool:
     """Check ``out`` (raises InputError, writes nothing); True if it holds this sweep to resume."""
+    if resume and overwrite:
+        raise InputError("--overwrite", "", "cannot be combined with --resume (--resume keeps the runs done, "
+                         "--overwrite replaces them): choose one")
     check_out_path(out)
     found = _store_hash(out)
     if resume and (found is not None or (out / "sweep.json").exists()):
@@ -522,6 +525,9 @@ def prepare_out(out: Path, sweep: Sweep, resume: bool, overwrite: bool,
         return True
     if resume and out.is_dir() and any(p.name != ".valuechain.lock" for p in out.iterdir()):
         raise InputError(str(out), "--resume", "not a sweep results directory (no sweep.json)")
+    if not overwrite and (out / "sweep.json").exists():  # an earlier sweep's store: say how to keep its runs
+        raise InputError(str(out), "--out", "holds a sweep's results (sweep.json); pass --resume to keep its runs "
+                         "and compute only what is missing, or --overwrite to replace them")
     check_out_dir(out, overwrite, kind="sweep", own=STORE_FILES)
     if found is None and out.is_dir():  # not our store: a file with one of our names is the user's
         for name in (*OWN_FILES, RUNS_DIR):
@@ -1086,8 +1092,8 @@ def sweep_command(args: Any) -> int:
                 pass
             for log in quieted:
                 log.disabled = False
-    done = f"{summary.n_ok} ok" + (f" ({summary.n_skipped} already done)" if summary.n_skipped else "")
-    print(f"sweep {sweep.name}: {summary.n_runs} run(s): {done}, {summary.n_failed} failed; "
+    done = f"{summary.n_ok:,} ok" + (f" ({summary.n_skipped:,} already done)" if summary.n_skipped else "")
+    print(f"sweep {sweep.name}: {summary.n_runs:,} run(s): {done}, {summary.n_failed:,} failed; "
           f"{summary.duration_s:.1f} s; results: {out}/")
     if summary.n_failed:
         p, r, err = summary.failures[0]

@@ -66,9 +66,12 @@ class _Parser(argparse.ArgumentParser):
 
             subs = [a for a in self._actions if isinstance(a, argparse._SubParsersAction)]
             owner = subs[0].choices.get(getattr(parsed, "command", None), self) if subs else self
-            options = [o for a in owner._actions for o in a.option_strings if a.help != argparse.SUPPRESS]
-            first = next((e.split("=", 1)[0] for e in extras if e.startswith("--")), "")
-            owner.error(f"unrecognized arguments: {' '.join(extras)}{did_you_mean(first, options) if first else ''}")
+            # compared without their dashes, which every long option shares ('--foo' is not near '--out')
+            options = [o[2:] for a in owner._actions for o in a.option_strings
+                       if a.help != argparse.SUPPRESS and o.startswith("--")]
+            first = next((e.split("=", 1)[0][2:] for e in extras if e.startswith("--")), "")
+            hint = did_you_mean(first, options).replace("mean '", "mean '--") if first else ""
+            owner.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
         return parsed
 
 
@@ -172,7 +175,8 @@ def _parser() -> argparse.ArgumentParser:
     cst.add_argument("baseline", metavar="BASELINE_DIR", help="results directory of the baseline (same seed)")
     cst.add_argument("--rate", type=float, default=0.08,
                      help="discount rate a year for present values, a fraction (default 0.08, i.e. 8%%)")
-    cst.add_argument("--mcpf", type=float, default=1.0, help="marginal cost of public funds (default 1; 1.0-1.5)")
+    cst.add_argument("--mcpf", type=float, default=1.0,
+                     help="marginal cost of public funds (default 1; documented range 1.0-1.5, 0.5-5 accepted)")
     cst.add_argument("--perspective", choices=["region", "government"], default="region",
                      help="whose budget: the region's tax shares (default) or the consolidated government's")
     cst.add_argument("--power-opportunity", type=float, metavar="YUAN_PER_KWH",
@@ -585,12 +589,14 @@ def cmd_validate(args) -> int:
 
 def _validate_one(file: str) -> str:
     """What ``file`` is, once validated: ``chain 'tiny' with 3 stages``; an InputError if bad."""
-    from .simulation.config.builtin import scenario_path
+    from .simulation.config.builtin import chain_dir, is_name, scenario_path
     from .simulation.config.chain import chain_from_dict
     from .simulation.config.scenario import load_scenario
     from .simulation.config.yamlio import load_yaml_mapping
 
-    file = scenario_path(file)  # a built-in's name (valuechain list) as run and sweep take it
+    chain = chain_dir() / f"{file}.yaml"
+    # a built-in's name (valuechain list) as run and sweep take it, or a built-in chain's
+    file = chain if is_name(file) and not Path(file).exists() and chain.exists() else scenario_path(file)
     data = load_yaml_mapping(file)
     if "stages" in data:
         chain = chain_from_dict(data, file)
