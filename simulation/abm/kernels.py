@@ -95,12 +95,21 @@ def block_sum(a, lo, n):
 @jit
 def pairwise_sum(a, lo, n):
     """numpy's pairwise sum of ``a[lo:lo + n]``: :func:`block_sum` up to ``BLOCK`` values, above that
-    the sum of the two halves (the first rounded down to a multiple of 8)."""
+    the sum of the two halves (the first rounded down to a multiple of 8), each summed so in turn."""
     if n <= BLOCK:
         return block_sum(a, lo, n)
-    half = n // 2
-    half -= half % 8
-    return pairwise_sum(a, lo, half) + pairwise_sum(a, lo + half, n - half)
+    # not recursive: numba may crash loading a recursive function from its cache (numba issue #6061);
+    # the blocks and their sums in order (:func:`_leaves`), then combined as the halves add (:func:`_combine`)
+    sizes = np.empty(n // 8 + 2, dtype=np.int64)  # a block holds more than 8 values here
+    todo, size = np.empty(MAX_DEPTH, dtype=np.int64), np.empty(MAX_DEPTH, dtype=np.int64)
+    left, done = np.empty(MAX_DEPTH), np.empty(MAX_DEPTH, dtype=np.bool_)
+    count = _leaves(n, sizes, 0, todo)
+    sums = np.empty(count)
+    at = lo
+    for j in range(count):
+        sums[j] = block_sum(a, at, sizes[j])
+        at += sizes[j]
+    return _combine(n, sums, size, left, done)
 
 
 @jit
