@@ -257,10 +257,16 @@ def check_metric(metric: str, by: str | None = None) -> None:
         raise InputError("--by", "", f"cannot group {metric} by this; choose one of {', '.join(allowed)}", by)
 
 
+def check_rate(rate: float, option: str = "--pv", example: str = "0.05 for 5%") -> None:
+    """A discount rate a year, a fraction in (-1, 1): 1 or more is a percentage given as a number
+    (8 for 8%); refused naming ``option`` (compare's and plot's ``--pv``, cost's ``--rate``)."""
+    if not (-1 < rate < 1):
+        raise InputError(option, "", f"discount rate must be a fraction a year between -1 and 1 ({example})", rate)
+
+
 def discount_weights(years: pd.Series, rate: float, base_year: int) -> pd.Series:
     """Present-value weights ``(1 + r)**-(t - t0)``."""
-    if not (-1 < rate < 1):  # as fiscal.check_rate: a rate of 1 or more is a percentage given as a number
-        raise InputError("--pv", "", "discount rate must be a fraction a year between -1 and 1 (0.05 for 5%)", rate)
+    check_rate(rate)
     return (1.0 + rate) ** -(years.astype(float) - base_year)
 
 

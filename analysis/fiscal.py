@@ -87,6 +87,7 @@ import pandas as pd
 from ..simulation import schema
 from ..simulation.config.errors import InputError
 from .compare import Run, discount_weights
+from .compare import check_rate as compare_check_rate
 from .run import run_chain  # noqa: F401  (fiscal.run_chain: cost's callers)
 
 VAT_RATE = {1994: 0.17, 2018: 0.17 * 4 / 12 + 0.16 * 8 / 12, 2019: 0.16 * 3 / 12 + 0.13 * 9 / 12, 2020: 0.13}
@@ -139,8 +140,8 @@ class FiscalRules:
 
 
 def check_rate(rate: float, name: str = "--rate") -> None:
-    if not (-1 < rate < 1):  # a rate of 1 or more is a percentage given as a number (8 for 8%)
-        raise InputError(name, "", "discount rate must be a fraction a year between -1 and 1 (0.08 for 8%)", rate)
+    """cost's discount rate: :func:`compare.check_rate` under its own option and example."""
+    compare_check_rate(rate, name, "0.08 for 8%")
 
 
 def _by_rep_year(frame: pd.DataFrame, cols: list[str], extra: list[str] | None = None) -> pd.DataFrame:

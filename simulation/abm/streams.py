@@ -9,7 +9,7 @@ words; runs side by side need four streams a run and year. ``year_generators`` c
 (numpy's ``SeedSequence``: pool of four words, ``mix_entropy``, ``generate_state``; fixed since
 numpy 1.17, and NEP 19 keeps the streams of a seed stable) for every run and purpose in one pass of
 uint32 arithmetic, and seeds each PCG64 with the words it would get (``SeedWords``, through numpy's
-documented ``ISeedSequence`` interface). With the compiled kernels (``engine.compiled_kernels``) the
+documented ``ISeedSequence`` interface). With the compiled kernels (``compiled.compiled_kernels``) the
 words come from ``kernels.seed_words``, the same arithmetic in one compiled loop (a run's four
 streams: about 0.1 ms less a year). ``tests/test_streams.py`` checks the pools, the words and the
 draws against numpy's own, on both paths.

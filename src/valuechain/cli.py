@@ -594,9 +594,9 @@ def _validate_one(file: str) -> str:
     from .simulation.config.scenario import load_scenario
     from .simulation.config.yamlio import load_yaml_mapping
 
-    chain = chain_dir() / f"{file}.yaml"
+    builtin_chain = chain_dir() / f"{file}.yaml"
     # a built-in's name (valuechain list) as run and sweep take it, or a built-in chain's
-    file = chain if is_name(file) and not Path(file).exists() and chain.exists() else scenario_path(file)
+    file = builtin_chain if is_name(file) and not Path(file).exists() and builtin_chain.exists() else scenario_path(file)
     data = load_yaml_mapping(file)
     if "stages" in data:
         chain = chain_from_dict(data, file)
