@@ -596,7 +596,8 @@ def _validate_one(file: str) -> str:
 
     builtin_chain = chain_dir() / f"{file}.yaml"
     # a built-in's name (valuechain list) as run and sweep take it, or a built-in chain's
-    file = builtin_chain if is_name(file) and not Path(file).exists() and builtin_chain.exists() else scenario_path(file)
+    named_chain = is_name(file) and not Path(file).exists() and builtin_chain.exists()
+    file = builtin_chain if named_chain else scenario_path(file)
     data = load_yaml_mapping(file)
     if "stages" in data:
         chain = chain_from_dict(data, file)
