@@ -382,7 +382,7 @@ def profile_sweep_run(runs: int = 100) -> None:
         "batched models (runner.run_batch)": (runner, "run_batch"),
         "  of which model years (ValueChainModel.step)": (model.ValueChainModel, "step"),
         "Arrow tables from the recorders (recorded_run_tables)": (sweeps, "recorded_run_tables"),
-        "  of which stage accounts (Recorder.accounts)": (recorder.Recorder, "accounts"),
+        "  of which stage accounts (Recorder.accounts_all)": (recorder.Recorder, "accounts_all"),
         "the batch's Parquet file + checksums (batch_bytes)": (sweeps, "batch_bytes"),
     }
     points = {p: load_scenario(BASELINE, ["replications=1", f"policy.electricity_price.default={0.25 + 0.04 * p}"])

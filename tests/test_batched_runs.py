@@ -237,3 +237,34 @@ def test_runs_whose_levers_switch_the_arithmetic_differently_cannot_share_a_batc
     seeds = runner.child_seeds(1, 2)
     with pytest.raises(BatchMismatch, match="differ"):
         ValueChainModel(plain, rngs=seeds, scenarios=[plain, holidays]).run()
+
+
+def test_a_sweep_books_only_the_rows_it_keeps_with_the_values_of_every_row_booked(monkeypatch) -> None:
+    """The analysis columns booked alone (what a sweep keeps by default) are the values of the run's
+    frame, bit for bit; the cost pass-through behind ``unit_cost`` is not computed for them, and a
+    recorded array no row asked reads (the local supply ratio) is never stacked."""
+    from valuechain.simulation.economy import accounts
+    from valuechain.simulation.running import sweeps
+
+    sc = load_scenario(SCENARIOS / "policy_package_2016_full.yaml", ["replications=1", "horizon.years=4"])
+    seeds = runner.child_seeds(sc.spec.seed, 2)
+    columns = sweeps.resolve_columns("analysis")
+    (recorder, _, _), _ = runner.run_batch(sc, [0, 1], seeds)
+    real_unit_costs = accounts.unit_costs
+
+    def no_unit_costs(*args):
+        raise AssertionError("unit costs computed for rows that do not need them")
+
+    monkeypatch.setattr(accounts, "unit_costs", no_unit_costs)
+    stage, fiscal = recorder.batch_columns([1], columns)
+    _, _, cells, stages = recorder._booked()
+    assert "local_ratio" not in stages and "inputs_y" in cells  # value added read the inputs, nobody the ratio
+    monkeypatch.setattr(accounts, "unit_costs", real_unit_costs)
+    frame, fiscal_frame, _ = runner.run_replication(sc, 1, seeds[1])
+    for name in columns:
+        assert np.array_equal(stage[name], frame[name].to_numpy()), name
+    assert "unit_cost" not in columns and np.array_equal(  # the rows asked later: booked then, the same bits
+        recorder.stage_columns(1)["unit_cost"], frame["unit_cost"].to_numpy())
+    by_lever = fiscal_frame.pivot_table(index=["year", "stage"], columns="lever", values="fiscal_cost", sort=False)
+    for key, values in fiscal.items():
+        assert np.array_equal(values, by_lever[key].to_numpy()), key

@@ -28,8 +28,7 @@ class Recorder:
         self.chain = chain
         self.runs = runs
         self.years: list[dict] = []
-        self._batch: tuple[int, dict] | None = None  # (years recorded, arrays (years, runs, width))
-        self._accounts: tuple[int, tuple[dict, dict]] | None = None  # (years recorded, accounts of every run)
+        self._accounts: tuple[int, tuple[dict, dict, _Stacked]] | None = None  # (years recorded, :meth:`_booked`)
 
     def record(self, year: int, firms: np.ndarray, k: CellCoefficients, sums, stage_values: dict,
                cell_values: dict) -> None:
@@ -52,24 +51,22 @@ class Recorder:
             values = [np.broadcast_to(np.asarray(v, dtype=float), (self.runs * width,)) for v in values]
         return np.stack(values).astype(float, copy=False).reshape(len(values), self.runs, width)
 
-    def _arrays(self) -> dict:
-        """Every recorded name as (years, runs, width), made once for all runs."""
-        if self._batch is None or self._batch[0] != len(self.years):
-            n_stages = self.chain.n_stages
-            cells = {name: self._stacked(name, 3 * n_stages)
-                     for name in ("firms",) + accounts.CELL_SUMS + accounts.COEFFICIENTS + accounts.MODEL_CELLS}
-            stages = {name: self._stacked(name, n_stages) for name in accounts.STAGE_VALUES}
-            self._batch = (len(self.years), {"cells": cells, "stages": stages})
-        return self._batch[1]
-
-    def accounts(self, run: int = 0) -> tuple[dict, dict]:
-        """Stage accounts and fiscal costs by lever of one run, arrays (years, stages) (``economy.accounts``,
-        booked for all runs at once)."""
+    def _booked(self) -> tuple[dict, dict, dict, dict]:
+        """The accounts booked so far for the years recorded: (stage rows, fiscal costs, the recorded
+        arrays (years, runs, width) by name of the cells, of the stages), each made when first asked
+        (``accounts.stage_accounts`` reads only what the rows asked need), for all runs at once."""
         if self._accounts is None or self._accounts[0] != len(self.years):
-            arrays = self._arrays()
-            self._accounts = (len(self.years), accounts.stage_accounts(self.chain, arrays["cells"], arrays["stages"]))
-        rows, fiscal = self._accounts[1]
-        return {name: v[:, run] for name, v in rows.items()}, {name: v[:, run] for name, v in fiscal.items()}
+            n = self.chain.n_stages
+            cells = _Stacked(self._stacked, ("firms",) + accounts.CELL_SUMS + accounts.COEFFICIENTS
+                             + accounts.MODEL_CELLS, 3 * n)
+            self._accounts = (len(self.years), ({}, {}, cells, _Stacked(self._stacked, accounts.STAGE_VALUES, n)))
+        return self._accounts[1]
+
+    def accounts(self, run: int = 0, names=STAGE_COLUMNS) -> tuple[dict, dict]:
+        """Stage accounts (the rows ``names``) and fiscal costs by lever of one run, arrays (years,
+        stages) (``economy.accounts``, booked for all runs at once)."""
+        rows, fiscal = self.accounts_all(names)
+        return {name: rows[name][:, run] for name in names}, {name: v[:, run] for name, v in fiscal.items()}
 
     def _keys(self, repeat: int = 1) -> dict:
         """year, sector, stage, tier for each year x ``repeat`` x stage."""
@@ -82,7 +79,7 @@ class Recorder:
     def stage_columns(self, run: int = 0, names=STAGE_COLUMNS) -> dict[str, np.ndarray]:
         """The stage frame's columns as arrays: the keys (year, sector, stage, tier), then ``names``
         (counts as integers)."""
-        rows, _ = self.accounts(run)
+        rows, _ = self.accounts(run, names)
         return {**self._keys(), **{name: rows[name].ravel().astype(np.int64) if name in COUNTS
                                    else rows[name].ravel() for name in names}}
 
@@ -93,7 +90,7 @@ class Recorder:
         :meth:`fiscal_costs` give them, value for value): one array per column for all the runs.
         ``tile_keys=False``: the keys (year, sector, stage, tier) of one run only (they are the same
         for every run), for a caller that repeats them itself."""
-        rows, fiscal = self.accounts_all()
+        rows, fiscal = self.accounts_all(names)
         take = np.asarray(runs, dtype=np.int64)
 
         def stacked(v: np.ndarray) -> np.ndarray:  # (years, runs, stages) -> the runs' rows, run by run
@@ -105,23 +102,42 @@ class Recorder:
                       for name in names})
         return stage, {lever.key: stacked(fiscal[lever.key]) for lever in LEVERS}
 
-    def accounts_all(self) -> tuple[dict, dict]:
-        """Stage accounts and fiscal costs of every run, arrays (years, runs, stages)."""
-        self.accounts(0)
-        return self._accounts[1]
+    def accounts_all(self, names=STAGE_COLUMNS) -> tuple[dict, dict]:
+        """Stage accounts (the rows ``names``) and fiscal costs of every run, arrays (years, runs, stages)."""
+        rows, fiscal, cells, stages = self._booked()
+        missing = [name for name in names if name not in rows]
+        if missing:
+            rows.update(accounts.stage_accounts(self.chain, cells, stages, missing))
+        if not fiscal:
+            fiscal.update(accounts.fiscal_costs(accounts.Attributes(cells)))
+        return rows, fiscal
 
     def fiscal_costs(self, run: int = 0) -> dict[str, np.ndarray]:
         """Each lever's fiscal cost (million yuan) on the stage frame's rows, in ``LEVERS`` order."""
-        _, fiscal = self.accounts(run)
+        _, fiscal = self.accounts(run, ())
         return {lever.key: fiscal[lever.key].ravel() for lever in LEVERS}
 
     def stage_frame(self, run: int = 0) -> pd.DataFrame:
         return pd.DataFrame(self.stage_columns(run))
 
     def fiscal_frame(self, run: int = 0) -> pd.DataFrame:
-        _, fiscal = self.accounts(run)
+        _, fiscal = self.accounts(run, ())
         keys = [lever.key for lever in LEVERS]
         costs = np.stack([fiscal[key] for key in keys], axis=1)  # (years, levers, stages)
         return pd.DataFrame({**self._keys(len(keys)),
                              "lever": np.tile(np.repeat(keys, self.chain.n_stages), len(self.years)),
                              "fiscal_cost": costs.ravel()})
+
+
+class _Stacked(dict):
+    """The recorded arrays (years, runs, width) by name, each stacked when first read."""
+
+    def __init__(self, stack, names: tuple[str, ...], width: int):
+        super().__init__()
+        self._stack, self._names, self._width = stack, frozenset(names), width
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name not in self._names:
+            raise KeyError(name)
+        self[name] = value = self._stack(name, self._width)
+        return value

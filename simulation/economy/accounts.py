@@ -8,7 +8,7 @@ coefficients these give every stage account exactly (``economy.coefficients``). 
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import functools
 
 import numpy as np
 
@@ -51,65 +51,100 @@ def unit_costs(A, local_ratio, import_price, primary_per_unit) -> np.ndarray:
 
 
 def fiscal_costs(k) -> dict[str, np.ndarray]:
-    """Each lever's fiscal cost in million yuan by stage (``k``: flows and coefficients by cell)."""
+    """Each lever's fiscal cost in million yuan by stage (``k``: flows and coefficients by cell, as
+    attributes)."""
     return {lever.key: to_stage(lever.fiscal_cost(k)) * MONEY_SCALE for lever in LEVERS}
 
 
-def stage_accounts(chain, cells: dict[str, np.ndarray], stages: dict[str, np.ndarray]) -> tuple[dict, dict]:
-    """Stage accounts (money in million yuan) and fiscal costs by lever, arrays (years, stages).
+class Attributes:
+    """A mapping's items as attributes (what the levers' ``fiscal_cost`` reads), each read from the
+    mapping when first asked (a lazy mapping then stacks only what the levers read)."""
+
+    def __init__(self, mapping):
+        self._mapping = mapping
+
+    def __getattr__(self, name: str):
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def stage_accounts(chain, cells, stages, names=None) -> dict[str, np.ndarray]:
+    """Stage accounts (money in million yuan), arrays (years, stages): the rows ``names`` (default
+    every row of ``schema.STAGE_COLUMNS``), each computed only if asked (the cost pass-through of
+    ``unit_cost`` is most of the work, and a sweep keeps it only with ``--columns all``).
 
     ``cells``: ``firms``, ``CELL_SUMS`` and ``COEFFICIENTS`` as (years, cells); ``stages``:
-    ``STAGE_VALUES`` as (years, stages). Runs side by side (``abm.batch``): (years, runs, cells) and
-    (years, runs, stages), booked in one call, each run as alone.
+    ``STAGE_VALUES`` as (years, stages); mappings, read only for what the rows asked need. Runs side
+    by side (``abm.batch``): (years, runs, cells) and (years, runs, stages), booked in one call, each
+    run as alone. The fiscal costs: :func:`fiscal_costs`.
     """
-    c = chain
+    c, k = chain, cells
     n_stages = stages["capacity"].shape[-1]
 
     def zone0(per_cell):  # a coefficient that is the same in every zone of a stage
         return per_cell.reshape(*per_cell.shape[:-1], n_stages, 3)[..., 0]
 
-    k, X, Y, capacity = cells, cells["X"], cells["Y"], stages["capacity"]
-    x = to_stage(X)
-    power_labour = np.divide(to_stage(Y * (k["inputs_y"] + k["labour_y"])), x,
-                             out=zone0(k["inputs_y"] + k["labour_y"]).copy(), where=x > 0)
-    tech = zone0(k["tech_factor"])  # per-unit primary inputs relative to the chain's (technical change)
-    primary = c.other_inputs * tech + power_labour
-    sales = to_stage(k["sales_x"] * X)
-    # power is valued at its supply cost: a discount booked as fiscal cost is a subsidy, not value added
-    intermediate = to_stage(k["materials_x"] * X + (k["inputs_y"] + k["power_gap"] * k["kwh_y"]) * Y)
+    @functools.cache
+    def x():
+        return to_stage(k["X"])
+
+    @functools.cache
+    def tech():  # per-unit primary inputs relative to the chain's (technical change)
+        return zone0(k["tech_factor"])
+
+    @functools.cache
+    def sales():
+        return to_stage(k["sales_x"] * k["X"])
+
+    @functools.cache
+    def intermediate():  # power is valued at its supply cost: a discount booked as fiscal cost is a subsidy, not VA
+        return to_stage(k["materials_x"] * k["X"] + (k["inputs_y"] + k["power_gap"] * k["kwh_y"]) * k["Y"])
+
+    def primary():
+        power_labour = np.divide(to_stage(k["Y"] * (k["inputs_y"] + k["labour_y"])), x(),
+                                 out=zone0(k["inputs_y"] + k["labour_y"]).copy(), where=x() > 0)
+        return c.other_inputs * tech() + power_labour
+
+    def utilisation():
+        capacity = stages["capacity"]
+        return np.divide(stages["output"], capacity, out=np.zeros_like(capacity), where=capacity > 0)
+
     rows = {
-        "firms": to_stage(k["firms"]),
-        "capacity": capacity,
-        "output": stages["output"],
+        "firms": lambda: to_stage(k["firms"]),
+        "capacity": lambda: stages["capacity"],
+        "output": lambda: stages["output"],
         # the above-scale firms' share of the firms' output, of the stage's output (equal to it where
         # every producing firm is above scale, never more than it)
-        "output_above_scale": stages["output"] * np.divide(to_stage(k["X_above_scale"]), x, out=np.zeros_like(x),
-                                                           where=x > 0),
-        "utilisation": np.divide(stages["output"], capacity, out=np.zeros_like(capacity), where=capacity > 0),
-        "value_added": sales - intermediate,
+        "output_above_scale": lambda: stages["output"] * np.divide(to_stage(k["X_above_scale"]), x(),
+                                                                   out=np.zeros_like(x()), where=x() > 0),
+        "utilisation": utilisation,
+        "value_added": lambda: sales() - intermediate(),
         # incumbents' orders at their full capital cost (issue 12: grants and land pay a share of it)
-        "investment": to_stage(k["investment"] / k["capex_paid_factor"]) + stages["entry_investment"],
-        "employment": to_stage(Y) * (c.workers * tech),
-        "exports": stages["exports"],
-        "local_sales": stages["local_sales"],
-        "imported_inputs": x * stages["material_imported"],
-        "entries": stages["entries"],
-        "exits": to_stage(k["exits"]),
-        "successions": to_stage(k["successions_cell"]),
-        "profit": to_stage(k["profit"]),
-        "labour_cost": to_stage(k["labour_y"] * Y),
-        "depreciation": zone0(k["dep_per_unit"]) * capacity,
-        "interest": to_stage(k["interest_rate"] * k["debt_start"] + k["interest_x"] * X + k["interest_y"] * Y
-                          - k["interest_subsidy"]),
-        "tax_paid": to_stage(k["tax_paid"]),
-        "local_sales_value": stages["local_sales"] * stages["local_price"],
-        "local_inputs": x * stages["material_local"],
+        "investment": lambda: to_stage(k["investment"] / k["capex_paid_factor"]) + stages["entry_investment"],
+        "employment": lambda: to_stage(k["Y"]) * (c.workers * tech()),
+        "exports": lambda: stages["exports"],
+        "local_sales": lambda: stages["local_sales"],
+        "imported_inputs": lambda: x() * stages["material_imported"],
+        "entries": lambda: stages["entries"],
+        "exits": lambda: to_stage(k["exits"]),
+        "successions": lambda: to_stage(k["successions_cell"]),
+        "profit": lambda: to_stage(k["profit"]),
+        "labour_cost": lambda: to_stage(k["labour_y"] * k["Y"]),
+        "depreciation": lambda: zone0(k["dep_per_unit"]) * stages["capacity"],
+        "interest": lambda: to_stage(k["interest_rate"] * k["debt_start"] + k["interest_x"] * k["X"]
+                                     + k["interest_y"] * k["Y"] - k["interest_subsidy"]),
+        "tax_paid": lambda: to_stage(k["tax_paid"]),
+        "local_sales_value": lambda: stages["local_sales"] * stages["local_price"],
+        "local_inputs": lambda: x() * stages["material_local"],
         "sales": sales,
         "intermediate_inputs": intermediate,
-        "price": stages["price"],
-        "electricity_kwh": to_stage(k["kwh_y"] * Y),  # issue 12: kWh used (the energy-saving fund saves some)
-        "unit_cost": unit_costs(c.A, stages["local_ratio"], stages["import_price"], primary),
+        "price": lambda: stages["price"],
+        "electricity_kwh": lambda: to_stage(k["kwh_y"] * k["Y"]),  # issue 12: kWh used (energy saving saves some)
+        "unit_cost": lambda: unit_costs(c.A, stages["local_ratio"], stages["import_price"], primary()),
     }
-    for name in MONEY:
-        rows[name] = rows[name] * MONEY_SCALE
-    return rows, fiscal_costs(SimpleNamespace(**cells))
+    booked = {}
+    for name in rows if names is None else names:
+        booked[name] = rows[name]() * MONEY_SCALE if name in MONEY else rows[name]()
+    return booked
