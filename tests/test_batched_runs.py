@@ -235,8 +235,43 @@ def test_runs_whose_levers_switch_the_arithmetic_differently_cannot_share_a_batc
     plain = load_scenario(SCENARIOS / "baseline.yaml", ["replications=1", "horizon.years=3"])
     holidays = plain.with_overrides(policy=load_scenario(SCENARIOS / "tax_holiday.yaml").spec.policy)
     seeds = runner.child_seeds(1, 2)
-    with pytest.raises(BatchMismatch, match="differ"):
+    with pytest.raises(BatchMismatch, match="differ") as raised:
         ValueChainModel(plain, rngs=seeds, scenarios=[plain, holidays]).run()
+    assert raised.value.labels.tolist() == [False, True]  # which run took which branch
+
+
+def test_points_with_tax_holidays_of_other_lengths_side_by_side_are_the_runs_alone() -> None:
+    """Tax holidays of 1, 3 + 2 and 5 years (exempt + half) side by side in one batched model: the
+    holiday tables have the longest holiday's slots, and each run is the run of its own point alone
+    (a shorter holiday's tables are the same bits past its own end, coefficients.holiday_slots)."""
+    base = SCENARIOS / "sweep_base_levers.yaml"
+    points = [load_scenario(base, ["replications=1", "horizon.years=6", f"policy.tax.holidays.0.exempt_years={e}",
+                                   f"policy.tax.holidays.0.half_years={h}"]) for e, h in ((1, 0), (3, 2), (5, 0))]
+    batch = side_by_side_equals_alone(points)
+    taxes = [recorder.stage_frame(run).tax_paid.sum() for recorder, run, _ in batch[::2]]
+    assert len(set(taxes)) == 3  # the points differ: the comparison can fail
+
+
+def test_tax_tables_past_a_holiday_are_the_same_bits_in_every_later_slot() -> None:
+    """What lets holidays of other lengths share tables: with more slots, every slot past a cell's
+    exempt + half years + 1 holds that slot's rate and weight, bit for bit."""
+    from valuechain.simulation.economy.coefficients import tax_tables
+
+    rng = np.random.default_rng(3)
+    cells = 40
+    exempt, half = rng.integers(0, 6, cells).astype(float), rng.integers(0, 4, cells).astype(float)
+    lag, w = rng.integers(0, 4, cells).astype(float), rng.uniform(0.7, 0.95, cells)
+    first_h, last_h = 1.0 + lag, lag + 15.0
+    base = rng.choice([0.15, 0.25, 0.1], cells)
+    short = int((exempt + half).max()) + 2
+    rate, weight = tax_tables(exempt, half, 0.125, base, lag, w, first_h, last_h, short)
+    rate9, weight9 = tax_tables(exempt, half, 0.125, base, lag, w, first_h, last_h, short + 7)
+    assert np.array_equal(rate9[..., :short], rate) and np.array_equal(weight9[..., :short], weight)
+    for c in range(cells):
+        own_last = int(exempt[c] + half[c]) + 1
+        for table in (rate9, weight9):
+            past = table[c, :, own_last:]
+            assert np.array_equal(past, np.repeat(past[:, :1], past.shape[1], axis=1)), c
 
 
 def test_a_sweep_books_only_the_rows_it_keeps_with_the_values_of_every_row_booked(monkeypatch) -> None:

@@ -84,6 +84,44 @@ def test_batched_and_one_at_a_time_sweeps_give_identical_frames(folder: Path, te
     assert [list(k) for k in res.runs.spawn_key] == [expected[r] for r in res.runs.replication]
 
 
+HOLIDAYS = f"""
+name: holiday_lengths
+base: {SCENARIOS / 'sweep_base_levers.yaml'}
+design: grid
+parameters:
+  firms.scale: [0.05]
+  horizon.years: [3]
+  policy.tax.holidays.0.exempt_years: [0, 1, 3]
+replications: 2
+seed: 20160101
+"""
+
+
+def test_points_that_cannot_share_a_model_go_in_one_model_per_branch(folder: Path, monkeypatch) -> None:
+    """A batch of points with no holiday and with holidays of two lengths: the batched model of all
+    of them finds that the holiday switches the arithmetic in some runs only, and the runs go on in
+    one batched model per branch (the holidays of both lengths side by side), not point by point;
+    the frames are those of one run at a time."""
+    from valuechain.simulation.running import runner
+
+    sizes = []
+    real = runner.run_batch
+
+    def counted(scenario, replications, *args, **kwargs):
+        out = real(scenario, replications, *args, **kwargs)
+        sizes.append(len(replications))  # a model that finished
+        return out
+
+    monkeypatch.setattr(runner, "run_batch", counted)
+    (folder / "s.yaml").write_text(HOLIDAYS)
+    one = run_sweep("s.yaml", out="one", workers=1, progress=False, batch_size=1)
+    sizes.clear()
+    batched = run_sweep("s.yaml", out="batched", workers=1, progress=False, batch_size=6)
+    assert one.n_failed == batched.n_failed == 0 and batched.n_batches == 1
+    assert sorted(sizes) == [2, 4]  # no holiday (2 runs) apart; 1 and 3 years (4 runs) in one model
+    assert_same(frames(folder / "one"), frames(folder / "batched"))
+
+
 def test_batches_on_a_process_pool_equal_the_serial_ones(folder: Path) -> None:
     (folder / "s.yaml").write_text(CRN)
     assert main(["sweep", "s.yaml", "--out", "w1", "--workers", "1", "--batch-size", "1", "--quiet"]) == 0

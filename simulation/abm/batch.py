@@ -104,7 +104,9 @@ def stack_terms(per_run: list[CellTerms]) -> CellTerms:
             tables = np.stack([getattr(t, f.name) for t in distinct])
             value = tables.take(which, axis=0).reshape((-1,) + value.shape[1:])
         elif any(t is not first and not np.array_equal(getattr(t, f.name), value) for t in distinct):
-            raise BatchMismatch(f"runs side by side differ in {f.name}")
+            kinds = [next(i for i, d in enumerate(distinct) if np.array_equal(getattr(d, f.name), getattr(t, f.name)))
+                     for t in distinct]
+            raise BatchMismatch(f"runs side by side differ in {f.name}", np.take(kinds, which))
         values[f.name] = value
     return CellTerms(**values)
 

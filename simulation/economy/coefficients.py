@@ -25,7 +25,13 @@ RUN_CONSTANTS = frozenset({"capital_cost", "depreciation", "dep_per_unit", "surv
 
 class BatchMismatch(ValueError):
     """Runs side by side (``abm.batch``) whose scenarios take different branches of the year's
-    arithmetic (a lever acting in some runs and not in others): they cannot share one batch."""
+    arithmetic (a lever acting in some runs and not in others): they cannot share one batch.
+    ``labels``: where known, one per run side by side, equal for runs that took the same branch
+    (so that a caller can put each branch's runs in a batch of their own)."""
+
+    def __init__(self, message: str, labels=None):
+        super().__init__(message)
+        self.labels = None if labels is None else np.asarray(labels)
 
 
 def runs_agree(chain, condition: np.ndarray) -> bool:
@@ -34,22 +40,21 @@ def runs_agree(chain, condition: np.ndarray) -> bool:
     must be the same for all runs of a batch, so that each computes what it computes alone."""
     per_run = np.asarray(condition).reshape(getattr(chain, "runs", 1), -1).any(axis=1)
     if per_run.all() != per_run.any():
-        raise BatchMismatch("runs side by side differ in which levers act")
+        raise BatchMismatch("runs side by side differ in which levers act", per_run)
     return bool(per_run[0])
 
 
 def holiday_slots(chain, terms: CellTerms, plan: CellTerms) -> int:
-    """Tax-year slots of the holiday tables: the longest holiday (exempt + half years) + 2, the same
-    in every run side by side (else :class:`BatchMismatch`)."""
+    """Tax-year slots of the holiday tables: the longest holiday (exempt + half years) + 2 of any run
+    side by side. A run with a shorter holiday gets the same numbers as alone: its tables
+    (``tax_tables``) are the same bits in every slot past its own longest holiday + 1 (the base rate,
+    and a tax weight whose holiday sums are empty), and a firm's tax year is clipped to the last slot."""
     runs = getattr(chain, "runs", 1)
 
     def longest(t):
         return (t.holiday_exempt.reshape(runs, -1).max(axis=1) + t.holiday_half.reshape(runs, -1).max(axis=1))
 
-    by_run = np.maximum(np.maximum(longest(terms), longest(plan)), 0)
-    if np.any(by_run != by_run[0]):
-        raise BatchMismatch("runs side by side differ in their tax holidays' length")
-    return int(by_run[0]) + 2
+    return int(np.maximum(np.maximum(longest(terms), longest(plan)), 0).max()) + 2
 
 
 @dataclass(frozen=True)

@@ -419,8 +419,9 @@ def _key_groups(task: BatchTask) -> list[list[int]]:
 
 
 def _run_side_by_side(task: BatchTask, group: list[int]) -> dict[int, tuple]:
-    """The group's runs in one batched model; points whose levers cannot share one, point by point;
-    nothing if a model fails (its runs are then done one at a time)."""
+    """The group's runs in one batched model; runs whose levers cannot share one, in a batched model
+    for each branch of the arithmetic they take (``BatchMismatch.labels``; where not known, point by
+    point); nothing if a model fails (its runs are then done one at a time)."""
     from ..abm.batch import BatchMismatch
 
     if len(group) < 2:
@@ -430,13 +431,16 @@ def _run_side_by_side(task: BatchTask, group: list[int]) -> dict[int, tuple]:
         scenarios = [task.scenarios[r[0]] for r in runs]
         outs = runner.run_batch(scenarios[0], [r[1] for r in runs], [r[2] for r in runs], task.engine, scenarios)
         return dict(zip(group, outs))
-    except BatchMismatch:
-        points = list(dict.fromkeys(r[0] for r in runs))
-        if len(points) == 1:
+    except BatchMismatch as exc:
+        if exc.labels is not None and len(exc.labels) == len(group) and len(set(exc.labels.tolist())) > 1:
+            parts = [[i for i, label in zip(group, exc.labels) if label == kind] for kind in dict.fromkeys(exc.labels)]
+        else:  # the runs of each point apart
+            parts = [[i for i in group if task.runs[i][0] == point] for point in dict.fromkeys(r[0] for r in runs)]
+        if len(parts) == 1:
             return {}
         done: dict[int, tuple] = {}
-        for point in points:
-            done.update(_run_side_by_side(task, [i for i in group if task.runs[i][0] == point]))
+        for part in parts:
+            done.update(_run_side_by_side(task, part))
         return done
     except Exception:  # a model error: its runs are done one at a time, where it is recorded
         return {}
