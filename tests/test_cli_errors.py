@@ -563,6 +563,10 @@ def test_console_script_exit_status(tmp_path: Path) -> None:
 PLOT_REFUSALS = [
     (["--kind", "paths", "--out", "fig/p.jpg"],
      "error: fig/p.jpg: --out: unsupported figure format '.jpg'; use .png, .pdf or .svg"),
+    (["--kind", "paths", "--out", "fig"],
+     "error: fig: --out: is a folder: give a figure file, e.g. fig/figure.png (.png, .pdf or .svg)"),
+    (["--kind", "paths", "--out", "fig/p"],
+     "error: fig/p: --out: is a name without an extension: give a figure file, e.g. fig/p.png (.png, .pdf or .svg)"),
     (["--kind", "effects", "--baseline", "B", "--x", "a", "--out", "fig/p.png"],
      "error: --x: does not apply to --kind effects; it is read by --kind heatmap (got a)"),
     (["--kind", "chain", "--out", "fig/p.png"],

@@ -52,9 +52,12 @@ def check_out(path: str | Path, overwrite: bool = True) -> Path:
     :func:`~valuechain.outfile.check_out_file`)."""
     path = Path(path)
     ext = path.suffix.lower()
+    if not ext:
+        what, example = ("a folder", path / "figure.png") if path.is_dir() else \
+            ("a name without an extension", path.with_suffix(".png"))
+        raise InputError(str(path), "--out", f"is {what}: give a figure file, e.g. {example} (.png, .pdf or .svg)")
     if ext not in FORMATS:
-        raise InputError(str(path), "--out", f"unsupported figure format '{ext or path.name}'; use .png, .pdf "
-                         "or .svg")
+        raise InputError(str(path), "--out", f"unsupported figure format '{ext}'; use .png, .pdf or .svg")
     if not path.parent.exists():
         raise InputError(str(path), "--out", "directory does not exist")
     return check_out_file(path, "--out", overwrite, is_our_figure)
