@@ -52,7 +52,7 @@ class Chunk(NamedTuple):
     cells: slice
     sizes: np.ndarray  # rows of each cell inside the range
     local: np.ndarray  # where each cell's rows start, counted from the range's start
-    lag_runs: list  # (local rows, build lag in years): slices of cells whose stages share a lag, or each lag's mask
+    lag_runs: LagRuns  # (local rows, build lag in years): slices of cells whose stages share a lag, or each lag's mask
     kept: dict  # coefficients.RUN_CONSTANTS spread over the range's rows, kept until the layout changes
     segment_cells: np.ndarray | None  # the cell of each segment (``sizes``, ``local``), if the range holds a gap
     real: np.ndarray | None  # ... and which segments are cells (``FirmState.segments``)
@@ -98,18 +98,33 @@ def new_chunk(a: int, b: int, lo: np.ndarray, hi: np.ndarray, cells_of: np.ndarr
               lag_by_cell: np.ndarray) -> Chunk:
     """The chunk of rows ``[a, b)``, whose segments span ``[lo, hi)`` with cells ``cells_of`` (``real``:
     which segments are cells' regions, None: all; ``lag_by_cell``: each cell's build lag)."""
-    lags = lag_by_cell[cells_of]
-    change = np.flatnonzero(np.diff(lags)) + 1  # cells where the lag differs from the cell before
-    first, last = np.r_[0, change], np.r_[change, cells_of.size] - 1
-    if first.size <= MAX_LAG_SLICES:
-        runs = [(slice(int(lo[i] - a), int(hi[j] - a)), int(lags[i])) for i, j in zip(first, last)]
-    else:  # many runs of cells (runs side by side): the rows of each lag at once, as a mask
-        lag_by_row = np.repeat(lags, hi - lo)
-        runs = [(lag_by_row == lag, int(lag)) for lag in np.unique(lags)]
     gap = real is not None and not real.all()
     cells = slice(int(cells_of[0]), int(cells_of[-1]) + 1)
-    return Chunk(slice(a, b), cells, hi - lo, lo - a, runs, {}, cells_of if gap else None,
-                 np.flatnonzero(real) if gap else None)
+    return Chunk(slice(a, b), cells, hi - lo, lo - a, LagRuns(a, lo, hi, lag_by_cell[cells_of]), {},
+                 cells_of if gap else None, np.flatnonzero(real) if gap else None)
+
+
+class LagRuns:
+    """A chunk's ``lag_runs``: (local rows, build lag in years) of the slices of cells whose stages
+    share a lag, or (many slices: runs side by side) each lag's rows as a mask; made on first use
+    (numpy's settle path books new capacity by them; the compiled kernel reads each cell's lag)."""
+
+    __slots__ = ("_at", "_lo", "_hi", "_lags", "_runs")
+
+    def __init__(self, at: int, lo: np.ndarray, hi: np.ndarray, lags: np.ndarray):
+        self._at, self._lo, self._hi, self._lags, self._runs = at, lo, hi, lags, None
+
+    def __iter__(self):
+        if self._runs is None:
+            a, lo, hi, lags = self._at, self._lo, self._hi, self._lags
+            change = np.flatnonzero(np.diff(lags)) + 1  # cells where the lag differs from the cell before
+            first, last = np.r_[0, change], np.r_[change, lags.size] - 1
+            if first.size <= MAX_LAG_SLICES:
+                self._runs = [(slice(int(lo[i] - a), int(hi[j] - a)), int(lags[i])) for i, j in zip(first, last)]
+            else:  # many runs of cells (runs side by side): the rows of each lag at once, as a mask
+                lag_by_row = np.repeat(lags, hi - lo)
+                self._runs = [(lag_by_row == lag, int(lag)) for lag in np.unique(lags)]
+        return iter(self._runs)
 
 
 def capacity_within(capacity: np.ndarray, inv_productivity: np.ndarray, threshold: np.ndarray) -> np.ndarray:
@@ -144,6 +159,7 @@ class VectorEngine:
         self._planned: list = []  # per chunk: capacity put to work and under construction, plan -> settle
         self._zeros = np.zeros(0)  # as long as the longest chunk, read only
         self._kernels = compiled_kernels()  # None: numpy's path throughout
+        self._table = None  # the settle kernel's coefficient table, kept across years (``kernels.coefficient_table``)
 
     def chunks(self) -> list[Chunk]:
         """The layout cut into ranges of at most ``CHUNK_ROWS`` rows (recomputed after a rebuild).
@@ -214,7 +230,7 @@ class VectorEngine:
         sums = {name: np.zeros(st.n_cells) for name in SUMMED}
         leaving = [NO_ROWS]
         compiled = self._kernels is not None and self._kernels.covers(k, st.vintages)
-        table = self._kernels.coefficient_table(k) if compiled else None
+        table = self._table = self._kernels.coefficient_table(k, self._table) if compiled else None
         for chunk, planned in zip(self.chunks(), self._planned):
             if compiled and chunk.sizes.all():  # (a segment without rows: numpy's path)
                 self._reprice_working(chunk, planned[0], k)

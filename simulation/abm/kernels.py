@@ -157,9 +157,16 @@ def agrees_with_numpy() -> bool:
 
 # ------------------------------------------------------------------ settle
 
-def coefficient_table(k: CellCoefficients) -> np.ndarray:
-    """The year's per-cell coefficients the kernel reads, a row per cell (columns: ``COEFFICIENTS``)."""
-    return np.stack([np.asarray(getattr(k, name), dtype=np.float64) for name in COEFFICIENTS], axis=1)
+def coefficient_table(k: CellCoefficients, out: np.ndarray | None = None) -> np.ndarray:
+    """The year's per-cell coefficients the kernel reads, a row per cell (columns: ``COEFFICIENTS``);
+    written into ``out`` where it is given and has the table's shape (the engine's, kept across
+    years: no new memory a year), else a new table."""
+    columns = [np.asarray(getattr(k, name), dtype=np.float64) for name in COEFFICIENTS]
+    if out is None or out.shape != (columns[0].size, len(COEFFICIENTS)):
+        return np.stack(columns, axis=1)
+    for i, column in enumerate(columns):
+        out[:, i] = column
+    return out
 
 
 def settle_rows(k: CellCoefficients, table: np.ndarray, chunk, st, working: np.ndarray, building: np.ndarray,
