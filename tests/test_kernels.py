@@ -306,3 +306,43 @@ def test_the_compiled_producing_rows_are_numpys(seed):
     assert m == expected.size and np.array_equal(rows[:m], expected)
     assert np.array_equal(per_cell, np.diff(np.searchsorted(expected, starts)))
     assert np.array_equal(inv_rows[:m].view(np.uint64), inv_productivity[expected].view(np.uint64))
+
+
+def test_a_layout_rebuilt_in_place_is_the_same_bits_compiled(monkeypatch):
+    """``FirmState._rebuild_in_place`` (runs side by side, some of them outgrowing a cell but not their
+    rows and gap), with dead rows, an empty cell and subsidised-loan vintages: the same arrays, layout
+    and old -> new rows on both paths (``kernels.rebuilt_in_place_rows``, ``rebuilt_in_place_field``)."""
+    from valuechain.simulation.abm.state import FirmState
+
+    runs = 4
+
+    def rebuilt(path):
+        monkeypatch.setenv("VALUECHAIN_KERNELS", path)
+        rng = np.random.default_rng(5)
+        st = FirmState(6 * runs, subsidy_vintages=2, runs=runs)
+        st.add(np.repeat(np.arange(6 * runs), 30))  # the first layout: every run gets a gap
+        first = st.add(np.repeat(np.arange(6 * runs), 2))[0]  # (entry: no rebuild)
+        st.remove(np.arange(st.n)[st.alive])  # every firm leaves ...
+        cells = np.sort(rng.choice([c + 6 * r for r in range(runs) for c in (0, 1, 2, 4, 5)], 150 * runs))
+        n = cells.size
+        rows, mapping = st.add(cells, capacity=rng.random(n), lag=rng.integers(1, 4, n).astype(np.int8),
+                               cash=rng.normal(size=n), first_revenue_year=rng.integers(2000, 2020, n),
+                               loss_years=rng.integers(0, 3, n).astype(np.int16))
+        st.raw("pending")[:, rows] = rng.random((4, rows.size))
+        st.raw("sub_debt")[:, rows] = rng.random((2, rows.size))
+        st.remove(np.sort(rng.choice(rows, 40 * runs, replace=False)))
+        rebuilds = st.rebuilds
+        more = np.r_[np.full(20, 1), np.full(25, 6 * 2 + 4)]  # outgrows cell 1 of run 0 and cell 4 of run 2
+        mapping = st.add(more, debt=np.arange(float(more.size)))[1]
+        assert st.rebuilds == rebuilds + 1 and first.size
+        return st, mapping
+
+    calls, compiled = [], kernels.rebuilt_in_place_rows
+    monkeypatch.setattr(kernels, "rebuilt_in_place_rows", lambda *args: calls.append(1) or compiled(*args))
+    (a, map_a), (b, map_b) = rebuilt("numpy"), rebuilt("numba")
+    assert calls == [1]  # numba's path rebuilt in place once, compiled
+    assert map_a is not None and np.array_equal(map_a, map_b) and (map_a == -1).any()
+    for name in (*FIELDS, "sub_debt"):
+        assert np.array_equal(a.raw(name).view(np.uint8), b.raw(name).view(np.uint8)), name
+    for name in ("starts", "ends", "used", "alive_count", "_dead", "min_spare", "gaps", "recent_entry"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name

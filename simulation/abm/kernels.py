@@ -508,3 +508,45 @@ def rebuilt_field(old, spans, starts, heads, fill, new):
     for c in range(heads.size):
         for r in range(np.uint64(starts[c] + heads[c]), np.uint64(starts[c + 1])):
             new[r] = fill
+
+
+@jit
+def rebuilt_in_place_rows(alive, starts, cells, heads, living, head_rows, cell, mapping):
+    """The moves of ``FirmState._rebuild_in_place`` (the new layout placed; ``cells``: every cell of
+    the rebuilt runs, in order; ``heads``: living firms per cell): ``living`` the rebuilt runs'
+    living rows in order (each run's cells' rows ``starts[c]`` to ``starts[c + 1]``, its gap
+    included), ``head_rows`` the cells' heads they go to, ``cell`` of those rows their new cells,
+    ``mapping`` (the identity elsewhere) old row -> new row, -1 for the rows dropped. Returns the
+    number of living rows, and of heads (the caller checks they are equal; ``living`` holds at most
+    its length)."""
+    m, k = 0, 0
+    for q in range(cells.size):
+        c = cells[q]
+        for i in range(np.uint64(starts[c]), np.uint64(starts[c + 1])):
+            if alive[i]:
+                if m < living.size:  # (more living rows than heads: counted, not written)
+                    living[m] = i
+                m += 1
+            mapping[i] = -1
+            cell[i] = c
+        for r in range(np.uint64(starts[c]), np.uint64(starts[c] + heads[c])):
+            head_rows[k] = r
+            k += 1
+    if m == k:
+        for q in range(m):
+            mapping[living[q]] = head_rows[q]
+    return m, k
+
+
+@jit
+def rebuilt_in_place_field(row, living, head_rows, cells, starts, heads, fill, moved):
+    """One field's row in the layout of :func:`rebuilt_in_place_rows`: ``row[head_rows] =
+    row.take(living)`` (through ``moved``), then ``fill`` in every other row of the rebuilt cells."""
+    for q in range(living.size):
+        moved[q] = row[living[q]]
+    for q in range(head_rows.size):
+        row[head_rows[q]] = moved[q]
+    for q in range(cells.size):
+        c = cells[q]
+        for r in range(np.uint64(starts[c] + heads[c]), np.uint64(starts[c + 1])):
+            row[r] = fill

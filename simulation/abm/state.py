@@ -278,6 +278,9 @@ class FirmState:
         arrays, per_run = self._arrays, self.cells_per_run
         self._dead = self._dead[~rebuilt[arrays["cell"][self._dead]]]  # the rebuilt runs' dead rows go
         self._place(sizes, np.where(runs, gaps_left, self.gaps))  # (every run starts where it did)
+        kernels = compiled_kernels()
+        if kernels is not None:  # the same rows in compiled passes over the rebuilt runs' rows only
+            return self._rebuild_in_place_compiled(kernels, rebuilt, alive_per_cell)
         first = np.flatnonzero(runs) * per_run
         span = ranges(self.starts[first], self.starts[first + per_run])  # the rebuilt runs' rows and gaps
         living = span[arrays["alive"][span]]  # (in order: each run's cells' living firms)
@@ -294,6 +297,34 @@ class FirmState:
         mapping = np.arange(self.n, dtype=np.int64)
         mapping[span] = -1
         mapping[living] = heads
+        self.used = np.where(rebuilt, alive_per_cell, self.used)
+        self.rebuilds += 1
+        return mapping
+
+    def _rebuild_in_place_compiled(self, kernels, rebuilt: np.ndarray, alive_per_cell: np.ndarray) -> np.ndarray:
+        """``_rebuild_in_place`` (the new layout placed) with the compiled kernels: the moves, the new
+        rows' cells and the mapping in one pass over the rebuilt runs' rows
+        (``kernels.rebuilt_in_place_rows``), then each field's row moved and filled there
+        (``kernels.rebuilt_in_place_field``), with no array as long as the layout but the mapping; the
+        same arrays, bit for bit."""
+        arrays = self._arrays
+        cells = np.flatnonzero(rebuilt)
+        heads = int(alive_per_cell[cells].sum())
+        living, head_rows = np.empty(heads, dtype=np.int64), np.empty(heads, dtype=np.int64)
+        mapping = np.arange(self.n, dtype=np.int64)
+        m, k = kernels.rebuilt_in_place_rows(arrays["alive"], self.starts, cells, alive_per_cell, living, head_rows,
+                                             arrays["cell"], mapping)
+        if m != k:
+            raise RuntimeError("FirmState: the rows alive are not the cells' living firms (alive_count)")
+        living = living[:m]
+        moved = np.empty(m)  # (eight bytes a row: room for any field's values)
+        for name, arr in arrays.items():
+            if name == "cell":
+                continue
+            fill = arr.dtype.type(FILL.get(name, 0))
+            buffer = moved.view(arr.dtype)[:m] if arr.dtype.itemsize <= 8 else np.empty(m, dtype=arr.dtype)
+            for row in np.atleast_2d(arr):  # 1-D views of each row
+                kernels.rebuilt_in_place_field(row, living, head_rows, cells, self.starts, alive_per_cell, fill, buffer)
         self.used = np.where(rebuilt, alive_per_cell, self.used)
         self.rebuilds += 1
         return mapping
