@@ -3,7 +3,8 @@
 The settle step (``engine.VectorEngine.settle``), the turnover's picks (``model.ValueChainModel._turnover``),
 a rebuild of the layout (``state.FirmState._rebuild``) and the year's seed words
 (``streams.year_generators``) ask :func:`compiled_kernels` each time; numpy's path is the reference,
-the kernels give its bits (``tests/test_kernels.py``).
+the kernels give its bits (``tests/test_kernels.py``). The settle step of the years with interest
+subsidies or tax holidays has its kernel in ``abm.kernels_finance`` (:func:`finance_kernels`).
 """
 
 from __future__ import annotations
@@ -30,3 +31,19 @@ def _loaded_kernels():
     except RuntimeError:  # numba without a writable cache folder (beside the module, or the user's): numpy's path
         return None
     return kernels if kernels.agrees_with_numpy() else None
+
+
+def finance_kernels():
+    """The settle kernel of the years with interest subsidies and tax holidays (module
+    ``kernels_finance``), or None for numpy's path: whenever :func:`compiled_kernels` is None (it
+    builds on their sums and extrema)."""
+    return _loaded_finance() if compiled_kernels() is not None else None
+
+
+@functools.cache
+def _loaded_finance():
+    try:
+        from . import kernels_finance
+    except (ImportError, RuntimeError):  # as ``_loaded_kernels``
+        return None
+    return kernels_finance

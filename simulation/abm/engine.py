@@ -18,7 +18,7 @@ from mesa.agent import AgentSet
 from ..economy import firm
 from ..economy.coefficients import CellCoefficients, Spread
 from .agents import FirmAgent
-from .compiled import _loaded_kernels, compiled_kernels  # noqa: F401 (``engine.compiled_kernels``: also here)
+from .compiled import _loaded_kernels, compiled_kernels, finance_kernels  # noqa: F401 (``engine.compiled_kernels``: also here)
 from .memory import keep_freed_memory
 from .state import PENDING_SLOTS, FirmState
 
@@ -160,6 +160,7 @@ class VectorEngine:
         self._zeros = np.zeros(0)  # as long as the longest chunk, read only
         self._kernels = compiled_kernels()  # None: numpy's path throughout
         self._table = None  # the settle kernel's coefficient table, kept across years (``kernels.coefficient_table``)
+        self._finance = finance_kernels()  # ``kernels_finance``, or None with ``_kernels``
 
     def chunks(self) -> list[Chunk]:
         """The layout cut into ranges of at most ``CHUNK_ROWS`` rows (recomputed after a rebuild).
@@ -229,12 +230,16 @@ class VectorEngine:
         st = self.st
         sums = {name: np.zeros(st.n_cells) for name in SUMMED}
         leaving = [NO_ROWS]
-        compiled = self._kernels is not None and self._kernels.covers(k, st.vintages)
-        table = self._table = self._kernels.coefficient_table(k, self._table) if compiled else None
+        kernel, table = None, None
+        if self._kernels is not None and self._kernels.covers(k, st.vintages):
+            kernel = self._kernels.settle_rows
+            table = self._table = self._kernels.coefficient_table(k, self._table)
+        elif self._finance is not None and self._finance.covers_finance(k, st.vintages):
+            kernel, table = self._finance.settle_rows, self._finance.finance_table(k)  # interest subsidies, holidays
         for chunk, planned in zip(self.chunks(), self._planned):
-            if compiled and chunk.sizes.all():  # (a segment without rows: numpy's path)
+            if kernel is not None and chunk.sizes.all():  # (a segment without rows: numpy's path)
                 self._reprice_working(chunk, planned[0], k)
-                parts, gone = self._kernels.settle_rows(k, table, chunk, st, *planned, year)
+                parts, gone = kernel(k, table, chunk, st, *planned, year)
             else:
                 parts, gone = self._settle_chunk(chunk, planned, k, year)
             for name, part in parts.items():
