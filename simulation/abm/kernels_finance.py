@@ -109,7 +109,11 @@ def _settle(table, finance, local, cell, year, interest_rate, debt_share, max_de
     sums as ``kernels._settle``'s; returns how many rows leave."""
     n, n_seg, slots = cap.size, local.size, pending.shape[0]
     vintages = sub_debt.shape[0]
-    this_vintage = year % vintages if vintages else 0
+    this_vintage = np.uint64(year % vintages if vintages else 0)
+    slot_of_age = np.empty(max(vintages, 1), dtype=np.uint64)  # the vintage of each age, (year - age) % vintages
+    for age in range(1, vintages + 1):
+        slot_of_age[age - 1] = (year - age) % vintages
+    weight_of_age = np.empty(max(vintages, 1))
     year_f = np.float64(year)
     longest = 1
     for s in range(n_seg):
@@ -133,6 +137,8 @@ def _settle(table, finance, local, cell, year, interest_rate, debt_share, max_de
         wc_years, subsidised_loans, holiday_from, plan_holiday_from, util_margin = e[5], e[6], e[7], e[8], e[9]
         util_cost_y, annuity_k, subsidy_value_k, depreciation = e[10], e[11], e[12], e[13]
         arriving = pending[(year + 1 + np.int64(build_lag)) % slots]  # the slot of the cell's build lag
+        for age in range(1, vintages + 1):  # firm.subsidised_debt's weights in the cell
+            weight_of_age[age - 1] = weights[age - 1] * np.float64(age <= fixed_years)
         n_blocks = _leaves(hi - lo - 1, block_sizes, 0, todo)
         block, at = 0, np.uint64(1)
         block_end = at + np.uint64(block_sizes[0])
@@ -155,9 +161,8 @@ def _settle(table, finance, local, cell, year, interest_rate, debt_share, max_de
             interest_subsidy = 0.0
             if has_interest:
                 sub_debt_base = 0.0  # firm.subsidised_debt: the vintages still within their subsidy years
-                for age in range(1, vintages + 1):
-                    weight = weights[age - 1] * np.float64(age <= fixed_years)
-                    sub_debt_base += sub_debt[(year - age) % vintages, i] * weight
+                for a in range(vintages):
+                    sub_debt_base += sub_debt[slot_of_age[a], i] * weight_of_age[a]
                 wc_eligible = np.float64((year_f - maximum(np.float64(fr), wc_from)) < wc_years)
                 interest_subsidy = fixed_rate * sub_debt_base + (wc_rate_x * X + wc_rate_y * Y) * wc_eligible
                 cash_flow += interest_subsidy
