@@ -12,7 +12,7 @@ The same IEEE double operations as numpy's path (``engine.VectorEngine._settle_c
 same order (no fast-math: no reassociation, no fused multiply-add), ``np.maximum`` /
 ``np.minimum`` as numpy computes them (``kernels.maximum``, ``kernels.minimum``) and the sums by
 segment as ``np.add.reduceat`` (``kernels.block_sum``, ``_leaves``, ``_combine``): the same bits
-(``tests/test_kernels.py``). The only power, ``AMORTISATION ** (age - 1)`` of a vintage's weight,
+(``tests/test_kernels_finance.py``). The only power, ``AMORTISATION ** (age - 1)`` of a vintage's weight,
 is computed by Python as numpy's path does and handed to the kernel. Years with an employment
 subsidy, an investor cost factor (capital grants, land support) or order tracking stay on numpy's
 path (:func:`covers_finance`).
