@@ -236,3 +236,12 @@ def test_what_the_kernel_covers(monkeypatch):
     assert engine.finance_kernels() is None
     monkeypatch.setenv("VALUECHAIN_KERNELS", "numba")
     assert engine.finance_kernels() is kernels_finance
+
+
+def test_the_helpers_this_kernel_builds_in_are_the_stamped_ones() -> None:
+    """numba caches this module's machine code keyed on its own file: a change to the helpers it
+    takes from ``kernels`` must come with a new stamp here (which recompiles it), else this fails."""
+    from valuechain.simulation.abm import kernels_finance
+
+    assert kernels_finance.helpers_stamp() == kernels_finance.HELPERS_STAMP, (
+        "kernels.py's helpers changed: set kernels_finance.HELPERS_STAMP to helpers_stamp()")

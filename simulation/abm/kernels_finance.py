@@ -18,7 +18,9 @@ subsidy, an investor cost factor (capital grants, land support) or order trackin
 path (:func:`covers_finance`).
 
 Compiled on first call and cached beside this file (``cache=True``). numba's cache is keyed on
-this file only: a change to the helpers imported from ``kernels`` needs this cache cleared too.
+this file only, so the helpers it imports from ``kernels`` are stamped here (:data:`HELPERS_STAMP`,
+checked by ``tests/test_kernels_finance.py``): a change to them fails that test until the stamp is
+updated, and updating it changes this file, which makes numba compile this kernel afresh.
 """
 
 from __future__ import annotations
@@ -28,6 +30,25 @@ import numpy as np
 from ..economy.coefficients import CellCoefficients
 from ..economy.firm import AMORTISATION
 from .kernels import BLOCK, COEFFICIENTS, MAX_DEPTH, SCALARS, _combine, _leaves, block_sum, jit, maximum, minimum
+
+HELPERS_STAMP = "1d29d3aa21c2c3a2"
+"""The first 16 hex digits of :func:`helpers_stamp` for the helpers this kernel was compiled with."""
+
+
+def helpers_stamp() -> str:
+    """SHA-256 of the source of the helpers imported from ``kernels`` and of the constants read
+    with them (what this module's machine code builds in)."""
+    import hashlib
+    import inspect
+
+    from . import kernels
+
+    digest = hashlib.sha256()
+    for f in (kernels.maximum, kernels.minimum, kernels.block_sum, kernels._leaves, kernels._combine):
+        digest.update(inspect.getsource(f.py_func).encode())
+    digest.update(repr((kernels.BLOCK, kernels.MAX_DEPTH, kernels.COEFFICIENTS, kernels.SCALARS)).encode())
+    return digest.hexdigest()[:16]
+
 
 FINANCE = ("fixed_rate", "fixed_years", "wc_rate_x", "wc_rate_y", "wc_from", "wc_years", "subsidised_loans",
            "holiday_from", "plan_holiday_from", "util_margin", "util_cost_y", "annuity_k", "subsidy_value_k",
