@@ -87,9 +87,9 @@ def test_the_compiled_closures_are_numpys_picks(firms):
         assert expected.size < counts.sum()  # some firm was drawn twice
 
 
-@pytest.fixture
-def paths(monkeypatch):
-    """Run ``make()`` on each path; count the chunks each path computed (settle)."""
+def counting_paths(monkeypatch, targets):
+    """``run(make)``: ``make()`` run on each path (numpy's, numba's), with the calls of each of
+    ``targets`` ((owner, function name, label)) counted by label."""
     counts = {}
 
     def counted(owner, name, label):
@@ -100,11 +100,8 @@ def paths(monkeypatch):
             return function(*args, **kwargs)
         monkeypatch.setattr(owner, name, wrapper)
 
-    counted(kernels, "settle_rows", "compiled settle")
-    counted(engine.VectorEngine, "_settle_chunk", "numpy settle")
-    counted(kernels, "closing_rows", "compiled turnover")
-    counted(turnover, "pick_closures", "numpy turnover")
-    counted(kernels, "rebuilt_rows", "compiled rebuild")
+    for target in targets:
+        counted(*target)
 
     def run(make):
         out = {}
@@ -116,6 +113,15 @@ def paths(monkeypatch):
             out[path] = (model, dict(counts))
         return out
     return run
+
+
+@pytest.fixture
+def paths(monkeypatch):
+    """Run ``make()`` on each path; count the chunks each path computed (settle)."""
+    return counting_paths(monkeypatch, [
+        (kernels, "settle_rows", "compiled settle"), (engine.VectorEngine, "_settle_chunk", "numpy settle"),
+        (kernels, "closing_rows", "compiled turnover"), (turnover, "pick_closures", "numpy turnover"),
+        (kernels, "rebuilt_rows", "compiled rebuild")])
 
 
 STATE = (*FIELDS, "sub_debt")  # every array of the firms' state

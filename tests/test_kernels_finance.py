@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 import pytest
 from conftest import ROOT
-from test_kernels import STATE, assert_same_bits, bits
+from test_kernels import STATE, assert_same_bits, bits, counting_paths
 from valuechain.simulation import load_scenario
 from valuechain.simulation.abm import engine, kernels, kernels_finance
 from valuechain.simulation.abm.model import ValueChainModel
@@ -153,30 +153,9 @@ def test_each_chunk_is_numpys_bits_on_the_same_state(monkeypatch, case):
 @pytest.fixture
 def paths(monkeypatch):
     """Run ``make()`` on each path; count the chunks each settle path computed."""
-    counts = {}
-
-    def counted(owner, name, label):
-        function = getattr(owner, name)
-
-        def wrapper(*args, **kwargs):
-            counts[label] = counts.get(label, 0) + 1
-            return function(*args, **kwargs)
-        monkeypatch.setattr(owner, name, wrapper)
-
-    counted(kernels, "settle_rows", "compiled settle")
-    counted(kernels_finance, "settle_rows", "compiled finance settle")
-    counted(engine.VectorEngine, "_settle_chunk", "numpy settle")
-
-    def run(make):
-        out = {}
-        for path in ("numpy", "numba"):
-            monkeypatch.setenv("VALUECHAIN_KERNELS", path)
-            counts.clear()
-            model = make()
-            model.run()
-            out[path] = (model, dict(counts))
-        return out
-    return run
+    return counting_paths(monkeypatch, [
+        (kernels, "settle_rows", "compiled settle"), (kernels_finance, "settle_rows", "compiled finance settle"),
+        (engine.VectorEngine, "_settle_chunk", "numpy settle")])
 
 
 def test_the_2016_package_is_the_same_bits_compiled(paths):

@@ -4,7 +4,8 @@ The settle step (``engine.VectorEngine.settle``), the turnover's picks (``model.
 a rebuild of the layout (``state.FirmState._rebuild``) and the year's seed words
 (``streams.year_generators``) ask :func:`compiled_kernels` each time; numpy's path is the reference,
 the kernels give its bits (``tests/test_kernels.py``). The settle step of the years with interest
-subsidies or tax holidays has its kernel in ``abm.kernels_finance`` (:func:`finance_kernels`).
+subsidies, tax holidays or subsidised-loan vintages has its kernel in ``abm.kernels_finance``
+(:func:`finance_kernels`).
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ def _loaded_kernels():
 
 
 def finance_kernels():
-    """The settle kernel of the years with interest subsidies and tax holidays (module
-    ``kernels_finance``), or None for numpy's path: whenever :func:`compiled_kernels` is None (it
-    builds on their sums and extrema)."""
+    """The settle kernel of the years with interest subsidies, tax holidays or subsidised-loan
+    vintages (module ``kernels_finance``), or None for numpy's path: whenever :func:`compiled_kernels`
+    is None (it builds on their sums and extrema), and where the helpers it builds in from ``kernels``
+    are not the ones stamped in it (``kernels_finance.HELPERS_STAMP``: numba's cache, keyed on that
+    file only, could hold machine code compiled with other helpers)."""
     return _loaded_finance() if compiled_kernels() is not None else None
 
 
@@ -44,6 +47,8 @@ def finance_kernels():
 def _loaded_finance():
     try:
         from . import kernels_finance
-    except (ImportError, RuntimeError):  # as ``_loaded_kernels``
+
+        stamped = kernels_finance.helpers_stamp() == kernels_finance.HELPERS_STAMP
+    except (ImportError, RuntimeError, OSError):  # as ``_loaded_kernels``; OSError: no source to stamp
         return None
-    return kernels_finance
+    return kernels_finance if stamped else None

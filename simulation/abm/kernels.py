@@ -243,6 +243,39 @@ def _combine(n, block_sums, size, left, done):
             return value
 
 
+@inline
+def financed(desired, new_cash, new_debt, capital, debt_share, max_debt_to_capital):
+    """``rules.finance_investment`` of one firm: (investment, new loans)."""
+    own = maximum(new_cash, 0.0)
+    headroom = maximum(max_debt_to_capital * capital - new_debt, 0.0)
+    invest = minimum(desired, own + headroom)
+    return invest, minimum(maximum(debt_share * invest, invest - own), headroom)
+
+
+@inline
+def close_block(flows, block_sums, block, at, block_end, block_sizes, n_blocks):
+    """A settle kernel's block of a segment's flows complete: its sums kept (one per flow) and the
+    next block begun; returns (block, its first row, its end)."""
+    for f in range(flows.shape[0]):
+        block_sums[f, block] = block_sum(flows[f], 0, block_end - at)
+    block += 1
+    at = block_end
+    if block < n_blocks:
+        block_end = at + np.uint64(block_sizes[block])
+    return block, at, block_end
+
+
+@inline
+def segment_sums(first, flows, block_sums, block, n_blocks, rest, sums, s, size, left, done):
+    """A segment's flows summed as ``np.add.reduceat`` sums them, into ``sums[:, s]``: its first row's
+    plus the pairwise sum of its other ``rest`` rows from their blocks' sums."""
+    if block < n_blocks:  # a segment of one row: the pairwise sum of nothing
+        for f in range(flows.shape[0]):
+            block_sums[f, block] = block_sum(flows[f], 0, 0)
+    for f in range(flows.shape[0]):
+        sums[f, s] = first[f] + _combine(rest, block_sums[f], size, left, done)
+
+
 @jit
 def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, loss_limit, exit_enabled,
             cap, inv_phi, debt, cash, working, first_rev, loss_years, building, alive, pending, amortisation,
@@ -303,11 +336,7 @@ def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, 
             taxed = a_taxed - b_taxed * inv_phi[i]
             desired = minimum(maximum(minimum(untaxed, taxed), 0.0), desire_max) * cap[i]
             capital = (cap[i] + building[i]) * capital_cost
-            # rules.finance_investment
-            own = maximum(new_cash, 0.0)
-            headroom = maximum(max_debt_to_capital * capital - new_debt, 0.0)
-            invest = minimum(desired, own + headroom)
-            loans = minimum(maximum(debt_share * invest, invest - own), headroom)
+            invest, loans = financed(desired, new_cash, new_debt, capital, debt_share, max_debt_to_capital)
             losses = (loss_years[i] + 1) * (cash_flow < 0 and started)
             # rules.exits, on the equity before investing (the engine keeps the living firms' only)
             if exit_enabled and alive[i] and (losses >= loss_limit or new_cash + capital - new_debt < 0.0):
@@ -329,22 +358,13 @@ def _settle(table, local, year, interest_rate, debt_share, max_debt_to_capital, 
                 flows[6, q] = taxable
                 flows[7, q] = invest
                 if j + np.uint64(1) == block_end:  # the block is complete
-                    for f in range(len(SUMMED)):
-                        block_sums[f, block] = block_sum(flows[f], 0, block_end - at)
-                    block += 1
-                    at = block_end
-                    if block < n_blocks:
-                        block_end = at + np.uint64(block_sizes[block])
+                    block, at, block_end = close_block(flows, block_sums, block, at, block_end, block_sizes, n_blocks)
             cash[i] = new_cash
             debt[i] = new_debt
             cap[i] = cap[i] * survival
             loss_years[i] = losses
             arriving[i] += invest * units_per_yuan
-        if block < n_blocks:  # a segment of one row: the pairwise sum of nothing
-            for f in range(len(SUMMED)):
-                block_sums[f, block] = block_sum(flows[f], 0, 0)
-        for f in range(len(SUMMED)):
-            sums[f, s] = first[f] + _combine(hi - lo - 1, block_sums[f], size, left, done)
+        segment_sums(first, flows, block_sums, block, n_blocks, hi - lo - 1, sums, s, size, left, done)
     return gone
 
 

@@ -11,8 +11,9 @@ year's new loans booked into their vintage, as the engine does after ``firm.firm
 The same IEEE double operations as numpy's path (``engine.VectorEngine._settle_chunk``), in the
 same order (no fast-math: no reassociation, no fused multiply-add), ``np.maximum`` /
 ``np.minimum`` as numpy computes them (``kernels.maximum``, ``kernels.minimum``) and the sums by
-segment as ``np.add.reduceat`` (``kernels.block_sum``, ``_leaves``, ``_combine``): the same bits
-(``tests/test_kernels_finance.py``). The only power, ``AMORTISATION ** (age - 1)`` of a vintage's weight,
+segment as ``np.add.reduceat`` (``kernels.close_block``, ``segment_sums``), the financing as
+``kernels.financed``: the same bits (``tests/test_kernels_finance.py``). The only power,
+``AMORTISATION ** (age - 1)`` of a vintage's weight,
 is computed by Python as numpy's path does and handed to the kernel. Years with an employment
 subsidy, an investor cost factor (capital grants, land support) or order tracking stay on numpy's
 path (:func:`covers_finance`).
@@ -29,9 +30,21 @@ import numpy as np
 
 from ..economy.coefficients import CellCoefficients
 from ..economy.firm import AMORTISATION
-from .kernels import BLOCK, COEFFICIENTS, MAX_DEPTH, SCALARS, _combine, _leaves, block_sum, jit, maximum, minimum
+from .kernels import (
+    BLOCK,
+    COEFFICIENTS,
+    MAX_DEPTH,
+    SCALARS,
+    _leaves,
+    close_block,
+    financed,
+    jit,
+    maximum,
+    minimum,
+    segment_sums,
+)
 
-HELPERS_STAMP = "1d29d3aa21c2c3a2"
+HELPERS_STAMP = "df8aa9273e598455"
 """The first 16 hex digits of :func:`helpers_stamp` for the helpers this kernel was compiled with."""
 
 
@@ -44,7 +57,8 @@ def helpers_stamp() -> str:
     from . import kernels
 
     digest = hashlib.sha256()
-    for f in (kernels.maximum, kernels.minimum, kernels.block_sum, kernels._leaves, kernels._combine):
+    for f in (kernels.maximum, kernels.minimum, kernels.block_sum, kernels._leaves, kernels._combine,
+              kernels.financed, kernels.close_block, kernels.segment_sums):
         digest.update(inspect.getsource(f.py_func).encode())
     digest.update(repr((kernels.BLOCK, kernels.MAX_DEPTH, kernels.COEFFICIENTS, kernels.SCALARS)).encode())
     return digest.hexdigest()[:16]
@@ -217,11 +231,7 @@ def _settle(table, finance, local, cell, year, interest_rate, debt_share, max_de
                 taxed = a_taxed - b_taxed * inv_phi[i]
                 desired = minimum(maximum(minimum(untaxed, taxed), 0.0), desire_max) * cap[i]
             capital = (cap[i] + building[i]) * capital_cost
-            # rules.finance_investment
-            own = maximum(new_cash, 0.0)
-            headroom = maximum(max_debt_to_capital * capital - new_debt, 0.0)
-            invest = minimum(desired, own + headroom)
-            loans = minimum(maximum(debt_share * invest, invest - own), headroom)
+            invest, loans = financed(desired, new_cash, new_debt, capital, debt_share, max_debt_to_capital)
             losses = (loss_years[i] + 1) * (cash_flow < 0 and started)
             if exit_enabled and alive[i] and (losses >= loss_limit or new_cash + capital - new_debt < 0.0):
                 leaving[gone] = i
@@ -243,13 +253,8 @@ def _settle(table, finance, local, cell, year, interest_rate, debt_share, max_de
                 flows[6, q] = taxable
                 flows[7, q] = invest
                 flows[8, q] = interest_subsidy
-                if j + np.uint64(1) == block_end:
-                    for f in range(N_SUMMED):
-                        block_sums[f, block] = block_sum(flows[f], 0, block_end - at)
-                    block += 1
-                    at = block_end
-                    if block < n_blocks:
-                        block_end = at + np.uint64(block_sizes[block])
+                if j + np.uint64(1) == block_end:  # the block is complete
+                    block, at, block_end = close_block(flows, block_sums, block, at, block_end, block_sizes, n_blocks)
             cash[i] = new_cash
             debt[i] = new_debt
             cap[i] = cap[i] * survival
@@ -257,9 +262,5 @@ def _settle(table, finance, local, cell, year, interest_rate, debt_share, max_de
             arriving[i] += invest * units_per_yuan
             if vintages:  # this year's loans, subsidised in the cells where they are
                 sub_debt[this_vintage, i] = loans * subsidised_loans
-        if block < n_blocks:
-            for f in range(N_SUMMED):
-                block_sums[f, block] = block_sum(flows[f], 0, 0)
-        for f in range(N_SUMMED):
-            sums[f, s] = first[f] + _combine(hi - lo - 1, block_sums[f], size, left, done)
+        segment_sums(first, flows, block_sums, block, n_blocks, hi - lo - 1, sums, s, size, left, done)
     return gone
