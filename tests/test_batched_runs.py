@@ -303,3 +303,51 @@ def test_a_sweep_books_only_the_rows_it_keeps_with_the_values_of_every_row_booke
     by_lever = fiscal_frame.pivot_table(index=["year", "stage"], columns="lever", values="fiscal_cost", sort=False)
     for key, values in fiscal.items():
         assert np.array_equal(values, by_lever[key].to_numpy()), key
+
+
+def test_rows_asked_in_any_order_and_between_years_are_those_of_a_run_read_at_its_end() -> None:
+    """The recorder books a row when first asked: rows and fiscal costs read after two years, then
+    every row one at a time in a shuffled order after the third, are the bits of a model read once
+    at its end."""
+    import random
+
+    from valuechain.simulation.schema import STAGE_COLUMNS
+
+    sc = load_scenario(SCENARIOS / "policy_package_2016.yaml", ["replications=1", "horizon.years=3",
+                                                                  "firms.scale=0.05"])
+    seeds = np.random.SeedSequence(4).spawn(2)
+    whole = ValueChainModel(sc, rngs=seeds)
+    whole.run()
+    want, want_fiscal = whole.recorder.stage_columns(1), whole.recorder.fiscal_costs(1)
+    stepped = ValueChainModel(sc, rngs=seeds)
+    stepped.step()
+    stepped.step()
+    early = stepped.recorder.stage_columns(1, ["value_added", "employment"])
+    assert early["year"].max() == 2017 and stepped.recorder.fiscal_costs(1)["tax"].size == early["year"].size
+    stepped.step()
+    names = list(STAGE_COLUMNS)
+    random.Random(0).shuffle(names)
+    got = {}
+    for name in names:
+        got.update(stepped.recorder.stage_columns(1, [name]))
+    for name in STAGE_COLUMNS:
+        assert np.array_equal(got[name].view(np.uint8), want[name].view(np.uint8)), name
+    for key, values in stepped.recorder.fiscal_costs(1).items():
+        assert np.array_equal(values.view(np.uint8), want_fiscal[key].view(np.uint8)), key
+
+
+def test_runs_side_by_side_that_differ_in_a_scalar_term_are_labelled_by_its_value() -> None:
+    """stack_terms' mismatch names which runs share the scalar's value (NaN equal to nothing), so
+    that a sweep can put each value's runs in a model of their own."""
+    import dataclasses
+
+    from valuechain.simulation.abm.batch import BatchMismatch, same_value_labels, stack_terms
+    from valuechain.simulation.economy.levers import year_terms
+
+    assert same_value_labels([0.25, 0.25, 0.15, np.nan, np.nan, 0.15]) == [0, 0, 2, 3, 4, 2]
+    sc = load_scenario(SCENARIOS / "baseline.yaml", ["replications=1"])
+    terms = year_terms(sc.spec.policy, sc.chain, 2016, sc.chain.price0)
+    a, b, c = (dataclasses.replace(terms, statutory_rate=r) for r in (0.25, 0.25, 0.2))
+    with pytest.raises(BatchMismatch, match="statutory_rate") as raised:
+        stack_terms([a, b, a, c])
+    assert raised.value.labels.tolist() == [0, 0, 0, 2]

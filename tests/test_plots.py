@@ -333,7 +333,8 @@ def test_cli_plot_replaces_only_its_own_figure_and_only_with_overwrite(runs, tmp
              ([str(foreign), "--overwrite"], f"error: {foreign}: --out: exists and valuechain did not write it; "
               "valuechain replaces only files it wrote; move it or choose another name"),
              ([str(tmp_path / f"adir.{ext}"), "--overwrite"],
-              f"error: {tmp_path / f'adir.{ext}'}: --out: is a directory; name the file to write")]
+              f"error: {tmp_path / f'adir.{ext}'}: --out: is a directory; name the file to write, e.g. "
+              f"{tmp_path / f'adir.{ext}' / 'figure.png'} (.png, .pdf or .svg)")]
     for extra, line in cases:
         assert main([*argv, *extra]) == 2
         out, err = capsys.readouterr()
@@ -387,3 +388,13 @@ def test_save_that_fails_while_writing_leaves_the_old_figure_and_no_temporary(tm
     plt.close(fig)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figure.png"]
+
+
+def test_a_folder_given_as_the_figure_is_named_a_folder_whatever_its_name(tmp_path):
+    from valuechain.plot_options import check_out
+
+    (tmp_path / "results.v2").mkdir()
+    with pytest.raises(InputError) as raised:
+        check_out(tmp_path / "results.v2")
+    assert str(raised.value) == (f"{tmp_path / 'results.v2'}: --out: is a directory; name the file to write, e.g. "
+                                 f"{tmp_path / 'results.v2' / 'figure.png'} (.png, .pdf or .svg)")

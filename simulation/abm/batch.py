@@ -104,11 +104,17 @@ def stack_terms(per_run: list[CellTerms]) -> CellTerms:
             tables = np.stack([getattr(t, f.name) for t in distinct])
             value = tables.take(which, axis=0).reshape((-1,) + value.shape[1:])
         elif any(t is not first and not np.array_equal(getattr(t, f.name), value) for t in distinct):
-            kinds = [next(i for i, d in enumerate(distinct) if np.array_equal(getattr(d, f.name), getattr(t, f.name)))
-                     for t in distinct]
-            raise BatchMismatch(f"runs side by side differ in {f.name}", np.take(kinds, which))
+            raise BatchMismatch(f"runs side by side differ in {f.name}",
+                                np.take(same_value_labels([getattr(t, f.name) for t in distinct]), which))
         values[f.name] = value
     return CellTerms(**values)
+
+
+def same_value_labels(values: list) -> list[int]:
+    """Per value, the position of the first equal one (``np.array_equal``; a value equal to none
+    before it, a NaN among them, is its own)."""
+    return [next((i for i, v in enumerate(values[:j]) if np.array_equal(v, value)), j)
+            for j, value in enumerate(values)]
 
 
 def stack_prices(prices: YearPrices, runs: int, stages_per_run: int) -> YearPrices:

@@ -28,7 +28,7 @@ class Recorder:
         self.chain = chain
         self.runs = runs
         self.years: list[dict] = []
-        self._accounts: tuple[int, tuple[dict, dict, _Stacked]] | None = None  # (years recorded, :meth:`_booked`)
+        self._accounts: tuple[int, tuple[dict, dict, _Stacked, _Stacked]] | None = None  # (years, :meth:`_booked`)
 
     def record(self, year: int, firms: np.ndarray, k: CellCoefficients, sums, stage_values: dict,
                cell_values: dict) -> None:
@@ -62,10 +62,10 @@ class Recorder:
             self._accounts = (len(self.years), ({}, {}, cells, _Stacked(self._stacked, accounts.STAGE_VALUES, n)))
         return self._accounts[1]
 
-    def accounts(self, run: int = 0, names=STAGE_COLUMNS) -> tuple[dict, dict]:
-        """Stage accounts (the rows ``names``) and fiscal costs by lever of one run, arrays (years,
-        stages) (``economy.accounts``, booked for all runs at once)."""
-        rows, fiscal = self.accounts_all(names)
+    def accounts(self, run: int = 0, names=STAGE_COLUMNS, with_fiscal: bool = True) -> tuple[dict, dict]:
+        """Stage accounts (the rows ``names``) and fiscal costs by lever of one run (as
+        :meth:`accounts_all`), arrays (years, stages) (``economy.accounts``, booked for all runs at once)."""
+        rows, fiscal = self.accounts_all(names, with_fiscal)
         return {name: rows[name][:, run] for name in names}, {name: v[:, run] for name, v in fiscal.items()}
 
     def _keys(self, repeat: int = 1) -> dict:
@@ -79,7 +79,7 @@ class Recorder:
     def stage_columns(self, run: int = 0, names=STAGE_COLUMNS) -> dict[str, np.ndarray]:
         """The stage frame's columns as arrays: the keys (year, sector, stage, tier), then ``names``
         (counts as integers)."""
-        rows, _ = self.accounts(run, names)
+        rows, _ = self.accounts(run, names, with_fiscal=False)
         return {**self._keys(), **{name: rows[name].ravel().astype(np.int64) if name in COUNTS
                                    else rows[name].ravel() for name in names}}
 
@@ -102,13 +102,14 @@ class Recorder:
                       for name in names})
         return stage, {lever.key: stacked(fiscal[lever.key]) for lever in LEVERS}
 
-    def accounts_all(self, names=STAGE_COLUMNS) -> tuple[dict, dict]:
-        """Stage accounts (the rows ``names``) and fiscal costs of every run, arrays (years, runs, stages)."""
+    def accounts_all(self, names=STAGE_COLUMNS, with_fiscal: bool = True) -> tuple[dict, dict]:
+        """Stage accounts (the rows ``names``) and fiscal costs of every run (booked if
+        ``with_fiscal``, else those booked so far), arrays (years, runs, stages)."""
         rows, fiscal, cells, stages = self._booked()
         missing = [name for name in names if name not in rows]
         if missing:
             rows.update(accounts.stage_accounts(self.chain, cells, stages, missing))
-        if not fiscal:
+        if with_fiscal and not fiscal:
             fiscal.update(accounts.fiscal_costs(accounts.Attributes(cells)))
         return rows, fiscal
 

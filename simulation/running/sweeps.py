@@ -355,7 +355,8 @@ def execute_batch(task: BatchTask) -> tuple[list[dict], bytes | None]:
 
     The runs go side by side through batched models (issue 17, ``abm.batch``): the runs of points
     with the same ``batch_key`` together (at most ``runs_that_fit`` at once), or, where their
-    levers take different branches of the year (``BatchMismatch``), the runs of each point; their
+    levers take different branches of the year (``BatchMismatch``), the runs of each branch
+    together (:func:`_run_side_by_side`); their
     results are those of one run at a time, bit for bit. If a batched model fails, its runs are
     done again one at a time, so a failing run fails alone."""
     tables: dict[int, tuple] = {}  # position in task.runs -> (table, columns, run record) of runs side by side

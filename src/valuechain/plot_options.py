@@ -52,10 +52,12 @@ def check_out(path: str | Path, overwrite: bool = True) -> Path:
     :func:`~valuechain.outfile.check_out_file`)."""
     path = Path(path)
     ext = path.suffix.lower()
+    if path.is_dir():  # (whatever its name: a folder named results.v2 too)
+        raise InputError(str(path), "--out", f"is a directory; name the file to write, e.g. {path / 'figure.png'} "
+                         "(.png, .pdf or .svg)")
     if not ext:
-        what, example = ("a folder", path / "figure.png") if path.is_dir() else \
-            ("a name without an extension", path.with_suffix(".png"))
-        raise InputError(str(path), "--out", f"is {what}: give a figure file, e.g. {example} (.png, .pdf or .svg)")
+        raise InputError(str(path), "--out", f"has no extension; name the file to write, e.g. "
+                         f"{path.with_suffix('.png')} (.png, .pdf or .svg)")
     if ext not in FORMATS:
         raise InputError(str(path), "--out", f"unsupported figure format '{ext}'; use .png, .pdf or .svg")
     if not path.parent.exists():
