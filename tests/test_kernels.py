@@ -352,3 +352,39 @@ def test_a_layout_rebuilt_in_place_is_the_same_bits_compiled(monkeypatch):
         assert np.array_equal(a.raw(name).view(np.uint8), b.raw(name).view(np.uint8)), name
     for name in ("starts", "ends", "used", "alive_count", "_dead", "min_spare", "gaps", "recent_entry"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_a_layout_rebuilt_for_some_runs_with_every_run_moved_is_the_same_bits_compiled(monkeypatch):
+    """``FirmState._rebuild`` of one run of three side by side that outgrows its rows and gap (so
+    every run moves; the others keep their dead and free rows), with dead rows in every run, an
+    empty cell and subsidised-loan vintages: the same arrays, layout, old -> new rows and dead rows
+    on both paths (``kernels.rebuilt_some_rows``, ``rebuilt_field``)."""
+    from valuechain.simulation.abm.state import FirmState
+
+    runs = 3
+
+    def rebuilt(path):
+        monkeypatch.setenv("VALUECHAIN_KERNELS", path)
+        rng = np.random.default_rng(8)
+        st = FirmState(6 * runs, subsidy_vintages=2, runs=runs)
+        cells = np.sort(rng.choice([c + 6 * r for r in range(runs) for c in (0, 1, 2, 4, 5)], 300 * runs))
+        rows, _ = st.add(cells, capacity=rng.random(cells.size), cash=rng.normal(size=cells.size),
+                         first_revenue_year=rng.integers(2000, 2020, cells.size))
+        st.raw("sub_debt")[:, rows] = rng.random((2, rows.size))
+        st.remove(np.sort(rng.choice(rows, 90 * runs, replace=False)))  # dead rows in every run
+        before = st.starts.copy(), st.ends.copy()
+        mapping = st.add(np.repeat(np.arange(6, 12), 150), debt=np.arange(900.0))[1]  # run 1 overflows
+        return st, mapping, before
+
+    calls, compiled = [], kernels.rebuilt_some_rows
+    monkeypatch.setattr(kernels, "rebuilt_some_rows", lambda *args: calls.append(1) or compiled(*args))
+    (a, map_a, (starts, ends)), (b, map_b, _) = rebuilt("numpy"), rebuilt("numba")
+    assert calls == [1]  # numba's path rebuilt once, compiled
+    assert map_a is not None and np.array_equal(map_a, map_b)
+    assert a.starts[12] != starts[12]  # run 1 grew past its gap: run 2 moved
+    assert (map_a[starts[0]:ends[5]] >= 0).all() and (map_a[starts[12]:ends[17]] >= 0).all()  # moved whole
+    assert a._dead.size > 0  # the moved runs kept their dead rows
+    for name in (*FIELDS, "sub_debt"):
+        assert np.array_equal(a.raw(name).view(np.uint8), b.raw(name).view(np.uint8)), name
+    for name in ("starts", "ends", "used", "alive_count", "_dead", "min_spare", "gaps"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name

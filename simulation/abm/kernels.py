@@ -518,6 +518,64 @@ def rebuilt_rows(alive, starts, heads, mapping, cell, spans):
 
 
 @jit
+def rebuilt_some_rows(alive, old_cell, old_starts, old_ends, starts, heads, rebuilt, cells_per_run, mapping, cell,
+                      spans):
+    """A new layout of some runs (``rebuilt``, a bool per run; ``FirmState._rebuild`` where not every
+    run is rebuilt and they do not fit in place): a rebuilt run as :func:`rebuilt_rows` (its k-th living
+    old row to the k-th row of its cells' heads, ``heads[c]`` of cell c), every other run's cells
+    moved whole (one move: old rows to its last cell's end, their cells with them) and its new gap
+    given its last cell; ``mapping[old row]`` the new row (-1: dropped), ``cell`` the new rows' cells,
+    ``spans[:m]`` the moves (old row, new row, rows). Returns ``m``, or -1 if a rebuilt run's living
+    rows are not its cells' heads (fewer or more)."""
+    mapping[:] = -1
+    one = np.uint64(1)
+    m = 0
+    for run in range(rebuilt.size):
+        c0 = run * cells_per_run
+        c1 = c0 + cells_per_run
+        if rebuilt[run]:
+            i, end_old = np.uint64(old_starts[c0]), np.uint64(old_starts[c1])  # its rows and old gap
+            last_i, last_r = np.int64(-2), np.int64(-2)
+            for c in range(c0, c1):
+                lo = np.uint64(starts[c])
+                for r in range(lo, lo + np.uint64(heads[c])):
+                    while i < end_old and not alive[i]:
+                        i += one
+                    if i == end_old:
+                        return -1
+                    mapping[i] = r
+                    if np.int64(i) == last_i + 1 and np.int64(r) == last_r + 1:
+                        spans[m - 1, 2] += 1
+                    else:
+                        spans[m, 0] = i
+                        spans[m, 1] = r
+                        spans[m, 2] = 1
+                        m += 1
+                    last_i, last_r = np.int64(i), np.int64(r)
+                    i += one
+                for r in range(lo, np.uint64(starts[c + 1])):
+                    cell[r] = c
+            while i < end_old:  # no living row left behind
+                if alive[i]:
+                    return -1
+                i += one
+        else:
+            a_old, a_new = np.uint64(old_starts[c0]), np.uint64(starts[c0])
+            length = np.uint64(old_ends[c1 - 1]) - a_old
+            if length:
+                spans[m, 0] = a_old
+                spans[m, 1] = a_new
+                spans[m, 2] = length
+                m += 1
+            for j in range(length):
+                mapping[a_old + j] = a_new + j
+                cell[a_new + j] = old_cell[a_old + j]
+            for r in range(a_new + length, np.uint64(starts[c1])):  # its new gap
+                cell[r] = c1 - 1
+    return m
+
+
+@jit
 def rebuilt_field(old, spans, starts, heads, fill, new):
     """One field's row in the new layout of :func:`rebuilt_rows`: the living old values moved by
     ``spans``, ``fill`` in every other row (``old.take(source)`` then ``new[free] = fill``)."""

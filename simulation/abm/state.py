@@ -183,9 +183,11 @@ class FirmState:
         old, old_starts, old_ends = self._arrays, self.starts, self.ends
         old_alive = old["alive"]
         self._place(sizes, gaps)
-        kernels = compiled_kernels() if runs.all() else None
-        if kernels is not None:  # every run rebuilt: the same rows in compiled passes
-            return self._rebuild_compiled(kernels, old, rebuilt, alive_per_cell)
+        kernels = compiled_kernels()
+        if kernels is not None:  # the same rows in compiled passes
+            if runs.all():
+                return self._rebuild_compiled(kernels, old, rebuilt, alive_per_cell)
+            return self._rebuild_some_compiled(kernels, old, old_starts, old_ends, runs, rebuilt, alive_per_cell)
         n, per_run = self.n, self.cells_per_run
         rows_new, rows_old, free, cells_new = [], [], [], []
         for run in np.flatnonzero(runs):  # the rebuilt runs' regions, from their living rows
@@ -265,6 +267,41 @@ class FirmState:
             arrays[name] = new
         self._arrays = arrays
         self._dead = np.zeros(0, dtype=np.int64)  # (every run's dead rows dropped)
+        self.used = np.where(rebuilt, alive_per_cell, self.used)
+        self.rebuilds += 1
+        return mapping
+
+    def _rebuild_some_compiled(self, kernels, old: dict[str, np.ndarray], old_starts: np.ndarray,
+                               old_ends: np.ndarray, runs: np.ndarray, rebuilt: np.ndarray,
+                               alive_per_cell: np.ndarray) -> np.ndarray:
+        """``_rebuild`` of the ``runs`` (not all; the new layout placed, every run with a new gap) with
+        the compiled kernels: the rebuilt runs' living rows into their cells' heads and the other runs'
+        cells moved whole (``kernels.rebuilt_some_rows``), then each field by those moves with its fill
+        in every other row of a rebuilt run and in every new gap (``kernels.rebuilt_field``); the same
+        arrays, bit for bit, as numpy's path."""
+        old_alive = old["alive"]
+        heads = np.where(rebuilt, alive_per_cell, self.ends - self.starts[:-1])  # moved: the whole cell
+        mapping = np.empty(old_alive.size, dtype=np.int64)
+        cell = np.empty(self.n, dtype=FIELDS["cell"][0])
+        spans = np.empty((int(alive_per_cell.sum()) + self.runs, 3), dtype=np.int64)
+        moves = kernels.rebuilt_some_rows(old_alive, old["cell"], old_starts, old_ends, self.starts, heads, runs,
+                                          self.cells_per_run, mapping, cell, spans)
+        if moves < 0:
+            raise RuntimeError("FirmState: the rows alive are not the cells' living firms (alive_count)")
+        spans = spans[:moves]
+        arrays = {}
+        for name, arr in old.items():
+            if name == "cell":
+                arrays[name] = cell
+                continue
+            new = np.empty(arr.shape[:-1] + (self.n,), dtype=arr.dtype)
+            fill = arr.dtype.type(FILL.get(name, 0))
+            for row_new, row_old in zip(np.atleast_2d(new), np.atleast_2d(arr)):  # 1-D views of each row
+                kernels.rebuilt_field(row_old, spans, self.starts, heads, fill, row_new)
+            arrays[name] = new
+        self._arrays = arrays
+        dead = self._dead[~rebuilt[old["cell"][self._dead]]]  # the moved runs keep their dead rows
+        self._dead = mapping[dead]
         self.used = np.where(rebuilt, alive_per_cell, self.used)
         self.rebuilds += 1
         return mapping
