@@ -483,25 +483,22 @@ def closing_rows(per_cell, counts, u_pairs, rows, inv_rows, successions):
 
 # ------------------------------------------------------------------ rebuilding the layout
 
-@jit
-def rebuilt_rows(alive, starts, heads, mapping, cell, spans):
-    """A new layout of every run (``FirmState._rebuild``) in one pass: the k-th living old row goes
-    to the k-th row of the cells' heads (cell c's: ``starts[c]`` to ``starts[c] + heads[c]``), so
-    ``mapping[old row]`` is its new row (-1: dropped), ``cell`` the new rows' cells (a run's gap: its
-    last cell) and ``spans[:m]`` the moves of consecutive living rows (old row, new row, rows).
-    Returns ``m``, or -1 if there are fewer living rows than heads (the caller checks there are
-    not more). (Row indices unsigned: no checks for negative indices.)"""
-    mapping[:] = -1
+@inline
+def _living_to_heads(alive, i, end, starts, heads, c0, c1, mapping, cell, spans, m):
+    """The living old rows from ``i`` (before ``end``) to the heads of cells ``c0`` to ``c1`` in turn
+    (cell c's: ``starts[c]`` to ``starts[c] + heads[c]``): ``mapping`` of each, the moves of
+    consecutive rows added to ``spans`` from ``m``, and every new row of those cells given its cell.
+    Returns (the old row after the last moved, the moves' count), or (``end``, -1) if fewer rows live
+    than the heads hold."""
     one = np.uint64(1)
-    i, n_old, m = np.uint64(0), np.uint64(alive.size), 0
     last_i, last_r = np.int64(-2), np.int64(-2)  # the last move's rows
-    for c in range(heads.size):
+    for c in range(c0, c1):
         lo = np.uint64(starts[c])
         for r in range(lo, lo + np.uint64(heads[c])):
-            while i < n_old and not alive[i]:
+            while i < end and not alive[i]:
                 i += one
-            if i == n_old:
-                return -1
+            if i == end:
+                return end, -1
             mapping[i] = r
             if np.int64(i) == last_i + 1 and np.int64(r) == last_r + 1:  # the move goes on
                 spans[m - 1, 2] += 1
@@ -514,6 +511,20 @@ def rebuilt_rows(alive, starts, heads, mapping, cell, spans):
             i += one
         for r in range(lo, np.uint64(starts[c + 1])):
             cell[r] = c
+    return i, m
+
+
+@jit
+def rebuilt_rows(alive, starts, heads, mapping, cell, spans):
+    """A new layout of every run (``FirmState._rebuild``) in one pass: the k-th living old row goes
+    to the k-th row of the cells' heads (cell c's: ``starts[c]`` to ``starts[c] + heads[c]``), so
+    ``mapping[old row]`` is its new row (-1: dropped), ``cell`` the new rows' cells (a run's gap: its
+    last cell) and ``spans[:m]`` the moves of consecutive living rows (old row, new row, rows).
+    Returns ``m``, or -1 if there are fewer living rows than heads (the caller checks there are
+    not more). (Row indices unsigned: no checks for negative indices.)"""
+    mapping[:] = -1
+    _, m = _living_to_heads(alive, np.uint64(0), np.uint64(alive.size), starts, heads, 0, heads.size, mapping, cell,
+                            spans, 0)
     return m
 
 
@@ -534,27 +545,11 @@ def rebuilt_some_rows(alive, old_cell, old_starts, old_ends, starts, heads, rebu
         c0 = run * cells_per_run
         c1 = c0 + cells_per_run
         if rebuilt[run]:
-            i, end_old = np.uint64(old_starts[c0]), np.uint64(old_starts[c1])  # its rows and old gap
-            last_i, last_r = np.int64(-2), np.int64(-2)
-            for c in range(c0, c1):
-                lo = np.uint64(starts[c])
-                for r in range(lo, lo + np.uint64(heads[c])):
-                    while i < end_old and not alive[i]:
-                        i += one
-                    if i == end_old:
-                        return -1
-                    mapping[i] = r
-                    if np.int64(i) == last_i + 1 and np.int64(r) == last_r + 1:
-                        spans[m - 1, 2] += 1
-                    else:
-                        spans[m, 0] = i
-                        spans[m, 1] = r
-                        spans[m, 2] = 1
-                        m += 1
-                    last_i, last_r = np.int64(i), np.int64(r)
-                    i += one
-                for r in range(lo, np.uint64(starts[c + 1])):
-                    cell[r] = c
+            end_old = np.uint64(old_starts[c1])  # its rows and old gap
+            i, m = _living_to_heads(alive, np.uint64(old_starts[c0]), end_old, starts, heads, c0, c1, mapping, cell,
+                                    spans, m)
+            if m < 0:
+                return -1
             while i < end_old:  # no living row left behind
                 if alive[i]:
                     return -1

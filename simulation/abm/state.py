@@ -254,7 +254,16 @@ class FirmState:
         moves = kernels.rebuilt_rows(old_alive, self.starts, alive_per_cell, mapping, cell, spans)
         if moves < 0 or np.count_nonzero(old_alive) != spans.shape[0]:
             raise RuntimeError("FirmState: the rows alive are not the cells' living firms (alive_count)")
-        spans = spans[:moves]
+        self._arrays = self._moved_fields(kernels, old, spans[:moves], alive_per_cell, cell)
+        self._dead = np.zeros(0, dtype=np.int64)  # (every run's dead rows dropped)
+        self.used = np.where(rebuilt, alive_per_cell, self.used)
+        self.rebuilds += 1
+        return mapping
+
+    def _moved_fields(self, kernels, old: dict[str, np.ndarray], spans: np.ndarray, heads: np.ndarray,
+                      cell: np.ndarray) -> dict[str, np.ndarray]:
+        """Every field in the new layout (placed): the old rows moved by ``spans`` and the fill value
+        past each cell's ``heads`` rows (``kernels.rebuilt_field``), ``cell`` the new rows' cells."""
         arrays = {}
         for name, arr in old.items():
             if name == "cell":
@@ -263,13 +272,9 @@ class FirmState:
             new = np.empty(arr.shape[:-1] + (self.n,), dtype=arr.dtype)
             fill = arr.dtype.type(FILL.get(name, 0))
             for row_new, row_old in zip(np.atleast_2d(new), np.atleast_2d(arr)):  # 1-D views of each row
-                kernels.rebuilt_field(row_old, spans, self.starts, alive_per_cell, fill, row_new)
+                kernels.rebuilt_field(row_old, spans, self.starts, heads, fill, row_new)
             arrays[name] = new
-        self._arrays = arrays
-        self._dead = np.zeros(0, dtype=np.int64)  # (every run's dead rows dropped)
-        self.used = np.where(rebuilt, alive_per_cell, self.used)
-        self.rebuilds += 1
-        return mapping
+        return arrays
 
     def _rebuild_some_compiled(self, kernels, old: dict[str, np.ndarray], old_starts: np.ndarray,
                                old_ends: np.ndarray, runs: np.ndarray, rebuilt: np.ndarray,
@@ -288,18 +293,7 @@ class FirmState:
                                           self.cells_per_run, mapping, cell, spans)
         if moves < 0:
             raise RuntimeError("FirmState: the rows alive are not the cells' living firms (alive_count)")
-        spans = spans[:moves]
-        arrays = {}
-        for name, arr in old.items():
-            if name == "cell":
-                arrays[name] = cell
-                continue
-            new = np.empty(arr.shape[:-1] + (self.n,), dtype=arr.dtype)
-            fill = arr.dtype.type(FILL.get(name, 0))
-            for row_new, row_old in zip(np.atleast_2d(new), np.atleast_2d(arr)):  # 1-D views of each row
-                kernels.rebuilt_field(row_old, spans, self.starts, heads, fill, row_new)
-            arrays[name] = new
-        self._arrays = arrays
+        self._arrays = self._moved_fields(kernels, old, spans[:moves], heads, cell)
         dead = self._dead[~rebuilt[old["cell"][self._dead]]]  # the moved runs keep their dead rows
         self._dead = mapping[dead]
         self.used = np.where(rebuilt, alive_per_cell, self.used)
