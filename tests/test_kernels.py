@@ -80,7 +80,7 @@ def test_the_compiled_closures_are_numpys_picks(firms):
     pairs = rng.random((int(counts.sum()), 2))
     expected = rows[turnover.pick_closures(per_cell, counts, pairs, lambda p: inv_productivity[rows[p]])]
     successions = np.zeros(60, dtype=np.int64)
-    closing = kernels.closing_rows(per_cell, counts, pairs, rows, inv_productivity[rows], successions)
+    closing = kernels.closing_rows(per_cell, counts, pairs, rows, inv_productivity, cell, successions)
     assert np.array_equal(closing, expected)
     assert np.array_equal(successions, np.bincount(cell[expected], minlength=60))
     if firms in (2, 3):
@@ -293,25 +293,6 @@ def test_pairwise_sums_from_their_blocks_are_the_same_bits():
         assert ends[-1] == n
         blocks = np.array([kernels.block_sum(values, int(e - s), int(s)) for e, s in zip(ends, sizes[:count])])
         assert bits([kernels._combine(n, blocks, *stacks[1:])]) == bits([kernels.pairwise_sum(values, 0, n)]), n
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_compiled_producing_rows_are_numpys(seed):
-    """``kernels.producing_rows``: ``np.flatnonzero(capacity > 0)``, their 1/productivity and the producing
-    firms per cell (``np.diff(np.searchsorted(rows, starts))``), with empty cells, NaN, -0.0 and negative capacity."""
-    rng = np.random.default_rng(seed)
-    sizes = rng.integers(0, 40, 70)
-    sizes[::9] = 0
-    starts = np.r_[0, np.cumsum(sizes)].astype(np.int64)
-    capacity = rng.choice([0.0, -0.0, 1.0, 2.5, -1.0, np.nan, 1e-300], int(starts[-1]))
-    inv_productivity = rng.choice([0.5, 1.0, -0.0, np.nan], capacity.size)
-    rows, per_cell = np.full(capacity.size + 1, -7, dtype=np.int64), np.empty(sizes.size, dtype=np.int64)
-    inv_rows = np.empty(capacity.size + 1)
-    m = kernels.producing_rows(capacity, inv_productivity, starts, rows, inv_rows, per_cell)
-    expected = np.flatnonzero(capacity > 0)
-    assert m == expected.size and np.array_equal(rows[:m], expected)
-    assert np.array_equal(per_cell, np.diff(np.searchsorted(expected, starts)))
-    assert np.array_equal(inv_rows[:m].view(np.uint64), inv_productivity[expected].view(np.uint64))
 
 
 def test_a_layout_rebuilt_in_place_is_the_same_bits_compiled(monkeypatch):

@@ -418,66 +418,32 @@ def seed_words(entropy, out):
 
 # ------------------------------------------------------------------ ownership turnover
 
-SMALL_SORT = 32  # ``closing_rows``: a cell's picks up to this many sorted by insertion, more by np.sort
-
-
 @jit
-def producing_rows(capacity, inv_productivity, starts, rows, inv_rows, per_cell):
-    """``rows[:m] = np.flatnonzero(capacity > 0)``, ``inv_rows[:m] = inv_productivity[rows[:m]]`` and
-    ``per_cell = np.diff(np.searchsorted(rows[:m], starts))`` (the producing firms in cell order, their
-    1/productivity and their number in each cell's rows ``starts[c]`` to ``starts[c + 1]``) in one
-    pass; returns ``m``. (``starts``: from 0 to ``capacity.size``; ``rows`` and ``inv_rows`` one longer.)"""
-    m = np.uint64(0)
-    for c in range(per_cell.size):
-        before = m
-        for i in range(np.uint64(starts[c]), np.uint64(starts[c + 1])):
-            rows[m] = i  # written at every row, kept where it produces (no branch to mispredict)
-            inv_rows[m] = inv_productivity[i]
-            m += np.uint64(capacity[i] > 0)
-        per_cell[c] = m - before
-    return m
-
-
-@jit
-def closing_rows(per_cell, counts, u_pairs, rows, inv_rows, successions):
-    """``rows[turnover.pick_closures(per_cell, counts, u_pairs, lambda p: inv_rows[p])]`` (``rows`` and
-    ``inv_rows`` from :func:`producing_rows`), the rows that close (in order, each once), and their
-    number by cell added to ``successions`` (``np.bincount(cell[closing])``: the producing rows of
-    cell c are its rows): the weaker of each pair, a cell's picks sorted and each kept once (a
-    cell's picks only: no pass over its other firms, and no look-up in the whole state)."""
-    longest = 0
-    for c in range(counts.size):
-        longest = max(longest, counts[c])
-    picks = np.empty(longest, dtype=np.int64)
-    closing = np.empty(u_pairs.shape[0], dtype=np.int64)
-    first, j, m = 0, 0, 0
+def closing_rows(per_cell, counts, u_pairs, rows, inv_productivity, cell, successions):
+    """``rows[turnover.pick_closures(per_cell, counts, u_pairs, lambda p: inv_productivity[rows[p]])]``,
+    the rows that close (in order, each once), and their number by cell added to ``successions``
+    (``np.bincount(cell[closing])``): the weaker of each pair marked, then the marked collected
+    cell by cell (no sort)."""
+    marked = np.zeros(rows.size, dtype=np.bool_)
+    first, j = 0, 0
     for c in range(counts.size):
         n = per_cell[c]
-        k = counts[c]
-        if k:
-            for q in range(k):
-                a = first + min(np.int64(u_pairs[j, 0] * n), n - 1)
-                b = first + min(np.int64(u_pairs[j, 1] * n), n - 1)
-                picks[q] = a if inv_rows[a] >= inv_rows[b] else b
-                j += 1
-            if k > SMALL_SORT:
-                picks[:k] = np.sort(picks[:k])
-            else:  # a few picks (most cells): sorted in place
-                for q in range(1, k):
-                    p, r = picks[q], q
-                    while r > 0 and picks[r - 1] > p:
-                        picks[r] = picks[r - 1]
-                        r -= 1
-                    picks[r] = p
-            last = -1
-            for q in range(k):
-                p = picks[q]
-                if p != last:  # (a firm drawn twice closes once)
-                    closing[m] = rows[p]
-                    successions[c] += 1
-                    m += 1
-                    last = p
+        for _ in range(counts[c]):
+            a = first + min(np.int64(u_pairs[j, 0] * n), n - 1)
+            b = first + min(np.int64(u_pairs[j, 1] * n), n - 1)
+            marked[a if inv_productivity[rows[a]] >= inv_productivity[rows[b]] else b] = True
+            j += 1
         first += n
+    closing = np.empty(j, dtype=np.int64)
+    m, first = 0, 0
+    for c in range(counts.size):
+        if counts[c]:
+            for p in range(first, first + per_cell[c]):
+                if marked[p]:  # (a firm drawn twice closes once)
+                    closing[m] = rows[p]
+                    successions[cell[rows[p]]] += 1
+                    m += 1
+        first += per_cell[c]
     return closing[:m]
 
 

@@ -312,15 +312,8 @@ class ValueChainModel(mesa.Model):
         will do). Returns successions per cell."""
         rngs = [rngs] if isinstance(rngs, np.random.Generator) else rngs
         st, n_cells = self.state, self.state.n_cells
-        kernels = compiled_kernels()  # None: numpy's path (the reference); else the same rows and picks compiled
-        if kernels is None:
-            rows = np.flatnonzero(st.capacity > 0)  # the producing firms, in cell order (other rows hold no capacity)
-            per_cell = np.diff(np.searchsorted(rows, st.starts))
-        else:
-            rows, inv_rows = np.empty(st.n + 1, dtype=np.int64), np.empty(st.n + 1)
-            per_cell = np.empty(n_cells, dtype=np.int64)
-            m = kernels.producing_rows(st.capacity, st.inv_productivity, st.starts, rows, inv_rows, per_cell)
-            rows, inv_rows = rows[:m], inv_rows[:m]
+        rows = np.flatnonzero(st.capacity > 0)  # the producing firms, in cell order (other rows hold no capacity)
+        per_cell = np.diff(np.searchsorted(rows, st.starts))
         u = np.concatenate([rng.random(st.cells_per_run) for rng in rngs])
         counts = turnover.closure_counts(u, per_cell, self.spec.firms.closure_rate_per_year)
         totals = st.by_run(counts).sum(axis=1)
@@ -328,12 +321,13 @@ class ValueChainModel(mesa.Model):
             return counts
         inv_phi = st.inv_productivity
         pairs = np.concatenate([rng.random((int(total), 2)) for rng, total in zip(rngs, totals)])
+        kernels = compiled_kernels()  # None: numpy's path (the reference); else the same picks compiled
         if kernels is None:
             closing = rows[turnover.pick_closures(per_cell, counts, pairs, lambda positions: inv_phi[rows[positions]])]
             successions = np.bincount(st.cell[closing], minlength=n_cells)
         else:
             successions = np.zeros(n_cells, dtype=np.int64)
-            closing = kernels.closing_rows(per_cell, counts, pairs, rows, inv_rows, successions)
+            closing = kernels.closing_rows(per_cell, counts, pairs, rows, inv_phi, st.cell, successions)
         closing_per_run = st.by_run(successions).sum(axis=1)
         successors = [1.0 / self._draw_productivity(int(m), rng) for rng, m in zip(rngs, closing_per_run) if m]
         old_ids = st.firm_id[closing]  # (a copy: rows picked by index)
