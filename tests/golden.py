@@ -1,18 +1,31 @@
 """Content hashes of the results of a fixed set of runs: the refactoring guard.
 
-``python tests/golden.py --write`` stores them in ``tests/data/golden_hashes.json``; the test
-``test_golden.py`` recomputes them and asks for equality, bit for bit. A change that is meant to
-change the numbers (a new behaviour) rewrites the file in the same commit and says so.
+Two hashes per frame. The **exact** hash covers every bit; it holds on the machine and software
+that wrote it (numpy picks its vectorised ``exp``, ``log``, ``power``, ... by the processor's
+instruction sets, and those round the last bit differently from one processor to another: on
+the same code a machine with other instructions gives stage values that differ by at most a few
+units in the last place, measured 7e-14 relative at most on the baseline). The **rounded** hash
+covers the same frame with its floats rounded to single precision (about 7 significant digits,
+``-0.0`` read as ``0.0``): it holds on any machine, and any change of the numbers beyond rounding
+breaks it.
+
+``python tests/golden.py --write`` stores both for this machine in ``tests/data/golden_hashes.json``
+(exact hashes of other machines are dropped: they would be stale). ``test_golden.py`` recomputes
+them: the rounded hashes must be equal everywhere, the exact ones on a machine whose signature
+(:func:`platform_signature`) is stored. A change that is meant to change the numbers (a new
+behaviour) rewrites the file in the same commit and says so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import platform
 import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
@@ -34,16 +47,41 @@ def frame_hash(df: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-def compute() -> dict[str, str]:
+def rounded(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its float columns rounded to single precision (and ``-0.0`` to ``0.0``)."""
+    out = df.copy()
+    for column in out.columns:
+        if out[column].dtype.kind == "f":
+            out[column] = out[column].to_numpy().astype(np.float32) + np.float32(0.0)
+    return out
+
+
+def platform_signature() -> str:
+    """What the exact bits depend on beyond the code: processor, numpy and the instruction sets it
+    dispatches to, the C library and Python."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    model = ""
+    try:
+        model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("model name")), "")
+    except OSError:
+        pass
+    found = "+".join(f for f in __cpu_dispatch__ if __cpu_features__.get(f))
+    return (f"{platform.machine()} {model or platform.processor()} | numpy {np.__version__} {found} | "
+            f"{' '.join(platform.libc_ver())} | python {platform.python_version()}")
+
+
+def frames() -> dict[str, pd.DataFrame]:
     from valuechain.analysis import load_sweep
     from valuechain.simulation import load_scenario, run_scenario, run_sweep
 
     scenarios = ROOT / "scenarios"
-    out: dict[str, str] = {}
+    out: dict[str, pd.DataFrame] = {}
     for name, (file, overrides) in SCENARIOS.items():
         res = run_scenario(load_scenario(scenarios / file, overrides))
-        out[f"{name}/stages"] = frame_hash(res.stages)
-        out[f"{name}/fiscal"] = frame_hash(res.fiscal)
+        out[f"{name}/stages"] = res.stages
+        out[f"{name}/fiscal"] = res.fiscal
     with tempfile.TemporaryDirectory() as tmp:
         text = (scenarios / SWEEP).read_text().replace("replications: 10", "replications: 2")
         text = text.replace("base: sweep_base_levers.yaml", f"base: {scenarios / 'sweep_base_levers.yaml'}")
@@ -53,9 +91,16 @@ def compute() -> dict[str, str]:
         sweep = load_sweep(Path(tmp) / "store")
         for table in ("stages", "fiscal"):
             frame = getattr(sweep, table)
-            out[f"sweep/{table}"] = frame_hash(frame.sort_values(
-                ["point", "replication", "year", "stage"], kind="stable").reset_index(drop=True))
+            out[f"sweep/{table}"] = frame.sort_values(["point", "replication", "year", "stage"],
+                                                      kind="stable").reset_index(drop=True)
     return out
+
+
+def compute() -> dict:
+    """``{"rounded": {frame: hash}, "exact": {platform_signature(): {frame: hash}}}`` of this machine."""
+    made = frames()
+    return {"rounded": {key: frame_hash(rounded(df)) for key, df in made.items()},
+            "exact": {platform_signature(): {key: frame_hash(df) for key, df in made.items()}}}
 
 
 if __name__ == "__main__":
