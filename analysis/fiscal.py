@@ -65,7 +65,10 @@ the levers' net costs add up to the total.
   the user gives one.
 
 **Shadow cost of the power lever**: ``S_t = sum (w(t) - p_st) * kWh_st`` over the cells where the
-lever acts (price below or above the reference), minus the same in the baseline, where ``w`` is the
+lever acts (price below or above the reference) in the scenario or in the baseline, minus the same
+sum in the baseline over the same cells (so a cell the scenario cuts from the reference 0.40 to 0.30
+counts the baseline's ``(w - 0.40) kWh`` against the scenario's ``(w - 0.30) kWh``: at ``w`` = 0.25
+the cut gives up rent on the power the baseline sold, it raises none), where ``w`` is the
 opportunity cost, ``p_st`` the price paid (from the run's scenario, the policy's own rules via
 ``simulation.economy.levers.year_terms``; zones weighted by the scenario's zone shares when a rule
 targets zones) and ``kWh_st = kwh_per_unit x output / productivity = kwh_per_unit x employment /
@@ -225,43 +228,75 @@ def year_keys(obj):
     return obj
 
 
-def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False) -> pd.Series:
-    """``sum_stages (w - p) * kWh`` per replication and year (million yuan; see the module docstring)."""
+def power_acts(run: Run, *, captive: bool = False) -> dict[int, np.ndarray]:
+    """Where the run's power lever acts, by year: a (stage, zone) mask, True where the price differs
+    from the reference and counts as fiscal cost, or on captive power (not a fiscal cost) when asked."""
+    return {year: acts for year, (_, acts) in _power_terms(run, captive).items()}
+
+
+def _power_terms(run: Run, captive: bool) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """By year: the run's power price paid (yuan/kWh, stage x zone) and :func:`power_acts`' mask."""
     from ..simulation.economy.levers import year_terms
 
+    spec, chain = _scenario_power(run)
+    price = _by_stage(run, "price", chain).fillna(0.0)
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for row, (_, year) in enumerate(price.index):
+        year = int(year)
+        if year not in out:
+            pol = year_terms(spec.policy, chain, year, price.iloc[row].to_numpy())
+            acts = (pol.power_counts & (pol.power_price != pol.reference_power_price)) | (captive & ~pol.power_counts)
+            out[year] = (np.asarray(pol.power_price, dtype=float), acts)
+    return out
+
+
+def _by_stage(run: Run, column: str, chain) -> pd.DataFrame:
+    """A stage column as (replication, year) x stage, in the chain's order."""
+    st = run.stages.set_index(["replication", "year", "stage"])
+    return st[column].unstack("stage").reindex(columns=chain.order)
+
+
+def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False,
+                      acts: Mapping[int, np.ndarray] | None = None) -> pd.Series:
+    """``sum_stages (w - p) * kWh`` per replication and year (million yuan; see the module docstring)
+    over the cells where ``acts`` (by year; default: the run's own :func:`power_acts`) is True."""
     spec, chain = _scenario_power(run)
     zones = spec.firms.zone_shares
     zw = np.array([zones.ordinary, zones.difficult_area, zones.special_zone], float)
     zw = zw / zw.sum() if zw.sum() > 0 else np.full(3, 1 / 3)
-    st = run.stages.set_index(["replication", "year", "stage"])
-    emp = st["employment"].unstack("stage").reindex(columns=chain.order, fill_value=0.0).fillna(0.0)
-    out_units = st["output"].unstack("stage").reindex(columns=chain.order, fill_value=0.0).fillna(0.0)
-    price = st["price"].unstack("stage").reindex(columns=chain.order).fillna(0.0)
+    emp = _by_stage(run, "employment", chain).fillna(0.0)
+    out_units = _by_stage(run, "output", chain).fillna(0.0)
     y_units = np.where(chain.workers > 0, emp.to_numpy() / np.where(chain.workers > 0, chain.workers, 1.0),
                        out_units.to_numpy())
     kwh = y_units * chain.kwh
-    if "electricity_kwh" in st.columns:  # kWh used as the run booked them (the energy-saving fund lowers them)
-        kwh = st["electricity_kwh"].unstack("stage").reindex(index=emp.index, columns=chain.order,
-                                                               fill_value=0.0).fillna(0.0).to_numpy()
+    if "electricity_kwh" in run.stages.columns:  # kWh used as the run booked them (the energy-saving fund lowers them)
+        kwh = _by_stage(run, "electricity_kwh", chain).reindex(index=emp.index).fillna(0.0).to_numpy()
+    terms = _power_terms(run, captive)
     gap = np.empty_like(kwh)
     cache: dict[int, np.ndarray] = {}
     for row, (_, year) in enumerate(emp.index):
         year = int(year)
         if year not in cache:
-            pol = year_terms(spec.policy, chain, year, price.iloc[row].to_numpy())
-            # the lever acts where the price differs from the reference and counts as fiscal cost, or on
-            # captive power (not a fiscal cost) when asked
-            ref = pol.reference_power_price
-            acts = (pol.power_counts & (pol.power_price != ref)) | (captive & ~pol.power_counts)
-            w = value_at(opportunity, year)
-            cache[year] = ((w - pol.power_price) * acts) @ zw  # yuan/kWh by stage, zones weighted
+            power_price, own = terms[year]
+            where = own if acts is None else acts[year]
+            cache[year] = ((value_at(opportunity, year) - power_price) * where) @ zw  # yuan/kWh by stage
         gap[row] = cache[year]
     return pd.Series((gap * kwh).sum(axis=1) * schema.MONEY_SCALE, index=emp.index, name="power_shadow")
 
 
 def shadow_costs(run: Run, base: Run, opportunity: TimePath, *, captive: bool = False) -> pd.Series:
-    """Change in the shadow cost of power, scenario minus baseline, per replication and year."""
-    s1 = power_shadow_cost(run, opportunity, captive=captive)
-    s0 = power_shadow_cost(base, opportunity, captive=captive)
+    """Change in the shadow cost of power, scenario minus baseline, per replication and year, over
+    the cells where the lever acts in either run (the same cells in both: a cell the scenario
+    discounts from the baseline's reference price counts the baseline's ``(w - reference) x kWh``
+    too, so a cut of a price above ``w`` costs the rent it gives up)."""
+    own, other = power_acts(run, captive=captive), power_acts(base, captive=captive)
+    shapes = {a.shape for a in (*own.values(), *other.values())}
+    if len(shapes) > 1:
+        raise InputError(run.source, "chain", "the scenario and the baseline need the same stages to value power "
+                         "at a shadow price")
+    either = {year: own[year] | other[year] if year in other else own[year] for year in own}
+    either.update({year: mask for year, mask in other.items() if year not in own})
+    s1 = power_shadow_cost(run, opportunity, captive=captive, acts=either)
+    s0 = power_shadow_cost(base, opportunity, captive=captive, acts=either)
     idx = s1.index.intersection(s0.index)
     return (s1.reindex(idx) - s0.reindex(idx)).rename("power_shadow")

@@ -263,7 +263,9 @@ points[["scenario", "fiscal_cost", "value_added", "on_frontier"]]
 Cheap power is booked against an accounting reference of 0.40 yuan/kWh. Its real cost depends on
 what the power could fetch elsewhere: at the Xinjiang coal-power benchmark of 0.25 yuan/kWh (an
 assumption; externalities would raise it, Parry et al., IMF 2014) a price of 0.30 is still above
-the opportunity cost, and the power lever's economic cost shrinks or turns negative.
+the opportunity cost, and the power lever's economic cost shrinks: the cut still gives up the rent
+on the power the baseline sold at 0.40, and gets back only the rent on the extra power sold
+(`power_shadow_pv` is the scenario's minus the baseline's, over the same cells).
 """),
     code("""
 low = cost_report(runs, baseline, power_opportunity=0.25, effects=False)

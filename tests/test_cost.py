@@ -407,9 +407,15 @@ def test_shadow_cost_of_power_rescales_the_fiscal_cost(tiny):
     p, b = as_run(tiny["power"]), as_run(tiny["base"])
     fiscal = yearly_costs(p, b)["gross_electricity_price"]
     at_ref = shadow_costs(p, b, 0.40).reindex(fiscal.index)
-    assert np.allclose(at_ref, fiscal, rtol=1e-9)
-    half = shadow_costs(p, b, 0.35).reindex(fiscal.index)  # (0.35 - 0.30) / (0.40 - 0.30)
-    assert np.allclose(half, 0.5 * fiscal, rtol=1e-9)
+    assert np.allclose(at_ref, fiscal, rtol=1e-9)  # (0.40 - 0.30) x the scenario's kWh, less 0 in the baseline
+    # at w = the scenario's 0.30 only the baseline's term is left, over the same cells: -(0.30 - 0.40) x its kWh
+    base_kwh = b.stages.groupby(["replication", "year"])["electricity_kwh"].sum() * schema.MONEY_SCALE
+    at_price = shadow_costs(p, b, 0.30).reindex(fiscal.index)
+    assert np.allclose(at_price, 0.10 * base_kwh.reindex(fiscal.index), rtol=1e-9) and (at_price > 0).all()
+    half = shadow_costs(p, b, 0.35).reindex(fiscal.index)  # linear in w
+    assert np.allclose(half, 0.5 * (at_ref + at_price), rtol=1e-9)
+    # below both prices the cut still gives up the rent on the power the baseline sold at 0.40: a cost
+    assert (shadow_costs(p, b, 0.25) > 0).all()
     cap = as_run(tiny["captive"])
     assert yearly_costs(cap, b)["gross"].abs().max() == 0  # captive power costs the budget nothing
     assert shadow_costs(cap, b, 0.40).abs().max() == 0  # ... unless asked
