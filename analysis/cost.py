@@ -257,19 +257,20 @@ def unsure_sign(t: pd.DataFrame) -> pd.Series:
 
 def _sign_aware_order(t: pd.DataFrame, ascending: bool = False) -> pd.DataFrame:
     """Rows that cost money first (by ratio), then the other statuses in :data:`STATUS_ORDER`; rows
-    whose sign is not established (:func:`unsure_sign`) after all of them, in the same order."""
+    whose sign is not established (:func:`unsure_sign`) after all of them, in the same order; rows
+    with no booked cost (``booked_at_zero``, :func:`rank_costs`: no bargain) after every row with one."""
     group = t["status"].map(STATUS_ORDER).fillna(len(STATUS_ORDER)) if "status" in t else 0
-    unsure = unsure_sign(t)
-    if "booked_at_zero" in t:  # rank_costs: no booked cost, so no bargain (after every row with one)
-        unsure = unsure | t["booked_at_zero"].astype(bool)
-    key = pd.DataFrame({"u": unsure, "g": group, "r": t["ratio"]}, index=t.index)
+    tier = unsure_sign(t).astype(int)
+    if "booked_at_zero" in t:
+        tier = tier.where(~t["booked_at_zero"].astype(bool), 2)
+    key = pd.DataFrame({"u": tier, "g": group, "r": t["ratio"]}, index=t.index)
     order = key.sort_values(["u", "g", "r"], ascending=[True, True, ascending], na_position="last",
                             kind="stable").index
     t = t.loc[order].reset_index(drop=True)
-    unsure = unsure.loc[order].reset_index(drop=True)
+    tier = tier.loc[order].reset_index(drop=True)
     t.insert(0, "rank", np.arange(1, len(t) + 1))
     nxt_low, nxt_high = t["ci_low"].shift(-1), t["ci_high"].shift(-1)
-    same = (t["status"].eq(t["status"].shift(-1)) if "status" in t else True) & unsure.eq(unsure.shift(-1))
+    same = (t["status"].eq(t["status"].shift(-1)) if "status" in t else True) & tier.eq(tier.shift(-1))
     t["ci_overlaps_next"] = (t["ci_low"] <= nxt_high) & (nxt_low <= t["ci_high"]) & nxt_high.notna() & same
     return t
 
@@ -459,8 +460,8 @@ def rank_costs(report: CostReport, metric: str = "value_added", basis: str = "ne
     """The sign-aware ranking of :func:`rank_mixes` on one ``basis`` (gross or net) of a report. On
     the net basis a scenario whose gross cost is zero (``costs nothing`` on the gross basis: its
     levers are booked at zero, e.g. fast-track approval) is flagged ``booked_at_zero`` and ranks
-    after every scenario with a booked cost, like a row whose sign is not established: its net cost
-    is only the tax it induces or loses, not what the lever costs, so its ratio is no bargain."""
+    after every scenario with a booked cost, those whose sign is not established included: its net
+    cost is only the tax it induces or loses, not what the lever costs, so its ratio is no bargain."""
     t = report.ratios[report.ratios["basis"] == basis]
     if basis != "gross":
         g = report.ratios[(report.ratios["basis"] == "gross") & (report.ratios["metric"] == metric)]

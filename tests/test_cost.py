@@ -657,9 +657,17 @@ def test_a_scenario_with_no_booked_cost_ranks_after_every_booked_one_on_the_net_
                      {("a", "freight_subsidy"): lambda k, y: 100.0 + k})
     fast = frames("fast", {"a": {"value_added": lambda k, y: 1002 + 0.1 * k, "employment": lambda k, y: 150 + 0.1 * k,
                                  "tax_paid": lambda k, y: 40 - 0.1 * k}}, {})
+    # a booked cost whose interval includes zero: its sign is not established, yet it is booked
+    shaky = frames("shaky", {"a": {"value_added": lambda k, y: 1050 + k, "employment": 105, "tax_paid": 50}},
+                   {("a", "freight_subsidy"): lambda k, y: [30.0, -25.0, 20.0, -20.0][k]})
     report = cost_report({"fast": fast, "package": package}, base, effects=False)
     r = report.ratios.set_index(["scenario", "basis", "metric"])
     assert r.loc[("fast", "gross", "cost_per_job_year"), "status"] == "costs nothing"
+    with_shaky = cost_report({"fast": fast, "shaky": shaky, "package": package}, base, effects=False)
+    for metric in ("cost_per_job_year", "value_added"):  # booked at 0 after the unsure booked cost too
+        ranked = rank_costs(with_shaky, metric, "net")
+        assert not ranked.set_index("scenario").loc["shaky", "reliable"]
+        assert list(ranked["scenario"]) == ["package", "shaky", "fast"]
     net_fast, net_pkg = r.loc[("fast", "net", "cost_per_job_year")], r.loc[("package", "net", "cost_per_job_year")]
     assert net_fast["status"] == "costs money" and net_fast["reliable"]
     assert net_fast["ratio"] < net_pkg["ratio"]  # a bargain on its face
