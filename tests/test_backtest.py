@@ -1313,3 +1313,13 @@ def test_the_figure_marks_fitted_records_apart_from_the_checks():
     legend = [text.get_text() for text in fig.legends[0].get_texts()]
     assert legend.index("record, fitted (a level or factor set on it)") < legend.index("record, check (to 2017)")
     close(fig)
+
+
+@pytest.mark.parametrize("bad", ["firms.scale=0", "shocks.price_volatility=nan", "policy.tax.statutory_rat=0.2"])
+def test_a_refused_set_leaves_no_folder_the_backtest_made(tmp_path, monkeypatch, capsys, bad):
+    """The default --out (results/backtest) and a deep new --out: neither it nor the parents it made stay."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["backtest", "--set", bad, "--replications", "1"]) == 2
+    assert main(["backtest", "--set", bad, "--replications", "1", "--out", "new/deep/bt"]) == 2
+    assert capsys.readouterr().err.startswith("error: --set: ")
+    assert list(tmp_path.iterdir()) == []

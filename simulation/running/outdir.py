@@ -82,7 +82,8 @@ def _holder(path: Path) -> str:
 @contextmanager
 def output_lock(out: Path) -> Iterator[None]:
     """Hold the exclusive lock of ``out`` (created if missing) for the block; re-entrant in a
-    process. A folder this call created and that is still empty afterwards is removed."""
+    process. The folders this call created (``out`` and its missing parents) that are still empty
+    afterwards are removed."""
     out = Path(out)
     key = check_out_path(out)
     if key in _HELD:
@@ -92,7 +93,7 @@ def output_lock(out: Path) -> Iterator[None]:
         finally:
             _HELD[key] -= 1
         return
-    created = not out.exists()
+    created = [folder for folder in (out, *out.parents) if not folder.exists()]  # the deepest first
     out.mkdir(parents=True, exist_ok=True)
     path = out / LOCK_NAME
     while True:
@@ -123,11 +124,11 @@ def output_lock(out: Path) -> Iterator[None]:
             path.unlink(missing_ok=True)
         finally:
             os.close(fd)
-        if created:
+        for folder in created:
             try:
-                out.rmdir()  # only if empty: nothing was written
+                folder.rmdir()  # only if empty: nothing was written
             except OSError:
-                pass
+                break
 
 
 def holds_lock(out: Path) -> bool:
