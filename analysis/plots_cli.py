@@ -104,6 +104,8 @@ def plot_command(args: Any) -> int:
         for flag, key in (("--x", x), ("--y", y)):
             if key not in keys:
                 raise InputError(flag, "", f"not a varied key of the sweep; choose one of {', '.join(keys)}", key)
+        if x == y:
+            raise InputError("--y", "", "a heatmap needs two different keys (the same as --x)", y)
         fig = plots.plot_heatmap(sweep_outcomes(sw, metric, **hz), x, y, metric)
     elif args.kind == "sobol":
         fig = plots.plot_sobol(sensitivity(_sweep(args.results), metric, **hz))
