@@ -727,7 +727,7 @@ def cost_command(args) -> int:
             raise InputError(args.baseline, "manifest.chain_file", "cannot load the chain for the multipliers")
         table = multiplier_table(chain)
         print(f"\nLeontief multipliers of chain '{chain.name}' ({table.attrs['units']})")
-        print(table.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+        print(table.to_string(index=False, float_format=lambda x: f"{x:,.3f}", na_rep="n/a"))
     if args.csv:
         write_replacing(args.csv, lambda tmp: csv_table(report).to_csv(tmp, index=False))  # never half a table
         print(f"\nwrote {args.csv}")

@@ -134,12 +134,14 @@ class FiscalRules:
         return replace(rules, **changes)
 
     def describe(self) -> str:
-        def show(p: TimePath) -> str:
+        def show(p: TimePath) -> str:  # a time path: each value from its year on (``value_at``)
             if not isinstance(p, Mapping):
                 return f"{p:.4g}"
-            return ", ".join(f"{k}: {v:.4g}" for k, v in sorted(p.items()))
-        return (f"{self.perspective} budget: VAT rate {{{show(self.vat_rate)}}}, VAT share {{{show(self.vat_share)}}}, "
-                f"CIT share {{{show(self.cit_share)}}}")
+            if len(p) == 1:
+                return f"{next(iter(p.values())):.4g}"
+            return ", ".join(f"{v:.4g} from {k}" for k, v in sorted(p.items()))
+        return (f"{self.perspective} budget: VAT rate {show(self.vat_rate)}; VAT share {show(self.vat_share)}; "
+                f"CIT share {show(self.cit_share)}")
 
 
 def check_rate(rate: float, name: str = "--rate") -> None:

@@ -29,8 +29,8 @@ regional purchase coefficients) and value added per unit at the chain's base pri
 money at base prices (``A$_ij = A_ij p_i / p_j``): the type-I output multiplier (column sum of
 ``(I - A$)^-1``, yuan of chain output per yuan of final demand), value added per yuan of output
 (direct) and chain-wide (total), their ratio (type-I value-added multiplier), and jobs per million
-yuan of final demand, direct and total. The type-I ratio is +inf where a stage's value added per
-unit at base prices is not positive.
+yuan of final demand, direct and total. The type-I ratio is undefined (NaN, printed "n/a") where a
+stage's value added per unit at base prices is not positive.
 """
 
 from __future__ import annotations
@@ -283,7 +283,7 @@ def multiplier_table(chain, power_yuan_per_kwh: float = 0.40) -> pd.DataFrame:
         "stage": chain.order, "sector": chain.sector, "tier": chain.tier,
         "output_multiplier": out_mult,
         "va_per_yuan_direct": va_share, "va_per_yuan_total": va_mult,
-        "va_multiplier_type1": np.divide(va_mult, va_share, out=np.full_like(va_mult, np.inf), where=va_share > 0),
+        "va_multiplier_type1": np.divide(va_mult, va_share, out=np.full_like(va_mult, np.nan), where=va_share > 0),
         "jobs_per_million_direct": jobs, "jobs_per_million_total": job_mult,
     })
     table.attrs["units"] = ("per yuan of final demand at base prices; jobs per million yuan; all inputs bought "

@@ -431,6 +431,12 @@ def test_multiplier_table_on_the_tiny_chain():
     va_ore = (3000 - 600 - 100 * 0.40) / 3000
     assert np.isclose(t.loc["ore", "va_per_yuan_total"], va_ore)
     assert np.isclose(t.loc["metal", "va_per_yuan_total"], t.loc["metal", "va_per_yuan_direct"] + 0.375 * va_ore)
+    assert np.isclose(t.loc["ore", "va_multiplier_type1"], 1.0)  # total / direct, nothing upstream
+    # a stage whose inputs cost more than its price has no type-I ratio (not +inf)
+    dear = load_chain(DATA / "tiny_chain.yaml")
+    dear.other_inputs[dear.order.index("ore")] = 3500.0
+    u = multiplier_table(dear).set_index("stage")
+    assert u.loc["ore", "va_per_yuan_direct"] < 0 and np.isnan(u.loc["ore", "va_multiplier_type1"])
 
 
 # ----------------------------------------------------------------------------- command line
@@ -762,3 +768,10 @@ def test_a_discount_rate_given_in_percent_is_refused(tiny, capsys, argv):
     example = "0.08 for 8%" if option == "--rate" else "0.05 for 5%"
     assert out == "" and err == (f"error: {option}: discount rate must be a fraction a year between -1 and 1 "
                                  f"({example}) (got {float(value)})\n")
+
+
+def test_the_budget_rules_are_described_in_words():
+    assert FiscalRules.for_perspective("region").describe() == (
+        "region budget: VAT rate 0.17 from 1994, 0.1633 from 2018, 0.1375 from 2019, 0.13 from 2020; "
+        "VAT share 0.25 from 1994, 0.4167 from 2016, 0.5 from 2017; CIT share 0.4")
+    assert FiscalRules.for_perspective("government").describe().endswith("; VAT share 1; CIT share 1")
