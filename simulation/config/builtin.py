@@ -51,6 +51,11 @@ def scenario_path(name_or_path: str | Path, kind: str | None = None) -> Path:
     name that is neither is refused naming the built-ins of ``kind`` (``"scenario"``, ``"sweep"``, None:
     both) and the nearest of them (:func:`~.nearest.closest_key`, as for a misspelt key)."""
     text = str(name_or_path)
+    if not text.strip():
+        from .errors import InputError
+
+        raise InputError("''", "", f"an empty name: give a {kind or 'scenario or sweep'} file or built-in name "
+                         f"(built-in: {', '.join(builtin_names(kind))})")
     if is_name(text) and not Path(text).exists():
         if (data_dir() / f"{text}.yaml").exists():
             return data_dir() / f"{text}.yaml"
