@@ -269,7 +269,8 @@ def sensitivity(sweep, metric: str = "value_added", *, method: str | None = None
     info = sw.manifest.get("design_info", {}) or {}
     method = method or design
     if method not in ("sobol", "morris") or design != method or "problem" not in info:
-        raise InputError(str(sw.manifest.get("file", "sweep")), "design",
+        where = str(sw.directory) if sw.directory is not None else str(sw.manifest.get("file", "sweep"))
+        raise InputError(where, "design",
                          f"sensitivity needs a sweep with design: sobol or design: morris, not '{design}'", design)
     frame = sweep_outcomes(sw, metric, year=year, pv=pv)
     problem = {k: info["problem"][k] for k in ("num_vars", "names", "bounds")}

@@ -437,3 +437,10 @@ def test_stocks_summed_over_years_are_in_unit_years_and_stage_metrics_in_each_st
                               "stage's unit a year, summed over the years; paired")
     assert head[2].split()[:2] == ["stage", "unit"]
     assert "unit" not in compare(power, base, "value_added", "stage").columns  # money adds up: no unit column
+
+
+def test_sensitivity_on_a_grid_names_the_results_folder(runs, tmp_path, capsys):
+    """The folder the user gave, not the sweep file by the path it was run with."""
+    assert main(["plot", str(runs / "grid"), "--kind", "sobol", "--out", str(tmp_path / "f.png")]) == 2
+    assert err_line(capsys).startswith(f"error: {runs / 'grid'}: design: sensitivity needs a sweep with design: "
+                                       "sobol or design: morris, not 'grid'")
