@@ -68,7 +68,8 @@ the levers' net costs add up to the total.
 lever acts (price below or above the reference) in the scenario or in the baseline, minus the same
 sum in the baseline over the same cells (so a cell the scenario cuts from the reference 0.40 to 0.30
 counts the baseline's ``(w - 0.40) kWh`` against the scenario's ``(w - 0.30) kWh``: at ``w`` = 0.25
-the cut gives up rent on the power the baseline sold, it raises none), where ``w`` is the
+the cut gives up rent on the power the baseline sold: ``0.15 kWh_0 - 0.05 kWh_1``, a cost unless the
+scenario uses three times the baseline's power there), where ``w`` is the
 opportunity cost, ``p_st`` the price paid (from the run's scenario, the policy's own rules via
 ``simulation.economy.levers.year_terms``; zones weighted by the scenario's zone shares when a rule
 targets zones) and ``kWh_st = kwh_per_unit x output / productivity = kwh_per_unit x employment /
@@ -233,22 +234,23 @@ def year_keys(obj):
 def power_acts(run: Run, *, captive: bool = False) -> dict[int, np.ndarray]:
     """Where the run's power lever acts, by year: a (stage, zone) mask, True where the price differs
     from the reference and counts as fiscal cost, or on captive power (not a fiscal cost) when asked."""
-    return {year: acts for year, (_, acts) in _power_terms(run, captive).items()}
+    return {year: acts for year, (_, acts, _) in _power_terms(run, captive).items()}
 
 
-def _power_terms(run: Run, captive: bool) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """By year: the run's power price paid (yuan/kWh, stage x zone) and :func:`power_acts`' mask."""
+def _power_terms(run: Run, captive: bool) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """By year: the run's power price paid (yuan/kWh, stage x zone), :func:`power_acts`' mask and
+    where its power may enter at all (counted as fiscal cost, or captive when asked)."""
     from ..simulation.economy.levers import year_terms
 
     spec, chain = _scenario_power(run)
     price = _by_stage(run, "price", chain).fillna(0.0)
-    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    out: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for row, (_, year) in enumerate(price.index):
         year = int(year)
         if year not in out:
             pol = year_terms(spec.policy, chain, year, price.iloc[row].to_numpy())
             acts = (pol.power_counts & (pol.power_price != pol.reference_power_price)) | (captive & ~pol.power_counts)
-            out[year] = (np.asarray(pol.power_price, dtype=float), acts)
+            out[year] = (np.asarray(pol.power_price, dtype=float), acts, pol.power_counts | captive)
     return out
 
 
@@ -261,7 +263,8 @@ def _by_stage(run: Run, column: str, chain) -> pd.DataFrame:
 def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False,
                       acts: Mapping[int, np.ndarray] | None = None) -> pd.Series:
     """``sum_stages (w - p) * kWh`` per replication and year (million yuan; see the module docstring)
-    over the cells where ``acts`` (by year; default: the run's own :func:`power_acts`) is True."""
+    over the cells where ``acts`` (by year; default: the run's own :func:`power_acts`) is True and
+    the run's power counts as fiscal cost (or is captive, with ``captive``)."""
     spec, chain = _scenario_power(run)
     zones = spec.firms.zone_shares
     zw = np.array([zones.ordinary, zones.difficult_area, zones.special_zone], float)
@@ -279,8 +282,8 @@ def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False,
     for row, (_, year) in enumerate(emp.index):
         year = int(year)
         if year not in cache:
-            power_price, own = terms[year]
-            where = own if acts is None else acts[year]
+            power_price, own, may = terms[year]
+            where = own if acts is None else acts[year] & may
             cache[year] = ((value_at(opportunity, year) - power_price) * where) @ zw  # yuan/kWh by stage
         gap[row] = cache[year]
     return pd.Series((gap * kwh).sum(axis=1) * schema.MONEY_SCALE, index=emp.index, name="power_shadow")
@@ -292,8 +295,7 @@ def shadow_costs(run: Run, base: Run, opportunity: TimePath, *, captive: bool = 
     discounts from the baseline's reference price counts the baseline's ``(w - reference) x kWh``
     too, so a cut of a price above ``w`` costs the rent it gives up)."""
     own, other = power_acts(run, captive=captive), power_acts(base, captive=captive)
-    shapes = {a.shape for a in (*own.values(), *other.values())}
-    if len(shapes) > 1:
+    if _scenario_power(run)[1].order != _scenario_power(base)[1].order:
         raise InputError(run.source, "chain", "the scenario and the baseline need the same stages to value power "
                          "at a shadow price")
     either = {year: own[year] | other[year] if year in other else own[year] for year in own}

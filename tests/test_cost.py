@@ -420,6 +420,9 @@ def test_shadow_cost_of_power_rescales_the_fiscal_cost(tiny):
     assert yearly_costs(cap, b)["gross"].abs().max() == 0  # captive power costs the budget nothing
     assert shadow_costs(cap, b, 0.40).abs().max() == 0  # ... unless asked
     assert (shadow_costs(cap, b, 0.40, captive=True) > 0).all()
+    # captive power stays out where the other run of the pair books its power: at the reference, the booked cost
+    booked = yearly_costs(cap, p)["gross_electricity_price"]
+    assert np.allclose(shadow_costs(cap, p, 0.40).reindex(booked.index), booked, rtol=1e-9) and (booked < 0).all()
 
 
 def test_multiplier_table_on_the_tiny_chain():
