@@ -5,9 +5,11 @@ that wrote it (numpy picks its vectorised ``exp``, ``log``, ``power``, ... by th
 instruction sets, and those round the last bit differently from one processor to another: on
 the same code a machine with other instructions gives stage values that differ by at most a few
 units in the last place, measured 7e-14 relative at most on the baseline). The **rounded** hash
-covers the same frame with its floats rounded to single precision (about 7 significant digits,
-``-0.0`` read as ``0.0``): it holds on any machine, and any change of the numbers beyond rounding
-breaks it.
+covers the same frame with its floats rounded to single precision (about 7 significant digits;
+pandas hashes ``-0.0`` as ``0.0`` and every NaN as one): it holds on any machine, and any change of
+the numbers beyond rounding breaks it. (A value within a last-place difference of a single-precision
+rounding boundary could still round the other way: perturbing all 456,750 floats of the set by
+7e-14 relative flipped none; a flip would show as a failure to look into, not pass unseen.)
 
 ``python tests/golden.py --write`` stores both for this machine in ``tests/data/golden_hashes.json``
 (exact hashes of other machines are dropped: they would be stale). ``test_golden.py`` recomputes
@@ -48,18 +50,21 @@ def frame_hash(df: pd.DataFrame) -> str:
 
 
 def rounded(df: pd.DataFrame) -> pd.DataFrame:
-    """The frame with its float columns rounded to single precision (and ``-0.0`` to ``0.0``)."""
+    """The frame with its float columns rounded to single precision."""
     out = df.copy()
     for column in out.columns:
         if out[column].dtype.kind == "f":
-            out[column] = out[column].to_numpy().astype(np.float32) + np.float32(0.0)
+            out[column] = out[column].to_numpy().astype(np.float32)  # (pandas hashes -0.0 as 0.0, NaNs as one)
     return out
 
 
 def platform_signature() -> str:
     """What the exact bits depend on beyond the code: processor, numpy and the instruction sets it
     dispatches to, the C library and Python."""
-    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
 
     model = ""
     try:

@@ -600,7 +600,8 @@ def test_plot_option_checks_read_no_data(tmp_path: Path) -> None:
     assert check_plot_args(args) == tmp_path / "p.svg"  # good options pass though no results exist
 
 
-@pytest.mark.parametrize("name", ["", "  "])
+@pytest.mark.parametrize("name", ["", " "])
 def test_an_empty_scenario_name_is_one_line_naming_it(tmp_path, capsys, name):
     line = run_bad([name], tmp_path, capsys)
-    assert line.startswith("error: '': an empty name: give a scenario file or built-in name (built-in: baseline, ")
+    assert line.startswith(f"error: {name!r}: an empty name: give a scenario file or built-in name (built-in: "
+                           "baseline, ")

@@ -28,8 +28,8 @@ def test_results_are_bit_identical_to_the_stored_hashes_on_their_machine(hashes)
 
 
 def test_the_rounded_hash_sees_a_change_beyond_rounding_and_not_the_last_bit():
-    values = np.array([1.0, 123456.789, -0.0, 3.0e9])
-    frame = pd.DataFrame({"stage": ["a", "b", "c", "d"], "x": values})
+    values = np.array([1.0, 123456.789, -0.0, 3.0e9, np.nan])
+    frame = pd.DataFrame({"stage": ["a", "b", "c", "d", "e"], "x": values})
     last_bit = frame.assign(x=np.nextafter(values, np.inf))
     changed = frame.assign(x=values * (1 + 1e-6))
     assert frame_hash(rounded(last_bit)) == frame_hash(rounded(frame))

@@ -54,7 +54,7 @@ def scenario_path(name_or_path: str | Path, kind: str | None = None) -> Path:
     if not text.strip():
         from .errors import InputError
 
-        raise InputError("''", "", f"an empty name: give a {kind or 'scenario or sweep'} file or built-in name "
+        raise InputError(repr(text), "", f"an empty name: give a {kind or 'scenario or sweep'} file or built-in name "
                          f"(built-in: {', '.join(builtin_names(kind))})")
     if is_name(text) and not Path(text).exists():
         if (data_dir() / f"{text}.yaml").exists():

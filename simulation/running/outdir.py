@@ -94,7 +94,13 @@ def output_lock(out: Path) -> Iterator[None]:
             _HELD[key] -= 1
         return
     created = [folder for folder in (out, *out.parents) if not folder.exists()]  # the deepest first
-    out.mkdir(parents=True, exist_ok=True)
+    for attempt in range(3):  # a parent another command made and, refused, removed meanwhile: again
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
     path = out / LOCK_NAME
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
