@@ -7,7 +7,7 @@ paths      a results directory, a folder of them, or a sweep               (--ba
 effects    a results directory (by --by, default sector), or a folder      --baseline
            of them / a sweep (one row per scenario or point)
 frontier   a folder of results directories or a sweep (one point each)     (--baseline)
-heatmap    a sweep; --x and --y name two varied keys (default: first two)
+heatmap    a sweep; --x and --y name two different varied keys (default: the first two; one given: the first other)
 sobol      a sweep with design sobol or morris
 chain      a results directory                                             --baseline
 =========  ==============================================================  ==================
@@ -98,7 +98,8 @@ def plot_command(args: Any) -> int:
     elif args.kind == "heatmap":
         sw = _sweep(args.results)
         keys = list(sw.parameters)
-        x, y = args.x or (keys[0] if keys else None), args.y or (keys[1] if len(keys) > 1 else None)
+        x = args.x or next((k for k in keys if k != args.y), None)  # the first varied key the other is not
+        y = args.y or next((k for k in keys if k != x), None)
         if x is None or y is None:
             raise InputError(args.results, "parameters", "a heatmap needs a sweep over two parameters (or --x/--y)")
         for flag, key in (("--x", x), ("--y", y)):

@@ -216,6 +216,7 @@ def test_compare_a_folder_of_runs_is_one_line(runs, capsys):
     ("runs/power", "paths", ["--baseline", "runs/base", "--difference"], 0, None),
     ("runs/power", "effects", ["--baseline", "runs/base", "--tier", "deep"], 0, None),
     ("grid", "sobol", [], 2, "sensitivity needs a sweep with design: sobol or design: morris"),
+    ("grid", "heatmap", ["--y", "policy.electricity_price.default"], 0, None),  # --x: the other key
     ("grid", "heatmap", ["--x", "policy.tax.default_rate", "--y", "policy.tax.default_rate"], 2,
      "error: --y: a heatmap needs two different keys (the same as --x) (got policy.tax.default_rate)"),
 ])
