@@ -419,9 +419,10 @@ indices[["parameter", "S1", "S1_conf", "ST", "ST_conf", "S1_rep_sd", "ST_rep_sd"
 `*_rep_sd` (the indices recomputed on bootstrap resamples of the replications: more replications
 shrink it). `noise_share` is the share of the variance across points that is replication noise;
 when it is not small, total indices are inflated for every parameter. With 16 base samples and 2
-replications both are large here: treat the ranking, not the numbers (`sensitivity` says so in a
-`warning:` line when a half-width exceeds 0.1). The same analysis on fiscal cost, which responds
-to the levers almost deterministically:
+replications both are large here: an index can exceed 1 and S1 exceed ST, which no exact index
+does, so neither the numbers nor their ranking can be read; this shows the mechanics only
+(`sensitivity` says so in a `warning:` line when a half-width exceeds 0.1). The same analysis on
+fiscal cost, which responds to the levers almost deterministically:
 """),
     code("""
 sensitivity(sobol_sweep, "fiscal_cost")[["parameter", "S1", "ST", "S1_rep_sd"]]
@@ -435,7 +436,10 @@ Analyse such a sweep from its folder, `sensitivity("results/<sweep>", ...)` or `
 results/<sweep> --kind sobol`: the run files are then read in batches with only the columns needed,
 so 30,720 runs fit in well under 1 GB (`benchmarks/sweep_analysis_memory.py`), whereas
 `load_sweep` holds every row in memory (about 1 GB per 1,000 runs of the default chain). The
-intervals here, like every interval in this toolkit, cover simulation (replication) noise only.
+intervals here cover the design's sampling (`*_conf`, a bootstrap over its points) and the
+replication noise (`*_rep_sd`), not the firms' behavioural parameters, which stay at their
+defaults in a sweep; `valuechain run --parameter-draws N` and `backtest --parameter-draws N` draw
+those from their documented ranges.
 """),
 ]
 
