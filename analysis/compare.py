@@ -458,8 +458,8 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     if paired and (len(reps) < n_run or len(reps) < n_base):
         note += (f"; paired over the {len(reps)} {unit} both have ({run.name}: {n_run}, "
                  f"{base.name}: {n_base})")
-    over = ("parameter draws (each the mean of its paired replications; n counts draws): an interval of the "
-            "parameter-averaged mean" if draw is not None else "replications")
+    over = (f"parameter draws (each the mean of its {'paired ' if paired else ''}replications; n counts draws): an "
+            "interval of the parameter-averaged mean" if draw is not None else "replications")
     out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,
                       "over": over, "draws": draw is not None,
                       "horizon": horizon_label(run, year, pv, each_year, metric), "units": metric_unit(metric, year, pv,

@@ -1140,6 +1140,9 @@ def test_runs_with_parameter_draws_are_counted_as_runs_not_replications(tmp_path
     head = capsys.readouterr().out.splitlines()[0]
     assert head.endswith("paired 95% t interval over parameter draws (each the mean of its paired replications; "
                          "n counts draws): an interval of the parameter-averaged mean")
+    assert main(["compare", str(drawn), str(drawn), "--cumulative", "--unpaired"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert "over parameter draws (each the mean of its replications; n counts draws)" in head
     assert main(["run", str(DATA / "tiny.yaml"), "--out", str(plain), "--replications", "2"]) == 0
     out = capsys.readouterr().out
     assert "\nmean of 2 replication(s); million yuan" in out and "(2 replication(s); manifest.json," in out
