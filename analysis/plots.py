@@ -471,9 +471,18 @@ def plot_sobol(indices: pd.DataFrame, *, labels: dict[str, str] | None = None, a
         outcome = st.LABELS.get(metric, (st.pretty(metric),))[0]
         horizon = indices.attrs.get("horizon", "")
         reps = indices.attrs.get("replications")
+        design = ""
+        if not morris and indices.attrs.get("points"):  # Saltelli without second order: N (D + 2) points
+            design = f" N = {indices.attrs['points'] // (n + 2)} base samples"
+            if indices.attrs.get("noise_share") is not None:
+                design += f", replication noise {indices.attrs['noise_share']:.0%} of the points' variance"
+            design += "."
+            if indices.attrs.get("warning"):
+                design += " Imprecise (a 95% half-width above 0.1): read only differences the whiskers do not span."
         st.caption(ax, f"Outcome: {outcome.lower()}" + (f", {horizon}" if horizon else "") + ". "
                    "Black whiskers: SALib's 95% bootstrap interval over sample points; grey bars: 95% range "
-                   f"over bootstrap resamples of the {reps or ''} replications ({st.NOISE}).".replace("  ", " "))
+                   f"over bootstrap resamples of the {reps or ''} replications ({st.NOISE})."
+                   f"{design}".replace("  ", " "))
         if morris:
             unit = indices.attrs.get("unit") or st.LABELS.get(metric, ("", ""))[1]
             name = st.LABELS.get(metric, (st.pretty(metric),))[0].lower()

@@ -141,6 +141,9 @@ def test_every_figure_names_its_outcome_and_explains_its_marks(runs):
     assert "whiskers: 95% t interval over 3 replications (simulation noise only)" in caption(figs["effects"])
     assert "Outcome: investment, cumulative 2016-2025" in caption(figs["sobol"])
     assert "grey bars: 95% range over bootstrap resamples of the 2 replications" in caption(figs["sobol"])
+    assert " N = 4 base samples, replication noise " in caption(figs["sobol"])
+    assert caption(figs["sobol"]).endswith("Imprecise (a 95% half-width above 0.1): read only differences the "
+                                           "whiskers do not span.")
     assert "Sobol index" in figs["sobol"].axes[0].get_xlabel()
     assert "Colour: value added, mean over 2 replications" in caption(figs["heatmap"])
     assert "Employment" in figs["paths"].axes[0].get_ylabel()
