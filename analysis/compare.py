@@ -533,6 +533,10 @@ def horizon_text(first: int, last: int, year: int | None, pv: float | None, each
 STOCKS = ("employment", "firms", "capacity")  # counted at a point of the year: summed over years, unit-years
 
 
+SHARE_NOTE = {"processing_depth": " (effect x 100 = percentage points; pct_effect: relative to the baseline's share)"}
+"""What compare's printed header adds to the unit of a share: its effect is in shares, its pct_effect relative."""
+
+
 def metric_unit(metric: str, year: int | None = None, pv: float | None = None, each_year: bool = False) -> str:
     """The unit of an outcome: money in million yuan; a stock (``STOCKS``: workers, firms alive at the
     year's end, capacity) in its unit in one year or by year, and summed over the years (cumulated or
@@ -575,7 +579,8 @@ FISCAL_PERSPECTIVE = ("perspective: fiscal_cost is what the model books for the 
 def format_table(df: pd.DataFrame) -> str:
     """A plain-text table for the command line; for ``fiscal_cost`` the perspective it is in."""
     head = (f"{df.attrs.get('metric', '')}: scenario minus baseline, {df.attrs.get('horizon', '')}, "
-            f"{df.attrs.get('units', '')}; {'paired' if df.attrs.get('paired', True) else 'unpaired'} "
+            f"{df.attrs.get('units', '')}{SHARE_NOTE.get(df.attrs.get('metric', ''), '')}; "
+            f"{'paired' if df.attrs.get('paired', True) else 'unpaired'} "
             f"{df.attrs.get('confidence', 0.95):.0%} t interval over {df.attrs.get('over', 'replications')}\n"
             f"note: {df.attrs.get('note', NOISE_NOTE)}")
     if df.attrs.get("metric") == "fiscal_cost":

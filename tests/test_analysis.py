@@ -21,7 +21,7 @@ from valuechain.analysis import (
     sobol_indices,
     sweep_outcomes,
 )
-from valuechain.analysis.compare import summarize
+from valuechain.analysis.compare import format_table, summarize
 from valuechain.analysis.cost import ratio_ci
 from valuechain.simulation.config.errors import InputError
 
@@ -172,6 +172,11 @@ def test_compare_many_and_processing_depth(tiny_runs):
     assert list(t["scenario"].unique()) == ["power", "tax"] and len(t) == 6
     depth = outcomes(tiny_runs["base"], "processing_depth")
     assert ((depth > 0) & (depth < 1)).all()
+    # a share's effect is in shares and its pct_effect relative to the baseline's share: the header says which
+    d = compare(tiny_runs["power"], tiny_runs["base"], "processing_depth")
+    assert np.isclose(d.loc[0, "pct_effect"], 100 * d.loc[0, "effect"] / d.loc[0, "baseline_mean"])
+    assert format_table(d).splitlines()[0].split(", ", 2)[2].startswith(
+        "share of value added (effect x 100 = percentage points; pct_effect: relative to the baseline's share); ")
 
 
 # ----------------------------------------------------------------------------- cost-effectiveness
