@@ -107,7 +107,8 @@ def test_a_share_metric_is_headed_as_a_weighted_mean_not_cumulative(runs, capsys
     assert main(["compare", power, base, "--metric", "processing_depth"]) == 0
     head = capsys.readouterr().out.splitlines()[0]
     assert head == ("processing_depth: scenario minus baseline, value-added-weighted mean over 2016-2025, share of "
-                    "value added; paired 95% t interval over replications")
+                    "value added (effect x 100 = percentage points; pct_effect: relative to the baseline's share); "
+                    "paired 95% t interval over replications")
     assert main(["compare", power, base, "--metric", "processing_depth", "--pv", "0.05"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith(
         "processing_depth: scenario minus baseline, discounted (5.0%) value-added-weighted mean over 2016-2025, ")
