@@ -234,24 +234,34 @@ def year_keys(obj):
 def power_acts(run: Run, *, captive: bool = False) -> dict[int, np.ndarray]:
     """Where the run's power lever acts, by year: a (stage, zone) mask, True where the price differs
     from the reference and counts as fiscal cost, or on captive power (not a fiscal cost) when asked."""
-    return {year: acts for year, (_, acts, _) in _power_terms(run, captive).items()}
+    return {year: acts for year, (_, acts, _) in _RunPower.of(run, captive).terms.items()}
 
 
-def _power_terms(run: Run, captive: bool) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """By year: the run's power price paid (yuan/kWh, stage x zone), :func:`power_acts`' mask and
-    where its power may enter at all (counted as fiscal cost, or captive when asked)."""
-    from ..simulation.economy.levers import year_terms
+@dataclass(frozen=True)
+class _RunPower:
+    """A run's scenario, chain and, by year, its power price paid (yuan/kWh, stage x zone), where its
+    lever acts (:func:`power_acts`) and where its power may enter at all (counted as fiscal cost, or
+    captive when asked): read once per run."""
 
-    spec, chain = _scenario_power(run)
-    price = _by_stage(run, "price", chain).fillna(0.0)
-    out: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for row, (_, year) in enumerate(price.index):
-        year = int(year)
-        if year not in out:
-            pol = year_terms(spec.policy, chain, year, price.iloc[row].to_numpy())
-            acts = (pol.power_counts & (pol.power_price != pol.reference_power_price)) | (captive & ~pol.power_counts)
-            out[year] = (np.asarray(pol.power_price, dtype=float), acts, pol.power_counts | captive)
-    return out
+    spec: object
+    chain: object
+    terms: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+    @classmethod
+    def of(cls, run: Run, captive: bool) -> _RunPower:
+        from ..simulation.economy.levers import year_terms
+
+        spec, chain = _scenario_power(run)
+        price = _by_stage(run, "price", chain).fillna(0.0)
+        terms: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for row, (_, year) in enumerate(price.index):
+            year = int(year)
+            if year not in terms:
+                pol = year_terms(spec.policy, chain, year, price.iloc[row].to_numpy())
+                priced = pol.power_counts & (pol.power_price != pol.reference_power_price)
+                acts = priced | (captive & ~pol.power_counts)
+                terms[year] = (np.asarray(pol.power_price, dtype=float), acts, pol.power_counts | captive)
+        return cls(spec, chain, terms)
 
 
 def _by_stage(run: Run, column: str, chain) -> pd.DataFrame:
@@ -261,12 +271,13 @@ def _by_stage(run: Run, column: str, chain) -> pd.DataFrame:
 
 
 def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False,
-                      acts: Mapping[int, np.ndarray] | None = None) -> pd.Series:
+                      acts: Mapping[int, np.ndarray] | None = None, power: _RunPower | None = None) -> pd.Series:
     """``sum_stages (w - p) * kWh`` per replication and year (million yuan; see the module docstring)
     over the cells where ``acts`` (by year; default: the run's own :func:`power_acts`) is True and
-    the run's power counts as fiscal cost (or is captive, with ``captive``)."""
-    spec, chain = _scenario_power(run)
-    zones = spec.firms.zone_shares
+    the run's power counts as fiscal cost (or is captive, with ``captive``); ``power``: the run's
+    :class:`_RunPower`, if already read."""
+    power = power or _RunPower.of(run, captive)
+    chain, zones = power.chain, power.spec.firms.zone_shares
     zw = np.array([zones.ordinary, zones.difficult_area, zones.special_zone], float)
     zw = zw / zw.sum() if zw.sum() > 0 else np.full(3, 1 / 3)
     emp = _by_stage(run, "employment", chain).fillna(0.0)
@@ -276,13 +287,12 @@ def power_shadow_cost(run: Run, opportunity: TimePath, *, captive: bool = False,
     kwh = y_units * chain.kwh
     if "electricity_kwh" in run.stages.columns:  # kWh used as the run booked them (the energy-saving fund lowers them)
         kwh = _by_stage(run, "electricity_kwh", chain).reindex(index=emp.index).fillna(0.0).to_numpy()
-    terms = _power_terms(run, captive)
     gap = np.empty_like(kwh)
     cache: dict[int, np.ndarray] = {}
     for row, (_, year) in enumerate(emp.index):
         year = int(year)
         if year not in cache:
-            power_price, own, may = terms[year]
+            power_price, own, may = power.terms[year]
             where = own if acts is None else acts[year] & may
             cache[year] = ((value_at(opportunity, year) - power_price) * where) @ zw  # yuan/kWh by stage
         gap[row] = cache[year]
@@ -294,13 +304,15 @@ def shadow_costs(run: Run, base: Run, opportunity: TimePath, *, captive: bool = 
     the cells where the lever acts in either run (the same cells in both: a cell the scenario
     discounts from the baseline's reference price counts the baseline's ``(w - reference) x kWh``
     too, so a cut of a price above ``w`` costs the rent it gives up)."""
-    own, other = power_acts(run, captive=captive), power_acts(base, captive=captive)
-    if _scenario_power(run)[1].order != _scenario_power(base)[1].order:
+    p1, p0 = _RunPower.of(run, captive), _RunPower.of(base, captive)
+    if p1.chain.order != p0.chain.order:
         raise InputError(run.source, "chain", "the scenario and the baseline need the same stages to value power "
                          "at a shadow price")
-    either = {year: own[year] | other[year] if year in other else own[year] for year in own}
-    either.update({year: mask for year, mask in other.items() if year not in own})
-    s1 = power_shadow_cost(run, opportunity, captive=captive, acts=either)
-    s0 = power_shadow_cost(base, opportunity, captive=captive, acts=either)
+    def acts(power: _RunPower, year: int):
+        return power.terms[year][1] if year in power.terms else False
+
+    either = {year: acts(p1, year) | acts(p0, year) for year in p1.terms.keys() | p0.terms.keys()}
+    s1 = power_shadow_cost(run, opportunity, captive=captive, acts=either, power=p1)
+    s0 = power_shadow_cost(base, opportunity, captive=captive, acts=either, power=p0)
     idx = s1.index.intersection(s0.index)
     return (s1.reindex(idx) - s0.reindex(idx)).rename("power_shadow")

@@ -32,6 +32,7 @@ from .compare import (
     units_label,
 )
 from .plot_labels import place_labels
+from .sensitivity import base_samples
 
 
 def _finish(fig: Figure, out: str | Path | None) -> Figure:
@@ -472,8 +473,8 @@ def plot_sobol(indices: pd.DataFrame, *, labels: dict[str, str] | None = None, a
         horizon = indices.attrs.get("horizon", "")
         reps = indices.attrs.get("replications")
         design = ""
-        if not morris and indices.attrs.get("points"):  # Saltelli without second order: N (D + 2) points
-            design = f" N = {indices.attrs['points'] // (n + 2)} base samples"
+        if not morris and indices.attrs.get("points"):
+            design = f" N = {base_samples(indices)} base samples"
             if indices.attrs.get("noise_share") is not None:
                 design += f", replication noise {indices.attrs['noise_share']:.0%} of the points' variance"
             design += "."

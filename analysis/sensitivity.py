@@ -113,6 +113,11 @@ def _analyze(kind: str, problem: dict, Y: np.ndarray, X: np.ndarray | None, *, n
     return out
 
 
+def base_samples(indices: pd.DataFrame) -> int:
+    """N of the Sobol indices of :func:`sobol_indices`: Saltelli without second order has N (D + 2) points."""
+    return indices.attrs["points"] // (len(indices) + 2)
+
+
 def sobol_precision_warning(indices: pd.DataFrame, max_half_width: float = SOBOL_MAX_HALF_WIDTH) -> str | None:
     """What is wrong when the widest confidence half-width of the S1 and ST indices of ``indices`` (from
     :func:`sobol_indices`) exceeds ``max_half_width``, e.g. ``Sobol indices imprecise with N = 4 base
@@ -122,7 +127,7 @@ def sobol_precision_warning(indices: pd.DataFrame, max_half_width: float = SOBOL
     if not (conf.to_numpy(float) > max_half_width).any():
         return None
     parameter, column = conf.stack().idxmax()
-    n_base = indices.attrs["points"] // (len(indices) + 2)  # Saltelli without second order: N (D + 2) rows
+    n_base = base_samples(indices)
     metric = indices.attrs.get("metric")
     return (f"Sobol indices{f' of {metric}' if metric else ''} imprecise with N = {n_base} base samples: the "
             f"{indices.attrs.get('conf_level', 0.95):.0%} confidence half-width of {column[:2]} of {parameter} is "
