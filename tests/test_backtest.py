@@ -320,6 +320,46 @@ def test_a_demand_shift_is_a_change_or_a_price_factor_not_both():
         assert info.value.line().startswith("--set: shocks.demand.0: give either change or price_factor (got ")
 
 
+def test_the_demand_elasticity_factor_multiplies_every_stages_price_elasticity():
+    """``shocks.demand_elasticity_factor`` k gives every stage the elasticity k x sigma: outside
+    demand at a trend price p is ``D0 (1 + g)^t (p / p0)^(-k sigma)``, a ``change`` moves the price by
+    ``(1 + change)^(1 / (k sigma + eta))``, a ``price_factor`` still gives its price (the shift is
+    ``f^(k sigma + eta) - 1``); 1 leaves the chain's own; a negative factor is refused, one line."""
+    from valuechain.simulation.economy.shocks import demand_elasticity, demand_multiplier, demand_price_multiplier
+    from valuechain.simulation.economy.year import year_prices
+
+    falling = ("shocks.price_paths=[{stages: [ore], from_year: 2016, change_per_year: -0.05}]",
+               "shocks.demand=[{stages: [ore], from_year: 2018, to_year: 2018, change: 0.3},"
+               " {stages: [parts], from_year: 2018, to_year: 2018, price_factor: 0.9}]")
+    own = load_scenario(DATA / "tiny.yaml", falling)
+    sigma, eta = own.chain.elasticity, own.spec.shocks.market_supply_elasticity
+    ore, parts = own.chain.index["ore"], own.chain.index["parts"]
+    np.testing.assert_array_equal(demand_elasticity(own.spec, own.chain), sigma)
+    zero = np.zeros(own.chain.n_stages)
+    for k in (0.0, 0.5, 2.0):
+        sc = load_scenario(DATA / "tiny.yaml", [*falling, f"shocks.demand_elasticity_factor={k}"])
+        np.testing.assert_allclose(demand_elasticity(sc.spec, sc.chain), k * sigma, rtol=0, atol=0)
+        for year in (2017, 2020):  # no shift: the trend price is the same, demand moves by (p / p0)^(-(k - 1) sigma)
+            a, b = year_prices(own.spec, own.chain, year, zero), year_prices(sc.spec, sc.chain, year, zero)
+            np.testing.assert_allclose(b.trend, a.trend, rtol=1e-15)
+            np.testing.assert_allclose(b.demand, a.demand * (a.trend / own.chain.price0) ** (-(k - 1.0) * sigma),
+                                       rtol=1e-12)
+        assert year_prices(sc.spec, sc.chain, 2017, zero).demand[ore] > 0
+        price_2018 = demand_price_multiplier(sc.spec, sc.chain, 2018)
+        assert price_2018[ore] == pytest.approx(1.3 ** (1 / (k * sigma[ore] + eta)), rel=1e-12)
+        assert price_2018[parts] == pytest.approx(0.9, rel=1e-12)
+        assert demand_multiplier(sc.spec, sc.chain, 2018)[parts] == pytest.approx(0.9 ** (k * sigma[parts] + eta),
+                                                                                  rel=1e-12)
+    specs = [load_scenario(DATA / "tiny.yaml", [*falling, f"shocks.demand_elasticity_factor={k}"]).spec
+             for k in (2, 0.5)]
+    more, less = (year_prices(spec, own.chain, 2020, zero).demand[ore] for spec in specs)
+    assert more > less  # a falling price sells more where demand is more elastic
+    with pytest.raises(InputError) as info:
+        load_scenario(DATA / "tiny.yaml", ["shocks.demand_elasticity_factor=-1"])
+    assert info.value.line() == ("--set: shocks.demand_elasticity_factor: input should be greater than or equal to 0 "
+                                 "(got -1)")
+
+
 def test_the_2014_package_is_planned_on_from_2015_with_its_fabric_and_garment_freight_rules():
     """Investors of 2014 plan on the 2011 rules (yarn 700, fabric 500 yuan/t, no garment rule),
     those of 2015 on the package: yarn 800 (1,000 in the south), fabric 1,000 yuan/t, garments 2%

@@ -105,6 +105,7 @@ shocks:
   price_volatility: 0.05
   market_supply_elasticity: 2.0
   armington_elasticity: 4.0
+  demand_elasticity_factor: 1.0
   price_paths: [{stages: [ore], from_year: 2017, change_per_year: 0.01}]
   demand: [{stages: [parts], from_year: 2018, to_year: 2019, change: 0.1},
            {stages: [ore], from_year: 2017, to_year: 2017, price_factor: 1.2}]

@@ -67,6 +67,10 @@ class Shocks(_Strict):
     # elasticity of outside demand for the region's own variety in the stages the chain marks
     # differentiated (economy/armington.py; trade literature, documented range in docs/calibration.md)
     armington_elasticity: float = Field(default=4.0, gt=1, le=50)
+    # multiplies every stage's outside-demand price elasticity (the chain's demand.price_elasticity:
+    # 0.5 raw, 1.0 rough, 1.5 deep, assumptions); 1 = the chain's (economy/shocks.py, documented range
+    # 0.5-2 in docs/calibration.md section 7)
+    demand_elasticity_factor: float = Field(default=1.0, ge=0, le=10)
     price_paths: list[PricePath] = Field(default_factory=list)
     demand: list[DemandShock] = Field(default_factory=list)
 

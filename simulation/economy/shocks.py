@@ -1,7 +1,8 @@
 """The scenario's shocks by year: price paths and demand shifts, by stage.
 
 A demand shift ``change`` for a stage's outside market moves its demand curve ``D = size (1 +
-g)^t (p / p0)^(-sigma)`` (``sigma``: the stage's ``demand.price_elasticity``). The market clears
+g)^t (p / p0)^(-sigma)`` (``sigma``: the stage's ``demand.price_elasticity`` times ``shocks.demand_elasticity_factor``,
+:func:`demand_elasticity`). The market clears
 with the rest of the market's supply answering the price with elasticity ``eta``
 (``shocks.market_supply_elasticity``): the price is multiplied by ``(1 + change)^(1 / (sigma +
 eta))`` and the quantity the region can ship by ``(1 + change)`` at the old price, i.e. by
@@ -20,6 +21,12 @@ from ..config.chain import Chain
 from .targeting import target_mask
 
 
+def demand_elasticity(spec, chain: Chain) -> np.ndarray:
+    """Each stage's outside-demand price elasticity in this scenario: the chain's
+    ``demand.price_elasticity`` times ``shocks.demand_elasticity_factor`` (1: the chain's own)."""
+    return chain.elasticity * spec.shocks.demand_elasticity_factor
+
+
 def price_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
     """Cumulative effect of the scenario's price paths on each stage's trend price in ``year``."""
     mult = np.ones(chain.n_stages)
@@ -33,7 +40,8 @@ def price_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
 
 def demand_price_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
     """The market price effect of the demand shifts in force in ``year``, by stage (see above)."""
-    return demand_multiplier(spec, chain, year) ** (1.0 / (chain.elasticity + spec.shocks.market_supply_elasticity))
+    return demand_multiplier(spec, chain, year) ** (1.0 / (demand_elasticity(spec, chain)
+                                                         + spec.shocks.market_supply_elasticity))
 
 
 def demand_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
@@ -45,5 +53,6 @@ def demand_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
             if shock.price_factor is None:
                 mult[stages] *= 1.0 + shock.change
             else:
-                mult[stages] *= shock.price_factor ** (chain.elasticity[stages] + spec.shocks.market_supply_elasticity)
+                mult[stages] *= shock.price_factor ** (demand_elasticity(spec, chain)[stages]
+                                                         + spec.shocks.market_supply_elasticity)
     return mult

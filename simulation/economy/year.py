@@ -17,7 +17,7 @@ from . import firm, rules
 from .coefficients import CellCoefficients, StageMarket
 from .iomath import input_value
 from .markets import Quantities
-from .shocks import demand_multiplier, demand_price_multiplier, price_multiplier
+from .shocks import demand_elasticity, demand_multiplier, demand_price_multiplier, price_multiplier
 from .terms import CellTerms
 
 
@@ -73,7 +73,7 @@ def year_prices(spec, chain, year: int, shock: np.ndarray) -> YearPrices:
              * demand_price_multiplier(spec, chain, year))
     price = trend * np.exp(sigma * shock - 0.5 * sigma**2)
     demand = (chain.demand0 * spec.firms.scale * (1.0 + chain.demand_growth) ** t
-              * (trend / chain.price0) ** (-chain.elasticity) * demand_multiplier(spec, chain, year))
+              * (trend / chain.price0) ** (-demand_elasticity(spec, chain)) * demand_multiplier(spec, chain, year))
     return YearPrices(trend, price, demand, price + chain.freight_in, price - chain.freight_out)
 
 
