@@ -49,6 +49,15 @@ def test_each_run_side_by_side_is_the_run_alone(name: str) -> None:
     assert_runs_equal(alone, batch)
 
 
+def test_runs_without_entry_side_by_side_are_the_runs_alone() -> None:
+    """``firms.entry: false`` keeps only the minimum spare rows in each cell, for every run of the
+    batch (it failed to tile them before: runs side by side could not be built without entry)."""
+    alone, batch = alone_and_side_by_side("baseline", 3, ["firms.entry=false", "horizon.years=5"])
+    assert not alone[0][0].equals(alone[1][0])
+    assert (batch.recorder.stage_frame().entries == 0).all()
+    assert_runs_equal(alone, batch)
+
+
 def test_runs_side_by_side_rebuild_their_own_layouts() -> None:
     """Runs whose cells run out of room at different times: each run's layout (and so its sums)
     stays that of the run alone, whichever run beside it is rebuilt."""

@@ -107,7 +107,9 @@ class ValueChainModel(mesa.Model):
         outside = f.potential_entrants_per_stage * f.scale * np.tile(self.zone_shares, self.chain.n_stages)
         entry_room = np.ceil(ENTRY_ROOM_YEARS * (outside + ENTRY_ROOM_SHARE * f.potential_entrants_per_firm
                                                  * initial_cells))
-        min_spare = np.maximum(entry_room.astype(np.int64), SPARE_MIN) if f.entry else SPARE_MIN
+        # (by cell, so that the runs' copies tile to every cell of the batch)
+        min_spare = np.maximum(entry_room.astype(np.int64), SPARE_MIN) if f.entry else np.full(entry_room.shape,
+                                                                                                SPARE_MIN)
         self.state = FirmState(self.stacked.n_stages * 3, subsidy_vintages=years_max,
                                min_spare=np.tile(min_spare, self.runs), runs=self.runs)
         c0 = self.chain
