@@ -7,6 +7,11 @@ economy's size (``firms.scale``, ``firms.min_per_stage``). A policy effect compu
 different economies measures the difference in size, not the policy. :func:`check_comparable`
 raises :class:`InputError` naming the first setting that differs; :func:`common_years` gives
 the years both cover (equal when the horizons match; stated in every table's header).
+
+Settings outside the policy that do not change the size (behaviour ``firms.*``, ``shocks.*``)
+are found by :func:`outside_policy_differences`: ``cost`` refuses such sides
+(:func:`check_same_economy`: a cost per yuan would credit the policy with them), ``compare``
+names them in its note line (comparing them is also how a setting's effect is measured).
 """
 
 from __future__ import annotations
@@ -84,6 +89,69 @@ def check_comparable(run: Any, base: Any, *, what: str = "compare") -> None:
                 why = (f"differs from {base.source} ({y}), so the two runs simulate economies of different "
                        f"size or years; rerun one of them with {key}={y} before you {what}")
             raise InputError(run.source, key if key != "chain" else "chain", why, x)
+
+
+# scenario keys a policy comparison may differ in: the policy itself, labels, the replications asked
+# for and the seed (``compare.check_paired`` checks the runs' seeds); the chain and the size and years
+# are checked above (``check_comparable``)
+OUTSIDE_ECONOMY = ("name", "description", "policy", "seed", "replications", "chain", "horizon")
+
+
+def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted key -> value of a scenario mapping's leaves (a list is one leaf)."""
+    if not isinstance(data, dict):
+        return {prefix: data}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out.update(_leaves(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def _economy(manifest: dict) -> dict[str, Any] | None:
+    """The scenario's settings outside the policy, with the schema's defaults filled in (``None``
+    where the manifest records no scenario)."""
+    from ..simulation.config.scenario import Scenario
+
+    sc = manifest.get("scenario") or manifest.get("base_scenario")
+    if not isinstance(sc, dict):
+        return None
+    try:
+        sc = Scenario.model_validate(sc).model_dump(mode="json")
+    except ValueError:  # written by another version: compare what is recorded
+        pass
+    rest = {k: v for k, v in sc.items() if k not in OUTSIDE_ECONOMY}
+    return {k: v for k, v in _leaves(rest).items() if k not in SIZE_KEYS}
+
+
+def outside_policy_differences(run: Any, base: Any) -> list[tuple[str, Any, Any]]:
+    """(dotted key, ``run``'s value, ``base``'s value) of every scenario setting outside the policy in
+    which the two run sets differ: behaviour (``firms.*``), shocks, expectations. Empty where they
+    simulate the same economy under different policies, or where either records no scenario."""
+    a, b = _economy(run.manifest), _economy(base.manifest)
+    if a is None or b is None:
+        return []
+    return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def describe_differences(diffs: list[tuple[str, Any, Any]], run: Any, base: Any, shown: int = 2) -> str:
+    """``firms.evaluation_years 20 in A against 10 in B`` for the first ``shown``, and how many more."""
+    words = [f"{k} {json.dumps(x)} in {run.source} against {json.dumps(y)} in {base.source}"
+             for k, x, y in diffs[:shown]]
+    more = f" and {len(diffs) - shown} more" if len(diffs) > shown else ""
+    return "; ".join(words) + more
+
+
+def check_same_economy(run: Any, base: Any, *, what: str = "compare costs") -> None:
+    """Refuse (``InputError``) run sets whose scenarios differ outside the policy: a cost per yuan
+    would credit the policy with what the other settings do. ``compare`` shows such a difference
+    in its header instead (it is also a way to measure a setting's effect)."""
+    diffs = outside_policy_differences(run, base)
+    if diffs:
+        key, x, y = diffs[0]
+        more = f" (and {len(diffs) - 1} more setting{'s' if len(diffs) > 2 else ''})" if len(diffs) > 1 else ""
+        raise InputError(run.source, key, f"differs from {base.source} ({json.dumps(y)}){more} outside the policy, so "
+                         f"the difference is not the policy's alone; rerun one of them with {key}={json.dumps(y)} "
+                         f"before you {what}", x)
 
 
 def common_years(run: Any, base: Any) -> list[int]:

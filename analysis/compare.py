@@ -28,7 +28,7 @@ from scipy import stats
 from ..simulation import schema
 from ..simulation.config.chain import SECTORS, TIERS
 from ..simulation.config.errors import InputError
-from .comparable import check_comparable, common_years
+from .comparable import check_comparable, common_years, describe_differences, outside_policy_differences
 from .folders import backtest_reason, is_backtest, is_sweep, no_runs_reason, say_skipped
 from .results import RunSet, load_results
 from .run import Run, point_label, run_chain
@@ -458,6 +458,10 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
     if paired and (len(reps) < n_run or len(reps) < n_base):
         note += (f"; paired over the {len(reps)} {unit} both have ({run.name}: {n_run}, "
                  f"{base.name}: {n_base})")
+    outside = outside_policy_differences(run, base)
+    if outside:
+        note += (f"; the two sides also differ outside the policy ({describe_differences(outside, run, base)}): the "
+                 "effect is that of these settings and the policy together")
     over = (f"parameter draws (each the mean of its {'paired ' if paired else ''}replications; n counts draws): an "
             "interval of the parameter-averaged mean" if draw is not None else "replications")
     out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,

@@ -65,7 +65,7 @@ from ..outfile import check_out_file, first_line, write_replacing
 from ..simulation import schema
 from ..simulation.config.errors import InputError
 from . import fiscal
-from .comparable import check_comparable
+from .comparable import check_comparable, check_same_economy
 from .compare import (
     DRAWS_NOTE,
     MONEY,
@@ -218,6 +218,7 @@ def cost_effectiveness(results: Mapping[str, RunLike] | RunLike, baseline: RunLi
     for name, res in results.items():
         run = as_run(res)
         check_comparable(run, base, what="compare costs")
+        check_same_economy(run, base)
         c1 = outcomes(run, "fiscal_cost", **kw)
         reps = sorted(set(c1.index) & set(c0.index))
         if not reps:
@@ -365,6 +366,7 @@ def cost_report(results: Mapping[str, RunLike] | RunLike, baseline: RunLike, *, 
         run = as_run(res)
         first = run if first is None else first
         check_comparable(run, base, what="compare costs")
+        check_same_economy(run, base)
         draws = draws and interval_covers(run, base)[0] == DRAWS_NOTE
         free_used |= {lv for lv in BOOKED_AT_ZERO if uses_lever(run, lv)}
         yc = fiscal.yearly_costs(run, base, rules)
@@ -513,6 +515,7 @@ def cost_value_points(results: Mapping[str, RunLike], baseline: RunLike | None =
         run = as_run(res)
         first = first or run
         check_comparable(run, base if base is not None else first, what="compare costs")
+        check_same_economy(run, base if base is not None else first)
         horizon = horizon or horizon_label(run, year, pv, False, value)
         row: dict = {"scenario": name}
         draw = draws_of(run, base)  # with parameter draws the draw is the unit of the intervals

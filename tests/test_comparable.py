@@ -28,6 +28,7 @@ def runs(tmp_path_factory):
         "short": ["--set", "horizon.years=6"],
         "late": ["--set", "horizon.start=2017"],
         "seed9": ["--seed", "9"],
+        "patient": ["--set", "firms.evaluation_years=10"],
     }
     for name, extra in todo.items():
         assert main(["run", TINY, "--out", str(root / "runs" / name), "--replications", "2", *extra]) == 0
@@ -86,6 +87,27 @@ def test_python_api_refuses_too(runs):
         compare(runs / "runs" / "short", runs / "runs" / "base")
     with pytest.raises(InputError, match=r"firms.scale: differs"):
         cost_effectiveness({"half": runs / "runs" / "half"}, runs / "runs" / "base")
+
+
+def test_a_difference_outside_the_policy_is_named_by_compare_and_refused_by_cost(runs, capsys):
+    """Sides that differ in a behavioural setting (same size and years): compare measures that
+    difference too and says so in its note line; cost refuses, since a cost per yuan would credit
+    the policy with it; a difference in the policy alone is neither named nor refused."""
+    patient, base, power = runs / "runs" / "patient", runs / "runs" / "base", runs / "runs" / "power"
+    assert main(["compare", str(patient), str(base)]) == 0
+    note = capsys.readouterr().out.splitlines()[1]
+    assert note.endswith(f"; the two sides also differ outside the policy (firms.evaluation_years 10 in {patient} "
+                         f"against 20 in {base}): the effect is that of these settings and the policy together")
+    assert main(["cost", str(patient), str(base)]) == 2
+    assert err_line(capsys) == (
+        f"error: {patient}: firms.evaluation_years: differs from {base} (20) outside the policy, so the difference "
+        "is not the policy's alone; rerun one of them with firms.evaluation_years=20 before you compare costs "
+        "(got 10)")
+    with pytest.raises(InputError, match=r"firms.evaluation_years: differs from .* outside the policy"):
+        cost_effectiveness({"patient": patient}, base)
+    assert main(["compare", str(power), str(base)]) == 0
+    assert "outside the policy" not in capsys.readouterr().out
+    assert main(["cost", str(power), str(base)]) == 0
 
 
 def test_chain_is_compared_by_content(runs, capsys):
