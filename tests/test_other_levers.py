@@ -263,6 +263,28 @@ def test_employment_subsidy_cost_is_the_subsidy_per_worker_times_workers():
     np.testing.assert_allclose(cost(res, "employment_subsidy").reindex(st.index), expected, rtol=1e-9, atol=1e-9)
 
 
+def test_social_insurance_is_paid_for_recruited_workers_not_the_workforce_already_there():
+    """The policy pays social insurance for the Xinjiang workers firms recruit (招录的新疆籍人员): a
+    firm first selling in the rule's first year or later, for its first N years. Without entry every
+    firm was there before 2016 (successors keep the plant's start), so a rule from 2016 pays
+    nothing; with entry it pays the entrants only: within 2016-2018 less than the whole textile
+    workforce's rate x local share x employment, which a rule for the firms already there would pay."""
+    rule = ("policy.employment_subsidy.rules=[{sectors: [textiles_apparel], social_insurance_yuan_per_worker_year: "
+            "{2016: 12000}, years: 3, local_worker_share: 0.8}]")
+    closed = run("baseline.yaml", rule, "firms.entry=false")
+    assert (cost(closed, "employment_subsidy") == 0).all()
+    assert cost(closed, "employment_subsidy").size > 0  # the lever is in the fiscal table, at zero
+    res = run("employment_subsidy.yaml", rule)
+    st = stages(res).reset_index()
+    sector = dict(zip(load_scenario(SCEN / "baseline.yaml").chain.order,
+                      load_scenario(SCEN / "baseline.yaml").chain.sector))
+    textiles = st[(st.stage.map(sector) == "textiles_apparel") & st.year.between(2016, 2018)]
+    paid = cost(res, "employment_subsidy").reset_index()
+    paid = paid[paid.year.between(2016, 2018)].fiscal_cost.sum()
+    whole_workforce = 12000 * 0.8 * textiles.employment.sum() * 1e-6
+    assert 0 < paid < 0.5 * whole_workforce, (paid, whole_workforce)  # the entrants' workers only
+
+
 # --------------------------------------------------------------------------- energy-saving fund
 
 def test_energy_fund_lowers_kwh_per_unit_and_costs_the_grants(baseline, chain):

@@ -80,7 +80,11 @@ def firm_year(k: CellCoefficients, g, cell, state: dict, year: int, zero=0.0) ->
     else:
         interest_subsidy = 0.0
     if k.has_labour_subsidy:  # issue 12: social insurance for N years, training in the first revenue year
-        labour_subsidy = (g.emp_y * Y * as_float((year - np.maximum(first_rev, g.emp_from)) < g.emp_years)
+        # social insurance for the workers a firm recruits: a firm first selling in the rule's first
+        # year or later (all its workers recruited then), for its first N years; not the workforce
+        # of a firm already there
+        recruited = (first_rev >= g.emp_from) & ((year - first_rev) < g.emp_years)
+        labour_subsidy = (g.emp_y * Y * as_float(recruited)
                           + g.train_y * Y * as_float(first_rev == year))
         cash_flow += labour_subsidy
     else:

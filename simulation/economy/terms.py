@@ -48,7 +48,7 @@ class CellTerms:
     sme_return: np.ndarray  # yearly return at which it is bought back (sme_fund)
     sme_cost_share: np.ndarray  # fund's expected loss + opportunity cost per yuan of plant cost (sme_fund)
     labour_subsidy_per_worker: np.ndarray  # yuan per worker-year within the subsidy years (employment_subsidy)
-    labour_subsidy_years: np.ndarray  # years from max(firm's start, rule's first year) (employment_subsidy)
+    labour_subsidy_years: np.ndarray  # a firm's first years, if it started in the rule's first year or later
     labour_subsidy_from: np.ndarray  # rule's first year (1e9: none) (employment_subsidy)
     training_grant_per_worker: np.ndarray  # yuan per worker in a firm's first revenue year (employment_subsidy)
     kwh_factor: np.ndarray  # x electricity per unit (energy_saving: 1 - saving x share retrofitted)

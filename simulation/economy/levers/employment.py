@@ -1,16 +1,17 @@
 """Employment subsidies (textiles: 新疆籍人员社保补贴 social insurance; 岗前培训 pre-job training).
 
 Scenario block ``policy.employment_subsidy``: ``rules`` (targeting +
-``social_insurance_yuan_per_worker_year``, paid for ``years`` years counted from the firm's start or
-the rule's first year, whichever is later, on the ``local_worker_share`` of its workers that is
-hired locally; ``training_yuan_per_new_worker``, paid per worker in a firm's first revenue year, when
-all its workers are new; time paths; the last matching rule wins).
+``social_insurance_yuan_per_worker_year``, paid for the workers a firm recruits (招录的新疆籍人员:
+a firm whose first revenue year is the rule's first year or later, for its first ``years`` years;
+a firm already selling before the rule gets none for the workforce it had), on the
+``local_worker_share`` of its workers that is hired locally; ``training_yuan_per_new_worker``, paid
+per worker in a firm's first revenue year, when all its workers are new; time paths; the last matching rule wins).
 
 Effect: lower labour cost for the eligible firms (the channels ``CellTerms.labour_subsidy_per_worker``,
 ``labour_subsidy_years``, ``labour_subsidy_from``, ``training_grant_per_worker``; paid in
 ``firm.firm_year``), and a new plant values the subsidies it will get (``labour_value_k`` in
 ``coefficients.issue12_coefficients``, used by ``entry_means``), so more plants enter the targeted
-stages and employ more. Incumbents' hires for expansions get no training grant (simplification).
+stages and employ more. Incumbents' hires for expansions get neither subsidy (simplification).
 Fiscal cost: the subsidies paid.
 """
 
