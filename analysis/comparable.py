@@ -51,6 +51,16 @@ def set_dotted(data: dict, key: str, value: Any) -> None:
         node[parts[-1]] = value
 
 
+def year_keys(obj):
+    """JSON turned the time paths' year keys into strings; turn them back into whole years."""
+    if isinstance(obj, dict):
+        whole = bool(obj) and all(isinstance(k, str) and k.lstrip("-").isdigit() for k in obj)
+        return {(int(k) if whole else k): year_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [year_keys(v) for v in obj]
+    return obj
+
+
 def point_scenario(base: dict, overrides: str | dict | None) -> dict:
     """A sweep point's scenario (as a mapping): the base scenario with the point's dotted overrides."""
     out = copy.deepcopy(base or {})
@@ -116,7 +126,7 @@ def _economy(manifest: dict) -> dict[str, Any] | None:
     if not isinstance(sc, dict):
         return None
     try:
-        sc = Scenario.model_validate(sc).model_dump(mode="json")
+        sc = Scenario.model_validate(year_keys(sc)).model_dump(mode="json")
     except ValueError:  # written by another version: compare what is recorded
         pass
     rest = {k: v for k, v in sc.items() if k not in OUTSIDE_ECONOMY}

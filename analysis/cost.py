@@ -65,7 +65,7 @@ from ..outfile import check_out_file, first_line, write_replacing
 from ..simulation import schema
 from ..simulation.config.errors import InputError
 from . import fiscal
-from .comparable import check_comparable, check_same_economy
+from .comparable import check_comparable, check_same_economy, year_keys
 from .compare import (
     DRAWS_NOTE,
     MONEY,
@@ -99,7 +99,7 @@ def uses_lever(run: RunLike, lever: str) -> bool:
     data = (as_run(run).manifest.get("scenario") or {}).get("policy")
     if not data:
         return False
-    block = getattr(Policy.model_validate(fiscal.year_keys(data)), lever)
+    block = getattr(Policy.model_validate(year_keys(data)), lever)
     return any(len(rules) > 0 for rules in BY_KEY[lever].rule_lists(block).values())
 
 

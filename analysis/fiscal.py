@@ -90,6 +90,7 @@ import pandas as pd
 
 from ..simulation import schema
 from ..simulation.config.errors import InputError
+from .comparable import year_keys
 from .compare import Run, discount_weights
 from .compare import check_rate as compare_check_rate
 from .run import run_chain  # noqa: F401  (fiscal.run_chain: cost's callers)
@@ -219,16 +220,6 @@ def _scenario_power(run: Run):
     if not spec_data or not chain_file:
         raise InputError(run.source, "manifest", "needs the scenario and chain_file to value power at a shadow price")
     return Scenario.model_validate(year_keys(spec_data)), load_chain(chain_file)
-
-
-def year_keys(obj):
-    """JSON turned the time paths' year keys into strings; turn them back into whole years."""
-    if isinstance(obj, dict):
-        whole = bool(obj) and all(isinstance(k, str) and k.lstrip("-").isdigit() for k in obj)
-        return {(int(k) if whole else k): year_keys(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [year_keys(v) for v in obj]
-    return obj
 
 
 def power_acts(run: Run, *, captive: bool = False) -> dict[int, np.ndarray]:

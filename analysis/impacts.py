@@ -163,14 +163,58 @@ def deadweight_rows(name: str, run, ref: Baseline, *, by_stage: bool = False,
 
 
 def targeted_stages(run, base, lever: str | None = None, tol: float = 1e-12) -> list[str]:
-    """Stages where ``lever``'s cost (any lever's if None) differs from the baseline's."""
-    return _targeted(_lever_costs(as_run(run), as_run(base)), as_run(run), lever, tol)
+    """Stages where ``lever``'s cost (any lever's if None) differs from the baseline's, and the
+    stages its rules name (:func:`rule_stages`: a lever booked at zero, such as fast-track approval
+    or a capacity cap, targets stages too)."""
+    run, base = as_run(run), as_run(base)
+    return _targeted(_lever_costs(run, base), run, lever, tol, rule_stages(run, base))
 
 
-def _targeted(dc: pd.DataFrame, run, lever: str | None = None, tol: float = 1e-12) -> list[str]:
-    """:func:`targeted_stages` from the run's extra cost by lever ``dc`` (:func:`_lever_costs`)."""
+def _policy(run):
+    from ..simulation.config.scenario import Scenario
+    from .comparable import year_keys
+
+    sc = run.manifest.get("scenario")
+    try:
+        return Scenario.model_validate(year_keys(sc)).policy if isinstance(sc, dict) else None
+    except ValueError:  # written by another version
+        return None
+
+
+def rule_stages(run, base, chain=None) -> dict[str, set[str]]:
+    """Lever key -> the stages named (sectors, tiers, stages; any zone) by the rules of ``run``'s
+    scenario that ``base``'s has not (the same rule in the same list of the lever's block), for the
+    levers with such rules; empty where a manifest holds no scenario or the run's chain cannot be
+    read. ``chain``: the run's chain, if at hand."""
+    from ..simulation.economy.levers import LEVERS
+    from ..simulation.economy.targeting import target_mask
+    from .run import run_chain
+
+    policy, base_policy = _policy(run), _policy(base)
+    chain = chain if chain is not None or policy is None else run_chain(run)
+    if chain is None or policy is None:
+        return {}
+    out: dict[str, set[str]] = {}
+    for lever in LEVERS:
+        theirs = lever.rule_lists(getattr(base_policy, lever.key)) if base_policy is not None else {}
+        for name, rules in lever.rule_lists(getattr(policy, lever.key)).items():
+            for rule in rules:
+                if rule in theirs.get(name, []):
+                    continue
+                named = np.flatnonzero(target_mask(rule, chain).any(axis=1))
+                out.setdefault(lever.key, set()).update(chain.order[i] for i in named)
+    return out
+
+
+def _targeted(dc: pd.DataFrame, run, lever: str | None = None, tol: float = 1e-12,
+              named: dict[str, set[str]] | None = None) -> list[str]:
+    """:func:`targeted_stages` from the run's extra cost by lever ``dc`` (:func:`_lever_costs`) and
+    the stages the levers' rules name (``named``, :func:`rule_stages`)."""
     d = dc.abs().sum(axis=1) if lever is None else dc[lever].abs()
     hit = set(d[d > tol].index.get_level_values("stage").unique())
+    for key, stages in (named or {}).items():
+        if lever is None or key == lever:
+            hit |= stages
     return [s for s in pd.unique(run.stages["stage"]) if s in hit]  # in the run's order of first appearance
 
 
@@ -208,7 +252,8 @@ def direct_indirect_rows(name: str, run, ref: Baseline,
     base = ref.run
     rows: list[dict] = []
     dc = _lever_costs(run, base, ref.cost_by_lever) if dc is None else dc
-    active = [lv for lv in schema.LEVERS if dc[lv].abs().max() > 1e-12]
+    named = rule_stages(run, base, chain)
+    active = [lv for lv in schema.LEVERS if dc[lv].abs().max() > 1e-12 or named.get(lv)]
     levers = [None] + (active if per_lever and len(active) > 1 else [])
     sums = {}
     for metric in metrics:
@@ -220,7 +265,7 @@ def direct_indirect_rows(name: str, run, ref: Baseline,
     dx = None
     draw = draws_of(run, base)  # with parameter draws the draw is the unit of the intervals
     for lv in levers:
-        target = _targeted(dc, run, lv)
+        target = _targeted(dc, run, lv, named=named)
         for metric in metrics:
             d, reps = sums[metric]
             inside = d.index.get_level_values("stage").isin(target)

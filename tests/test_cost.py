@@ -67,7 +67,8 @@ def tiny(tmp_path_factory):
     runs = {"base": [], "power": ["--set", "policy.electricity_price.default=0.30"],
             "dear_power": ["--set", "policy.electricity_price.default=0.45"],
             "captive": ["--set", "policy.electricity_price.rules=[{stages: [metal], price_yuan_per_kwh: 0.30, "
-                        "counts_as_fiscal_cost: false}]"]}
+                        "counts_as_fiscal_cost: false}]"],
+            "fast": ["--set", "policy.fast_track.rules=[{stages: [parts], years_saved: 1}]"]}
     for name, extra in runs.items():
         assert main(["run", TINY, "--out", str(root / name), "--replications", "4", *extra]) == 0
     return {name: root / name for name in runs}
@@ -398,6 +399,22 @@ def test_direct_indirect_on_real_runs(tiny):
     va = e[e["metric"] == "value_added"].iloc[0]
     assert np.isclose(va["direct"] + va["indirect"], va["total"], rtol=1e-12) and np.isclose(va["total"], total)
     assert np.isfinite(va["io_indirect"])
+
+
+def test_a_lever_booked_at_zero_targets_the_stages_its_rules_name(tiny):
+    """Fast-track approval costs nothing, so no booked cost marks its stages: the stages its rules
+    name do (direct = parts, the rest indirect); a rule the baseline has too names nothing."""
+    from valuechain.analysis.compare import as_run
+    from valuechain.analysis.impacts import rule_stages, targeted_stages
+
+    fast, base = as_run(tiny["fast"]), as_run(tiny["base"])
+    assert rule_stages(fast, base) == {"fast_track": {"parts"}}
+    assert targeted_stages(fast, base) == ["parts"] and targeted_stages(fast, fast) == []
+    e = direct_indirect({"fast": fast}, base, ["value_added"]).set_index("lever")
+    assert list(e.index) == ["all"] and e.loc["all", "targeted"] == "parts"
+    d = compare(fast, base, by="stage").set_index("stage")["effect"]
+    assert np.isclose(e.loc["all", "direct"], d["parts"], rtol=1e-12)
+    assert np.isclose(e.loc["all", "indirect"], d.drop("parts").sum(), rtol=1e-12, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------- power and multipliers
