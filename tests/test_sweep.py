@@ -340,8 +340,25 @@ def test_mixes_design_has_one_point_per_mix(folder: Path) -> None:
 
 def test_dry_run_describes_and_writes_nothing(folder: Path, capsys) -> None:
     assert main(["sweep", str(write(folder, GRID)), "--out", str(folder / "out"), "--dry-run"]) == 0
-    assert "4 point(s) x 2 replication(s) = 8 run(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "4 point(s) x 2 replication(s) = 8 run(s)" in out
+    assert out.splitlines()[-1] == f"would write the results to {folder / 'out'}"
     assert not (folder / "out").exists()
+
+
+def test_dry_run_refuses_the_output_folder_the_run_would_refuse(folder: Path, capsys) -> None:
+    """A folder holding a file the toolkit did not write: the dry run says what the run would say."""
+    (folder / "theirs").mkdir()
+    (folder / "theirs" / "notes.txt").write_text("mine")
+    sweep = str(write(folder, GRID))
+    lines = []
+    for extra in (["--dry-run"], []):
+        assert main(["sweep", sweep, "--out", str(folder / "theirs"), "--quiet", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        lines.append(err.strip())
+    assert lines[0] == lines[1] and "directory exists and is not empty" in lines[0]
+    assert [p.name for p in (folder / "theirs").iterdir()] == ["notes.txt"]
 
 
 # --- bad sweep files --------------------------------------------------------------------------------

@@ -1050,9 +1050,6 @@ def _manifest(sweep: Sweep, summary: SweepSummary, started: float, resumed: bool
 def sweep_command(args: Any) -> int:
     """``valuechain sweep``: validate, check the output folder, connect, run, report."""
     sweep = load_sweep(args.sweep)
-    if args.dry_run:
-        print(describe(sweep))
-        return 0
     if args.workers is not None and not (1 <= args.workers <= 1024):
         raise InputError("--workers", "", "must be between 1 and 1024", args.workers)
     if args.scheduler_timeout is not None and not (0 < args.scheduler_timeout <= 86_400):
@@ -1064,7 +1061,11 @@ def sweep_command(args: Any) -> int:
         raise InputError("--batch-size", "", "must be between 1 and 100000", batch_size)
     columns = resolve_columns(getattr(args, "columns", DEFAULT_COLUMNS))
     out = Path(args.out) if args.out else Path("results") / sweep.name
-    prepare_out(out, sweep, args.resume, args.overwrite, columns)  # bad input fails before anything is written
+    resuming = prepare_out(out, sweep, args.resume, args.overwrite, columns)  # bad input fails before anything
+    if args.dry_run:  # is written; a dry run checks what the run would and writes nothing
+        print(describe(sweep))
+        print(f"would {'resume the sweep in' if resuming else 'write the results to'} {out}")
+        return 0
     store = {"batch_size": batch_size, "columns": columns}
     if not args.scheduler:
         summary = run_sweep(sweep, None, out, workers=args.workers, resume=args.resume,
