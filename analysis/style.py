@@ -76,7 +76,7 @@ LABELS = {
     "investment": ("Investment", "million yuan"),
     "downstream_investment": ("Downstream investment", "million yuan"),
     "employment": ("Employment", "workers"),
-    "fiscal_cost": ("Fiscal cost", "million yuan"),
+    "fiscal_cost": ("Fiscal cost, all levels of government", "million yuan"),  # what the model books (cost: region)
     "profit": ("Profit before tax", "million yuan"),
     "labour_cost": ("Wages", "million yuan"),
     "depreciation": ("Depreciation", "million yuan"),
