@@ -77,7 +77,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="valuechain", formatter_class=argparse.RawDescriptionHelpFormatter,
-                epilog="Exit status: 0 success; 2 bad input (one line on stderr); 1 internal failure.")
+                epilog="Exit status: 0 success; 2 bad input (one line on stderr); 1 internal failure; 130 interrupted.")
     p.add_argument("--version", action="version", version=f"valuechain {_version()}")
     # the subcommands accept --debug too; their default is SUPPRESS so that an absent flag there
     # does not reset a `valuechain --debug run ...` given before the subcommand
