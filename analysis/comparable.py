@@ -117,30 +117,56 @@ def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _economy(manifest: dict) -> dict[str, Any] | None:
-    """The scenario's settings outside the policy, with the schema's defaults filled in (``None``
-    where the manifest records no scenario)."""
+def _economy(manifest: dict) -> tuple[dict[str, Any], bool] | None:
+    """The scenario's settings outside the policy as dotted leaves, and whether the schema read it
+    (then its defaults are filled in; ``None`` where the manifest records no scenario)."""
     from ..simulation.config.scenario import Scenario
 
     sc = manifest.get("scenario") or manifest.get("base_scenario")
     if not isinstance(sc, dict):
         return None
+    valid = True
     try:
         sc = Scenario.model_validate(year_keys(sc)).model_dump(mode="json")
     except ValueError:  # written by another version: compare what is recorded
-        pass
+        valid = False
     rest = {k: v for k, v in sc.items() if k not in OUTSIDE_ECONOMY}
-    return {k: v for k, v in _leaves(rest).items() if k not in SIZE_KEYS}
+    return {k: v for k, v in _leaves(rest).items() if k not in SIZE_KEYS}, valid
+
+
+def _draws(manifest: dict) -> list[dict] | None:
+    """The parameter sets a run set drew (``--parameter-draws``), or None for a run of the defaults."""
+    return manifest.get("parameter_draws") or None if manifest.get("interval") == "parameters+replications" else None
+
+
+def _drawn_key(name: str) -> str:
+    """A parameter range's name as a scenario key (``adjustment_cost`` -> ``firms.adjustment_cost``)."""
+    return name if "." in name else f"firms.{name}"
+
+
+DRAWS_KEY = "parameter_draws"  # the key a difference in the drawn parameters is reported under
 
 
 def outside_policy_differences(run: Any, base: Any) -> list[tuple[str, Any, Any]]:
     """(dotted key, ``run``'s value, ``base``'s value) of every scenario setting outside the policy in
-    which the two run sets differ: behaviour (``firms.*``), shocks, expectations. Empty where they
-    simulate the same economy under different policies, or where either records no scenario."""
-    a, b = _economy(run.manifest), _economy(base.manifest)
-    if a is None or b is None:
+    which the two run sets differ: behaviour (``firms.*``), shocks, expectations, and the parameter
+    sets drawn where both sides drew (``parameter_draws``: their number where the draws differ; a
+    drawn key is judged by the draws, not by the scenario's value it overrides; draws on one side
+    only are refused by ``compare.check_paired``). Empty where they simulate the same economy
+    under different policies, or where either records no scenario; where one was written by
+    another version, only the settings both record are compared."""
+    ea, eb = _economy(run.manifest), _economy(base.manifest)
+    if ea is None or eb is None:
         return []
-    return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    (a, a_valid), (b, b_valid) = ea, eb
+    keys = set(a) | set(b) if a_valid and b_valid else set(a) & set(b)
+    da, db = _draws(run.manifest), _draws(base.manifest)
+    diffs = []
+    if da is not None and db is not None and da != db:  # (draws on one side only: compare.check_paired)
+        diffs.append((DRAWS_KEY, f"{len(da)} draws", f"{len(db)} draws"))
+    drawn = {_drawn_key(k) for d in (da or []) + (db or []) for k in d}
+    diffs += [(k, a.get(k), b.get(k)) for k in sorted(keys - drawn) if a.get(k) != b.get(k)]
+    return diffs
 
 
 def describe_differences(diffs: list[tuple[str, Any, Any]], run: Any, base: Any, shown: int = 2) -> str:
@@ -159,6 +185,10 @@ def check_same_economy(run: Any, base: Any, *, what: str = "compare costs") -> N
     if diffs:
         key, x, y = diffs[0]
         more = f" (and {len(diffs) - 1} more setting{'s' if len(diffs) > 2 else ''})" if len(diffs) > 1 else ""
+        if key == DRAWS_KEY:
+            raise InputError(run.source, key, f"the behavioural parameters drawn differ from {base.source}'s ({y})"
+                             f"{more}, so the difference is not the policy's alone; run both with the same "
+                             f"--parameter-draws, seed and parameter ranges before you {what}", x)
         raise InputError(run.source, key, f"differs from {base.source} ({json.dumps(y)}){more} outside the policy, so "
                          f"the difference is not the policy's alone; rerun one of them with {key}={json.dumps(y)} "
                          f"before you {what}", x)

@@ -459,12 +459,13 @@ def compare(results: RunLike, baseline: RunLike, metric: str = "value_added", by
         note += (f"; paired over the {len(reps)} {unit} both have ({run.name}: {n_run}, "
                  f"{base.name}: {n_base})")
     outside = outside_policy_differences(run, base)
-    if outside:
-        note += (f"; the two sides also differ outside the policy ({describe_differences(outside, run, base)}): the "
-                 "effect is that of these settings and the policy together")
+    outside = (f"; the two sides also differ outside the policy ({describe_differences(outside, run, base)}): the "
+               "effect is that of these settings and the policy together") if outside else ""
+    note += outside
     over = (f"parameter draws (each the mean of its {'paired ' if paired else ''}replications; n counts draws): an "
             "interval of the parameter-averaged mean" if draw is not None else "replications")
-    out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "covers": covers,
+    out.attrs.update({"metric": metric, "confidence": confidence, "paired": paired, "note": note, "outside": outside,
+                      "covers": covers,
                       "over": over, "draws": draw is not None,
                       "horizon": horizon_label(run, year, pv, each_year, metric), "units": metric_unit(metric, year, pv,
                                                                                              each_year)})
@@ -507,6 +508,9 @@ def compare_many(results: Mapping[str, RunLike], baseline: RunLike, metric: str 
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
     out.attrs.update(frames[0].attrs if frames else {})
+    clauses = [f.attrs.get("outside", "") for f in frames]
+    if any(clauses):  # every scenario's own difference outside the policy, not only the first's
+        out.attrs["note"] = frames[0].attrs["note"].removesuffix(clauses[0]) + "".join(dict.fromkeys(clauses))
     return out
 
 

@@ -184,8 +184,9 @@ def _policy(run):
 def rule_stages(run, base, chain=None) -> dict[str, set[str]]:
     """Lever key -> the stages named (sectors, tiers, stages; any zone) by the rules of ``run``'s
     scenario that ``base``'s has not (the same rule in the same list of the lever's block), for the
-    levers with such rules; empty where a manifest holds no scenario or the run's chain cannot be
-    read. ``chain``: the run's chain, if at hand."""
+    levers with such rules; a rule that names no sector, tier or stage (all of them, in some zones:
+    a zone's tax holiday) marks none, or the split would say nothing; empty where a manifest holds
+    no scenario or the run's chain cannot be read. ``chain``: the run's chain, if at hand."""
     from ..simulation.economy.levers import LEVERS
     from ..simulation.economy.targeting import target_mask
     from .run import run_chain
@@ -199,8 +200,8 @@ def rule_stages(run, base, chain=None) -> dict[str, set[str]]:
         theirs = lever.rule_lists(getattr(base_policy, lever.key)) if base_policy is not None else {}
         for name, rules in lever.rule_lists(getattr(policy, lever.key)).items():
             for rule in rules:
-                if rule in theirs.get(name, []):
-                    continue
+                if rule in theirs.get(name, []) or not (rule.sectors or rule.tiers or rule.stages):
+                    continue  # the baseline's own rule, or one for every stage (of some zones): it marks none
                 named = np.flatnonzero(target_mask(rule, chain).any(axis=1))
                 out.setdefault(lever.key, set()).update(chain.order[i] for i in named)
     return out

@@ -154,8 +154,8 @@ def plot_chain(results: RunLike, baseline: RunLike, *, metric: str = "value_adde
         unit = "billion yuan" if metric in st.LABELS and st.LABELS[metric][1] == "million yuan" else \
             table.attrs.get("units", "")
         ax.set_title(title or f"{st.run_label(run.label)} vs {st.run_label(base.label)}: "
-                     f"{st.LABELS.get(metric, (metric,))[0].lower()} by stage in {st.run_label(run.label)}, "
-                     f"{horizon} ({unit}), and its change\n"
+                     f"the scenario's {st.LABELS.get(metric, (metric,))[0].lower()} by stage, {horizon} ({unit}), "
+                     f"and its change\n"
                      f"Bold: the {confidence:.0%} CI of the change ({st.NOISE}) excludes 0.  "
                      f"new: no output in the baseline.  (none): no output in either.", fontsize=7, loc="left")
     if out is not None:

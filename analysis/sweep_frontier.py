@@ -10,7 +10,7 @@ def sweep_cost_value_points(sweep, baseline=None, *, value: str = "value_added",
     """:func:`analysis.cost_value_points` for the points of a sweep, streamed (see
     :func:`analysis.sweep_outcomes`): fiscal cost and ``value`` per point, mean over replications
     with t intervals, as changes against ``baseline`` (paired by replication) if given, else levels."""
-    from .comparable import check_comparable, point_scenario
+    from .comparable import check_comparable, check_same_economy, point_scenario
     from .compare import Run, as_run, horizon_label, outcomes, point_label, summarize
     from .cost import efficient_frontier
     from .plots import param_label
@@ -26,8 +26,10 @@ def sweep_cost_value_points(sweep, baseline=None, *, value: str = "value_added",
         if base is not None:
             manifest = {**sw.manifest, "scenario": point_scenario(sw.manifest.get("base_scenario", {}),
                                                                   row.get("overrides"))}
-            check_comparable(Run(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), manifest,
-                                 f"{sw.manifest.get('name', 'sweep')}: point {p}"), base, what="compare costs")
+            here = Run(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), manifest,
+                       f"{sw.manifest.get('name', 'sweep')}: point {p}")
+            check_comparable(here, base, what="compare costs")
+            check_same_economy(here, base)
         values = [row.get(k) for k in sw.parameters]
         short = ", ".join(f"{v:.4g}" if isinstance(v, (int, float)) else str(v) for v in values
                           if v is not None and not (isinstance(v, float) and v != v))

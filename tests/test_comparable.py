@@ -110,6 +110,71 @@ def test_a_difference_outside_the_policy_is_named_by_compare_and_refused_by_cost
     assert main(["cost", str(power), str(base)]) == 0
 
 
+def test_parameter_draws_are_judged_by_the_draws_not_the_scenario_value_they_override(runs, tmp_path, capsys):
+    """Both sides with the same draws: costed, even where a drawn key's scenario value differs (the
+    draws set it); other draws (3 against 2: a Latin hypercube of 2 is not the first 2 of 3) or
+    draws on one side only (the pairing check's line): refused, one line."""
+    out = {}
+    for name, extra in {"base2": ["--parameter-draws", "2"], "power2": ["--parameter-draws", "2", "--set",
+                                                                         "policy.electricity_price.default=0.30"],
+                        "base3": ["--parameter-draws", "3"],
+                        "power_ac": ["--parameter-draws", "2", "--set", "policy.electricity_price.default=0.30",
+                                     "--set", "firms.adjustment_cost=100"]}.items():
+        out[name] = tmp_path / name
+        assert main(["run", TINY, "--out", str(out[name]), "--replications", "1", *extra]) == 0
+    capsys.readouterr()
+    assert main(["cost", str(out["power2"]), str(out["base2"])]) == 0
+    assert main(["cost", str(out["power_ac"]), str(out["base2"])]) == 0
+    capsys.readouterr()
+    assert main(["cost", str(out["power2"]), str(out["base3"])]) == 2
+    assert err_line(capsys) == (
+        f"error: {out['power2']}: parameter_draws: the behavioural parameters drawn differ from {out['base3']}'s "
+        "(3 draws), so the difference is not the policy's alone; run both with the same --parameter-draws, seed "
+        "and parameter ranges before you compare costs (got 2 draws)")
+    assert main(["cost", str(out["power2"]), str(runs / "runs" / "base")]) == 2  # draws on one side only
+    assert "was run with 2 parameter draws and" in err_line(capsys)
+
+
+def test_a_manifest_of_another_version_is_compared_on_the_settings_both_record(runs, tmp_path, capsys):
+    """A key the schema no longer knows (an older manifest) is neither reported nor suggested, and
+    the keys the other side's schema fills in are not phantom differences."""
+    old = tmp_path / "old_base"
+    shutil.copytree(runs / "runs" / "base", old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["scenario"]["firms"]["retired_setting"] = 3
+    del manifest["scenario"]["shocks"]["demand_elasticity_factor"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["compare", str(runs / "runs" / "power"), str(old)]) == 0
+    assert "outside the policy" not in capsys.readouterr().out
+    assert main(["cost", str(runs / "runs" / "power"), str(old)]) == 0
+
+
+def test_compare_of_a_folder_names_each_scenarios_difference_outside_the_policy(runs, tmp_path, capsys):
+    folder = tmp_path / "set"
+    for name in ("power", "patient"):  # the one that differs read second
+        shutil.copytree(runs / "runs" / name, folder / f"{'ab'[name == 'patient']}_{name}")
+    assert main(["compare", str(folder), str(runs / "runs" / "base")]) == 0
+    note = capsys.readouterr().out.splitlines()[1]
+    assert f"firms.evaluation_years 10 in {folder / 'b_patient'} against 20 in {runs / 'runs' / 'base'}" in note
+
+
+def test_a_sweep_frontier_refuses_points_that_differ_outside_the_policy(runs, tmp_path, capsys):
+    sweep = tmp_path / "patience.yaml"
+    sweep.write_text(f"name: patience\nbase: {TINY}\ndesign: mixes\nreplications: 2\nmixes:\n"
+                     "  - {name: power, set: {policy.electricity_price.default: 0.30}}\n"
+                     "  - {name: patient, set: {firms.evaluation_years: 10}}\n")
+    assert main(["sweep", str(sweep), "--out", str(tmp_path / "sw"), "--workers", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "f.png"
+    assert main(["plot", str(tmp_path / "sw"), "--kind", "frontier", "--baseline", str(runs / "runs" / "base"),
+                 "--out", str(out)]) == 2
+    assert err_line(capsys) == (
+        f"error: patience: point 1: firms.evaluation_years: differs from {runs / 'runs' / 'base'} (20) outside the "
+        "policy, so the difference is not the policy's alone; rerun one of them with firms.evaluation_years=20 "
+        "before you compare costs (got 10)")
+    assert not out.exists()
+
+
 def test_chain_is_compared_by_content(runs, capsys):
     renamed, edited = runs / "chains" / "renamed", runs / "chains" / "edited"
     base = runs / "runs" / "base"
@@ -191,7 +256,8 @@ def test_titles_show_the_overrides(runs):
     fig = plot_chain(runs / "runs" / "power", runs / "runs" / "base")
     title = fig.axes[0].get_title(loc="left")
     plt.close(fig)
-    assert title.startswith("tiny with policy.electricity_price.default=0.30 vs tiny: value added by stage")
+    assert title.startswith("tiny with policy.electricity_price.default=0.30 vs tiny: "
+                            "the scenario's value added by stage")
 
 
 def test_wrong_kind_of_file_is_named(runs, capsys):

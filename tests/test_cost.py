@@ -68,7 +68,9 @@ def tiny(tmp_path_factory):
             "dear_power": ["--set", "policy.electricity_price.default=0.45"],
             "captive": ["--set", "policy.electricity_price.rules=[{stages: [metal], price_yuan_per_kwh: 0.30, "
                         "counts_as_fiscal_cost: false}]"],
-            "fast": ["--set", "policy.fast_track.rules=[{stages: [parts], years_saved: 1}]"]}
+            "fast": ["--set", "policy.fast_track.rules=[{stages: [parts], years_saved: 1}]"],
+            "zone_holiday": ["--set",
+                             "policy.tax.holidays=[{zones: [difficult_area], exempt_years: 2, from_year: 2016}]"]}
     for name, extra in runs.items():
         assert main(["run", TINY, "--out", str(root / name), "--replications", "4", *extra]) == 0
     return {name: root / name for name in runs}
@@ -403,13 +405,15 @@ def test_direct_indirect_on_real_runs(tiny):
 
 def test_a_lever_booked_at_zero_targets_the_stages_its_rules_name(tiny):
     """Fast-track approval costs nothing, so no booked cost marks its stages: the stages its rules
-    name do (direct = parts, the rest indirect); a rule the baseline has too names nothing."""
+    name do (direct = parts, the rest indirect); a rule the baseline has too names nothing, nor
+    does one for every stage of a zone (a zone's tax holiday: the stages its cost reaches are direct)."""
     from valuechain.analysis.compare import as_run
     from valuechain.analysis.impacts import rule_stages, targeted_stages
 
     fast, base = as_run(tiny["fast"]), as_run(tiny["base"])
     assert rule_stages(fast, base) == {"fast_track": {"parts"}}
     assert targeted_stages(fast, base) == ["parts"] and targeted_stages(fast, fast) == []
+    assert rule_stages(as_run(tiny["zone_holiday"]), base) == {}
     e = direct_indirect({"fast": fast}, base, ["value_added"]).set_index("lever")
     assert list(e.index) == ["all"] and e.loc["all", "targeted"] == "parts"
     d = compare(fast, base, by="stage").set_index("stage")["effect"]
