@@ -152,7 +152,7 @@ def outside_policy_differences(run: Any, base: Any) -> list[tuple[str, Any, Any]
     which the two run sets differ: behaviour (``firms.*``), shocks, expectations, and the parameter
     sets drawn where both sides drew (``parameter_draws``: their number where the draws differ; a
     drawn key is judged by the draws, not by the scenario's value it overrides; draws on one side
-    only are refused by ``compare.check_paired``). Empty where they simulate the same economy
+    only are refused by ``compare.check_same_draws``). Empty where they simulate the same economy
     under different policies, or where either records no scenario; where one was written by
     another version, only the settings both record are compared."""
     ea, eb = _economy(run.manifest), _economy(base.manifest)
@@ -162,8 +162,9 @@ def outside_policy_differences(run: Any, base: Any) -> list[tuple[str, Any, Any]
     keys = set(a) | set(b) if a_valid and b_valid else set(a) & set(b)
     da, db = _draws(run.manifest), _draws(base.manifest)
     diffs = []
-    if da is not None and db is not None and da != db:  # (draws on one side only: compare.check_paired)
-        diffs.append((DRAWS_KEY, f"{len(da)} draws", f"{len(db)} draws"))
+    if da is not None and db is not None and da != db:  # (draws on one side only: compare.check_same_draws)
+        other = "" if len(da) != len(db) else ", other values"
+        diffs.append((DRAWS_KEY, f"{len(da)} draws{other}", f"{len(db)} draws{other}"))
     drawn = {_drawn_key(k) for d in (da or []) + (db or []) for k in d}
     diffs += [(k, a.get(k), b.get(k)) for k in sorted(keys - drawn) if a.get(k) != b.get(k)]
     return diffs
@@ -171,7 +172,8 @@ def outside_policy_differences(run: Any, base: Any) -> list[tuple[str, Any, Any]
 
 def describe_differences(diffs: list[tuple[str, Any, Any]], run: Any, base: Any, shown: int = 2) -> str:
     """``firms.evaluation_years 20 in A against 10 in B`` for the first ``shown``, and how many more."""
-    words = [f"{k} {json.dumps(x)} in {run.source} against {json.dumps(y)} in {base.source}"
+    show = lambda k, v: v if k == DRAWS_KEY else json.dumps(v)  # noqa: E731
+    words = [f"{k} {show(k, x)} in {run.source} against {show(k, y)} in {base.source}"
              for k, x, y in diffs[:shown]]
     more = f" and {len(diffs) - shown} more" if len(diffs) > shown else ""
     return "; ".join(words) + more

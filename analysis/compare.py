@@ -336,7 +336,10 @@ def check_same_draws(run: Run, base: Run) -> None:
 
 
 def check_paired(run: Run, base: Run, reps: list) -> None:
-    """Replication k must have used the same seed in both run sets (common random numbers)."""
+    """Replication k must have used the same seed in both run sets (common random numbers), and
+    both or neither must have drawn parameters (a drawn run's first replications use the seeds of a
+    plain run's, so equal seeds alone do not pair them: :func:`check_same_draws`)."""
+    check_same_draws(run, base)
     cols = [c for c in ("seed", "spawn_key") if c in run.runs and c in base.runs]
     if not cols or run.runs.empty or base.runs.empty:
         return
@@ -350,7 +353,6 @@ def check_paired(run: Run, base: Run, reps: list) -> None:
             if c == "spawn_key":
                 x, y = tuple(int(v) for v in np.ravel(x)), tuple(int(v) for v in np.ravel(y))
             if x != y:
-                check_same_draws(run, base)
                 raise InputError(run.source, f"runs.{c}", f"replication {k} did not use the same {c} as "
                                  f"{base.source}, so the runs are not paired; pass --unpaired (paired=False) "
                                  "for the Welch interval", x.item() if hasattr(x, "item") else x)

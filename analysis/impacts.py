@@ -167,7 +167,13 @@ def targeted_stages(run, base, lever: str | None = None, tol: float = 1e-12) -> 
     stages its rules name (:func:`rule_stages`: a lever booked at zero, such as fast-track approval
     or a capacity cap, targets stages too)."""
     run, base = as_run(run), as_run(base)
-    return _targeted(_lever_costs(run, base), run, lever, tol, rule_stages(run, base))
+    dc = _lever_costs(run, base)
+    return _targeted(dc, run, lever, tol, rule_stages(run, base, costed=_costed(dc, tol)))
+
+
+def _costed(dc: pd.DataFrame, tol: float = 1e-12) -> set[str]:
+    """The levers whose booked cost differs from the baseline's somewhere (``dc``: :func:`_lever_costs`)."""
+    return {lv for lv in dc.columns if dc[lv].abs().max() > tol}
 
 
 def _policy(run):
@@ -181,12 +187,13 @@ def _policy(run):
         return None
 
 
-def rule_stages(run, base, chain=None) -> dict[str, set[str]]:
+def rule_stages(run, base, chain=None, costed: set[str] = frozenset()) -> dict[str, set[str]]:
     """Lever key -> the stages named (sectors, tiers, stages; any zone) by the rules of ``run``'s
     scenario that ``base``'s has not (the same rule in the same list of the lever's block), for the
-    levers with such rules; a rule that names no sector, tier or stage (all of them, in some zones:
-    a zone's tax holiday) marks none, or the split would say nothing; empty where a manifest holds
-    no scenario or the run's chain cannot be read. ``chain``: the run's chain, if at hand."""
+    levers with such rules; for a lever in ``costed`` (its booked cost marks the stages it reaches),
+    a rule that names no sector, tier or stage (all of them, in some zones: a zone's tax holiday)
+    marks none, or the split would say nothing; empty where a manifest holds no scenario or the
+    run's chain cannot be read. ``chain``: the run's chain, if at hand."""
     from ..simulation.economy.levers import LEVERS
     from ..simulation.economy.targeting import target_mask
     from .run import run_chain
@@ -200,8 +207,9 @@ def rule_stages(run, base, chain=None) -> dict[str, set[str]]:
         theirs = lever.rule_lists(getattr(base_policy, lever.key)) if base_policy is not None else {}
         for name, rules in lever.rule_lists(getattr(policy, lever.key)).items():
             for rule in rules:
-                if rule in theirs.get(name, []) or not (rule.sectors or rule.tiers or rule.stages):
-                    continue  # the baseline's own rule, or one for every stage (of some zones): it marks none
+                every_stage = not (rule.sectors or rule.tiers or rule.stages)
+                if rule in theirs.get(name, []) or (every_stage and lever.key in costed):
+                    continue  # the baseline's own rule, or one for every stage its cost already marks
                 named = np.flatnonzero(target_mask(rule, chain).any(axis=1))
                 out.setdefault(lever.key, set()).update(chain.order[i] for i in named)
     return out
@@ -253,8 +261,9 @@ def direct_indirect_rows(name: str, run, ref: Baseline,
     base = ref.run
     rows: list[dict] = []
     dc = _lever_costs(run, base, ref.cost_by_lever) if dc is None else dc
-    named = rule_stages(run, base, chain)
-    active = [lv for lv in schema.LEVERS if dc[lv].abs().max() > 1e-12 or named.get(lv)]
+    costed = _costed(dc)
+    named = rule_stages(run, base, chain, costed)
+    active = [lv for lv in schema.LEVERS if lv in costed or named.get(lv)]
     levers = [None] + (active if per_lever and len(active) > 1 else [])
     sums = {}
     for metric in metrics:

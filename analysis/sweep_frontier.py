@@ -11,7 +11,7 @@ def sweep_cost_value_points(sweep, baseline=None, *, value: str = "value_added",
     :func:`analysis.sweep_outcomes`): fiscal cost and ``value`` per point, mean over replications
     with t intervals, as changes against ``baseline`` (paired by replication) if given, else levels."""
     from .comparable import check_comparable, check_same_economy, point_scenario
-    from .compare import Run, as_run, horizon_label, outcomes, point_label, summarize
+    from .compare import Run, as_run, check_same_draws, horizon_label, outcomes, point_label, summarize
     from .cost import efficient_frontier
     from .plots import param_label
     from .sensitivity import _load, sweep_outcomes
@@ -30,6 +30,7 @@ def sweep_cost_value_points(sweep, baseline=None, *, value: str = "value_added",
                        f"{sw.manifest.get('name', 'sweep')}: point {p}")
             check_comparable(here, base, what="compare costs")
             check_same_economy(here, base)
+            check_same_draws(here, base)  # a sweep draws no parameters: nor may its baseline
         values = [row.get(k) for k in sw.parameters]
         short = ", ".join(f"{v:.4g}" if isinstance(v, (int, float)) else str(v) for v in values
                           if v is not None and not (isinstance(v, float) and v != v))

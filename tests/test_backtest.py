@@ -1200,9 +1200,11 @@ def test_runs_with_parameter_draws_are_counted_as_runs_not_replications(tmp_path
     plain_lines = format_cost_report(cost_report({"s": plain}, plain)).splitlines()
     assert plain_lines[0].endswith(", 2 paired replications")
     assert plain_lines[3].endswith("they cover simulation (replication) noise only.")
-    # one side without draws: the spread is replication noise only
-    assert format_cost_report(cost_report({"s": drawn}, plain)).splitlines()[0].endswith(
-        ", 2 paired replications")
+    # one side without draws: refused (draw 0's replications have the plain run's seeds but other
+    # parameters; until 2026-12-03 they were paired against the defaults and costed)
+    with pytest.raises(InputError, match=r"was run with 2 parameter draws and .* without, so their replications "
+                                         r"are not paired"):
+        cost_report({"s": drawn}, plain)
 
 
 def test_backtest_help_names_the_records_the_mapping_fits_on(capsys) -> None:

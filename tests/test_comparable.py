@@ -119,7 +119,8 @@ def test_parameter_draws_are_judged_by_the_draws_not_the_scenario_value_they_ove
                                                                          "policy.electricity_price.default=0.30"],
                         "base3": ["--parameter-draws", "3"],
                         "power_ac": ["--parameter-draws", "2", "--set", "policy.electricity_price.default=0.30",
-                                     "--set", "firms.adjustment_cost=100"]}.items():
+                                     "--set", "firms.adjustment_cost=100"],
+                        "plain": []}.items():
         out[name] = tmp_path / name
         assert main(["run", TINY, "--out", str(out[name]), "--replications", "1", *extra]) == 0
     capsys.readouterr()
@@ -131,8 +132,14 @@ def test_parameter_draws_are_judged_by_the_draws_not_the_scenario_value_they_ove
         f"error: {out['power2']}: parameter_draws: the behavioural parameters drawn differ from {out['base3']}'s "
         "(3 draws), so the difference is not the policy's alone; run both with the same --parameter-draws, seed "
         "and parameter ranges before you compare costs (got 2 draws)")
-    assert main(["cost", str(out["power2"]), str(runs / "runs" / "base")]) == 2  # draws on one side only
-    assert "was run with 2 parameter draws and" in err_line(capsys)
+    # draws on one side only, also where the seeds agree (draw 0's replication 0 has the plain run's seed)
+    for command in (["cost"], ["compare"]):
+        assert main([*command, str(out["power2"]), str(out["plain"])]) == 2
+        assert err_line(capsys) == (
+            f"error: {out['power2']}: manifest.parameter_draws: {out['power2']} was run with 2 parameter draws and "
+            f"{out['plain']} without, so their replications are not paired; run {out['plain']}'s scenario again "
+            "with the same --parameter-draws 2 --replications 1")
+    assert main(["compare", str(out["power2"]), str(out["plain"]), "--unpaired"]) == 0
 
 
 def test_a_manifest_of_another_version_is_compared_on_the_settings_both_record(runs, tmp_path, capsys):
@@ -172,6 +179,12 @@ def test_a_sweep_frontier_refuses_points_that_differ_outside_the_policy(runs, tm
         f"error: patience: point 1: firms.evaluation_years: differs from {runs / 'runs' / 'base'} (20) outside the "
         "policy, so the difference is not the policy's alone; rerun one of them with firms.evaluation_years=20 "
         "before you compare costs (got 10)")
+    assert not out.exists()
+    drawn = tmp_path / "drawn_base"  # a sweep draws no parameters: a baseline that did is refused
+    assert main(["run", TINY, "--out", str(drawn), "--replications", "2", "--parameter-draws", "2"]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "sw"), "--kind", "frontier", "--baseline", str(drawn), "--out", str(out)]) == 2
+    assert "manifest.parameter_draws: " in err_line(capsys)
     assert not out.exists()
 
 

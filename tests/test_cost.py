@@ -70,7 +70,8 @@ def tiny(tmp_path_factory):
                         "counts_as_fiscal_cost: false}]"],
             "fast": ["--set", "policy.fast_track.rules=[{stages: [parts], years_saved: 1}]"],
             "zone_holiday": ["--set",
-                             "policy.tax.holidays=[{zones: [difficult_area], exempt_years: 2, from_year: 2016}]"]}
+                             "policy.tax.holidays=[{zones: [difficult_area], exempt_years: 2, from_year: 2016}]"],
+            "fast_zone": ["--set", "policy.fast_track.rules=[{zones: [difficult_area], years_saved: 1}]"]}
     for name, extra in runs.items():
         assert main(["run", TINY, "--out", str(root / name), "--replications", "4", *extra]) == 0
     return {name: root / name for name in runs}
@@ -406,14 +407,19 @@ def test_direct_indirect_on_real_runs(tiny):
 def test_a_lever_booked_at_zero_targets_the_stages_its_rules_name(tiny):
     """Fast-track approval costs nothing, so no booked cost marks its stages: the stages its rules
     name do (direct = parts, the rest indirect); a rule the baseline has too names nothing, nor
-    does one for every stage of a zone (a zone's tax holiday: the stages its cost reaches are direct)."""
+    does one for every stage of a zone where the lever's cost marks the stages (a zone's tax
+    holiday: the stages its cost reaches are direct); for a lever booked at zero it names them all."""
     from valuechain.analysis.compare import as_run
-    from valuechain.analysis.impacts import rule_stages, targeted_stages
+    from valuechain.analysis.impacts import _lever_costs, rule_stages, targeted_stages
 
     fast, base = as_run(tiny["fast"]), as_run(tiny["base"])
     assert rule_stages(fast, base) == {"fast_track": {"parts"}}
     assert targeted_stages(fast, base) == ["parts"] and targeted_stages(fast, fast) == []
-    assert rule_stages(as_run(tiny["zone_holiday"]), base) == {}
+    holiday = as_run(tiny["zone_holiday"])
+    assert rule_stages(holiday, base, costed={"tax"}) == {}
+    costs = _lever_costs(holiday, base)["tax"].abs()
+    assert targeted_stages(holiday, base) == list(dict.fromkeys(costs[costs > 1e-12].index.get_level_values("stage")))
+    assert targeted_stages(as_run(tiny["fast_zone"]), base) == ["ore", "metal", "parts"]  # booked at zero: all
     e = direct_indirect({"fast": fast}, base, ["value_added"]).set_index("lever")
     assert list(e.index) == ["all"] and e.loc["all", "targeted"] == "parts"
     d = compare(fast, base, by="stage").set_index("stage")["effect"]
