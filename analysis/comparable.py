@@ -61,6 +61,18 @@ def year_keys(obj):
     return obj
 
 
+def manifest_scenario(manifest: dict):
+    """The validated scenario a run set's manifest records (``scenario``, a sweep's
+    ``base_scenario``), or None where it records none or this version's schema refuses it."""
+    from ..simulation.config.scenario import Scenario
+
+    sc = manifest.get("scenario") or manifest.get("base_scenario")
+    try:
+        return Scenario.model_validate(year_keys(sc)) if isinstance(sc, dict) else None
+    except ValueError:  # written by another version
+        return None
+
+
 def point_scenario(base: dict, overrides: str | dict | None) -> dict:
     """A sweep point's scenario (as a mapping): the base scenario with the point's dotted overrides."""
     out = copy.deepcopy(base or {})
@@ -120,23 +132,19 @@ def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
 def _economy(manifest: dict) -> tuple[dict[str, Any], bool] | None:
     """The scenario's settings outside the policy as dotted leaves, and whether the schema read it
     (then its defaults are filled in; ``None`` where the manifest records no scenario)."""
-    from ..simulation.config.scenario import Scenario
-
     sc = manifest.get("scenario") or manifest.get("base_scenario")
     if not isinstance(sc, dict):
         return None
-    valid = True
-    try:
-        sc = Scenario.model_validate(year_keys(sc)).model_dump(mode="json")
-    except ValueError:  # written by another version: compare what is recorded
-        valid = False
+    spec = manifest_scenario(manifest)
+    valid = spec is not None  # else written by another version: compare what is recorded
+    sc = spec.model_dump(mode="json") if valid else sc
     rest = {k: v for k, v in sc.items() if k not in OUTSIDE_ECONOMY}
     return {k: v for k, v in _leaves(rest).items() if k not in SIZE_KEYS}, valid
 
 
 def _draws(manifest: dict) -> list[dict] | None:
     """The parameter sets a run set drew (``--parameter-draws``), or None for a run of the defaults."""
-    return manifest.get("parameter_draws") or None if manifest.get("interval") == "parameters+replications" else None
+    return (manifest.get("parameter_draws") or None) if manifest.get("interval") == "parameters+replications" else None
 
 
 def _drawn_key(name: str) -> str:

@@ -177,14 +177,11 @@ def _costed(dc: pd.DataFrame, tol: float = 1e-12) -> set[str]:
 
 
 def _policy(run):
-    from ..simulation.config.scenario import Scenario
-    from .comparable import year_keys
+    """The policy of ``run``'s recorded scenario, or None (:func:`comparable.manifest_scenario`)."""
+    from .comparable import manifest_scenario
 
-    sc = run.manifest.get("scenario")
-    try:
-        return Scenario.model_validate(year_keys(sc)).policy if isinstance(sc, dict) else None
-    except ValueError:  # written by another version
-        return None
+    spec = manifest_scenario(run.manifest)
+    return spec.policy if spec is not None else None
 
 
 def rule_stages(run, base, chain=None, costed: set[str] = frozenset()) -> dict[str, set[str]]:

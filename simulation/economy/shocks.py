@@ -47,12 +47,12 @@ def demand_price_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
 def demand_multiplier(spec, chain: Chain, year: int) -> np.ndarray:
     """Demand slowdowns (or booms) in force in ``year``, by stage (shifts of the demand curve)."""
     mult = np.ones(chain.n_stages)
+    sigma_eta = demand_elasticity(spec, chain) + spec.shocks.market_supply_elasticity
     for shock in spec.shocks.demand:
         if shock.from_year <= year <= shock.to_year:
             stages = target_mask(shock, chain).any(axis=1)
             if shock.price_factor is None:
                 mult[stages] *= 1.0 + shock.change
             else:
-                mult[stages] *= shock.price_factor ** (demand_elasticity(spec, chain)[stages]
-                                                         + spec.shocks.market_supply_elasticity)
+                mult[stages] *= shock.price_factor ** sigma_eta[stages]
     return mult
